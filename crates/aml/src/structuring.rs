@@ -1,0 +1,84 @@
+use chrono::Duration;
+use redflag_core::{Alert, History, Rule, Severity};
+
+use crate::{AmlConfig, Transaction, detector::sender_window};
+
+/// Structuring ("smurfing"): several transfers kept just under the reporting threshold whose sum
+/// exceeds it, from one sender within a short window.
+#[derive(Debug, Clone)]
+pub struct StructuringRule {
+    threshold: f64,
+    window: Duration,
+    min_transactions: usize,
+    near_ratio: f64,
+}
+
+impl StructuringRule {
+    pub fn new(config: &AmlConfig) -> Self {
+        Self {
+            threshold: config.reporting_threshold,
+            window: Duration::hours(i64::from(config.structuring_window_hours)),
+            min_transactions: config.structuring_min_transactions.max(2) as usize,
+            near_ratio: config.near_threshold_ratio,
+        }
+    }
+}
+
+impl Rule<Transaction> for StructuringRule {
+    fn name(&self) -> &'static str {
+        "StructuringRule"
+    }
+
+    fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
+        if transaction.amount >= self.threshold {
+            return None;
+        }
+        let since = transaction.at - self.window;
+        let amounts: Vec<f64> = history
+            .get(&sender_window(transaction))
+            .iter()
+            .filter(|past| past.at >= since && past.amount < self.threshold)
+            .map(|past| past.amount)
+            .chain(std::iter::once(transaction.amount))
+            .collect();
+        let count = amounts.len();
+        let total: f64 = amounts.iter().sum();
+        if count < self.min_transactions || total <= self.threshold {
+            return None;
+        }
+        let near = amounts
+            .iter()
+            .filter(|amount| **amount >= self.near_ratio * self.threshold)
+            .count();
+        let near_share = near as f64 / count as f64;
+        let extra = (count - self.min_transactions).min(5) as f64;
+        let confidence = (0.45 + 0.08 * extra + 0.35 * near_share).min(0.99);
+        let hours = self.window.num_hours();
+        Some(
+            Alert::new(
+                self.name(),
+                "structuring",
+                Severity::from_confidence(confidence),
+                confidence,
+                format!(
+                    "Structuring detected: {count} transactions totaling ${total:.2} in {hours}h, \
+                     all below ${:.1} threshold",
+                    self.threshold
+                ),
+            )
+            .with_metadata("num_transactions", count)
+            .with_metadata("total_amount", round_cents(total))
+            .with_metadata("threshold", self.threshold)
+            .with_metadata("window_hours", hours)
+            .with_metadata("near_threshold_transactions", near)
+            .with_evidence(format!(
+                "{near} of {count} transactions are at or above {:.0}% of the threshold",
+                self.near_ratio * 100.0
+            )),
+        )
+    }
+}
+
+fn round_cents(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}

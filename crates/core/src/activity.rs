@@ -1,0 +1,142 @@
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::Module;
+
+/// The kind of entity whose recent activity a window follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    Sender,
+    Receiver,
+    Applicant,
+    Policy,
+    Symbol,
+    Trader,
+}
+
+impl EntityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sender => "sender",
+            Self::Receiver => "receiver",
+            Self::Applicant => "applicant",
+            Self::Policy => "policy",
+            Self::Symbol => "symbol",
+            Self::Trader => "trader",
+        }
+    }
+}
+
+/// Names one entity's window, e.g. the AML sender `S-1`.
+///
+/// Keys of different modules never collide, so a trader id that happens to equal a sender id
+/// keeps its own history.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WindowKey {
+    pub module: Module,
+    pub kind: EntityKind,
+    pub id: String,
+}
+
+impl WindowKey {
+    pub fn new(module: Module, kind: EntityKind, id: impl Into<String>) -> Self {
+        Self {
+            module,
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
+impl fmt::Display for WindowKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.module, self.kind.as_str(), self.id)
+    }
+}
+
+/// One past event as a window remembers it: when, which business id, and two figures.
+///
+/// `amount` is the money figure (transfer amount, claim amount, requested credit, trade price);
+/// `quantity` is the second figure a typology needs (trade volume, estimated value), else 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub at: DateTime<Utc>,
+    pub reference: String,
+    pub amount: f64,
+    pub quantity: f64,
+}
+
+/// A detector's request to the store: record `activity` in the window `key`, and return what that
+/// window held during the `horizon` before the activity's own time.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub key: WindowKey,
+    pub activity: Activity,
+    pub horizon: Duration,
+}
+
+/// The recent activity that the store found for each observation of one event, oldest first,
+/// without the event itself.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    windows: Vec<(WindowKey, Vec<Activity>)>,
+}
+
+impl History {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records what one window held; later inserts for the same key replace earlier ones.
+    pub fn insert(&mut self, key: WindowKey, mut activities: Vec<Activity>) {
+        activities.sort_by_key(|activity| activity.at);
+        match self
+            .windows
+            .iter_mut()
+            .find(|(existing, _)| *existing == key)
+        {
+            Some((_, slot)) => *slot = activities,
+            None => self.windows.push((key, activities)),
+        }
+    }
+
+    /// The window's prior activity, or nothing when the entity has none.
+    pub fn get(&self, key: &WindowKey) -> &[Activity] {
+        self.windows
+            .iter()
+            .find(|(existing, _)| existing == key)
+            .map_or(&[], |(_, activities)| activities.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(reference: &str, minutes: i64) -> Activity {
+        Activity {
+            at: DateTime::<Utc>::UNIX_EPOCH + Duration::minutes(minutes),
+            reference: reference.to_owned(),
+            amount: 1.0,
+            quantity: 0.0,
+        }
+    }
+
+    #[test]
+    fn history_returns_activities_oldest_first_and_nothing_for_unknown_keys() {
+        let key = WindowKey::new(Module::Aml, EntityKind::Sender, "S-1");
+        let mut history = History::new();
+        history.insert(key.clone(), vec![activity("b", 5), activity("a", 1)]);
+        let refs: Vec<_> = history
+            .get(&key)
+            .iter()
+            .map(|a| a.reference.as_str())
+            .collect();
+        assert_eq!(refs, ["a", "b"]);
+        let other = WindowKey::new(Module::Market, EntityKind::Sender, "S-1");
+        assert!(history.get(&other).is_empty());
+        assert_eq!(key.to_string(), "aml:sender:S-1");
+    }
+}

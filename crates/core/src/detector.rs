@@ -1,0 +1,48 @@
+use crate::{Alert, History, Module, Observation};
+
+/// A fraud detector for one module: pure, deterministic, free of IO.
+///
+/// The caller asks which windows an event needs ([`Detector::observations`]), lets its store record
+/// the event in them and load their recent contents atomically, then calls [`Detector::detect`]
+/// with that history. The same event and history always give the same assessment, which makes
+/// replay, backfill and tests exact.
+pub trait Detector: Send + Sync {
+    /// The validated event this detector scores.
+    type Event;
+    /// What the detector concludes about one event.
+    type Assessment: Assessment;
+
+    /// The module whose decisions this detector makes.
+    const MODULE: Module;
+
+    /// The windows the event must be recorded in, and how far back each is needed.
+    fn observations(&self, event: &Self::Event) -> Vec<Observation>;
+
+    /// Scores the event against its recent history.
+    fn detect(&self, event: &Self::Event, history: &History) -> Self::Assessment;
+}
+
+/// What every module's assessment offers to persistence and statistics, whatever its own shape.
+pub trait Assessment {
+    /// Risk on the common 0..=100 scale (higher is riskier), so that modules can be compared.
+    fn risk(&self) -> f64;
+    /// Whether the event needs an analyst's attention.
+    fn flagged(&self) -> bool;
+    /// The rule findings, in the order the response lists them.
+    fn alerts(&self) -> Vec<Alert>;
+    /// The module's own decision word, for modules that decide (credit: APPROVED, REVIEW, DECLINED).
+    fn decision(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// One typology check inside a detector: the strategy pattern of the engines.
+///
+/// A rule is a small type holding its own thresholds; it sees the event and its history and either
+/// stays quiet or returns an alert that explains itself with the figures.
+pub trait Rule<E>: Send + Sync {
+    /// The rule's display name, as alerts show it.
+    fn name(&self) -> &'static str;
+
+    fn evaluate(&self, event: &E, history: &History) -> Option<Alert>;
+}

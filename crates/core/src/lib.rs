@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+mod activity;
+mod alert;
+mod detector;
+mod module;
+mod severity;
+mod validation;
+
+pub use activity::{Activity, EntityKind, History, Observation, WindowKey};
+pub use alert::Alert;
+pub use detector::{Assessment, Detector, Rule};
+pub use module::{Module, UnknownModule};
+pub use severity::{Severity, UnknownSeverity};
+pub use validation::{
+    FieldReader, MAX_ID_LENGTH, MAX_TEXT_LENGTH, NumberBounds, ValidationErrors, messages,
+};

@@ -1,0 +1,408 @@
+//! Parsing request bodies into typed events, collecting every field error at once.
+//!
+//! The messages are Django REST framework's, so a dashboard written against the Django backend
+//! shows them unchanged.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The messages shared by every module, worded as Django REST framework words them.
+pub mod messages {
+    pub const REQUIRED: &str = "This field is required.";
+    pub const NULL: &str = "This field may not be null.";
+    pub const BLANK: &str = "This field may not be blank.";
+    pub const NOT_A_STRING: &str = "Not a valid string.";
+    pub const NOT_A_NUMBER: &str = "A valid number is required.";
+    pub const NOT_AN_INTEGER: &str = "A valid integer is required.";
+    pub const CONTROL_CHARACTERS: &str = "Control characters are not allowed.";
+    pub const DATETIME_FORMAT: &str = "Datetime has wrong format. Use one of these formats instead: \
+         YYYY-MM-DDThh:mm:ss[.uuuuuu]Z or YYYY-MM-DDThh:mm:ss[.uuuuuu]+HH:MM.";
+    pub const NOT_AN_OBJECT: &str = "Invalid data. Expected a dictionary.";
+}
+
+/// Field name -> messages, serialised as DRF does: `{"amount": ["A valid number is required."]}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ValidationErrors(BTreeMap<String, Vec<String>>);
+
+impl ValidationErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An error that concerns the body as a whole rather than one field.
+    pub fn non_field(message: impl Into<String>) -> Self {
+        let mut errors = Self::new();
+        errors.add("non_field_errors", message);
+        errors
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The messages recorded for one field.
+    pub fn field(&self, field: &str) -> &[String] {
+        self.0.get(field).map_or(&[], Vec::as_slice)
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (field, messages)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{field}: {}", messages.join(" "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Reads typed fields out of a JSON object, remembering every problem instead of stopping at the
+/// first, then yields either the event or all the errors.
+pub struct FieldReader<'a> {
+    body: &'a Map<String, Value>,
+    errors: ValidationErrors,
+}
+
+/// The longest identifier accepted, as in the Django models' `max_length`.
+pub const MAX_ID_LENGTH: usize = 100;
+
+/// The longest free-text field accepted.
+pub const MAX_TEXT_LENGTH: usize = 1000;
+
+impl<'a> FieldReader<'a> {
+    /// Starts reading a request body, which must be a JSON object.
+    pub fn new(body: &'a Value) -> Result<Self, ValidationErrors> {
+        match body {
+            Value::Object(body) => Ok(Self {
+                body,
+                errors: ValidationErrors::new(),
+            }),
+            _ => Err(ValidationErrors::non_field(messages::NOT_AN_OBJECT)),
+        }
+    }
+
+    /// Records an error found by the caller's own cross-field checks.
+    pub fn reject(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.add(field, message);
+    }
+
+    /// Whether a field already has an error, so cross-field checks do not pile on.
+    pub fn has_error(&self, field: &str) -> bool {
+        !self.errors.field(field).is_empty()
+    }
+
+    /// Gives the built value, or every error found.
+    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, ValidationErrors> {
+        if self.errors.is_empty() {
+            Ok(value())
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    fn present(&mut self, field: &str, required: bool) -> Option<&'a Value> {
+        match self.body.get(field) {
+            None => {
+                if required {
+                    self.errors.add(field, messages::REQUIRED);
+                }
+                None
+            }
+            Some(Value::Null) => {
+                if required {
+                    self.errors.add(field, messages::NULL);
+                }
+                None
+            }
+            Some(value) => Some(value),
+        }
+    }
+
+    /// A required identifier: a non-blank string (or an integer, which DRF accepts as its text) of
+    /// at most [`MAX_ID_LENGTH`] characters without control characters, trimmed.
+    pub fn required_id(&mut self, field: &str) -> Option<String> {
+        let value = self.present(field, true)?;
+        self.text(field, value, MAX_ID_LENGTH)
+    }
+
+    /// An optional identifier; absent or null gives `None`.
+    pub fn optional_id(&mut self, field: &str) -> Option<String> {
+        let value = self.present(field, false)?;
+        self.text(field, value, MAX_ID_LENGTH)
+    }
+
+    /// Optional free text of at most [`MAX_TEXT_LENGTH`] characters.
+    pub fn optional_text(&mut self, field: &str) -> Option<String> {
+        let value = self.present(field, false)?;
+        self.text(field, value, MAX_TEXT_LENGTH)
+    }
+
+    fn text(&mut self, field: &str, value: &Value, max_chars: usize) -> Option<String> {
+        let text = match value {
+            Value::String(text) => text.trim().to_owned(),
+            Value::Number(number) if number.is_i64() || number.is_u64() => number.to_string(),
+            _ => {
+                self.errors.add(field, messages::NOT_A_STRING);
+                return None;
+            }
+        };
+        if text.is_empty() {
+            self.errors.add(field, messages::BLANK);
+            return None;
+        }
+        if text.chars().count() > max_chars {
+            self.errors.add(
+                field,
+                format!("Ensure this field has no more than {max_chars} characters."),
+            );
+            return None;
+        }
+        if text.chars().any(char::is_control) {
+            self.errors.add(field, messages::CONTROL_CHARACTERS);
+            return None;
+        }
+        Some(text)
+    }
+
+    /// A required finite number within `range` (inclusive bounds; `positive` excludes zero).
+    pub fn required_number(&mut self, field: &str, bounds: NumberBounds) -> Option<f64> {
+        let value = self.present(field, true)?;
+        self.number(field, value, bounds)
+    }
+
+    /// An optional finite number within `bounds`.
+    pub fn optional_number(&mut self, field: &str, bounds: NumberBounds) -> Option<f64> {
+        let value = self.present(field, false)?;
+        self.number(field, value, bounds)
+    }
+
+    fn number(&mut self, field: &str, value: &Value, bounds: NumberBounds) -> Option<f64> {
+        let number = match value {
+            Value::Number(number) => number.as_f64(),
+            Value::String(text) => text.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        let Some(number) = number.filter(|number| number.is_finite()) else {
+            self.errors.add(field, messages::NOT_A_NUMBER);
+            return None;
+        };
+        if let Some(message) = bounds.violation(number) {
+            self.errors.add(field, message);
+            return None;
+        }
+        Some(number)
+    }
+
+    /// A required whole number within `bounds`.
+    pub fn required_integer(&mut self, field: &str, bounds: NumberBounds) -> Option<i64> {
+        let value = self.present(field, true)?;
+        self.integer(field, value, bounds)
+    }
+
+    /// An optional whole number within `bounds`.
+    pub fn optional_integer(&mut self, field: &str, bounds: NumberBounds) -> Option<i64> {
+        let value = self.present(field, false)?;
+        self.integer(field, value, bounds)
+    }
+
+    fn integer(&mut self, field: &str, value: &Value, bounds: NumberBounds) -> Option<i64> {
+        let number = match value {
+            Value::Number(number) => number.as_i64().or_else(|| {
+                number
+                    .as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                    .map(|f| f as i64)
+            }),
+            Value::String(text) => text.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        let Some(number) = number else {
+            self.errors.add(field, messages::NOT_AN_INTEGER);
+            return None;
+        };
+        if let Some(message) = bounds.violation(number as f64) {
+            self.errors.add(field, message);
+            return None;
+        }
+        Some(number)
+    }
+
+    /// An optional RFC 3339 event time, converted to UTC.
+    pub fn optional_timestamp(&mut self, field: &str) -> Option<DateTime<Utc>> {
+        let value = self.present(field, false)?;
+        let parsed = value
+            .as_str()
+            .and_then(|text| DateTime::parse_from_rfc3339(text.trim()).ok());
+        match parsed {
+            Some(at) => Some(at.with_timezone(&Utc)),
+            None => {
+                self.errors.add(field, messages::DATETIME_FORMAT);
+                None
+            }
+        }
+    }
+
+    /// An optional code from a fixed list, compared case-insensitively and returned in the list's
+    /// spelling.
+    pub fn optional_choice(
+        &mut self,
+        field: &str,
+        choices: &[&'static str],
+    ) -> Option<&'static str> {
+        let value = self.present(field, false)?;
+        let Some(text) = value.as_str() else {
+            self.errors.add(field, messages::NOT_A_STRING);
+            return None;
+        };
+        let found = choices
+            .iter()
+            .find(|choice| choice.eq_ignore_ascii_case(text.trim()))
+            .copied();
+        if found.is_none() {
+            self.errors
+                .add(field, format!("\"{text}\" is not a valid choice."));
+        }
+        found
+    }
+}
+
+/// The accepted range of a numeric field.
+#[derive(Debug, Clone, Copy)]
+pub struct NumberBounds {
+    /// Smallest accepted value.
+    pub min: f64,
+    /// Whether `min` itself is rejected (amounts must be strictly positive).
+    pub exclusive_min: bool,
+    /// Largest accepted value.
+    pub max: f64,
+}
+
+impl NumberBounds {
+    /// Money amounts: strictly positive and at most one trillion, far above any real payment, so
+    /// that overflowing sums cannot happen.
+    pub const AMOUNT: Self = Self {
+        min: 0.0,
+        exclusive_min: true,
+        max: 1e12,
+    };
+    /// Counts and durations: zero or more, at most one million.
+    pub const COUNT: Self = Self {
+        min: 0.0,
+        exclusive_min: false,
+        max: 1e6,
+    };
+    /// Money amounts where zero is meaningful (debts, balances).
+    pub const NON_NEGATIVE_AMOUNT: Self = Self {
+        min: 0.0,
+        exclusive_min: false,
+        max: 1e12,
+    };
+    /// Fractions such as a utilisation ratio.
+    pub const FRACTION: Self = Self {
+        min: 0.0,
+        exclusive_min: false,
+        max: 1.0,
+    };
+
+    fn violation(self, value: f64) -> Option<String> {
+        if self.exclusive_min && value <= self.min {
+            Some(format!("Ensure this value is greater than {}.", self.min))
+        } else if value < self.min {
+            Some(format!(
+                "Ensure this value is greater than or equal to {}.",
+                self.min
+            ))
+        } else if value > self.max {
+            Some(format!(
+                "Ensure this value is less than or equal to {}.",
+                self.max
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn collects_every_field_error_in_drf_words() {
+        let body =
+            json!({"transaction_id": "", "amount": "lots", "count": -1, "long": "x".repeat(101)});
+        let mut reader = FieldReader::new(&body).expect("the body is an object");
+        assert_eq!(reader.required_id("transaction_id"), None);
+        assert_eq!(reader.required_number("amount", NumberBounds::AMOUNT), None);
+        assert_eq!(reader.required_integer("count", NumberBounds::COUNT), None);
+        assert_eq!(reader.required_id("long"), None);
+        assert_eq!(reader.required_id("missing"), None);
+        let errors = reader.finish(|| ()).expect_err("every field is wrong");
+        let json = serde_json::to_value(&errors).expect("errors serialise");
+        assert_eq!(
+            json,
+            json!({
+                "amount": ["A valid number is required."],
+                "count": ["Ensure this value is greater than or equal to 0."],
+                "long": ["Ensure this field has no more than 100 characters."],
+                "missing": ["This field is required."],
+                "transaction_id": ["This field may not be blank."],
+            })
+        );
+    }
+
+    #[test]
+    fn accepts_numbers_as_ids_and_numeric_strings_as_numbers() {
+        let body = json!({"user_id": 17, "amount": "9800.5", "zero": 0});
+        let mut reader = FieldReader::new(&body).expect("the body is an object");
+        assert_eq!(reader.required_id("user_id").as_deref(), Some("17"));
+        assert_eq!(
+            reader.required_number("amount", NumberBounds::AMOUNT),
+            Some(9800.5)
+        );
+        assert_eq!(reader.required_number("zero", NumberBounds::AMOUNT), None);
+        let errors = reader.finish(|| ()).expect_err("zero is not an amount");
+        assert_eq!(
+            errors.field("zero"),
+            ["Ensure this value is greater than 0."]
+        );
+    }
+
+    #[test]
+    fn rejects_bodies_that_are_not_objects() {
+        let errors = FieldReader::new(&json!([1, 2]))
+            .err()
+            .expect("a list is not an object");
+        assert_eq!(errors.field("non_field_errors"), [messages::NOT_AN_OBJECT]);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_and_converted_to_utc() {
+        let body = json!({"ok": "2026-02-09T10:12:33.221+01:00", "bad": "yesterday"});
+        let mut reader = FieldReader::new(&body).expect("the body is an object");
+        let at = reader.optional_timestamp("ok").expect("a valid time");
+        assert_eq!(at.to_rfc3339(), "2026-02-09T09:12:33.221+00:00");
+        assert_eq!(reader.optional_timestamp("bad"), None);
+        assert_eq!(reader.optional_timestamp("absent"), None);
+        let errors = reader.finish(|| ()).expect_err("bad time");
+        assert_eq!(errors.field("bad"), [messages::DATETIME_FORMAT]);
+    }
+}

@@ -1,0 +1,201 @@
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use redflag_audit::DecisionRecorded;
+use redflag_core::{Alert, Module};
+
+use crate::schema::{alerts, audit_outbox, decisions};
+use crate::{Database, StoreError, UserId};
+
+/// A decision's row id: the `id` of every detection response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DecisionId(pub i64);
+
+/// Everything that one acknowledged decision leaves behind.
+#[derive(Debug, Clone)]
+pub struct DecisionToRecord {
+    pub module: Module,
+    /// The business id; unique per module when present.
+    pub reference: Option<String>,
+    pub entity_id: String,
+    /// Risk on the common 0..=100 scale.
+    pub risk_score: f64,
+    pub flagged: bool,
+    pub decision: Option<String>,
+    /// The client's fields, canonically serialised: what idempotency compares.
+    pub request_json: String,
+    /// The response body without its `id`.
+    pub response_json: String,
+    pub event_time: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub created_by: Option<UserId>,
+    pub alerts: Vec<Alert>,
+    pub audit: DecisionRecorded,
+}
+
+/// A decision already stored under a business id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDecision {
+    pub id: DecisionId,
+    pub request_json: String,
+    pub response_json: String,
+}
+
+/// The outcome of recording: a new row, or the one that already held this business id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recorded {
+    New(DecisionId),
+    Existing(StoredDecision),
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = decisions)]
+struct NewDecision<'a> {
+    module: &'a str,
+    reference: Option<&'a str>,
+    entity_id: &'a str,
+    risk_score: f64,
+    flagged: bool,
+    decision: Option<&'a str>,
+    request_json: &'a str,
+    response_json: &'a str,
+    event_time: NaiveDateTime,
+    event_hour: i64,
+    created_at: NaiveDateTime,
+    created_by: Option<i64>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = alerts)]
+struct NewAlert<'a> {
+    decision_id: i64,
+    module: &'a str,
+    rule: &'a str,
+    code: &'a str,
+    severity: &'a str,
+    confidence: f64,
+    reason: &'a str,
+    details_json: String,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_outbox)]
+struct NewOutboxRow<'a> {
+    decision_id: i64,
+    kind: &'a str,
+    payload: String,
+    created_at: NaiveDateTime,
+    attempts: i32,
+}
+
+/// Hours since the Unix epoch: the bucket of the hourly statistics.
+pub(crate) fn hour_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(3600)
+}
+
+impl Database {
+    /// Stores a decision, its alerts and its audit outbox row in one transaction.
+    ///
+    /// When the module already holds a decision under the same business id (a resend, or a race
+    /// between two identical requests), nothing is written and the stored decision is returned so
+    /// the caller can answer idempotently or report the conflict.
+    pub fn record_decision(&self, record: &DecisionToRecord) -> Result<Recorded, StoreError> {
+        let module = record.module.as_str();
+        let created_at = record.recorded_at.naive_utc();
+        let row = NewDecision {
+            module,
+            reference: record.reference.as_deref(),
+            entity_id: &record.entity_id,
+            risk_score: record.risk_score,
+            flagged: record.flagged,
+            decision: record.decision.as_deref(),
+            request_json: &record.request_json,
+            response_json: &record.response_json,
+            event_time: record.event_time.naive_utc(),
+            event_hour: hour_of(record.event_time),
+            created_at,
+            created_by: record.created_by.map(|user| user.0),
+        };
+        let inserted = self.write()?.transaction(|connection| {
+            let decision_id: i64 = diesel::insert_into(decisions::table)
+                .values(&row)
+                .returning(decisions::id)
+                .get_result(connection)?;
+            for alert in &record.alerts {
+                let details = serde_json::json!({
+                    "metadata": alert.metadata,
+                    "evidence": alert.evidence,
+                });
+                diesel::insert_into(alerts::table)
+                    .values(NewAlert {
+                        decision_id,
+                        module,
+                        rule: &alert.rule,
+                        code: &alert.code,
+                        severity: alert.severity.as_str(),
+                        confidence: alert.confidence,
+                        reason: &alert.reason,
+                        details_json: details.to_string(),
+                        created_at,
+                    })
+                    .execute(connection)?;
+            }
+            diesel::insert_into(audit_outbox::table)
+                .values(NewOutboxRow {
+                    decision_id,
+                    kind: DecisionRecorded::KIND,
+                    payload: record.audit.to_payload(),
+                    created_at,
+                    attempts: 0,
+                })
+                .execute(connection)?;
+            Ok::<_, DieselError>(DecisionId(decision_id))
+        });
+        match inserted {
+            Ok(id) => Ok(Recorded::New(id)),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                let reference = record.reference.as_deref().unwrap_or_default();
+                self.find_decision(record.module, reference)?
+                    .map(Recorded::Existing)
+                    .ok_or_else(|| StoreError::Conflict(format!("{module} decision `{reference}`")))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The decision a module stored under a business id, if any.
+    pub fn find_decision(
+        &self,
+        module: Module,
+        reference: &str,
+    ) -> Result<Option<StoredDecision>, StoreError> {
+        let found = decisions::table
+            .filter(decisions::module.eq(module.as_str()))
+            .filter(decisions::reference.eq(reference))
+            .select((
+                decisions::id,
+                decisions::request_json,
+                decisions::response_json,
+            ))
+            .first::<(i64, String, String)>(&mut *self.read()?)
+            .optional()?;
+        Ok(
+            found.map(|(id, request_json, response_json)| StoredDecision {
+                id: DecisionId(id),
+                request_json,
+                response_json,
+            }),
+        )
+    }
+
+    /// The stored alerts of a decision as (rule, severity), in insertion order; lets tests and
+    /// analysts check what was kept.
+    pub fn alert_rules(&self, decision: DecisionId) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(alerts::table
+            .filter(alerts::decision_id.eq(decision.0))
+            .order(alerts::id.asc())
+            .select((alerts::rule, alerts::severity))
+            .load(&mut *self.read()?)?)
+    }
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+mod connection;
+mod decisions;
+mod error;
+mod outbox;
+mod schema;
+mod statistics;
+mod users;
+mod windows;
+
+pub use connection::{Backend, Database};
+pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};
+pub use error::StoreError;
+pub use outbox::OutboxCounts;
+pub use statistics::{HourBucket, ModuleStatistics, RuleCount, SeverityCount, Statistics};
+pub use users::{User, UserId};
+pub use windows::{ActivityWindows, InProcessWindows, RedisWindows, WindowError, WindowFuture};

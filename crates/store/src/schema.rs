@@ -1,0 +1,62 @@
+//! The tables, as both backends' migrations create them.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        is_active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> BigInt,
+        module -> Text,
+        reference -> Nullable<Text>,
+        entity_id -> Text,
+        risk_score -> Double,
+        flagged -> Bool,
+        decision -> Nullable<Text>,
+        request_json -> Text,
+        response_json -> Text,
+        event_time -> Timestamp,
+        event_hour -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        decision_id -> BigInt,
+        module -> Text,
+        rule -> Text,
+        code -> Text,
+        severity -> Text,
+        confidence -> Double,
+        reason -> Text,
+        details_json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_outbox (id) {
+        id -> BigInt,
+        decision_id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        delivered_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(alerts -> decisions (decision_id));
+diesel::joinable!(audit_outbox -> decisions (decision_id));
+diesel::joinable!(decisions -> users (created_by));
+diesel::allow_tables_to_appear_in_same_query!(users, decisions, alerts, audit_outbox);

@@ -1,0 +1,292 @@
+//! The database layer against both backends: SQLite in a temp dir and a fresh PostgreSQL database.
+
+mod support;
+
+use chrono::{DateTime, Duration, Utc};
+use redflag_audit::{DecisionRecorded, Finding};
+use redflag_core::{Alert, Module, Severity};
+use redflag_store::{Database, DecisionToRecord, Recorded, StoreError};
+use support::TestDatabase;
+
+fn both_backends() -> [TestDatabase; 2] {
+    [TestDatabase::sqlite(), TestDatabase::postgres()]
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("a valid time")
+        .with_timezone(&Utc)
+}
+
+fn decision(
+    module: Module,
+    reference: Option<&str>,
+    flagged: bool,
+    alerts: Vec<Alert>,
+    when: DateTime<Utc>,
+) -> DecisionToRecord {
+    let risk = if flagged { 80.0 } else { 10.0 };
+    DecisionToRecord {
+        module,
+        reference: reference.map(str::to_owned),
+        entity_id: "S-1".to_owned(),
+        risk_score: risk,
+        flagged,
+        decision: None,
+        request_json: format!("{{\"ref\":{reference:?}}}"),
+        response_json: "{\"risk_score\":80.0}".to_owned(),
+        event_time: when,
+        recorded_at: when,
+        created_by: None,
+        audit: DecisionRecorded {
+            module,
+            reference: reference.map(str::to_owned),
+            entity_id: "S-1".to_owned(),
+            actor: "analyst".to_owned(),
+            risk,
+            flagged,
+            decision: None,
+            findings: Finding::of_alerts(&alerts),
+            event_time: when,
+            recorded_at: when,
+        },
+        alerts,
+    }
+}
+
+fn alert(rule: &str, severity: Severity) -> Alert {
+    Alert::new(rule, "code", severity, 0.8, "because").with_metadata("num_transactions", 3)
+}
+
+#[test]
+fn migrations_apply_revert_and_apply_again_on_both_backends() {
+    for test in both_backends() {
+        let db = &test.database;
+        assert_eq!(
+            db.migrate().expect("idempotent"),
+            0,
+            "nothing left to apply"
+        );
+        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 1);
+        assert_eq!(db.migrate().expect("up.sql works again"), 1);
+    }
+}
+
+#[test]
+fn users_are_created_once_and_found_by_name_and_id() {
+    for test in both_backends() {
+        let db = &test.database;
+        let user = db
+            .create_user("analyst", "$argon2id$hash")
+            .expect("created");
+        assert!(user.is_active);
+        let found = db
+            .find_user_by_username("analyst")
+            .expect("query")
+            .expect("present");
+        assert_eq!(found, user);
+        assert_eq!(db.find_user(user.id()).expect("query"), Some(user));
+        assert!(db.find_user_by_username("nobody").expect("query").is_none());
+        let duplicate = db.create_user("analyst", "other");
+        assert!(
+            matches!(duplicate, Err(StoreError::Conflict(_))),
+            "{duplicate:?}"
+        );
+    }
+}
+
+#[test]
+fn a_decision_is_stored_with_its_alerts_and_audit_record_in_one_go() {
+    for test in both_backends() {
+        let db = &test.database;
+        let when = Utc::now();
+        let record = decision(
+            Module::Aml,
+            Some("TXN-1"),
+            true,
+            vec![
+                alert("StructuringRule", Severity::High),
+                alert("Other", Severity::Low),
+            ],
+            when,
+        );
+        let Recorded::New(id) = db.record_decision(&record).expect("stored") else {
+            panic!("a new business id makes a new decision");
+        };
+        assert_eq!(
+            db.alert_rules(id).expect("query"),
+            [
+                ("StructuringRule".to_owned(), "high".to_owned()),
+                ("Other".to_owned(), "low".to_owned())
+            ]
+        );
+        let payloads = db.outbox_payloads(id).expect("query");
+        assert_eq!(payloads.len(), 1);
+        let payload: serde_json::Value = serde_json::from_str(&payloads[0]).expect("JSON");
+        assert_eq!(payload["module"], "aml");
+        assert_eq!(payload["findings"][0]["rule"], "StructuringRule");
+        let counts = db.outbox_counts().expect("query");
+        assert_eq!((counts.queued, counts.processed, counts.failed), (1, 0, 0));
+
+        let stored = db
+            .find_decision(Module::Aml, "TXN-1")
+            .expect("query")
+            .expect("present");
+        assert_eq!(stored.id, id);
+        assert_eq!(stored.request_json, record.request_json);
+        assert_eq!(stored.response_json, record.response_json);
+        assert!(
+            db.find_decision(Module::Insurance, "TXN-1")
+                .expect("query")
+                .is_none()
+        );
+    }
+}
+
+#[test]
+fn a_second_decision_under_the_same_business_id_is_not_stored() {
+    for test in both_backends() {
+        let db = &test.database;
+        let when = Utc::now();
+        let first = decision(
+            Module::Insurance,
+            Some("CLM-1"),
+            false,
+            vec![alert("R", Severity::Low)],
+            when,
+        );
+        let Recorded::New(id) = db.record_decision(&first).expect("stored") else {
+            panic!("first is new");
+        };
+        let again = db.record_decision(&first).expect("answered");
+        let Recorded::Existing(existing) = again else {
+            panic!("the resend finds the stored decision");
+        };
+        assert_eq!(existing.id, id);
+        assert_eq!(
+            db.alert_rules(id).expect("query").len(),
+            1,
+            "no alert written twice"
+        );
+        assert_eq!(
+            db.outbox_counts().expect("query").queued,
+            1,
+            "no audit row written twice"
+        );
+        // Decisions without a business id never collide.
+        for _ in 0..2 {
+            let anonymous = decision(Module::Market, None, false, vec![], when);
+            assert!(matches!(
+                db.record_decision(&anonymous),
+                Ok(Recorded::New(_))
+            ));
+        }
+    }
+}
+
+#[test]
+fn statistics_aggregate_modules_severities_rules_and_the_last_24_hours() {
+    for test in both_backends() {
+        let db: &Database = &test.database;
+        let now = at("2026-02-09T09:30:00Z");
+        let records = [
+            decision(
+                Module::Aml,
+                Some("A1"),
+                true,
+                vec![alert("StructuringRule", Severity::High)],
+                now,
+            ),
+            decision(
+                Module::Aml,
+                Some("A2"),
+                true,
+                vec![alert("StructuringRule", Severity::Critical)],
+                now - Duration::hours(2),
+            ),
+            decision(
+                Module::Aml,
+                Some("A3"),
+                false,
+                vec![],
+                now - Duration::hours(30),
+            ),
+            decision(
+                Module::Market,
+                None,
+                true,
+                vec![alert("Pump And Dump", Severity::High)],
+                now - Duration::minutes(10),
+            ),
+        ];
+        for record in &records {
+            db.record_decision(record).expect("stored");
+        }
+        let stats = db.statistics(now, 10).expect("aggregates");
+
+        let aml = &stats.modules[0];
+        assert_eq!((aml.module, aml.total, aml.flagged), (Module::Aml, 3, 2));
+        let average = aml.average_risk.expect("decisions exist");
+        assert!((average - (80.0 + 80.0 + 10.0) / 3.0).abs() < 1e-9);
+        let credit = &stats.modules[1];
+        assert_eq!(
+            (
+                credit.module,
+                credit.total,
+                credit.flagged,
+                credit.average_risk
+            ),
+            (Module::Credit, 0, 0, None)
+        );
+
+        let severities: Vec<_> = stats
+            .alerts_by_severity
+            .iter()
+            .map(|s| (s.severity, s.count))
+            .collect();
+        assert_eq!(
+            severities,
+            [
+                (Severity::Low, 0),
+                (Severity::Medium, 0),
+                (Severity::High, 2),
+                (Severity::Critical, 1)
+            ]
+        );
+        assert_eq!(stats.top_rules[0].rule, "StructuringRule");
+        assert_eq!(stats.top_rules[0].count, 2);
+        assert_eq!(stats.top_rules[1].rule, "Pump And Dump");
+
+        assert_eq!(stats.hourly.len(), 24);
+        let last = stats.hourly.last().expect("24 buckets");
+        assert_eq!(last.start, at("2026-02-09T09:00:00Z"));
+        assert_eq!((last.total, last.flagged), (2, 2));
+        let two_hours_ago = &stats.hourly[21];
+        assert_eq!(two_hours_ago.start, at("2026-02-09T07:00:00Z"));
+        assert_eq!((two_hours_ago.total, two_hours_ago.flagged), (1, 1));
+        let counted: i64 = stats.hourly.iter().map(|bucket| bucket.total).sum();
+        assert_eq!(
+            counted, 3,
+            "the decision from 30 hours ago is outside the series"
+        );
+    }
+}
+
+#[test]
+fn a_sqlite_url_may_carry_its_scheme_and_memory_databases_are_refused() {
+    use redflag_store::Backend;
+    let (backend, target) = Backend::from_url("sqlite://data/redflag.sqlite3").expect("valid");
+    assert_eq!(
+        (backend, target.as_str()),
+        (Backend::Sqlite, "data/redflag.sqlite3")
+    );
+    let (backend, _) = Backend::from_url("postgresql://u@h/db").expect("valid");
+    assert_eq!(backend, Backend::Postgres);
+    assert!(Backend::from_url(":memory:").is_err());
+}
+
+#[test]
+fn an_unreachable_postgres_fails_fast_with_a_connection_error() {
+    let result = Database::connect("postgres://postgres@127.0.0.1:1/none", 1);
+    assert!(matches!(result, Err(StoreError::Pool(_))));
+}

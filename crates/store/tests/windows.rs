@@ -1,0 +1,162 @@
+//! Both window implementations against the same expectations; Redis is the real server.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use redflag_core::{Activity, EntityKind, Module, Observation, WindowKey};
+use redflag_store::{ActivityWindows, InProcessWindows, RedisWindows};
+
+/// The Redis server tests use; `REDFLAG_TEST_REDIS_URL` overrides the machine's default.
+fn redis_url() -> String {
+    std::env::var("REDFLAG_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned())
+}
+
+fn redis(max_entries: usize) -> (Arc<dyn ActivityWindows>, String) {
+    let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
+    let windows = RedisWindows::connect(&redis_url(), 16, &prefix, max_entries)
+        .expect("a Redis pool can be configured");
+    (Arc::new(windows), prefix)
+}
+
+fn implementations(max_entries: usize) -> Vec<Arc<dyn ActivityWindows>> {
+    vec![
+        Arc::new(InProcessWindows::new(max_entries)),
+        redis(max_entries).0,
+    ]
+}
+
+fn start() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-02-09T09:00:00Z")
+        .expect("valid")
+        .with_timezone(&Utc)
+}
+
+fn observation(sender: &str, reference: &str, minutes: i64, amount: f64) -> Observation {
+    Observation {
+        key: WindowKey::new(Module::Aml, EntityKind::Sender, sender),
+        activity: Activity {
+            at: start() + Duration::minutes(minutes),
+            reference: reference.to_owned(),
+            amount,
+            quantity: 0.0,
+        },
+        horizon: Duration::hours(24),
+    }
+}
+
+async fn prior(windows: &dyn ActivityWindows, observation: Observation) -> Vec<Activity> {
+    let key = observation.key.clone();
+    let history = windows
+        .observe(std::slice::from_ref(&observation))
+        .await
+        .expect("observed");
+    history.get(&key).to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_concurrent_updates_of_one_sender_end_with_the_exact_count() {
+    for windows in implementations(10_000) {
+        let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let windows = Arc::clone(&windows);
+                let observation = observation(&sender, &format!("T{i}"), 0, 100.0);
+                tokio::spawn(async move { prior(windows.as_ref(), observation).await.len() })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for task in tasks {
+            seen.push(task.await.expect("task finished"));
+        }
+        seen.sort_unstable();
+        // Atomic read-and-update: every request saw a different, consistent count.
+        assert_eq!(seen, (0..64).collect::<Vec<_>>(), "{}", windows.kind());
+        let after = prior(windows.as_ref(), observation(&sender, "T-last", 1, 1.0)).await;
+        assert_eq!(after.len(), 64, "{}", windows.kind());
+    }
+}
+
+#[tokio::test]
+async fn history_holds_only_the_horizon_before_the_event_oldest_first() {
+    for windows in implementations(10_000) {
+        let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
+        prior(windows.as_ref(), observation(&sender, "old", 0, 1.0)).await;
+        prior(
+            windows.as_ref(),
+            observation(&sender, "b", 25 * 60 + 30, 3.0),
+        )
+        .await;
+        prior(windows.as_ref(), observation(&sender, "a", 25 * 60, 2.0)).await;
+        let seen = prior(windows.as_ref(), observation(&sender, "now", 26 * 60, 4.0)).await;
+        let references: Vec<_> = seen.iter().map(|a| a.reference.as_str()).collect();
+        assert_eq!(references, ["a", "b"], "{}", windows.kind());
+        assert_eq!(seen[0].amount, 2.0);
+        assert_eq!(seen[0].at, start() + Duration::minutes(25 * 60));
+    }
+}
+
+#[tokio::test]
+async fn a_resent_event_is_neither_its_own_history_nor_counted_twice() {
+    for windows in implementations(10_000) {
+        let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
+        prior(windows.as_ref(), observation(&sender, "T1", 0, 9800.0)).await;
+        let resent = prior(windows.as_ref(), observation(&sender, "T1", 0, 9800.0)).await;
+        assert!(resent.is_empty(), "{}", windows.kind());
+        let next = prior(windows.as_ref(), observation(&sender, "T2", 1, 9800.0)).await;
+        assert_eq!(next.len(), 1, "{}", windows.kind());
+    }
+}
+
+#[tokio::test]
+async fn windows_keep_at_most_the_configured_number_of_entries() {
+    for windows in implementations(5) {
+        let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
+        for i in 0..8 {
+            prior(
+                windows.as_ref(),
+                observation(&sender, &format!("T{i}"), i, 1.0),
+            )
+            .await;
+        }
+        let seen = prior(windows.as_ref(), observation(&sender, "T9", 9, 1.0)).await;
+        let references: Vec<_> = seen.iter().map(|a| a.reference.as_str()).collect();
+        assert_eq!(
+            references,
+            ["T3", "T4", "T5", "T6", "T7"],
+            "{}",
+            windows.kind()
+        );
+    }
+}
+
+#[tokio::test]
+async fn redis_windows_expire_after_their_horizon() {
+    let (windows, prefix) = redis(100);
+    let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
+    prior(windows.as_ref(), observation(&sender, "T1", 0, 1.0)).await;
+    let client = deadpool_redis::redis::Client::open(redis_url()).expect("valid URL");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers");
+    let ttl: i64 = deadpool_redis::redis::cmd("PTTL")
+        .arg(format!("{prefix}:window:aml:sender:{sender}"))
+        .query_async(&mut connection)
+        .await
+        .expect("PTTL answers");
+    assert!(
+        ttl > 23 * 3600 * 1000 && ttl <= 24 * 3600 * 1000,
+        "ttl {ttl}"
+    );
+    assert!(windows.ping().await.is_ok());
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_reported_not_hidden() {
+    let windows =
+        RedisWindows::connect("redis://127.0.0.1:1/0", 1, "x", 10).expect("configured lazily");
+    let result = windows.observe(&[observation("S", "T", 0, 1.0)]).await;
+    assert!(result.is_err());
+    assert!(windows.ping().await.is_err());
+}
