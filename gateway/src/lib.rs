@@ -1,1 +1,61 @@
+//! The Redflag HTTP service: the Django backend's API over the domain detectors.
+//!
+//! `build_app` is the whole service as an actix `App`, used both by `redflag serve` and by the
+//! integration tests, so that tests exercise exactly what runs.
 
+pub mod auth;
+mod body;
+pub mod errors;
+mod hosts;
+mod routes;
+pub mod settings;
+pub mod state;
+pub mod telemetry;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::from_fn;
+use actix_web::{App, web};
+
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// The service: routes, authentication, CORS, the Host check and request metrics.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = cors(&state.settings);
+    App::new()
+        .app_data(state)
+        .configure(routes::configure)
+        .default_service(web::to(routes::not_found))
+        .wrap(from_fn(hosts::check_allowed_host))
+        .wrap(cors)
+        .wrap(from_fn(telemetry::record_requests))
+}
+
+/// CORS for the dashboard's origins.
+fn cors(settings: &Settings) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(3600);
+    for origin in &settings.server.cors_allowed_origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}

@@ -1,1 +1,154 @@
-fn main() {}
+//! `redflag`: serve the API, migrate the database, manage users.
+
+use std::io::{self, BufRead, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use actix_web::{HttpServer, web};
+use clap::{Parser, Subcommand};
+use redflag_gateway::auth::hash_password;
+use redflag_gateway::build_app;
+use redflag_gateway::settings::{Settings, Sources};
+use redflag_gateway::state::AppState;
+use redflag_store::Database;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "redflag",
+    version,
+    about = "Real-time fraud detection: AML, credit, insurance and market abuse"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (applies pending migrations first).
+    Serve {
+        /// Address to listen on; overrides server.bind.
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage users who may obtain tokens.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from the first line of standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = Settings::load(&Sources::from_process())
+        .map_err(|error| error.to_string())
+        .and_then(|settings| run(cli.command, settings));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            let _ = writeln!(io::stderr(), "redflag: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, mut settings: Settings) -> Result<(), String> {
+    match command {
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                settings.server.bind = bind;
+            }
+            serve(settings)
+        }
+        Command::Migrate => {
+            let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
+            let applied = db.migrate().map_err(|e| e.to_string())?;
+            say(&format!(
+                "applied {applied} migration(s) to the {} database",
+                db.backend().as_str()
+            ))
+        }
+        Command::User {
+            command: UserCommand::Create { username, .. },
+        } => {
+            let mut password = String::new();
+            io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .map_err(|e| e.to_string())?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let hash = hash_password(password).map_err(|e| e.to_string())?;
+            let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
+            db.migrate().map_err(|e| e.to_string())?;
+            let username = username.trim();
+            if username.is_empty() {
+                return Err("the username may not be blank".to_owned());
+            }
+            let user = db.create_user(username, &hash).map_err(|e| e.to_string())?;
+            say(&format!(
+                "created user `{}` (id {})",
+                user.username,
+                user.id().0
+            ))
+        }
+    }
+}
+
+fn say(line: &str) -> Result<(), String> {
+    writeln!(io::stdout(), "{line}").map_err(|e| e.to_string())
+}
+
+#[actix_web::main]
+async fn serve(settings: Settings) -> Result<(), String> {
+    settings.check_safe_to_serve().map_err(|e| e.to_string())?;
+    let bind = settings.server.bind.clone();
+    let workers = settings.server.workers;
+    let state = web::Data::new(AppState::build(settings).map_err(|e| e.to_string())?);
+    tracing::info!(
+        %bind,
+        database = state.db.backend().as_str(),
+        windows = state.windows.kind(),
+        debug = state.settings.debug,
+        "redflag serving"
+    );
+    let upkeep = state.prometheus.clone();
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(Duration::from_secs(5));
+        loop {
+            interval.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let server_state = state.clone();
+    let mut server = HttpServer::new(move || build_app(server_state.clone()));
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    server
+        .bind(&bind)
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?
+        .run()
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -180,6 +180,22 @@ impl<'a> FieldReader<'a> {
         Some(text)
     }
 
+    /// A required secret (a password or a token), taken exactly as sent: not trimmed and never
+    /// echoed in errors; blank or longer than [`MAX_TEXT_LENGTH`] characters is refused.
+    pub fn required_secret(&mut self, field: &str) -> Option<String> {
+        let value = self.present(field, true)?;
+        match value {
+            Value::String(secret) if secret.is_empty() => self.errors.add(field, messages::BLANK),
+            Value::String(secret) if secret.chars().count() > MAX_TEXT_LENGTH => self.errors.add(
+                field,
+                format!("Ensure this field has no more than {MAX_TEXT_LENGTH} characters."),
+            ),
+            Value::String(secret) => return Some(secret.clone()),
+            _ => self.errors.add(field, messages::NOT_A_STRING),
+        }
+        None
+    }
+
     /// A required finite number within `range` (inclusive bounds; `positive` excludes zero).
     pub fn required_number(&mut self, field: &str, bounds: NumberBounds) -> Option<f64> {
         let value = self.present(field, true)?;

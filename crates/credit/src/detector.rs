@@ -207,19 +207,13 @@ impl Assessment for CreditAssessment {
         self.decision != Decision::Approved
     }
 
-    /// The decision itself first (as the contract shows it), then each adverse-action reason.
+    /// The adverse-action reasons: the findings an analyst or auditor needs. The decision itself
+    /// is the assessment's `decision`, not an alert.
     fn alerts(&self) -> Vec<Alert> {
         let severity = self.risk_tier.severity();
-        let decision = Alert::new(
-            "CreditDecision",
-            "reason_code",
-            severity,
-            1.0,
-            self.decision.as_str(),
-        )
-        .with_metadata("credit_score", self.credit_score);
-        std::iter::once(decision)
-            .chain(self.reasons.iter().map(|reason| {
+        self.reasons
+            .iter()
+            .map(|reason| {
                 Alert::new(
                     "AdverseActionReason",
                     "adverse_action",
@@ -229,7 +223,7 @@ impl Assessment for CreditAssessment {
                 )
                 .with_metadata("factor", reason.code)
                 .with_metadata("points_lost", reason.points_lost)
-            }))
+            })
             .collect()
     }
 

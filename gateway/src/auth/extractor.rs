@@ -1,0 +1,49 @@
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::Header;
+use actix_web::{FromRequest, HttpRequest, web};
+use actix_web_httpauth::headers::authorization::{Authorization, Bearer};
+
+use crate::auth::TokenKind;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// The user an access token vouches for; taking it as a handler argument makes the route
+/// authenticated.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user_id: i64,
+    pub username: String,
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(authenticate(request))
+    }
+}
+
+fn authenticate(request: &HttpRequest) -> Result<Authenticated, ApiError> {
+    let state = request
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("application state missing"))?;
+    if !request
+        .headers()
+        .contains_key(actix_web::http::header::AUTHORIZATION)
+    {
+        return Err(ApiError::NotAuthenticated);
+    }
+    let bearer = Authorization::<Bearer>::parse(request).map_err(|_| ApiError::InvalidToken {
+        detail: "Authorization header must contain two space-delimited values",
+    })?;
+    let claims = state
+        .tokens
+        .verify(bearer.as_ref().token(), TokenKind::Access)?;
+    Ok(Authenticated {
+        user_id: claims.user_id,
+        username: claims.username,
+    })
+}

@@ -1,0 +1,12 @@
+//! Authentication: argon2 passwords, simplejwt-compatible tokens, and the extractor that puts the
+//! authenticated user into handlers.
+
+mod extractor;
+mod passwords;
+mod routes;
+mod tokens;
+
+pub use extractor::Authenticated;
+pub use passwords::{PasswordError, hash_password, verify_password};
+pub use routes::{obtain_token, refresh_token};
+pub use tokens::{Claims, TokenKind, TokenService};

@@ -1,0 +1,70 @@
+use actix_web::{HttpRequest, HttpResponse, web};
+use redflag_core::FieldReader;
+use serde_json::json;
+
+use crate::auth::{TokenKind, verify_password};
+use crate::body::read_json;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// POST /api/token/ `{"username", "password"}` -> `{"refresh", "access"}`.
+#[tracing::instrument(skip_all)]
+pub async fn obtain_token(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
+    let mut fields = FieldReader::new(&body)?;
+    let username = fields.required_id("username");
+    let password = fields.required_secret("password");
+    let (username, password) =
+        fields.finish(|| (username.unwrap_or_default(), password.unwrap_or_default()))?;
+    let worker_state = state.clone();
+    let user = web::block(move || {
+        let user = worker_state.db.find_user_by_username(&username)?;
+        let hash = user.as_ref().map_or_else(
+            || worker_state.dummy_hash(),
+            |user| user.password_hash.as_str(),
+        );
+        let matches = verify_password(&password, hash);
+        Ok::<_, redflag_store::StoreError>(user.filter(|user| matches && user.is_active))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
+    .ok_or(ApiError::BadCredentials)?;
+    let user_id = user.id().0;
+    Ok(HttpResponse::Ok().json(json!({
+        "refresh": state.tokens.issue(TokenKind::Refresh, user_id, &user.username)?,
+        "access": state.tokens.issue(TokenKind::Access, user_id, &user.username)?,
+    })))
+}
+
+/// POST /api/token/refresh/ `{"refresh"}` -> `{"access"}`, for a user who still exists and is
+/// active.
+#[tracing::instrument(skip_all)]
+pub async fn refresh_token(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
+    let mut fields = FieldReader::new(&body)?;
+    let refresh = fields.required_secret("refresh");
+    let refresh = fields.finish(|| refresh.unwrap_or_default())?;
+    let claims = state.tokens.verify(&refresh, TokenKind::Refresh)?;
+    let worker_state = state.clone();
+    let user_id = redflag_store::UserId(claims.user_id);
+    let user = web::block(move || worker_state.db.find_user(user_id))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
+        .filter(|user| user.is_active)
+        .ok_or(ApiError::InvalidToken {
+            detail: "User not found",
+        })?;
+    Ok(HttpResponse::Ok().json(json!({
+        "access": state.tokens.issue(TokenKind::Access, claims.user_id, &user.username)?,
+    })))
+}

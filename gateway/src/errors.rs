@@ -1,0 +1,104 @@
+//! The one HTTP error type: client errors with DRF-shaped bodies, anything else logged once and
+//! answered opaquely.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use redflag_core::ValidationErrors;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Field errors: 400 `{"field": ["message"]}`.
+    #[error("invalid fields: {0}")]
+    Validation(ValidationErrors),
+    /// A body that is not JSON: 400 `{"detail": "JSON parse error - ..."}`.
+    #[error("JSON parse error - {0}")]
+    MalformedJson(String),
+    /// No credentials: 401 with the DRF wording.
+    #[error("Authentication credentials were not provided.")]
+    NotAuthenticated,
+    /// Credentials that do not hold: 401 with the simplejwt wording and code.
+    #[error("{detail}")]
+    InvalidToken { detail: &'static str },
+    /// Wrong username or password, without saying which.
+    #[error("No active account found with the given credentials")]
+    BadCredentials,
+    #[error("Not found.")]
+    NotFound,
+    #[error("Method \"{0}\" not allowed.")]
+    MethodNotAllowed(String),
+    /// The same business id with different data.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Request body exceeds {0} bytes.")]
+    PayloadTooLarge(usize),
+    #[error("Unsupported media type \"{0}\" in request.")]
+    UnsupportedMediaType(String),
+    #[error("Invalid HTTP_HOST header: '{0}'.")]
+    DisallowedHost(String),
+    /// A dependency (database, Redis) is down; the request was not acknowledged.
+    #[error("{0}")]
+    Unavailable(&'static str),
+    /// A bug or an unexpected failure; the cause is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// Wraps an unexpected failure, logging its cause once here.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed unexpectedly");
+        Self::Internal(cause.to_string())
+    }
+
+    /// A dependency failure: logged once, answered as 503 with a fixed message.
+    pub fn unavailable(what: &'static str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "{what}");
+        Self::Unavailable(what)
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Validation(errors)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::MalformedJson(_) | Self::DisallowedHost(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::NotAuthenticated | Self::InvalidToken { .. } | Self::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if self.status_code() == StatusCode::UNAUTHORIZED {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"api\""),
+            ));
+        }
+        match self {
+            Self::Validation(errors) => response.json(errors),
+            Self::InvalidToken { detail } => {
+                response.json(json!({"detail": detail, "code": "token_not_valid"}))
+            }
+            Self::Internal(_) => response.json(json!({"detail": "A server error occurred."})),
+            other => response.json(json!({"detail": other.to_string()})),
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! GET /api/metrics/ (JSON snapshot for the dashboard) and GET /api/prometheus/ (text exposition).
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+use crate::auth::Authenticated;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+#[tracing::instrument(skip_all)]
+pub async fn snapshot(
+    state: web::Data<AppState>,
+    _user: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let audit = web::block(move || db.outbox_counts())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    let counters = state.telemetry.snapshot();
+    let lookups = counters.window_hits + counters.window_misses;
+    let detections: Map<String, Value> = counters
+        .detections
+        .iter()
+        .map(|(module, total, flagged)| {
+            (
+                module.as_str().to_owned(),
+                json!({"total": total, "flagged": flagged}),
+            )
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "cache": {
+            "backend": state.windows.kind(),
+            "hits": counters.window_hits,
+            "misses": counters.window_misses,
+            "hit_rate": if lookups == 0 { 0.0 } else { counters.window_hits as f64 / lookups as f64 },
+        },
+        "statistics_cache": {
+            "hits": counters.statistics_hits,
+            "misses": counters.statistics_misses,
+        },
+        "detections": detections,
+        "audit": audit,
+        "uptime_seconds": state.started.elapsed().as_secs(),
+    })))
+}
+
+/// Public, like the Django exporter, so that Prometheus can scrape it without a token.
+pub async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.prometheus.render())
+}

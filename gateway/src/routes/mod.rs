@@ -1,0 +1,57 @@
+//! The documented endpoints.
+
+mod aml;
+mod credit;
+mod detect;
+mod health;
+mod insurance;
+mod market;
+mod metrics;
+mod statistics;
+
+use actix_web::{ResponseError, web};
+
+use crate::auth::{obtain_token, refresh_token};
+use crate::errors::ApiError;
+
+pub use detect::Endpoint;
+
+/// Registers every route. Each resource answers other methods with 405 in the DRF shape.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/api/health/").route(web::get().to(health::health)))
+        .service(resource("/api/token/").route(web::post().to(obtain_token)))
+        .service(resource("/api/token/refresh/").route(web::post().to(refresh_token)))
+        .service(
+            resource("/api/aml/detect/")
+                .route(web::post().to(detect::detect::<redflag_aml::AmlDetector>)),
+        )
+        .service(
+            resource("/api/credit/assess/")
+                .route(web::post().to(detect::detect::<redflag_credit::CreditDetector>)),
+        )
+        .service(
+            resource("/api/insurance/detect/")
+                .route(web::post().to(detect::detect::<redflag_insurance::InsuranceDetector>)),
+        )
+        .service(
+            resource("/api/market/detect/")
+                .route(web::post().to(detect::detect::<redflag_market::MarketDetector>)),
+        )
+        .service(resource("/api/statistics/").route(web::get().to(statistics::statistics)))
+        .service(resource("/api/metrics/").route(web::get().to(metrics::snapshot)))
+        .service(resource("/api/prometheus/").route(web::get().to(metrics::prometheus)));
+}
+
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    ApiError::MethodNotAllowed(request.method().to_string()).error_response()
+}
+
+/// Any path that no route matches.
+pub async fn not_found() -> actix_web::HttpResponse {
+    ApiError::NotFound.error_response()
+}

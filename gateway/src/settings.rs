@@ -1,0 +1,324 @@
+//! Typed, layered settings: the embedded config/default.toml, an optional profile file, then
+//! environment variables (Redflag's own and the Django backend's).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use config::{Config, Environment, File, FileFormat};
+use redflag_aml::AmlConfig;
+use redflag_credit::CreditConfig;
+use redflag_insurance::InsuranceConfig;
+use redflag_market::MarketConfig;
+use serde::{Deserialize, Serialize};
+
+/// The shipped defaults; the file in the repository is the one documented source of them.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+/// The development secret shipped in config/default.toml; never accepted with DEBUG off.
+pub const DEVELOPMENT_SECRET_KEY: &str =
+    "django-insecure-redflag-development-key-do-not-use-in-production";
+
+/// Shortest secret accepted with DEBUG off: HS256 wants at least 256 bits of key.
+const MIN_SECRET_KEY_LENGTH: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub debug: bool,
+    pub secret_key: String,
+    pub allowed_hosts: Vec<String>,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub windows: WindowSettings,
+    pub auth: AuthSettings,
+    pub statistics: StatisticsSettings,
+    pub aml: AmlConfig,
+    pub credit: CreditConfig,
+    pub insurance: InsuranceConfig,
+    pub market: MarketConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub workers: usize,
+    pub body_limit_bytes: usize,
+    pub cors_allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: String,
+    pub pool_size: usize,
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSettings {
+    pub max_entries: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub access_token_lifetime_seconds: i64,
+    pub refresh_token_lifetime_seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatisticsSettings {
+    pub cache_seconds: u64,
+    pub top_rules: usize,
+}
+
+/// Why settings could not be loaded, or are unsafe to serve with.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] config::ConfigError),
+    #[error(
+        "refusing to start with DEBUG off and the development SECRET_KEY: set SECRET_KEY to at \
+         least {MIN_SECRET_KEY_LENGTH} random characters"
+    )]
+    DevelopmentSecret,
+    #[error(
+        "refusing to start with DEBUG off and a SECRET_KEY shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    )]
+    WeakSecret,
+    #[error("refusing to start with DEBUG off and no allowed hosts: set DJANGO_ALLOWED_HOSTS")]
+    NoAllowedHosts,
+}
+
+/// Where settings come from: the profile, the directory of profile files, and the environment.
+///
+/// The environment is passed in rather than read globally so that tests can load settings side
+/// by side without touching the process environment.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub profile: Option<String>,
+    pub config_dir: PathBuf,
+    pub env: HashMap<String, String>,
+}
+
+impl Sources {
+    /// The running process's sources: REDFLAG_PROFILE, REDFLAG_CONFIG_DIR and its environment.
+    pub fn from_process() -> Self {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self {
+            profile: env
+                .get("REDFLAG_PROFILE")
+                .filter(|p| !p.is_empty())
+                .cloned(),
+            config_dir: env
+                .get("REDFLAG_CONFIG_DIR")
+                .map_or_else(|| PathBuf::from("config"), PathBuf::from),
+            env,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads every layer; later layers win.
+    pub fn load(sources: &Sources) -> Result<Self, SettingsError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Some(profile) = &sources.profile {
+            let path = sources.config_dir.join(format!("{profile}.toml"));
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
+        }
+        let redflag_env: HashMap<String, String> = sources
+            .env
+            .iter()
+            .filter(|(key, _)| key.starts_with("REDFLAG__"))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("REDFLAG")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(redflag_env)),
+        );
+        let env = |name: &str| {
+            sources
+                .env
+                .get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(debug) = env("DEBUG") {
+            builder = builder.set_override("debug", parse_flag(&debug))?;
+        }
+        if let Some(secret) = env("SECRET_KEY") {
+            builder = builder.set_override("secret_key", secret)?;
+        }
+        if let Some(hosts) = env("DJANGO_ALLOWED_HOSTS") {
+            let hosts: Vec<String> = hosts
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect();
+            builder = builder.set_override("allowed_hosts", hosts)?;
+        }
+        if let Some(url) = env("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        if let Some(url) = env("REDIS_URL") {
+            builder = builder.set_override("redis.url", url)?;
+        } else if let Some(host) = env("REDIS_HOST") {
+            let port = env("REDIS_PORT").unwrap_or_else(|| "6379".to_owned());
+            builder = builder.set_override("redis.url", format!("redis://{host}:{port}/0"))?;
+        }
+        Ok(builder.build()?.try_deserialize()?)
+    }
+
+    /// Refuses settings that would be unsafe outside development.
+    pub fn check_safe_to_serve(&self) -> Result<(), SettingsError> {
+        if self.debug {
+            return Ok(());
+        }
+        if self.secret_key == DEVELOPMENT_SECRET_KEY {
+            return Err(SettingsError::DevelopmentSecret);
+        }
+        if self.secret_key.chars().count() < MIN_SECRET_KEY_LENGTH {
+            return Err(SettingsError::WeakSecret);
+        }
+        if self.allowed_hosts.is_empty() {
+            return Err(SettingsError::NoAllowedHosts);
+        }
+        Ok(())
+    }
+
+    /// Whether recent-activity windows live in Redis.
+    pub fn redis_configured(&self) -> bool {
+        !self.redis.url.trim().is_empty()
+    }
+}
+
+/// Django-style boolean environment values: 1/true/yes/on are true, anything else false.
+fn parse_flag(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(env: &[(&str, &str)]) -> Sources {
+        Sources {
+            profile: None,
+            config_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../config")),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    /// Collects every key path of a TOML tree, e.g. `aml.reporting_threshold`.
+    fn key_paths(value: &toml::Value, prefix: &str, out: &mut Vec<String>) {
+        if let toml::Value::Table(table) = value {
+            for (key, child) in table {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                key_paths(child, &path, out);
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn default_toml_loads_and_documents_every_setting() {
+        let settings = Settings::load(&sources(&[])).expect("the shipped defaults load");
+        let file: toml::Value = toml::from_str(DEFAULT_TOML).expect("valid TOML");
+        let loaded = toml::Value::try_from(&settings).expect("settings serialise");
+        let (mut in_file, mut in_code) = (Vec::new(), Vec::new());
+        key_paths(&file, "", &mut in_file);
+        key_paths(&loaded, "", &mut in_code);
+        in_file.sort();
+        in_code.sort();
+        assert_eq!(
+            in_file, in_code,
+            "config/default.toml must name every setting"
+        );
+        assert_eq!(settings.secret_key, DEVELOPMENT_SECRET_KEY);
+        assert_eq!(settings.server.bind, "127.0.0.1:8000");
+        assert!(!settings.redis_configured());
+    }
+
+    #[test]
+    fn the_django_variables_override_the_files() {
+        let settings = Settings::load(&sources(&[
+            ("DEBUG", "0"),
+            ("SECRET_KEY", "s3cret-s3cret-s3cret-s3cret-s3cret-42"),
+            (
+                "DJANGO_ALLOWED_HOSTS",
+                "api.example.com, .internal localhost",
+            ),
+            ("REDIS_HOST", "cache"),
+            ("REDIS_PORT", "6380"),
+            ("DATABASE_URL", "postgres://u@db/redflag"),
+            ("REDFLAG__SERVER__BIND", "0.0.0.0:9000"),
+            ("REDFLAG__AML__REPORTING_THRESHOLD", "5000"),
+        ]))
+        .expect("loads");
+        assert!(!settings.debug);
+        assert_eq!(
+            settings.allowed_hosts,
+            ["api.example.com", ".internal", "localhost"]
+        );
+        assert_eq!(settings.redis.url, "redis://cache:6380/0");
+        assert_eq!(settings.database.url, "postgres://u@db/redflag");
+        assert_eq!(settings.server.bind, "0.0.0.0:9000");
+        assert_eq!(settings.aml.reporting_threshold, 5000.0);
+        assert!(settings.check_safe_to_serve().is_ok());
+    }
+
+    #[test]
+    fn the_test_profile_file_is_layered_on_top() {
+        let mut sources = sources(&[]);
+        sources.profile = Some("test".to_owned());
+        let settings = Settings::load(&sources).expect("loads");
+        assert_eq!(settings.statistics.cache_seconds, 0);
+        sources.profile = Some("missing".to_owned());
+        assert!(
+            Settings::load(&sources).is_err(),
+            "a named profile must exist"
+        );
+    }
+
+    #[test]
+    fn debug_off_refuses_the_development_secret_and_weak_secrets() {
+        let settings = Settings::load(&sources(&[("DEBUG", "false")])).expect("loads");
+        assert!(matches!(
+            settings.check_safe_to_serve(),
+            Err(SettingsError::DevelopmentSecret)
+        ));
+        let settings = Settings::load(&sources(&[("DEBUG", "false"), ("SECRET_KEY", "short")]))
+            .expect("loads");
+        assert!(matches!(
+            settings.check_safe_to_serve(),
+            Err(SettingsError::WeakSecret)
+        ));
+        let debug = Settings::load(&sources(&[("DEBUG", "1")])).expect("loads");
+        assert!(debug.check_safe_to_serve().is_ok());
+    }
+}

@@ -1,0 +1,98 @@
+//! What every handler shares: settings, the database, the windows, the detectors, tokens and
+//! telemetry. Passed through actix app data, never a global.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use redflag_aml::AmlDetector;
+use redflag_credit::CreditDetector;
+use redflag_insurance::InsuranceDetector;
+use redflag_market::MarketDetector;
+use redflag_store::{
+    ActivityWindows, Database, InProcessWindows, RedisWindows, StoreError, WindowError,
+};
+use serde_json::Value;
+
+use crate::auth::{TokenService, hash_password};
+use crate::settings::Settings;
+use crate::telemetry::{Telemetry, prometheus};
+
+/// The four engines, configured from settings.
+pub struct Detectors {
+    pub aml: AmlDetector,
+    pub credit: CreditDetector,
+    pub insurance: InsuranceDetector,
+    pub market: MarketDetector,
+}
+
+pub struct AppState {
+    pub settings: Settings,
+    pub db: Database,
+    pub windows: Arc<dyn ActivityWindows>,
+    pub tokens: TokenService,
+    pub detectors: Detectors,
+    pub telemetry: Telemetry,
+    pub prometheus: PrometheusHandle,
+    pub started: Instant,
+    /// The last statistics body and when it was computed.
+    pub statistics_cache: Mutex<Option<(Instant, Value)>>,
+    dummy_hash: OnceLock<String>,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] StoreError),
+    #[error(transparent)]
+    Windows(#[from] WindowError),
+}
+
+impl AppState {
+    /// Connects the database (applying pending migrations) and the windows.
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        let db = Database::connect(&settings.database.url, settings.database.pool_size)?;
+        db.migrate()?;
+        let windows: Arc<dyn ActivityWindows> = if settings.redis_configured() {
+            Arc::new(RedisWindows::connect(
+                &settings.redis.url,
+                settings.redis.pool_size,
+                &settings.redis.key_prefix,
+                settings.windows.max_entries,
+            )?)
+        } else {
+            Arc::new(InProcessWindows::new(settings.windows.max_entries))
+        };
+        Ok(Self {
+            tokens: TokenService::new(
+                &settings.secret_key,
+                settings.auth.access_token_lifetime_seconds,
+                settings.auth.refresh_token_lifetime_seconds,
+            ),
+            detectors: Detectors {
+                aml: AmlDetector::new(settings.aml.clone()),
+                credit: CreditDetector::new(settings.credit.clone()),
+                insurance: InsuranceDetector::new(settings.insurance.clone()),
+                market: MarketDetector::new(settings.market.clone()),
+            },
+            db,
+            windows,
+            telemetry: Telemetry::default(),
+            prometheus: prometheus(),
+            started: Instant::now(),
+            statistics_cache: Mutex::new(None),
+            dummy_hash: OnceLock::new(),
+            settings,
+        })
+    }
+
+    /// A hash to verify against when the username does not exist, so that a wrong username costs
+    /// the same time as a wrong password and the response time does not reveal which users exist.
+    pub fn dummy_hash(&self) -> &str {
+        self.dummy_hash.get_or_init(|| {
+            let random = uuid::Uuid::new_v4().simple().to_string();
+            hash_password(&random).unwrap_or_default()
+        })
+    }
+}

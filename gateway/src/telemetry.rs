@@ -1,0 +1,199 @@
+//! Metrics: every metric name in one place, the Prometheus recorder, the request middleware, and
+//! the counters behind the JSON snapshot of GET /api/metrics/.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use redflag_core::{Alert, Module};
+
+/// The metric names, all prefixed `redflag_`.
+pub mod names {
+    pub const HTTP_REQUESTS: &str = "redflag_http_requests_total";
+    pub const HTTP_DURATION: &str = "redflag_http_request_duration_seconds";
+    pub const DETECTIONS: &str = "redflag_detections_total";
+    pub const ALERTS: &str = "redflag_alerts_total";
+    pub const WINDOW_LOOKUPS: &str = "redflag_window_lookups_total";
+}
+
+/// Latency buckets in seconds, from 0.5 ms to 5 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// Installs the process-wide Prometheus recorder once and returns its handle.
+///
+/// The recorder is global by nature (the `metrics` macros write to it); every app built in this
+/// process shares it.
+pub fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(names::HTTP_DURATION.to_owned()),
+                    LATENCY_BUCKETS,
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!(
+                    "a metrics recorder was already installed; Prometheus output stays empty"
+                );
+            }
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    describe_counter!(
+        names::HTTP_REQUESTS,
+        Unit::Count,
+        "HTTP requests by route, method and status"
+    );
+    describe_histogram!(
+        names::HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request latency by route, method and status"
+    );
+    describe_counter!(
+        names::DETECTIONS,
+        Unit::Count,
+        "Decisions recorded, by module and whether flagged"
+    );
+    describe_counter!(
+        names::ALERTS,
+        Unit::Count,
+        "Alerts raised, by module, rule and severity"
+    );
+    describe_counter!(
+        names::WINDOW_LOOKUPS,
+        Unit::Count,
+        "Recent-activity window lookups, by whether the entity had prior activity (hit) or not (miss)"
+    );
+}
+
+/// Counts every request and its latency by route pattern (never the raw path, which would let
+/// clients create unbounded series), method and status.
+pub async fn record_requests(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().to_string();
+    let result = next.call(request).await;
+    let status = match &result {
+        Ok(response) => response.status().as_u16(),
+        Err(error) => error.as_response_error().status_code().as_u16(),
+    };
+    let elapsed = started.elapsed();
+    let labels = [
+        ("route", route),
+        ("method", method),
+        ("status", status.to_string()),
+    ];
+    counter!(names::HTTP_REQUESTS, &labels).increment(1);
+    histogram!(names::HTTP_DURATION, &labels).record(elapsed.as_secs_f64());
+    tracing::debug!(route = %labels[0].1, method = %labels[1].1, status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
+    result
+}
+
+/// This app's own counters, for the JSON snapshot; Prometheus gets the same events.
+#[derive(Default)]
+pub struct Telemetry {
+    window_hits: AtomicU64,
+    window_misses: AtomicU64,
+    statistics_hits: AtomicU64,
+    statistics_misses: AtomicU64,
+    detections: [AtomicU64; 4],
+    flagged: [AtomicU64; 4],
+}
+
+/// A copy of the counters at one moment.
+pub struct TelemetrySnapshot {
+    pub window_hits: u64,
+    pub window_misses: u64,
+    pub statistics_hits: u64,
+    pub statistics_misses: u64,
+    /// (module, total, flagged), in [`Module::ALL`] order.
+    pub detections: Vec<(Module, u64, u64)>,
+}
+
+fn slot(module: Module) -> usize {
+    Module::ALL
+        .iter()
+        .position(|m| *m == module)
+        .unwrap_or_default()
+}
+
+impl Telemetry {
+    /// A window lookup: a hit when the entity had recent activity.
+    pub fn window_lookup(&self, hit: bool) {
+        let (counter, label) = if hit {
+            (&self.window_hits, "hit")
+        } else {
+            (&self.window_misses, "miss")
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(names::WINDOW_LOOKUPS, "result" => label).increment(1);
+    }
+
+    pub fn statistics_lookup(&self, hit: bool) {
+        let counter = if hit {
+            &self.statistics_hits
+        } else {
+            &self.statistics_misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A recorded decision and its alerts.
+    pub fn decision(&self, module: Module, flagged: bool, alerts: &[Alert]) {
+        self.detections[slot(module)].fetch_add(1, Ordering::Relaxed);
+        if flagged {
+            self.flagged[slot(module)].fetch_add(1, Ordering::Relaxed);
+        }
+        metrics::counter!(names::DETECTIONS, "module" => module.as_str(), "flagged" => flagged.to_string())
+            .increment(1);
+        for alert in alerts {
+            metrics::counter!(
+                names::ALERTS,
+                "module" => module.as_str(),
+                "rule" => alert.rule.clone(),
+                "severity" => alert.severity.as_str()
+            )
+            .increment(1);
+        }
+    }
+
+    pub fn snapshot(&self) -> TelemetrySnapshot {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        TelemetrySnapshot {
+            window_hits: load(&self.window_hits),
+            window_misses: load(&self.window_misses),
+            statistics_hits: load(&self.statistics_hits),
+            statistics_misses: load(&self.statistics_misses),
+            detections: Module::ALL
+                .into_iter()
+                .map(|module| {
+                    (
+                        module,
+                        load(&self.detections[slot(module)]),
+                        load(&self.flagged[slot(module)]),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
