@@ -19,11 +19,11 @@ pub async fn check_allowed_host(
         .headers()
         .get(header::HOST)
         .map(|host| host.to_str().unwrap_or("<non-ASCII>").to_owned());
-    if let (Some(host), Some(state)) = (host, request.app_data::<web::Data<AppState>>()) {
-        if !is_allowed(&host, &state.settings.allowed_hosts) {
-            let response = ApiError::DisallowedHost(host).error_response();
-            return Ok(request.into_response(response));
-        }
+    if let (Some(host), Some(state)) = (host, request.app_data::<web::Data<AppState>>())
+        && !is_allowed(&host, &state.settings.allowed_hosts)
+    {
+        let response = ApiError::DisallowedHost(host).error_response();
+        return Ok(request.into_response(response));
     }
     Ok(next.call(request).await?.map_into_boxed_body())
 }

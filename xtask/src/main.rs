@@ -1,1 +1,341 @@
-fn main() {}
+//! `cargo xtask <command>`: project automation beyond cargo.
+//!
+//! - `test`: checks that the domain crates stay pure, makes sure Redis and PostgreSQL answer
+//!   (starting throwaway instances in a temporary directory when they do not), then runs the
+//!   whole workspace's tests against them.
+
+use std::env;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const REDIS: &str = "127.0.0.1:6379";
+const POSTGRES: &str = "127.0.0.1:5432";
+/// Crates that must know nothing of HTTP, SQL or Redis.
+const PURE_CRATES: &[&str] = &[
+    "redflag-core",
+    "redflag-ml-core",
+    "redflag-aml",
+    "redflag-credit",
+    "redflag-insurance",
+    "redflag-market",
+];
+const FRAMEWORK_CRATES: &[&str] = &["actix-web", "diesel", "redis", "deadpool-redis", "tokio"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        _ => Err("usage: cargo xtask test [-- <extra cargo test arguments>]".to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Servers this run started, stopped when the run ends.
+#[derive(Default)]
+struct Services {
+    children: Vec<Child>,
+    postgres_data: Option<PathBuf>,
+    _temp: Vec<TempDir>,
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        if let Some(data) = &self.postgres_data {
+            let _ = as_postgres_user(
+                &pg_tool("pg_ctl").unwrap_or_default(),
+                &["-D", &data.display().to_string(), "-m", "fast", "stop"],
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        }
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    check_purity()?;
+    let mut services = Services::default();
+    let mut envs: Vec<(String, String)> = Vec::new();
+
+    if redis_answers(REDIS) {
+        eprintln!("xtask: using Redis at {REDIS}");
+    } else {
+        let url = start_redis(&mut services)?;
+        envs.push(("REDFLAG_TEST_REDIS_URL".to_owned(), url));
+    }
+    if tcp_answers(POSTGRES) && env::var("REDFLAG_TEST_POSTGRES_URL").is_err() {
+        eprintln!("xtask: using PostgreSQL at {POSTGRES}");
+    } else if env::var("REDFLAG_TEST_POSTGRES_URL").is_err() {
+        let url = start_postgres(&mut services)?;
+        envs.push(("REDFLAG_TEST_POSTGRES_URL".to_owned(), url));
+    }
+
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args(["test", "--workspace"])
+        .args(extra)
+        .envs(envs)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("tests failed".to_owned())
+    }
+}
+
+/// The domain crates must not depend on web, SQL or Redis crates: they are libraries that any
+/// Rust service can embed.
+fn check_purity() -> Result<(), String> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    for krate in PURE_CRATES {
+        let output = Command::new(&cargo)
+            .args([
+                "tree",
+                "--quiet",
+                "--edges",
+                "normal",
+                "--prefix",
+                "none",
+                "--package",
+                krate,
+            ])
+            .current_dir(workspace_root())
+            .output()
+            .map_err(|e| format!("cannot run cargo tree: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo tree failed for {krate}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        for line in tree.lines() {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            if FRAMEWORK_CRATES.contains(&name) {
+                return Err(format!(
+                    "{krate} depends on {name}: domain crates must stay free of IO frameworks"
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "xtask: domain crates are free of {}",
+        FRAMEWORK_CRATES.join(", ")
+    );
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn tcp_answers(address: &str) -> bool {
+    address.parse::<SocketAddr>().is_ok_and(|address| {
+        TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok()
+    })
+}
+
+fn redis_answers(address: &str) -> bool {
+    let Ok(address) = address.parse::<SocketAddr>() else {
+        return false;
+    };
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut reply = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream
+            .read(&mut reply)
+            .is_ok_and(|n| reply[..n].starts_with(b"+PONG"))
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn wait_until(what: &str, ready: impl Fn() -> bool) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if ready() {
+            return Ok(());
+        }
+        sleep(Duration::from_millis(200));
+    }
+    Err(format!("{what} did not start within 30 s"))
+}
+
+fn find_program(name: &str, extra_dirs: &[PathBuf]) -> Option<PathBuf> {
+    let path = env::var_os("PATH").unwrap_or_default();
+    env::split_paths(&path)
+        .chain(extra_dirs.iter().cloned())
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+fn start_redis(services: &mut Services) -> Result<String, String> {
+    let server = find_program("redis-server", &[]).ok_or(
+        "Redis does not answer at 127.0.0.1:6379 and `redis-server` is not installed: \
+         install the Debian package `redis-server` (apt-get install redis-server)",
+    )?;
+    let port = free_port()?;
+    let dir = TempDir::new("redis")?;
+    let child = Command::new(server)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start redis-server: {e}"))?;
+    services.children.push(child);
+    services._temp.push(dir);
+    let address = format!("127.0.0.1:{port}");
+    wait_until("redis-server", || redis_answers(&address))?;
+    eprintln!("xtask: started a throwaway Redis at {address}");
+    Ok(format!("redis://{address}/0"))
+}
+
+/// PostgreSQL's server programs, which Debian keeps under /usr/lib/postgresql/<version>/bin.
+fn pg_tool(name: &str) -> Option<String> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path().join("bin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort();
+    versions.reverse();
+    find_program(name, &versions).map(|path| path.display().to_string())
+}
+
+/// PostgreSQL refuses to run as root; as root, run its programs as the `postgres` user.
+fn as_postgres_user(program: &str, args: &[&str]) -> Command {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0");
+    if is_root {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--", program]).args(args);
+        command
+    } else {
+        let mut command = Command::new(program);
+        command.args(args);
+        command
+    }
+}
+
+fn start_postgres(services: &mut Services) -> Result<String, String> {
+    let missing = "PostgreSQL does not answer at 127.0.0.1:5432 and its server programs (initdb, pg_ctl) \
+                   are not installed: install the Debian package `postgresql` (apt-get install postgresql)";
+    let initdb = pg_tool("initdb").ok_or(missing)?;
+    let pg_ctl = pg_tool("pg_ctl").ok_or(missing)?;
+    let port = free_port()?;
+    let dir = TempDir::new("postgres")?;
+    let data = dir.path().join("data");
+    // The postgres user must own the directory when we run as root.
+    let _ = Command::new("chown")
+        .args(["-R", "postgres:postgres"])
+        .arg(dir.path())
+        .status();
+    let data_arg = data.display().to_string();
+    let status = as_postgres_user(
+        &initdb,
+        &[
+            "-D",
+            &data_arg,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+        ],
+    )
+    .stdout(Stdio::null())
+    .status()
+    .map_err(|e| format!("cannot run initdb: {e}"))?;
+    if !status.success() {
+        return Err("initdb failed".to_owned());
+    }
+    let options = format!(
+        "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+        dir.path().display()
+    );
+    let log = dir.path().join("postgres.log").display().to_string();
+    let status = as_postgres_user(
+        &pg_ctl,
+        &["-D", &data_arg, "-o", &options, "-l", &log, "-w", "start"],
+    )
+    .stdout(Stdio::null())
+    .status()
+    .map_err(|e| format!("cannot run pg_ctl: {e}"))?;
+    if !status.success() {
+        return Err(format!("pg_ctl start failed; see {log}"));
+    }
+    services.postgres_data = Some(data);
+    services._temp.push(dir);
+    let address = format!("127.0.0.1:{port}");
+    wait_until("PostgreSQL", || tcp_answers(&address))?;
+    eprintln!("xtask: started a throwaway PostgreSQL at {address}");
+    Ok(format!("postgres://postgres@{address}/postgres"))
+}
+
+/// A directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> Result<Self, String> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let path = env::temp_dir().join(format!(
+            "redflag-xtask-{label}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        Ok(Self(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -29,13 +29,14 @@ impl Trade {
     pub fn parse(body: &Value, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
         let mut fields = FieldReader::new(body)?;
         let symbol = fields.required_id("symbol").map(|s| s.to_ascii_uppercase());
-        if let Some(symbol) = &symbol {
-            if symbol.chars().count() > MAX_SYMBOL_LENGTH {
-                fields.reject(
-                    "symbol",
-                    format!("Ensure this field has no more than {MAX_SYMBOL_LENGTH} characters."),
-                );
-            }
+        if symbol
+            .as_ref()
+            .is_some_and(|symbol| symbol.chars().count() > MAX_SYMBOL_LENGTH)
+        {
+            fields.reject(
+                "symbol",
+                format!("Ensure this field has no more than {MAX_SYMBOL_LENGTH} characters."),
+            );
         }
         let price = fields.required_number("price", NumberBounds::AMOUNT);
         let volume = fields.required_number("volume", NumberBounds::AMOUNT);

@@ -31,10 +31,10 @@ pub async fn statistics(
         .map_err(ApiError::internal)?
         .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
     let body = render(&statistics, now);
-    if !ttl.is_zero() {
-        if let Ok(mut cache) = state.statistics_cache.lock() {
-            *cache = Some((Instant::now(), body.clone()));
-        }
+    if !ttl.is_zero()
+        && let Ok(mut cache) = state.statistics_cache.lock()
+    {
+        *cache = Some((Instant::now(), body.clone()));
     }
     Ok(HttpResponse::Ok().json(body))
 }

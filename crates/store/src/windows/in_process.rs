@@ -50,7 +50,11 @@ impl InProcessWindows {
         // A panic while holding the lock cannot leave a window half-updated in a way that matters
         // (each step below keeps it valid), so a poisoned lock is still usable.
         let mut windows = shard.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.observations.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0 {
+        if self
+            .observations
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY)
+        {
             windows.retain(|_, window| !window.expired());
         }
         let window = windows.entry(key).or_insert_with(|| Window {

@@ -1,0 +1,102 @@
+//! The `redflag` binary as README tells a newcomer to use it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn redflag(
+    dir: &tempfile::TempDir,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redflag"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+        .env_remove("REDFLAG_PROFILE")
+        .env_remove("DEBUG")
+        .env_remove("SECRET_KEY")
+        .env_remove("REDIS_URL")
+        .env_remove("REDIS_HOST")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the redflag binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes())
+        .expect("stdin accepts the password");
+    let output = child.wait_with_output().expect("redflag finishes");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn user_create_reads_the_password_from_stdin_and_refuses_short_ones_and_duplicates() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ok, stdout, stderr) = redflag(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--username",
+            "analyst",
+            "--password-stdin",
+        ],
+        "correct-horse-battery\n",
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "created user `analyst` (id 1)");
+    let (ok, _, stderr) = redflag(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--username",
+            "analyst",
+            "--password-stdin",
+        ],
+        "correct-horse-battery\n",
+        &[],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("user `analyst` already exists"), "{stderr}");
+    let (ok, _, stderr) = redflag(
+        &dir,
+        &["user", "create", "--username", "other", "--password-stdin"],
+        "short\n",
+        &[],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("at least 8 characters"), "{stderr}");
+    let (ok, stdout, _) = redflag(&dir, &["migrate"], "", &[]);
+    assert!(ok);
+    assert_eq!(
+        stdout.trim(),
+        "applied 0 migration(s) to the sqlite database"
+    );
+}
+
+#[test]
+fn serve_refuses_the_development_secret_when_debug_is_off() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ok, _, stderr) = redflag(
+        &dir,
+        &["serve", "--bind", "127.0.0.1:0"],
+        "",
+        &[("DEBUG", "0")],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("refusing to start with DEBUG off and the development SECRET_KEY"),
+        "{stderr}"
+    );
+}

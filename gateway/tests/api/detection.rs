@@ -1,0 +1,306 @@
+use actix_web::http::StatusCode;
+use redflag_core::Module;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_timestamp, login, post, send, shape};
+
+#[actix_web::test]
+async fn the_seed_aml_request_gets_the_documented_shape_and_is_stored() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let request = json!({"transaction_id": "TXN-1001", "user_id": "U-1", "amount": 9800, "sender_id": "S-1", "receiver_id": "R-1"});
+    let reply = send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(
+        shape(&body),
+        json!({"id": "integer", "transaction_id": "string", "user_id": "string", "amount": "float",
+               "sender_id": "string", "receiver_id": "string", "risk_score": "float", "flagged": "boolean",
+               "timestamp": "string", "alerts": []})
+    );
+    assert_eq!(body["amount"], json!(9800.0));
+    assert_eq!(body["transaction_id"], "TXN-1001");
+    assert_timestamp(&body["timestamp"]);
+    let stored = test_app
+        .state
+        .db
+        .find_decision(Module::Aml, "TXN-1001")
+        .expect("query")
+        .expect("stored");
+    assert_eq!(json!(stored.id.0), body["id"]);
+}
+
+#[actix_web::test]
+async fn structuring_fires_on_the_third_transfer_below_the_threshold_with_the_seed_reason() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let amounts = [9800.0, 9900.0, 9800.0];
+    let mut last = Value::Null;
+    for (i, amount) in amounts.iter().enumerate() {
+        let request = json!({"transaction_id": format!("TXN-{i}"), "user_id": "U-1", "amount": amount,
+                             "sender_id": "S-1", "receiver_id": "R-1",
+                             "timestamp": format!("2026-02-09T0{}:12:33.221Z", 7 + i)});
+        let reply = send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        last = reply.json();
+        if i < 2 {
+            assert_eq!(
+                last["alerts"],
+                json!([]),
+                "no pattern before the third transfer"
+            );
+        }
+    }
+    assert_eq!(last["timestamp"], "2026-02-09T09:12:33.221Z");
+    assert_eq!(
+        last["alerts"],
+        json!([{
+            "rule": "StructuringRule",
+            "severity": "high",
+            "confidence": 0.8,
+            "reason": "Structuring detected: 3 transactions totaling $29500.00 in 24h, all below $10000.0 threshold",
+            "metadata": {"num_transactions": 3, "total_amount": 29500.0, "threshold": 10000.0,
+                         "window_hours": 24, "near_threshold_transactions": 3}
+        }])
+    );
+    assert_eq!(last["risk_score"], json!(80.0));
+    assert_eq!(last["flagged"], json!(true));
+    let id = redflag_store::DecisionId(last["id"].as_i64().expect("id"));
+    assert_eq!(
+        test_app.state.db.alert_rules(id).expect("query"),
+        [("StructuringRule".to_owned(), "high".to_owned())]
+    );
+    assert_eq!(
+        test_app.state.db.outbox_counts().expect("query").queued,
+        3,
+        "every decision has its audit row"
+    );
+}
+
+#[actix_web::test]
+async fn a_resent_transaction_answers_the_stored_decision_and_different_data_is_a_conflict() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let request = json!({"transaction_id": "TXN-9", "user_id": "U-1", "amount": 500, "sender_id": "S-9", "receiver_id": "R-1"});
+    let first = send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(
+        again.json(),
+        first.json(),
+        "the same decision, id and timestamp included"
+    );
+
+    let mut changed = request.clone();
+    changed["amount"] = json!(501);
+    let conflict = send(&app, post("/api/aml/detect/", Some(&token), &changed)).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert_eq!(
+        conflict.json(),
+        json!({"detail": "transaction_id `TXN-9` was already assessed with different data."})
+    );
+
+    let stats = test_app
+        .state
+        .db
+        .statistics(chrono::Utc::now(), 10)
+        .expect("query");
+    assert_eq!(stats.modules[0].total, 1, "the resend is not counted twice");
+    let next = json!({"transaction_id": "TXN-10", "user_id": "U-1", "amount": 500, "sender_id": "S-9", "receiver_id": "R-1"});
+    send(&app, post("/api/aml/detect/", Some(&token), &next)).await;
+    let metrics = test_app.state.telemetry.snapshot();
+    assert_eq!(
+        metrics.window_hits, 1,
+        "the window holds TXN-9 once, so TXN-10 found it"
+    );
+}
+
+#[actix_web::test]
+async fn the_seed_credit_request_gets_the_documented_shape() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let request =
+        json!({"applicant_id": "USER-101", "monthly_income": 4200, "employment_length": 24});
+    let reply = send(&app, post("/api/credit/assess/", Some(&token), &request)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(
+        shape(&body),
+        json!({"id": "integer", "applicant_id": "string", "risk_score": "integer", "decision": "string",
+               "timestamp": "string", "alerts": [{"type": "string", "message": "string", "severity": "string"}],
+               "credit_score": "integer", "risk_tier": "string",
+               "factors": {"payment_history": "float", "amounts_owed": "float", "length_of_credit": "float",
+                           "new_credit": "float", "credit_mix": "float"},
+               "reason_codes": [], "thin_file": "boolean"})
+    );
+    assert_eq!(body["decision"], "APPROVED");
+    assert_eq!(body["risk_score"], body["credit_score"]);
+    assert_eq!(
+        body["alerts"],
+        json!([{"type": "reason_code", "message": "APPROVED", "severity": "medium"}])
+    );
+    assert_eq!(body["risk_tier"], "MEDIUM");
+    assert_eq!(body["thin_file"], json!(true));
+    assert_timestamp(&body["timestamp"]);
+}
+
+#[actix_web::test]
+async fn a_risky_applicant_is_declined_with_ranked_adverse_action_reasons() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let request = json!({"applicant_id": "A-7", "monthly_income": 2500, "employment_length": 2,
+                         "late_payments_12m": 4, "credit_utilization": 0.97, "credit_history_months": 8,
+                         "recent_inquiries_6m": 5, "monthly_debt_payments": 1400});
+    let body = send(&app, post("/api/credit/assess/", Some(&token), &request))
+        .await
+        .json();
+    assert_eq!(body["decision"], "DECLINED");
+    assert_eq!(body["risk_tier"], "VERY_HIGH");
+    let alerts = body["alerts"].as_array().expect("alerts");
+    assert_eq!(
+        alerts[0],
+        json!({"type": "reason_code", "message": "DECLINED", "severity": "critical"})
+    );
+    assert_eq!(alerts[1]["type"], "adverse_action");
+    assert_eq!(
+        alerts[1]["message"],
+        "Debt-to-income ratio 56% exceeds the 43% maximum"
+    );
+    // Ranked by points lost: 97% utilisation and 56% debt-to-income cost more than 4 late payments.
+    assert_eq!(
+        alerts[2]["message"],
+        "Amounts owed: revolving utilisation 97%, debt-to-income 56%"
+    );
+    assert_eq!(
+        alerts[3]["message"],
+        "4 late payments in the last 12 months"
+    );
+    assert_eq!(alerts.len(), 5, "the decision and at most four reasons");
+    let stats = test_app
+        .state
+        .db
+        .statistics(chrono::Utc::now(), 10)
+        .expect("query");
+    assert_eq!(stats.top_rules[0].rule, "AdverseActionReason");
+    assert_eq!(
+        stats.top_rules[0].count, 4,
+        "the decision line is not stored as an alert"
+    );
+}
+
+#[actix_web::test]
+async fn the_seed_insurance_claim_gets_the_documented_shape_and_inflation_needs_a_market_value() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let request = json!({"claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000, "estimated_value": 52000});
+    let body = send(&app, post("/api/insurance/detect/", Some(&token), &request))
+        .await
+        .json();
+    assert_eq!(
+        shape(&body),
+        json!({"id": "integer", "claim_id": "string", "policy_id": "string", "claim_amount": "float",
+               "fraud_risk": "float", "timestamp": "string", "alerts": [], "fraud_probability": "float",
+               "flagged": "boolean"})
+    );
+    let request = json!({"claim_id": "CLM-002", "policy_id": "POL-9", "claim_amount": 45000,
+                         "estimated_value": 52000, "market_value": 32000});
+    let body = send(&app, post("/api/insurance/detect/", Some(&token), &request))
+        .await
+        .json();
+    assert_eq!(
+        body["alerts"],
+        json!([{"rule": "PropertyInflationRule", "severity": "medium", "confidence": 0.58,
+                "reason": "Property claim inflation suspected (score: 0.58)",
+                "evidence": ["Estimated value $52000.00 is 1.6x higher than market value $32000.00"]}])
+    );
+    assert_eq!(body["fraud_probability"], json!(0.58));
+    assert_eq!(body["fraud_risk"], json!(58.0));
+    assert_eq!(body["flagged"], json!(true));
+}
+
+#[actix_web::test]
+async fn the_seed_trade_gets_the_documented_shape_and_a_pump_is_caught_with_its_figures() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let trade = |price: f64, volume: f64, at: String| json!({"symbol": "MSFT", "price": price, "volume": volume, "trader_id": "TR-99", "timestamp": at});
+    // Ten quiet days of 2,000 shares at about 340, then a day of rising price on heavy volume.
+    let first_day = chrono::DateTime::parse_from_rfc3339("2026-01-29T15:00:00Z").expect("valid");
+    for day in 0..10 {
+        let at = (first_day + chrono::Duration::days(day)).to_rfc3339();
+        let reply = send(
+            &app,
+            post(
+                "/api/market/detect/",
+                Some(&token),
+                &trade(340.0, 2000.0, at),
+            ),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        assert_eq!(reply.json()["alerts"], json!([]));
+    }
+    send(
+        &app,
+        post(
+            "/api/market/detect/",
+            Some(&token),
+            &trade(340.4, 2000.0, "2026-02-08T13:00:00Z".into()),
+        ),
+    )
+    .await;
+    send(
+        &app,
+        post(
+            "/api/market/detect/",
+            Some(&token),
+            &trade(380.0, 3400.0, "2026-02-09T04:00:00Z".into()),
+        ),
+    )
+    .await;
+    let reply = send(
+        &app,
+        post(
+            "/api/market/detect/",
+            Some(&token),
+            &trade(425.5, 5000.0, "2026-02-09T09:18:20.112Z".into()),
+        ),
+    )
+    .await;
+    let body = reply.json();
+    assert_eq!(
+        shape(&body),
+        json!({"id": "integer", "symbol": "string", "price": "float", "volume": "float", "trader_id": "string",
+               "manipulation_risk": "float", "flagged": "boolean", "timestamp": "string",
+               "alerts": [{"rule": "string", "alert_type": "string", "severity": "string", "confidence": "float",
+                           "reason": "string", "evidence": ["string", "string"]}]})
+    );
+    let alert = &body["alerts"][0];
+    assert_eq!(alert["rule"], "Pump And Dump");
+    assert_eq!(alert["alert_type"], "pump_and_dump");
+    assert_eq!(alert["severity"], "HIGH");
+    assert_eq!(
+        alert["evidence"],
+        json!([
+            "Trading volume 5.2x higher than 30-day average",
+            "Price surged 25.0% in 24 hours"
+        ])
+    );
+    let score = alert["confidence"].as_f64().expect("confidence");
+    assert_eq!(
+        alert["reason"],
+        format!("Pump and dump pattern detected (score: {score:.2})")
+    );
+    assert_eq!(
+        body["manipulation_risk"],
+        json!((score * 1000.0).round() / 10.0)
+    );
+    assert_eq!(body["timestamp"], "2026-02-09T09:18:20.112Z");
+}

@@ -1,0 +1,162 @@
+//! A fresh service per test: its own SQLite file in a temporary directory, in-process windows (or
+//! Redis under a unique key prefix), the real routes and middleware.
+
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::test::{self, TestRequest};
+use actix_web::web;
+use redflag_gateway::auth::hash_password;
+use redflag_gateway::build_app;
+use redflag_gateway::settings::{Settings, Sources};
+use redflag_gateway::state::AppState;
+use serde_json::Value;
+
+pub const PASSWORD: &str = "correct-horse-battery-staple";
+
+pub struct TestApp {
+    pub state: web::Data<AppState>,
+    _dir: tempfile::TempDir,
+}
+
+/// Settings of the `test` profile with a fresh SQLite file; `adjust` changes them further.
+pub fn test_settings(dir: &tempfile::TempDir, adjust: impl FnOnce(&mut Settings)) -> Settings {
+    let sources = Sources {
+        profile: Some("test".to_owned()),
+        config_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../config").into(),
+        env: Default::default(),
+    };
+    let mut settings = Settings::load(&sources).expect("the test profile loads");
+    settings.database.url = dir.path().join("redflag.sqlite3").display().to_string();
+    adjust(&mut settings);
+    settings
+}
+
+impl TestApp {
+    pub fn spawn() -> Self {
+        Self::spawn_with(|_| {})
+    }
+
+    pub fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let settings = test_settings(&dir, adjust);
+        let state = web::Data::new(AppState::build(settings).expect("the service starts"));
+        Self { state, _dir: dir }
+    }
+
+    /// The service as actix runs it.
+    pub async fn service(
+        &self,
+    ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
+    {
+        test::init_service(build_app(self.state.clone())).await
+    }
+
+    /// Creates a user directly in the database.
+    pub fn create_user(&self, username: &str) {
+        let hash = hash_password(PASSWORD).expect("hashable");
+        self.state
+            .db
+            .create_user(username, &hash)
+            .expect("user created");
+    }
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+}
+
+pub async fn send<S, B>(app: &S, request: TestRequest) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(app, request.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = test::read_body(response).await;
+    Reply {
+        status,
+        headers,
+        text: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// A JSON POST with an optional bearer token.
+pub fn post(path: &str, token: Option<&str>, body: &Value) -> TestRequest {
+    let request = TestRequest::post()
+        .uri(path)
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string());
+    with_token(request, token)
+}
+
+pub fn get(path: &str, token: Option<&str>) -> TestRequest {
+    with_token(TestRequest::get().uri(path), token)
+}
+
+fn with_token(request: TestRequest, token: Option<&str>) -> TestRequest {
+    match token {
+        Some(token) => request.insert_header(("Authorization", format!("Bearer {token}"))),
+        None => request,
+    }
+}
+
+/// Creates `username` and returns its (access, refresh) tokens, obtained through the API.
+pub async fn login<S, B>(app: &S, test_app: &TestApp, username: &str) -> (String, String)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    test_app.create_user(username);
+    let reply = send(
+        app,
+        post(
+            "/api/token/",
+            None,
+            &serde_json::json!({"username": username, "password": PASSWORD}),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let body = reply.json();
+    (
+        body["access"].as_str().expect("access token").to_owned(),
+        body["refresh"].as_str().expect("refresh token").to_owned(),
+    )
+}
+
+/// The JSON type of every key, to compare shapes exactly: {"id": "integer", ...}.
+pub fn shape(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), shape(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Value::from("integer"),
+        Value::Number(_) => Value::from("float"),
+        Value::String(_) => Value::from("string"),
+        Value::Bool(_) => Value::from("boolean"),
+        Value::Null => Value::from("null"),
+    }
+}
+
+/// Asserts the contract's timestamp format: RFC 3339 UTC with milliseconds and `Z`.
+pub fn assert_timestamp(value: &Value) {
+    let text = value.as_str().expect("timestamp is a string");
+    assert_eq!(text.len(), 24, "{text}");
+    assert!(text.ends_with('Z'), "{text}");
+    assert_eq!(&text[19..20], ".", "{text}");
+    chrono::DateTime::parse_from_rfc3339(text).expect("valid RFC 3339");
+}

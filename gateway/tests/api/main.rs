@@ -1,0 +1,9 @@
+//! The service end to end, through the real routes and middleware.
+
+mod auth;
+mod cli;
+mod detection;
+mod helpers;
+mod observability;
+mod redis_windows;
+mod validation;

@@ -1,0 +1,154 @@
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+use crate::helpers::{TestApp, get, login, post, send, shape};
+
+#[actix_web::test]
+async fn health_is_public_and_reports_the_database_and_redis() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let reply = send(&app, get("/api/health/", None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.json(),
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"),
+               "database": {"status": "ok", "backend": "sqlite"},
+               "redis": {"status": "not configured"}, "windows": "in-process"})
+    );
+}
+
+#[actix_web::test]
+async fn statistics_aggregate_what_was_decided() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    for i in 0..3 {
+        let request = json!({"transaction_id": format!("T{i}"), "user_id": "U", "amount": 9800 + i,
+                             "sender_id": "S", "receiver_id": "R"});
+        send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+    }
+    let claim = json!({"claim_id": "C1", "policy_id": "P", "claim_amount": 100, "estimated_value": 52000, "market_value": 32000});
+    send(&app, post("/api/insurance/detect/", Some(&token), &claim)).await;
+
+    let reply = send(&app, get("/api/statistics/", Some(&token))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["total_detections"], 4);
+    assert_eq!(body["total_flagged"], 2);
+    assert_eq!(body["flag_rate"], json!(0.5));
+    assert_eq!(
+        body["modules"]["aml"],
+        json!({"total": 3, "flagged": 1, "flag_rate": 0.3333, "average_risk": 26.7})
+    );
+    assert_eq!(
+        body["modules"]["credit"],
+        json!({"total": 0, "flagged": 0, "flag_rate": 0.0, "average_risk": null})
+    );
+    assert_eq!(
+        body["alerts_by_severity"],
+        json!({"low": 0, "medium": 1, "high": 1, "critical": 0})
+    );
+    let rules: Vec<&str> = body["top_rules"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["PropertyInflationRule", "StructuringRule"]);
+    let hourly = body["hourly"].as_array().expect("24 hours");
+    assert_eq!(hourly.len(), 24);
+    assert_eq!(hourly[23]["total"], 4, "all four happened this hour");
+    assert_eq!(
+        shape(&hourly[0]),
+        json!({"hour": "string", "total": "integer", "flagged": "integer"})
+    );
+}
+
+#[actix_web::test]
+async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
+    let test_app = TestApp::spawn_with(|settings| settings.statistics.cache_seconds = 60);
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    for i in 0..2 {
+        let request = json!({"transaction_id": format!("T{i}"), "user_id": "U", "amount": 50, "sender_id": "S", "receiver_id": "R"});
+        send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+    }
+    send(&app, get("/api/statistics/", Some(&token))).await;
+    send(&app, get("/api/statistics/", Some(&token))).await;
+    let reply = send(&app, get("/api/metrics/", Some(&token))).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let body = reply.json();
+    assert_eq!(
+        body["cache"],
+        json!({"backend": "in-process", "hits": 1, "misses": 1, "hit_rate": 0.5})
+    );
+    assert_eq!(body["statistics_cache"], json!({"hits": 1, "misses": 1}));
+    assert_eq!(body["detections"]["aml"], json!({"total": 2, "flagged": 0}));
+    assert_eq!(
+        body["detections"]["market"],
+        json!({"total": 0, "flagged": 0})
+    );
+    assert_eq!(
+        body["audit"],
+        json!({"queued": 2, "processed": 0, "failed": 0})
+    );
+    assert!(body["uptime_seconds"].is_u64());
+}
+
+#[actix_web::test]
+async fn prometheus_exposes_requests_latency_detections_and_alerts() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let claim = json!({"claim_id": "C1", "policy_id": "P", "claim_amount": 100, "estimated_value": 52000, "market_value": 32000});
+    send(&app, post("/api/insurance/detect/", Some(&token), &claim)).await;
+    let reply = send(&app, get("/api/prometheus/", None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let content_type = reply
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    for expected in [
+        "redflag_http_requests_total{route=\"/api/insurance/detect/\",method=\"POST\",status=\"201\"}",
+        "redflag_http_request_duration_seconds_bucket{route=\"/api/insurance/detect/\",method=\"POST\",status=\"201\",le=\"0.005\"}",
+        "redflag_detections_total{module=\"insurance\",flagged=\"true\"}",
+        "redflag_alerts_total{module=\"insurance\",rule=\"PropertyInflationRule\",severity=\"medium\"}",
+    ] {
+        assert!(
+            reply.text.contains(expected),
+            "missing {expected} in:\n{}",
+            reply.text
+        );
+    }
+}
+
+#[actix_web::test]
+async fn cors_allows_the_dashboard_origin_only() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let preflight = |origin: &str| {
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/api/aml/detect/")
+            .insert_header(("Origin", origin.to_owned()))
+            .insert_header(("Access-Control-Request-Method", "POST"))
+            .insert_header((
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            ))
+    };
+    let reply = send(&app, preflight("http://localhost:3000")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply
+            .headers
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("http://localhost:3000")
+    );
+    let reply = send(&app, preflight("http://evil.example")).await;
+    assert!(reply.headers.get("access-control-allow-origin").is_none());
+}
