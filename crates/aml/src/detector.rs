@@ -1,23 +1,23 @@
 use chrono::Duration;
 use redflag_core::{
-    Activity, Alert, Assessment, Detector, EntityKind, History, Module, Observation, Rule,
-    WindowKey,
+    Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict, WindowKey,
 };
-use redflag_ml_core::noisy_or;
-use serde::Serialize;
 
 use crate::{AmlConfig, StructuringRule, Transaction};
 
 /// The AML engine: the transaction-monitoring rules over the sender's recent transfers.
 pub struct AmlDetector {
     config: AmlConfig,
-    rules: Vec<Box<dyn Rule<Transaction>>>,
+    rules: RuleSet<Transaction>,
 }
 
 impl AmlDetector {
     pub fn new(config: AmlConfig) -> Self {
         let rules: Vec<Box<dyn Rule<Transaction>>> = vec![Box::new(StructuringRule::new(&config))];
-        Self { config, rules }
+        Self {
+            config,
+            rules: RuleSet::new(rules),
+        }
     }
 
     /// How far back any rule looks, so the window keeps exactly what the rules need.
@@ -31,28 +31,8 @@ pub(crate) fn sender_window(transaction: &Transaction) -> WindowKey {
     WindowKey::new(Module::Aml, EntityKind::Sender, &transaction.sender_id)
 }
 
-/// The AML verdict on one transfer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AmlAssessment {
-    /// 0-100, one decimal.
-    pub risk_score: f64,
-    pub flagged: bool,
-    pub alerts: Vec<Alert>,
-}
-
-impl Assessment for AmlAssessment {
-    fn risk(&self) -> f64 {
-        self.risk_score
-    }
-
-    fn flagged(&self) -> bool {
-        self.flagged
-    }
-
-    fn alerts(&self) -> Vec<Alert> {
-        self.alerts.clone()
-    }
-}
+/// The AML verdict on one transfer: `risk` is the contract's `risk_score`.
+pub type AmlAssessment = Verdict;
 
 impl Detector for AmlDetector {
     type Event = Transaction;
@@ -74,18 +54,10 @@ impl Detector for AmlDetector {
     }
 
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
-        let alerts: Vec<Alert> = self
-            .rules
-            .iter()
-            .filter_map(|rule| rule.evaluate(transaction, history))
-            .collect();
-        let risk_score =
-            (noisy_or(alerts.iter().map(|alert| alert.confidence)) * 1000.0).round() / 10.0;
-        AmlAssessment {
-            risk_score,
-            flagged: risk_score >= self.config.flag_risk_score,
-            alerts,
-        }
+        Verdict::from_alerts(
+            self.rules.evaluate(transaction, history),
+            self.config.flag_risk_score,
+        )
     }
 }
 
@@ -151,7 +123,7 @@ mod tests {
         assert_eq!(alert.metadata["total_amount"], json!(29500.0));
         assert_eq!(alert.severity, redflag_core::Severity::High);
         assert_eq!(alert.confidence, 0.8);
-        assert_eq!(verdict.risk_score, 80.0);
+        assert_eq!(verdict.risk, 80.0);
         assert!(verdict.flagged);
     }
 
@@ -165,7 +137,7 @@ mod tests {
         ];
         let verdict = run(&detector, &transfers);
         assert!(verdict.alerts.is_empty());
-        assert_eq!(verdict.risk_score, 0.0);
+        assert_eq!(verdict.risk, 0.0);
         assert!(!verdict.flagged);
     }
 

@@ -6,6 +6,7 @@ mod detector;
 mod module;
 mod severity;
 mod validation;
+mod verdict;
 
 pub use activity::{Activity, EntityKind, History, Observation, WindowKey};
 pub use alert::Alert;
@@ -15,3 +16,4 @@ pub use severity::{Severity, UnknownSeverity};
 pub use validation::{
     FieldReader, MAX_ID_LENGTH, MAX_TEXT_LENGTH, NumberBounds, ValidationErrors, messages,
 };
+pub use verdict::{RuleSet, Verdict};

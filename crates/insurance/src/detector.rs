@@ -1,29 +1,18 @@
 use chrono::Duration;
 use redflag_core::{
-    Activity, Alert, Assessment, Detector, EntityKind, History, Module, Observation, Rule,
-    WindowKey,
+    Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict, WindowKey,
 };
-use redflag_ml_core::noisy_or;
-use serde::Serialize;
 
 use crate::{Claim, InsuranceConfig, PropertyInflationRule, RepeatClaimsRule};
 
 /// The insurance engine: claims-fraud rules over the policy's recent claims.
 pub struct InsuranceDetector {
     config: InsuranceConfig,
-    rules: Vec<Box<dyn Rule<Claim>>>,
+    rules: RuleSet<Claim>,
 }
 
 /// The insurance verdict on one claim.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct InsuranceAssessment {
-    /// 0..1, two decimals.
-    pub fraud_probability: f64,
-    /// 0-100, one decimal.
-    pub fraud_risk: f64,
-    pub flagged: bool,
-    pub alerts: Vec<Alert>,
-}
+pub type InsuranceAssessment = Verdict;
 
 impl InsuranceDetector {
     pub fn new(config: InsuranceConfig) -> Self {
@@ -31,7 +20,10 @@ impl InsuranceDetector {
             Box::new(PropertyInflationRule::new(&config)),
             Box::new(RepeatClaimsRule::new(&config)),
         ];
-        Self { config, rules }
+        Self {
+            config,
+            rules: RuleSet::new(rules),
+        }
     }
 }
 
@@ -59,32 +51,10 @@ impl Detector for InsuranceDetector {
     }
 
     fn detect(&self, claim: &Claim, history: &History) -> InsuranceAssessment {
-        let alerts: Vec<Alert> = self
-            .rules
-            .iter()
-            .filter_map(|rule| rule.evaluate(claim, history))
-            .collect();
-        let probability = noisy_or(alerts.iter().map(|alert| alert.confidence));
-        InsuranceAssessment {
-            fraud_probability: (probability * 100.0).round() / 100.0,
-            fraud_risk: (probability * 1000.0).round() / 10.0,
-            flagged: probability >= self.config.flag_probability,
-            alerts,
-        }
-    }
-}
-
-impl Assessment for InsuranceAssessment {
-    fn risk(&self) -> f64 {
-        self.fraud_risk
-    }
-
-    fn flagged(&self) -> bool {
-        self.flagged
-    }
-
-    fn alerts(&self) -> Vec<Alert> {
-        self.alerts.clone()
+        Verdict::from_alerts(
+            self.rules.evaluate(claim, history),
+            self.config.flag_probability * 100.0,
+        )
     }
 }
 
@@ -122,8 +92,8 @@ mod tests {
             alert.reason,
             "Property claim inflation suspected (score: 0.58)"
         );
-        assert_eq!(verdict.fraud_probability, 0.58);
-        assert_eq!(verdict.fraud_risk, 58.0);
+        assert_eq!((verdict.probability * 100.0).round() / 100.0, 0.58);
+        assert_eq!(verdict.risk, 58.0);
         assert!(verdict.flagged);
     }
 
@@ -135,7 +105,7 @@ mod tests {
         );
         let verdict = detector().detect(&claim, &History::new());
         assert!(verdict.alerts.is_empty());
-        assert_eq!(verdict.fraud_risk, 0.0);
+        assert_eq!(verdict.risk, 0.0);
         assert!(!verdict.flagged);
     }
 

@@ -1,31 +1,25 @@
 use redflag_core::{
-    Activity, Alert, Assessment, Detector, EntityKind, History, Module, Observation, Rule,
-    WindowKey,
+    Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict, WindowKey,
 };
-use redflag_ml_core::noisy_or;
-use serde::Serialize;
 
 use crate::{MarketConfig, PumpAndDump, Trade};
 
 /// The market engine: surveillance rules over the symbol's recent trading.
 pub struct MarketDetector {
     config: MarketConfig,
-    rules: Vec<Box<dyn Rule<Trade>>>,
+    rules: RuleSet<Trade>,
 }
 
 /// The market verdict on one trade.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MarketAssessment {
-    /// 0-100, one decimal.
-    pub manipulation_risk: f64,
-    pub flagged: bool,
-    pub alerts: Vec<Alert>,
-}
+pub type MarketAssessment = Verdict;
 
 impl MarketDetector {
     pub fn new(config: MarketConfig) -> Self {
         let rules: Vec<Box<dyn Rule<Trade>>> = vec![Box::new(PumpAndDump::new(&config))];
-        Self { config, rules }
+        Self {
+            config,
+            rules: RuleSet::new(rules),
+        }
     }
 }
 
@@ -40,10 +34,17 @@ impl Detector for MarketDetector {
     const MODULE: Module = Module::Market;
 
     fn observations(&self, trade: &Trade) -> Vec<Observation> {
-        let reference = trade
-            .trade_id
-            .clone()
-            .unwrap_or_else(|| format!("{}@{}", trade.trader_id, trade.at.timestamp_micros()));
+        // Without a trade id, a trade is known by trader, time and figures: an exact resend is not
+        // counted twice, while distinct trades of one trader in the same instant both count.
+        let reference = trade.trade_id.clone().unwrap_or_else(|| {
+            format!(
+                "{}@{}:{}x{}",
+                trade.trader_id,
+                trade.at.timestamp_micros(),
+                trade.price,
+                trade.volume
+            )
+        });
         vec![Observation {
             key: symbol_window(trade),
             activity: Activity {
@@ -58,31 +59,10 @@ impl Detector for MarketDetector {
     }
 
     fn detect(&self, trade: &Trade, history: &History) -> MarketAssessment {
-        let alerts: Vec<Alert> = self
-            .rules
-            .iter()
-            .filter_map(|rule| rule.evaluate(trade, history))
-            .collect();
-        let risk = (noisy_or(alerts.iter().map(|alert| alert.confidence)) * 1000.0).round() / 10.0;
-        MarketAssessment {
-            manipulation_risk: risk,
-            flagged: risk >= self.config.flag_risk_score,
-            alerts,
-        }
-    }
-}
-
-impl Assessment for MarketAssessment {
-    fn risk(&self) -> f64 {
-        self.manipulation_risk
-    }
-
-    fn flagged(&self) -> bool {
-        self.flagged
-    }
-
-    fn alerts(&self) -> Vec<Alert> {
-        self.alerts.clone()
+        Verdict::from_alerts(
+            self.rules.evaluate(trade, history),
+            self.config.flag_risk_score,
+        )
     }
 }
 
@@ -164,6 +144,6 @@ mod tests {
         history.insert(symbol_window(&current), vec![past(3, 300.0, 50.0)]);
         let verdict = detector.detect(&current, &history);
         assert!(verdict.alerts.is_empty());
-        assert_eq!(verdict.manipulation_risk, 0.0);
+        assert_eq!(verdict.risk, 0.0);
     }
 }

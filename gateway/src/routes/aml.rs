@@ -55,7 +55,7 @@ impl Endpoint for AmlDetector {
             "amount": transaction.amount,
             "sender_id": transaction.sender_id,
             "receiver_id": transaction.receiver_id,
-            "risk_score": assessment.risk_score,
+            "risk_score": assessment.risk,
             "flagged": assessment.flagged,
             "timestamp": timestamp,
             "alerts": alerts,

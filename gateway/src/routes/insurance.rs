@@ -54,10 +54,10 @@ impl Endpoint for InsuranceDetector {
             "claim_id": claim.claim_id,
             "policy_id": claim.policy_id,
             "claim_amount": claim.claim_amount,
-            "fraud_risk": assessment.fraud_risk,
+            "fraud_risk": assessment.risk,
             "timestamp": timestamp,
             "alerts": alerts,
-            "fraud_probability": assessment.fraud_probability,
+            "fraud_probability": (assessment.probability * 100.0).round() / 100.0,
             "flagged": assessment.flagged,
         }))
     }

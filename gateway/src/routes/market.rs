@@ -56,7 +56,7 @@ impl Endpoint for MarketDetector {
             "price": trade.price,
             "volume": trade.volume,
             "trader_id": trade.trader_id,
-            "manipulation_risk": assessment.manipulation_risk,
+            "manipulation_risk": assessment.risk,
             "flagged": assessment.flagged,
             "timestamp": timestamp,
             "alerts": alerts,

@@ -1,0 +1,79 @@
+use redflag_ml_core::noisy_or;
+use serde::Serialize;
+
+use crate::{Alert, Assessment, History, Rule};
+
+/// The rules of one engine, run in order over each event: the strategy pattern of the detectors.
+pub struct RuleSet<E> {
+    rules: Vec<Box<dyn Rule<E>>>,
+}
+
+impl<E> RuleSet<E> {
+    pub fn new(rules: Vec<Box<dyn Rule<E>>>) -> Self {
+        Self { rules }
+    }
+
+    /// Every rule's alert for this event, in rule order.
+    pub fn evaluate(&self, event: &E, history: &History) -> Vec<Alert> {
+        self.rules
+            .iter()
+            .filter_map(|rule| rule.evaluate(event, history))
+            .collect()
+    }
+}
+
+/// A rule engine's conclusion about one event: its alerts, how likely at least one of them is
+/// right, and whether that crosses the engine's flagging threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The noisy-OR of the alert confidences, 0..=1, unrounded.
+    pub probability: f64,
+    /// `probability` x 100, one decimal: the contract's risk figure.
+    pub risk: f64,
+    pub flagged: bool,
+    pub alerts: Vec<Alert>,
+}
+
+impl Verdict {
+    /// Combines the alerts; the event is flagged when the risk reaches `flag_at_risk` (0-100).
+    pub fn from_alerts(alerts: Vec<Alert>, flag_at_risk: f64) -> Self {
+        let probability = noisy_or(alerts.iter().map(|alert| alert.confidence));
+        Self {
+            probability,
+            risk: (probability * 1000.0).round() / 10.0,
+            flagged: probability * 100.0 >= flag_at_risk,
+            alerts,
+        }
+    }
+}
+
+impl Assessment for Verdict {
+    fn risk(&self) -> f64 {
+        self.risk
+    }
+
+    fn flagged(&self) -> bool {
+        self.flagged
+    }
+
+    fn alerts(&self) -> Vec<Alert> {
+        self.alerts.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Severity;
+
+    #[test]
+    fn no_alerts_is_no_risk_and_two_alerts_outweigh_one() {
+        let quiet = Verdict::from_alerts(Vec::new(), 50.0);
+        assert_eq!((quiet.risk, quiet.flagged), (0.0, false));
+        let alert = |confidence| Alert::new("R", "r", Severity::Medium, confidence, "why");
+        let one = Verdict::from_alerts(vec![alert(0.4)], 50.0);
+        assert_eq!((one.risk, one.flagged), (40.0, false));
+        let two = Verdict::from_alerts(vec![alert(0.4), alert(0.4)], 50.0);
+        assert_eq!((two.risk, two.flagged), (64.0, true));
+    }
+}
