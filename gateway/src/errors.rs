@@ -21,6 +21,9 @@ pub enum ApiError {
     /// Credentials that do not hold: 401 with the simplejwt wording and code.
     #[error("{detail}")]
     InvalidToken { detail: &'static str },
+    /// A Bearer header that is not `Bearer <token>`.
+    #[error("Authorization header must contain two space-delimited values")]
+    BadAuthorizationHeader,
     /// Wrong username or password, without saying which.
     #[error("No active account found with the given credentials")]
     BadCredentials,
@@ -71,9 +74,10 @@ impl ResponseError for ApiError {
             Self::Validation(_) | Self::MalformedJson(_) | Self::DisallowedHost(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Self::NotAuthenticated | Self::InvalidToken { .. } | Self::BadCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::NotAuthenticated
+            | Self::InvalidToken { .. }
+            | Self::BadAuthorizationHeader
+            | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -97,6 +101,8 @@ impl ResponseError for ApiError {
             Self::InvalidToken { detail } => {
                 response.json(json!({"detail": detail, "code": "token_not_valid"}))
             }
+            Self::BadAuthorizationHeader => response
+                .json(json!({"detail": self.to_string(), "code": "bad_authorization_header"})),
             Self::Internal(_) => response.json(json!({"detail": "A server error occurred."})),
             other => response.json(json!({"detail": other.to_string()})),
         }

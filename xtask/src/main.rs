@@ -5,7 +5,7 @@
 //!   whole workspace's tests against them.
 
 use std::env;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -85,17 +85,65 @@ fn test(extra: &[String]) -> Result<(), String> {
     }
 
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
+    let mut child = Command::new(cargo)
         .args(["test", "--workspace"])
         .args(extra)
         .envs(envs)
         .current_dir(workspace_root())
-        .status()
+        .stdout(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run cargo test: {e}"))?;
-    if status.success() {
+    // Pass the output through while adding up every test binary's result line, so that the run
+    // ends with one total rather than the last (often empty) doc-test binary's count.
+    let mut totals = TestTotals::default();
+    if let Some(stdout) = child.stdout.take() {
+        let mut out = std::io::stdout().lock();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            totals.add(&line);
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("cargo test did not finish: {e}"))?;
+    let _ = writeln!(
+        std::io::stdout(),
+        "tests: {} passed, {} failed",
+        totals.passed,
+        totals.failed
+    );
+    if status.success() && totals.passed > 0 {
         Ok(())
+    } else if status.success() {
+        Err("no test ran".to_owned())
     } else {
         Err("tests failed".to_owned())
+    }
+}
+
+/// The sum of libtest's `test result: ok. 5 passed; 0 failed; ...` lines.
+#[derive(Default)]
+struct TestTotals {
+    passed: u64,
+    failed: u64,
+}
+
+impl TestTotals {
+    fn add(&mut self, line: &str) {
+        let Some(summary) = line.strip_prefix("test result: ") else {
+            return;
+        };
+        for part in summary.split(['.', ';']) {
+            let mut words = part.split_whitespace();
+            if let (Some(count), Some(label)) = (words.next(), words.next()) {
+                let count = count.parse::<u64>().unwrap_or_default();
+                match label {
+                    "passed" => self.passed += count,
+                    "failed" => self.failed += count,
+                    _ => {}
+                }
+            }
+        }
     }
 }
 
@@ -337,5 +385,20 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestTotals;
+
+    #[test]
+    fn totals_add_up_libtest_summaries() {
+        let mut totals = TestTotals::default();
+        totals.add("test result: ok. 26 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.12s");
+        totals
+            .add("test result: FAILED. 3 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out");
+        totals.add("running 3 tests");
+        assert_eq!((totals.passed, totals.failed), (29, 2));
     }
 }

@@ -30,15 +30,19 @@ fn authenticate(request: &HttpRequest) -> Result<Authenticated, ApiError> {
     let state = request
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?;
-    if !request
+    // As simplejwt: no header, or another scheme (Basic, ...), is "not provided"; a Bearer header
+    // that is not exactly `Bearer <token>` is malformed.
+    let scheme = request
         .headers()
-        .contains_key(actix_web::http::header::AUTHORIZATION)
-    {
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_whitespace().next())
+        .unwrap_or_default();
+    if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::NotAuthenticated);
     }
-    let bearer = Authorization::<Bearer>::parse(request).map_err(|_| ApiError::InvalidToken {
-        detail: "Authorization header must contain two space-delimited values",
-    })?;
+    let bearer =
+        Authorization::<Bearer>::parse(request).map_err(|_| ApiError::BadAuthorizationHeader)?;
     let claims = state
         .tokens
         .verify(bearer.as_ref().token(), TokenKind::Access)?;

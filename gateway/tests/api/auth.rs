@@ -201,6 +201,25 @@ async fn expired_tampered_foreign_unsigned_and_refresh_tokens_are_refused() {
         "Basic is not a bearer token"
     );
     assert_eq!(
+        reply.json(),
+        json!({"detail": "Authentication credentials were not provided."})
+    );
+    let reply = send(
+        &app,
+        actix_web::test::TestRequest::post()
+            .uri(AML)
+            .insert_header(("Authorization", "Bearer"))
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(seed_transaction().to_string()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.json(),
+        json!({"detail": "Authorization header must contain two space-delimited values",
+               "code": "bad_authorization_header"})
+    );
+    assert_eq!(
         test_app.state.db.outbox_counts().expect("query").queued,
         0,
         "nothing was recorded"
