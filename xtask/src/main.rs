@@ -28,8 +28,15 @@ const FRAMEWORK_CRATES: &[&str] = &["actix-web", "diesel", "redis", "deadpool-re
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("test") => test(&args[1..]),
-        _ => Err("usage: cargo xtask test [-- <extra cargo test arguments>]".to_owned()),
+        Some("test") => test(
+            args[1..]
+                .strip_prefix(&["--".to_owned()])
+                .unwrap_or(&args[1..]),
+        ),
+        _ => Err(
+            "usage: cargo xtask test [<extra cargo test arguments, e.g. a test name filter>]"
+                .to_owned(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -290,3 +290,52 @@ fn an_unreachable_postgres_fails_fast_with_a_connection_error() {
     let result = Database::connect("postgres://postgres@127.0.0.1:1/none", 1);
     assert!(matches!(result, Err(StoreError::Pool(_))));
 }
+
+#[test]
+fn concurrent_resends_of_one_business_id_store_exactly_one_decision() {
+    for test in both_backends() {
+        let db = test.database.clone();
+        let when = Utc::now();
+        let record = decision(
+            Module::Aml,
+            Some("TXN-RACE"),
+            true,
+            vec![alert("StructuringRule", Severity::High)],
+            when,
+        );
+        let outcomes: Vec<Recorded> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let db = db.clone();
+                    let record = record.clone();
+                    scope.spawn(move || {
+                        db.record_decision(&record)
+                            .expect("answered, never an error")
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread finished"))
+                .collect()
+        });
+        let new: Vec<_> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Recorded::New(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(new.len(), 1, "exactly one request stores the decision");
+        for outcome in &outcomes {
+            if let Recorded::Existing(stored) = outcome {
+                assert_eq!(
+                    stored.id, new[0],
+                    "the others are answered with the stored one"
+                );
+            }
+        }
+        assert_eq!(db.alert_rules(new[0]).expect("query").len(), 1);
+        assert_eq!(db.outbox_counts().expect("query").queued, 1);
+    }
+}
