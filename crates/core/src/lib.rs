@@ -3,6 +3,7 @@
 mod activity;
 mod alert;
 mod detector;
+mod fusion;
 mod module;
 mod severity;
 mod validation;
@@ -11,6 +12,7 @@ mod verdict;
 pub use activity::{Activity, EntityKind, History, Observation, WindowKey};
 pub use alert::Alert;
 pub use detector::{Assessment, Detector, Rule};
+pub use fusion::noisy_or;
 pub use module::{Module, UnknownModule};
 pub use severity::{Severity, UnknownSeverity};
 pub use validation::{

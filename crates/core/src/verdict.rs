@@ -1,7 +1,6 @@
-use redflag_ml_core::noisy_or;
 use serde::Serialize;
 
-use crate::{Alert, Assessment, History, Rule};
+use crate::{Alert, Assessment, History, Rule, noisy_or};
 
 /// The rules of one engine, run in order over each event: the strategy pattern of the detectors.
 pub struct RuleSet<E> {

@@ -1,7 +1,13 @@
 #![doc = include_str!("../README.md")]
 
-mod baseline;
-mod fusion;
+mod artifact;
+mod error;
+mod isolation_forest;
+pub mod metrics;
+mod random;
 
-pub use baseline::Baseline;
-pub use fusion::noisy_or;
+pub use artifact::{ARTIFACT_FORMAT_VERSION, Artifact, ArtifactError};
+pub use error::ModelError;
+pub use isolation_forest::{
+    IsolationForest, IsolationForestParams, average_path_length, contamination_threshold,
+};
