@@ -3,6 +3,7 @@
 mod artifact;
 mod error;
 mod isolation_forest;
+mod logistic;
 pub mod metrics;
 mod random;
 
@@ -11,3 +12,4 @@ pub use error::ModelError;
 pub use isolation_forest::{
     IsolationForest, IsolationForestParams, average_path_length, contamination_threshold,
 };
+pub use logistic::{FeatureKind, FeatureSpec, FeatureValue, LogisticModel};
