@@ -6,6 +6,7 @@ mod isolation_forest;
 mod logistic;
 pub mod metrics;
 mod random;
+mod training;
 
 pub use artifact::{ARTIFACT_FORMAT_VERSION, Artifact, ArtifactError};
 pub use error::ModelError;
@@ -13,3 +14,6 @@ pub use isolation_forest::{
     IsolationForest, IsolationForestParams, average_path_length, contamination_threshold,
 };
 pub use logistic::{FeatureKind, FeatureSpec, FeatureValue, LogisticModel};
+pub use training::{
+    DEFAULT_CONTAMINATION, TrainingError, TrainingSet, train_isolation_forest, train_logistic,
+};
