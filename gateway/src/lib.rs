@@ -7,6 +7,7 @@ pub mod auth;
 mod body;
 pub mod errors;
 mod hosts;
+pub mod models;
 mod routes;
 pub mod settings;
 pub mod state;

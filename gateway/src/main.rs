@@ -1,15 +1,19 @@
 //! `redflag`: serve the API, migrate the database, manage users.
 
 use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use actix_web::{HttpServer, web};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use redflag_core::Module;
 use redflag_gateway::auth::hash_password;
 use redflag_gateway::build_app;
+use redflag_gateway::models;
 use redflag_gateway::settings::{Settings, Sources};
 use redflag_gateway::state::AppState;
+use redflag_ml_core::TrainingSet;
 use redflag_store::Database;
 use tracing_subscriber::EnvFilter;
 
@@ -34,11 +38,49 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
+    /// Train a module's model and write its artifact; the service uses it from its next start.
+    Train {
+        #[arg(value_enum)]
+        module: ModuleArg,
+        /// Train on this CSV instead of the synthetic defaults; its header must name exactly the
+        /// module's features (and the label column, when given).
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// The CSV column holding the label (1/true: anomaly or default); required for credit.
+        #[arg(long, requires = "csv")]
+        label: Option<String>,
+        /// Rows of synthetic data (without --csv); default: models.synthetic_rows.
+        #[arg(long, conflicts_with = "csv")]
+        rows: Option<usize>,
+        /// Seed of the synthetic data and of training; default: models.seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Manage users who may obtain tokens.
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+/// The module whose model `train` builds.
+#[derive(Clone, Copy, ValueEnum)]
+enum ModuleArg {
+    Aml,
+    Credit,
+    Insurance,
+    Market,
+}
+
+impl From<ModuleArg> for Module {
+    fn from(module: ModuleArg) -> Self {
+        match module {
+            ModuleArg::Aml => Self::Aml,
+            ModuleArg::Credit => Self::Credit,
+            ModuleArg::Insurance => Self::Insurance,
+            ModuleArg::Market => Self::Market,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -89,6 +131,13 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                 db.backend().as_str()
             ))
         }
+        Command::Train {
+            module,
+            csv,
+            label,
+            rows,
+            seed,
+        } => train(&settings, module.into(), csv, label, rows, seed),
         Command::User {
             command: UserCommand::Create { username, .. },
         } => {
@@ -113,6 +162,42 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
             ))
         }
     }
+}
+
+fn train(
+    settings: &Settings,
+    module: Module,
+    csv: Option<PathBuf>,
+    label: Option<String>,
+    rows: Option<usize>,
+    seed: Option<u64>,
+) -> Result<(), String> {
+    let seed = seed.unwrap_or(settings.models.seed);
+    let set = match &csv {
+        Some(path) => TrainingSet::from_csv(path, models::features(module), label.as_deref())
+            .map_err(|e| e.to_string())?,
+        None => models::synthetic(module, rows.unwrap_or(settings.models.synthetic_rows), seed),
+    };
+    let model = models::train(module, &set, seed).map_err(|e| e.to_string())?;
+    let source = csv.map_or_else(
+        || "synthetic defaults".to_owned(),
+        |path| path.display().to_string(),
+    );
+    say(&format!(
+        "trained {} for {module} on {} rows of {source} ({} held out)",
+        model.kind(),
+        model.training_rows(),
+        set.rows.nrows() - model.training_rows()
+    ))?;
+    for (metric, value) in model.metrics() {
+        say(&format!("  {metric:<18} {value:.4}"))?;
+    }
+    let path = models::artifact_path(&settings.models, module);
+    model.save(&path).map_err(|e| e.to_string())?;
+    say(&format!(
+        "wrote {} (the service uses it from its next start)",
+        path.display()
+    ))
 }
 
 fn say(line: &str) -> Result<(), String> {

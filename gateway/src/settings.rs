@@ -33,6 +33,7 @@ pub struct Settings {
     pub windows: WindowSettings,
     pub auth: AuthSettings,
     pub statistics: StatisticsSettings,
+    pub models: ModelSettings,
     pub aml: AmlConfig,
     pub credit: CreditConfig,
     pub insurance: InsuranceConfig,
@@ -81,6 +82,14 @@ pub struct AuthSettings {
 pub struct StatisticsSettings {
     pub cache_seconds: u64,
     pub top_rules: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    pub directory: String,
+    pub synthetic_rows: usize,
+    pub seed: u64,
 }
 
 /// Why settings could not be loaded, or are unsafe to serve with.

@@ -15,6 +15,7 @@ use redflag_store::{
 use serde_json::Value;
 
 use crate::auth::{TokenService, hash_password};
+use crate::models::load_or_train;
 use crate::settings::Settings;
 use crate::telemetry::{Telemetry, prometheus};
 
@@ -47,11 +48,16 @@ pub enum StartupError {
     Database(#[from] StoreError),
     #[error(transparent)]
     Windows(#[from] WindowError),
+    /// Boxed: model errors carry paths and reasons, and start-up errors are rare.
+    #[error(transparent)]
+    Models(#[from] Box<crate::models::ModelError>),
 }
 
 impl AppState {
-    /// Connects the database (applying pending migrations) and the windows.
+    /// Connects the database (applying pending migrations) and the windows, and loads (or trains
+    /// and writes) each module's model.
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        let models = load_or_train(&settings.models).map_err(Box::new)?;
         let db = Database::connect(&settings.database.url, settings.database.pool_size)?;
         db.migrate()?;
         let windows: Arc<dyn ActivityWindows> = if settings.redis_configured() {
@@ -71,10 +77,11 @@ impl AppState {
                 settings.auth.refresh_token_lifetime_seconds,
             ),
             detectors: Detectors {
-                aml: AmlDetector::new(settings.aml.clone()),
-                credit: CreditDetector::new(settings.credit.clone()),
-                insurance: InsuranceDetector::new(settings.insurance.clone()),
-                market: MarketDetector::new(settings.market.clone()),
+                aml: AmlDetector::new(settings.aml.clone()).with_model(models.aml),
+                credit: CreditDetector::new(settings.credit.clone()).with_model(models.credit),
+                insurance: InsuranceDetector::new(settings.insurance.clone())
+                    .with_model(models.insurance),
+                market: MarketDetector::new(settings.market.clone()).with_model(models.market),
             },
             db,
             windows,

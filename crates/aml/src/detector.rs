@@ -3,12 +3,15 @@ use redflag_core::{
     Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict, WindowKey,
 };
 
-use crate::{AmlConfig, StructuringRule, Transaction};
+use redflag_ml_core::IsolationForest;
+
+use crate::{AmlConfig, StructuringRule, Transaction, model};
 
 /// The AML engine: the transaction-monitoring rules over the sender's recent transfers.
 pub struct AmlDetector {
     config: AmlConfig,
     rules: RuleSet<Transaction>,
+    model: Option<IsolationForest>,
 }
 
 impl AmlDetector {
@@ -17,7 +20,14 @@ impl AmlDetector {
         Self {
             config,
             rules: RuleSet::new(rules),
+            model: None,
         }
+    }
+
+    /// Scores every transfer with this anomaly model too (its features: [`crate::model::FEATURES`]).
+    pub fn with_model(mut self, model: IsolationForest) -> Self {
+        self.model = Some(model);
+        self
     }
 
     /// How far back any rule looks, so the window keeps exactly what the rules need.
@@ -54,10 +64,15 @@ impl Detector for AmlDetector {
     }
 
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
+        let model_score = self
+            .model
+            .as_ref()
+            .and_then(|model| model.score(&model::features(transaction, history)).ok());
         Verdict::from_alerts(
             self.rules.evaluate(transaction, history),
             self.config.flag_risk_score,
         )
+        .with_model_score(model_score)
     }
 }
 

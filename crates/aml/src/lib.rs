@@ -2,6 +2,7 @@
 
 mod config;
 mod detector;
+pub mod model;
 mod structuring;
 mod transaction;
 

@@ -31,6 +31,8 @@ pub struct Verdict {
     pub risk: f64,
     pub flagged: bool,
     pub alerts: Vec<Alert>,
+    /// The engine's anomaly model score (0..=1, near 1 is anomalous), when it has a model.
+    pub model_score: Option<f64>,
 }
 
 impl Verdict {
@@ -42,7 +44,14 @@ impl Verdict {
             risk: (probability * 1000.0).round() / 10.0,
             flagged: probability * 100.0 >= flag_at_risk,
             alerts,
+            model_score: None,
         }
+    }
+
+    /// Adds the anomaly model's score, rounded to three decimals.
+    pub fn with_model_score(mut self, score: Option<f64>) -> Self {
+        self.model_score = score.map(|score| (score * 1000.0).round() / 1000.0);
+        self
     }
 }
 

@@ -5,7 +5,9 @@ use redflag_core::{
 use serde::Serialize;
 
 use crate::factors::{WEIGHTS, neutral};
-use crate::{Application, CreditConfig, Decision, Factors, ReasonCode, RiskTier};
+use redflag_ml_core::{FeatureValue, LogisticModel};
+
+use crate::{Application, CreditConfig, Decision, Factors, ReasonCode, RiskTier, model};
 
 /// Lowest and highest attainable credit scores.
 const SCORE_FLOOR: f64 = 300.0;
@@ -16,6 +18,7 @@ const MAX_REASONS: usize = 4;
 /// The credit engine: factors, score, tier, decision and adverse-action reasons.
 pub struct CreditDetector {
     config: CreditConfig,
+    model: Option<LogisticModel>,
 }
 
 /// The credit verdict on one application.
@@ -29,11 +32,23 @@ pub struct CreditAssessment {
     pub reasons: Vec<ReasonCode>,
     /// True when neither credit history nor payment record was supplied.
     pub thin_file: bool,
+    /// The default model's probability of default (0..=1, three decimals), when there is a model.
+    pub probability_of_default: Option<f64>,
 }
 
 impl CreditDetector {
     pub fn new(config: CreditConfig) -> Self {
-        Self { config }
+        Self {
+            config,
+            model: None,
+        }
+    }
+
+    /// Estimates every applicant's probability of default with this model too (its features:
+    /// [`crate::model::FEATURES`]).
+    pub fn with_model(mut self, model: LogisticModel) -> Self {
+        self.model = Some(model);
+        self
     }
 
     fn decide(&self, score: u32, application: &Application) -> Decision {
@@ -193,6 +208,16 @@ impl Detector for CreditDetector {
             reasons,
             thin_file: application.credit_history_months.is_none()
                 && application.late_payments_12m.is_none(),
+            probability_of_default: self.model.as_ref().and_then(|model| {
+                let row: Vec<FeatureValue> = model::features(application, inquiries)
+                    .into_iter()
+                    .map(FeatureValue::Number)
+                    .collect();
+                model
+                    .probability(&row)
+                    .ok()
+                    .map(|p| (p * 1000.0).round() / 1000.0)
+            }),
         }
     }
 }

@@ -5,6 +5,7 @@ mod config;
 mod decision;
 mod detector;
 mod factors;
+pub mod model;
 
 pub use application::Application;
 pub use config::CreditConfig;

@@ -3,12 +3,15 @@ use redflag_core::{
     Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict, WindowKey,
 };
 
-use crate::{Claim, InsuranceConfig, PropertyInflationRule, RepeatClaimsRule};
+use redflag_ml_core::IsolationForest;
+
+use crate::{Claim, InsuranceConfig, PropertyInflationRule, RepeatClaimsRule, model};
 
 /// The insurance engine: claims-fraud rules over the policy's recent claims.
 pub struct InsuranceDetector {
     config: InsuranceConfig,
     rules: RuleSet<Claim>,
+    model: Option<IsolationForest>,
 }
 
 /// The insurance verdict on one claim.
@@ -23,7 +26,14 @@ impl InsuranceDetector {
         Self {
             config,
             rules: RuleSet::new(rules),
+            model: None,
         }
+    }
+
+    /// Scores every claim with this anomaly model too (its features: [`crate::model::FEATURES`]).
+    pub fn with_model(mut self, model: IsolationForest) -> Self {
+        self.model = Some(model);
+        self
     }
 }
 
@@ -51,10 +61,15 @@ impl Detector for InsuranceDetector {
     }
 
     fn detect(&self, claim: &Claim, history: &History) -> InsuranceAssessment {
+        let model_score = self
+            .model
+            .as_ref()
+            .and_then(|model| model.score(&model::features(claim, history)).ok());
         Verdict::from_alerts(
             self.rules.evaluate(claim, history),
             self.config.flag_probability * 100.0,
         )
+        .with_model_score(model_score)
     }
 }
 

@@ -4,6 +4,7 @@ mod claim;
 mod config;
 mod detector;
 mod inflation;
+pub mod model;
 mod repeat_claims;
 
 pub use claim::Claim;

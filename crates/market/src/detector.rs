@@ -2,12 +2,15 @@ use redflag_core::{
     Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict, WindowKey,
 };
 
-use crate::{MarketConfig, PumpAndDump, Trade};
+use redflag_ml_core::IsolationForest;
+
+use crate::{MarketConfig, PumpAndDump, Trade, model};
 
 /// The market engine: surveillance rules over the symbol's recent trading.
 pub struct MarketDetector {
     config: MarketConfig,
     rules: RuleSet<Trade>,
+    model: Option<IsolationForest>,
 }
 
 /// The market verdict on one trade.
@@ -19,7 +22,14 @@ impl MarketDetector {
         Self {
             config,
             rules: RuleSet::new(rules),
+            model: None,
         }
+    }
+
+    /// Scores every trade with this anomaly model too (its features: [`crate::model::FEATURES`]).
+    pub fn with_model(mut self, model: IsolationForest) -> Self {
+        self.model = Some(model);
+        self
     }
 }
 
@@ -59,10 +69,15 @@ impl Detector for MarketDetector {
     }
 
     fn detect(&self, trade: &Trade, history: &History) -> MarketAssessment {
+        let model_score = self
+            .model
+            .as_ref()
+            .and_then(|model| model.score(&model::features(trade, history)).ok());
         Verdict::from_alerts(
             self.rules.evaluate(trade, history),
             self.config.flag_risk_score,
         )
+        .with_model_score(model_score)
     }
 }
 

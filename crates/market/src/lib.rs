@@ -2,6 +2,7 @@
 
 mod config;
 mod detector;
+pub mod model;
 mod pump_and_dump;
 mod trade;
 

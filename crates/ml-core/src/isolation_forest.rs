@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use crate::ModelError;
 use crate::artifact::ModelShape;
 use crate::error::check_row;
-use crate::random::Random;
+use crate::sampler::Sampler;
 
 /// Euler-Mascheroni constant, for the harmonic-number approximation H(i) = ln(i) + gamma.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
@@ -95,7 +95,7 @@ impl IsolationForest {
         }
         let subsample = params.subsample.min(rows);
         let height_limit = (subsample as f64).log2().ceil() as usize;
-        let mut random = Random::new(params.seed);
+        let mut random = Sampler::new(params.seed);
         let trees = (0..params.trees)
             .map(|_| {
                 let mut sample = random.sample_without_replacement(rows, subsample);
@@ -162,7 +162,7 @@ impl Tree {
         rows: &mut [usize],
         depth: usize,
         height_limit: usize,
-        random: &mut Random,
+        random: &mut Sampler,
     ) -> u32 {
         let index = self.nodes.len() as u32;
         let leaf = Node {
@@ -262,7 +262,7 @@ mod tests {
 
     /// A seeded cloud of `rows` points around the origin, roughly Gaussian (sum of uniforms).
     fn gaussian_cloud(rows: usize, features: usize, seed: u64) -> Array2<f64> {
-        let mut random = Random::new(seed);
+        let mut random = Sampler::new(seed);
         Array2::from_shape_fn((rows, features), |_| {
             (0..12).map(|_| random.unit()).sum::<f64>() - 6.0
         })

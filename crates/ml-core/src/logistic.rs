@@ -228,7 +228,7 @@ impl ModelShape for LogisticModel {
 mod tests {
     use super::*;
     use crate::metrics::roc_auc;
-    use crate::random::Random;
+    use crate::sampler::Sampler;
 
     fn specs() -> Vec<FeatureSpec> {
         vec![
@@ -247,7 +247,7 @@ mod tests {
 
     /// Defaults grow with utilisation and are likelier for renters.
     fn data(rows: usize, seed: u64) -> (Vec<Vec<FeatureValue>>, Vec<bool>) {
-        let mut random = Random::new(seed);
+        let mut random = Sampler::new(seed);
         (0..rows)
             .map(|_| {
                 let utilization = random.unit();

@@ -7,7 +7,7 @@ use chrono::Utc;
 use ndarray::{Array2, Axis};
 
 use crate::metrics::{average_precision, brier, kolmogorov_smirnov, roc_auc};
-use crate::random::Random;
+use crate::sampler::Sampler;
 use crate::{
     ARTIFACT_FORMAT_VERSION, Artifact, FeatureKind, FeatureSpec, FeatureValue, IsolationForest,
     IsolationForestParams, LogisticModel, ModelError, contamination_threshold,
@@ -157,7 +157,7 @@ impl TrainingSet {
     /// A seeded 80/20 split of row indices: (training, held out).
     fn split(&self, seed: u64) -> (Vec<usize>, Vec<usize>) {
         let n = self.rows.nrows();
-        let order = Random::new(seed ^ 0x5EED).sample_without_replacement(n, n);
+        let order = Sampler::new(seed ^ 0x5EED).sample_without_replacement(n, n);
         let held_out = ((n as f64 * HOLDOUT_SHARE).round() as usize).min(n.saturating_sub(1));
         let (test, train) = order.split_at(held_out);
         (train.to_vec(), test.to_vec())
@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn training_reports_held_out_metrics_and_a_threshold() {
-        let mut random = Random::new(3);
+        let mut random = Sampler::new(3);
         let rows = 1000;
         let labels: Vec<bool> = (0..rows).map(|i| i % 20 == 0).collect();
         let data = Array2::from_shape_fn((rows, 2), |(i, _)| {

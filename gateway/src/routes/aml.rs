@@ -60,7 +60,11 @@ impl Endpoint for AmlDetector {
             "timestamp": timestamp,
             "alerts": alerts,
         });
-        into_map(body)
+        let mut body = into_map(body);
+        if let Some(score) = assessment.model_score {
+            body.insert("model_score".to_owned(), json!(score));
+        }
+        body
     }
 }
 

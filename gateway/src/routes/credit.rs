@@ -65,6 +65,9 @@ impl Endpoint for CreditDetector {
             "reason_codes": assessment.reasons,
             "thin_file": assessment.thin_file,
         }));
+        if let Some(probability) = assessment.probability_of_default {
+            body.insert("probability_of_default".to_owned(), json!(probability));
+        }
         if let Some(application_id) = &application.application_id {
             body.insert("application_id".to_owned(), json!(application_id));
         }

@@ -50,7 +50,7 @@ impl Endpoint for InsuranceDetector {
                 })
             })
             .collect();
-        into_map(json!({
+        let mut body = into_map(json!({
             "claim_id": claim.claim_id,
             "policy_id": claim.policy_id,
             "claim_amount": claim.claim_amount,
@@ -59,6 +59,10 @@ impl Endpoint for InsuranceDetector {
             "alerts": alerts,
             "fraud_probability": (assessment.probability * 100.0).round() / 100.0,
             "flagged": assessment.flagged,
-        }))
+        }));
+        if let Some(score) = assessment.model_score {
+            body.insert("model_score".to_owned(), json!(score));
+        }
+        body
     }
 }

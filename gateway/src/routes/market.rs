@@ -64,6 +64,9 @@ impl Endpoint for MarketDetector {
         if let Some(trade_id) = &trade.trade_id {
             body.insert("trade_id".to_owned(), json!(trade_id));
         }
+        if let Some(score) = assessment.model_score {
+            body.insert("model_score".to_owned(), json!(score));
+        }
         body
     }
 }

@@ -100,3 +100,57 @@ fn serve_refuses_the_development_secret_when_debug_is_off() {
         "{stderr}"
     );
 }
+
+#[test]
+fn train_writes_the_artifact_and_explains_bad_training_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ok, stdout, stderr) = redflag(
+        &dir,
+        &["train", "aml", "--rows", "3000", "--seed", "7"],
+        "",
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with(
+            "trained isolation_forest for aml on 2400 rows of synthetic defaults (600 held out)"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("roc_auc"), "{stdout}");
+    let artifact: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("ml_models/aml.json")).expect("written"),
+    )
+    .expect("JSON");
+    assert_eq!(artifact["seed"], 7);
+    assert_eq!(artifact["features"][0], "log_amount");
+
+    let csv = dir.path().join("applicants.csv");
+    std::fs::write(&csv, "log_monthly_income,employment_months\n8.3,12\n").expect("written");
+    let (ok, _, stderr) = redflag(
+        &dir,
+        &[
+            "train",
+            "credit",
+            "--csv",
+            csv.to_str().expect("UTF-8"),
+            "--label",
+            "defaulted",
+        ],
+        "",
+        &[],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("missing [debt_to_income, credit_utilization, late_payments_12m, credit_history_months, recent_inquiries, defaulted]"), "{stderr}");
+
+    let header = "log_monthly_income,employment_months,debt_to_income,credit_utilization,late_payments_12m,credit_history_months,recent_inquiries";
+    std::fs::write(&csv, format!("{header}\n8.3,12,0.2,0.3,0,40,1\n")).expect("written");
+    let (ok, _, stderr) = redflag(
+        &dir,
+        &["train", "credit", "--csv", csv.to_str().expect("UTF-8")],
+        "",
+        &[],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("supervised"), "{stderr}");
+}

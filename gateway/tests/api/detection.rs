@@ -17,7 +17,7 @@ async fn the_seed_aml_request_gets_the_documented_shape_and_is_stored() {
         shape(&body),
         json!({"id": "integer", "transaction_id": "string", "user_id": "string", "amount": "float",
                "sender_id": "string", "receiver_id": "string", "risk_score": "float", "flagged": "boolean",
-               "timestamp": "string", "alerts": []})
+               "timestamp": "string", "alerts": [], "model_score": "float"})
     );
     assert_eq!(body["amount"], json!(9800.0));
     assert_eq!(body["transaction_id"], "TXN-1001");
@@ -136,7 +136,7 @@ async fn the_seed_credit_request_gets_the_documented_shape() {
                "credit_score": "integer", "risk_tier": "string",
                "factors": {"payment_history": "float", "amounts_owed": "float", "length_of_credit": "float",
                            "new_credit": "float", "credit_mix": "float"},
-               "reason_codes": [], "thin_file": "boolean"})
+               "reason_codes": [], "thin_file": "boolean", "probability_of_default": "float"})
     );
     assert_eq!(body["decision"], "APPROVED");
     assert_eq!(body["risk_score"], body["credit_score"]);
@@ -207,7 +207,7 @@ async fn the_seed_insurance_claim_gets_the_documented_shape_and_inflation_needs_
         shape(&body),
         json!({"id": "integer", "claim_id": "string", "policy_id": "string", "claim_amount": "float",
                "fraud_risk": "float", "timestamp": "string", "alerts": [], "fraud_probability": "float",
-               "flagged": "boolean"})
+               "flagged": "boolean", "model_score": "float"})
     );
     let request = json!({"claim_id": "CLM-002", "policy_id": "POL-9", "claim_amount": 45000,
                          "estimated_value": 52000, "market_value": 32000});
@@ -280,7 +280,8 @@ async fn the_seed_trade_gets_the_documented_shape_and_a_pump_is_caught_with_its_
         json!({"id": "integer", "symbol": "string", "price": "float", "volume": "float", "trader_id": "string",
                "manipulation_risk": "float", "flagged": "boolean", "timestamp": "string",
                "alerts": [{"rule": "string", "alert_type": "string", "severity": "string", "confidence": "float",
-                           "reason": "string", "evidence": ["string", "string"]}]})
+                           "reason": "string", "evidence": ["string", "string"]}],
+               "model_score": "float"})
     );
     let alert = &body["alerts"][0];
     assert_eq!(alert["rule"], "Pump And Dump");

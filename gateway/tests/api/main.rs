@@ -4,6 +4,7 @@ mod auth;
 mod cli;
 mod detection;
 mod helpers;
+mod models;
 mod observability;
 mod redis_windows;
 mod validation;

@@ -1,0 +1,166 @@
+//! The model lifecycle: each module's artifact is loaded from the models directory, or trained on
+//! the module's synthetic defaults and written there; `redflag train` replaces one.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use redflag_core::Module;
+use redflag_ml_core::{
+    Artifact, ArtifactError, IsolationForest, IsolationForestParams, LogisticModel, TrainingError,
+    TrainingSet, train_isolation_forest, train_logistic,
+};
+
+use crate::settings::ModelSettings;
+
+/// The L2 penalty of the credit model (scikit-learn's default, C = 1).
+const CREDIT_ALPHA: f64 = 1.0;
+
+/// The four modules' models, ready for the detectors.
+pub struct Models {
+    pub aml: IsolationForest,
+    pub credit: LogisticModel,
+    pub insurance: IsolationForest,
+    pub market: IsolationForest,
+}
+
+/// A trained model of either kind with its artifact metadata.
+pub enum ModuleModel {
+    Anomaly(Artifact<IsolationForest>),
+    Default(Artifact<LogisticModel>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    #[error("training the {module} model failed: {source}")]
+    Training {
+        module: Module,
+        source: TrainingError,
+    },
+}
+
+/// The features a module's model takes, in order.
+pub fn features(module: Module) -> &'static [&'static str] {
+    match module {
+        Module::Aml => &redflag_aml::model::FEATURES,
+        Module::Credit => &redflag_credit::model::FEATURES,
+        Module::Insurance => &redflag_insurance::model::FEATURES,
+        Module::Market => &redflag_market::model::FEATURES,
+    }
+}
+
+/// The module's synthetic training data.
+pub fn synthetic(module: Module, rows: usize, seed: u64) -> TrainingSet {
+    match module {
+        Module::Aml => redflag_aml::model::synthetic(rows, seed),
+        Module::Credit => redflag_credit::model::synthetic(rows, seed),
+        Module::Insurance => redflag_insurance::model::synthetic(rows, seed),
+        Module::Market => redflag_market::model::synthetic(rows, seed),
+    }
+}
+
+/// Where a module's artifact lives.
+pub fn artifact_path(settings: &ModelSettings, module: Module) -> PathBuf {
+    Path::new(&settings.directory).join(format!("{module}.json"))
+}
+
+/// Trains a module's model: the credit default model is supervised (logistic), the others are
+/// anomaly models (Isolation Forest).
+pub fn train(module: Module, set: &TrainingSet, seed: u64) -> Result<ModuleModel, ModelError> {
+    match module {
+        Module::Credit => train_default(set, seed).map(ModuleModel::Default),
+        _ => train_anomaly(module, set, seed).map(ModuleModel::Anomaly),
+    }
+}
+
+fn train_anomaly(
+    module: Module,
+    set: &TrainingSet,
+    seed: u64,
+) -> Result<Artifact<IsolationForest>, ModelError> {
+    let params = IsolationForestParams {
+        seed,
+        ..IsolationForestParams::default()
+    };
+    train_isolation_forest(set, params).map_err(|source| ModelError::Training { module, source })
+}
+
+fn train_default(set: &TrainingSet, seed: u64) -> Result<Artifact<LogisticModel>, ModelError> {
+    train_logistic(set, CREDIT_ALPHA, seed).map_err(|source| ModelError::Training {
+        module: Module::Credit,
+        source,
+    })
+}
+
+impl ModuleModel {
+    pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
+        match self {
+            Self::Anomaly(artifact) => artifact.save(path),
+            Self::Default(artifact) => artifact.save(path),
+        }
+    }
+
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::Anomaly(artifact) => &artifact.kind,
+            Self::Default(artifact) => &artifact.kind,
+        }
+    }
+
+    pub fn training_rows(&self) -> usize {
+        match self {
+            Self::Anomaly(artifact) => artifact.training_rows,
+            Self::Default(artifact) => artifact.training_rows,
+        }
+    }
+
+    pub fn metrics(&self) -> &BTreeMap<String, f64> {
+        match self {
+            Self::Anomaly(artifact) => &artifact.metrics,
+            Self::Default(artifact) => &artifact.metrics,
+        }
+    }
+}
+
+/// Loads every module's artifact, training and writing the missing ones.
+pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
+    Ok(Models {
+        aml: anomaly_model(settings, Module::Aml)?,
+        credit: default_model(settings)?,
+        insurance: anomaly_model(settings, Module::Insurance)?,
+        market: anomaly_model(settings, Module::Market)?,
+    })
+}
+
+/// The artifact at `path`; when there is none yet, one trained on the module's synthetic defaults
+/// and written there.
+fn load_or_train_one<
+    M: serde::Serialize + serde::de::DeserializeOwned + redflag_ml_core::ModelShape,
+>(
+    settings: &ModelSettings,
+    module: Module,
+    kind: &str,
+    train: impl FnOnce(&TrainingSet) -> Result<Artifact<M>, ModelError>,
+) -> Result<M, ModelError> {
+    let path = artifact_path(settings, module);
+    if path.exists() {
+        return Ok(Artifact::<M>::load(&path, kind, features(module))?.model);
+    }
+    let artifact = train(&synthetic(module, settings.synthetic_rows, settings.seed))?;
+    artifact.save(&path)?;
+    tracing::info!(%module, path = %path.display(), rows = artifact.training_rows, "trained the model on synthetic defaults");
+    Ok(artifact.model)
+}
+
+fn anomaly_model(settings: &ModelSettings, module: Module) -> Result<IsolationForest, ModelError> {
+    load_or_train_one(settings, module, "isolation_forest", |set| {
+        train_anomaly(module, set, settings.seed)
+    })
+}
+
+fn default_model(settings: &ModelSettings) -> Result<LogisticModel, ModelError> {
+    load_or_train_one(settings, Module::Credit, "logistic", |set| {
+        train_default(set, settings.seed)
+    })
+}

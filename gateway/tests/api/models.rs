@@ -1,0 +1,151 @@
+//! The model lifecycle: trained and written at first start, loaded after, refused when broken.
+
+use actix_web::http::StatusCode;
+use redflag_gateway::settings::Settings;
+use redflag_gateway::state::AppState;
+use serde_json::json;
+
+use crate::helpers::{TestApp, login, post, send, test_settings};
+
+const MODULES: [&str; 4] = ["aml", "credit", "insurance", "market"];
+
+fn with_models_in(dir: &tempfile::TempDir) -> impl Fn(&mut Settings) + '_ {
+    move |settings: &mut Settings| settings.models.directory = dir.path().display().to_string()
+}
+
+#[actix_web::test]
+async fn a_first_start_trains_and_writes_every_model_and_a_restart_uses_them() {
+    let models = tempfile::tempdir().expect("temp dir");
+    let first = TestApp::spawn_with(with_models_in(&models));
+    for module in MODULES {
+        let artifact: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(models.path().join(format!("{module}.json"))).expect("artifact written"),
+        )
+        .expect("JSON");
+        assert_eq!(artifact["format_version"], 1);
+        assert_eq!(artifact["seed"], 42);
+        assert!(
+            artifact["metrics"]["roc_auc"]
+                .as_f64()
+                .is_some_and(|auc| auc > 0.6),
+            "{module}"
+        );
+    }
+    let written = std::fs::metadata(models.path().join("aml.json"))
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let second = TestApp::spawn_with(with_models_in(&models));
+    let unchanged = std::fs::metadata(models.path().join("aml.json"))
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    assert_eq!(
+        written, unchanged,
+        "the restart loads the artifact instead of retraining"
+    );
+
+    let transfer = json!({"transaction_id": "T", "user_id": "U", "amount": 4200, "sender_id": "S", "receiver_id": "R",
+                          "timestamp": "2026-02-09T03:10:00Z"});
+    let mut scores = Vec::new();
+    for app in [&first, &second] {
+        let service = app.service().await;
+        let (token, _) = login(&service, app, "analyst").await;
+        let body = send(&service, post("/api/aml/detect/", Some(&token), &transfer))
+            .await
+            .json();
+        scores.push(body["model_score"].clone());
+    }
+    assert_eq!(
+        scores[0], scores[1],
+        "the same model scores the same transfer the same"
+    );
+}
+
+#[actix_web::test]
+async fn an_unusual_transfer_scores_higher_than_an_ordinary_one() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let send_transfer = |id: &str, sender: &str, amount: f64, at: &str| {
+        post(
+            "/api/aml/detect/",
+            Some(&token),
+            &json!({"transaction_id": id, "user_id": "U", "amount": amount,
+             "sender_id": sender, "receiver_id": "R", "timestamp": at}),
+        )
+    };
+    for (i, sender) in ["ORDINARY", "UNUSUAL"].iter().enumerate() {
+        for hour in 10..13 {
+            let reply = send(
+                &app,
+                send_transfer(
+                    &format!("{i}-{hour}"),
+                    sender,
+                    240.0,
+                    &format!("2026-02-09T{hour}:00:00Z"),
+                ),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::CREATED);
+        }
+    }
+    let ordinary = send(
+        &app,
+        send_transfer("o", "ORDINARY", 260.0, "2026-02-09T14:30:00Z"),
+    )
+    .await
+    .json();
+    let unusual = send(
+        &app,
+        send_transfer("u", "UNUSUAL", 9_000.0, "2026-02-09T03:30:00Z"),
+    )
+    .await
+    .json();
+    let (ordinary, unusual) = (
+        ordinary["model_score"].as_f64().expect("score"),
+        unusual["model_score"].as_f64().expect("score"),
+    );
+    assert!(
+        unusual > ordinary + 0.1,
+        "unusual {unusual} vs ordinary {ordinary}"
+    );
+}
+
+#[test]
+fn a_corrupt_or_mismatched_artifact_stops_start_up_with_its_name_and_the_problem() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let models = tempfile::tempdir().expect("temp dir");
+    let settings = test_settings(&dir, with_models_in(&models));
+    assert!(
+        AppState::build(settings.clone()).is_ok(),
+        "the first start trains the models"
+    );
+
+    std::fs::write(
+        models.path().join("aml.json"),
+        b"{\"format_version\": 1, \"kind\": \"isolation_forest\"",
+    )
+    .expect("written");
+    let error = AppState::build(settings.clone())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        error.contains("aml.json") && error.contains("corrupt"),
+        "{error}"
+    );
+    std::fs::remove_file(models.path().join("aml.json")).expect("removed");
+
+    let path = models.path().join("credit.json");
+    let mut artifact: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("JSON");
+    artifact["features"][0] = json!("monthly_income");
+    std::fs::write(&path, artifact.to_string()).expect("written");
+    let error = AppState::build(settings)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        error.contains("credit.json") && error.contains("trained on features [monthly_income,"),
+        "{error}"
+    );
+}
