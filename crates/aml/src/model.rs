@@ -1,9 +1,8 @@
 //! The AML anomaly model's inputs, and the synthetic transfers it is trained on by default.
 
 use chrono::Timelike;
-use ndarray::Array2;
 use redflag_core::History;
-use redflag_ml_core::{Sampler, TrainingSet};
+use redflag_ml_core::TrainingSet;
 
 use crate::Transaction;
 use crate::detector::sender_window;
@@ -47,10 +46,7 @@ pub fn features(transaction: &Transaction, history: &History) -> [f64; 5] {
 /// it, 2 + Poisson(3) earlier transfers, hour around 13:00), night bursts (01:00-05:00,
 /// 6 + Poisson(5) earlier transfers, amount about 2.2x typical) and spikes (about 12x typical).
 pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
-    let mut s = Sampler::new(seed);
-    let mut data = Array2::zeros((rows, FEATURES.len()));
-    let mut labels = Vec::with_capacity(rows);
-    for mut row in data.rows_mut() {
+    TrainingSet::generate(&FEATURES, rows, seed, |s| {
         let planted = s.chance(0.02);
         let typical = s.log_normal(5.5, 1.0);
         let (typical, amount, hour, earlier) = if !planted {
@@ -90,21 +86,15 @@ pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
         } else {
             amount / typical
         };
-        let values = [
+        let row = [
             amount.ln_1p(),
             hour.rem_euclid(24.0),
             earlier,
             (earlier * typical).ln_1p(),
             ratio,
         ];
-        row.assign(&ndarray::arr1(&values));
-        labels.push(planted);
-    }
-    TrainingSet {
-        features: FEATURES.iter().map(|f| (*f).to_owned()).collect(),
-        rows: data,
-        labels: Some(labels),
-    }
+        (row, planted)
+    })
 }
 
 #[cfg(test)]

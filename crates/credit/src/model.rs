@@ -1,7 +1,6 @@
 //! The credit default model's inputs, and the synthetic applicants it is trained on by default.
 
-use ndarray::Array2;
-use redflag_ml_core::{Sampler, TrainingSet};
+use redflag_ml_core::TrainingSet;
 
 use crate::Application;
 
@@ -54,10 +53,7 @@ pub fn features(application: &Application, inquiries: i64) -> [f64; 7] {
 /// follows log-odds -2.6 + 2.5 utilisation + 2.0 debt-to-income + 0.55 late payments
 /// - 0.006 history months - 0.5 (ln income - 8.3) + 0.15 inquiries - 0.004 months employed.
 pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
-    let mut s = Sampler::new(seed);
-    let mut data = Array2::zeros((rows, FEATURES.len()));
-    let mut labels = Vec::with_capacity(rows);
-    for mut row in data.rows_mut() {
+    TrainingSet::generate(&FEATURES, rows, seed, |s| {
         let log_income = s.normal(8.3, 0.5);
         let employment = s.exponential(48.0).round();
         let dti = s.beta(2.0, 6.0);
@@ -70,22 +66,20 @@ pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
             - 0.5 * (log_income - 8.3)
             + 0.15 * inquiries
             - 0.004 * employment;
-        labels.push(s.chance(1.0 / (1.0 + (-log_odds).exp())));
-        row.assign(&ndarray::arr1(&[
-            log_income,
-            employment,
-            dti,
-            utilization,
-            late,
-            history,
-            inquiries,
-        ]));
-    }
-    TrainingSet {
-        features: FEATURES.iter().map(|f| (*f).to_owned()).collect(),
-        rows: data,
-        labels: Some(labels),
-    }
+        let defaulted = s.chance(1.0 / (1.0 + (-log_odds).exp()));
+        (
+            [
+                log_income,
+                employment,
+                dti,
+                utilization,
+                late,
+                history,
+                inquiries,
+            ],
+            defaulted,
+        )
+    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! The insurance anomaly model's inputs, and the synthetic claims it is trained on by default.
 
-use ndarray::Array2;
 use redflag_core::History;
-use redflag_ml_core::{Sampler, TrainingSet};
+use redflag_ml_core::TrainingSet;
 
 use crate::Claim;
 use crate::detector::policy_window;
@@ -41,14 +40,11 @@ pub fn features(claim: &Claim, history: &History) -> [f64; 4] {
 /// claims on the policy Poisson(0.3). Planted, in equal shares: inflation (estimate ~1.8x market,
 /// claim ~1.3x estimate) and repeat claims (2 + Poisson(2) earlier claims).
 pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
-    let mut s = Sampler::new(seed);
-    let mut data = Array2::zeros((rows, FEATURES.len()));
-    let mut labels = Vec::with_capacity(rows);
-    for mut row in data.rows_mut() {
+    TrainingSet::generate(&FEATURES, rows, seed, |s| {
         let planted = s.chance(0.03);
         let inflation = planted && s.chance(0.5);
         let repeat = planted && !inflation;
-        let values = [
+        let row = [
             s.log_normal(8.0, 1.1).ln_1p(),
             if inflation {
                 s.log_normal(0.26, 0.15)
@@ -66,14 +62,8 @@ pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
                 s.poisson(0.3)
             },
         ];
-        row.assign(&ndarray::arr1(&values));
-        labels.push(planted);
-    }
-    TrainingSet {
-        features: FEATURES.iter().map(|f| (*f).to_owned()).collect(),
-        rows: data,
-        labels: Some(labels),
-    }
+        (row, planted)
+    })
 }
 
 #[cfg(test)]

@@ -1,9 +1,8 @@
 //! The market anomaly model's inputs, and the synthetic trades it is trained on by default.
 
 use chrono::Duration;
-use ndarray::Array2;
 use redflag_core::History;
-use redflag_ml_core::{Sampler, TrainingSet};
+use redflag_ml_core::TrainingSet;
 
 use crate::Trade;
 use crate::detector::symbol_window;
@@ -54,12 +53,9 @@ pub fn features(trade: &Trade, history: &History) -> [f64; 4] {
 /// last 24 hours Poisson(20). Planted pumps: price up ~25% (sd 8%), volume ~4.5x the mean,
 /// Poisson(60) trades.
 pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
-    let mut s = Sampler::new(seed);
-    let mut data = Array2::zeros((rows, FEATURES.len()));
-    let mut labels = Vec::with_capacity(rows);
-    for mut row in data.rows_mut() {
+    TrainingSet::generate(&FEATURES, rows, seed, |s| {
         let planted = s.chance(0.02);
-        let values = if planted {
+        let row = if planted {
             [
                 s.log_normal(7.0, 1.0).ln_1p(),
                 s.log_normal(1.5, 0.4),
@@ -74,14 +70,8 @@ pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
                 s.poisson(20.0),
             ]
         };
-        row.assign(&ndarray::arr1(&values));
-        labels.push(planted);
-    }
-    TrainingSet {
-        features: FEATURES.iter().map(|f| (*f).to_owned()).collect(),
-        rows: data,
-        labels: Some(labels),
-    }
+        (row, planted)
+    })
 }
 
 #[cfg(test)]

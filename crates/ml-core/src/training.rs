@@ -65,6 +65,30 @@ pub enum TrainingError {
 }
 
 impl TrainingSet {
+    /// Draws `rows` labelled rows from a seeded generator: each call of `draw` returns one row's
+    /// features (in the order of `features`) and its label.
+    pub fn generate<const N: usize>(
+        features: &[&str; N],
+        rows: usize,
+        seed: u64,
+        mut draw: impl FnMut(&mut Sampler) -> ([f64; N], bool),
+    ) -> Self {
+        let mut sampler = Sampler::new(seed);
+        let mut values = Vec::with_capacity(rows * N);
+        let mut labels = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            let (row, label) = draw(&mut sampler);
+            values.extend(row);
+            labels.push(label);
+        }
+        Self {
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+            rows: Array2::from_shape_vec((rows, N), values)
+                .expect("exactly rows x N values were drawn"),
+            labels: Some(labels),
+        }
+    }
+
     /// Reads a CSV whose header names exactly `features` (any order) plus, when given, the
     /// `label` column.
     pub fn from_csv(

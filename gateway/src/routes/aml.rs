@@ -6,6 +6,7 @@ use redflag_core::ValidationErrors;
 use serde_json::{Map, Value, json};
 
 use super::Endpoint;
+use super::render::{AlertShape, alerts, insert_optional, object};
 use crate::state::Detectors;
 
 impl Endpoint for AmlDetector {
@@ -36,20 +37,7 @@ impl Endpoint for AmlDetector {
         assessment: &AmlAssessment,
         timestamp: String,
     ) -> Map<String, Value> {
-        let alerts: Vec<Value> = assessment
-            .alerts
-            .iter()
-            .map(|alert| {
-                json!({
-                    "rule": alert.rule,
-                    "severity": alert.severity.as_str(),
-                    "confidence": alert.confidence,
-                    "reason": alert.reason,
-                    "metadata": alert.metadata,
-                })
-            })
-            .collect();
-        let body = json!({
+        let mut body = object(json!({
             "transaction_id": transaction.transaction_id,
             "user_id": transaction.user_id,
             "amount": transaction.amount,
@@ -58,20 +46,9 @@ impl Endpoint for AmlDetector {
             "risk_score": assessment.risk,
             "flagged": assessment.flagged,
             "timestamp": timestamp,
-            "alerts": alerts,
-        });
-        let mut body = into_map(body);
-        if let Some(score) = assessment.model_score {
-            body.insert("model_score".to_owned(), json!(score));
-        }
+            "alerts": alerts(&assessment.alerts, AlertShape::Metadata),
+        }));
+        insert_optional(&mut body, "model_score", assessment.model_score);
         body
-    }
-}
-
-/// The object inside a `json!({...})` literal.
-pub(super) fn into_map(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
     }
 }

@@ -6,7 +6,7 @@ use redflag_credit::{Application, CreditAssessment, CreditDetector};
 use serde_json::{Map, Value, json};
 
 use super::Endpoint;
-use super::aml::into_map;
+use super::render::{insert_optional, object};
 use crate::state::Detectors;
 
 impl Endpoint for CreditDetector {
@@ -53,7 +53,7 @@ impl Endpoint for CreditDetector {
                 })
             }))
             .collect();
-        let mut body = into_map(json!({
+        let mut body = object(json!({
             "applicant_id": application.applicant_id,
             "risk_score": assessment.credit_score,
             "decision": assessment.decision,
@@ -65,9 +65,11 @@ impl Endpoint for CreditDetector {
             "reason_codes": assessment.reasons,
             "thin_file": assessment.thin_file,
         }));
-        if let Some(probability) = assessment.probability_of_default {
-            body.insert("probability_of_default".to_owned(), json!(probability));
-        }
+        insert_optional(
+            &mut body,
+            "probability_of_default",
+            assessment.probability_of_default,
+        );
         if let Some(application_id) = &application.application_id {
             body.insert("application_id".to_owned(), json!(application_id));
         }

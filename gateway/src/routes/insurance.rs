@@ -6,7 +6,7 @@ use redflag_insurance::{Claim, InsuranceAssessment, InsuranceDetector};
 use serde_json::{Map, Value, json};
 
 use super::Endpoint;
-use super::aml::into_map;
+use super::render::{AlertShape, alerts, insert_optional, object};
 use crate::state::Detectors;
 
 impl Endpoint for InsuranceDetector {
@@ -37,32 +37,17 @@ impl Endpoint for InsuranceDetector {
         assessment: &InsuranceAssessment,
         timestamp: String,
     ) -> Map<String, Value> {
-        let alerts: Vec<Value> = assessment
-            .alerts
-            .iter()
-            .map(|alert| {
-                json!({
-                    "rule": alert.rule,
-                    "severity": alert.severity.as_str(),
-                    "confidence": alert.confidence,
-                    "reason": alert.reason,
-                    "evidence": alert.evidence,
-                })
-            })
-            .collect();
-        let mut body = into_map(json!({
+        let mut body = object(json!({
             "claim_id": claim.claim_id,
             "policy_id": claim.policy_id,
             "claim_amount": claim.claim_amount,
             "fraud_risk": assessment.risk,
             "timestamp": timestamp,
-            "alerts": alerts,
+            "alerts": alerts(&assessment.alerts, AlertShape::Evidence),
             "fraud_probability": (assessment.probability * 100.0).round() / 100.0,
             "flagged": assessment.flagged,
         }));
-        if let Some(score) = assessment.model_score {
-            body.insert("model_score".to_owned(), json!(score));
-        }
+        insert_optional(&mut body, "model_score", assessment.model_score);
         body
     }
 }

@@ -6,7 +6,7 @@ use redflag_market::{MarketAssessment, MarketDetector, Trade};
 use serde_json::{Map, Value, json};
 
 use super::Endpoint;
-use super::aml::into_map;
+use super::render::{AlertShape, alerts, insert_optional, object};
 use crate::state::Detectors;
 
 impl Endpoint for MarketDetector {
@@ -37,21 +37,7 @@ impl Endpoint for MarketDetector {
         assessment: &MarketAssessment,
         timestamp: String,
     ) -> Map<String, Value> {
-        let alerts: Vec<Value> = assessment
-            .alerts
-            .iter()
-            .map(|alert| {
-                json!({
-                    "rule": alert.rule,
-                    "alert_type": alert.code,
-                    "severity": alert.severity.as_upper(),
-                    "confidence": alert.confidence,
-                    "reason": alert.reason,
-                    "evidence": alert.evidence,
-                })
-            })
-            .collect();
-        let mut body = into_map(json!({
+        let mut body = object(json!({
             "symbol": trade.symbol,
             "price": trade.price,
             "volume": trade.volume,
@@ -59,14 +45,12 @@ impl Endpoint for MarketDetector {
             "manipulation_risk": assessment.risk,
             "flagged": assessment.flagged,
             "timestamp": timestamp,
-            "alerts": alerts,
+            "alerts": alerts(&assessment.alerts, AlertShape::TypedEvidence),
         }));
         if let Some(trade_id) = &trade.trade_id {
             body.insert("trade_id".to_owned(), json!(trade_id));
         }
-        if let Some(score) = assessment.model_score {
-            body.insert("model_score".to_owned(), json!(score));
-        }
+        insert_optional(&mut body, "model_score", assessment.model_score);
         body
     }
 }

@@ -7,6 +7,7 @@ mod health;
 mod insurance;
 mod market;
 mod metrics;
+mod render;
 mod statistics;
 
 use actix_web::{ResponseError, web};
