@@ -5,22 +5,26 @@ use redflag_core::History;
 use redflag_ml_core::TrainingSet;
 
 use crate::Transaction;
-use crate::detector::sender_window;
+use crate::windows::{sender_outflows, since};
 
 /// The features, in the order the model takes them.
 pub const FEATURES: [&str; 5] = [
     "log_amount",
     "hour_of_day",
-    "sender_transfers_in_window",
-    "sender_log_amount_in_window",
+    "sender_transfers_24h",
+    "sender_log_amount_24h",
     "amount_to_sender_mean",
 ];
 
-/// The features of one transfer given the sender's window (the structuring window, 24 h by
-/// default): ln(1 + amount), the UTC hour with minutes as a fraction, the sender's earlier
-/// transfers in the window and ln(1 + their total), and the amount over their mean (1 without).
+/// The features of one transfer given the sender's window: ln(1 + amount), the UTC hour with
+/// minutes as a fraction, the sender's earlier transfers in the last 24 hours and ln(1 + their
+/// total), and the amount over their mean (1 without).
 pub fn features(transaction: &Transaction, history: &History) -> [f64; 5] {
-    let past = history.get(&sender_window(transaction));
+    let past: Vec<_> = since(
+        history.get(&sender_outflows(transaction)),
+        transaction.at - chrono::Duration::hours(24),
+    )
+    .collect();
     let total: f64 = past.iter().map(|activity| activity.amount).sum();
     let ratio = if past.is_empty() || total <= 0.0 {
         1.0
@@ -121,6 +125,7 @@ mod tests {
             reference: format!("{amount}"),
             amount,
             quantity: 0.0,
+            counterparty: String::new(),
         };
         let mut history = History::new();
         history.insert(key, vec![earlier(100.0), earlier(200.0)]);

@@ -1,7 +1,8 @@
 use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
-use crate::{AmlConfig, Transaction, detector::sender_window};
+use crate::windows::sender_outflows;
+use crate::{AmlConfig, Transaction};
 
 /// Structuring ("smurfing"): several transfers kept just under the reporting threshold whose sum
 /// exceeds it, from one sender within a short window.
@@ -35,7 +36,7 @@ impl Rule<Transaction> for StructuringRule {
         }
         let since = transaction.at - self.window;
         let amounts: Vec<f64> = history
-            .get(&sender_window(transaction))
+            .get(&sender_outflows(transaction))
             .iter()
             .filter(|past| past.at >= since && past.amount < self.threshold)
             .map(|past| past.amount)

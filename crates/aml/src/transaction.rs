@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use redflag_core::{FieldReader, NumberBounds, ValidationErrors};
+use redflag_core::{FieldReader, NumberBounds, ValidationErrors, messages};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -16,6 +16,20 @@ pub struct Transaction {
     pub receiver_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<DateTime<Utc>>,
+    /// ISO 4217, upper case; USD when not given.
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_type: Option<TransactionType>,
+    /// Where the transfer was made (branch, atm, online, mobile, ...), as the client names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// ISO 3166-1 alpha-2, upper case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver_country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// The event time: the client's `timestamp`, or the time of receipt.
     #[serde(skip)]
     pub at: DateTime<Utc>,
@@ -31,6 +45,14 @@ impl Transaction {
         let sender_id = fields.required_id("sender_id");
         let receiver_id = fields.required_id("receiver_id");
         let timestamp = fields.optional_timestamp("timestamp");
+        let currency = fields.optional_code("currency", 3, messages::CURRENCY);
+        let transaction_type = fields
+            .optional_choice("transaction_type", TransactionType::NAMES)
+            .and_then(TransactionType::from_name);
+        let channel = fields.optional_id("channel");
+        let sender_country = fields.optional_code("sender_country", 2, messages::COUNTRY);
+        let receiver_country = fields.optional_code("receiver_country", 2, messages::COUNTRY);
+        let description = fields.optional_text("description");
         fields.finish(|| Self {
             transaction_id: transaction_id.unwrap_or_default(),
             user_id: user_id.unwrap_or_default(),
@@ -39,6 +61,99 @@ impl Transaction {
             receiver_id: receiver_id.unwrap_or_default(),
             at: timestamp.unwrap_or(now),
             timestamp,
+            currency: currency.unwrap_or_else(|| "USD".to_owned()),
+            transaction_type,
+            channel,
+            sender_country,
+            receiver_country,
+            description,
         })
+    }
+}
+
+/// What kind of transfer it is; cash types weigh more in currency-transaction reporting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionType {
+    CashDeposit,
+    CashWithdrawal,
+    Wire,
+    Ach,
+    Card,
+    Check,
+    Crypto,
+    Internal,
+}
+
+impl TransactionType {
+    /// The accepted spellings, as requests send them.
+    pub const NAMES: &'static [&'static str] = &[
+        "cash_deposit",
+        "cash_withdrawal",
+        "wire",
+        "ach",
+        "card",
+        "check",
+        "crypto",
+        "internal",
+    ];
+
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "cash_deposit" => Self::CashDeposit,
+            "cash_withdrawal" => Self::CashWithdrawal,
+            "wire" => Self::Wire,
+            "ach" => Self::Ach,
+            "card" => Self::Card,
+            "check" => Self::Check,
+            "crypto" => Self::Crypto,
+            "internal" => Self::Internal,
+            _ => return None,
+        })
+    }
+
+    /// Cash in or out: what a currency transaction report is about.
+    pub fn is_cash(self) -> bool {
+        matches!(self, Self::CashDeposit | Self::CashWithdrawal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn optional_fields_are_read_normalised_and_validated() {
+        let body = json!({"transaction_id": "T", "user_id": "U", "amount": 10, "sender_id": "S",
+                          "receiver_id": "R", "currency": "eur", "transaction_type": "CASH_DEPOSIT",
+                          "channel": "atm", "sender_country": "us", "receiver_country": "IR",
+                          "description": "rent", "unknown": 1});
+        let transaction = Transaction::parse(&body, Utc::now()).expect("valid");
+        assert_eq!(transaction.currency, "EUR");
+        assert_eq!(
+            transaction.transaction_type,
+            Some(TransactionType::CashDeposit)
+        );
+        assert_eq!(transaction.sender_country.as_deref(), Some("US"));
+        assert_eq!(transaction.receiver_country.as_deref(), Some("IR"));
+        let defaults = json!({"transaction_id": "T", "user_id": "U", "amount": 10, "sender_id": "S", "receiver_id": "R"});
+        assert_eq!(
+            Transaction::parse(&defaults, Utc::now())
+                .expect("valid")
+                .currency,
+            "USD"
+        );
+
+        let bad = json!({"transaction_id": "T", "user_id": "U", "amount": 10, "sender_id": "S", "receiver_id": "R",
+                         "currency": "dollars", "transaction_type": "barter", "sender_country": "USA"});
+        let errors = Transaction::parse(&bad, Utc::now()).expect_err("invalid");
+        assert_eq!(errors.field("currency"), [messages::CURRENCY]);
+        assert_eq!(
+            errors.field("transaction_type"),
+            ["\"barter\" is not a valid choice."]
+        );
+        assert_eq!(errors.field("sender_country"), [messages::COUNTRY]);
     }
 }

@@ -56,25 +56,31 @@ impl fmt::Display for WindowKey {
     }
 }
 
-/// One past event as a window remembers it: when, which business id, and two figures.
+/// One past event as a window remembers it: when, which business id, two figures and the other
+/// party.
 ///
 /// `amount` is the money figure (transfer amount, claim amount, requested credit, trade price);
-/// `quantity` is the second figure a typology needs (trade volume, estimated value), else 0.
+/// `quantity` is the second figure a typology needs (trade volume, estimated value), else 0;
+/// `counterparty` is the other side (a sender's receiver, a receiver's sender), else empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
     pub at: DateTime<Utc>,
     pub reference: String,
     pub amount: f64,
     pub quantity: f64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub counterparty: String,
 }
 
-/// A detector's request to the store: record `activity` in the window `key`, and return what that
-/// window held during the `horizon` before the activity's own time.
+/// A detector's request to the store: return what the window `key` held during the `horizon`
+/// before the activity's own time, and record `activity` there unless `record` is false (a window
+/// the event only reads, such as the sender's inflows when checking for pass-through).
 #[derive(Debug, Clone)]
 pub struct Observation {
     pub key: WindowKey,
     pub activity: Activity,
     pub horizon: Duration,
+    pub record: bool,
 }
 
 /// The recent activity that the store found for each observation of one event, oldest first,
@@ -121,6 +127,7 @@ mod tests {
             reference: reference.to_owned(),
             amount: 1.0,
             quantity: 0.0,
+            counterparty: String::new(),
         }
     }
 

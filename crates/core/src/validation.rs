@@ -22,6 +22,9 @@ pub mod messages {
     pub const DATETIME_FORMAT: &str = "Datetime has wrong format. Use one of these formats instead: \
          YYYY-MM-DDThh:mm:ss[.uuuuuu]Z or YYYY-MM-DDThh:mm:ss[.uuuuuu]+HH:MM.";
     pub const NOT_AN_OBJECT: &str = "Invalid data. Expected a dictionary.";
+    pub const CURRENCY: &str = "Enter a valid ISO 4217 currency code (three letters, e.g. USD).";
+    pub const COUNTRY: &str =
+        "Enter a valid ISO 3166-1 alpha-2 country code (two letters, e.g. US).";
 }
 
 /// Field name -> messages, serialised as DRF does: `{"amount": ["A valid number is required."]}`.
@@ -269,6 +272,23 @@ impl<'a> FieldReader<'a> {
             Some(at) => Some(at.with_timezone(&Utc)),
             None => {
                 self.errors.add(field, messages::DATETIME_FORMAT);
+                None
+            }
+        }
+    }
+
+    /// An optional code of exactly `length` ASCII letters (ISO 4217 currencies, ISO 3166 alpha-2
+    /// countries), upper-cased; `message` explains the format when it is wrong.
+    pub fn optional_code(&mut self, field: &str, length: usize, message: &str) -> Option<String> {
+        let value = self.present(field, false)?;
+        let code = value
+            .as_str()
+            .map(str::trim)
+            .filter(|code| code.len() == length && code.chars().all(|c| c.is_ascii_alphabetic()));
+        match code {
+            Some(code) => Some(code.to_ascii_uppercase()),
+            None => {
+                self.errors.add(field, message);
                 None
             }
         }

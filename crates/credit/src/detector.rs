@@ -184,8 +184,10 @@ impl Detector for CreditDetector {
                 reference,
                 amount: application.requested_amount.unwrap_or(0.0),
                 quantity: 0.0,
+                counterparty: String::new(),
             },
             horizon: Duration::days(i64::from(self.config.inquiry_window_days)),
+            record: true,
         }]
     }
 

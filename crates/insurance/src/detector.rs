@@ -55,8 +55,10 @@ impl Detector for InsuranceDetector {
                 reference: claim.claim_id.clone(),
                 amount: claim.claim_amount,
                 quantity: claim.estimated_value.unwrap_or(0.0),
+                counterparty: String::new(),
             },
             horizon: Duration::days(i64::from(self.config.repeat_claims_window_days)),
+            record: true,
         }]
     }
 
@@ -147,6 +149,7 @@ mod tests {
             reference: id.to_owned(),
             amount: 1500.0,
             quantity: 0.0,
+            counterparty: String::new(),
         };
         let mut history = History::new();
         history.insert(observation.key.clone(), vec![earlier("C1", 200)]);

@@ -62,9 +62,11 @@ impl Detector for MarketDetector {
                 reference,
                 amount: trade.price,
                 quantity: trade.volume,
+                counterparty: String::new(),
             },
             horizon: chrono::Duration::hours(i64::from(self.config.pump_window_hours))
                 + chrono::Duration::days(i64::from(self.config.baseline_days)),
+            record: true,
         }]
     }
 
@@ -106,6 +108,7 @@ mod tests {
             reference: format!("t-{hours_ago}"),
             amount: price,
             quantity: volume,
+            counterparty: String::new(),
         }
     }
 

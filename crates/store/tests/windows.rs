@@ -40,8 +40,10 @@ fn observation(sender: &str, reference: &str, minutes: i64, amount: f64) -> Obse
             reference: reference.to_owned(),
             amount,
             quantity: 0.0,
+            counterparty: String::new(),
         },
         horizon: Duration::hours(24),
+        record: true,
     }
 }
 
@@ -159,4 +161,31 @@ async fn an_unreachable_redis_is_reported_not_hidden() {
     let result = windows.observe(&[observation("S", "T", 0, 1.0)]).await;
     assert!(result.is_err());
     assert!(windows.ping().await.is_err());
+}
+
+#[tokio::test]
+async fn a_read_only_observation_sees_the_window_without_joining_it() {
+    for windows in implementations(10_000) {
+        let account = format!("A-{}", uuid::Uuid::new_v4().simple());
+        let mut peek = observation(&account, "peek", 5, 1.0);
+        peek.record = false;
+        assert!(
+            prior(windows.as_ref(), peek.clone()).await.is_empty(),
+            "{}",
+            windows.kind()
+        );
+        let mut inflow = observation(&account, "IN-1", 0, 700.0);
+        inflow.activity.counterparty = "PAYER".to_owned();
+        prior(windows.as_ref(), inflow).await;
+        let seen = prior(windows.as_ref(), peek.clone()).await;
+        assert_eq!(seen.len(), 1, "{}", windows.kind());
+        assert_eq!(seen[0].counterparty, "PAYER", "{}", windows.kind());
+        let again = prior(windows.as_ref(), observation(&account, "IN-2", 6, 1.0)).await;
+        assert_eq!(
+            again.len(),
+            1,
+            "the peek was not recorded ({})",
+            windows.kind()
+        );
+    }
 }

@@ -30,6 +30,7 @@ pub fn test_settings(dir: &tempfile::TempDir, adjust: impl FnOnce(&mut Settings)
     };
     let mut settings = Settings::load(&sources).expect("the test profile loads");
     settings.database.url = dir.path().join("redflag.sqlite3").display().to_string();
+    settings.models.directory = dir.path().join("ml_models").display().to_string();
     adjust(&mut settings);
     settings
 }

@@ -50,6 +50,9 @@ impl InProcessWindows {
         // A panic while holding the lock cannot leave a window half-updated in a way that matters
         // (each step below keeps it valid), so a poisoned lock is still usable.
         let mut windows = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        if !observation.record && !windows.contains_key(&key) {
+            return Vec::new();
+        }
         if self
             .observations
             .fetch_add(1, Ordering::Relaxed)
@@ -64,7 +67,7 @@ impl InProcessWindows {
         });
         window.horizon = observation.horizon;
         window.touched = Instant::now();
-        window.record(&observation.activity, self.max_entries)
+        window.observe(&observation.activity, observation.record, self.max_entries)
     }
 }
 
@@ -75,9 +78,9 @@ impl Window {
             .is_ok_and(|horizon| self.touched.elapsed() > horizon)
     }
 
-    /// Returns the prior activity within the horizon, then adds the new one (unless its reference
-    /// is already held) and trims by age and count.
-    fn record(&mut self, activity: &Activity, max_entries: usize) -> Vec<Activity> {
+    /// Returns the prior activity within the horizon, then, when `record`, adds the new one (unless
+    /// its reference is already held) and trims by age and count.
+    fn observe(&mut self, activity: &Activity, record: bool, max_entries: usize) -> Vec<Activity> {
         let since = activity.at - self.horizon;
         let mut already_held = false;
         let prior = self
@@ -92,6 +95,9 @@ impl Window {
             })
             .cloned()
             .collect();
+        if !record {
+            return prior;
+        }
         if !already_held {
             let position = self
                 .entries

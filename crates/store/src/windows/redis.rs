@@ -7,12 +7,16 @@ use super::{ActivityWindows, WindowError, WindowFuture};
 /// Reads the window's prior entries, adds the new one, trims by age and count and renews the
 /// expiry, as one atomic step (Redis runs a script without interleaving other commands).
 ///
-/// KEYS[1] the window; ARGV: event time (ms), the entry, horizon (ms), max entries.
+/// KEYS[1] the window; ARGV: event time (ms), the entry, horizon (ms), max entries, and 1 to
+/// record the entry or 0 only to read.
 const OBSERVE: &str = r"
 local at = tonumber(ARGV[1])
 local horizon = tonumber(ARGV[3])
 local max_entries = tonumber(ARGV[4])
 local prior = redis.call('ZRANGEBYSCORE', KEYS[1], at - horizon, at)
+if ARGV[5] ~= '1' then
+  return prior
+end
 redis.call('ZADD', KEYS[1], at, ARGV[2])
 local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(newest[2]) - horizon))
@@ -81,6 +85,7 @@ impl ActivityWindows for RedisWindows {
                     .arg(entry)
                     .arg(observation.horizon.num_milliseconds().max(1))
                     .arg(self.max_entries)
+                    .arg(u8::from(observation.record))
                     .invoke_async(&mut connection)
                     .await?;
                 let mut activities = Vec::with_capacity(prior.len());

@@ -1,0 +1,126 @@
+use std::collections::HashSet;
+
+use chrono::Duration;
+use redflag_core::{Alert, History, Rule, Severity};
+
+use crate::windows::{cents, receiver_inflows, sender_outflows, since};
+use crate::{AmlConfig, Transaction};
+
+/// Fan-in: many distinct senders paying one receiver in a short time (money-mule collection).
+#[derive(Debug, Clone)]
+pub struct FanInRule {
+    min_senders: usize,
+    window: Duration,
+}
+
+/// Fan-out: one sender paying many distinct receivers in a short time (distribution).
+#[derive(Debug, Clone)]
+pub struct FanOutRule {
+    min_receivers: usize,
+    window: Duration,
+}
+
+impl FanInRule {
+    pub fn new(config: &AmlConfig) -> Self {
+        Self {
+            min_senders: config.fan_in_min_senders.max(2) as usize,
+            window: Duration::hours(i64::from(config.fan_window_hours)),
+        }
+    }
+}
+
+impl FanOutRule {
+    pub fn new(config: &AmlConfig) -> Self {
+        Self {
+            min_receivers: config.fan_out_min_receivers.max(2) as usize,
+            window: Duration::hours(i64::from(config.fan_window_hours)),
+        }
+    }
+}
+
+/// The distinct counterparties and the total of a window plus the current transfer.
+fn spread<'a>(
+    history: impl Iterator<Item = &'a redflag_core::Activity>,
+    current: &'a str,
+    amount: f64,
+) -> (usize, f64) {
+    let mut parties: HashSet<&str> = HashSet::from([current]);
+    let mut total = amount;
+    for past in history {
+        parties.insert(past.counterparty.as_str());
+        total += past.amount;
+    }
+    (parties.len(), total)
+}
+
+fn confidence(count: usize, minimum: usize) -> f64 {
+    (0.45 + 0.05 * (count - minimum) as f64).min(0.8)
+}
+
+impl Rule<Transaction> for FanInRule {
+    fn name(&self) -> &'static str {
+        "FanInRule"
+    }
+
+    fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
+        let inflows = since(
+            history.get(&receiver_inflows(transaction)),
+            transaction.at - self.window,
+        );
+        let (senders, total) = spread(inflows, &transaction.sender_id, transaction.amount);
+        if senders < self.min_senders {
+            return None;
+        }
+        let confidence = confidence(senders, self.min_senders);
+        let hours = self.window.num_hours();
+        Some(
+            Alert::new(
+                self.name(),
+                "fan_in",
+                Severity::from_confidence(confidence),
+                confidence,
+                format!(
+                    "Fan-in: {senders} distinct senders paid {} ${total:.2} in {hours}h",
+                    transaction.receiver_id
+                ),
+            )
+            .with_metadata("distinct_senders", senders)
+            .with_metadata("total_amount", cents(total))
+            .with_metadata("window_hours", hours),
+        )
+    }
+}
+
+impl Rule<Transaction> for FanOutRule {
+    fn name(&self) -> &'static str {
+        "FanOutRule"
+    }
+
+    fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
+        let outflows = since(
+            history.get(&sender_outflows(transaction)),
+            transaction.at - self.window,
+        );
+        let (receivers, total) = spread(outflows, &transaction.receiver_id, transaction.amount);
+        if receivers < self.min_receivers {
+            return None;
+        }
+        let confidence = confidence(receivers, self.min_receivers);
+        let hours = self.window.num_hours();
+        Some(
+            Alert::new(
+                self.name(),
+                "fan_out",
+                Severity::from_confidence(confidence),
+                confidence,
+                format!(
+                    "Fan-out: {} paid {receivers} distinct receivers ${total:.2} in {hours}h",
+                    transaction.sender_id
+                ),
+            )
+            .with_metadata("distinct_receivers", receivers)
+            .with_metadata("total_amount", cents(total))
+            .with_metadata("window_hours", hours),
+        )
+    }
+}

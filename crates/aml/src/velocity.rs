@@ -1,0 +1,105 @@
+use chrono::Duration;
+use redflag_core::{Alert, History, Rule, Severity};
+
+use crate::windows::{cents, sender_outflows, since};
+use crate::{AmlConfig, Transaction};
+
+/// Velocity: how often and how much a sender moves, against fixed limits for one hour and one
+/// day, and against the sender's own average day over the baseline period.
+#[derive(Debug, Clone)]
+pub struct VelocityRule {
+    max_1h: usize,
+    max_24h: usize,
+    max_amount_24h: f64,
+    baseline: Duration,
+    baseline_multiple: f64,
+    baseline_min_days: f64,
+}
+
+impl VelocityRule {
+    pub fn new(config: &AmlConfig) -> Self {
+        Self {
+            max_1h: config.velocity_1h_max_transactions as usize,
+            max_24h: config.velocity_24h_max_transactions as usize,
+            max_amount_24h: config.velocity_24h_max_amount,
+            baseline: Duration::days(i64::from(config.velocity_baseline_days)),
+            baseline_multiple: config.velocity_baseline_multiple,
+            baseline_min_days: f64::from(config.velocity_baseline_min_days.max(1)),
+        }
+    }
+}
+
+impl Rule<Transaction> for VelocityRule {
+    fn name(&self) -> &'static str {
+        "VelocityRule"
+    }
+
+    fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
+        let outflows = history.get(&sender_outflows(transaction));
+        let day_start = transaction.at - Duration::hours(24);
+        let count_1h = since(outflows, transaction.at - Duration::hours(1)).count() + 1;
+        let count_24h = since(outflows, day_start).count() + 1;
+        let amount_24h = since(outflows, day_start)
+            .map(|past| past.amount)
+            .sum::<f64>()
+            + transaction.amount;
+        let mut breaches = Vec::new();
+        if count_1h > self.max_1h {
+            breaches.push(format!(
+                "{count_1h} transfers in 1 hour (limit {})",
+                self.max_1h
+            ));
+        }
+        if count_24h > self.max_24h {
+            breaches.push(format!(
+                "{count_24h} transfers in 24 hours (limit {})",
+                self.max_24h
+            ));
+        }
+        if amount_24h > self.max_amount_24h {
+            breaches.push(format!(
+                "${amount_24h:.2} sent in 24 hours (limit ${:.2})",
+                self.max_amount_24h
+            ));
+        }
+        // The baseline: the days before today that the sender's history covers.
+        let earlier: Vec<_> = since(outflows, transaction.at - self.baseline)
+            .filter(|past| past.at < day_start)
+            .collect();
+        let baseline_daily = earlier.first().and_then(|oldest| {
+            let days = ((day_start - oldest.at).num_seconds() as f64 / 86_400.0).ceil();
+            (days >= self.baseline_min_days)
+                .then(|| earlier.iter().map(|past| past.amount).sum::<f64>() / days)
+        });
+        if let Some(daily) = baseline_daily.filter(|daily| *daily > 0.0) {
+            let multiple = amount_24h / daily;
+            if multiple >= self.baseline_multiple {
+                breaches.push(format!(
+                    "24-hour outflow ${amount_24h:.2} is {multiple:.1}x the sender's daily average ${daily:.2} over {} days",
+                    self.baseline.num_days()
+                ));
+            }
+        }
+        if breaches.is_empty() {
+            return None;
+        }
+        let confidence = (0.35 + 0.15 * breaches.len() as f64).min(0.8);
+        let mut alert = Alert::new(
+            self.name(),
+            "velocity",
+            Severity::from_confidence(confidence),
+            confidence,
+            format!("Velocity limits exceeded: {}", breaches.join("; ")),
+        )
+        .with_metadata("transactions_1h", count_1h)
+        .with_metadata("transactions_24h", count_24h)
+        .with_metadata("amount_24h", cents(amount_24h));
+        if let Some(daily) = baseline_daily {
+            alert = alert.with_metadata("baseline_daily_amount", cents(daily));
+        }
+        for breach in breaches {
+            alert = alert.with_evidence(breach);
+        }
+        Some(alert)
+    }
+}
