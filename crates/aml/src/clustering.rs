@@ -46,6 +46,7 @@ impl Rule<Transaction> for NearThresholdClusteringRule {
             history.get(&sender_outflows(transaction)),
             transaction.at - self.window,
         )
+        .iter()
         .filter(|past| self.in_band(past.amount))
         .collect();
         let count = clustered.len() + 1;

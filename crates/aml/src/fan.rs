@@ -1,9 +1,7 @@
-use std::collections::HashSet;
-
 use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
-use crate::windows::{cents, receiver_inflows, sender_outflows, since};
+use crate::windows::{cents, distinct_counterparties, receiver_inflows, sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
 /// Fan-in: many distinct senders paying one receiver in a short time (money-mule collection).
@@ -39,18 +37,9 @@ impl FanOutRule {
 }
 
 /// The distinct counterparties and the total of a window plus the current transfer.
-fn spread<'a>(
-    history: impl Iterator<Item = &'a redflag_core::Activity>,
-    current: &'a str,
-    amount: f64,
-) -> (usize, f64) {
-    let mut parties: HashSet<&str> = HashSet::from([current]);
-    let mut total = amount;
-    for past in history {
-        parties.insert(past.counterparty.as_str());
-        total += past.amount;
-    }
-    (parties.len(), total)
+fn spread(history: &[redflag_core::Activity], current: &str, amount: f64) -> (usize, f64) {
+    let total = history.iter().map(|past| past.amount).sum::<f64>() + amount;
+    (distinct_counterparties(history, Some(current)), total)
 }
 
 fn confidence(count: usize, minimum: usize) -> f64 {

@@ -24,6 +24,7 @@ pub fn features(transaction: &Transaction, history: &History) -> [f64; 5] {
         history.get(&sender_outflows(transaction)),
         transaction.at - chrono::Duration::hours(24),
     )
+    .iter()
     .collect();
     let total: f64 = past.iter().map(|activity| activity.amount).sum();
     let ratio = if past.is_empty() || total <= 0.0 {

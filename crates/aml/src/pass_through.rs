@@ -1,9 +1,7 @@
-use std::collections::HashSet;
-
 use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
-use crate::windows::{cents, sender_inflows, sender_outflows, since};
+use crate::windows::{cents, distinct_counterparties, sender_inflows, sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
 /// Rapid movement (pass-through, layering): an account sends on most of what it received within
@@ -32,12 +30,13 @@ impl Rule<Transaction> for PassThroughRule {
 
     fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
         let from = transaction.at - self.window;
-        let inflows: Vec<_> = since(history.get(&sender_inflows(transaction)), from).collect();
+        let inflows = since(history.get(&sender_inflows(transaction)), from);
         let received: f64 = inflows.iter().map(|inflow| inflow.amount).sum();
         if received < self.min_amount {
             return None;
         }
         let sent = since(history.get(&sender_outflows(transaction)), from)
+            .iter()
             .map(|past| past.amount)
             .sum::<f64>()
             + transaction.amount;
@@ -45,10 +44,7 @@ impl Rule<Transaction> for PassThroughRule {
         if ratio < self.ratio {
             return None;
         }
-        let senders: HashSet<&str> = inflows
-            .iter()
-            .map(|inflow| inflow.counterparty.as_str())
-            .collect();
+        let senders = distinct_counterparties(inflows, None);
         let strength = ((ratio - self.ratio) / (1.0 - self.ratio).max(0.01)).clamp(0.0, 1.0);
         let confidence = 0.5 + 0.35 * strength;
         let hours = self.window.num_hours();
@@ -66,7 +62,7 @@ impl Rule<Transaction> for PassThroughRule {
             .with_metadata("inflow_amount", cents(received))
             .with_metadata("outflow_amount", cents(sent))
             .with_metadata("ratio", (ratio * 100.0).round() / 100.0)
-            .with_metadata("inflow_senders", senders.len())
+            .with_metadata("inflow_senders", senders)
             .with_metadata("window_hours", hours),
         )
     }

@@ -40,6 +40,7 @@ impl Rule<Transaction> for RoundAmountRule {
             history.get(&sender_outflows(transaction)),
             transaction.at - self.window,
         )
+        .iter()
         .map(|past| past.amount)
         .filter(|amount| self.is_round(*amount))
         .chain(std::iter::once(transaction.amount))

@@ -1,7 +1,7 @@
 use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
-use crate::windows::sender_outflows;
+use crate::windows::{sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
 /// Structuring ("smurfing"): several transfers kept just under the reporting threshold whose sum
@@ -34,14 +34,15 @@ impl Rule<Transaction> for StructuringRule {
         if transaction.amount >= self.threshold {
             return None;
         }
-        let since = transaction.at - self.window;
-        let amounts: Vec<f64> = history
-            .get(&sender_outflows(transaction))
-            .iter()
-            .filter(|past| past.at >= since && past.amount < self.threshold)
-            .map(|past| past.amount)
-            .chain(std::iter::once(transaction.amount))
-            .collect();
+        let amounts: Vec<f64> = since(
+            history.get(&sender_outflows(transaction)),
+            transaction.at - self.window,
+        )
+        .iter()
+        .filter(|past| past.amount < self.threshold)
+        .map(|past| past.amount)
+        .chain(std::iter::once(transaction.amount))
+        .collect();
         let count = amounts.len();
         let total: f64 = amounts.iter().sum();
         if count < self.min_transactions || total <= self.threshold {

@@ -35,14 +35,16 @@ impl Rule<Transaction> for VelocityRule {
     }
 
     fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
-        let outflows = history.get(&sender_outflows(transaction));
+        // One binary search per period over the sorted window: the baseline days, then today.
+        let window = since(
+            history.get(&sender_outflows(transaction)),
+            transaction.at - self.baseline,
+        );
         let day_start = transaction.at - Duration::hours(24);
-        let count_1h = since(outflows, transaction.at - Duration::hours(1)).count() + 1;
-        let count_24h = since(outflows, day_start).count() + 1;
-        let amount_24h = since(outflows, day_start)
-            .map(|past| past.amount)
-            .sum::<f64>()
-            + transaction.amount;
+        let (earlier, today) = window.split_at(window.partition_point(|past| past.at < day_start));
+        let count_1h = since(today, transaction.at - Duration::hours(1)).len() + 1;
+        let count_24h = today.len() + 1;
+        let amount_24h = today.iter().map(|past| past.amount).sum::<f64>() + transaction.amount;
         let mut breaches = Vec::new();
         if count_1h > self.max_1h {
             breaches.push(format!(
@@ -63,9 +65,6 @@ impl Rule<Transaction> for VelocityRule {
             ));
         }
         // The baseline: the days before today that the sender's history covers.
-        let earlier: Vec<_> = since(outflows, transaction.at - self.baseline)
-            .filter(|past| past.at < day_start)
-            .collect();
         let baseline_daily = earlier.first().and_then(|oldest| {
             let days = ((day_start - oldest.at).num_seconds() as f64 / 86_400.0).ceil();
             (days >= self.baseline_min_days)

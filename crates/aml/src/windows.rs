@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use redflag_core::{Activity, EntityKind, Module, WindowKey};
+use rustc_hash::FxHashSet;
 
 use crate::Transaction;
 
@@ -20,14 +21,19 @@ pub(crate) fn sender_inflows(transaction: &Transaction) -> WindowKey {
     WindowKey::new(Module::Aml, EntityKind::Receiver, &transaction.sender_id)
 }
 
-/// The activities at or after `from` (a window's history never holds later ones).
-pub(crate) fn since(
-    activities: &[Activity],
-    from: DateTime<Utc>,
-) -> impl Iterator<Item = &Activity> {
-    activities
-        .iter()
-        .filter(move |activity| activity.at >= from)
+/// The activities at or after `from`, found by binary search: a window's history is sorted by
+/// time (oldest first) and never holds events later than the one being scored.
+pub(crate) fn since(activities: &[Activity], from: DateTime<Utc>) -> &[Activity] {
+    &activities[activities.partition_point(|activity| activity.at < from)..]
+}
+
+/// How many distinct counterparties the activities (and `current`, when given) name; a fast
+/// non-cryptographic hash, as the names come from the institution's own records.
+pub(crate) fn distinct_counterparties(activities: &[Activity], current: Option<&str>) -> usize {
+    let mut parties: FxHashSet<&str> = FxHashSet::default();
+    parties.extend(activities.iter().map(|a| a.counterparty.as_str()));
+    parties.extend(current);
+    parties.len()
 }
 
 /// Rounds money to cents for metadata.

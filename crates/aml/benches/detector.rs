@@ -1,0 +1,62 @@
+//! The pure AML detector on one transfer whose sender has 1,000 earlier transfers in its window
+//! (plus 100 inflows to the receiver and 50 to the sender), every rule and the anomaly model on.
+//! Run: cargo bench -p redflag-aml --bench detector
+
+use std::hint::black_box;
+
+use chrono::{DateTime, Duration, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use redflag_aml::{AmlConfig, AmlDetector, Transaction};
+use redflag_core::{Activity, Detector, History};
+use redflag_ml_core::{IsolationForestParams, train_isolation_forest};
+
+fn detector(c: &mut Criterion) {
+    let model = train_isolation_forest(
+        &redflag_aml::model::synthetic(5_000, 1),
+        IsolationForestParams::default(),
+    )
+    .expect("trains")
+    .model;
+    let rules_only = AmlDetector::new(AmlConfig::default());
+    let detector = AmlDetector::new(AmlConfig::default()).with_model(model);
+    let now = DateTime::parse_from_rfc3339("2026-02-09T12:00:00Z")
+        .expect("valid")
+        .with_timezone(&Utc);
+    let body = serde_json::json!({"transaction_id": "NOW", "user_id": "U", "amount": 9_400.0,
+                                  "sender_id": "S", "receiver_id": "R", "timestamp": now.to_rfc3339()});
+    let transaction = Transaction::parse(&body, now).expect("valid");
+    let observations = detector.observations(&transaction);
+    let entries = |count: i64, span: Duration, prefix: &str| -> Vec<Activity> {
+        (0..count)
+            .map(|i| Activity {
+                at: now - span + span * (i as i32) / (count as i32),
+                reference: format!("{prefix}{i}"),
+                amount: 50.0 + (i % 97) as f64 * 31.0,
+                quantity: 0.0,
+                counterparty: format!("P{}", i % 40),
+            })
+            .collect()
+    };
+    let mut history = History::new();
+    history.insert(
+        observations[0].key.clone(),
+        entries(1_000, Duration::days(29), "OUT"),
+    );
+    history.insert(
+        observations[1].key.clone(),
+        entries(100, Duration::hours(23), "IN"),
+    );
+    history.insert(
+        observations[2].key.clone(),
+        entries(50, Duration::hours(23), "SIN"),
+    );
+    c.bench_function("aml/detect_with_1000_event_history", |b| {
+        b.iter(|| detector.detect(black_box(&transaction), black_box(&history)))
+    });
+    c.bench_function("aml/rules_only_with_1000_event_history", |b| {
+        b.iter(|| rules_only.detect(black_box(&transaction), black_box(&history)))
+    });
+}
+
+criterion_group!(benches, detector);
+criterion_main!(benches);
