@@ -67,3 +67,73 @@ async fn an_unreachable_redis_is_a_503_and_nothing_is_recorded() {
     assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(health.json()["redis"], json!({"status": "unavailable"}));
 }
+
+/// A morning of transfers that trips several typologies: structuring, a pass-through and fan-in,
+/// with one resend.
+fn scenario() -> Vec<serde_json::Value> {
+    let transfer = |id: &str, sender: &str, receiver: &str, amount: f64, minute: u32| {
+        json!({"transaction_id": id, "user_id": "U", "amount": amount, "sender_id": sender,
+               "receiver_id": receiver, "timestamp": format!("2026-02-09T{:02}:{:02}:00Z", 8 + minute / 60, minute % 60)})
+    };
+    let mut transfers = vec![
+        transfer("S1", "SMURF", "BANK", 9800.0, 0),
+        transfer("S2", "SMURF", "BANK", 9900.0, 30),
+        transfer("S3", "SMURF", "BANK", 9700.0, 60),
+        transfer("IN", "PAYER", "MULE", 12_000.0, 70),
+        transfer("OUT", "MULE", "ONWARD", 11_500.0, 90),
+        transfer("IN", "PAYER", "MULE", 12_000.0, 70),
+    ];
+    for i in 0..5u32 {
+        transfers.push(transfer(
+            &format!("F{i}"),
+            &format!("PAYER-{i}"),
+            "COLLECTOR",
+            3000.0,
+            100 + i * 10,
+        ));
+    }
+    transfers
+}
+
+async fn run_scenario(app: &TestApp) -> Vec<serde_json::Value> {
+    let service = app.service().await;
+    let (token, _) = login(&service, app, "analyst").await;
+    let mut replies = Vec::new();
+    for transfer in scenario() {
+        let reply = send(&service, post("/api/aml/detect/", Some(&token), &transfer)).await;
+        assert!(reply.status.is_success(), "{}", reply.text);
+        replies.push(reply.json());
+    }
+    replies
+}
+
+#[actix_web::test]
+async fn the_same_scenario_gives_the_same_decisions_with_redis_and_in_process_windows() {
+    let in_process = run_scenario(&TestApp::spawn()).await;
+    let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
+    let with_redis = run_scenario(&TestApp::spawn_with(|settings| {
+        settings.redis.url = redis_url();
+        settings.redis.key_prefix = prefix.clone();
+    }))
+    .await;
+    assert_eq!(in_process, with_redis);
+    let fired: Vec<Vec<&str>> = in_process
+        .iter()
+        .map(|reply| {
+            reply["alerts"].as_array().map_or(vec![], |alerts| {
+                alerts.iter().filter_map(|a| a["rule"].as_str()).collect()
+            })
+        })
+        .collect();
+    assert_eq!(fired[2], ["StructuringRule"]);
+    assert_eq!(fired[4], ["LargeTransactionRule", "RapidMovementRule"]);
+    assert_eq!(
+        in_process[5], in_process[3],
+        "the resend answers the stored decision"
+    );
+    assert!(
+        fired[9].is_empty(),
+        "four distinct payers are not yet fan-in"
+    );
+    assert_eq!(fired[10], ["FanInRule"]);
+}
