@@ -2,6 +2,7 @@
 
 mod auth;
 mod cli;
+mod concurrency;
 mod detection;
 mod helpers;
 mod models;
