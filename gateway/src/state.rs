@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use redflag_aml::AmlDetector;
+use redflag_aml::{AmlDetector, Watchlist};
 use redflag_credit::CreditDetector;
 use redflag_insurance::InsuranceDetector;
 use redflag_market::MarketDetector;
@@ -48,6 +48,13 @@ pub enum StartupError {
     Database(#[from] StoreError),
     #[error(transparent)]
     Windows(#[from] WindowError),
+    #[error("cannot read the watchlist {path}: {source}")]
+    WatchlistFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Watchlist(#[from] redflag_aml::WatchlistError),
     /// Boxed: model errors carry paths and reasons, and start-up errors are rare.
     #[error(transparent)]
     Models(#[from] Box<crate::models::ModelError>),
@@ -58,6 +65,7 @@ impl AppState {
     /// and writes) each module's model.
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
         let models = load_or_train(&settings.models).map_err(Box::new)?;
+        let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
         let db = Database::connect(&settings.database.url, settings.database.pool_size)?;
         db.migrate()?;
         let windows: Arc<dyn ActivityWindows> = if settings.redis_configured() {
@@ -77,7 +85,9 @@ impl AppState {
                 settings.auth.refresh_token_lifetime_seconds,
             ),
             detectors: Detectors {
-                aml: AmlDetector::new(settings.aml.clone()).with_model(models.aml),
+                aml: AmlDetector::new(settings.aml.clone())
+                    .with_model(models.aml)
+                    .with_watchlist(watchlist),
                 credit: CreditDetector::new(settings.credit.clone()).with_model(models.credit),
                 insurance: InsuranceDetector::new(settings.insurance.clone())
                     .with_model(models.insurance),
@@ -102,4 +112,18 @@ impl AppState {
             hash_password(&random).unwrap_or_default()
         })
     }
+}
+
+/// The AML watchlist named in settings, or an empty one when none is.
+fn load_watchlist(path: &str) -> Result<Watchlist, StartupError> {
+    if path.trim().is_empty() {
+        return Ok(Watchlist::default());
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| StartupError::WatchlistFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    let watchlist = Watchlist::from_csv(&text, path)?;
+    tracing::info!(path, entries = watchlist.len(), "watchlist loaded");
+    Ok(watchlist)
 }

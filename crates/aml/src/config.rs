@@ -51,6 +51,9 @@ pub struct AmlConfig {
     pub round_amount_window_days: u32,
     /// ISO 3166 alpha-2 codes treated as high-risk; empty uses the bundled FATF lists.
     pub high_risk_countries: Vec<String>,
+    /// A CSV of watched parties (columns `id`, `name`, `list`) that the service reads at start;
+    /// empty for none.
+    pub watchlist_file: String,
     /// Risk score (0-100) from which a transfer is flagged.
     pub flag_risk_score: f64,
 }
@@ -81,6 +84,7 @@ impl Default for AmlConfig {
             round_amount_min_transactions: 3,
             round_amount_window_days: 7,
             high_risk_countries: Vec::new(),
+            watchlist_file: String::new(),
             flag_risk_score: 50.0,
         }
     }

@@ -6,7 +6,7 @@ use crate::windows::{receiver_inflows, sender_inflows, sender_outflows};
 use crate::{
     AmlConfig, FanInRule, FanOutRule, HighRiskJurisdictionRule, LargeTransactionRule,
     NearThresholdClusteringRule, PassThroughRule, RoundAmountRule, StructuringRule, Transaction,
-    VelocityRule, model,
+    VelocityRule, Watchlist, WatchlistRule, model,
 };
 
 /// The AML engine: the transaction-monitoring typologies over each transfer's sender and receiver
@@ -38,6 +38,14 @@ impl AmlDetector {
             rules: RuleSet::new(rules),
             model: None,
         }
+    }
+
+    /// Checks every transfer's parties against this watchlist too.
+    pub fn with_watchlist(mut self, watchlist: Watchlist) -> Self {
+        if !watchlist.is_empty() {
+            self.rules.push(Box::new(WatchlistRule::new(watchlist)));
+        }
+        self
     }
 
     /// Scores every transfer with this anomaly model too (its features: [`crate::model::FEATURES`]).

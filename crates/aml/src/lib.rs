@@ -12,6 +12,7 @@ mod round_amounts;
 mod structuring;
 mod transaction;
 mod velocity;
+mod watchlist;
 mod windows;
 
 pub use clustering::NearThresholdClusteringRule;
@@ -25,3 +26,4 @@ pub use round_amounts::RoundAmountRule;
 pub use structuring::StructuringRule;
 pub use transaction::{Transaction, TransactionType};
 pub use velocity::VelocityRule;
+pub use watchlist::{Watchlist, WatchlistEntry, WatchlistError, WatchlistRule};

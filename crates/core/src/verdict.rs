@@ -12,6 +12,11 @@ impl<E> RuleSet<E> {
         Self { rules }
     }
 
+    /// Adds a rule after the others.
+    pub fn push(&mut self, rule: Box<dyn Rule<E>>) {
+        self.rules.push(rule);
+    }
+
     /// Every rule's alert for this event, in rule order.
     pub fn evaluate(&self, event: &E, history: &History) -> Vec<Alert> {
         self.rules

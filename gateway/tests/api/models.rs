@@ -149,3 +149,38 @@ fn a_corrupt_or_mismatched_artifact_stops_start_up_with_its_name_and_the_problem
         "{error}"
     );
 }
+
+#[actix_web::test]
+async fn a_watchlist_read_at_start_up_flags_a_listed_receiver() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("watchlist.csv");
+    std::fs::write(&path, "id,name,list\nR-77,Ivan Example,OFAC-SDN\n").expect("written");
+    let file = path.display().to_string();
+    let test_app = TestApp::spawn_with(|settings| settings.aml.watchlist_file = file.clone());
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let transfer = json!({"transaction_id": "T", "user_id": "U", "amount": 120.5, "sender_id": "S", "receiver_id": "R-77"});
+    let body = send(&app, post("/api/aml/detect/", Some(&token), &transfer))
+        .await
+        .json();
+    assert_eq!(body["alerts"][0]["rule"], "WatchlistRule");
+    assert_eq!(body["alerts"][0]["severity"], "critical");
+    assert_eq!(
+        body["alerts"][0]["reason"],
+        "Watchlist hit: receiver R-77 (Ivan Example) is on the OFAC-SDN list"
+    );
+    assert_eq!(body["flagged"], true);
+
+    let missing = tempfile::tempdir().expect("temp dir");
+    let settings = test_settings(&missing, |settings| {
+        settings.aml.watchlist_file = "/nonexistent/watch.csv".to_owned()
+    });
+    let error = AppState::build(settings)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        error.starts_with("cannot read the watchlist /nonexistent/watch.csv"),
+        "{error}"
+    );
+}
