@@ -18,6 +18,8 @@ const CREDIT_ALPHA: f64 = 1.0;
 /// The four modules' models, ready for the detectors.
 pub struct Models {
     pub aml: IsolationForest,
+    /// The AML model's score threshold from its training report, for the anomaly alert.
+    pub aml_threshold: Option<f64>,
     pub credit: LogisticModel,
     pub insurance: IsolationForest,
     pub market: IsolationForest,
@@ -125,11 +127,13 @@ impl ModuleModel {
 
 /// Loads every module's artifact, training and writing the missing ones.
 pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
+    let aml = anomaly_model(settings, Module::Aml)?;
     Ok(Models {
-        aml: anomaly_model(settings, Module::Aml)?,
-        credit: default_model(settings)?,
-        insurance: anomaly_model(settings, Module::Insurance)?,
-        market: anomaly_model(settings, Module::Market)?,
+        aml_threshold: aml.metrics.get("threshold").copied(),
+        aml: aml.model,
+        credit: default_model(settings)?.model,
+        insurance: anomaly_model(settings, Module::Insurance)?.model,
+        market: anomaly_model(settings, Module::Market)?.model,
     })
 }
 
@@ -142,24 +146,27 @@ fn load_or_train_one<
     module: Module,
     kind: &str,
     train: impl FnOnce(&TrainingSet) -> Result<Artifact<M>, ModelError>,
-) -> Result<M, ModelError> {
+) -> Result<Artifact<M>, ModelError> {
     let path = artifact_path(settings, module);
     if path.exists() {
-        return Ok(Artifact::<M>::load(&path, kind, features(module))?.model);
+        return Ok(Artifact::<M>::load(&path, kind, features(module))?);
     }
     let artifact = train(&synthetic(module, settings.synthetic_rows, settings.seed))?;
     artifact.save(&path)?;
     tracing::info!(%module, path = %path.display(), rows = artifact.training_rows, "trained the model on synthetic defaults");
-    Ok(artifact.model)
+    Ok(artifact)
 }
 
-fn anomaly_model(settings: &ModelSettings, module: Module) -> Result<IsolationForest, ModelError> {
+fn anomaly_model(
+    settings: &ModelSettings,
+    module: Module,
+) -> Result<Artifact<IsolationForest>, ModelError> {
     load_or_train_one(settings, module, "isolation_forest", |set| {
         train_anomaly(module, set, settings.seed)
     })
 }
 
-fn default_model(settings: &ModelSettings) -> Result<LogisticModel, ModelError> {
+fn default_model(settings: &ModelSettings) -> Result<Artifact<LogisticModel>, ModelError> {
     load_or_train_one(settings, Module::Credit, "logistic", |set| {
         train_default(set, settings.seed)
     })

@@ -85,9 +85,15 @@ impl AppState {
                 settings.auth.refresh_token_lifetime_seconds,
             ),
             detectors: Detectors {
-                aml: AmlDetector::new(settings.aml.clone())
-                    .with_model(models.aml)
-                    .with_watchlist(watchlist),
+                aml: {
+                    let aml = AmlDetector::new(settings.aml.clone())
+                        .with_model(models.aml)
+                        .with_watchlist(watchlist);
+                    match models.aml_threshold {
+                        Some(threshold) => aml.with_anomaly_threshold(threshold),
+                        None => aml,
+                    }
+                },
                 credit: CreditDetector::new(settings.credit.clone()).with_model(models.credit),
                 insurance: InsuranceDetector::new(settings.insurance.clone())
                     .with_model(models.insurance),

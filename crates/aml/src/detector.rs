@@ -2,6 +2,7 @@ use chrono::Duration;
 use redflag_core::{Activity, Detector, History, Module, Observation, Rule, RuleSet, Verdict};
 use redflag_ml_core::IsolationForest;
 
+use crate::anomaly::AnomalyAlert;
 use crate::windows::{receiver_inflows, sender_inflows, sender_outflows};
 use crate::{
     AmlConfig, FanInRule, FanOutRule, HighRiskJurisdictionRule, LargeTransactionRule,
@@ -15,6 +16,7 @@ pub struct AmlDetector {
     config: AmlConfig,
     rules: RuleSet<Transaction>,
     model: Option<IsolationForest>,
+    anomaly_threshold: Option<f64>,
 }
 
 /// The AML verdict on one transfer: `risk` is the contract's `risk_score`.
@@ -37,7 +39,15 @@ impl AmlDetector {
             config,
             rules: RuleSet::new(rules),
             model: None,
+            anomaly_threshold: None,
         }
+    }
+
+    /// Raises an `AnomalyRule` alert when the model's score reaches `threshold` (the artifact's
+    /// `threshold` metric); without it the score is only reported.
+    pub fn with_anomaly_threshold(mut self, threshold: f64) -> Self {
+        self.anomaly_threshold = Some(threshold);
+        self
     }
 
     /// Checks every transfer's parties against this watchlist too.
@@ -120,15 +130,16 @@ impl Detector for AmlDetector {
     }
 
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
-        let model_score = self
-            .model
-            .as_ref()
-            .and_then(|model| model.score(&model::features(transaction, history)).ok());
-        Verdict::from_alerts(
-            self.rules.evaluate(transaction, history),
-            self.config.flag_risk_score,
-        )
-        .with_model_score(model_score)
+        let mut alerts = self.rules.evaluate(transaction, history);
+        let mut model_score = None;
+        if let Some(model) = &self.model {
+            let features = model::features(transaction, history);
+            model_score = model.score(&features).ok();
+            if let (Some(score), Some(threshold)) = (model_score, self.anomaly_threshold) {
+                alerts.extend(AnomalyAlert { model, threshold }.evaluate(&features, score));
+            }
+        }
+        Verdict::from_alerts(alerts, self.config.flag_risk_score).with_model_score(model_score)
     }
 }
 

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod anomaly;
 mod clustering;
 mod config;
 mod detector;

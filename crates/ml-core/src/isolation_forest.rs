@@ -133,6 +133,23 @@ impl IsolationForest {
         Ok(scores)
     }
 
+    /// Why a row scores as it does: each feature's share of the splits on the row's paths through
+    /// the trees. An anomaly is isolated in few splits, so the features it is isolated by dominate.
+    pub fn explain(&self, row: &[f64]) -> Result<Vec<f64>, ModelError> {
+        check_row(row, self.features, 0)?;
+        let mut splits = vec![0.0; self.features];
+        for tree in &self.trees {
+            tree.count_splits(row, &mut splits);
+        }
+        let total: f64 = splits.iter().sum();
+        if total > 0.0 {
+            for share in &mut splits {
+                *share /= total;
+            }
+        }
+        Ok(splits)
+    }
+
     fn score_unchecked(&self, row: &[f64]) -> f64 {
         let total: f64 = self.trees.iter().map(|tree| tree.path_length(row)).sum();
         let mean = total / self.trees.len() as f64;
@@ -213,6 +230,23 @@ impl Tree {
         node.left = left;
         node.right = right;
         index
+    }
+
+    /// Adds one to each split feature on `row`'s path.
+    fn count_splits(&self, row: &[f64], splits: &mut [f64]) {
+        let mut index = 0usize;
+        loop {
+            let node = &self.nodes[index];
+            if node.feature == LEAF {
+                return;
+            }
+            splits[node.feature as usize] += 1.0;
+            index = if row[node.feature as usize] < node.value {
+                node.left as usize
+            } else {
+                node.right as usize
+            };
+        }
     }
 
     /// The depth at which `row` leaves the tree, plus c(size) of the leaf it reaches.
@@ -306,6 +340,17 @@ mod tests {
         let scores = forest.score_batch(data.view()).expect("scores");
         let typical = scores.iter().filter(|s| **s < 0.5).count() as f64 / scores.len() as f64;
         assert!(typical > 0.8, "most inliers score below 0.5: {typical}");
+    }
+
+    #[test]
+    fn an_outlier_in_one_feature_is_explained_by_that_feature() {
+        let data = gaussian_cloud(2000, 3, 13);
+        let forest =
+            IsolationForest::fit(data.view(), IsolationForestParams::default()).expect("fits");
+        let shares = forest.explain(&[0.0, 9.0, 0.0]).expect("explains");
+        assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        assert!(shares[1] > shares[0] && shares[1] > shares[2], "{shares:?}");
+        assert!(forest.explain(&[f64::NAN, 0.0, 0.0]).is_err());
     }
 
     #[test]
