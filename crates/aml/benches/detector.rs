@@ -1,5 +1,6 @@
-//! The pure AML detector on one transfer whose sender has 1,000 earlier transfers in its window
-//! (plus 100 inflows to the receiver and 50 to the sender), every rule and the anomaly model on.
+//! The pure AML detector on one transfer whose sender made 1,000 earlier transfers over 30 days,
+//! as the store keeps them: the last 7 days in detail (233) and 30 daily sums; plus 100 inflows to
+//! the receiver and 50 to the sender in the last day. Every rule and the anomaly model run.
 //! Run: cargo bench -p redflag-aml --bench detector
 
 use std::hint::black_box;
@@ -40,14 +41,25 @@ fn detector(c: &mut Criterion) {
     let mut history = History::new();
     history.insert(
         observations[0].key.clone(),
-        entries(1_000, Duration::days(29), "OUT"),
+        entries(1_000, Duration::days(7), "OUT"),
     );
     history.insert(
         observations[1].key.clone(),
         entries(100, Duration::hours(23), "IN"),
     );
+    let days: Vec<Activity> = (1..=30)
+        .map(|day| Activity {
+            at: now - Duration::days(day),
+            reference: format!("{day}"),
+            amount: 33.0 * 1_540.0,
+            quantity: 33.0,
+            counterparty: String::new(),
+        })
+        .rev()
+        .collect();
+    history.insert(observations[2].key.clone(), days);
     history.insert(
-        observations[2].key.clone(),
+        observations[3].key.clone(),
         entries(50, Duration::hours(23), "SIN"),
     );
     c.bench_function("aml/detect_with_1000_event_history", |b| {

@@ -1,9 +1,11 @@
 use chrono::Duration;
-use redflag_core::{Activity, Detector, History, Module, Observation, Rule, RuleSet, Verdict};
+use redflag_core::{
+    Activity, Detector, History, Module, Observation, Rule, RuleSet, Verdict, WindowMode,
+};
 use redflag_ml_core::IsolationForest;
 
 use crate::anomaly::AnomalyAlert;
-use crate::windows::{receiver_inflows, sender_inflows, sender_outflows};
+use crate::windows::{receiver_inflows, sender_daily, sender_inflows, sender_outflows};
 use crate::{
     AmlConfig, FanInRule, FanOutRule, HighRiskJurisdictionRule, LargeTransactionRule,
     NearThresholdClusteringRule, PassThroughRule, RoundAmountRule, StructuringRule, Transaction,
@@ -64,13 +66,13 @@ impl AmlDetector {
         self
     }
 
-    /// How far back the sender's outflows are needed: the longest of the rules' windows.
+    /// How far back the sender's outflow detail is needed: the longest of the rules' windows (the
+    /// 30-day baseline reads the daily sums instead).
     fn outflow_horizon(&self) -> Duration {
         let c = &self.config;
         [
             Duration::hours(i64::from(c.structuring_window_hours)),
             Duration::days(i64::from(c.clustering_window_days)),
-            Duration::days(i64::from(c.velocity_baseline_days)),
             Duration::hours(i64::from(c.pass_through_window_hours)),
             Duration::hours(i64::from(c.fan_window_hours)),
             Duration::days(i64::from(c.round_amount_window_days)),
@@ -97,8 +99,9 @@ impl Detector for AmlDetector {
 
     const MODULE: Module = Module::Aml;
 
-    /// The sender's outflows and the receiver's inflows record the transfer; the sender's own
-    /// inflows are only read (what it received is what a pass-through moves on).
+    /// The sender's outflows (detail, and summed per day for the baseline) and the receiver's
+    /// inflows record the transfer; the sender's own inflows are only read (what it received is
+    /// what a pass-through moves on).
     fn observations(&self, transaction: &Transaction) -> Vec<Observation> {
         let activity = |counterparty: &str| Activity {
             at: transaction.at,
@@ -112,19 +115,27 @@ impl Detector for AmlDetector {
                 key: sender_outflows(transaction),
                 activity: activity(&transaction.receiver_id),
                 horizon: self.outflow_horizon(),
-                record: true,
+                mode: WindowMode::Record,
             },
             Observation {
                 key: receiver_inflows(transaction),
                 activity: activity(&transaction.sender_id),
                 horizon: self.inflow_horizon(),
-                record: true,
+                mode: WindowMode::Record,
+            },
+            Observation {
+                key: sender_daily(transaction),
+                activity: activity(&transaction.receiver_id),
+                horizon: Duration::days(i64::from(self.config.velocity_baseline_days)),
+                mode: WindowMode::Aggregate {
+                    bucket: Duration::days(1),
+                },
             },
             Observation {
                 key: sender_inflows(transaction),
                 activity: activity(&transaction.receiver_id),
                 horizon: Duration::hours(i64::from(self.config.pass_through_window_hours)),
-                record: false,
+                mode: WindowMode::ReadOnly,
             },
         ]
     }
@@ -145,21 +156,21 @@ impl Detector for AmlDetector {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use std::task::{Context, Poll, Waker};
 
     use chrono::{DateTime, Utc};
     use redflag_core::Severity;
     use redflag_ml_core::Sampler;
+    use redflag_store::{ActivityWindows, InProcessWindows};
     use serde_json::{Value, json};
 
     use super::*;
 
-    /// Transfers through the detector as the gateway sends them, over an in-memory store with the
-    /// store's semantics (prior entries within the horizon, resends not added twice, read-only
-    /// observations not recorded).
+    /// Transfers through the detector as the gateway sends them, over the store's in-process
+    /// windows.
     struct Scenario {
         detector: AmlDetector,
-        windows: HashMap<String, Vec<Activity>>,
+        windows: InProcessWindows,
     }
 
     impl Scenario {
@@ -170,7 +181,7 @@ mod tests {
         fn with(config: AmlConfig) -> Self {
             Self {
                 detector: AmlDetector::new(config),
-                windows: HashMap::new(),
+                windows: InProcessWindows::new(10_000),
             }
         }
 
@@ -189,28 +200,16 @@ mod tests {
                 body.extend(extra);
             }
             let transaction = Transaction::parse(&body, Utc::now()).expect("a valid transfer");
-            let mut history = History::new();
-            for observation in self.detector.observations(&transaction) {
-                let entries = self.windows.entry(observation.key.to_string()).or_default();
-                let since = observation.activity.at - observation.horizon;
-                let prior = entries
-                    .iter()
-                    .filter(|a| {
-                        a.at >= since
-                            && a.at <= observation.activity.at
-                            && a.reference != observation.activity.reference
-                    })
-                    .cloned()
-                    .collect();
-                history.insert(observation.key.clone(), prior);
-                if observation.record
-                    && !entries
-                        .iter()
-                        .any(|a| a.reference == observation.activity.reference)
-                {
-                    entries.push(observation.activity.clone());
-                }
-            }
+            let observations = self.detector.observations(&transaction);
+            // The in-process store never waits, so its future is ready on the first poll.
+            let mut observe = self.windows.observe(&observations);
+            let history = match observe
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+            {
+                Poll::Ready(history) => history.expect("in-process windows do not fail"),
+                Poll::Pending => panic!("in-process windows never wait"),
+            };
             self.detector.detect(&transaction, &history)
         }
 

@@ -1,11 +1,11 @@
 use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
-use crate::windows::{cents, sender_outflows, since};
+use crate::windows::{cents, sender_daily, sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
 /// Velocity: how often and how much a sender moves, against fixed limits for one hour and one
-/// day, and against the sender's own average day over the baseline period.
+/// day, and against the sender's own average day over the baseline period (from its daily sums).
 #[derive(Debug, Clone)]
 pub struct VelocityRule {
     max_1h: usize,
@@ -35,13 +35,8 @@ impl Rule<Transaction> for VelocityRule {
     }
 
     fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
-        // One binary search per period over the sorted window: the baseline days, then today.
-        let window = since(
-            history.get(&sender_outflows(transaction)),
-            transaction.at - self.baseline,
-        );
         let day_start = transaction.at - Duration::hours(24);
-        let (earlier, today) = window.split_at(window.partition_point(|past| past.at < day_start));
+        let today = since(history.get(&sender_outflows(transaction)), day_start);
         let count_1h = since(today, transaction.at - Duration::hours(1)).len() + 1;
         let count_24h = today.len() + 1;
         let amount_24h = today.iter().map(|past| past.amount).sum::<f64>() + transaction.amount;
@@ -64,11 +59,17 @@ impl Rule<Transaction> for VelocityRule {
                 self.max_amount_24h
             ));
         }
-        // The baseline: the days before today that the sender's history covers.
-        let baseline_daily = earlier.first().and_then(|oldest| {
-            let days = ((day_start - oldest.at).num_seconds() as f64 / 86_400.0).ceil();
-            (days >= self.baseline_min_days)
-                .then(|| earlier.iter().map(|past| past.amount).sum::<f64>() / days)
+        // The baseline: the sender's daily sums for the days that end before the last 24 hours,
+        // averaged over the days they span.
+        let days: Vec<_> = history
+            .get(&sender_daily(transaction))
+            .iter()
+            .filter(|day| day.at + Duration::days(1) <= day_start)
+            .collect();
+        let baseline_daily = days.first().zip(days.last()).and_then(|(oldest, newest)| {
+            let span = ((newest.at - oldest.at).num_days() + 1) as f64;
+            (span >= self.baseline_min_days)
+                .then(|| days.iter().map(|day| day.amount).sum::<f64>() / span)
         });
         if let Some(daily) = baseline_daily.filter(|daily| *daily > 0.0) {
             let multiple = amount_24h / daily;

@@ -11,6 +11,11 @@ pub(crate) fn sender_outflows(transaction: &Transaction) -> WindowKey {
     WindowKey::new(Module::Aml, EntityKind::Sender, &transaction.sender_id)
 }
 
+/// What the sender has sent, summed per UTC day: the velocity baseline.
+pub(crate) fn sender_daily(transaction: &Transaction) -> WindowKey {
+    WindowKey::new(Module::Aml, EntityKind::SenderDaily, &transaction.sender_id)
+}
+
 /// What the receiver has received (each entry's counterparty is its sender).
 pub(crate) fn receiver_inflows(transaction: &Transaction) -> WindowKey {
     WindowKey::new(Module::Aml, EntityKind::Receiver, &transaction.receiver_id)

@@ -14,6 +14,8 @@ pub enum EntityKind {
     Policy,
     Symbol,
     Trader,
+    /// A sender's outflows summed per day.
+    SenderDaily,
 }
 
 impl EntityKind {
@@ -25,6 +27,7 @@ impl EntityKind {
             Self::Policy => "policy",
             Self::Symbol => "symbol",
             Self::Trader => "trader",
+            Self::SenderDaily => "sender-daily",
         }
     }
 }
@@ -73,14 +76,34 @@ pub struct Activity {
 }
 
 /// A detector's request to the store: return what the window `key` held during the `horizon`
-/// before the activity's own time, and record `activity` there unless `record` is false (a window
-/// the event only reads, such as the sender's inflows when checking for pass-through).
+/// before the activity's own time, then update it as `mode` says.
 #[derive(Debug, Clone)]
 pub struct Observation {
     pub key: WindowKey,
     pub activity: Activity,
     pub horizon: Duration,
-    pub record: bool,
+    pub mode: WindowMode,
+}
+
+/// How an observation uses its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowMode {
+    /// Keep each activity (deduplicated by reference).
+    Record,
+    /// Only read: a window the event does not belong to, such as the sender's inflows when
+    /// checking for pass-through.
+    ReadOnly,
+    /// Keep one entry per time bucket: `amount` sums the activities' amounts and `quantity` counts
+    /// them; `at` is the bucket's start and `reference` its index. Long baselines (30 days of a
+    /// busy account) stay a few dozen entries instead of thousands.
+    Aggregate { bucket: Duration },
+}
+
+impl WindowMode {
+    /// Whether the activity is added to the window.
+    pub fn records(self) -> bool {
+        !matches!(self, Self::ReadOnly)
+    }
 }
 
 /// The recent activity that the store found for each observation of one event, oldest first,

@@ -9,7 +9,7 @@ mod severity;
 mod validation;
 mod verdict;
 
-pub use activity::{Activity, EntityKind, History, Observation, WindowKey};
+pub use activity::{Activity, EntityKind, History, Observation, WindowKey, WindowMode};
 pub use alert::Alert;
 pub use detector::{Assessment, Detector, Rule};
 pub use fusion::noisy_or;

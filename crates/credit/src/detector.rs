@@ -1,6 +1,7 @@
 use chrono::Duration;
 use redflag_core::{
     Activity, Alert, Assessment, Detector, EntityKind, History, Module, Observation, WindowKey,
+    WindowMode,
 };
 use serde::Serialize;
 
@@ -187,7 +188,7 @@ impl Detector for CreditDetector {
                 counterparty: String::new(),
             },
             horizon: Duration::days(i64::from(self.config.inquiry_window_days)),
-            record: true,
+            mode: WindowMode::Record,
         }]
     }
 

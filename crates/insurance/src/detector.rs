@@ -1,6 +1,7 @@
 use chrono::Duration;
 use redflag_core::{
-    Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict, WindowKey,
+    Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict,
+    WindowKey, WindowMode,
 };
 
 use redflag_ml_core::IsolationForest;
@@ -58,7 +59,7 @@ impl Detector for InsuranceDetector {
                 counterparty: String::new(),
             },
             horizon: Duration::days(i64::from(self.config.repeat_claims_window_days)),
-            record: true,
+            mode: WindowMode::Record,
         }]
     }
 

@@ -1,5 +1,6 @@
 use redflag_core::{
-    Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict, WindowKey,
+    Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict,
+    WindowKey, WindowMode,
 };
 
 use redflag_ml_core::IsolationForest;
@@ -66,7 +67,7 @@ impl Detector for MarketDetector {
             },
             horizon: chrono::Duration::hours(i64::from(self.config.pump_window_hours))
                 + chrono::Duration::days(i64::from(self.config.baseline_days)),
-            record: true,
+            mode: WindowMode::Record,
         }]
     }
 

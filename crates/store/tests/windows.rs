@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use redflag_core::{Activity, EntityKind, Module, Observation, WindowKey};
+use redflag_core::{Activity, EntityKind, Module, Observation, WindowKey, WindowMode};
 use redflag_store::{ActivityWindows, InProcessWindows, RedisWindows};
 
 /// The Redis server tests use; `REDFLAG_TEST_REDIS_URL` overrides the machine's default.
@@ -43,7 +43,7 @@ fn observation(sender: &str, reference: &str, minutes: i64, amount: f64) -> Obse
             counterparty: String::new(),
         },
         horizon: Duration::hours(24),
-        record: true,
+        mode: WindowMode::Record,
     }
 }
 
@@ -168,7 +168,7 @@ async fn a_read_only_observation_sees_the_window_without_joining_it() {
     for windows in implementations(10_000) {
         let account = format!("A-{}", uuid::Uuid::new_v4().simple());
         let mut peek = observation(&account, "peek", 5, 1.0);
-        peek.record = false;
+        peek.mode = WindowMode::ReadOnly;
         assert!(
             prior(windows.as_ref(), peek.clone()).await.is_empty(),
             "{}",
@@ -185,6 +185,53 @@ async fn a_read_only_observation_sees_the_window_without_joining_it() {
             again.len(),
             1,
             "the peek was not recorded ({})",
+            windows.kind()
+        );
+    }
+}
+
+#[tokio::test]
+async fn aggregate_windows_keep_one_sum_and_count_per_day() {
+    for windows in implementations(10_000) {
+        let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
+        let daily = |reference: &str, hours: i64, amount: f64| {
+            let mut observation = observation(&sender, reference, hours * 60, amount);
+            observation.key = WindowKey::new(Module::Aml, EntityKind::SenderDaily, sender.as_str());
+            observation.horizon = Duration::days(3);
+            observation.mode = WindowMode::Aggregate {
+                bucket: Duration::days(1),
+            };
+            observation
+        };
+        // 2026-02-09 09:00 + hours: two transfers that day, one the next, then one five days on.
+        assert!(
+            prior(windows.as_ref(), daily("A", 0, 100.0))
+                .await
+                .is_empty(),
+            "{}",
+            windows.kind()
+        );
+        let same_day = prior(windows.as_ref(), daily("B", 2, 50.5)).await;
+        assert_eq!(same_day.len(), 1, "{}", windows.kind());
+        assert_eq!(
+            (same_day[0].amount, same_day[0].quantity),
+            (100.0, 1.0),
+            "{}",
+            windows.kind()
+        );
+        let next_day = prior(windows.as_ref(), daily("C", 24, 10.0)).await;
+        let sums: Vec<(f64, f64)> = next_day.iter().map(|b| (b.amount, b.quantity)).collect();
+        assert_eq!(sums, [(150.5, 2.0)], "{}", windows.kind());
+        assert_eq!(
+            next_day[0].at,
+            start() - Duration::hours(9),
+            "buckets start at midnight UTC ({})",
+            windows.kind()
+        );
+        let later = prior(windows.as_ref(), daily("D", 24 * 6, 1.0)).await;
+        assert!(
+            later.is_empty(),
+            "buckets past the horizon are gone ({})",
             windows.kind()
         );
     }

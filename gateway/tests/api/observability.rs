@@ -130,11 +130,11 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
     let reply = send(&app, get("/api/metrics/", Some(&token))).await;
     assert_eq!(reply.status, StatusCode::OK);
     let body = reply.json();
-    // Each transfer looks up three windows (sender outflows, receiver inflows, sender inflows); the
-    // second finds the first in its sender's and its receiver's.
+    // Each transfer looks up four windows (sender outflows, its daily sums, receiver inflows, sender
+    // inflows); the second finds the first in all but the sender's inflows.
     assert_eq!(
         body["cache"],
-        json!({"backend": "in-process", "hits": 2, "misses": 4, "hit_rate": 2.0 / 6.0})
+        json!({"backend": "in-process", "hits": 3, "misses": 5, "hit_rate": 3.0 / 8.0})
     );
     assert_eq!(body["statistics_cache"], json!({"hits": 1, "misses": 1}));
     assert_eq!(body["detections"]["aml"], json!({"total": 2, "flagged": 0}));

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use chrono::Duration;
-use redflag_core::{Activity, History, Observation};
+use chrono::{DateTime, Duration};
+use redflag_core::{Activity, History, Observation, WindowMode};
 
 use super::{ActivityWindows, WindowFuture};
 
@@ -50,7 +50,7 @@ impl InProcessWindows {
         // A panic while holding the lock cannot leave a window half-updated in a way that matters
         // (each step below keeps it valid), so a poisoned lock is still usable.
         let mut windows = shard.lock().unwrap_or_else(PoisonError::into_inner);
-        if !observation.record && !windows.contains_key(&key) {
+        if !observation.mode.records() && !windows.contains_key(&key) {
             return Vec::new();
         }
         if self
@@ -67,7 +67,10 @@ impl InProcessWindows {
         });
         window.horizon = observation.horizon;
         window.touched = Instant::now();
-        window.observe(&observation.activity, observation.record, self.max_entries)
+        match observation.mode {
+            WindowMode::Aggregate { bucket } => window.aggregate(&observation.activity, bucket),
+            mode => window.observe(&observation.activity, mode.records(), self.max_entries),
+        }
     }
 }
 
@@ -76,6 +79,62 @@ impl Window {
         self.horizon
             .to_std()
             .is_ok_and(|horizon| self.touched.elapsed() > horizon)
+    }
+
+    /// Returns the buckets within the horizon (the current one as it was before this activity),
+    /// then adds the activity to its bucket and drops buckets older than the horizon.
+    fn aggregate(&mut self, activity: &Activity, bucket: Duration) -> Vec<Activity> {
+        let width = bucket.num_milliseconds().max(1);
+        let index = activity.at.timestamp_millis().div_euclid(width);
+        let oldest = (activity.at - self.horizon)
+            .timestamp_millis()
+            .div_euclid(width);
+        let prior = self
+            .entries
+            .iter()
+            .filter(|b| {
+                b.reference
+                    .parse::<i64>()
+                    .is_ok_and(|i| i >= oldest && i <= index)
+            })
+            .cloned()
+            .collect();
+        let reference = index.to_string();
+        match self.entries.iter_mut().find(|b| b.reference == reference) {
+            Some(current) => {
+                current.amount += activity.amount;
+                current.quantity += 1.0;
+            }
+            None => {
+                let start = DateTime::from_timestamp_millis(index * width).unwrap_or(activity.at);
+                let position = self
+                    .entries
+                    .iter()
+                    .rposition(|b| b.at <= start)
+                    .map_or(0, |i| i + 1);
+                self.entries.insert(
+                    position,
+                    Activity {
+                        at: start,
+                        reference,
+                        amount: activity.amount,
+                        quantity: 1.0,
+                        counterparty: String::new(),
+                    },
+                );
+            }
+        }
+        let newest = self
+            .entries
+            .back()
+            .map_or(index, |b| b.reference.parse().unwrap_or(index));
+        let horizon_buckets = self.horizon.num_milliseconds().div_euclid(width) + 1;
+        self.entries.retain(|b| {
+            b.reference
+                .parse::<i64>()
+                .is_ok_and(|i| i > newest - horizon_buckets - 1)
+        });
+        prior
     }
 
     /// Returns the prior activity within the horizon, then, when `record`, adds the new one (unless

@@ -24,6 +24,8 @@ pub enum WindowError {
     Command(#[from] deadpool_redis::redis::RedisError),
     #[error("window entry unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
+    #[error("aggregate bucket unreadable: {0}")]
+    BadBucket(String),
 }
 
 /// Where the recent activity of entities lives.

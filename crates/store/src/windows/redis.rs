@@ -1,6 +1,6 @@
 use deadpool_redis::redis::{Script, cmd};
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime};
-use redflag_core::{Activity, History, Observation};
+use redflag_core::{Activity, History, Observation, WindowMode};
 
 use super::{ActivityWindows, WindowError, WindowFuture};
 
@@ -28,12 +28,48 @@ redis.call('PEXPIRE', KEYS[1], horizon)
 return prior
 ";
 
+/// The aggregate windows' counterpart of [`OBSERVE`]: a hash of bucket index -> "sum|count".
+/// Returns the buckets within the horizon (the current one before this activity) as
+/// [index, value, ...], adds the activity to its bucket, drops buckets past the horizon and
+/// renews the expiry.
+///
+/// KEYS[1] the window; ARGV: event time (ms), amount, bucket width (ms), horizon (ms).
+const AGGREGATE: &str = r"
+local at = tonumber(ARGV[1])
+local bucket = tonumber(ARGV[3])
+local horizon = tonumber(ARGV[4])
+local oldest = math.floor((at - horizon) / bucket)
+local current = math.floor(at / bucket)
+local fields = redis.call('HGETALL', KEYS[1])
+local prior = {}
+for i = 1, #fields, 2 do
+  local index = tonumber(fields[i])
+  if index < oldest then
+    redis.call('HDEL', KEYS[1], fields[i])
+  elseif index <= current then
+    table.insert(prior, fields[i])
+    table.insert(prior, fields[i + 1])
+  end
+end
+local sum, count = 0, 0
+local value = redis.call('HGET', KEYS[1], tostring(current))
+if value then
+  local separator = string.find(value, '|', 1, true)
+  sum = tonumber(string.sub(value, 1, separator - 1))
+  count = tonumber(string.sub(value, separator + 1))
+end
+redis.call('HSET', KEYS[1], tostring(current), string.format('%.17g|%d', sum + tonumber(ARGV[2]), count + 1))
+redis.call('PEXPIRE', KEYS[1], horizon + bucket)
+return prior
+";
+
 /// Windows in Redis, shared by every gateway replica.
 pub struct RedisWindows {
     pool: Pool,
     prefix: String,
     max_entries: usize,
     script: Script,
+    aggregate: Script,
 }
 
 impl RedisWindows {
@@ -55,6 +91,7 @@ impl RedisWindows {
             prefix: prefix.to_owned(),
             max_entries: max_entries.max(1),
             script: Script::new(OBSERVE),
+            aggregate: Script::new(AGGREGATE),
         })
     }
 
@@ -68,6 +105,75 @@ impl RedisWindows {
     fn key(&self, observation: &Observation) -> String {
         format!("{}:window:{}", self.prefix, observation.key)
     }
+
+    async fn observe_one(
+        &self,
+        connection: &mut deadpool_redis::Connection,
+        observation: &Observation,
+        record: bool,
+    ) -> Result<Vec<Activity>, WindowError> {
+        let activity = &observation.activity;
+        let prior: Vec<String> = self
+            .script
+            .key(self.key(observation))
+            .arg(activity.at.timestamp_millis())
+            .arg(serde_json::to_string(activity)?)
+            .arg(observation.horizon.num_milliseconds().max(1))
+            .arg(self.max_entries)
+            .arg(u8::from(record))
+            .invoke_async(connection)
+            .await?;
+        let mut activities = Vec::with_capacity(prior.len());
+        for entry in prior {
+            let past: Activity = serde_json::from_str(&entry)?;
+            if past.reference != activity.reference {
+                activities.push(past);
+            }
+        }
+        Ok(activities)
+    }
+
+    async fn aggregate(
+        &self,
+        connection: &mut deadpool_redis::Connection,
+        observation: &Observation,
+        bucket: chrono::Duration,
+    ) -> Result<Vec<Activity>, WindowError> {
+        let width = bucket.num_milliseconds().max(1);
+        let prior: Vec<String> = self
+            .aggregate
+            .key(format!("{}:aggregate:{}", self.prefix, observation.key))
+            .arg(observation.activity.at.timestamp_millis())
+            .arg(observation.activity.amount)
+            .arg(width)
+            .arg(observation.horizon.num_milliseconds().max(1))
+            .invoke_async(connection)
+            .await?;
+        let mut buckets: Vec<Activity> = prior
+            .chunks_exact(2)
+            .map(|pair| {
+                let index: i64 = pair[0]
+                    .parse()
+                    .map_err(|_| WindowError::BadBucket(pair[0].clone()))?;
+                let (sum, count) = pair[1]
+                    .split_once('|')
+                    .and_then(|(sum, count)| {
+                        Some((sum.parse::<f64>().ok()?, count.parse::<f64>().ok()?))
+                    })
+                    .ok_or_else(|| WindowError::BadBucket(pair[1].clone()))?;
+                Ok(Activity {
+                    at: chrono::DateTime::from_timestamp_millis(index * width)
+                        .unwrap_or(observation.activity.at),
+                    reference: index.to_string(),
+                    amount: sum,
+                    quantity: count,
+                    counterparty: String::new(),
+                })
+            })
+            .collect::<Result<_, WindowError>>()?;
+        buckets.sort_by_key(|bucket| bucket.at);
+        Ok(buckets)
+    }
 }
 
 impl ActivityWindows for RedisWindows {
@@ -76,25 +182,15 @@ impl ActivityWindows for RedisWindows {
             let mut connection = self.connection().await?;
             let mut history = History::new();
             for observation in observations {
-                let activity = &observation.activity;
-                let entry = serde_json::to_string(activity)?;
-                let prior: Vec<String> = self
-                    .script
-                    .key(self.key(observation))
-                    .arg(activity.at.timestamp_millis())
-                    .arg(entry)
-                    .arg(observation.horizon.num_milliseconds().max(1))
-                    .arg(self.max_entries)
-                    .arg(u8::from(observation.record))
-                    .invoke_async(&mut connection)
-                    .await?;
-                let mut activities = Vec::with_capacity(prior.len());
-                for entry in prior {
-                    let past: Activity = serde_json::from_str(&entry)?;
-                    if past.reference != activity.reference {
-                        activities.push(past);
+                let activities = match observation.mode {
+                    WindowMode::Aggregate { bucket } => {
+                        self.aggregate(&mut connection, observation, bucket).await?
                     }
-                }
+                    mode => {
+                        self.observe_one(&mut connection, observation, mode.records())
+                            .await?
+                    }
+                };
                 history.insert(observation.key.clone(), activities);
             }
             Ok(history)
