@@ -16,7 +16,7 @@ pub(crate) struct AnomalyAlert<'a> {
 }
 
 impl AnomalyAlert<'_> {
-    pub fn evaluate(&self, features: &[f64; 5], score: f64) -> Option<Alert> {
+    pub fn evaluate(&self, features: &[f64; 6], score: f64) -> Option<Alert> {
         if score < self.threshold {
             return None;
         }

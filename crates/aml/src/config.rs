@@ -21,6 +21,8 @@ pub struct AmlConfig {
     pub clustering_window_days: u32,
     /// Velocity: most transfers a sender makes in one hour before it is unusual.
     pub velocity_1h_max_transactions: u32,
+    /// Velocity: most money sent in one hour.
+    pub velocity_1h_max_amount: f64,
     /// Velocity: most transfers in 24 hours.
     pub velocity_24h_max_transactions: u32,
     /// Velocity: most money sent in 24 hours.
@@ -69,6 +71,7 @@ impl Default for AmlConfig {
             clustering_min_transactions: 3,
             clustering_window_days: 7,
             velocity_1h_max_transactions: 5,
+            velocity_1h_max_amount: 20_000.0,
             velocity_24h_max_transactions: 10,
             velocity_24h_max_amount: 50_000.0,
             velocity_baseline_days: 30,

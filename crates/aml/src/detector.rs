@@ -391,6 +391,29 @@ mod tests {
     }
 
     #[test]
+    fn twenty_five_thousand_in_an_hour_breaks_the_hourly_amount_limit() {
+        let mut s = Scenario::new();
+        assert!(s.rules("T1", "S", "R", 9_000.5, &at(0.0)).is_empty());
+        let verdict = s.send("T2", "S", "R", 16_000.5, &at(0.5), json!({}));
+        let alert = verdict
+            .alerts
+            .iter()
+            .find(|a| a.rule == "VelocityRule")
+            .expect("velocity");
+        assert_eq!(
+            alert.evidence,
+            ["$25001.00 sent in 1 hour (limit $20000.00)"]
+        );
+        let mut s = Scenario::new();
+        s.rules("T1", "S", "R", 9_000.5, &at(0.0));
+        let fired = s.rules("T2", "S", "R", 16_000.5, &at(1.5));
+        assert!(
+            !fired.contains(&"VelocityRule".to_owned()),
+            "ninety minutes apart: {fired:?}"
+        );
+    }
+
+    #[test]
     fn a_day_far_above_the_senders_own_baseline_is_a_velocity_spike() {
         let mut s = Scenario::new();
         for day in 0..10 {

@@ -5,27 +5,27 @@ use redflag_core::History;
 use redflag_ml_core::TrainingSet;
 
 use crate::Transaction;
-use crate::windows::{sender_outflows, since};
+use crate::windows::{distinct_counterparties, sender_outflows, since};
 
 /// The features, in the order the model takes them.
-pub const FEATURES: [&str; 5] = [
+pub const FEATURES: [&str; 6] = [
     "log_amount",
     "hour_of_day",
     "sender_transfers_24h",
     "sender_log_amount_24h",
     "amount_to_sender_mean",
+    "sender_distinct_receivers_24h",
 ];
 
 /// The features of one transfer given the sender's window: ln(1 + amount), the UTC hour with
 /// minutes as a fraction, the sender's earlier transfers in the last 24 hours and ln(1 + their
-/// total), and the amount over their mean (1 without).
-pub fn features(transaction: &Transaction, history: &History) -> [f64; 5] {
-    let past: Vec<_> = since(
+/// total), the amount over their mean (1 without), and the distinct receivers of the last 24
+/// hours including this one.
+pub fn features(transaction: &Transaction, history: &History) -> [f64; 6] {
+    let past = since(
         history.get(&sender_outflows(transaction)),
         transaction.at - chrono::Duration::hours(24),
-    )
-    .iter()
-    .collect();
+    );
     let total: f64 = past.iter().map(|activity| activity.amount).sum();
     let ratio = if past.is_empty() || total <= 0.0 {
         1.0
@@ -39,6 +39,7 @@ pub fn features(transaction: &Transaction, history: &History) -> [f64; 5] {
         past.len() as f64,
         total.ln_1p(),
         ratio,
+        distinct_counterparties(past, Some(&transaction.receiver_id)) as f64,
     ]
 }
 
@@ -50,6 +51,9 @@ pub fn features(transaction: &Transaction, history: &History) -> [f64; 5] {
 /// Poisson(2). Planted, in equal shares: structuring (8,000-9,999, typical amount within 10% of
 /// it, 2 + Poisson(3) earlier transfers, hour around 13:00), night bursts (01:00-05:00,
 /// 6 + Poisson(5) earlier transfers, amount about 2.2x typical) and spikes (about 12x typical).
+/// Distinct receivers in the last 24 hours: 1 + Poisson(0.8) (at most one per transfer) for
+/// ordinary transfers and spikes, 1 + Poisson(0.5) for structuring (one bank), and 4 + Poisson(3)
+/// for night bursts (new receivers).
 pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
     TrainingSet::generate(&FEATURES, rows, seed, |s| {
         let planted = s.chance(0.02);
@@ -91,12 +95,18 @@ pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
         } else {
             amount / typical
         };
+        let new_receivers = match (planted, hour) {
+            (true, hour) if hour < 5.0 => 3.0 + s.poisson(3.0),
+            (true, _) if (8000.0..10_000.0).contains(&amount) => s.poisson(0.5),
+            _ => s.poisson(0.8),
+        };
         let row = [
             amount.ln_1p(),
             hour.rem_euclid(24.0),
             earlier,
             (earlier * typical).ln_1p(),
             ratio,
+            1.0 + new_receivers.min(earlier),
         ];
         (row, planted)
     })
@@ -131,7 +141,11 @@ mod tests {
         let mut history = History::new();
         history.insert(key, vec![earlier(100.0), earlier(200.0)]);
         let values = features(&transaction, &history);
-        assert_eq!(values, [300f64.ln_1p(), 13.5, 2.0, 300f64.ln_1p(), 2.0]);
+        assert_eq!(
+            values,
+            [300f64.ln_1p(), 13.5, 2.0, 300f64.ln_1p(), 2.0, 2.0],
+            "the earlier transfers' one receiver, and this one's"
+        );
     }
 
     #[test]

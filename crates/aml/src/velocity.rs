@@ -9,6 +9,7 @@ use crate::{AmlConfig, Transaction};
 #[derive(Debug, Clone)]
 pub struct VelocityRule {
     max_1h: usize,
+    max_amount_1h: f64,
     max_24h: usize,
     max_amount_24h: f64,
     baseline: Duration,
@@ -20,6 +21,7 @@ impl VelocityRule {
     pub fn new(config: &AmlConfig) -> Self {
         Self {
             max_1h: config.velocity_1h_max_transactions as usize,
+            max_amount_1h: config.velocity_1h_max_amount,
             max_24h: config.velocity_24h_max_transactions as usize,
             max_amount_24h: config.velocity_24h_max_amount,
             baseline: Duration::days(i64::from(config.velocity_baseline_days)),
@@ -37,7 +39,9 @@ impl Rule<Transaction> for VelocityRule {
     fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
         let day_start = transaction.at - Duration::hours(24);
         let today = since(history.get(&sender_outflows(transaction)), day_start);
-        let count_1h = since(today, transaction.at - Duration::hours(1)).len() + 1;
+        let last_hour = since(today, transaction.at - Duration::hours(1));
+        let count_1h = last_hour.len() + 1;
+        let amount_1h = last_hour.iter().map(|past| past.amount).sum::<f64>() + transaction.amount;
         let count_24h = today.len() + 1;
         let amount_24h = today.iter().map(|past| past.amount).sum::<f64>() + transaction.amount;
         let mut breaches = Vec::new();
@@ -45,6 +49,12 @@ impl Rule<Transaction> for VelocityRule {
             breaches.push(format!(
                 "{count_1h} transfers in 1 hour (limit {})",
                 self.max_1h
+            ));
+        }
+        if amount_1h > self.max_amount_1h {
+            breaches.push(format!(
+                "${amount_1h:.2} sent in 1 hour (limit ${:.2})",
+                self.max_amount_1h
             ));
         }
         if count_24h > self.max_24h {
@@ -92,6 +102,7 @@ impl Rule<Transaction> for VelocityRule {
             format!("Velocity limits exceeded: {}", breaches.join("; ")),
         )
         .with_metadata("transactions_1h", count_1h)
+        .with_metadata("amount_1h", cents(amount_1h))
         .with_metadata("transactions_24h", count_24h)
         .with_metadata("amount_24h", cents(amount_24h));
         if let Some(daily) = baseline_daily {

@@ -117,15 +117,21 @@ async fn the_same_scenario_gives_the_same_decisions_with_redis_and_in_process_wi
     }))
     .await;
     assert_eq!(in_process, with_redis);
+    // The typologies each transfer raised (the model's own opinion is covered by the equality above).
     let fired: Vec<Vec<&str>> = in_process
         .iter()
         .map(|reply| {
             reply["alerts"].as_array().map_or(vec![], |alerts| {
-                alerts.iter().filter_map(|a| a["rule"].as_str()).collect()
+                alerts
+                    .iter()
+                    .filter_map(|a| a["rule"].as_str())
+                    .filter(|rule| *rule != "AnomalyRule")
+                    .collect()
             })
         })
         .collect();
-    assert_eq!(fired[2], ["StructuringRule"]);
+    // 29,400 within the hour also breaks the hourly amount limit.
+    assert_eq!(fired[2], ["StructuringRule", "VelocityRule"]);
     assert_eq!(fired[4], ["LargeTransactionRule", "RapidMovementRule"]);
     assert_eq!(
         in_process[5], in_process[3],
