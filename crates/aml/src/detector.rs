@@ -495,6 +495,19 @@ mod tests {
     }
 
     #[test]
+    fn with_no_minimum_an_account_that_received_nothing_is_not_pass_through() {
+        let config = AmlConfig {
+            pass_through_min_amount: 0.0,
+            ..AmlConfig::default()
+        };
+        let mut s = Scenario::with(config);
+        assert!(
+            s.rules("OUT", "FRESH", "ANYONE", 500.5, &at(0.0))
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn five_distinct_senders_to_one_receiver_are_fan_in_and_one_sender_five_times_is_not() {
         let mut s = Scenario::new();
         for i in 0..4 {

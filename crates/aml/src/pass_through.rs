@@ -32,7 +32,8 @@ impl Rule<Transaction> for PassThroughRule {
         let from = transaction.at - self.window;
         let inflows = since(history.get(&sender_inflows(transaction)), from);
         let received: f64 = inflows.iter().map(|inflow| inflow.amount).sum();
-        if received < self.min_amount {
+        // Nothing received is never pass-through, whatever the configured minimum.
+        if received <= 0.0 || received < self.min_amount {
             return None;
         }
         let sent = since(history.get(&sender_outflows(transaction)), from)
