@@ -1,7 +1,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use redflag_audit::DecisionRecorded;
+use redflag_audit::{DecisionRecorded, Finding};
 use redflag_core::{Alert, Module};
 
 use crate::schema::{alerts, audit_outbox, decisions};
@@ -29,8 +29,27 @@ pub struct DecisionToRecord {
     pub event_time: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
     pub created_by: Option<UserId>,
+    /// Who submitted the event, as the audit log names them.
+    pub actor: String,
     pub alerts: Vec<Alert>,
-    pub audit: DecisionRecorded,
+}
+
+impl DecisionToRecord {
+    /// The audit record of this decision: the same facts, plus the actor and the findings.
+    pub fn audit_record(&self) -> DecisionRecorded {
+        DecisionRecorded {
+            module: self.module,
+            reference: self.reference.clone(),
+            entity_id: self.entity_id.clone(),
+            actor: self.actor.clone(),
+            risk: self.risk_score,
+            flagged: self.flagged,
+            decision: self.decision.clone(),
+            findings: Finding::of_alerts(&self.alerts),
+            event_time: self.event_time,
+            recorded_at: self.recorded_at,
+        }
+    }
 }
 
 /// A decision already stored under a business id.
@@ -145,7 +164,7 @@ impl Database {
                 .values(NewOutboxRow {
                     decision_id,
                     kind: DecisionRecorded::KIND,
-                    payload: record.audit.to_payload(),
+                    payload: record.audit_record().to_payload(),
                     created_at,
                     attempts: 0,
                 })

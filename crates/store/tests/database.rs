@@ -3,7 +3,6 @@
 mod support;
 
 use chrono::{DateTime, Duration, Utc};
-use redflag_audit::{DecisionRecorded, Finding};
 use redflag_core::{Alert, Module, Severity};
 use redflag_store::{Database, DecisionToRecord, Recorded, StoreError};
 use support::TestDatabase;
@@ -38,18 +37,7 @@ fn decision(
         event_time: when,
         recorded_at: when,
         created_by: None,
-        audit: DecisionRecorded {
-            module,
-            reference: reference.map(str::to_owned),
-            entity_id: "S-1".to_owned(),
-            actor: "analyst".to_owned(),
-            risk,
-            flagged,
-            decision: None,
-            findings: Finding::of_alerts(&alerts),
-            event_time: when,
-            recorded_at: when,
-        },
+        actor: "analyst".to_owned(),
         alerts,
     }
 }

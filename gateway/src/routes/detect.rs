@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
-use redflag_audit::{DecisionRecorded, Finding};
 use redflag_core::{Assessment, Detector, ValidationErrors};
 use redflag_store::{DecisionToRecord, Recorded, StoredDecision, UserId};
 use serde::Serialize;
@@ -103,18 +102,7 @@ where
         event_time: D::event_time(&event),
         recorded_at: received,
         created_by: Some(UserId(user.user_id)),
-        audit: DecisionRecorded {
-            module: D::MODULE,
-            reference: D::reference(&event).map(str::to_owned),
-            entity_id: D::entity(&event).to_owned(),
-            actor: user.username.clone(),
-            risk: assessment.risk(),
-            flagged: assessment.flagged(),
-            decision: assessment.decision().map(str::to_owned),
-            findings: Finding::of_alerts(&alerts),
-            event_time: D::event_time(&event),
-            recorded_at: received,
-        },
+        actor: user.username.clone(),
         alerts,
     };
     let db = state.db.clone();
