@@ -236,3 +236,31 @@ async fn aggregate_windows_keep_one_sum_and_count_per_day() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_read_with_a_shorter_horizon_does_not_shorten_the_window() {
+    for windows in implementations(10_000) {
+        let account = format!("A-{}", uuid::Uuid::new_v4().simple());
+        let mut wide = observation(&account, "OLD", 0, 1.0);
+        wide.horizon = Duration::hours(48);
+        prior(windows.as_ref(), wide.clone()).await;
+        let mut narrow_read = observation(&account, "peek", 30 * 60, 1.0);
+        narrow_read.horizon = Duration::hours(1);
+        narrow_read.mode = WindowMode::ReadOnly;
+        assert!(
+            prior(windows.as_ref(), narrow_read).await.is_empty(),
+            "{}",
+            windows.kind()
+        );
+        let mut next = observation(&account, "NEW", 40 * 60, 1.0);
+        next.horizon = Duration::hours(48);
+        let seen = prior(windows.as_ref(), next).await;
+        let references: Vec<_> = seen.iter().map(|a| a.reference.as_str()).collect();
+        assert_eq!(
+            references,
+            ["OLD"],
+            "the 48-hour window kept its entry ({})",
+            windows.kind()
+        );
+    }
+}

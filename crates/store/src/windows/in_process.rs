@@ -50,8 +50,12 @@ impl InProcessWindows {
         // A panic while holding the lock cannot leave a window half-updated in a way that matters
         // (each step below keeps it valid), so a poisoned lock is still usable.
         let mut windows = shard.lock().unwrap_or_else(PoisonError::into_inner);
-        if !observation.mode.records() && !windows.contains_key(&key) {
-            return Vec::new();
+        if !observation.mode.records() {
+            // A read leaves the window exactly as it was (as in Redis): its horizon and expiry
+            // belong to the observations that record into it.
+            return windows.get(&key).map_or_else(Vec::new, |window| {
+                window.prior(&observation.activity, observation.horizon).0
+            });
         }
         if self
             .observations
@@ -69,7 +73,7 @@ impl InProcessWindows {
         window.touched = Instant::now();
         match observation.mode {
             WindowMode::Aggregate { bucket } => window.aggregate(&observation.activity, bucket),
-            mode => window.observe(&observation.activity, mode.records(), self.max_entries),
+            _ => window.record(&observation.activity, self.max_entries),
         }
     }
 }
@@ -137,10 +141,10 @@ impl Window {
         prior
     }
 
-    /// Returns the prior activity within the horizon, then, when `record`, adds the new one (unless
-    /// its reference is already held) and trims by age and count.
-    fn observe(&mut self, activity: &Activity, record: bool, max_entries: usize) -> Vec<Activity> {
-        let since = activity.at - self.horizon;
+    /// The activity within `horizon` before `activity` (not itself), and whether the window
+    /// already holds its reference.
+    fn prior(&self, activity: &Activity, horizon: Duration) -> (Vec<Activity>, bool) {
+        let since = activity.at - horizon;
         let mut already_held = false;
         let prior = self
             .entries
@@ -154,9 +158,13 @@ impl Window {
             })
             .cloned()
             .collect();
-        if !record {
-            return prior;
-        }
+        (prior, already_held)
+    }
+
+    /// Returns the prior activity within the horizon, then adds the new one (unless its reference
+    /// is already held) and trims by age and count.
+    fn record(&mut self, activity: &Activity, max_entries: usize) -> Vec<Activity> {
+        let (prior, already_held) = self.prior(activity, self.horizon);
         if !already_held {
             let position = self
                 .entries
@@ -198,5 +206,62 @@ impl ActivityWindows for InProcessWindows {
 
     fn kind(&self) -> &'static str {
         "in-process"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use redflag_core::{EntityKind, Module, WindowKey};
+
+    use super::*;
+
+    fn observation(reference: &str, horizon: Duration, mode: WindowMode) -> Observation {
+        Observation {
+            key: WindowKey::new(Module::Aml, EntityKind::Receiver, "ACCOUNT"),
+            activity: Activity {
+                at: DateTime::<Utc>::UNIX_EPOCH + Duration::days(1),
+                reference: reference.to_owned(),
+                amount: 1.0,
+                quantity: 0.0,
+                counterparty: String::new(),
+            },
+            horizon,
+            mode,
+        }
+    }
+
+    #[test]
+    fn a_read_leaves_the_windows_horizon_and_expiry_alone() {
+        let windows = InProcessWindows::new(100);
+        windows.observe_one(&observation("IN", Duration::hours(48), WindowMode::Record));
+        let touched = |windows: &InProcessWindows| {
+            let key = observation("x", Duration::hours(1), WindowMode::Record)
+                .key
+                .to_string();
+            let shard = windows
+                .shard(&key)
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            shard
+                .get(&key)
+                .map(|window| (window.horizon, window.touched))
+        };
+        let before = touched(&windows);
+        let seen = windows.observe_one(&observation(
+            "peek",
+            Duration::hours(1),
+            WindowMode::ReadOnly,
+        ));
+        assert_eq!(seen.len(), 1);
+        assert_eq!(
+            touched(&windows),
+            before,
+            "horizon and last use unchanged by a read"
+        );
+        assert_eq!(
+            before.map(|(horizon, _)| horizon),
+            Some(Duration::hours(48))
+        );
     }
 }
