@@ -44,7 +44,7 @@ impl Transaction {
         let amount = fields.required_number("amount", NumberBounds::AMOUNT);
         let sender_id = fields.required_id("sender_id");
         let receiver_id = fields.required_id("receiver_id");
-        let timestamp = fields.optional_timestamp("timestamp");
+        let timestamp = fields.optional_timestamp("timestamp", now);
         let currency = fields.optional_code("currency", 3, messages::CURRENCY);
         let transaction_type = fields
             .optional_choice("transaction_type", TransactionType::NAMES)

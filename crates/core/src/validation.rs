@@ -22,6 +22,8 @@ pub mod messages {
     pub const DATETIME_FORMAT: &str = "Datetime has wrong format. Use one of these formats instead: \
          YYYY-MM-DDThh:mm:ss[.uuuuuu]Z or YYYY-MM-DDThh:mm:ss[.uuuuuu]+HH:MM.";
     pub const NOT_AN_OBJECT: &str = "Invalid data. Expected a dictionary.";
+    pub const FUTURE_TIMESTAMP: &str =
+        "Ensure this timestamp is no more than 1 hour in the future.";
     pub const CURRENCY: &str = "Enter a valid ISO 4217 currency code (three letters, e.g. USD).";
     pub const COUNTRY: &str =
         "Enter a valid ISO 3166-1 alpha-2 country code (two letters, e.g. US).";
@@ -81,6 +83,10 @@ pub struct FieldReader<'a> {
     body: &'a Map<String, Value>,
     errors: ValidationErrors,
 }
+
+/// How far ahead of the receiving clock an event time may be: the clocks of clients and servers
+/// drift, but not by more.
+pub const MAX_CLOCK_SKEW: chrono::Duration = chrono::Duration::hours(1);
 
 /// The longest identifier accepted, as in the Django models' `max_length`.
 pub const MAX_ID_LENGTH: usize = 100;
@@ -262,13 +268,20 @@ impl<'a> FieldReader<'a> {
         Some(number)
     }
 
-    /// An optional RFC 3339 event time, converted to UTC.
-    pub fn optional_timestamp(&mut self, field: &str) -> Option<DateTime<Utc>> {
+    /// An optional RFC 3339 event time, converted to UTC, at most [`MAX_CLOCK_SKEW`] after `now`.
+    ///
+    /// Windows are trimmed by event time, so an event dated far ahead would push every real event
+    /// of its entity out of the window; the bound refuses that while allowing for clock skew.
+    pub fn optional_timestamp(&mut self, field: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let value = self.present(field, false)?;
         let parsed = value
             .as_str()
             .and_then(|text| DateTime::parse_from_rfc3339(text.trim()).ok());
         match parsed {
+            Some(at) if at.with_timezone(&Utc) > now + MAX_CLOCK_SKEW => {
+                self.errors.add(field, messages::FUTURE_TIMESTAMP);
+                None
+            }
             Some(at) => Some(at.with_timezone(&Utc)),
             None => {
                 self.errors.add(field, messages::DATETIME_FORMAT);
@@ -432,13 +445,23 @@ mod tests {
 
     #[test]
     fn timestamps_are_rfc3339_and_converted_to_utc() {
-        let body = json!({"ok": "2026-02-09T10:12:33.221+01:00", "bad": "yesterday"});
+        let body = json!({"ok": "2026-02-09T10:12:33.221+01:00", "bad": "yesterday",
+                          "skewed": "2026-02-09T10:00:00Z", "future": "9999-12-31T23:59:59Z"});
+        let now = DateTime::parse_from_rfc3339("2026-02-09T09:30:00Z")
+            .expect("valid")
+            .with_timezone(&Utc);
         let mut reader = FieldReader::new(&body).expect("the body is an object");
-        let at = reader.optional_timestamp("ok").expect("a valid time");
+        let at = reader.optional_timestamp("ok", now).expect("a valid time");
         assert_eq!(at.to_rfc3339(), "2026-02-09T09:12:33.221+00:00");
-        assert_eq!(reader.optional_timestamp("bad"), None);
-        assert_eq!(reader.optional_timestamp("absent"), None);
+        assert!(
+            reader.optional_timestamp("skewed", now).is_some(),
+            "half an hour ahead is clock skew"
+        );
+        assert_eq!(reader.optional_timestamp("future", now), None);
+        assert_eq!(reader.optional_timestamp("bad", now), None);
+        assert_eq!(reader.optional_timestamp("absent", now), None);
         let errors = reader.finish(|| ()).expect_err("bad time");
         assert_eq!(errors.field("bad"), [messages::DATETIME_FORMAT]);
+        assert_eq!(errors.field("future"), [messages::FUTURE_TIMESTAMP]);
     }
 }

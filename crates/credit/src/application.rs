@@ -55,7 +55,7 @@ impl Application {
             fields.optional_number("credit_utilization", NumberBounds::FRACTION);
         let recent_inquiries_6m =
             fields.optional_integer("recent_inquiries_6m", NumberBounds::COUNT);
-        let timestamp = fields.optional_timestamp("timestamp");
+        let timestamp = fields.optional_timestamp("timestamp", now);
         fields.finish(|| Self {
             applicant_id: applicant_id.unwrap_or_default(),
             application_id,

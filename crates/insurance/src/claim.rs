@@ -31,7 +31,7 @@ impl Claim {
         let claim_amount = fields.required_number("claim_amount", NumberBounds::AMOUNT);
         let estimated_value = fields.optional_number("estimated_value", NumberBounds::AMOUNT);
         let market_value = fields.optional_number("market_value", NumberBounds::AMOUNT);
-        let timestamp = fields.optional_timestamp("timestamp");
+        let timestamp = fields.optional_timestamp("timestamp", now);
         fields.finish(|| Self {
             claim_id: claim_id.unwrap_or_default(),
             policy_id: policy_id.unwrap_or_default(),

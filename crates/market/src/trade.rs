@@ -42,7 +42,7 @@ impl Trade {
         let volume = fields.required_number("volume", NumberBounds::AMOUNT);
         let trader_id = fields.required_id("trader_id");
         let trade_id = fields.optional_id("trade_id");
-        let timestamp = fields.optional_timestamp("timestamp");
+        let timestamp = fields.optional_timestamp("timestamp", now);
         fields.finish(|| Self {
             symbol: symbol.unwrap_or_default(),
             price: price.unwrap_or_default(),

@@ -82,6 +82,10 @@ async fn bad_fields_get_drf_field_errors_and_nothing_is_recorded() {
             json!({"timestamp": [redflag_core::messages::DATETIME_FORMAT]}),
         ),
         (
+            with("timestamp", json!("9999-12-31T23:59:59Z")),
+            json!({"timestamp": [redflag_core::messages::FUTURE_TIMESTAMP]}),
+        ),
+        (
             json!([1, 2]),
             json!({"non_field_errors": ["Invalid data. Expected a dictionary."]}),
         ),
