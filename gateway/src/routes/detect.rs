@@ -98,7 +98,7 @@ where
         flagged: assessment.flagged(),
         decision: assessment.decision().map(str::to_owned),
         request_json: request_json.clone(),
-        response_json: Value::Object(body.clone()).to_string(),
+        response_json: serde_json::to_string(&body).map_err(ApiError::internal)?,
         event_time: D::event_time(&event),
         recorded_at: received,
         created_by: Some(UserId(user.user_id)),
