@@ -35,6 +35,15 @@ pub enum ModuleModel {
 pub enum ModelError {
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    /// The artifact predates the module's current features (an upgrade changed them).
+    #[error(
+        "{source}; retrain it with `redflag train {module}` (or delete it to train on synthetic \
+         defaults at the next start)"
+    )]
+    Outdated {
+        module: Module,
+        source: ArtifactError,
+    },
     #[error("training the {module} model failed: {source}")]
     Training {
         module: Module,
@@ -149,7 +158,10 @@ fn load_or_train_one<
 ) -> Result<Artifact<M>, ModelError> {
     let path = artifact_path(settings, module);
     if path.exists() {
-        return Ok(Artifact::<M>::load(&path, kind, features(module))?);
+        return Artifact::<M>::load(&path, kind, features(module)).map_err(|source| match source {
+            ArtifactError::Features { .. } => ModelError::Outdated { module, source },
+            other => ModelError::Artifact(other),
+        });
     }
     let artifact = train(&synthetic(module, settings.synthetic_rows, settings.seed))?;
     artifact.save(&path)?;

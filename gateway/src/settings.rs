@@ -97,6 +97,9 @@ pub struct ModelSettings {
 pub enum SettingsError {
     #[error("invalid configuration: {0}")]
     Invalid(#[from] config::ConfigError),
+    /// A setting with a value that would make decisions meaningless.
+    #[error("invalid configuration: {0}")]
+    OutOfRange(String),
     #[error(
         "refusing to start with DEBUG off and the development SECRET_KEY: set SECRET_KEY to at \
          least {MIN_SECRET_KEY_LENGTH} random characters"
@@ -190,7 +193,9 @@ impl Settings {
             let port = env("REDIS_PORT").unwrap_or_else(|| "6379".to_owned());
             builder = builder.set_override("redis.url", format!("redis://{host}:{port}/0"))?;
         }
-        Ok(builder.build()?.try_deserialize()?)
+        let settings: Self = builder.build()?.try_deserialize()?;
+        settings.credit.check().map_err(SettingsError::OutOfRange)?;
+        Ok(settings)
     }
 
     /// Refuses settings that would be unsafe outside development.
@@ -299,6 +304,21 @@ mod tests {
         assert_eq!(settings.server.bind, "0.0.0.0:9000");
         assert_eq!(settings.aml.reporting_threshold, 5000.0);
         assert!(settings.check_safe_to_serve().is_ok());
+    }
+
+    #[test]
+    fn a_meaningless_credit_policy_is_refused_naming_the_settings() {
+        let error = Settings::load(&sources(&[
+            ("REDFLAG__CREDIT__REVIEW_MIN_SCORE", "700"),
+            ("REDFLAG__CREDIT__APPROVE_MIN_SCORE", "650"),
+            ("REDFLAG__CREDIT__MAX_PROBABILITY_OF_DEFAULT", "1.5"),
+        ]))
+        .expect_err("review above approve");
+        assert_eq!(
+            error.to_string(),
+            "invalid configuration: credit.review_min_score must not exceed approve_min_score; \
+             credit.max_probability_of_default must lie in 0..=1"
+        );
     }
 
     #[test]

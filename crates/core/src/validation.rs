@@ -125,6 +125,57 @@ impl<'a> FieldReader<'a> {
         }
     }
 
+    /// An optional nested object, read with its own reader by `read`. Its errors are reported
+    /// under `field`, each naming the nested key (`"revolving: A valid integer is required."`),
+    /// so that error bodies keep DRF's flat `{"field": ["message"]}` shape.
+    pub fn optional_object<T>(
+        &mut self,
+        field: &str,
+        read: impl FnOnce(&mut FieldReader<'a>) -> T,
+    ) -> Option<T> {
+        let value = self.present(field, false)?;
+        let Value::Object(body) = value else {
+            self.errors.add(
+                field,
+                format!(
+                    "Expected a dictionary of items but got type \"{}\".",
+                    json_type(value)
+                ),
+            );
+            return None;
+        };
+        let mut nested = FieldReader {
+            body,
+            errors: ValidationErrors::new(),
+        };
+        let built = read(&mut nested);
+        if nested.errors.is_empty() {
+            return Some(built);
+        }
+        for (key, messages) in nested.errors.0 {
+            for message in messages {
+                self.errors.add(field, format!("{key}: {message}"));
+            }
+        }
+        None
+    }
+
+    /// Refuses every key outside `allowed`: for nested objects whose keys are data (a misspelt
+    /// key there would be silently lost), unlike top-level fields, which DRF ignores.
+    pub fn reject_unknown(&mut self, allowed: &[&str]) {
+        let unknown: Vec<&String> = self
+            .body
+            .keys()
+            .filter(|key| !allowed.contains(&key.as_str()))
+            .collect();
+        for key in unknown {
+            self.errors.add(
+                key,
+                format!("Not a valid key; expected one of {}.", allowed.join(", ")),
+            );
+        }
+    }
+
     fn present(&mut self, field: &str, required: bool) -> Option<&'a Value> {
         match self.body.get(field) {
             None => {
@@ -331,6 +382,19 @@ impl<'a> FieldReader<'a> {
     }
 }
 
+/// DRF's (Python's) name for a JSON value's type, as its error messages give it.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(number) if number.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
 /// The accepted range of a numeric field.
 #[derive(Debug, Clone, Copy)]
 pub struct NumberBounds {
@@ -432,6 +496,37 @@ mod tests {
         assert_eq!(
             errors.field("zero"),
             ["Ensure this value is greater than 0."]
+        );
+    }
+
+    #[test]
+    fn nested_object_errors_name_the_key_under_the_field() {
+        let body = json!({"counts": {"a": 2, "b": -1, "typo": 1}, "flat": "x"});
+        let mut reader = FieldReader::new(&body).expect("the body is an object");
+        let read = |nested: &mut FieldReader<'_>| {
+            nested.reject_unknown(&["a", "b"]);
+            (
+                nested.optional_integer("a", NumberBounds::COUNT),
+                nested.optional_integer("b", NumberBounds::COUNT),
+            )
+        };
+        assert_eq!(reader.optional_object("counts", read), None);
+        assert_eq!(reader.optional_object("flat", read), None);
+        assert_eq!(reader.optional_object("absent", read), None);
+        let errors = reader.finish(|| ()).expect_err("two fields are wrong");
+        assert_eq!(
+            serde_json::to_value(&errors).expect("errors serialise"),
+            json!({
+                "counts": ["b: Ensure this value is greater than or equal to 0.",
+                           "typo: Not a valid key; expected one of a, b."],
+                "flat": ["Expected a dictionary of items but got type \"str\"."],
+            })
+        );
+        let body = json!({"counts": {"a": 2}});
+        let mut reader = FieldReader::new(&body).expect("the body is an object");
+        assert_eq!(
+            reader.optional_object("counts", read),
+            Some((Some(2), None))
         );
     }
 

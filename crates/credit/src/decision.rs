@@ -1,6 +1,6 @@
 use std::fmt;
 
-use redflag_core::Severity;
+use redflag_core::{Alert, Severity};
 use serde::Serialize;
 
 /// The lending decision, spelt as the contract spells it.
@@ -60,13 +60,66 @@ impl RiskTier {
     }
 }
 
-/// One principal reason for an adverse decision, ranked by the points it cost.
+/// One principal reason for an adverse decision, as the adverse-action notice lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReasonCode {
-    /// Stable code, e.g. `payment_history`, `debt_to_income`.
+    /// Stable code: a scorecard characteristic (`utilization`, `inquiries`, ...), a policy rule
+    /// (`debt_to_income_limit`, ...) or a referral signal (`income_inconsistency`, ...).
     pub code: &'static str,
     /// The specific reason with its figures, as the applicant is told it.
     pub message: String,
-    /// Score points lost against the best attainable value of this characteristic.
-    pub points_lost: f64,
+    /// Score points lost against the best attainable value of the characteristic; `None` for
+    /// policy rules and referral signals, which decide without costing points.
+    pub points_lost: Option<f64>,
+}
+
+/// A finding that changes the decision: the alert kept with the decision and the principal reason
+/// the applicant is given.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Finding {
+    pub code: &'static str,
+    pub alert: Alert,
+}
+
+impl Finding {
+    fn new(
+        rule: &str,
+        code: &'static str,
+        kind: &str,
+        severity: Severity,
+        confidence: f64,
+        message: String,
+    ) -> Self {
+        Self {
+            code,
+            alert: Alert::new(rule, kind, severity, confidence, message),
+        }
+    }
+
+    pub(crate) fn with_metadata(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.alert = self.alert.with_metadata(key, value);
+        self
+    }
+
+    pub(crate) fn policy(rule: &str, code: &'static str, message: String) -> Self {
+        Self::new(rule, code, "policy_rule", Severity::High, 1.0, message)
+    }
+
+    pub(crate) fn referral(
+        rule: &str,
+        code: &'static str,
+        severity: Severity,
+        confidence: f64,
+        message: String,
+    ) -> Self {
+        Self::new(rule, code, code, severity, confidence, message)
+    }
+
+    pub(crate) fn reason(&self) -> ReasonCode {
+        ReasonCode {
+            code: self.code,
+            message: self.alert.reason.clone(),
+            points_lost: None,
+        }
+    }
 }

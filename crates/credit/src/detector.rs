@@ -1,22 +1,29 @@
 use chrono::Duration;
 use redflag_core::{
-    Activity, Alert, Assessment, Detector, EntityKind, History, Module, Observation, WindowKey,
-    WindowMode,
+    Activity, Alert, Assessment, Detector, EntityKind, History, Module, Observation,
+    ValidationErrors, WindowKey, WindowMode,
 };
+use redflag_ml_core::{FeatureValue, LogisticModel};
 use serde::Serialize;
 
-use crate::factors::{WEIGHTS, neutral};
-use redflag_ml_core::{FeatureValue, LogisticModel};
+use crate::decision::Finding;
+use crate::scaling::OddsScaling;
+use crate::scorecard::{Evidence, Inquiries, Scorecard, Scored, thin_file};
+use crate::{
+    Affordability, Application, CreditConfig, Decision, Factors, ReasonCode, RiskTier, model,
+    policy, reasons, referrals,
+};
 
-use crate::{Application, CreditConfig, Decision, Factors, ReasonCode, RiskTier, model};
-
-/// Lowest and highest attainable credit scores.
-const SCORE_FLOOR: f64 = 300.0;
-const SCORE_RANGE: f64 = 550.0;
 /// Regulation B practice: at most four principal reasons.
 const MAX_REASONS: usize = 4;
+/// A characteristic is a principal reason only when it lost at least this share of the points it
+/// can lose: a 5% debt-to-income costs a few points, but is no reason to refuse credit.
+const MIN_REASON_SHARE: f64 = 0.1;
+/// An approval lists at most this many strengths.
+const MAX_STRENGTHS: usize = 4;
 
-/// The credit engine: factors, score, tier, decision and adverse-action reasons.
+/// The credit engine: scorecard, policy rules, referral signals, decision and adverse-action
+/// reasons, plus the default model's second opinion.
 pub struct CreditDetector {
     config: CreditConfig,
     model: Option<LogisticModel>,
@@ -25,16 +32,34 @@ pub struct CreditDetector {
 /// The credit verdict on one application.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CreditAssessment {
+    /// The scorecard score, 300..=850.
     pub credit_score: u32,
     pub decision: Decision,
     pub risk_tier: RiskTier,
     pub factors: Factors,
-    /// Principal reasons, most costly first; empty when approved.
+    /// Principal reasons, at most four: policy rules first, then the referral signals that turned
+    /// an approval into a review, then the characteristics that cost most points. Empty when
+    /// approved.
     pub reasons: Vec<ReasonCode>,
-    /// True when neither credit history nor payment record was supplied.
+    /// The strengths of an approved file, in the applicant's own figures.
+    pub strengths: Vec<String>,
+    /// Every characteristic's part in the score, including the ones that cost nothing.
+    pub characteristics: Vec<Scored>,
+    /// The policy-rule and referral alerts, then one alert per characteristic reason.
+    pub alerts: Vec<Alert>,
+    /// True when the file has no six-month credit history or no open account: the score then
+    /// rests on assumed averages, not evidence.
     pub thin_file: bool,
+    /// The fields for which the population average was assumed.
+    pub assumed_fields: Vec<&'static str>,
+    /// (Existing debts + new instalment) / income from the figures supplied, three decimals.
+    pub debt_to_income: Option<f64>,
+    /// The estimated monthly instalment of the loan applied for, in cents precision.
+    pub new_instalment: Option<f64>,
     /// The default model's probability of default (0..=1, three decimals), when there is a model.
     pub probability_of_default: Option<f64>,
+    /// That probability on the 300-850 scale through [`OddsScaling::STANDARD`].
+    pub model_score: Option<u32>,
 }
 
 impl CreditDetector {
@@ -46,113 +71,40 @@ impl CreditDetector {
     }
 
     /// Estimates every applicant's probability of default with this model too (its features:
-    /// [`crate::model::FEATURES`]).
+    /// [`crate::model::FEATURES`]); above `max_probability_of_default` it refers an approval.
     pub fn with_model(mut self, model: LogisticModel) -> Self {
         self.model = Some(model);
         self
     }
 
-    fn decide(&self, score: u32, application: &Application) -> Decision {
-        let by_score = if score >= self.config.approve_min_score {
+    /// Scores one application on its own figures (no history of earlier applications): the
+    /// entry point for a service embedding the scorer. The application is held to the rules the
+    /// HTTP body is.
+    pub fn assess(&self, application: &Application) -> Result<CreditAssessment, ValidationErrors> {
+        application.validate()?;
+        Ok(self.detect(application, &History::new()))
+    }
+
+    fn probability_of_default(&self, evidence: &Evidence<'_>) -> Option<f64> {
+        let model = self.model.as_ref()?;
+        let row: Vec<FeatureValue> = model::features(evidence)
+            .into_iter()
+            .map(FeatureValue::Number)
+            .collect();
+        model
+            .probability(&row)
+            .ok()
+            .map(|p| (p * 1000.0).round() / 1000.0)
+    }
+
+    fn by_score(&self, score: u32) -> Decision {
+        if score >= self.config.approve_min_score {
             Decision::Approved
         } else if score >= self.config.review_min_score {
             Decision::Review
         } else {
             Decision::Declined
-        };
-        if by_score == Decision::Approved && self.unaffordable(application).is_some() {
-            Decision::Review
-        } else {
-            by_score
         }
-    }
-
-    /// The debt-to-income ratio when it exceeds the affordability ceiling.
-    fn unaffordable(&self, application: &Application) -> Option<f64> {
-        application
-            .debt_to_income()
-            .filter(|dti| *dti > self.config.max_debt_to_income)
-    }
-
-    fn reasons(
-        &self,
-        application: &Application,
-        factors: &Factors,
-        inquiries: i64,
-    ) -> Vec<ReasonCode> {
-        let mut reasons: Vec<ReasonCode> = factors
-            .pairs()
-            .into_iter()
-            .zip(WEIGHTS.pairs())
-            .map(|((code, value), (_, weight))| ReasonCode {
-                code,
-                message: explain(
-                    code,
-                    application,
-                    inquiries,
-                    self.config.inquiry_window_days,
-                ),
-                points_lost: ((1.0 - value) * weight * SCORE_RANGE * 10.0).round() / 10.0,
-            })
-            .filter(|reason| reason.points_lost > 0.0)
-            .collect();
-        reasons.sort_by(|a, b| b.points_lost.total_cmp(&a.points_lost));
-        if let Some(dti) = self.unaffordable(application) {
-            reasons.insert(
-                0,
-                ReasonCode {
-                    code: "debt_to_income",
-                    message: format!(
-                        "Debt-to-income ratio {:.0}% exceeds the {:.0}% maximum",
-                        dti * 100.0,
-                        self.config.max_debt_to_income * 100.0
-                    ),
-                    points_lost: 0.0,
-                },
-            );
-        }
-        reasons.truncate(MAX_REASONS);
-        reasons
-    }
-}
-
-/// The specific reason behind a factor's lost points, with the applicant's own figures.
-fn explain(code: &str, application: &Application, inquiries: i64, window_days: u32) -> String {
-    match code {
-        "payment_history" => match application.late_payments_12m {
-            Some(late) => format!("{late} late payments in the last 12 months"),
-            None => format!(
-                "No payment record supplied (neutral {:.2} assumed)",
-                neutral::PAYMENT_HISTORY
-            ),
-        },
-        "amounts_owed" => {
-            let utilization = application
-                .credit_utilization
-                .map_or("not supplied".to_owned(), |u| format!("{:.0}%", u * 100.0));
-            let dti = application
-                .debt_to_income()
-                .map_or("not supplied".to_owned(), |d| format!("{:.0}%", d * 100.0));
-            format!("Amounts owed: revolving utilisation {utilization}, debt-to-income {dti}")
-        }
-        "length_of_credit" => {
-            let history = application
-                .credit_history_months
-                .map_or("no credit history supplied".to_owned(), |m| {
-                    format!("credit history of {m} months")
-                });
-            format!(
-                "Short history: {history}, {} months in current employment",
-                application.employment_length
-            )
-        }
-        "new_credit" => {
-            format!("{inquiries} recent credit applications in the last {window_days} days")
-        }
-        _ => format!(
-            "No information on the mix of credit accounts (neutral {:.2} assumed)",
-            neutral::CREDIT_MIX
-        ),
     }
 }
 
@@ -170,6 +122,8 @@ impl Detector for CreditDetector {
 
     const MODULE: Module = Module::Credit;
 
+    /// The applicant's applications, each remembered with the monthly income it stated (as the
+    /// activity's amount), for as long as the longest credit window.
     fn observations(&self, application: &Application) -> Vec<Observation> {
         let reference = application.application_id.clone().unwrap_or_else(|| {
             format!(
@@ -183,180 +137,161 @@ impl Detector for CreditDetector {
             activity: Activity {
                 at: application.at,
                 reference,
-                amount: application.requested_amount.unwrap_or(0.0),
-                quantity: 0.0,
+                amount: application.monthly_income,
+                quantity: application.requested_amount.unwrap_or(0.0),
                 counterparty: String::new(),
             },
-            horizon: Duration::days(i64::from(self.config.inquiry_window_days)),
+            horizon: Duration::days(i64::from(self.config.history_days())),
             mode: WindowMode::Record,
         }]
     }
 
     fn detect(&self, application: &Application, history: &History) -> CreditAssessment {
-        let seen = history.get(&applicant_window(application)).len() as i64;
-        let inquiries = application.recent_inquiries_6m.unwrap_or(0).max(seen);
-        let factors = Factors::of(application, inquiries);
-        let credit_score = (SCORE_FLOOR + SCORE_RANGE * factors.weighted()).round() as u32;
-        let decision = self.decide(credit_score, application);
-        let reasons = if decision == Decision::Approved {
-            Vec::new()
-        } else {
-            self.reasons(application, &factors, inquiries)
+        let earlier = history.get(&applicant_window(application));
+        let inquiry_since =
+            application.at - Duration::days(i64::from(self.config.inquiry_window_days));
+        let evidence = Evidence {
+            application,
+            affordability: Affordability::of(application, &self.config),
+            inquiries: Inquiries {
+                reported: application.recent_inquiries_6m,
+                seen: earlier
+                    .iter()
+                    .filter(|activity| activity.at >= inquiry_since)
+                    .count(),
+                window_days: self.config.inquiry_window_days,
+            },
         };
+        let scorecard = Scorecard::of(&evidence);
+        let probability_of_default = self.probability_of_default(&evidence);
+        let breaches = policy::breaches(&evidence, &self.config);
+        let signals =
+            referrals::signals(application, earlier, probability_of_default, &self.config);
+
+        let by_score = self.by_score(scorecard.score);
+        let decision = if !breaches.is_empty() {
+            Decision::Declined
+        } else if by_score == Decision::Approved && !signals.is_empty() {
+            Decision::Review
+        } else {
+            by_score
+        };
+        let risk_tier = RiskTier::of(scorecard.score);
+
+        // The principal reasons: what decided first, then what cost most points.
+        let mut deciding: Vec<&Finding> = breaches.iter().collect();
+        if by_score == Decision::Approved {
+            deciding.extend(&signals);
+        }
+        let (reasons, characteristic_reasons, strengths) = if decision == Decision::Approved {
+            (Vec::new(), Vec::new(), strengths(&scorecard, &evidence))
+        } else {
+            let room = MAX_REASONS.saturating_sub(deciding.len());
+            let costly: Vec<(&Scored, String)> = costliest(&scorecard)
+                .into_iter()
+                .take(room)
+                .map(|scored| (scored, reasons::adverse(scored, &evidence)))
+                .collect();
+            let reasons = deciding
+                .iter()
+                .map(|finding| finding.reason())
+                .take(MAX_REASONS)
+                .chain(costly.iter().map(|(scored, message)| ReasonCode {
+                    code: scored.characteristic.code(),
+                    message: message.clone(),
+                    points_lost: Some(scored.points_lost),
+                }))
+                .collect();
+            (reasons, costly, Vec::new())
+        };
+        let severity = risk_tier.severity();
+        let alerts = breaches
+            .iter()
+            .chain(&signals)
+            .map(|finding| finding.alert.clone())
+            .chain(characteristic_reasons.into_iter().map(|(scored, message)| {
+                Alert::new(
+                    "AdverseActionReason",
+                    "reason_code",
+                    severity,
+                    scored.deficit / scored.characteristic.max_deficit(),
+                    message,
+                )
+                .with_metadata("characteristic", scored.characteristic.code())
+                .with_metadata("points_lost", scored.points_lost)
+                .with_metadata("assumed", scored.assumed)
+            }))
+            .collect();
         CreditAssessment {
-            credit_score,
+            credit_score: scorecard.score,
             decision,
-            risk_tier: RiskTier::of(credit_score),
-            factors,
+            risk_tier,
+            factors: scorecard.factors,
             reasons,
-            thin_file: application.credit_history_months.is_none()
-                && application.late_payments_12m.is_none(),
-            probability_of_default: self.model.as_ref().and_then(|model| {
-                let row: Vec<FeatureValue> = model::features(application, inquiries)
-                    .into_iter()
-                    .map(FeatureValue::Number)
-                    .collect();
-                model
-                    .probability(&row)
-                    .ok()
-                    .map(|p| (p * 1000.0).round() / 1000.0)
-            }),
+            strengths,
+            thin_file: thin_file(application),
+            assumed_fields: scorecard.assumed_fields(),
+            debt_to_income: evidence.affordability.reported_ratio().map(reasons::round3),
+            new_instalment: evidence
+                .affordability
+                .new_instalment
+                .map(|instalment| (instalment * 100.0).round() / 100.0),
+            model_score: probability_of_default.map(|p| OddsScaling::STANDARD.score(p)),
+            probability_of_default,
+            characteristics: scorecard.characteristics,
+            alerts,
         }
     }
+}
+
+/// The characteristics that count as reasons, most costly first: those that lost at least
+/// [`MIN_REASON_SHARE`] of the points they can lose.
+fn costliest(scorecard: &Scorecard) -> Vec<&Scored> {
+    let mut costly: Vec<&Scored> = scorecard
+        .characteristics
+        .iter()
+        .filter(|scored| {
+            scored.points_lost > 0.0
+                && scored.deficit >= MIN_REASON_SHARE * scored.characteristic.max_deficit()
+        })
+        .collect();
+    costly.sort_by(|a, b| b.points_lost.total_cmp(&a.points_lost));
+    costly
+}
+
+/// An approval's strengths, most important characteristic first.
+fn strengths(scorecard: &Scorecard, evidence: &Evidence<'_>) -> Vec<String> {
+    let mut strong: Vec<&Scored> = scorecard.characteristics.iter().collect();
+    strong.sort_by(|a, b| importance(b).total_cmp(&importance(a)));
+    strong
+        .into_iter()
+        .filter_map(|scored| reasons::positive(scored, evidence))
+        .take(MAX_STRENGTHS)
+        .collect()
+}
+
+/// The most points a characteristic can cost: strengths are listed most important first.
+fn importance(scored: &Scored) -> f64 {
+    scored.characteristic.max_deficit() * scored.characteristic.factor().weight()
 }
 
 impl Assessment for CreditAssessment {
     /// (850 - score) / 5.5: 0 for a perfect score, 100 for the floor.
     fn risk(&self) -> f64 {
-        ((SCORE_FLOOR + SCORE_RANGE - f64::from(self.credit_score)) / 5.5 * 10.0).round() / 10.0
+        ((850.0 - f64::from(self.credit_score)) / 5.5 * 10.0).round() / 10.0
     }
 
     fn flagged(&self) -> bool {
         self.decision != Decision::Approved
     }
 
-    /// The adverse-action reasons: the findings an analyst or auditor needs. The decision itself
-    /// is the assessment's `decision`, not an alert.
+    /// The findings an analyst or auditor needs: policy rules, referral signals and the
+    /// characteristic reasons. The decision itself is the assessment's `decision`, not an alert.
     fn alerts(&self) -> Vec<Alert> {
-        let severity = self.risk_tier.severity();
-        self.reasons
-            .iter()
-            .map(|reason| {
-                Alert::new(
-                    "AdverseActionReason",
-                    "adverse_action",
-                    severity,
-                    reason.points_lost / SCORE_RANGE,
-                    reason.message.clone(),
-                )
-                .with_metadata("factor", reason.code)
-                .with_metadata("points_lost", reason.points_lost)
-            })
-            .collect()
+        self.alerts.clone()
     }
 
     fn decision(&self) -> Option<&str> {
         Some(self.decision.as_str())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::Utc;
-    use serde_json::{Value, json};
-
-    use super::*;
-
-    fn assess(body: Value) -> CreditAssessment {
-        let application = Application::parse(&body, Utc::now()).expect("a valid application");
-        CreditDetector::new(CreditConfig::default()).detect(&application, &History::new())
-    }
-
-    #[test]
-    fn the_seed_applicant_is_approved_with_a_thin_file() {
-        let verdict = assess(
-            json!({"applicant_id": "USER-101", "monthly_income": 4200, "employment_length": 24}),
-        );
-        assert!((300..=850).contains(&verdict.credit_score));
-        assert_eq!(verdict.decision, Decision::Approved);
-        assert!(verdict.thin_file);
-        assert!(verdict.reasons.is_empty());
-        assert_eq!(verdict.factors.new_credit, 1.0);
-    }
-
-    #[test]
-    fn late_payments_and_high_utilisation_decline_with_ranked_reasons() {
-        let verdict = assess(
-            json!({"applicant_id": "A", "monthly_income": 3000, "employment_length": 3,
-            "late_payments_12m": 5, "credit_utilization": 0.95, "credit_history_months": 12,
-            "recent_inquiries_6m": 6}),
-        );
-        assert_eq!(verdict.decision, Decision::Declined);
-        assert_eq!(verdict.risk_tier, RiskTier::VeryHigh);
-        assert!(!verdict.thin_file);
-        assert_eq!(verdict.reasons[0].code, "payment_history");
-        assert_eq!(
-            verdict.reasons[0].message,
-            "5 late payments in the last 12 months"
-        );
-        assert!(verdict.reasons.len() <= 4);
-        assert!(
-            verdict
-                .reasons
-                .windows(2)
-                .all(|w| w[0].points_lost >= w[1].points_lost)
-        );
-    }
-
-    #[test]
-    fn the_score_never_falls_when_a_factor_improves() {
-        let base = json!({"applicant_id": "A", "monthly_income": 5000, "employment_length": 36,
-            "credit_history_months": 60, "credit_utilization": 0.5});
-        let mut better = base.clone();
-        better["credit_utilization"] = json!(0.2);
-        assert!(assess(better).credit_score > assess(base.clone()).credit_score);
-        let mut fewer_late = base.clone();
-        fewer_late["late_payments_12m"] = json!(0);
-        let mut more_late = base;
-        more_late["late_payments_12m"] = json!(2);
-        assert!(assess(fewer_late).credit_score > assess(more_late).credit_score);
-    }
-
-    #[test]
-    fn an_unaffordable_loan_is_referred_even_with_a_good_score() {
-        let verdict = assess(
-            json!({"applicant_id": "A", "monthly_income": 4000, "employment_length": 120,
-            "credit_history_months": 200, "late_payments_12m": 0, "credit_utilization": 0.1,
-            "monthly_debt_payments": 2000}),
-        );
-        assert!(
-            verdict.credit_score >= 680,
-            "score {}",
-            verdict.credit_score
-        );
-        assert_eq!(verdict.decision, Decision::Review);
-        assert_eq!(verdict.reasons[0].code, "debt_to_income");
-        assert_eq!(
-            verdict.reasons[0].message,
-            "Debt-to-income ratio 50% exceeds the 43% maximum"
-        );
-    }
-
-    #[test]
-    fn repeated_applications_seen_by_redflag_count_as_new_credit() {
-        let body = json!({"applicant_id": "A", "monthly_income": 4000, "employment_length": 24});
-        let application = Application::parse(&body, Utc::now()).expect("valid");
-        let detector = CreditDetector::new(CreditConfig::default());
-        let observation = detector.observations(&application).remove(0);
-        let mut history = History::new();
-        let past = (0..4)
-            .map(|i| Activity {
-                reference: format!("old-{i}"),
-                ..observation.activity.clone()
-            })
-            .collect();
-        history.insert(observation.key, past);
-        let verdict = detector.detect(&application, &history);
-        assert_eq!(verdict.factors.new_credit, 0.52);
     }
 }

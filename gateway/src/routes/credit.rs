@@ -37,13 +37,17 @@ impl Endpoint for CreditDetector {
         assessment: &CreditAssessment,
         timestamp: String,
     ) -> Map<String, Value> {
-        // The contract lists the decision itself first, as a `reason_code` entry, then each
-        // adverse-action reason.
+        // The contract lists the decision itself first, as a `reason_code` entry; then the
+        // policy-rule and referral alerts and the adverse-action reasons; an approval lists its
+        // strengths instead.
         let decision = json!({
             "type": "reason_code",
             "message": assessment.decision,
             "severity": assessment.risk_tier.severity().as_str(),
         });
+        let strengths = assessment.strengths.iter().map(
+            |strength| json!({"type": "positive_factor", "message": strength, "severity": "low"}),
+        );
         let alerts: Vec<Value> = std::iter::once(decision)
             .chain(assessment.alerts().iter().map(|alert| {
                 json!({
@@ -52,6 +56,17 @@ impl Endpoint for CreditDetector {
                     "severity": alert.severity.as_str(),
                 })
             }))
+            .chain(strengths)
+            .collect();
+        let points_lost: Map<String, Value> = assessment
+            .characteristics
+            .iter()
+            .map(|scored| {
+                (
+                    scored.characteristic.code().to_owned(),
+                    json!(scored.points_lost),
+                )
+            })
             .collect();
         let mut body = object(json!({
             "applicant_id": application.applicant_id,
@@ -63,13 +78,18 @@ impl Endpoint for CreditDetector {
             "risk_tier": assessment.risk_tier,
             "factors": assessment.factors,
             "reason_codes": assessment.reasons,
+            "points_lost": points_lost,
             "thin_file": assessment.thin_file,
+            "assumed_fields": assessment.assumed_fields,
         }));
+        insert_optional(&mut body, "debt_to_income", assessment.debt_to_income);
+        insert_optional(&mut body, "new_instalment", assessment.new_instalment);
         insert_optional(
             &mut body,
             "probability_of_default",
             assessment.probability_of_default,
         );
+        insert_optional(&mut body, "model_score", assessment.model_score);
         if let Some(application_id) = &application.application_id {
             body.insert("application_id".to_owned(), json!(application_id));
         }

@@ -51,8 +51,12 @@ pub(super) fn object(value: Value) -> Map<String, Value> {
 }
 
 /// Adds an optional figure (a model's score) under `key` when there is one.
-pub(super) fn insert_optional(body: &mut Map<String, Value>, key: &str, value: Option<f64>) {
+pub(super) fn insert_optional(
+    body: &mut Map<String, Value>,
+    key: &str,
+    value: Option<impl Into<Value>>,
+) {
     if let Some(value) = value {
-        body.insert(key.to_owned(), json!(value));
+        body.insert(key.to_owned(), value.into());
     }
 }

@@ -141,10 +141,10 @@ fn train_writes_the_artifact_and_explains_bad_training_files() {
         &[],
     );
     assert!(!ok);
-    assert!(stderr.contains("missing [debt_to_income, credit_utilization, late_payments_12m, credit_history_months, recent_inquiries, defaulted]"), "{stderr}");
+    assert!(stderr.contains("missing [debt_to_income, credit_utilization, late_payments_12m, delinquencies_24m, bankruptcies, credit_history_months, recent_inquiries, defaulted]"), "{stderr}");
 
-    let header = "log_monthly_income,employment_months,debt_to_income,credit_utilization,late_payments_12m,credit_history_months,recent_inquiries";
-    std::fs::write(&csv, format!("{header}\n8.3,12,0.2,0.3,0,40,1\n")).expect("written");
+    let header = "log_monthly_income,employment_months,debt_to_income,credit_utilization,late_payments_12m,delinquencies_24m,bankruptcies,credit_history_months,recent_inquiries";
+    std::fs::write(&csv, format!("{header}\n8.3,12,0.2,0.3,0,0,0,40,1\n")).expect("written");
     let (ok, _, stderr) = redflag(
         &dir,
         &["train", "credit", "--csv", csv.to_str().expect("UTF-8")],

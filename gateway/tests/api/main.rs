@@ -3,6 +3,7 @@
 mod auth;
 mod cli;
 mod concurrency;
+mod credit;
 mod detection;
 mod helpers;
 mod models;

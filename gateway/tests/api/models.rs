@@ -145,7 +145,9 @@ fn a_corrupt_or_mismatched_artifact_stops_start_up_with_its_name_and_the_problem
         .expect("refused")
         .to_string();
     assert!(
-        error.contains("credit.json") && error.contains("trained on features [monthly_income,"),
+        error.contains("credit.json")
+            && error.contains("trained on features [monthly_income,")
+            && error.contains("retrain it with `redflag train credit`"),
         "{error}"
     );
 }

@@ -1,0 +1,60 @@
+//! The pure credit detector on one fully specified application whose applicant made 20 earlier
+//! applications in 180 days (so the velocity and income checks read a real window), with the
+//! default model; and the library's `assess` on the same application (validation included, no
+//! history).
+//! Run: cargo bench -p redflag-credit --bench detector
+
+use std::hint::black_box;
+
+use chrono::Duration;
+use criterion::{Criterion, criterion_group, criterion_main};
+use redflag_core::{Activity, Detector, History};
+use redflag_credit::{AccountTypes, Application, CreditConfig, CreditDetector};
+use redflag_ml_core::train_logistic;
+
+fn detector(c: &mut Criterion) {
+    let model = train_logistic(&redflag_credit::model::synthetic(5_000, 1), 1.0, 1)
+        .expect("trains")
+        .model;
+    let detector = CreditDetector::new(CreditConfig::default()).with_model(model);
+    let application = Application {
+        requested_amount: Some(12_000.0),
+        loan_term_months: Some(36),
+        monthly_debt_payments: Some(900.0),
+        credit_history_months: Some(48),
+        open_accounts: Some(4),
+        revolving_balance: Some(4_500.0),
+        revolving_limit: Some(9_000.0),
+        late_payments_12m: Some(1),
+        delinquencies_24m: Some(0),
+        bankruptcies: Some(0),
+        recent_inquiries_6m: Some(2),
+        account_types: Some(AccountTypes {
+            revolving: 3,
+            installment: 1,
+            mortgage: 0,
+        }),
+        ..Application::new("BENCH-1", 4_800.0, 30)
+    };
+    let observation = detector.observations(&application).remove(0);
+    let earlier = (1..=20)
+        .map(|i| Activity {
+            at: application.at - Duration::days(180 * i / 21),
+            reference: format!("APP-{i}"),
+            amount: 4_000.0 + 100.0 * i as f64,
+            ..observation.activity.clone()
+        })
+        .rev()
+        .collect();
+    let mut history = History::new();
+    history.insert(observation.key, earlier);
+    c.bench_function("credit/detect_with_20_earlier_applications", |b| {
+        b.iter(|| detector.detect(black_box(&application), black_box(&history)))
+    });
+    c.bench_function("credit/assess_validated_no_history", |b| {
+        b.iter(|| detector.assess(black_box(&application)))
+    });
+}
+
+criterion_group!(benches, detector);
+criterion_main!(benches);
