@@ -123,7 +123,8 @@ impl Detector for CreditDetector {
     const MODULE: Module = Module::Credit;
 
     /// The applicant's applications, each remembered with the monthly income it stated (as the
-    /// activity's amount), for as long as the longest credit window.
+    /// activity's amount; the amount requested is its quantity, for analysts reading the
+    /// window), for as long as the longest credit window.
     fn observations(&self, application: &Application) -> Vec<Observation> {
         let reference = application.application_id.clone().unwrap_or_else(|| {
             format!(

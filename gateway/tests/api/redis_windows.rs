@@ -143,3 +143,51 @@ async fn the_same_scenario_gives_the_same_decisions_with_redis_and_in_process_wi
     );
     assert_eq!(fired[10], ["FanInRule"]);
 }
+
+#[actix_web::test]
+async fn an_applicants_earlier_incomes_are_shared_by_replicas_through_redis() {
+    let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
+    let configure = |settings: &mut redflag_gateway::settings::Settings| {
+        settings.redis.url = redis_url();
+        settings.redis.key_prefix = prefix.clone();
+    };
+    let replica_a = TestApp::spawn_with(configure);
+    let replica_b = TestApp::spawn_with(configure);
+    let app_a = replica_a.service().await;
+    let app_b = replica_b.service().await;
+    let (token_a, _) = login(&app_a, &replica_a, "analyst").await;
+    let (token_b, _) = login(&app_b, &replica_b, "analyst").await;
+    let application = |id: &str, income: u32| {
+        json!({"applicant_id": "SHARED-APPLICANT", "application_id": id, "monthly_income": income,
+               "employment_length": 60, "credit_history_months": 120, "late_payments_12m": 0})
+    };
+    let first = send(
+        &app_a,
+        post(
+            "/api/credit/assess/",
+            Some(&token_a),
+            &application("R-1", 5000),
+        ),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let second = send(
+        &app_b,
+        post(
+            "/api/credit/assess/",
+            Some(&token_b),
+            &application("R-2", 8000),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(second["decision"], "REVIEW");
+    assert_eq!(second["alerts"][1]["type"], "income_inconsistency");
+    assert!(
+        second["alerts"][1]["message"]
+            .as_str()
+            .expect("a message")
+            .starts_with("Stated monthly income $8000.00 differs by 60% from $5000.00"),
+        "{second}"
+    );
+}
