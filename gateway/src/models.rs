@@ -22,6 +22,8 @@ pub struct Models {
     pub aml_threshold: Option<f64>,
     pub credit: LogisticModel,
     pub insurance: IsolationForest,
+    /// The insurance model's score threshold, for its anomaly alert.
+    pub insurance_threshold: Option<f64>,
     pub market: IsolationForest,
 }
 
@@ -137,11 +139,13 @@ impl ModuleModel {
 /// Loads every module's artifact, training and writing the missing ones.
 pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
     let aml = anomaly_model(settings, Module::Aml)?;
+    let insurance = anomaly_model(settings, Module::Insurance)?;
     Ok(Models {
         aml_threshold: aml.metrics.get("threshold").copied(),
         aml: aml.model,
         credit: default_model(settings)?.model,
-        insurance: anomaly_model(settings, Module::Insurance)?.model,
+        insurance_threshold: insurance.metrics.get("threshold").copied(),
+        insurance: insurance.model,
         market: anomaly_model(settings, Module::Market)?.model,
     })
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use metrics_exporter_prometheus::PrometheusHandle;
 use redflag_aml::{AmlDetector, Watchlist};
 use redflag_credit::CreditDetector;
-use redflag_insurance::InsuranceDetector;
+use redflag_insurance::{InsuranceDetector, ValuationTable};
 use redflag_market::MarketDetector;
 use redflag_store::{
     ActivityWindows, Database, InProcessWindows, RedisWindows, StoreError, WindowError,
@@ -55,6 +55,8 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Watchlist(#[from] redflag_aml::WatchlistError),
+    #[error(transparent)]
+    Valuations(#[from] redflag_insurance::ValuationError),
     /// Boxed: model errors carry paths and reasons, and start-up errors are rare.
     #[error(transparent)]
     Models(#[from] Box<crate::models::ModelError>),
@@ -66,6 +68,7 @@ impl AppState {
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
         let models = load_or_train(&settings.models).map_err(Box::new)?;
         let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
+        let valuations = ValuationTable::load(&settings.insurance.valuation_file)?;
         let db = Database::connect(&settings.database.url, settings.database.pool_size)?;
         db.migrate()?;
         let windows: Arc<dyn ActivityWindows> = if settings.redis_configured() {
@@ -95,8 +98,18 @@ impl AppState {
                     }
                 },
                 credit: CreditDetector::new(settings.credit.clone()).with_model(models.credit),
-                insurance: InsuranceDetector::new(settings.insurance.clone())
-                    .with_model(models.insurance),
+                insurance: {
+                    let mut config = settings.insurance.clone();
+                    if config.identifier_key.is_empty() {
+                        config.identifier_key = settings.secret_key.clone();
+                    }
+                    let insurance =
+                        InsuranceDetector::new(config, valuations).with_model(models.insurance);
+                    match models.insurance_threshold {
+                        Some(threshold) => insurance.with_anomaly_threshold(threshold),
+                        None => insurance,
+                    }
+                },
                 market: MarketDetector::new(settings.market.clone()).with_model(models.market),
             },
             db,

@@ -2,9 +2,8 @@ use chrono::Duration;
 use redflag_core::{
     Activity, Detector, History, Module, Observation, Rule, RuleSet, Verdict, WindowMode,
 };
-use redflag_ml_core::IsolationForest;
+use redflag_ml_core::{IsolationForest, anomaly_alert};
 
-use crate::anomaly::AnomalyAlert;
 use crate::windows::{receiver_inflows, sender_daily, sender_inflows, sender_outflows};
 use crate::{
     AmlConfig, FanInRule, FanOutRule, HighRiskJurisdictionRule, LargeTransactionRule,
@@ -147,7 +146,13 @@ impl Detector for AmlDetector {
             let features = model::features(transaction, history);
             model_score = model.score(&features).ok();
             if let (Some(score), Some(threshold)) = (model_score, self.anomaly_threshold) {
-                alerts.extend(AnomalyAlert { model, threshold }.evaluate(&features, score));
+                alerts.extend(anomaly_alert(
+                    model,
+                    &model::FEATURES,
+                    &features,
+                    score,
+                    threshold,
+                ));
             }
         }
         Verdict::from_alerts(alerts, self.config.flag_risk_score).with_model_score(model_score)

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(test)]
 mod anomaly;
 mod clustering;
 mod config;

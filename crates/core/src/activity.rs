@@ -16,6 +16,12 @@ pub enum EntityKind {
     Trader,
     /// A sender's outflows summed per day.
     SenderDaily,
+    /// An insurance claimant, across their policies.
+    Claimant,
+    /// Every claim of one claim type: the peer population of its providers.
+    ClaimType,
+    /// One contact identifier (a salted hash of a phone, e-mail, bank account or address).
+    SharedIdentifier,
 }
 
 impl EntityKind {
@@ -28,6 +34,9 @@ impl EntityKind {
             Self::Symbol => "symbol",
             Self::Trader => "trader",
             Self::SenderDaily => "sender-daily",
+            Self::Claimant => "claimant",
+            Self::ClaimType => "claim-type",
+            Self::SharedIdentifier => "identifier",
         }
     }
 }
@@ -90,6 +99,10 @@ pub struct Observation {
 pub enum WindowMode {
     /// Keep each activity (deduplicated by reference).
     Record,
+    /// Like `Record`, but keep only the newest `keep` entries (and never more than the store's
+    /// own limit): a rolling sample of a busy population, such as every health claim, whose
+    /// median matters but whose full history would cost every reader.
+    Latest { keep: usize },
     /// Only read: a window the event does not belong to, such as the sender's inflows when
     /// checking for pass-through.
     ReadOnly,

@@ -3,6 +3,7 @@
 mod activity;
 mod alert;
 mod detector;
+mod figures;
 mod fusion;
 mod module;
 mod severity;
@@ -12,6 +13,7 @@ mod verdict;
 pub use activity::{Activity, EntityKind, History, Observation, WindowKey, WindowMode};
 pub use alert::Alert;
 pub use detector::{Assessment, Detector, Rule};
+pub use figures::{Fixed, Money};
 pub use fusion::noisy_or;
 pub use module::{Module, UnknownModule};
 pub use severity::{Severity, UnknownSeverity};

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -19,6 +19,8 @@ pub mod messages {
     pub const NOT_A_NUMBER: &str = "A valid number is required.";
     pub const NOT_AN_INTEGER: &str = "A valid integer is required.";
     pub const CONTROL_CHARACTERS: &str = "Control characters are not allowed.";
+    pub const DATE_FORMAT: &str =
+        "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.";
     pub const DATETIME_FORMAT: &str = "Datetime has wrong format. Use one of these formats instead: \
          YYYY-MM-DDThh:mm:ss[.uuuuuu]Z or YYYY-MM-DDThh:mm:ss[.uuuuuu]+HH:MM.";
     pub const NOT_AN_OBJECT: &str = "Invalid data. Expected a dictionary.";
@@ -341,6 +343,25 @@ impl<'a> FieldReader<'a> {
         }
     }
 
+    /// An optional calendar date, `YYYY-MM-DD` (an RFC 3339 date-time is accepted too and
+    /// gives its UTC date).
+    pub fn optional_date(&mut self, field: &str) -> Option<NaiveDate> {
+        let value = self.present(field, false)?;
+        let parsed = value.as_str().map(str::trim).and_then(|text| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .or_else(|| {
+                    DateTime::parse_from_rfc3339(text)
+                        .ok()
+                        .map(|at| at.with_timezone(&Utc).date_naive())
+                })
+        });
+        if parsed.is_none() {
+            self.errors.add(field, messages::DATE_FORMAT);
+        }
+        parsed
+    }
+
     /// An optional code of exactly `length` ASCII letters (ISO 4217 currencies, ISO 3166 alpha-2
     /// countries), upper-cased; `message` explains the format when it is wrong.
     pub fn optional_code(&mut self, field: &str, length: usize, message: &str) -> Option<String> {
@@ -528,6 +549,27 @@ mod tests {
             reader.optional_object("counts", read),
             Some((Some(2), None))
         );
+    }
+
+    #[test]
+    fn dates_are_calendar_days_and_date_times_give_their_utc_day() {
+        let body = json!({"day": "2026-02-29", "ok": "2026-03-01", "late": "2026-03-01T23:30:00-02:00",
+                          "number": 20260301});
+        let mut reader = FieldReader::new(&body).expect("the body is an object");
+        assert_eq!(reader.optional_date("day"), None, "2026 is not a leap year");
+        assert_eq!(
+            reader.optional_date("ok"),
+            NaiveDate::from_ymd_opt(2026, 3, 1)
+        );
+        assert_eq!(
+            reader.optional_date("late"),
+            NaiveDate::from_ymd_opt(2026, 3, 2)
+        );
+        assert_eq!(reader.optional_date("number"), None);
+        assert_eq!(reader.optional_date("absent"), None);
+        let errors = reader.finish(|| ()).expect_err("two are wrong");
+        assert_eq!(errors.field("day"), [messages::DATE_FORMAT]);
+        assert_eq!(errors.field("number"), [messages::DATE_FORMAT]);
     }
 
     #[test]

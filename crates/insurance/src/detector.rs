@@ -1,33 +1,60 @@
-use chrono::Duration;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use redflag_core::{
-    Activity, Detector, EntityKind, History, Module, Observation, Rule, RuleSet, Verdict,
-    WindowKey, WindowMode,
+    Detector, History, Module, Observation, Rule, RuleSet, ValidationErrors, Verdict,
 };
+use redflag_ml_core::{IsolationForest, anomaly_alert};
+use serde_json::Value;
 
-use redflag_ml_core::IsolationForest;
+use crate::amounts::{AuthorityLimitRule, RoundAmountRule};
+use crate::contacts::IdentifierHasher;
+use crate::duplicate::DuplicateClaimRule;
+use crate::excessive::ExcessiveClaimRule;
+use crate::provider::ProviderOutlierRule;
+use crate::rings::SharedIdentifierRule;
+use crate::timing::{EarlyClaimRule, LateReportingRule};
+use crate::valuation::ValuationTable;
+use crate::{Claim, InsuranceConfig, PropertyInflationRule, RepeatClaimsRule, model, windows};
 
-use crate::{Claim, InsuranceConfig, PropertyInflationRule, RepeatClaimsRule, model};
-
-/// The insurance engine: claims-fraud rules over the policy's recent claims.
+/// The insurance engine: claims-fraud rules over the claim and its policy's, claimant's, shared
+/// identifiers' and peers' recent claims, plus the anomaly model.
 pub struct InsuranceDetector {
     config: InsuranceConfig,
     rules: RuleSet<Claim>,
+    valuations: Arc<ValuationTable>,
+    hasher: IdentifierHasher,
     model: Option<IsolationForest>,
+    anomaly_threshold: Option<f64>,
 }
 
 /// The insurance verdict on one claim.
 pub type InsuranceAssessment = Verdict;
 
 impl InsuranceDetector {
-    pub fn new(config: InsuranceConfig) -> Self {
+    /// The engine with its valuation table (for claims without a market value); contact
+    /// identifiers are hashed with `config.identifier_key`.
+    pub fn new(config: InsuranceConfig, valuations: ValuationTable) -> Self {
+        let valuations = Arc::new(valuations);
         let rules: Vec<Box<dyn Rule<Claim>>> = vec![
-            Box::new(PropertyInflationRule::new(&config)),
+            Box::new(PropertyInflationRule::new(&config, Arc::clone(&valuations))),
+            Box::new(ExcessiveClaimRule::new(&config)),
+            Box::new(EarlyClaimRule::new(&config)),
+            Box::new(LateReportingRule::new(&config)),
             Box::new(RepeatClaimsRule::new(&config)),
+            Box::new(DuplicateClaimRule),
+            Box::new(RoundAmountRule::new(&config)),
+            Box::new(AuthorityLimitRule::new(&config)),
+            Box::new(SharedIdentifierRule::new(&config)),
+            Box::new(ProviderOutlierRule::new(&config)),
         ];
         Self {
+            hasher: IdentifierHasher::new(config.identifier_key.as_bytes()),
             config,
             rules: RuleSet::new(rules),
+            valuations,
             model: None,
+            anomaly_threshold: None,
         }
     }
 
@@ -36,10 +63,23 @@ impl InsuranceDetector {
         self.model = Some(model);
         self
     }
-}
 
-pub(crate) fn policy_window(claim: &Claim) -> WindowKey {
-    WindowKey::new(Module::Insurance, EntityKind::Policy, &claim.policy_id)
+    /// Raises an `AnomalyRule` alert when the model's score reaches `threshold` (the artifact's
+    /// `threshold` metric); without it the score is only reported.
+    pub fn with_anomaly_threshold(mut self, threshold: f64) -> Self {
+        self.anomaly_threshold = Some(threshold);
+        self
+    }
+
+    /// Reads a claim from a request body, hashing its contact identifiers with this engine's key.
+    pub fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Claim, ValidationErrors> {
+        Claim::parse(body, now, &self.hasher)
+    }
+
+    /// The hasher of contact identifiers, for callers that build claims in code.
+    pub fn hasher(&self) -> &IdentifierHasher {
+        &self.hasher
+    }
 }
 
 impl Detector for InsuranceDetector {
@@ -49,118 +89,28 @@ impl Detector for InsuranceDetector {
     const MODULE: Module = Module::Insurance;
 
     fn observations(&self, claim: &Claim) -> Vec<Observation> {
-        vec![Observation {
-            key: policy_window(claim),
-            activity: Activity {
-                at: claim.at,
-                reference: claim.claim_id.clone(),
-                amount: claim.claim_amount,
-                quantity: claim.estimated_value.unwrap_or(0.0),
-                counterparty: String::new(),
-            },
-            horizon: Duration::days(i64::from(self.config.repeat_claims_window_days)),
-            mode: WindowMode::Record,
-        }]
+        windows::observations(claim, &self.config)
     }
 
+    /// The rules' alerts plus the anomaly alert; the fraud probability is their noisy-OR,
+    /// 1 - prod(1 - confidence), flagged from `flag_probability`.
     fn detect(&self, claim: &Claim, history: &History) -> InsuranceAssessment {
-        let model_score = self
-            .model
-            .as_ref()
-            .and_then(|model| model.score(&model::features(claim, history)).ok());
-        Verdict::from_alerts(
-            self.rules.evaluate(claim, history),
-            self.config.flag_probability * 100.0,
-        )
-        .with_model_score(model_score)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::Utc;
-    use serde_json::{Value, json};
-
-    use super::*;
-
-    fn claim(body: Value) -> Claim {
-        Claim::parse(&body, Utc::now()).expect("a valid claim")
-    }
-
-    fn detector() -> InsuranceDetector {
-        InsuranceDetector::new(InsuranceConfig::default())
-    }
-
-    #[test]
-    fn an_estimate_far_above_market_value_is_inflation_with_the_figures() {
-        let claim = claim(
-            json!({"claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000,
-                                 "estimated_value": 52000, "market_value": 32000}),
-        );
-        let verdict = detector().detect(&claim, &History::new());
-        assert_eq!(verdict.alerts.len(), 1);
-        let alert = &verdict.alerts[0];
-        assert_eq!(alert.rule, "PropertyInflationRule");
-        assert_eq!(
-            alert.evidence,
-            ["Estimated value $52000.00 is 1.6x higher than market value $32000.00"]
-        );
-        assert_eq!(alert.confidence, 0.58);
-        assert_eq!(
-            alert.reason,
-            "Property claim inflation suspected (score: 0.58)"
-        );
-        assert_eq!((verdict.probability * 100.0).round() / 100.0, 0.58);
-        assert_eq!(verdict.risk, 58.0);
-        assert!(verdict.flagged);
-    }
-
-    #[test]
-    fn the_seed_claim_without_market_value_is_not_inflation() {
-        let claim = claim(
-            json!({"claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000,
-                                 "estimated_value": 52000}),
-        );
-        let verdict = detector().detect(&claim, &History::new());
-        assert!(verdict.alerts.is_empty());
-        assert_eq!(verdict.risk, 0.0);
-        assert!(!verdict.flagged);
-    }
-
-    #[test]
-    fn a_claim_far_above_the_estimate_is_inflation() {
-        let claim = claim(
-            json!({"claim_id": "C", "policy_id": "P", "claim_amount": 20000,
-                                 "estimated_value": 10000}),
-        );
-        let verdict = detector().detect(&claim, &History::new());
-        assert_eq!(
-            verdict.alerts[0].evidence,
-            ["Claim amount $20000.00 is 2.0x the estimated value $10000.00"]
-        );
-    }
-
-    #[test]
-    fn the_third_claim_on_a_policy_within_a_year_is_a_repeat_pattern() {
-        let detector = detector();
-        let third = claim(json!({"claim_id": "C3", "policy_id": "P", "claim_amount": 1000}));
-        let observation = detector.observations(&third).remove(0);
-        let earlier = |id: &str, days: i64| Activity {
-            at: third.at - Duration::days(days),
-            reference: id.to_owned(),
-            amount: 1500.0,
-            quantity: 0.0,
-            counterparty: String::new(),
-        };
-        let mut history = History::new();
-        history.insert(observation.key.clone(), vec![earlier("C1", 200)]);
-        assert!(detector.detect(&third, &history).alerts.is_empty());
-        history.insert(observation.key, vec![earlier("C1", 200), earlier("C2", 30)]);
-        let verdict = detector.detect(&third, &history);
-        assert_eq!(verdict.alerts[0].rule, "RepeatClaimsRule");
-        assert_eq!(
-            verdict.alerts[0].reason,
-            "Repeat claims: 3 claims totaling $4000.00 on policy P in 365 days"
-        );
+        let mut alerts = self.rules.evaluate(claim, history);
+        let mut model_score = None;
+        if let Some(model) = &self.model {
+            let features = model::features(claim, history, &self.valuations);
+            model_score = model.score(&features).ok();
+            if let (Some(score), Some(threshold)) = (model_score, self.anomaly_threshold) {
+                alerts.extend(anomaly_alert(
+                    model,
+                    &model::FEATURES,
+                    &features,
+                    score,
+                    threshold,
+                ));
+            }
+        }
+        Verdict::from_alerts(alerts, self.config.flag_probability * 100.0)
+            .with_model_score(model_score)
     }
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod anomaly;
 mod artifact;
 mod error;
 mod isolation_forest;
@@ -8,6 +9,7 @@ pub mod metrics;
 mod sampler;
 mod training;
 
+pub use anomaly::anomaly_alert;
 pub use artifact::{ARTIFACT_FORMAT_VERSION, Artifact, ArtifactError, ModelShape};
 pub use error::ModelError;
 pub use isolation_forest::{

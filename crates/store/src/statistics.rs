@@ -103,7 +103,12 @@ impl Database {
                 count,
             })
             .collect();
-        top_rules.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.rule.cmp(&b.rule)));
+        top_rules.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.rule.cmp(&b.rule))
+                .then_with(|| a.module.cmp(&b.module))
+        });
         top_rules.truncate(top);
 
         let last_hour = hour_of(now);

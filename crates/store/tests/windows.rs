@@ -133,6 +133,24 @@ async fn windows_keep_at_most_the_configured_number_of_entries() {
 }
 
 #[tokio::test]
+async fn a_latest_window_keeps_only_its_newest_entries() {
+    for windows in implementations(100) {
+        let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
+        let latest = |reference: &str, minutes: i64| {
+            let mut observation = observation(&sender, reference, minutes, 1.0);
+            observation.mode = WindowMode::Latest { keep: 3 };
+            observation
+        };
+        for i in 0..6 {
+            prior(windows.as_ref(), latest(&format!("T{i}"), i)).await;
+        }
+        let seen = prior(windows.as_ref(), latest("T9", 9)).await;
+        let references: Vec<_> = seen.iter().map(|a| a.reference.as_str()).collect();
+        assert_eq!(references, ["T3", "T4", "T5"], "{}", windows.kind());
+    }
+}
+
+#[tokio::test]
 async fn redis_windows_expire_after_their_horizon() {
     let (windows, prefix) = redis(100);
     let sender = format!("S-{}", uuid::Uuid::new_v4().simple());

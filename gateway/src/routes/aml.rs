@@ -16,7 +16,7 @@ impl Endpoint for AmlDetector {
         &detectors.aml
     }
 
-    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Transaction, ValidationErrors> {
+    fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Transaction, ValidationErrors> {
         Transaction::parse(body, now)
     }
 

@@ -16,7 +16,7 @@ impl Endpoint for CreditDetector {
         &detectors.credit
     }
 
-    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Application, ValidationErrors> {
+    fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Application, ValidationErrors> {
         Application::parse(body, now)
     }
 

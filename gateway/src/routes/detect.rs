@@ -22,7 +22,9 @@ where
     const REFERENCE_FIELD: &'static str;
 
     fn select(detectors: &Detectors) -> &Self;
-    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Self::Event, ValidationErrors>;
+    /// Reads the event; a method, because a detector may need its own settings to read it (the
+    /// insurance engine hashes contact identifiers with its key).
+    fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Self::Event, ValidationErrors>;
     /// The business id, when the event has one: it makes resends idempotent.
     fn reference(event: &Self::Event) -> Option<&str>;
     /// The entity the decision is about, for the audit log.
@@ -55,7 +57,8 @@ where
 {
     let body = read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
     let received = Utc::now();
-    let event = D::parse(&body, received)?;
+    let detector = D::select(&state.detectors);
+    let event = detector.parse(&body, received)?;
     let request_json = serde_json::to_string(&event).map_err(ApiError::internal)?;
 
     if let Some(reference) = D::reference(&event) {
@@ -70,7 +73,6 @@ where
         }
     }
 
-    let detector = D::select(&state.detectors);
     let observations = detector.observations(&event);
     let history = state
         .windows

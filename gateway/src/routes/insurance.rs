@@ -16,8 +16,8 @@ impl Endpoint for InsuranceDetector {
         &detectors.insurance
     }
 
-    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Claim, ValidationErrors> {
-        Claim::parse(body, now)
+    fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Claim, ValidationErrors> {
+        InsuranceDetector::parse(self, body, now)
     }
 
     fn reference(claim: &Claim) -> Option<&str> {

@@ -16,7 +16,7 @@ impl Endpoint for MarketDetector {
         &detectors.market
     }
 
-    fn parse(body: &Value, now: DateTime<Utc>) -> Result<Trade, ValidationErrors> {
+    fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Trade, ValidationErrors> {
         Trade::parse(body, now)
     }
 

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn redflag(
+pub(crate) fn redflag(
     dir: &tempfile::TempDir,
     args: &[&str],
     stdin: &str,

@@ -185,37 +185,6 @@ async fn a_resent_transaction_answers_the_stored_decision_and_different_data_is_
 }
 
 #[actix_web::test]
-async fn the_seed_insurance_claim_gets_the_documented_shape_and_inflation_needs_a_market_value() {
-    let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
-    let request = json!({"claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000, "estimated_value": 52000});
-    let body = send(&app, post("/api/insurance/detect/", Some(&token), &request))
-        .await
-        .json();
-    assert_eq!(
-        shape(&body),
-        json!({"id": "integer", "claim_id": "string", "policy_id": "string", "claim_amount": "float",
-               "fraud_risk": "float", "timestamp": "string", "alerts": [], "fraud_probability": "float",
-               "flagged": "boolean", "model_score": "float"})
-    );
-    let request = json!({"claim_id": "CLM-002", "policy_id": "POL-9", "claim_amount": 45000,
-                         "estimated_value": 52000, "market_value": 32000});
-    let body = send(&app, post("/api/insurance/detect/", Some(&token), &request))
-        .await
-        .json();
-    assert_eq!(
-        body["alerts"],
-        json!([{"rule": "PropertyInflationRule", "severity": "medium", "confidence": 0.58,
-                "reason": "Property claim inflation suspected (score: 0.58)",
-                "evidence": ["Estimated value $52000.00 is 1.6x higher than market value $32000.00"]}])
-    );
-    assert_eq!(body["fraud_probability"], json!(0.58));
-    assert_eq!(body["fraud_risk"], json!(58.0));
-    assert_eq!(body["flagged"], json!(true));
-}
-
-#[actix_web::test]
 async fn the_seed_trade_gets_the_documented_shape_and_a_pump_is_caught_with_its_figures() {
     let test_app = TestApp::spawn();
     let app = test_app.service().await;

@@ -6,6 +6,7 @@ mod concurrency;
 mod credit;
 mod detection;
 mod helpers;
+mod insurance;
 mod models;
 mod observability;
 mod redis_windows;

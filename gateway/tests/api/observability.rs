@@ -48,27 +48,47 @@ async fn statistics_aggregate_what_was_decided() {
         .collect();
     let average_risk = (aml_risks.iter().sum::<f64>() / 3.0 * 10.0).round() / 10.0;
     let aml_flagged = replies[..3].iter().filter(|r| r["flagged"] == true).count();
-    let alerts: Vec<(String, String)> = replies
+    // (module, rule, severity) of every alert answered; the first three replies are AML's.
+    let alerts: Vec<(&str, String, String)> = replies
         .iter()
-        .flat_map(|r| r["alerts"].as_array().cloned().unwrap_or_default())
-        .map(|a| {
+        .enumerate()
+        .flat_map(|(i, r)| {
+            let module = if i < 3 { "aml" } else { "insurance" };
+            r["alerts"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |a| (module, a))
+        })
+        .map(|(module, a)| {
             (
+                module,
                 a["rule"].as_str().unwrap_or_default().to_owned(),
                 a["severity"].as_str().unwrap_or_default().to_owned(),
             )
         })
         .collect();
-    let count = |severity: &str| alerts.iter().filter(|(_, s)| s == severity).count();
-    let mut expected_rules: Vec<(usize, String)> = Vec::new();
-    for (rule, _) in &alerts {
-        if !expected_rules.iter().any(|(_, r)| r == rule) {
-            expected_rules.push((
-                alerts.iter().filter(|(r, _)| r == rule).count(),
-                rule.clone(),
-            ));
+    let count = |severity: &str| alerts.iter().filter(|(_, _, s)| s == severity).count();
+    // Top rules count per module and rule, most frequent first, then by module and rule.
+    let mut expected_rules: Vec<(usize, &str, String)> = Vec::new();
+    for (module, rule, _) in &alerts {
+        if !expected_rules
+            .iter()
+            .any(|(_, m, r)| m == module && r == rule)
+        {
+            let n = alerts
+                .iter()
+                .filter(|(m, r, _)| m == module && r == rule)
+                .count();
+            expected_rules.push((n, module, rule.clone()));
         }
     }
-    expected_rules.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    expected_rules.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.2.cmp(&b.2))
+            .then_with(|| a.1.cmp(b.1))
+    });
 
     let reply = send(&app, get("/api/statistics/", Some(&token))).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
@@ -100,7 +120,7 @@ async fn statistics_aggregate_what_was_decided() {
         rules,
         expected_rules
             .into_iter()
-            .map(|(_, rule)| rule)
+            .map(|(_, _, rule)| rule)
             .collect::<Vec<_>>()
     );
     assert!(

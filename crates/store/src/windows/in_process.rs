@@ -73,6 +73,9 @@ impl InProcessWindows {
         window.touched = Instant::now();
         match observation.mode {
             WindowMode::Aggregate { bucket } => window.aggregate(&observation.activity, bucket),
+            WindowMode::Latest { keep } => {
+                window.record(&observation.activity, self.max_entries.min(keep.max(1)))
+            }
             _ => window.record(&observation.activity, self.max_entries),
         }
     }

@@ -119,7 +119,10 @@ impl RedisWindows {
             .arg(activity.at.timestamp_millis())
             .arg(serde_json::to_string(activity)?)
             .arg(observation.horizon.num_milliseconds().max(1))
-            .arg(self.max_entries)
+            .arg(match observation.mode {
+                WindowMode::Latest { keep } => self.max_entries.min(keep.max(1)),
+                _ => self.max_entries,
+            })
             .arg(u8::from(record))
             .invoke_async(connection)
             .await?;

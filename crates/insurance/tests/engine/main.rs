@@ -1,0 +1,82 @@
+//! The insurance engine through its public API, over the store's real in-process windows:
+//! each rule's scenario, its near miss, and what never leaves the request in clear.
+
+mod claims;
+mod history;
+mod privacy;
+
+use std::task::{Context, Poll, Waker};
+
+use chrono::Utc;
+use redflag_core::{Alert, Detector};
+use redflag_insurance::{InsuranceAssessment, InsuranceConfig, InsuranceDetector, ValuationTable};
+use redflag_store::{ActivityWindows, InProcessWindows};
+use serde_json::{Value, json};
+
+/// Claims through the detector as the gateway sends them.
+pub struct Scenario {
+    pub detector: InsuranceDetector,
+    windows: InProcessWindows,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self::with(InsuranceConfig::default())
+    }
+}
+
+impl Scenario {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(config: InsuranceConfig) -> Self {
+        Self {
+            detector: InsuranceDetector::new(
+                InsuranceConfig {
+                    identifier_key: "test-key".to_owned(),
+                    ..config
+                },
+                ValuationTable::bundled(),
+            ),
+            windows: InProcessWindows::new(10_000),
+        }
+    }
+
+    /// Sends one claim: `extra` adds fields to a minimal claim of `amount` on `policy`.
+    pub fn claim(&self, id: &str, policy: &str, amount: f64, extra: Value) -> InsuranceAssessment {
+        let mut body = json!({"claim_id": id, "policy_id": policy, "claim_amount": amount});
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        let claim = self
+            .detector
+            .parse(&body, Utc::now())
+            .expect("a valid claim");
+        let observations = self.detector.observations(&claim);
+        // The in-process store never waits, so its future is ready on the first poll.
+        let mut observe = self.windows.observe(&observations);
+        let history = match observe
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(history) => history.expect("in-process windows do not fail"),
+            Poll::Pending => panic!("in-process windows never wait"),
+        };
+        self.detector.detect(&claim, &history)
+    }
+}
+
+/// The alert of `rule`, if it fired.
+pub fn alert<'a>(verdict: &'a InsuranceAssessment, rule: &str) -> Option<&'a Alert> {
+    verdict.alerts.iter().find(|alert| alert.rule == rule)
+}
+
+/// The rules that fired.
+pub fn rules(verdict: &InsuranceAssessment) -> Vec<&str> {
+    verdict
+        .alerts
+        .iter()
+        .map(|alert| alert.rule.as_str())
+        .collect()
+}

@@ -1,0 +1,70 @@
+//! The anomaly model's alert, shared by every module scored by an Isolation Forest.
+
+use redflag_core::{Alert, Severity};
+use serde_json::json;
+
+use crate::IsolationForest;
+
+/// The alert for an event whose anomaly score reaches `threshold` (the score that flags the
+/// expected anomaly share of the model's training data), naming the three features that isolated
+/// it most; `names` are the model's features in order, `row` the event's values.
+///
+/// An anomaly is a behavioural signal, not a typology, so its confidence stays in 0.30-0.45 (low
+/// to medium): it draws an analyst's eye and adds to the risk, but alone it stays under the usual
+/// flagging thresholds.
+pub fn anomaly_alert(
+    model: &IsolationForest,
+    names: &[&str],
+    row: &[f64],
+    score: f64,
+    threshold: f64,
+) -> Option<Alert> {
+    if score < threshold {
+        return None;
+    }
+    let excess = ((score - threshold) / (1.0 - threshold).max(0.01)).clamp(0.0, 1.0);
+    let confidence = 0.3 + 0.15 * excess;
+    let shares = model.explain(row).ok()?;
+    let mut drivers: Vec<(&str, f64)> = names.iter().copied().zip(shares).collect();
+    drivers.sort_by(|a, b| b.1.total_cmp(&a.1));
+    drivers.truncate(3);
+    let driver_names: Vec<&str> = drivers.iter().map(|(name, _)| *name).collect();
+    let mut alert = Alert::new(
+        "AnomalyRule",
+        "anomaly",
+        Severity::from_confidence(confidence),
+        confidence,
+        format!(
+            "Unusual behaviour: anomaly score {score:.2} at or above the model's {threshold:.2} threshold, driven by {}",
+            driver_names.join(", ")
+        ),
+    )
+    .with_metadata("model_score", round3(score))
+    .with_metadata("threshold", round3(threshold))
+    .with_metadata(
+        "features",
+        names
+            .iter()
+            .zip(row)
+            .map(|(name, value)| ((*name).to_owned(), json!(round3(*value))))
+            .collect::<serde_json::Map<_, _>>(),
+    )
+    .with_metadata(
+        "drivers",
+        drivers
+            .iter()
+            .map(|(name, share)| json!({"feature": name, "share": (share * 100.0).round() / 100.0}))
+            .collect::<Vec<_>>(),
+    );
+    for (name, share) in &drivers {
+        alert = alert.with_evidence(format!(
+            "{name}: {:.0}% of the isolating splits",
+            share * 100.0
+        ));
+    }
+    Some(alert)
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}

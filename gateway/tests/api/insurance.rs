@@ -1,0 +1,285 @@
+//! POST /api/insurance/detect/ end to end: the contract's shape, rings across requests, DRF
+//! errors, and contact details that never reach the database or the logs in clear.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::cli::redflag;
+use crate::helpers::{TestApp, login, post, send, shape};
+
+const PATH: &str = "/api/insurance/detect/";
+
+#[actix_web::test]
+async fn the_seed_claim_has_the_documented_shape_and_inflation_needs_a_reference() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let request = json!({"claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000, "estimated_value": 52000});
+    let reply = send(&app, post(PATH, Some(&token), &request)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(
+        shape(&body),
+        json!({"id": "integer", "claim_id": "string", "policy_id": "string", "claim_amount": "float",
+               "fraud_risk": "float", "timestamp": "string",
+               "alerts": [{"rule": "string", "severity": "string", "confidence": "float", "reason": "string",
+                           "evidence": ["string"]}],
+               "fraud_probability": "float", "flagged": "boolean", "model_score": "float"})
+    );
+    assert_eq!(
+        body["alerts"][0]["rule"], "RoundAmountRule",
+        "no reference value, no inflation"
+    );
+    assert_eq!(body["flagged"], json!(false));
+
+    let request = json!({"claim_id": "CLM-002", "policy_id": "POL-9", "claim_amount": 45000,
+                         "estimated_value": 52000, "market_value": 32000});
+    let body = send(&app, post(PATH, Some(&token), &request)).await.json();
+    assert_eq!(
+        body["alerts"][0],
+        json!({"rule": "PropertyInflationRule", "severity": "medium", "confidence": 0.58,
+               "reason": "Property claim inflation suspected (score: 0.58)",
+               "evidence": ["Estimated value $52000.00 is 1.6x higher than market value $32000.00"]})
+    );
+    // The fraud probability is the noisy-OR of every alert's confidence (the round 45,000 and,
+    // with the default model, the unusual estimate-to-market ratio add to the inflation).
+    let alerts = body["alerts"].as_array().expect("alerts");
+    let rules: Vec<&str> = alerts
+        .iter()
+        .filter_map(|alert| alert["rule"].as_str())
+        .collect();
+    assert_eq!(
+        rules,
+        ["PropertyInflationRule", "RoundAmountRule", "AnomalyRule"]
+    );
+    let none = alerts
+        .iter()
+        .filter_map(|alert| alert["confidence"].as_f64())
+        .fold(1.0, |product, confidence| product * (1.0 - confidence));
+    let probability = 1.0 - none;
+    assert_eq!(
+        body["fraud_probability"],
+        json!((probability * 100.0).round() / 100.0)
+    );
+    assert_eq!(
+        body["fraud_risk"],
+        json!((probability * 1000.0).round() / 10.0)
+    );
+    assert_eq!(body["flagged"], json!(true));
+}
+
+#[actix_web::test]
+async fn three_claimants_sharing_a_bank_account_are_a_ring_on_the_third_claim() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "handler").await;
+    let claim = |id: &str, claimant: &str| {
+        json!({"claim_id": id, "policy_id": format!("POL-{claimant}"), "claim_amount": 2345.67,
+               "claim_type": "auto", "claimant_id": claimant,
+               "claimant_bank_account": "DE89 3704 0044 0532 0130 00"})
+    };
+    for (id, claimant) in [("RING-1", "ANNA"), ("RING-2", "BORIS")] {
+        let body = send(&app, post(PATH, Some(&token), &claim(id, claimant)))
+            .await
+            .json();
+        assert_eq!(body["alerts"], json!([]), "{body}");
+    }
+    let body = send(&app, post(PATH, Some(&token), &claim("RING-3", "CARLA")))
+        .await
+        .json();
+    assert_eq!(
+        body["alerts"][0],
+        json!({"rule": "SharedIdentifierRule", "severity": "high", "confidence": 0.7,
+               "reason": "Possible fraud ring: bank account shared by 3 different claimants in 180 days",
+               "evidence": ["Bank account shared by 3 claimants across 3 claims in 180 days"]})
+    );
+    assert_eq!(body["flagged"], json!(true));
+}
+
+#[actix_web::test]
+async fn bad_claims_are_refused_in_drf_words() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let request = json!({"claim_id": "C-1", "policy_id": "P-1", "claim_amount": -100,
+                         "claim_type": "spaceship", "incident_date": "2026-03-10",
+                         "report_date": "2026-03-02", "claimant_email": "not an email"});
+    let reply = send(&app, post(PATH, Some(&token), &request)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        json!({"claim_amount": ["Ensure this value is greater than 0."],
+               "claim_type": ["\"spaceship\" is not a valid choice."],
+               "report_date": ["Ensure this date is not before incident_date."],
+               "claimant_email": ["Enter a valid email address."]})
+    );
+    assert!(!reply.text.contains("not an email"));
+}
+
+/// A contact detail of each kind, and fragments of each that must never be stored or logged.
+const CONTACTS: [(&str, &str, &str); 4] = [
+    ("claimant_phone", "+44 (20) 7946-0958", "79460958"),
+    (
+        "claimant_email",
+        "Olivia.Privacy@Example.net",
+        "olivia.privacy",
+    ),
+    (
+        "claimant_bank_account",
+        "FR14 2004 1010 0505 0001 3M02 606",
+        "20041010050500013",
+    ),
+    (
+        "claimant_address",
+        "742 Evergreen Terrace, Springfield",
+        "evergreen",
+    ),
+];
+
+/// A request to the server on `port`: (status, body).
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, String) {
+    let body = body.to_string();
+    let auth = token.map_or(String::new(), |token| {
+        format!("Authorization: Bearer {token}\r\n")
+    });
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the server listens");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("the request is sent");
+    let mut reply = String::new();
+    stream
+        .read_to_string(&mut reply)
+        .expect("the reply is read");
+    let status = reply
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, body)| body.to_owned());
+    (status, body)
+}
+
+/// The server process, killed when the test ends however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn contact_details_reach_neither_the_database_nor_the_logs_in_clear() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ok, _, stderr) = redflag(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--username",
+            "handler",
+            "--password-stdin",
+        ],
+        "correct-horse-battery\n",
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let log = dir.path().join("serve.log");
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_redflag"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .current_dir(dir.path())
+            .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+            .env("RUST_LOG", "trace")
+            .env("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000")
+            .env_remove("REDFLAG_PROFILE")
+            .env_remove("REDIS_URL")
+            .env_remove("REDIS_HOST")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
+            .spawn()
+            .expect("the server starts"),
+    );
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not start: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, tokens) = http(
+        port,
+        "POST",
+        "/api/token/",
+        None,
+        &json!({"username": "handler", "password": "correct-horse-battery"}),
+    );
+    assert_eq!(status, 200, "{tokens}");
+    let tokens: Value = serde_json::from_str(&tokens).expect("JSON");
+    let token = tokens["access"].as_str().expect("an access token");
+    for (i, claimant) in ["P-1", "P-2", "P-3"].iter().enumerate() {
+        let mut claim = json!({"claim_id": format!("PRIV-{i}"), "policy_id": format!("POL-{i}"),
+                               "claim_amount": 1234.5, "claimant_id": claimant,
+                               "description": "water damage in the kitchen"});
+        for (field, value, _) in CONTACTS {
+            claim[field] = json!(value);
+        }
+        let (status, body) = http(port, "POST", PATH, Some(token), &claim);
+        assert_eq!(status, 201, "{body}");
+        if i == 2 {
+            assert!(body.contains("SharedIdentifierRule"), "{body}");
+        }
+    }
+    // A malformed identifier is refused without being echoed.
+    let (status, body) = http(
+        port,
+        "POST",
+        PATH,
+        Some(token),
+        &json!({"claim_id": "PRIV-X", "policy_id": "P", "claim_amount": 5, "claimant_phone": "79460958-x-79460958-x-79460958-x"}),
+    );
+    assert_eq!(status, 400);
+    assert!(!body.contains("79460958"), "{body}");
+    drop(server);
+
+    let logs = std::fs::read_to_string(&log).expect("the log");
+    assert!(
+        logs.contains("/api/insurance/detect/"),
+        "trace logging was on: {logs}"
+    );
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).expect("the directory") {
+        let path = entry.expect("an entry").path();
+        if path.to_string_lossy().contains("cli.sqlite3") {
+            stored.extend(std::fs::read(&path).expect("the database file"));
+        }
+    }
+    let stored = String::from_utf8_lossy(&stored).to_lowercase();
+    assert!(stored.contains("priv-2"), "the claims were stored");
+    assert!(stored.contains("claimant_bank_account_hash"), "as hashes");
+    for (field, value, fragment) in CONTACTS {
+        for haystack in [&stored, &logs.to_lowercase()] {
+            assert!(
+                !haystack.contains(&value.to_lowercase()) && !haystack.contains(fragment),
+                "{field} leaked"
+            );
+        }
+    }
+}
