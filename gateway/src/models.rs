@@ -25,6 +25,8 @@ pub struct Models {
     /// The insurance model's score threshold, for its anomaly alert.
     pub insurance_threshold: Option<f64>,
     pub market: IsolationForest,
+    /// The market model's score threshold, for its anomaly alert.
+    pub market_threshold: Option<f64>,
 }
 
 /// A trained model of either kind with its artifact metadata.
@@ -140,13 +142,15 @@ impl ModuleModel {
 pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
     let aml = anomaly_model(settings, Module::Aml)?;
     let insurance = anomaly_model(settings, Module::Insurance)?;
+    let market = anomaly_model(settings, Module::Market)?;
     Ok(Models {
         aml_threshold: aml.metrics.get("threshold").copied(),
         aml: aml.model,
         credit: default_model(settings)?.model,
         insurance_threshold: insurance.metrics.get("threshold").copied(),
         insurance: insurance.model,
-        market: anomaly_model(settings, Module::Market)?.model,
+        market_threshold: market.metrics.get("threshold").copied(),
+        market: market.model,
     })
 }
 

@@ -57,6 +57,8 @@ pub enum StartupError {
     Watchlist(#[from] redflag_aml::WatchlistError),
     #[error(transparent)]
     Valuations(#[from] redflag_insurance::ValuationError),
+    #[error(transparent)]
+    Session(#[from] redflag_market::SessionError),
     /// Boxed: model errors carry paths and reasons, and start-up errors are rare.
     #[error(transparent)]
     Models(#[from] Box<crate::models::ModelError>),
@@ -110,7 +112,14 @@ impl AppState {
                         None => insurance,
                     }
                 },
-                market: MarketDetector::new(settings.market.clone()).with_model(models.market),
+                market: {
+                    let market =
+                        MarketDetector::new(settings.market.clone())?.with_model(models.market);
+                    match models.market_threshold {
+                        Some(threshold) => market.with_anomaly_threshold(threshold),
+                        None => market,
+                    }
+                },
             },
             db,
             windows,

@@ -22,6 +22,12 @@ pub enum EntityKind {
     ClaimType,
     /// One contact identifier (a salted hash of a phone, e-mail, bank account or address).
     SharedIdentifier,
+    /// A symbol's traded volume summed per day.
+    SymbolDailyVolume,
+    /// A symbol's traded value (price x volume) summed per day: with the volume, the daily VWAP.
+    SymbolDailyNotional,
+    /// Two traders' trades with each other in one symbol.
+    TraderPair,
 }
 
 impl EntityKind {
@@ -37,6 +43,9 @@ impl EntityKind {
             Self::Claimant => "claimant",
             Self::ClaimType => "claim-type",
             Self::SharedIdentifier => "identifier",
+            Self::SymbolDailyVolume => "symbol-daily-volume",
+            Self::SymbolDailyNotional => "symbol-daily-notional",
+            Self::TraderPair => "trader-pair",
         }
     }
 }

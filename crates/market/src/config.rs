@@ -1,29 +1,83 @@
 use serde::{Deserialize, Serialize};
 
-/// The surveillance parameters (`[market]` in config/default.toml); regulators expect them
-/// "reasonably designed and documented", so each is a setting.
+/// The market-abuse thresholds (`[market]` in config/default.toml).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MarketConfig {
-    /// Relative price rise within the window that counts as a pump (0.10 = 10%).
+    /// Relative price rise within the pump window that counts as a surge (0.20 = 20%).
     pub pump_price_rise: f64,
     /// The pump window, in hours.
     pub pump_window_hours: u32,
-    /// Window volume over average daily volume that counts as abnormal.
+    /// Window volume over the average daily volume that counts as abnormal.
     pub pump_volume_multiple: f64,
-    /// Days of trading before the window that make the volume baseline.
+    /// Days of trading before the window that make the symbol's baseline.
     pub baseline_days: u32,
-    /// Risk score (0-100) from which a trade is flagged.
+    /// Days with trading needed before baseline rules may fire.
+    pub min_baseline_days: u32,
+    /// Fall from the recent high that counts as the dump after a surge.
+    pub dump_price_fall: f64,
+    /// How far back the surge and the pumpers' buying are looked for, in hours.
+    pub dump_window_hours: u32,
+    /// How far back a trader's orders, cancels and trades are read for spoofing, in seconds.
+    pub spoof_window_seconds: u32,
+    /// The longest an order may rest and still count as cancelled "within seconds".
+    pub spoof_max_order_lifetime_seconds: u32,
+    /// Share of the placed volume on one side that must be cancelled quickly.
+    pub spoof_min_cancel_ratio: f64,
+    /// Cancelled volume over the volume executed on the other side that makes the orders
+    /// disproportionate.
+    pub spoof_min_size_multiple: f64,
+    /// Distinct price levels of the cancelled orders from which spoofing is layering.
+    pub layering_min_levels: u32,
+    /// How close in time a wash trade's two legs are, in seconds.
+    pub wash_window_seconds: u32,
+    /// How close the legs' prices are, as a fraction.
+    pub wash_price_tolerance: f64,
+    /// How close the legs' volumes are, as a fraction.
+    pub wash_volume_tolerance: f64,
+    /// The exchange's time zone (IANA name), in which the session opens and closes.
+    pub session_time_zone: String,
+    /// Session open, local time, HH:MM.
+    pub session_open: String,
+    /// Session close, local time, HH:MM.
+    pub session_close: String,
+    /// The last minutes of the session in which trades are checked for marking the close.
+    pub marking_window_minutes: u32,
+    /// Price away from the session VWAP that counts as moving the close.
+    pub marking_price_move: f64,
+    /// Trades in the session needed before its VWAP means anything.
+    pub marking_min_session_trades: u32,
+    /// Standard deviations from the symbol's own history that make volume or a price move unusual.
+    pub unusual_z_score: f64,
+    /// Risk score (0-100) from which an event is flagged.
     pub flag_risk_score: f64,
 }
 
 impl Default for MarketConfig {
     fn default() -> Self {
         Self {
-            pump_price_rise: 0.10,
+            pump_price_rise: 0.20,
             pump_window_hours: 24,
             pump_volume_multiple: 3.0,
             baseline_days: 30,
+            min_baseline_days: 5,
+            dump_price_fall: 0.15,
+            dump_window_hours: 72,
+            spoof_window_seconds: 60,
+            spoof_max_order_lifetime_seconds: 30,
+            spoof_min_cancel_ratio: 0.8,
+            spoof_min_size_multiple: 3.0,
+            layering_min_levels: 3,
+            wash_window_seconds: 300,
+            wash_price_tolerance: 0.01,
+            wash_volume_tolerance: 0.10,
+            session_time_zone: "America/New_York".to_owned(),
+            session_open: "09:30".to_owned(),
+            session_close: "16:00".to_owned(),
+            marking_window_minutes: 10,
+            marking_price_move: 0.02,
+            marking_min_session_trades: 5,
+            unusual_z_score: 3.0,
             flag_risk_score: 50.0,
         }
     }

@@ -2,11 +2,25 @@
 
 mod config;
 mod detector;
+mod dump;
+mod event;
+mod marking_close;
 pub mod model;
 mod pump_and_dump;
-mod trade;
+mod session;
+mod spoofing;
+mod tags;
+mod unusual;
+mod wash;
+mod windows;
 
 pub use config::MarketConfig;
 pub use detector::{MarketAssessment, MarketDetector};
+pub use dump::DumpAfterPump;
+pub use event::{EventType, MarketEvent, Side};
+pub use marking_close::MarkingTheClose;
 pub use pump_and_dump::PumpAndDump;
-pub use trade::Trade;
+pub use session::{Session, SessionError};
+pub use spoofing::SpoofingRule;
+pub use unusual::UnusualActivity;
+pub use wash::WashTradeRule;

@@ -1,75 +1,105 @@
-//! The market anomaly model's inputs, and the synthetic trades it is trained on by default.
+//! The market anomaly model's inputs, and the synthetic events it is trained on by default.
 
 use chrono::Duration;
 use redflag_core::History;
 use redflag_ml_core::TrainingSet;
 
-use crate::Trade;
-use crate::detector::symbol_window;
+use crate::tags::kind_of;
+use crate::windows::{days, since, symbol_trades, trader_events};
+use crate::{EventType, MarketEvent};
 
 /// The features, in the order the model takes them.
-pub const FEATURES: [&str; 4] = [
+pub const FEATURES: [&str; 5] = [
     "log_volume",
     "volume_to_mean",
     "price_change_24h",
     "trades_24h",
+    "trader_cancel_ratio",
 ];
 
-/// The features of one trade given its symbol's window: ln(1 + volume), the volume over the mean
-/// volume of the symbol's earlier trades (1 without), the relative price change since the first
-/// trade of the last 24 hours (0 without) and the number of those trades.
-pub fn features(trade: &Trade, history: &History) -> [f64; 4] {
-    let past = history.get(&symbol_window(trade));
-    let mean_volume = if past.is_empty() {
-        trade.volume
-    } else {
-        past.iter().map(|activity| activity.quantity).sum::<f64>() / past.len() as f64
-    };
-    let since = trade.at - Duration::hours(24);
-    let recent: Vec<_> = past
+/// The features of one event given its windows: ln(1 + volume); the volume over the symbol's
+/// average trade size in its daily history (1 without history); the price change from the first
+/// trade in the last 24 hours; the symbol's trades in the last 24 hours; and the share of the
+/// trader's orders in the symbol (in their window) that they cancelled.
+pub fn features(event: &MarketEvent, history: &History) -> [f64; 5] {
+    let (volume, trades) = days(history, &event.symbol)
         .iter()
-        .filter(|activity| activity.at >= since)
-        .collect();
+        .fold((0.0, 0.0), |(v, n), day| (v + day.volume, n + day.trades));
+    let volume_to_mean = if volume > 0.0 && trades > 0.0 {
+        event.volume / (volume / trades)
+    } else {
+        1.0
+    };
+    let recent = since(
+        history.get(&symbol_trades(&event.symbol)),
+        event.at - Duration::hours(24),
+    );
     let price_change = recent
         .first()
         .filter(|first| first.amount > 0.0)
-        .map_or(0.0, |first| (trade.price - first.amount) / first.amount);
+        .map_or(0.0, |first| (event.price - first.amount) / first.amount);
+    let (orders, cancels) = history
+        .get(&trader_events(&event.trader_id, &event.symbol))
+        .iter()
+        .fold((0.0, 0.0), |(orders, cancels), past| {
+            match kind_of(&past.counterparty) {
+                Some(EventType::Order) => (orders + 1.0, cancels),
+                Some(EventType::Cancel) => (orders, cancels + 1.0),
+                _ => (orders, cancels),
+            }
+        });
+    let cancels = cancels + f64::from(u8::from(event.event_type == EventType::Cancel));
     [
-        trade.volume.ln_1p(),
-        if mean_volume > 0.0 {
-            trade.volume / mean_volume
-        } else {
-            1.0
-        },
+        event.volume.ln_1p(),
+        volume_to_mean,
         price_change,
         recent.len() as f64,
+        if orders > 0.0 {
+            (cancels / orders).min(1.0)
+        } else {
+            0.0
+        },
     ]
 }
 
-/// `rows` synthetic trades, 2% of them planted pumps (labelled true).
+/// `rows` synthetic events, 3% of them planted manipulation (labelled true).
 ///
-/// Ordinary: volume log-normal (median ~400, sigma 1.0); volume over the symbol's mean
-/// log-normal around 1 (sigma 0.5); 24-hour price change normal (mean 0, sd 2%); trades in the
-/// last 24 hours Poisson(20). Planted pumps: price up ~25% (sd 8%), volume ~4.5x the mean,
-/// Poisson(60) trades.
+/// Ordinary: volume log-normal (median ~400, sigma 1); volume over the mean trade log-normal around
+/// 1 (sigma 0.5); 24-hour price change normal (0, 2%); trades in 24 hours Poisson(20); the
+/// trader's cancel ratio Beta(2, 8) (mean 0.2). Planted, in equal shares: pumps (volume ~4.5x the
+/// mean, price +25% +- 8%, Poisson(60) trades) and spoofers (cancel ratio Beta(18, 2), mean 0.9).
 pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
     TrainingSet::generate(&FEATURES, rows, seed, |s| {
-        let planted = s.chance(0.02);
-        let row = if planted {
-            [
-                s.log_normal(7.0, 1.0).ln_1p(),
-                s.log_normal(1.5, 0.4),
-                s.normal(0.25, 0.08),
-                s.poisson(60.0),
-            ]
-        } else {
-            [
-                s.log_normal(6.0, 1.0).ln_1p(),
-                s.log_normal(0.0, 0.5),
-                s.normal(0.0, 0.02),
-                s.poisson(20.0),
-            ]
-        };
+        let planted = s.chance(0.03);
+        let pump = planted && s.chance(0.5);
+        let spoof = planted && !pump;
+        let row = [
+            if pump {
+                s.log_normal(7.0, 1.0).ln_1p()
+            } else {
+                s.log_normal(6.0, 1.0).ln_1p()
+            },
+            if pump {
+                s.log_normal(1.5, 0.4)
+            } else {
+                s.log_normal(0.0, 0.5)
+            },
+            if pump {
+                s.normal(0.25, 0.08)
+            } else {
+                s.normal(0.0, 0.02)
+            },
+            if pump {
+                s.poisson(60.0)
+            } else {
+                s.poisson(20.0)
+            },
+            if spoof {
+                s.beta(18.0, 2.0)
+            } else {
+                s.beta(2.0, 8.0)
+            },
+        ];
         (row, planted)
     })
 }
@@ -86,5 +116,14 @@ mod tests {
             train_isolation_forest(&synthetic(4000, 1), IsolationForestParams::default())
                 .expect("trains");
         assert!(artifact.metrics["roc_auc"] > 0.85, "{:?}", artifact.metrics);
+    }
+
+    #[test]
+    fn an_event_without_history_has_neutral_features() {
+        let event = MarketEvent::trade("X", 10.0, 500.0, "T");
+        assert_eq!(
+            features(&event, &History::new()),
+            [500f64.ln_1p(), 1.0, 0.0, 0.0, 0.0]
+        );
     }
 }

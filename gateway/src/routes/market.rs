@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use redflag_core::ValidationErrors;
-use redflag_market::{MarketAssessment, MarketDetector, Trade};
+use redflag_market::{MarketAssessment, MarketDetector, MarketEvent};
 use serde_json::{Map, Value, json};
 
 use super::Endpoint;
@@ -10,45 +10,52 @@ use super::render::{AlertShape, alerts, insert_optional, object};
 use crate::state::Detectors;
 
 impl Endpoint for MarketDetector {
-    const REFERENCE_FIELD: &'static str = "trade_id";
+    /// A trade's `trade_id`, or an order's `order_id` (with its event type).
+    const REFERENCE_FIELD: &'static str = "trade_id/order_id";
 
     fn select(detectors: &Detectors) -> &Self {
         &detectors.market
     }
 
-    fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Trade, ValidationErrors> {
-        Trade::parse(body, now)
+    fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<MarketEvent, ValidationErrors> {
+        MarketEvent::parse(body, now)
     }
 
-    fn reference(trade: &Trade) -> Option<&str> {
-        trade.trade_id.as_deref()
+    fn reference(event: &MarketEvent) -> Option<&str> {
+        event.reference.as_deref()
     }
 
-    fn entity(trade: &Trade) -> &str {
-        &trade.symbol
+    fn entity(event: &MarketEvent) -> &str {
+        &event.symbol
     }
 
-    fn event_time(trade: &Trade) -> DateTime<Utc> {
-        trade.at
+    fn event_time(event: &MarketEvent) -> DateTime<Utc> {
+        event.at
     }
 
     fn render(
-        trade: &Trade,
+        event: &MarketEvent,
         assessment: &MarketAssessment,
         timestamp: String,
     ) -> Map<String, Value> {
         let mut body = object(json!({
-            "symbol": trade.symbol,
-            "price": trade.price,
-            "volume": trade.volume,
-            "trader_id": trade.trader_id,
+            "symbol": event.symbol,
+            "price": event.price,
+            "volume": event.volume,
+            "trader_id": event.trader_id,
             "manipulation_risk": assessment.risk,
             "flagged": assessment.flagged,
             "timestamp": timestamp,
             "alerts": alerts(&assessment.alerts, AlertShape::TypedEvidence),
+            "event_type": event.event_type,
         }));
-        if let Some(trade_id) = &trade.trade_id {
-            body.insert("trade_id".to_owned(), json!(trade_id));
+        for (key, value) in [
+            ("side", event.side.map(|side| side.as_str().to_owned())),
+            ("trade_id", event.trade_id.clone()),
+            ("order_id", event.order_id.clone()),
+            ("counterparty_id", event.counterparty_id.clone()),
+        ] {
+            insert_optional(&mut body, key, value);
         }
         insert_optional(&mut body, "model_score", assessment.model_score);
         body

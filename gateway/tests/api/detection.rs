@@ -234,16 +234,23 @@ async fn the_seed_trade_gets_the_documented_shape_and_a_pump_is_caught_with_its_
     )
     .await;
     let body = reply.json();
+    let mut first_alert_only = body.clone();
+    first_alert_only["alerts"] = json!([body["alerts"][0].clone()]);
     assert_eq!(
-        shape(&body),
+        shape(&first_alert_only),
         json!({"id": "integer", "symbol": "string", "price": "float", "volume": "float", "trader_id": "string",
                "manipulation_risk": "float", "flagged": "boolean", "timestamp": "string",
                "alerts": [{"rule": "string", "alert_type": "string", "severity": "string", "confidence": "float",
                            "reason": "string", "evidence": ["string", "string"]}],
-               "model_score": "float"})
+               "event_type": "string", "model_score": "float"})
+    );
+    // A 25% move against ten days of a flat price is also unusual for the symbol, and for the
+    // model.
+    assert_eq!(
+        rules_of(&body),
+        ["Pump And Dump", "Unusual Activity", "AnomalyRule"]
     );
     let alert = &body["alerts"][0];
-    assert_eq!(alert["rule"], "Pump And Dump");
     assert_eq!(alert["alert_type"], "pump_and_dump");
     assert_eq!(alert["severity"], "HIGH");
     assert_eq!(
@@ -253,15 +260,22 @@ async fn the_seed_trade_gets_the_documented_shape_and_a_pump_is_caught_with_its_
             "Price surged 25.0% in 24 hours"
         ])
     );
-    let score = alert["confidence"].as_f64().expect("confidence");
+    assert_eq!(alert["confidence"], 0.71, "the seed's own figure");
     assert_eq!(
         alert["reason"],
-        format!("Pump and dump pattern detected (score: {score:.2})")
+        "Pump and dump pattern detected (score: 0.71)"
     );
+    let none = body["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|alert| alert["confidence"].as_f64())
+        .fold(1.0, |product, confidence| product * (1.0 - confidence));
     assert_eq!(
         body["manipulation_risk"],
-        json!((score * 1000.0).round() / 10.0)
+        json!(((1.0 - none) * 1000.0).round() / 10.0)
     );
+    assert_eq!(body["event_type"], "trade");
     assert_eq!(body["timestamp"], "2026-02-09T09:18:20.112Z");
 }
 
@@ -276,4 +290,52 @@ fn rules_of(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn orders_cancels_and_a_self_trade_flow_through_the_market_endpoint() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "surveillance").await;
+    let event = |fields: Value| {
+        let mut body = json!({"symbol": "ACME", "price": 20.0, "volume": 4000, "trader_id": "TR-1",
+                              "timestamp": "2026-02-10T15:00:00Z"});
+        if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), fields) {
+            body.extend(fields);
+        }
+        body
+    };
+    let order = event(json!({"event_type": "order", "side": "sell", "order_id": "O-1"}));
+    let reply = send(&app, post("/api/market/detect/", Some(&token), &order)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["event_type"], "order");
+    assert_eq!(body["order_id"], "O-1");
+    assert_eq!(body["side"], "sell");
+    let resent = send(&app, post("/api/market/detect/", Some(&token), &order)).await;
+    assert_eq!(
+        resent.status,
+        StatusCode::OK,
+        "an order id makes a resend idempotent"
+    );
+
+    let self_trade = event(
+        json!({"side": "buy", "counterparty_id": "TR-1", "volume": 500,
+                                  "timestamp": "2026-02-10T15:00:05Z"}),
+    );
+    let body = send(&app, post("/api/market/detect/", Some(&token), &self_trade))
+        .await
+        .json();
+    assert_eq!(body["alerts"][0]["rule"], "Wash Trade");
+    assert_eq!(body["alerts"][0]["severity"], "CRITICAL");
+    assert_eq!(body["flagged"], json!(true));
+
+    let bad = event(json!({"event_type": "cancel", "side": "short"}));
+    let reply = send(&app, post("/api/market/detect/", Some(&token), &bad)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        json!({"order_id": ["This field is required for a cancel."],
+               "side": ["\"short\" is not a valid choice."]})
+    );
 }
