@@ -109,7 +109,11 @@ fn detector(c: &mut Criterion) {
         .iter()
         .map(|alert| alert.rule.as_str())
         .collect();
-    assert_eq!(fired, ["Marking The Close", "AnomalyRule"], "the scenario's alerts");
+    assert_eq!(
+        fired,
+        ["Marking The Close", "AnomalyRule"],
+        "the scenario's alerts"
+    );
     c.bench_function("market/detect_trade_with_30_days_of_history", |b| {
         b.iter(|| detector.detect(black_box(&event), black_box(&history)))
     });
