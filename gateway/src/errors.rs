@@ -29,6 +29,9 @@ pub enum ApiError {
     BadCredentials,
     #[error("Not found.")]
     NotFound,
+    /// A page number past the last page, as DRF's paginator words it.
+    #[error("Invalid page.")]
+    InvalidPage,
     #[error("Method \"{0}\" not allowed.")]
     MethodNotAllowed(String),
     /// The same business id with different data.
@@ -78,7 +81,7 @@ impl ResponseError for ApiError {
             | Self::InvalidToken { .. }
             | Self::BadAuthorizationHeader
             | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::InvalidPage => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

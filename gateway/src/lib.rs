@@ -12,6 +12,7 @@ mod routes;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
+pub mod worker;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;

@@ -14,7 +14,7 @@ use redflag_gateway::models;
 use redflag_gateway::settings::{Settings, Sources};
 use redflag_gateway::state::AppState;
 use redflag_ml_core::TrainingSet;
-use redflag_store::Database;
+use redflag_store::{ChainReport, Database};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -61,6 +61,23 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Move audit records from the outbox to the audit log (any number of workers may run).
+    Worker {
+        /// Apply what is pending, then exit, instead of running until stopped.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Inspect the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain from the first entry; exits non-zero naming the first broken link.
+    Verify,
 }
 
 /// The module whose model `train` builds.
@@ -161,6 +178,35 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                 user.id().0
             ))
         }
+        Command::Worker { once } => {
+            let db = Database::connect(&settings.database.url, 2).map_err(|e| e.to_string())?;
+            db.migrate().map_err(|e| e.to_string())?;
+            if once {
+                let applied = redflag_gateway::worker::drain(&db, &settings.audit)
+                    .map_err(|e| e.to_string())?;
+                return say(&format!("applied {applied} audit record(s)"));
+            }
+            tracing::info!("audit worker running");
+            actix_web::rt::System::new().block_on(redflag_gateway::worker::run(db, settings.audit));
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
+            match db.verify_audit_chain().map_err(|e| e.to_string())? {
+                ChainReport::Intact { entries } => say(&format!(
+                    "audit log intact: {entries} entries, every link holds"
+                )),
+                ChainReport::Broken {
+                    entry_id,
+                    event_id,
+                    problem,
+                } => Err(format!(
+                    "audit log broken at entry {entry_id} ({event_id}): {problem}"
+                )),
+            }
+        }
     }
 }
 
@@ -225,6 +271,12 @@ async fn serve(settings: Settings) -> Result<(), String> {
             upkeep.run_upkeep();
         }
     });
+    if state.settings.audit.embedded_worker {
+        actix_web::rt::spawn(redflag_gateway::worker::run(
+            state.db.clone(),
+            state.settings.audit.clone(),
+        ));
+    }
     let server_state = state.clone();
     let mut server = HttpServer::new(move || build_app(server_state.clone()));
     if workers > 0 {

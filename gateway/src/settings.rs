@@ -34,6 +34,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub statistics: StatisticsSettings,
     pub models: ModelSettings,
+    pub audit: AuditSettings,
     pub aml: AmlConfig,
     pub credit: CreditConfig,
     pub insurance: InsuranceConfig,
@@ -90,6 +91,18 @@ pub struct ModelSettings {
     pub directory: String,
     pub synthetic_rows: usize,
     pub seed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Whether `serve` also applies the audit outbox to the audit log itself (the embedded
+    /// mode); off when separate `redflag worker` processes do it.
+    pub embedded_worker: bool,
+    /// How long a worker waits after finding nothing to apply, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Outbox records applied per transaction.
+    pub batch_size: i64,
 }
 
 /// Why settings could not be loaded, or are unsafe to serve with.

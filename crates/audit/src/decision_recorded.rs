@@ -18,6 +18,9 @@ pub struct DecisionRecorded {
     pub risk: f64,
     pub flagged: bool,
     pub decision: Option<String>,
+    /// SHA-256 of the validated request as stored with the decision: proves which input was
+    /// decided on without copying it into the log.
+    pub request_sha256: String,
     pub findings: Vec<Finding>,
     pub event_time: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+mod chain;
 mod decision_recorded;
 
+pub use chain::{EntryContent, GENESIS, digest, link};
 pub use decision_recorded::{DecisionRecorded, Finding};

@@ -45,6 +45,7 @@ impl DecisionToRecord {
             risk: self.risk_score,
             flagged: self.flagged,
             decision: self.decision.clone(),
+            request_sha256: redflag_audit::digest(&self.request_json),
             findings: Finding::of_alerts(&self.alerts),
             event_time: self.event_time,
             recorded_at: self.recorded_at,

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod audit_log;
 mod connection;
 mod decisions;
 mod error;
@@ -9,6 +10,7 @@ mod statistics;
 mod users;
 mod windows;
 
+pub use audit_log::{AuditEntry, AuditProgress, ChainReport, MAX_ATTEMPTS};
 pub use connection::{Backend, Database};
 pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};
 pub use error::StoreError;

@@ -56,7 +56,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        event_id -> Text,
+        kind -> Text,
+        module -> Nullable<Text>,
+        entity_id -> Nullable<Text>,
+        actor -> Text,
+        payload -> Text,
+        occurred_at -> Timestamp,
+        applied_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_chain (id) {
+        id -> Integer,
+        head -> Text,
+        length -> BigInt,
+    }
+}
+
 diesel::joinable!(alerts -> decisions (decision_id));
 diesel::joinable!(audit_outbox -> decisions (decision_id));
 diesel::joinable!(decisions -> users (created_by));
-diesel::allow_tables_to_appear_in_same_query!(users, decisions, alerts, audit_outbox);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    decisions,
+    alerts,
+    audit_outbox,
+    audit_log,
+    audit_chain
+);

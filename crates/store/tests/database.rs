@@ -4,7 +4,7 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use redflag_core::{Alert, Module, Severity};
-use redflag_store::{Database, DecisionToRecord, Recorded, StoreError};
+use redflag_store::{ChainReport, Database, DecisionToRecord, Recorded, StoreError};
 use support::TestDatabase;
 
 fn both_backends() -> [TestDatabase; 2] {
@@ -55,8 +55,8 @@ fn migrations_apply_revert_and_apply_again_on_both_backends() {
             0,
             "nothing left to apply"
         );
-        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 1);
-        assert_eq!(db.migrate().expect("up.sql works again"), 1);
+        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 2);
+        assert_eq!(db.migrate().expect("up.sql works again"), 2);
     }
 }
 
@@ -325,5 +325,162 @@ fn concurrent_resends_of_one_business_id_store_exactly_one_decision() {
         }
         assert_eq!(db.alert_rules(new[0]).expect("query").len(), 1);
         assert_eq!(db.outbox_counts().expect("query").queued, 1);
+    }
+}
+
+#[test]
+fn every_decision_reaches_the_audit_log_once_in_a_verifiable_chain() {
+    for test in both_backends() {
+        let db = &test.database;
+        let when = at("2026-02-09T09:00:00Z");
+        for i in 0..5 {
+            let reference = format!("T-{i}");
+            db.record_decision(&decision(
+                Module::Aml,
+                Some(&reference),
+                i % 2 == 0,
+                vec![],
+                when,
+            ))
+            .expect("recorded");
+        }
+        assert_eq!(db.outbox_counts().expect("counts").queued, 5);
+        assert_eq!(db.apply_pending_audits(3, when).expect("applies"), 3);
+        assert_eq!(db.apply_pending_audits(100, when).expect("applies"), 2);
+        assert_eq!(db.apply_pending_audits(100, when).expect("nothing left"), 0);
+        let counts = db.outbox_counts().expect("counts");
+        assert_eq!((counts.queued, counts.processed), (0, 5));
+        assert_eq!(
+            db.verify_audit_chain().expect("walks"),
+            ChainReport::Intact { entries: 5 }
+        );
+        let (count, history) = db.audit_history(Some("aml"), "S-1", 0, 2).expect("history");
+        assert_eq!(count, 5);
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].event_id, "outbox-5", "newest first");
+        assert_eq!(history[0].prev_hash, history[1].hash);
+        let payload: serde_json::Value = serde_json::from_str(&history[0].payload).expect("JSON");
+        assert_eq!(payload["request_sha256"].as_str().map(str::len), Some(64));
+        assert_eq!(history[0].actor, "analyst");
+
+        // A redelivered record (its delivery mark lost) is not applied twice.
+        test.raw("UPDATE audit_outbox SET delivered_at = NULL WHERE id = 2");
+        assert_eq!(db.apply_pending_audits(100, when).expect("applies"), 0);
+        assert_eq!(db.audit_progress(when).expect("progress").applied, 5);
+    }
+}
+
+#[test]
+fn an_edited_removed_or_truncated_audit_entry_breaks_the_chain_where_it_happened() {
+    for test in both_backends() {
+        let db = &test.database;
+        let when = at("2026-02-09T09:00:00Z");
+        for i in 0..4 {
+            let reference = format!("T-{i}");
+            db.record_decision(&decision(Module::Aml, Some(&reference), true, vec![], when))
+                .expect("recorded");
+        }
+        db.apply_pending_audits(100, when).expect("applies");
+        test.raw("UPDATE audit_log SET actor = 'someone-else' WHERE id = 3");
+        match db.verify_audit_chain().expect("walks") {
+            ChainReport::Broken {
+                entry_id,
+                event_id,
+                problem,
+            } => {
+                assert_eq!((entry_id, event_id.as_str()), (3, "outbox-3"));
+                assert!(problem.contains("was edited"), "{problem}");
+            }
+            intact => panic!("an edit must break the chain: {intact:?}"),
+        }
+        test.raw("UPDATE audit_log SET actor = 'analyst' WHERE id = 3");
+        assert_eq!(
+            db.verify_audit_chain().expect("walks"),
+            ChainReport::Intact { entries: 4 }
+        );
+        test.raw("DELETE FROM audit_log WHERE id = 2");
+        assert!(matches!(
+            db.verify_audit_chain().expect("walks"),
+            ChainReport::Broken { entry_id: 3, .. }
+        ));
+    }
+    let test = TestDatabase::sqlite();
+    let db = &test.database;
+    let when = at("2026-02-09T09:00:00Z");
+    db.record_decision(&decision(Module::Aml, Some("T"), true, vec![], when))
+        .expect("recorded");
+    db.record_decision(&decision(Module::Aml, Some("U"), true, vec![], when))
+        .expect("recorded");
+    db.apply_pending_audits(100, when).expect("applies");
+    test.raw("DELETE FROM audit_log WHERE id = 2");
+    match db.verify_audit_chain().expect("walks") {
+        ChainReport::Broken { problem, .. } => {
+            assert!(problem.contains("removed from its end"), "{problem}")
+        }
+        intact => panic!("a truncated log must not verify: {intact:?}"),
+    }
+}
+
+#[test]
+fn an_unreadable_record_is_dead_lettered_after_three_attempts_without_blocking_others() {
+    let test = TestDatabase::sqlite();
+    let db = &test.database;
+    let when = at("2026-02-09T09:00:00Z");
+    db.record_decision(&decision(Module::Aml, Some("BAD"), true, vec![], when))
+        .expect("recorded");
+    test.raw("UPDATE audit_outbox SET payload = 'not json' WHERE id = 1");
+    db.record_decision(&decision(Module::Aml, Some("GOOD"), true, vec![], when))
+        .expect("recorded");
+    assert_eq!(
+        db.apply_pending_audits(100, when).expect("applies"),
+        1,
+        "the good one"
+    );
+    for _ in 0..3 {
+        db.apply_pending_audits(100, when).expect("retries");
+    }
+    let progress = db.audit_progress(when).expect("progress");
+    assert_eq!((progress.applied, progress.dead_lettered), (1, 1));
+    assert_eq!(
+        db.verify_audit_chain().expect("walks"),
+        ChainReport::Intact { entries: 1 }
+    );
+}
+
+#[test]
+fn concurrent_workers_apply_each_record_once_and_never_fork_the_chain() {
+    for test in both_backends() {
+        let db = &test.database;
+        let when = at("2026-02-09T09:00:00Z");
+        for i in 0..200 {
+            let reference = format!("C-{i}");
+            db.record_decision(&decision(Module::Aml, Some(&reference), true, vec![], when))
+                .expect("recorded");
+        }
+        let applied: usize = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut total = 0;
+                        loop {
+                            let applied = db.apply_pending_audits(7, when).expect("applies");
+                            if applied == 0 && db.outbox_counts().expect("counts").queued == 0 {
+                                return total;
+                            }
+                            total += applied;
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| worker.join().expect("a worker"))
+                .sum()
+        });
+        assert_eq!(applied, 200);
+        assert_eq!(
+            db.verify_audit_chain().expect("walks"),
+            ChainReport::Intact { entries: 200 }
+        );
     }
 }

@@ -13,10 +13,15 @@ pub async fn snapshot(
     _user: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
-    let audit = web::block(move || db.outbox_counts())
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    let (outbox, progress) = web::block(move || {
+        Ok::<_, redflag_store::StoreError>((
+            db.outbox_counts()?,
+            db.audit_progress(chrono::Utc::now())?,
+        ))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
     let counters = state.telemetry.snapshot();
     let lookups = counters.window_hits + counters.window_misses;
     let detections: Map<String, Value> = counters
@@ -41,7 +46,14 @@ pub async fn snapshot(
             "misses": counters.statistics_misses,
         },
         "detections": detections,
-        "audit": audit,
+        "audit": {
+            "queued": outbox.queued,
+            "processed": outbox.processed,
+            "failed": outbox.failed,
+            "applied": progress.applied,
+            "dead_lettered": progress.dead_lettered,
+            "lag_seconds": progress.lag_seconds,
+        },
         "uptime_seconds": state.started.elapsed().as_secs(),
     })))
 }

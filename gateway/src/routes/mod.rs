@@ -1,6 +1,7 @@
 //! The documented endpoints.
 
 mod aml;
+mod audit;
 mod credit;
 mod detect;
 mod health;
@@ -40,6 +41,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::post().to(detect::detect::<redflag_market::MarketDetector>)),
         )
         .service(resource("/api/statistics/").route(web::get().to(statistics::statistics)))
+        .service(resource("/api/audit/").route(web::get().to(audit::history)))
         .service(resource("/api/metrics/").route(web::get().to(metrics::snapshot)))
         .service(resource("/api/prometheus/").route(web::get().to(metrics::prometheus)));
 }

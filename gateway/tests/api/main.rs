@@ -1,5 +1,6 @@
 //! The service end to end, through the real routes and middleware.
 
+mod audit;
 mod auth;
 mod cli;
 mod concurrency;

@@ -162,11 +162,26 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
         body["detections"]["market"],
         json!({"total": 0, "flagged": 0})
     );
-    assert_eq!(
-        body["audit"],
-        json!({"queued": 2, "processed": 0, "failed": 0})
+    assert_eq!(body["audit"]["queued"], 2);
+    assert_eq!(body["audit"]["applied"], 0);
+    assert!(
+        body["audit"]["lag_seconds"]
+            .as_f64()
+            .is_some_and(|lag| lag >= 0.0)
     );
     assert!(body["uptime_seconds"].is_u64());
+
+    // The worker applies them; the metrics say so.
+    let applied =
+        redflag_gateway::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
+            .expect("applies");
+    assert_eq!(applied, 2);
+    let body = send(&app, get("/api/metrics/", Some(&token))).await.json();
+    assert_eq!(
+        body["audit"],
+        json!({"queued": 0, "processed": 2, "failed": 0, "applied": 2, "dead_lettered": 0,
+               "lag_seconds": 0.0})
+    );
 }
 
 #[actix_web::test]

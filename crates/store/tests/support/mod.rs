@@ -14,6 +14,8 @@ pub fn postgres_admin_url() -> String {
 /// A migrated database that disappears with the value.
 pub struct TestDatabase {
     pub database: Database,
+    /// Where it is, for tests that must reach under the store (to tamper with it).
+    pub url: String,
     _sqlite_dir: Option<tempfile::TempDir>,
     postgres_name: Option<String>,
 }
@@ -22,11 +24,12 @@ impl TestDatabase {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory can be created");
         let path = dir.path().join("redflag.sqlite3");
-        let database = Database::connect(path.to_str().expect("the temp path is UTF-8"), 4)
-            .expect("a SQLite file opens");
+        let url = path.to_str().expect("the temp path is UTF-8").to_owned();
+        let database = Database::connect(&url, 4).expect("a SQLite file opens");
         database.migrate().expect("migrations apply to SQLite");
         Self {
             database,
+            url,
             _sqlite_dir: Some(dir),
             postgres_name: None,
         }
@@ -45,8 +48,26 @@ impl TestDatabase {
         database.migrate().expect("migrations apply to PostgreSQL");
         Self {
             database,
+            url,
             _sqlite_dir: None,
             postgres_name: Some(name),
+        }
+    }
+}
+
+impl TestDatabase {
+    /// Runs SQL directly, as someone with database access could.
+    pub fn raw(&self, sql: &str) {
+        if self.postgres_name.is_some() {
+            PgConnection::establish(&self.url)
+                .expect("PostgreSQL answers")
+                .batch_execute(sql)
+                .expect("the SQL runs");
+        } else {
+            diesel::SqliteConnection::establish(&self.url)
+                .expect("the SQLite file opens")
+                .batch_execute(sql)
+                .expect("the SQL runs");
         }
     }
 }

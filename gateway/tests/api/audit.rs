@@ -1,0 +1,193 @@
+//! The audit log end to end: every decision of every module reaches it once, the history
+//! endpoint pages through it, and `redflag audit verify` catches an edit.
+
+use actix_web::http::StatusCode;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+use serde_json::{Value, json};
+
+use crate::cli::redflag;
+use crate::helpers::{TestApp, get, login, post, send};
+
+#[actix_web::test]
+async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let requests = [
+        (
+            "/api/aml/detect/",
+            json!({"transaction_id": "T-1", "user_id": "U", "amount": 9800, "sender_id": "S-9", "receiver_id": "R"}),
+        ),
+        (
+            "/api/credit/assess/",
+            json!({"applicant_id": "A-9", "monthly_income": 4200, "employment_length": 24}),
+        ),
+        (
+            "/api/insurance/detect/",
+            json!({"claim_id": "C-9", "policy_id": "P-9", "claim_amount": 1234}),
+        ),
+        (
+            "/api/market/detect/",
+            json!({"symbol": "ACME", "price": 10, "volume": 100, "trader_id": "TR-9"}),
+        ),
+    ];
+    for (path, body) in &requests {
+        let reply = send(&app, post(path, Some(&token), body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    // A resend is the same decision: no second audit record.
+    send(&app, post(requests[0].0, Some(&token), &requests[0].1)).await;
+    let settings = &test_app.state.settings.audit;
+    assert_eq!(
+        redflag_gateway::worker::drain(&test_app.state.db, settings).expect("applies"),
+        4
+    );
+    assert_eq!(
+        redflag_gateway::worker::drain(&test_app.state.db, settings).expect("applies"),
+        0
+    );
+
+    for (module, entity) in [
+        ("aml", "S-9"),
+        ("credit", "A-9"),
+        ("insurance", "P-9"),
+        ("market", "ACME"),
+    ] {
+        let path = format!("/api/audit/?entity_id={entity}&module={module}");
+        let body = send(&app, get(&path, Some(&token))).await.json();
+        assert_eq!(body["count"], 1, "{module}: {body}");
+        let entry = &body["results"][0];
+        assert_eq!(entry["kind"], "decision.recorded");
+        assert_eq!(entry["actor"], "analyst");
+        assert_eq!(entry["payload"]["module"], module);
+        assert_eq!(
+            entry["payload"]["request_sha256"].as_str().map(str::len),
+            Some(64)
+        );
+        assert_eq!(entry["hash"].as_str().map(str::len), Some(64));
+    }
+}
+
+#[actix_web::test]
+async fn the_history_pages_like_drf_and_refuses_bad_queries() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    for i in 0..3 {
+        let body = json!({"transaction_id": format!("T-{i}"), "user_id": "U", "amount": 100 + i, "sender_id": "S-1", "receiver_id": "R"});
+        send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+    }
+    redflag_gateway::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
+        .expect("applies");
+    let first = send(
+        &app,
+        get("/api/audit/?entity_id=S-1&page_size=2", Some(&token)),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let first = first.json();
+    assert_eq!(first["count"], 3);
+    assert_eq!(first["previous"], Value::Null);
+    assert_eq!(
+        first["next"],
+        "http://localhost:8080/api/audit/?entity_id=S-1&page=2&page_size=2"
+    );
+    assert_eq!(first["results"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        first["results"][0]["prev_hash"], first["results"][1]["hash"],
+        "newest first, chained"
+    );
+    let second = send(
+        &app,
+        get("/api/audit/?entity_id=S-1&page=2&page_size=2", Some(&token)),
+    )
+    .await
+    .json();
+    assert_eq!(second["next"], Value::Null);
+    assert_eq!(
+        second["previous"],
+        "http://localhost:8080/api/audit/?entity_id=S-1&page=1&page_size=2"
+    );
+    assert_eq!(second["results"].as_array().map(Vec::len), Some(1));
+
+    let past_the_end = send(&app, get("/api/audit/?entity_id=S-1&page=9", Some(&token))).await;
+    assert_eq!(past_the_end.status, StatusCode::NOT_FOUND);
+    assert_eq!(past_the_end.json(), json!({"detail": "Invalid page."}));
+    let bad = send(
+        &app,
+        get("/api/audit/?module=forex&page_size=0", Some(&token)),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        bad.json(),
+        json!({"entity_id": ["This field is required."],
+               "module": ["\"forex\" is not a valid choice."],
+               "page_size": ["Ensure this value is greater than or equal to 1."]})
+    );
+    let anonymous = send(&app, get("/api/audit/?entity_id=S-1", None)).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn the_worker_applies_the_outbox_and_verify_names_the_edited_entry() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("cli.sqlite3");
+    let (ok, _, stderr) = redflag(
+        &dir,
+        &["user", "create", "--username", "a", "--password-stdin"],
+        "correct-horse-battery\n",
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    let (ok, stdout, stderr) = redflag(&dir, &["audit", "verify"], "", &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        "audit log intact: 0 entries, every link holds"
+    );
+    // Decisions written as the service writes them: through the store.
+    let db = redflag_store::Database::connect(database.to_str().expect("UTF-8"), 1).expect("opens");
+    for i in 0..3 {
+        let at = chrono::Utc::now();
+        db.record_decision(&redflag_store::DecisionToRecord {
+            module: redflag_core::Module::Aml,
+            reference: Some(format!("T-{i}")),
+            entity_id: "S-1".to_owned(),
+            risk_score: 10.0,
+            flagged: false,
+            decision: None,
+            request_json: "{}".to_owned(),
+            response_json: "{}".to_owned(),
+            event_time: at,
+            recorded_at: at,
+            created_by: None,
+            actor: "a".to_owned(),
+            alerts: Vec::new(),
+        })
+        .expect("recorded");
+    }
+    let (ok, stdout, stderr) = redflag(&dir, &["worker", "--once"], "", &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "applied 3 audit record(s)");
+    let (ok, stdout, _) = redflag(&dir, &["audit", "verify"], "", &[]);
+    assert!(ok);
+    assert_eq!(
+        stdout.trim(),
+        "audit log intact: 3 entries, every link holds"
+    );
+
+    SqliteConnection::establish(database.to_str().expect("UTF-8"))
+        .expect("opens")
+        .batch_execute(
+            "UPDATE audit_log SET payload = replace(payload, 'false', 'true') WHERE id = 2",
+        )
+        .expect("edits");
+    let (ok, _, stderr) = redflag(&dir, &["audit", "verify"], "", &[]);
+    assert!(!ok, "an edited log must not verify");
+    assert!(
+        stderr.contains("audit log broken at entry 2 (outbox-2): its content does not match its hash (it was edited)"),
+        "{stderr}"
+    );
+}
