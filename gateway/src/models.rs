@@ -27,6 +27,8 @@ pub struct Models {
     pub market: IsolationForest,
     /// The market model's score threshold, for its anomaly alert.
     pub market_threshold: Option<f64>,
+    /// Each module's model as the audit log names it ([`Artifact::version`]).
+    pub versions: ModelVersions,
 }
 
 /// A trained model of either kind with its artifact metadata.
@@ -138,15 +140,43 @@ impl ModuleModel {
     }
 }
 
+/// Which model each module's decisions were scored with.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelVersions {
+    pub aml: String,
+    pub credit: String,
+    pub insurance: String,
+    pub market: String,
+}
+
+impl ModelVersions {
+    pub fn of(&self, module: Module) -> &str {
+        match module {
+            Module::Aml => &self.aml,
+            Module::Credit => &self.credit,
+            Module::Insurance => &self.insurance,
+            Module::Market => &self.market,
+        }
+    }
+}
+
 /// Loads every module's artifact, training and writing the missing ones.
 pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
     let aml = anomaly_model(settings, Module::Aml)?;
     let insurance = anomaly_model(settings, Module::Insurance)?;
     let market = anomaly_model(settings, Module::Market)?;
+    let credit = default_model(settings)?;
+    let versions = ModelVersions {
+        aml: aml.version(),
+        credit: credit.version(),
+        insurance: insurance.version(),
+        market: market.version(),
+    };
     Ok(Models {
+        versions,
         aml_threshold: aml.metrics.get("threshold").copied(),
         aml: aml.model,
-        credit: default_model(settings)?.model,
+        credit: credit.model,
         insurance_threshold: insurance.metrics.get("threshold").copied(),
         insurance: insurance.model,
         market_threshold: market.metrics.get("threshold").copied(),

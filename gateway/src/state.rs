@@ -33,6 +33,8 @@ pub struct AppState {
     pub windows: Arc<dyn ActivityWindows>,
     pub tokens: TokenService,
     pub detectors: Detectors,
+    /// Which model scores each module's events, for the audit log.
+    pub model_versions: crate::models::ModelVersions,
     pub telemetry: Telemetry,
     pub prometheus: PrometheusHandle,
     pub started: Instant,
@@ -123,6 +125,7 @@ impl AppState {
             },
             db,
             windows,
+            model_versions: models.versions.clone(),
             telemetry: Telemetry::default(),
             prometheus: prometheus(),
             started: Instant::now(),

@@ -21,6 +21,10 @@ pub struct DecisionRecorded {
     /// SHA-256 of the validated request as stored with the decision: proves which input was
     /// decided on without copying it into the log.
     pub request_sha256: String,
+    /// The model that scored the event, as its artifact names it.
+    pub model_version: Option<String>,
+    /// Milliseconds from receipt to the decision being ready to store.
+    pub latency_ms: f64,
     pub findings: Vec<Finding>,
     pub event_time: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,

@@ -74,6 +74,19 @@ pub enum ArtifactError {
     },
 }
 
+impl<M> Artifact<M> {
+    /// How decisions name the model that scored them: kind, training time, rows and seed.
+    pub fn version(&self) -> String {
+        format!(
+            "{} {} ({} rows, seed {})",
+            self.kind,
+            self.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
+            self.training_rows,
+            self.seed
+        )
+    }
+}
+
 impl<M: Serialize + DeserializeOwned + ModelShape> Artifact<M> {
     /// Writes the artifact as JSON, atomically: a crash mid-write leaves the old file intact.
     pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {

@@ -39,6 +39,8 @@ fn audit_log(c: &mut Criterion) {
                     Alert::new("StructuringRule", "structuring", Severity::High, 0.8, "x"),
                     Alert::new("VelocityRule", "velocity", Severity::Medium, 0.5, "y"),
                 ],
+                model_version: Some("isolation_forest (bench)".to_owned()),
+                latency: std::time::Duration::from_micros(900),
             })
             .expect("recorded");
         }

@@ -32,6 +32,10 @@ pub struct DecisionToRecord {
     /// Who submitted the event, as the audit log names them.
     pub actor: String,
     pub alerts: Vec<Alert>,
+    /// The model that scored the event (kind, training time, rows, seed), when one did.
+    pub model_version: Option<String>,
+    /// From receipt to the decision being ready to store.
+    pub latency: std::time::Duration,
 }
 
 impl DecisionToRecord {
@@ -46,6 +50,8 @@ impl DecisionToRecord {
             flagged: self.flagged,
             decision: self.decision.clone(),
             request_sha256: redflag_audit::digest(&self.request_json),
+            model_version: self.model_version.clone(),
+            latency_ms: (self.latency.as_secs_f64() * 1_000_000.0).round() / 1000.0,
             findings: Finding::of_alerts(&self.alerts),
             event_time: self.event_time,
             recorded_at: self.recorded_at,

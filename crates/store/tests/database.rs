@@ -39,6 +39,10 @@ fn decision(
         created_by: None,
         actor: "analyst".to_owned(),
         alerts,
+        model_version: Some(
+            "isolation_forest 2026-02-01T00:00:00Z (20000 rows, seed 42)".to_owned(),
+        ),
+        latency: std::time::Duration::from_micros(2_345),
     }
 }
 
@@ -361,6 +365,11 @@ fn every_decision_reaches_the_audit_log_once_in_a_verifiable_chain() {
         assert_eq!(history[0].prev_hash, history[1].hash);
         let payload: serde_json::Value = serde_json::from_str(&history[0].payload).expect("JSON");
         assert_eq!(payload["request_sha256"].as_str().map(str::len), Some(64));
+        assert_eq!(
+            payload["model_version"],
+            "isolation_forest 2026-02-01T00:00:00Z (20000 rows, seed 42)"
+        );
+        assert_eq!(payload["latency_ms"], 2.345);
         assert_eq!(history[0].actor, "analyst");
 
         // A redelivered record (its delivery mark lost) is not applied twice.

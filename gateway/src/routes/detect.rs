@@ -55,6 +55,7 @@ where
     D: Endpoint,
     D::Event: Serialize,
 {
+    let started = std::time::Instant::now();
     let body = read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
     let received = Utc::now();
     let detector = D::select(&state.detectors);
@@ -106,6 +107,8 @@ where
         created_by: Some(UserId(user.user_id)),
         actor: user.username.clone(),
         alerts,
+        model_version: Some(state.model_versions.of(D::MODULE).to_owned()),
+        latency: started.elapsed(),
     };
     let db = state.db.clone();
     let outcome = web::block(move || db.record_decision(&record).map(|outcome| (outcome, record)))

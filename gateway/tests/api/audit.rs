@@ -66,6 +66,15 @@ async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
             Some(64)
         );
         assert_eq!(entry["hash"].as_str().map(str::len), Some(64));
+        let model = entry["payload"]["model_version"]
+            .as_str()
+            .expect("a model version");
+        assert!(model.contains("rows, seed 42)"), "{model}");
+        assert!(
+            entry["payload"]["latency_ms"]
+                .as_f64()
+                .is_some_and(|ms| ms > 0.0)
+        );
     }
 }
 
@@ -165,6 +174,8 @@ fn the_worker_applies_the_outbox_and_verify_names_the_edited_entry() {
             created_by: None,
             actor: "a".to_owned(),
             alerts: Vec::new(),
+            model_version: None,
+            latency: std::time::Duration::from_micros(1500),
         })
         .expect("recorded");
     }
