@@ -187,7 +187,11 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                 return say(&format!("applied {applied} audit record(s)"));
             }
             tracing::info!("audit worker running");
-            actix_web::rt::System::new().block_on(redflag_gateway::worker::run(db, settings.audit));
+            actix_web::rt::System::new().block_on(redflag_gateway::worker::run(
+                db,
+                settings.audit,
+                settings.redis.key_prefix,
+            ));
             Ok(())
         }
         Command::Audit {
@@ -275,6 +279,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         actix_web::rt::spawn(redflag_gateway::worker::run(
             state.db.clone(),
             state.settings.audit.clone(),
+            state.settings.redis.key_prefix.clone(),
         ));
     }
     let server_state = state.clone();

@@ -103,6 +103,13 @@ pub struct AuditSettings {
     pub poll_interval_ms: u64,
     /// Outbox records applied per transaction.
     pub batch_size: i64,
+    /// Redis for the audit queue (Redis Streams); empty: workers read the outbox directly.
+    /// `AUDIT_QUEUE_URL`, or a `redis://` `CELERY_BROKER_URL`, set it too.
+    pub queue_url: String,
+    /// How long a record may sit unacknowledged with a worker before another takes it over.
+    pub reclaim_idle_ms: u64,
+    /// Deliveries after which a record that still cannot be applied goes to the dead letters.
+    pub dead_letter_after: usize,
 }
 
 /// Why settings could not be loaded, or are unsafe to serve with.
@@ -196,6 +203,12 @@ impl Settings {
                 .map(str::to_owned)
                 .collect();
             builder = builder.set_override("allowed_hosts", hosts)?;
+        }
+        if let Some(url) = env("AUDIT_QUEUE_URL").or_else(|| {
+            env("CELERY_BROKER_URL")
+                .filter(|url| url.starts_with("redis://") || url.starts_with("rediss://"))
+        }) {
+            builder = builder.set_override("audit.queue_url", url)?;
         }
         if let Some(url) = env("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
@@ -331,6 +344,33 @@ mod tests {
             error.to_string(),
             "invalid configuration: credit.review_min_score must not exceed approve_min_score; \
              credit.max_probability_of_default must lie in 0..=1"
+        );
+    }
+
+    #[test]
+    fn the_audit_queue_is_named_by_its_own_variable_or_a_redis_celery_broker() {
+        let queue = |env: &[(&str, &str)]| {
+            Settings::load(&sources(env))
+                .expect("loads")
+                .audit
+                .queue_url
+        };
+        assert_eq!(queue(&[]), "");
+        assert_eq!(
+            queue(&[("CELERY_BROKER_URL", "redis://broker:6379/1")]),
+            "redis://broker:6379/1"
+        );
+        assert_eq!(
+            queue(&[("CELERY_BROKER_URL", "amqp://guest@rabbit//")]),
+            "",
+            "only a Redis broker can carry the stream"
+        );
+        assert_eq!(
+            queue(&[
+                ("CELERY_BROKER_URL", "redis://broker:6379/1"),
+                ("AUDIT_QUEUE_URL", "redis://audit:6379/0"),
+            ]),
+            "redis://audit:6379/0"
         );
     }
 

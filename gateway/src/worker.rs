@@ -1,15 +1,19 @@
 //! The audit worker: moves audit records from the outbox (written with each decision) to the
-//! hash-chained audit log, in batches, until stopped. It runs inside `redflag serve` in the
-//! embedded mode and as `redflag worker` processes otherwise; any number may run at once.
+//! hash-chained audit log. Without a queue it reads the outbox directly. With one (Redis Streams)
+//! it relays outbox records to the stream and applies what the consumer group hands it, taking
+//! over records a dead worker left pending and dead-lettering the ones that keep failing. It runs
+//! inside `redflag serve` in the embedded mode and as `redflag worker` processes otherwise; any
+//! number may run at once.
 
 use std::time::Duration;
 
 use chrono::Utc;
-use redflag_store::{Database, StoreError};
+use redflag_store::{Applied, Database, Delivery, QueuedAudit, RedisAuditQueue, StoreError};
 
 use crate::settings::AuditSettings;
 
-/// Applies every pending record now, batch by batch; returns how many were applied.
+/// Applies every pending record now, straight from the outbox, batch by batch; returns how many
+/// were applied.
 pub fn drain(db: &Database, settings: &AuditSettings) -> Result<usize, StoreError> {
     let mut total = 0;
     loop {
@@ -21,22 +25,175 @@ pub fn drain(db: &Database, settings: &AuditSettings) -> Result<usize, StoreErro
     }
 }
 
-/// Drains the outbox, then waits `poll_interval_ms` and drains again, forever. A failing database
-/// is logged and retried after the same pause: the records wait in the outbox meanwhile.
-pub async fn run(db: Database, settings: AuditSettings) {
-    let pause = Duration::from_millis(settings.poll_interval_ms.max(10));
-    loop {
-        let (db_for_batch, batch_settings) = (db.clone(), settings.clone());
-        match actix_web::rt::task::spawn_blocking(move || drain(&db_for_batch, &batch_settings))
+/// What one pass of the queue worker did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Step {
+    /// Outbox records handed to the stream.
+    pub relayed: usize,
+    /// New audit-log entries.
+    pub applied: usize,
+    /// Redeliveries of records already in the log, acknowledged.
+    pub duplicates: usize,
+    /// Records given up on, now in the dead-letter stream.
+    pub dead_lettered: usize,
+    /// Records left pending after a failed attempt, to be retried.
+    pub retried: usize,
+}
+
+/// The queue worker's identity in the consumer group: unique per process.
+pub fn consumer_name() -> String {
+    format!(
+        "worker-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, String> {
+    actix_web::rt::task::spawn_blocking(work)
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| error.to_string())
+}
+
+/// One pass: relay waiting outbox records, take over records idle with dead workers, read new
+/// ones (waiting up to `block_ms`), dead-letter those delivered too often, apply the rest and
+/// acknowledge what the log took.
+pub async fn step(
+    db: &Database,
+    queue: &RedisAuditQueue,
+    settings: &AuditSettings,
+    block_ms: u64,
+) -> Result<Step, String> {
+    let batch = settings.batch_size.max(1);
+    let mut report = Step::default();
+
+    let relay_db = db.clone();
+    let records = blocking(move || relay_db.audits_to_relay(batch)).await?;
+    if !records.is_empty() {
+        queue.publish(&records).await.map_err(|e| e.to_string())?;
+        let ids: Vec<i64> = records.iter().map(|record| record.outbox_id).collect();
+        let mark_db = db.clone();
+        blocking(move || mark_db.mark_relayed(&ids, Utc::now())).await?;
+        report.relayed = records.len();
+    }
+
+    let mut deliveries = queue
+        .reclaim(settings.reclaim_idle_ms, batch as usize)
+        .await
+        .map_err(|e| e.to_string())?;
+    deliveries.extend(
+        queue
+            .read(batch as usize, block_ms)
             .await
-        {
-            Ok(Ok(applied)) if applied > 0 => {
-                tracing::debug!(applied, "audit records applied");
+            .map_err(|e| e.to_string())?,
+    );
+
+    let mut to_apply: Vec<(String, QueuedAudit)> = Vec::new();
+    for delivery in deliveries {
+        match delivery.record.clone() {
+            Some(record) if delivery.deliveries <= settings.dead_letter_after => {
+                to_apply.push((delivery.stream_id, record));
             }
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "audit worker: database unavailable"),
-            Err(error) => tracing::error!(%error, "audit worker: batch panicked"),
+            record => {
+                let reason = match &record {
+                    Some(_) => format!(
+                        "not applied after {} deliveries",
+                        delivery.deliveries.saturating_sub(1)
+                    ),
+                    None => "not an audit record".to_owned(),
+                };
+                dead_letter(db, queue, &delivery, record.as_ref(), &reason).await?;
+                report.dead_lettered += 1;
+            }
         }
-        actix_web::rt::time::sleep(pause).await;
+    }
+    if to_apply.is_empty() {
+        return Ok(report);
+    }
+    let records: Vec<QueuedAudit> = to_apply.iter().map(|(_, record)| record.clone()).collect();
+    let apply_db = db.clone();
+    let outcomes = blocking(move || apply_db.apply_audits(&records, Utc::now())).await?;
+    let mut acknowledged = Vec::new();
+    for ((stream_id, _), outcome) in to_apply.into_iter().zip(outcomes) {
+        match outcome.result {
+            Applied::New => {
+                report.applied += 1;
+                acknowledged.push(stream_id);
+            }
+            Applied::Duplicate => {
+                report.duplicates += 1;
+                acknowledged.push(stream_id);
+            }
+            Applied::Unreadable(error) => {
+                tracing::warn!(outbox_id = outcome.outbox_id, %error, "audit record not applied; it will be retried");
+                report.retried += 1;
+            }
+        }
+    }
+    queue.ack(&acknowledged).await.map_err(|e| e.to_string())?;
+    Ok(report)
+}
+
+async fn dead_letter(
+    db: &Database,
+    queue: &RedisAuditQueue,
+    delivery: &Delivery,
+    record: Option<&QueuedAudit>,
+    reason: &str,
+) -> Result<(), String> {
+    tracing::error!(stream_id = %delivery.stream_id, reason, "audit record dead-lettered");
+    queue
+        .dead_letter(delivery, reason)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(record) = record {
+        let (dead_db, id, reason) = (db.clone(), record.outbox_id, reason.to_owned());
+        blocking(move || dead_db.mark_dead_lettered(id, &reason)).await?;
+    }
+    Ok(())
+}
+
+/// Runs until stopped: through the queue when `audit.queue_url` is set, else straight from the
+/// outbox. A failing database or Redis is logged and retried after a pause; the records wait in
+/// the outbox (or pending in the stream) meanwhile.
+pub async fn run(db: Database, settings: AuditSettings, prefix: String) {
+    let pause = Duration::from_millis(settings.poll_interval_ms.max(10));
+    let queue = if settings.queue_url.trim().is_empty() {
+        None
+    } else {
+        match RedisAuditQueue::connect(&settings.queue_url, &prefix, &consumer_name()) {
+            Ok(queue) => Some(queue),
+            Err(error) => {
+                tracing::error!(%error, "audit queue unusable; reading the outbox directly");
+                None
+            }
+        }
+    };
+    if let Some(queue) = &queue
+        && let Err(error) = queue.ensure_group().await
+    {
+        tracing::warn!(%error, "audit queue: cannot create the consumer group yet");
+    }
+    loop {
+        let outcome = match &queue {
+            Some(queue) => step(&db, queue, &settings, settings.poll_interval_ms)
+                .await
+                .map(|step| step.applied + step.relayed),
+            None => {
+                let (batch_db, batch_settings) = (db.clone(), settings.clone());
+                blocking(move || drain(&batch_db, &batch_settings)).await
+            }
+        };
+        match outcome {
+            Ok(0) => actix_web::rt::time::sleep(pause).await,
+            Ok(moved) => tracing::debug!(moved, "audit records moved"),
+            Err(error) => {
+                tracing::warn!(%error, "audit worker: store or queue unavailable");
+                actix_web::rt::time::sleep(pause).await;
+            }
+        }
     }
 }

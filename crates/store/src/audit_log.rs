@@ -81,100 +81,61 @@ struct NewEntry<'a> {
 
 impl Database {
     /// Applies up to `limit` pending outbox records to the audit log, oldest first, in one
-    /// transaction; returns how many were applied.
+    /// transaction; returns how many were applied. This is the worker's path when there is no
+    /// queue: it reads the outbox directly.
     ///
-    /// The chain's head row is locked first, so workers in any number of processes append one at
-    /// a time; an event already in the log (a redelivery) is marked delivered without a second
-    /// entry. A record whose payload cannot be read is not retried forever: its attempts are
-    /// counted and after [`MAX_ATTEMPTS`] it stays in the outbox as dead-lettered.
+    /// A record whose payload cannot be read is not retried forever: its attempts are counted and
+    /// after [`MAX_ATTEMPTS`] it stays in the outbox as dead-lettered.
     pub fn apply_pending_audits(
         &self,
         limit: i64,
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let applied_at = now.naive_utc();
-        let applied = self.write()?.transaction(|connection| {
-            diesel::update(audit_chain::table.find(1))
-                .set(audit_chain::head.eq(audit_chain::head))
-                .execute(connection)?;
-            let (mut head, mut length): (String, i64) = audit_chain::table
-                .find(1)
-                .select((audit_chain::head, audit_chain::length))
-                .first(connection)?;
-            let pending: Vec<(i64, String, String, NaiveDateTime)> = audit_outbox::table
-                .filter(audit_outbox::delivered_at.is_null())
-                .filter(audit_outbox::attempts.lt(MAX_ATTEMPTS))
-                .order(audit_outbox::id)
-                .limit(limit)
-                .select((
-                    audit_outbox::id,
-                    audit_outbox::kind,
-                    audit_outbox::payload,
-                    audit_outbox::created_at,
-                ))
-                .load(connection)?;
-            let mut applied = 0;
-            for (outbox_id, kind, payload, created_at) in pending {
-                let event_id = format!("outbox-{outbox_id}");
-                let head_fields = match serde_json::from_str::<PayloadHead>(&payload) {
-                    Ok(fields) => fields,
-                    Err(error) => {
-                        diesel::update(audit_outbox::table.find(outbox_id))
-                            .set((
-                                audit_outbox::attempts.eq(audit_outbox::attempts + 1),
-                                audit_outbox::last_error.eq(format!("unreadable payload: {error}")),
-                            ))
-                            .execute(connection)?;
-                        continue;
-                    }
-                };
-                let already: i64 = audit_log::table
-                    .filter(audit_log::event_id.eq(&event_id))
-                    .count()
-                    .get_result(connection)?;
-                if already == 0 {
-                    let occurred_at = head_fields
-                        .recorded_at
-                        .map_or(created_at, |at| at.naive_utc());
-                    let actor = head_fields.actor.as_deref().unwrap_or("system");
-                    let content = EntryContent {
-                        event_id: &event_id,
-                        kind: &kind,
-                        module: head_fields.module.as_deref(),
-                        entity_id: head_fields.entity_id.as_deref(),
-                        actor,
-                        payload: &payload,
-                        occurred_at: occurred_at.and_utc(),
-                    };
-                    let hash = link(&head, &content);
-                    diesel::insert_into(audit_log::table)
-                        .values(NewEntry {
-                            event_id: &event_id,
-                            kind: &kind,
-                            module: content.module,
-                            entity_id: content.entity_id,
-                            actor,
-                            payload: &payload,
-                            occurred_at,
-                            applied_at,
-                            prev_hash: &head,
-                            hash: &hash,
-                        })
-                        .execute(connection)?;
-                    head = hash;
-                    length += 1;
-                    applied += 1;
-                }
-                diesel::update(audit_outbox::table.find(outbox_id))
-                    .set(audit_outbox::delivered_at.eq(Some(applied_at)))
-                    .execute(connection)?;
-            }
-            diesel::update(audit_chain::table.find(1))
-                .set((audit_chain::head.eq(&head), audit_chain::length.eq(length)))
-                .execute(connection)?;
-            Ok::<_, DieselError>(applied)
+        let outcomes = self.write()?.transaction(|connection| {
+            let pending = pending_records(connection, limit, false)?;
+            apply_in(connection, &pending, now.naive_utc())
         })?;
-        Ok(applied)
+        Ok(outcomes
+            .iter()
+            .filter(|outcome| outcome.result == Applied::New)
+            .count())
+    }
+
+    /// Applies records delivered by the audit queue, in the order given, in one transaction; the
+    /// outcome of each says whether the queue may acknowledge it.
+    pub fn apply_audits(
+        &self,
+        records: &[QueuedAudit],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AuditOutcome>, StoreError> {
+        Ok(self
+            .write()?
+            .transaction(|connection| apply_in(connection, records, now.naive_utc()))?)
+    }
+
+    /// Outbox records not yet handed to the queue, oldest first.
+    pub fn audits_to_relay(&self, limit: i64) -> Result<Vec<QueuedAudit>, StoreError> {
+        Ok(pending_records(&mut *self.write()?, limit, true)?)
+    }
+
+    /// Notes that these outbox records are in the queue.
+    pub fn mark_relayed(&self, outbox_ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
+        diesel::update(audit_outbox::table.filter(audit_outbox::id.eq_any(outbox_ids)))
+            .set(audit_outbox::relayed_at.eq(Some(now.naive_utc())))
+            .execute(&mut *self.write()?)?;
+        Ok(())
+    }
+
+    /// Gives up on a record the queue could not get applied: it stays in the outbox, counted as
+    /// dead-lettered, with the reason.
+    pub fn mark_dead_lettered(&self, outbox_id: i64, reason: &str) -> Result<(), StoreError> {
+        diesel::update(audit_outbox::table.find(outbox_id))
+            .set((
+                audit_outbox::attempts.eq(MAX_ATTEMPTS),
+                audit_outbox::last_error.eq(reason),
+            ))
+            .execute(&mut *self.write()?)?;
+        Ok(())
     }
 
     /// Walks the whole chain from the first entry and reports the first link that does not hold:
@@ -283,6 +244,159 @@ impl Database {
             }),
         })
     }
+}
+
+/// One outbox record on its way to the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedAudit {
+    pub outbox_id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl QueuedAudit {
+    /// The event's id in the audit log: applying it twice is a no-op.
+    pub fn event_id(&self) -> String {
+        format!("outbox-{}", self.outbox_id)
+    }
+}
+
+/// What applying one record did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// A new entry at the chain's head.
+    New,
+    /// Already in the log: a redelivery, acknowledged without a second entry.
+    Duplicate,
+    /// The payload could not be read; the attempt was counted.
+    Unreadable(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditOutcome {
+    pub outbox_id: i64,
+    pub result: Applied,
+}
+
+/// Records waiting for the log (or, with `for_relay`, for the queue), oldest first.
+fn pending_records(
+    connection: &mut crate::connection::DbConnection,
+    limit: i64,
+    for_relay: bool,
+) -> Result<Vec<QueuedAudit>, DieselError> {
+    let mut query = audit_outbox::table
+        .filter(audit_outbox::delivered_at.is_null())
+        .filter(audit_outbox::attempts.lt(MAX_ATTEMPTS))
+        .into_boxed();
+    if for_relay {
+        query = query.filter(audit_outbox::relayed_at.is_null());
+    }
+    Ok(query
+        .order(audit_outbox::id)
+        .limit(limit)
+        .select((
+            audit_outbox::id,
+            audit_outbox::kind,
+            audit_outbox::payload,
+            audit_outbox::created_at,
+        ))
+        .load::<(i64, String, String, NaiveDateTime)>(connection)?
+        .into_iter()
+        .map(|(outbox_id, kind, payload, created_at)| QueuedAudit {
+            outbox_id,
+            kind,
+            payload,
+            created_at,
+        })
+        .collect())
+}
+
+/// Appends records to the chain inside the caller's transaction. The chain's head row is locked
+/// first, so workers in any number of processes append one at a time and the chain never forks.
+fn apply_in(
+    connection: &mut crate::connection::DbConnection,
+    records: &[QueuedAudit],
+    applied_at: NaiveDateTime,
+) -> Result<Vec<AuditOutcome>, DieselError> {
+    diesel::update(audit_chain::table.find(1))
+        .set(audit_chain::head.eq(audit_chain::head))
+        .execute(connection)?;
+    let (mut head, mut length): (String, i64) = audit_chain::table
+        .find(1)
+        .select((audit_chain::head, audit_chain::length))
+        .first(connection)?;
+    let mut outcomes = Vec::with_capacity(records.len());
+    for record in records {
+        let event_id = record.event_id();
+        let fields = match serde_json::from_str::<PayloadHead>(&record.payload) {
+            Ok(fields) => fields,
+            Err(error) => {
+                let reason = format!("unreadable payload: {error}");
+                diesel::update(audit_outbox::table.find(record.outbox_id))
+                    .set((
+                        audit_outbox::attempts.eq(audit_outbox::attempts + 1),
+                        audit_outbox::last_error.eq(&reason),
+                    ))
+                    .execute(connection)?;
+                outcomes.push(AuditOutcome {
+                    outbox_id: record.outbox_id,
+                    result: Applied::Unreadable(reason),
+                });
+                continue;
+            }
+        };
+        let already: i64 = audit_log::table
+            .filter(audit_log::event_id.eq(&event_id))
+            .count()
+            .get_result(connection)?;
+        let result = if already == 0 {
+            let occurred_at = fields
+                .recorded_at
+                .map_or(record.created_at, |at| at.naive_utc());
+            let actor = fields.actor.as_deref().unwrap_or("system");
+            let content = EntryContent {
+                event_id: &event_id,
+                kind: &record.kind,
+                module: fields.module.as_deref(),
+                entity_id: fields.entity_id.as_deref(),
+                actor,
+                payload: &record.payload,
+                occurred_at: occurred_at.and_utc(),
+            };
+            let hash = link(&head, &content);
+            diesel::insert_into(audit_log::table)
+                .values(NewEntry {
+                    event_id: &event_id,
+                    kind: &record.kind,
+                    module: content.module,
+                    entity_id: content.entity_id,
+                    actor,
+                    payload: &record.payload,
+                    occurred_at,
+                    applied_at,
+                    prev_hash: &head,
+                    hash: &hash,
+                })
+                .execute(connection)?;
+            head = hash;
+            length += 1;
+            Applied::New
+        } else {
+            Applied::Duplicate
+        };
+        diesel::update(audit_outbox::table.find(record.outbox_id))
+            .set(audit_outbox::delivered_at.eq(Some(applied_at)))
+            .execute(connection)?;
+        outcomes.push(AuditOutcome {
+            outbox_id: record.outbox_id,
+            result,
+        });
+    }
+    diesel::update(audit_chain::table.find(1))
+        .set((audit_chain::head.eq(&head), audit_chain::length.eq(length)))
+        .execute(connection)?;
+    Ok(outcomes)
 }
 
 /// How far the audit log is behind the decisions.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod audit_log;
+mod audit_queue;
 mod connection;
 mod decisions;
 mod error;
@@ -10,7 +11,10 @@ mod statistics;
 mod users;
 mod windows;
 
-pub use audit_log::{AuditEntry, AuditProgress, ChainReport, MAX_ATTEMPTS};
+pub use audit_log::{
+    Applied, AuditEntry, AuditOutcome, AuditProgress, ChainReport, MAX_ATTEMPTS, QueuedAudit,
+};
+pub use audit_queue::{Delivery, RedisAuditQueue};
 pub use connection::{Backend, Database};
 pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};
 pub use error::StoreError;

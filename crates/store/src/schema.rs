@@ -53,6 +53,7 @@ diesel::table! {
         attempts -> Integer,
         delivered_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        relayed_at -> Nullable<Timestamp>,
     }
 }
 

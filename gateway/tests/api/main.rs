@@ -1,6 +1,7 @@
 //! The service end to end, through the real routes and middleware.
 
 mod audit;
+mod audit_queue;
 mod auth;
 mod cli;
 mod concurrency;

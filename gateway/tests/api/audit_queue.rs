@@ -1,0 +1,156 @@
+//! The audit queue in the real Redis on this machine: records wait while no worker runs, a dead
+//! worker's records are taken over and applied once, a poison record is dead-lettered.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+use redflag_gateway::settings::AuditSettings;
+use redflag_gateway::worker::{Step, step};
+use redflag_store::{ChainReport, RedisAuditQueue};
+use serde_json::json;
+
+use crate::helpers::{TestApp, login, post, send};
+
+fn redis_url() -> String {
+    std::env::var("REDFLAG_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned())
+}
+
+/// A queue under a prefix of its own, so tests never see each other's records.
+fn queue(prefix: &str, consumer: &str) -> RedisAuditQueue {
+    RedisAuditQueue::connect(&redis_url(), prefix, consumer).expect("Redis answers")
+}
+
+fn settings(test_app: &TestApp) -> AuditSettings {
+    AuditSettings {
+        queue_url: redis_url(),
+        reclaim_idle_ms: 0,
+        ..test_app.state.settings.audit.clone()
+    }
+}
+
+async fn detections(test_app: &TestApp, count: usize) {
+    let app = test_app.service().await;
+    let (token, _) = login(&app, test_app, "analyst").await;
+    for i in 0..count {
+        let body = json!({"transaction_id": format!("Q-{i}"), "user_id": "U", "amount": 120 + i,
+                          "sender_id": "S-Q", "receiver_id": "R"});
+        send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+    }
+}
+
+#[actix_web::test]
+async fn records_wait_while_no_worker_runs_then_are_applied_exactly_once() {
+    let test_app = TestApp::spawn();
+    let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
+    detections(&test_app, 3).await;
+    let db = &test_app.state.db;
+    assert_eq!(
+        db.outbox_counts().expect("counts").queued,
+        3,
+        "waiting in the outbox"
+    );
+
+    let worker = queue(&prefix, "w1");
+    worker.ensure_group().await.expect("a group");
+    let settings = settings(&test_app);
+    let first = step(db, &worker, &settings, 10).await.expect("a pass");
+    assert_eq!(
+        first,
+        Step {
+            relayed: 3,
+            applied: 3,
+            ..Step::default()
+        }
+    );
+    let idle = step(db, &worker, &settings, 10).await.expect("a pass");
+    assert_eq!(idle, Step::default());
+    assert_eq!(
+        db.verify_audit_chain().expect("walks"),
+        ChainReport::Intact { entries: 3 }
+    );
+    assert_eq!(
+        worker.counts().await.expect("counts"),
+        (0, 0),
+        "all acknowledged"
+    );
+}
+
+#[actix_web::test]
+async fn a_dead_workers_records_are_taken_over_and_applied_once() {
+    let test_app = TestApp::spawn();
+    let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
+    detections(&test_app, 4).await;
+    let db = &test_app.state.db;
+
+    // Worker A relays and reads the records, then dies before applying or acknowledging them:
+    // they stay pending with A in the consumer group, as after a killed process.
+    let doomed = queue(&prefix, "worker-a");
+    doomed.ensure_group().await.expect("a group");
+    let records = db.audits_to_relay(100).expect("outbox");
+    doomed.publish(&records).await.expect("published");
+    let ids: Vec<i64> = records.iter().map(|record| record.outbox_id).collect();
+    db.mark_relayed(&ids, chrono::Utc::now()).expect("marked");
+    assert_eq!(doomed.read(100, 10).await.expect("read").len(), 4);
+    drop(doomed);
+    assert_eq!(
+        db.audit_progress(chrono::Utc::now())
+            .expect("progress")
+            .applied,
+        0
+    );
+
+    // Worker B takes them over once they are idle long enough, and applies each once.
+    let survivor = queue(&prefix, "worker-b");
+    let report = step(db, &survivor, &settings(&test_app), 10)
+        .await
+        .expect("a pass");
+    assert_eq!(report.applied, 4);
+    assert_eq!(report.relayed, 0, "relayed once, by A");
+    assert_eq!(
+        db.verify_audit_chain().expect("walks"),
+        ChainReport::Intact { entries: 4 }
+    );
+    assert_eq!(survivor.counts().await.expect("counts"), (0, 0));
+    // A redelivery of something already applied is acknowledged without a second entry.
+    let again = db.audits_to_relay(100).expect("outbox");
+    assert!(again.is_empty(), "nothing left to relay");
+}
+
+#[actix_web::test]
+async fn a_record_that_cannot_be_applied_lands_in_the_dead_letter_stream() {
+    let test_app = TestApp::spawn();
+    let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
+    detections(&test_app, 2).await;
+    SqliteConnection::establish(&test_app.state.settings.database.url)
+        .expect("the SQLite file opens")
+        .batch_execute("UPDATE audit_outbox SET payload = 'not json' WHERE id = 1")
+        .expect("poisoned");
+    let db = &test_app.state.db;
+    let worker = queue(&prefix, "w1");
+    worker.ensure_group().await.expect("a group");
+    let settings = AuditSettings {
+        dead_letter_after: 2,
+        ..settings(&test_app)
+    };
+    let first = step(db, &worker, &settings, 10).await.expect("a pass");
+    assert_eq!(
+        (first.applied, first.retried),
+        (1, 1),
+        "the good record is not held up"
+    );
+    let mut dead = 0;
+    for _ in 0..3 {
+        dead += step(db, &worker, &settings, 10)
+            .await
+            .expect("a pass")
+            .dead_lettered;
+    }
+    assert_eq!(dead, 1);
+    assert_eq!(
+        worker.counts().await.expect("counts"),
+        (0, 1),
+        "nothing pending, one dead letter"
+    );
+    let progress = db.audit_progress(chrono::Utc::now()).expect("progress");
+    assert_eq!((progress.applied, progress.dead_lettered), (1, 1));
+}

@@ -1,0 +1,1 @@
+ALTER TABLE audit_outbox DROP COLUMN relayed_at;
