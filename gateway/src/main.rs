@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand, ValueEnum};
+use redflag_audit::AuditEvent;
 use redflag_core::Module;
 use redflag_gateway::auth::hash_password;
 use redflag_gateway::build_app;
@@ -172,6 +173,15 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                 return Err("the username may not be blank".to_owned());
             }
             let user = db.create_user(username, &hash).map_err(|e| e.to_string())?;
+            db.record_audit_event(&AuditEvent {
+                kind: AuditEvent::USER_CREATED,
+                module: None,
+                entity_id: format!("user:{}", user.username),
+                actor: "system".to_owned(),
+                details: serde_json::json!({"user_id": user.id().0}),
+                recorded_at: chrono::Utc::now(),
+            })
+            .map_err(|e| e.to_string())?;
             say(&format!(
                 "created user `{}` (id {})",
                 user.username,
@@ -244,6 +254,24 @@ fn train(
     }
     let path = models::artifact_path(&settings.models, module);
     model.save(&path).map_err(|e| e.to_string())?;
+    let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
+    db.migrate().map_err(|e| e.to_string())?;
+    db.record_audit_event(&AuditEvent {
+        kind: AuditEvent::MODEL_TRAINED,
+        module: Some(module.as_str().to_owned()),
+        entity_id: format!("model:{module}"),
+        actor: "system".to_owned(),
+        details: serde_json::json!({
+            "model": model.kind(),
+            "source": source,
+            "training_rows": model.training_rows(),
+            "seed": seed,
+            "metrics": model.metrics(),
+            "artifact": path.display().to_string(),
+        }),
+        recorded_at: chrono::Utc::now(),
+    })
+    .map_err(|e| e.to_string())?;
     say(&format!(
         "wrote {} (the service uses it from its next start)",
         path.display()

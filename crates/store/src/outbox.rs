@@ -38,6 +38,20 @@ impl Database {
         })
     }
 
+    /// Writes an audited action that is not a decision to the outbox, for the worker to apply to
+    /// the audit log like any decision's record.
+    pub fn record_audit_event(&self, event: &redflag_audit::AuditEvent) -> Result<(), StoreError> {
+        diesel::insert_into(audit_outbox::table)
+            .values((
+                audit_outbox::kind.eq(event.kind),
+                audit_outbox::payload.eq(event.to_payload()),
+                audit_outbox::created_at.eq(event.recorded_at.naive_utc()),
+                audit_outbox::attempts.eq(0),
+            ))
+            .execute(&mut *self.write()?)?;
+        Ok(())
+    }
+
     /// The audit payloads written for a decision; lets callers prove nothing was lost.
     pub fn outbox_payloads(&self, decision: crate::DecisionId) -> Result<Vec<String>, StoreError> {
         Ok(audit_outbox::table

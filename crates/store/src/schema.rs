@@ -46,7 +46,7 @@ diesel::table! {
 diesel::table! {
     audit_outbox (id) {
         id -> BigInt,
-        decision_id -> BigInt,
+        decision_id -> Nullable<BigInt>,
         kind -> Text,
         payload -> Text,
         created_at -> Timestamp,

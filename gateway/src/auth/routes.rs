@@ -1,4 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, web};
+use redflag_audit::AuditEvent;
 use redflag_core::FieldReader;
 use serde_json::json;
 
@@ -28,7 +29,13 @@ pub async fn obtain_token(
             |user| user.password_hash.as_str(),
         );
         let matches = verify_password(&password, hash);
-        Ok::<_, redflag_store::StoreError>(user.filter(|user| matches && user.is_active))
+        let user = user.filter(|user| matches && user.is_active);
+        if let Some(user) = &user {
+            worker_state
+                .db
+                .record_audit_event(&token_event(AuditEvent::TOKEN_ISSUED, &user.username))?;
+        }
+        Ok::<_, redflag_store::StoreError>(user)
     })
     .await
     .map_err(ApiError::internal)?
@@ -56,15 +63,37 @@ pub async fn refresh_token(
     let claims = state.tokens.verify(&refresh, TokenKind::Refresh)?;
     let worker_state = state.clone();
     let user_id = redflag_store::UserId(claims.user_id);
-    let user = web::block(move || worker_state.db.find_user(user_id))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
-        .filter(|user| user.is_active)
-        .ok_or(ApiError::InvalidToken {
-            detail: "User not found",
-        })?;
+    let user = web::block(move || {
+        let user = worker_state
+            .db
+            .find_user(user_id)?
+            .filter(|user| user.is_active);
+        if let Some(user) = &user {
+            worker_state
+                .db
+                .record_audit_event(&token_event(AuditEvent::TOKEN_REFRESHED, &user.username))?;
+        }
+        Ok::<_, redflag_store::StoreError>(user)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
+    .ok_or(ApiError::InvalidToken {
+        detail: "User not found",
+    })?;
     Ok(HttpResponse::Ok().json(json!({
         "access": state.tokens.issue(TokenKind::Access, claims.user_id, &user.username)?,
     })))
+}
+
+/// The audit event of a token handed to `username` (never the token itself).
+fn token_event(kind: &'static str, username: &str) -> AuditEvent {
+    AuditEvent {
+        kind,
+        module: None,
+        entity_id: format!("user:{username}"),
+        actor: username.to_owned(),
+        details: json!({}),
+        recorded_at: chrono::Utc::now(),
+    }
 }

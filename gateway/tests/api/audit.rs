@@ -41,7 +41,8 @@ async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
     let settings = &test_app.state.settings.audit;
     assert_eq!(
         redflag_gateway::worker::drain(&test_app.state.db, settings).expect("applies"),
-        4
+        5,
+        "four decisions and the login's token"
     );
     assert_eq!(
         redflag_gateway::worker::drain(&test_app.state.db, settings).expect("applies"),
@@ -76,6 +77,40 @@ async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
                 .is_some_and(|ms| ms > 0.0)
         );
     }
+}
+
+#[actix_web::test]
+async fn tokens_issued_and_refreshed_are_audited_without_the_tokens() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (_, refresh) = login(&app, &test_app, "auditor").await;
+    let reply = send(
+        &app,
+        post("/api/token/refresh/", None, &json!({"refresh": refresh})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let access = reply.json()["access"].as_str().expect("a token").to_owned();
+    redflag_gateway::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
+        .expect("applies");
+    let body = send(
+        &app,
+        get("/api/audit/?entity_id=user:auditor", Some(&access)),
+    )
+    .await
+    .json();
+    let kinds: Vec<&str> = body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|entry| entry["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["token.refreshed", "token.issued"]);
+    assert_eq!(body["results"][0]["actor"], "auditor");
+    assert!(
+        !body.to_string().contains(&refresh),
+        "tokens are never logged"
+    );
 }
 
 #[actix_web::test]
@@ -181,12 +216,16 @@ fn the_worker_applies_the_outbox_and_verify_names_the_edited_entry() {
     }
     let (ok, stdout, stderr) = redflag(&dir, &["worker", "--once"], "", &[]);
     assert!(ok, "{stderr}");
-    assert_eq!(stdout.trim(), "applied 3 audit record(s)");
+    assert_eq!(
+        stdout.trim(),
+        "applied 4 audit record(s)",
+        "the user's creation and three decisions"
+    );
     let (ok, stdout, _) = redflag(&dir, &["audit", "verify"], "", &[]);
     assert!(ok);
     assert_eq!(
         stdout.trim(),
-        "audit log intact: 3 entries, every link holds"
+        "audit log intact: 4 entries, every link holds"
     );
 
     SqliteConnection::establish(database.to_str().expect("UTF-8"))

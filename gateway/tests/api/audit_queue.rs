@@ -46,8 +46,8 @@ async fn records_wait_while_no_worker_runs_then_are_applied_exactly_once() {
     let db = &test_app.state.db;
     assert_eq!(
         db.outbox_counts().expect("counts").queued,
-        3,
-        "waiting in the outbox"
+        4,
+        "three decisions and the login's token, waiting in the outbox"
     );
 
     let worker = queue(&prefix, "w1");
@@ -57,16 +57,17 @@ async fn records_wait_while_no_worker_runs_then_are_applied_exactly_once() {
     assert_eq!(
         first,
         Step {
-            relayed: 3,
-            applied: 3,
+            relayed: 4,
+            applied: 4,
             ..Step::default()
-        }
+        },
+        "three decisions and the login's token"
     );
     let idle = step(db, &worker, &settings, 10).await.expect("a pass");
     assert_eq!(idle, Step::default());
     assert_eq!(
         db.verify_audit_chain().expect("walks"),
-        ChainReport::Intact { entries: 3 }
+        ChainReport::Intact { entries: 4 }
     );
     assert_eq!(
         worker.counts().await.expect("counts"),
@@ -90,7 +91,7 @@ async fn a_dead_workers_records_are_taken_over_and_applied_once() {
     doomed.publish(&records).await.expect("published");
     let ids: Vec<i64> = records.iter().map(|record| record.outbox_id).collect();
     db.mark_relayed(&ids, chrono::Utc::now()).expect("marked");
-    assert_eq!(doomed.read(100, 10).await.expect("read").len(), 4);
+    assert_eq!(doomed.read(100, 10).await.expect("read").len(), 5);
     drop(doomed);
     assert_eq!(
         db.audit_progress(chrono::Utc::now())
@@ -104,11 +105,11 @@ async fn a_dead_workers_records_are_taken_over_and_applied_once() {
     let report = step(db, &survivor, &settings(&test_app), 10)
         .await
         .expect("a pass");
-    assert_eq!(report.applied, 4);
+    assert_eq!(report.applied, 5, "four decisions and the login's token");
     assert_eq!(report.relayed, 0, "relayed once, by A");
     assert_eq!(
         db.verify_audit_chain().expect("walks"),
-        ChainReport::Intact { entries: 4 }
+        ChainReport::Intact { entries: 5 }
     );
     assert_eq!(survivor.counts().await.expect("counts"), (0, 0));
     // A redelivery of something already applied is acknowledged without a second entry.
@@ -135,8 +136,8 @@ async fn a_record_that_cannot_be_applied_lands_in_the_dead_letter_stream() {
     let first = step(db, &worker, &settings, 10).await.expect("a pass");
     assert_eq!(
         (first.applied, first.retried),
-        (1, 1),
-        "the good record is not held up"
+        (2, 1),
+        "the good records are not held up"
     );
     let mut dead = 0;
     for _ in 0..3 {
@@ -152,5 +153,5 @@ async fn a_record_that_cannot_be_applied_lands_in_the_dead_letter_stream() {
         "nothing pending, one dead letter"
     );
     let progress = db.audit_progress(chrono::Utc::now()).expect("progress");
-    assert_eq!((progress.applied, progress.dead_lettered), (1, 1));
+    assert_eq!((progress.applied, progress.dead_lettered), (2, 1));
 }

@@ -120,8 +120,8 @@ async fn structuring_fires_on_the_third_transfer_below_the_threshold_with_the_se
     );
     assert_eq!(
         test_app.state.db.outbox_counts().expect("query").queued,
-        3,
-        "every decision has its audit row"
+        4,
+        "every decision has its audit row, beside the login's token event"
     );
 }
 

@@ -162,7 +162,10 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
         body["detections"]["market"],
         json!({"total": 0, "flagged": 0})
     );
-    assert_eq!(body["audit"]["queued"], 2);
+    assert_eq!(
+        body["audit"]["queued"], 3,
+        "two decisions and the login's token"
+    );
     assert_eq!(body["audit"]["applied"], 0);
     assert!(
         body["audit"]["lag_seconds"]
@@ -175,11 +178,11 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
     let applied =
         redflag_gateway::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
             .expect("applies");
-    assert_eq!(applied, 2);
+    assert_eq!(applied, 3);
     let body = send(&app, get("/api/metrics/", Some(&token))).await.json();
     assert_eq!(
         body["audit"],
-        json!({"queued": 0, "processed": 2, "failed": 0, "applied": 2, "dead_lettered": 0,
+        json!({"queued": 0, "processed": 3, "failed": 0, "applied": 3, "dead_lettered": 0,
                "lag_seconds": 0.0})
     );
 }

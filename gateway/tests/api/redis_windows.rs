@@ -62,7 +62,19 @@ async fn an_unreachable_redis_is_a_503_and_nothing_is_recorded() {
         reply.json(),
         json!({"detail": "Recent-activity store unavailable; the event was not recorded."})
     );
-    assert_eq!(test_app.state.db.outbox_counts().expect("query").queued, 0);
+    assert_eq!(
+        test_app
+            .state
+            .db
+            .statistics(chrono::Utc::now(), 1)
+            .expect("query")
+            .modules
+            .iter()
+            .map(|module| module.total)
+            .sum::<i64>(),
+        0,
+        "nothing was recorded"
+    );
     let health = send(&app, get("/api/health/", None)).await;
     assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(health.json()["redis"], json!({"status": "unavailable"}));

@@ -1,0 +1,35 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+/// An audited action that is not a decision: a token issued or refreshed, a user created, a model
+/// trained. Its payload has the fields every audit-log entry reads (`module`, `entity_id`,
+/// `actor`, `recorded_at`) plus the action's own `details`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEvent {
+    #[serde(skip)]
+    pub kind: &'static str,
+    /// The module concerned, for model training.
+    pub module: Option<String>,
+    /// What the action is about, e.g. `user:analyst` or `model:credit`.
+    pub entity_id: String,
+    /// Who did it: a username, or `system`.
+    pub actor: String,
+    pub details: Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl AuditEvent {
+    pub const TOKEN_ISSUED: &'static str = "token.issued";
+    pub const TOKEN_REFRESHED: &'static str = "token.refreshed";
+    pub const USER_CREATED: &'static str = "user.created";
+    pub const MODEL_TRAINED: &'static str = "model.trained";
+
+    /// The JSON payload stored in the outbox.
+    pub fn to_payload(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|error| {
+            // Serialising plain strings, JSON values and timestamps cannot fail; keep the fact.
+            format!("{{\"serialization_error\":\"{error}\"}}")
+        })
+    }
+}
