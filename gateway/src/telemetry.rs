@@ -8,7 +8,9 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use redflag_core::{Alert, Module};
 
@@ -19,6 +21,28 @@ pub mod names {
     pub const DETECTIONS: &str = "redflag_detections_total";
     pub const ALERTS: &str = "redflag_alerts_total";
     pub const WINDOW_LOOKUPS: &str = "redflag_window_lookups_total";
+    pub const AUDIT_RECORDS: &str = "redflag_audit_records_total";
+    pub const AUDIT_QUEUED: &str = "redflag_audit_queued";
+    pub const AUDIT_APPLIED: &str = "redflag_audit_applied";
+    pub const AUDIT_DEAD_LETTERED: &str = "redflag_audit_dead_lettered";
+    pub const AUDIT_LAG: &str = "redflag_audit_lag_seconds";
+}
+
+/// Counts audit records by what the worker did with them (`relayed`, `applied`, `duplicate`,
+/// `retried`, `dead_lettered`).
+pub fn audit_records(outcome: &'static str, count: usize) {
+    if count > 0 {
+        counter!(names::AUDIT_RECORDS, "outcome" => outcome).increment(count as u64);
+    }
+}
+
+/// Sets the audit gauges from the store's figures (read at each scrape, so that they hold
+/// whichever process runs the workers).
+pub fn audit_state(queued: i64, applied: i64, dead_lettered: i64, lag_seconds: f64) {
+    gauge!(names::AUDIT_QUEUED).set(queued as f64);
+    gauge!(names::AUDIT_APPLIED).set(applied as f64);
+    gauge!(names::AUDIT_DEAD_LETTERED).set(dead_lettered as f64);
+    gauge!(names::AUDIT_LAG).set(lag_seconds);
 }
 
 /// Latency buckets in seconds, from 0.5 ms to 5 s.
@@ -73,6 +97,31 @@ fn describe() {
         names::ALERTS,
         Unit::Count,
         "Alerts raised, by module, rule and severity"
+    );
+    describe_counter!(
+        names::AUDIT_RECORDS,
+        Unit::Count,
+        "Audit records handled by workers in this process, by outcome"
+    );
+    describe_gauge!(
+        names::AUDIT_QUEUED,
+        Unit::Count,
+        "Audit records written with their decision and not yet in the audit log"
+    );
+    describe_gauge!(
+        names::AUDIT_APPLIED,
+        Unit::Count,
+        "Entries in the audit log"
+    );
+    describe_gauge!(
+        names::AUDIT_DEAD_LETTERED,
+        Unit::Count,
+        "Audit records given up on after repeated failures"
+    );
+    describe_gauge!(
+        names::AUDIT_LAG,
+        Unit::Seconds,
+        "Age of the oldest audit record waiting for the log"
     );
     describe_counter!(
         names::WINDOW_LOOKUPS,

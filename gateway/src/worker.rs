@@ -11,6 +11,7 @@ use chrono::Utc;
 use redflag_store::{Applied, Database, Delivery, QueuedAudit, RedisAuditQueue, StoreError};
 
 use crate::settings::AuditSettings;
+use crate::telemetry::audit_records;
 
 /// Applies every pending record now, straight from the outbox, batch by batch; returns how many
 /// were applied.
@@ -18,6 +19,7 @@ pub fn drain(db: &Database, settings: &AuditSettings) -> Result<usize, StoreErro
     let mut total = 0;
     loop {
         let applied = db.apply_pending_audits(settings.batch_size.max(1), Utc::now())?;
+        audit_records("applied", applied);
         total += applied;
         if applied == 0 {
             return Ok(total);
@@ -111,6 +113,7 @@ pub async fn step(
         }
     }
     if to_apply.is_empty() {
+        count(&report);
         return Ok(report);
     }
     let records: Vec<QueuedAudit> = to_apply.iter().map(|(_, record)| record.clone()).collect();
@@ -134,7 +137,17 @@ pub async fn step(
         }
     }
     queue.ack(&acknowledged).await.map_err(|e| e.to_string())?;
+    count(&report);
     Ok(report)
+}
+
+/// Adds a pass's figures to the worker counters.
+fn count(report: &Step) {
+    audit_records("relayed", report.relayed);
+    audit_records("applied", report.applied);
+    audit_records("duplicate", report.duplicates);
+    audit_records("retried", report.retried);
+    audit_records("dead_lettered", report.dead_lettered);
 }
 
 async fn dead_letter(

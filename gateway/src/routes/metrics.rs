@@ -58,8 +58,25 @@ pub async fn snapshot(
     })))
 }
 
-/// Public, like the Django exporter, so that Prometheus can scrape it without a token.
+/// Public, like the Django exporter, so that Prometheus can scrape it without a token. The audit
+/// gauges are read from the store at each scrape; if it does not answer, the rest still is served.
 pub async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
+    let db = state.db.clone();
+    if let Ok(Ok((outbox, progress))) = web::block(move || {
+        Ok::<_, redflag_store::StoreError>((
+            db.outbox_counts()?,
+            db.audit_progress(chrono::Utc::now())?,
+        ))
+    })
+    .await
+    {
+        crate::telemetry::audit_state(
+            outbox.queued,
+            progress.applied,
+            progress.dead_lettered,
+            progress.lag_seconds,
+        );
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.prometheus.render())

@@ -194,6 +194,8 @@ async fn prometheus_exposes_requests_latency_detections_and_alerts() {
     let (token, _) = login(&app, &test_app, "analyst").await;
     let claim = json!({"claim_id": "C1", "policy_id": "P", "claim_amount": 100, "estimated_value": 52000, "market_value": 32000});
     send(&app, post("/api/insurance/detect/", Some(&token), &claim)).await;
+    redflag_gateway::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
+        .expect("applies");
     let reply = send(&app, get("/api/prometheus/", None)).await;
     assert_eq!(reply.status, StatusCode::OK);
     let content_type = reply
@@ -207,6 +209,9 @@ async fn prometheus_exposes_requests_latency_detections_and_alerts() {
         "redflag_http_request_duration_seconds_bucket{route=\"/api/insurance/detect/\",method=\"POST\",status=\"201\",le=\"0.005\"}",
         "redflag_detections_total{module=\"insurance\",flagged=\"true\"}",
         "redflag_alerts_total{module=\"insurance\",rule=\"PropertyInflationRule\",severity=\"medium\"}",
+        "redflag_audit_records_total{outcome=\"applied\"}",
+        "redflag_audit_queued 0",
+        "redflag_audit_lag_seconds 0",
     ] {
         assert!(
             reply.text.contains(expected),
