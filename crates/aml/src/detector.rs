@@ -2,7 +2,7 @@ use chrono::Duration;
 use redflag_core::{
     Activity, Detector, History, Module, Observation, Rule, RuleSet, Verdict, WindowMode,
 };
-use redflag_ml_core::{IsolationForest, anomaly_alert};
+use redflag_ml_core::{IsolationForest, score_with_alert};
 
 use crate::windows::{receiver_inflows, sender_daily, sender_inflows, sender_outflows};
 use crate::{
@@ -141,20 +141,15 @@ impl Detector for AmlDetector {
 
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
         let mut alerts = self.rules.evaluate(transaction, history);
-        let mut model_score = None;
-        if let Some(model) = &self.model {
-            let features = model::features(transaction, history);
-            model_score = model.score(&features).ok();
-            if let (Some(score), Some(threshold)) = (model_score, self.anomaly_threshold) {
-                alerts.extend(anomaly_alert(
-                    model,
-                    &model::FEATURES,
-                    &features,
-                    score,
-                    threshold,
-                ));
-            }
-        }
+        let (model_score, anomaly) = self.model.as_ref().map_or((None, None), |model| {
+            score_with_alert(
+                model,
+                &model::FEATURES,
+                &model::features(transaction, history),
+                self.anomaly_threshold,
+            )
+        });
+        alerts.extend(anomaly);
         Verdict::from_alerts(alerts, self.config.flag_risk_score).with_model_score(model_score)
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use redflag_core::{
     Detector, History, Module, Observation, Rule, RuleSet, ValidationErrors, Verdict,
 };
-use redflag_ml_core::{IsolationForest, anomaly_alert};
+use redflag_ml_core::{IsolationForest, score_with_alert};
 use serde_json::Value;
 
 use crate::amounts::{AuthorityLimitRule, RoundAmountRule};
@@ -96,20 +96,15 @@ impl Detector for InsuranceDetector {
     /// 1 - prod(1 - confidence), flagged from `flag_probability`.
     fn detect(&self, claim: &Claim, history: &History) -> InsuranceAssessment {
         let mut alerts = self.rules.evaluate(claim, history);
-        let mut model_score = None;
-        if let Some(model) = &self.model {
-            let features = model::features(claim, history, &self.valuations);
-            model_score = model.score(&features).ok();
-            if let (Some(score), Some(threshold)) = (model_score, self.anomaly_threshold) {
-                alerts.extend(anomaly_alert(
-                    model,
-                    &model::FEATURES,
-                    &features,
-                    score,
-                    threshold,
-                ));
-            }
-        }
+        let (model_score, anomaly) = self.model.as_ref().map_or((None, None), |model| {
+            score_with_alert(
+                model,
+                &model::FEATURES,
+                &model::features(claim, history, &self.valuations),
+                self.anomaly_threshold,
+            )
+        });
+        alerts.extend(anomaly);
         Verdict::from_alerts(alerts, self.config.flag_probability * 100.0)
             .with_model_score(model_score)
     }

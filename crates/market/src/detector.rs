@@ -1,5 +1,5 @@
 use redflag_core::{Detector, History, Module, Observation, Rule, RuleSet, Verdict};
-use redflag_ml_core::{IsolationForest, anomaly_alert};
+use redflag_ml_core::{IsolationForest, score_with_alert};
 
 use crate::session::{Session, SessionError};
 use crate::{
@@ -67,20 +67,15 @@ impl Detector for MarketDetector {
     /// 1 - prod(1 - confidence), flagged from `flag_risk_score`.
     fn detect(&self, event: &MarketEvent, history: &History) -> MarketAssessment {
         let mut alerts = self.rules.evaluate(event, history);
-        let mut model_score = None;
-        if let Some(model) = &self.model {
-            let features = model::features(event, history);
-            model_score = model.score(&features).ok();
-            if let (Some(score), Some(threshold)) = (model_score, self.anomaly_threshold) {
-                alerts.extend(anomaly_alert(
-                    model,
-                    &model::FEATURES,
-                    &features,
-                    score,
-                    threshold,
-                ));
-            }
-        }
+        let (model_score, anomaly) = self.model.as_ref().map_or((None, None), |model| {
+            score_with_alert(
+                model,
+                &model::FEATURES,
+                &model::features(event, history),
+                self.anomaly_threshold,
+            )
+        });
+        alerts.extend(anomaly);
         Verdict::from_alerts(alerts, self.config.flag_risk_score).with_model_score(model_score)
     }
 }

@@ -65,6 +65,22 @@ pub fn anomaly_alert(
     Some(alert)
 }
 
+/// Scores `row` and, when the model's threshold is known and reached, explains the score as an
+/// alert: what every detector with an anomaly model does with each event.
+pub fn score_with_alert(
+    model: &IsolationForest,
+    names: &[&str],
+    row: &[f64],
+    threshold: Option<f64>,
+) -> (Option<f64>, Option<Alert>) {
+    let score = model.score(row).ok();
+    let alert = match (score, threshold) {
+        (Some(score), Some(threshold)) => anomaly_alert(model, names, row, score, threshold),
+        _ => None,
+    };
+    (score, alert)
+}
+
 fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
 }

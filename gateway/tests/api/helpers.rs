@@ -161,3 +161,16 @@ pub fn assert_timestamp(value: &Value) {
     assert_eq!(&text[19..20], ".", "{text}");
     chrono::DateTime::parse_from_rfc3339(text).expect("valid RFC 3339");
 }
+
+/// How many decisions the service has recorded: what "nothing was recorded" checks.
+pub fn decisions_recorded(test_app: &TestApp) -> i64 {
+    test_app
+        .state
+        .db
+        .statistics(chrono::Utc::now(), 1)
+        .expect("the statistics query runs")
+        .modules
+        .iter()
+        .map(|module| module.total)
+        .sum()
+}

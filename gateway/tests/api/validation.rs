@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, get, login, post, send};
+use crate::helpers::{TestApp, decisions_recorded, get, login, post, send};
 
 const AML: &str = "/api/aml/detect/";
 
@@ -121,15 +121,7 @@ async fn bad_fields_get_drf_field_errors_and_nothing_is_recorded() {
         json!({"claim_amount": ["This field is required."]})
     );
     assert_eq!(
-        test_app
-            .state
-            .db
-            .statistics(chrono::Utc::now(), 1)
-            .expect("query")
-            .modules
-            .iter()
-            .map(|module| module.total)
-            .sum::<i64>(),
+        decisions_recorded(&test_app),
         0,
         "no invalid event was recorded"
     );
