@@ -140,19 +140,30 @@ impl Database {
 
     /// Walks the whole chain from the first entry and reports the first link that does not hold:
     /// an edited entry (its hash no longer matches its content), a removed or reordered one (its
-    /// previous hash is not the hash before it), or a head that does not match the last entry.
+    /// previous hash is not the hash before it), or a log shorter than its head says.
+    ///
+    /// The head is read first and the walk covers the entries it counts, so that a verification
+    /// running while workers append sees a consistent chain rather than a false break.
     pub fn verify_audit_chain(&self) -> Result<ChainReport, StoreError> {
         const PAGE: i64 = 1000;
         let mut connection = self.read()?;
+        let (head, length): (String, i64) = audit_chain::table
+            .find(1)
+            .select((audit_chain::head, audit_chain::length))
+            .first(&mut *connection)?;
         let mut previous = GENESIS.to_owned();
         let mut after = 0_i64;
         let mut entries = 0_i64;
-        loop {
+        while entries < length {
             let page: Vec<AuditEntry> = audit_log::table
                 .filter(audit_log::id.gt(after))
                 .order(audit_log::id)
-                .limit(PAGE)
+                .limit(PAGE.min(length - entries))
                 .load(&mut *connection)?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = last.id;
             for entry in &page {
                 let broken = |problem: &str| ChainReport::Broken {
                     entry_id: entry.id,
@@ -172,21 +183,13 @@ impl Database {
                 previous = entry.hash.clone();
                 entries += 1;
             }
-            match page.last() {
-                Some(last) if page.len() as i64 == PAGE => after = last.id,
-                _ => break,
-            }
         }
-        let (head, length): (String, i64) = audit_chain::table
-            .find(1)
-            .select((audit_chain::head, audit_chain::length))
-            .first(&mut *connection)?;
-        if head != previous || length != entries {
+        if entries < length || previous != head {
             return Ok(ChainReport::Broken {
-                entry_id: after.max(0),
+                entry_id: after,
                 event_id: String::new(),
                 problem: format!(
-                    "the chain's head records {length} entries ending in {head}, the log holds {entries}: entries were removed from its end"
+                    "the chain's head records {length} entries ending in {head}, the log holds {entries} ending in {previous}: entries were removed from its end"
                 ),
             });
         }

@@ -481,10 +481,21 @@ fn concurrent_workers_apply_each_record_once_and_never_fork_the_chain() {
                     })
                 })
                 .collect();
-            workers
+            // An auditor verifying while the workers append sees a consistent chain.
+            let auditor = scope.spawn(|| {
+                for _ in 0..20 {
+                    match db.verify_audit_chain().expect("walks") {
+                        ChainReport::Intact { .. } => {}
+                        broken => panic!("a live chain verified as broken: {broken:?}"),
+                    }
+                }
+            });
+            let applied = workers
                 .into_iter()
                 .map(|worker| worker.join().expect("a worker"))
-                .sum()
+                .sum();
+            auditor.join().expect("the auditor");
+            applied
         });
         assert_eq!(applied, 200);
         assert_eq!(
