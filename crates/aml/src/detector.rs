@@ -156,12 +156,10 @@ impl Detector for AmlDetector {
 
 #[cfg(test)]
 mod tests {
-    use std::task::{Context, Poll, Waker};
-
     use chrono::{DateTime, Utc};
     use redflag_core::Severity;
     use redflag_ml_core::Sampler;
-    use redflag_store::{ActivityWindows, InProcessWindows};
+    use redflag_store::InProcessWindows;
     use serde_json::{Value, json};
 
     use super::*;
@@ -201,15 +199,7 @@ mod tests {
             }
             let transaction = Transaction::parse(&body, Utc::now()).expect("a valid transfer");
             let observations = self.detector.observations(&transaction);
-            // The in-process store never waits, so its future is ready on the first poll.
-            let mut observe = self.windows.observe(&observations);
-            let history = match observe
-                .as_mut()
-                .poll(&mut Context::from_waker(Waker::noop()))
-            {
-                Poll::Ready(history) => history.expect("in-process windows do not fail"),
-                Poll::Pending => panic!("in-process windows never wait"),
-            };
+            let history = self.windows.observe_now(&observations);
             self.detector.detect(&transaction, &history)
         }
 

@@ -5,12 +5,10 @@ mod claims;
 mod history;
 mod privacy;
 
-use std::task::{Context, Poll, Waker};
-
 use chrono::Utc;
 use redflag_core::{Alert, Detector};
 use redflag_insurance::{InsuranceAssessment, InsuranceConfig, InsuranceDetector, ValuationTable};
-use redflag_store::{ActivityWindows, InProcessWindows};
+use redflag_store::InProcessWindows;
 use serde_json::{Value, json};
 
 /// Claims through the detector as the gateway sends them.
@@ -54,15 +52,7 @@ impl Scenario {
             .parse(&body, Utc::now())
             .expect("a valid claim");
         let observations = self.detector.observations(&claim);
-        // The in-process store never waits, so its future is ready on the first poll.
-        let mut observe = self.windows.observe(&observations);
-        let history = match observe
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            Poll::Ready(history) => history.expect("in-process windows do not fail"),
-            Poll::Pending => panic!("in-process windows never wait"),
-        };
+        let history = self.windows.observe_now(&observations);
         self.detector.detect(&claim, &history)
     }
 }

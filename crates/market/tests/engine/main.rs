@@ -5,12 +5,10 @@ mod abuse;
 mod baseline;
 mod validation;
 
-use std::task::{Context, Poll, Waker};
-
 use chrono::{DateTime, Duration, Utc};
 use redflag_core::{Alert, Detector};
 use redflag_market::{MarketAssessment, MarketConfig, MarketDetector, MarketEvent};
-use redflag_store::{ActivityWindows, InProcessWindows};
+use redflag_store::InProcessWindows;
 use serde_json::{Value, json};
 
 pub struct Scenario {
@@ -40,15 +38,7 @@ impl Scenario {
         }
         let event = MarketEvent::parse(&body, Utc::now()).expect("a valid event");
         let observations = self.detector.observations(&event);
-        // The in-process store never waits, so its future is ready on the first poll.
-        let mut observe = self.windows.observe(&observations);
-        let history = match observe
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            Poll::Ready(history) => history.expect("in-process windows do not fail"),
-            Poll::Pending => panic!("in-process windows never wait"),
-        };
+        let history = self.windows.observe_now(&observations);
         self.detector.detect(&event, &history)
     }
 

@@ -192,15 +192,22 @@ impl Window {
     }
 }
 
+impl InProcessWindows {
+    /// Reads and updates the windows of one event, as [`ActivityWindows::observe`] does, without
+    /// a runtime: in-process windows never wait, so a service (or test) that embeds a detector
+    /// with them can call this directly.
+    pub fn observe_now(&self, observations: &[Observation]) -> History {
+        let mut history = History::new();
+        for observation in observations {
+            history.insert(observation.key.clone(), self.observe_one(observation));
+        }
+        history
+    }
+}
+
 impl ActivityWindows for InProcessWindows {
     fn observe<'a>(&'a self, observations: &'a [Observation]) -> WindowFuture<'a, History> {
-        Box::pin(async move {
-            let mut history = History::new();
-            for observation in observations {
-                history.insert(observation.key.clone(), self.observe_one(observation));
-            }
-            Ok(history)
-        })
+        Box::pin(async move { Ok(self.observe_now(observations)) })
     }
 
     fn ping(&self) -> WindowFuture<'_, ()> {
