@@ -155,3 +155,91 @@ async fn a_record_that_cannot_be_applied_lands_in_the_dead_letter_stream() {
     let progress = db.audit_progress(chrono::Utc::now()).expect("progress");
     assert_eq!((progress.applied, progress.dead_lettered), (2, 1));
 }
+
+/// The worker process, killed with SIGKILL when the test is done with it, however it ends.
+struct WorkerProcess(std::process::Child);
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[actix_web::test]
+async fn records_held_by_a_killed_worker_process_are_taken_over_and_applied_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("worker.sqlite3");
+    let url = database.to_str().expect("UTF-8").to_owned();
+    let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
+    let db = redflag_store::Database::connect(&url, 2).expect("opens");
+    db.migrate().expect("migrates");
+
+    // A worker process, started and settled (migrated, group created) before the test begins.
+    let worker = WorkerProcess(
+        std::process::Command::new(env!("CARGO_BIN_EXE_redflag"))
+            .arg("worker")
+            .env("DATABASE_URL", &url)
+            .env("AUDIT_QUEUE_URL", redis_url())
+            .env("REDFLAG__REDIS__KEY_PREFIX", &prefix)
+            .env("REDFLAG__AUDIT__POLL_INTERVAL_MS", "50")
+            .env_remove("REDFLAG_PROFILE")
+            .env_remove("CELERY_BROKER_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the worker starts"),
+    );
+    let survivor = queue(&prefix, "survivor");
+    let started = std::time::Instant::now();
+    while survivor.ensure_group().await.is_err()
+        || started.elapsed() < std::time::Duration::from_secs(2)
+    {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // Hold the database's write lock, so that the worker can read records but not apply them.
+    let mut lock = SqliteConnection::establish(&url).expect("opens");
+    lock.batch_execute("BEGIN EXCLUSIVE").expect("locked");
+    let records: Vec<redflag_store::QueuedAudit> = (0..3)
+        .map(|i| redflag_store::QueuedAudit {
+            outbox_id: 1_000 + i,
+            kind: "decision.recorded".to_owned(),
+            payload: format!(
+                "{{\"module\":\"aml\",\"entity_id\":\"S-K\",\"actor\":\"a\",\"recorded_at\":\"2026-02-09T09:00:0{i}Z\"}}"
+            ),
+            created_at: chrono::Utc::now().naive_utc(),
+        })
+        .collect();
+    survivor.publish(&records).await.expect("published");
+    // The worker reads them; they are pending with it, unacknowledged.
+    let started = std::time::Instant::now();
+    while survivor.counts().await.expect("counts").0 < 3 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the worker never read the records"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(worker); // SIGKILL, mid-batch
+    lock.batch_execute("ROLLBACK").expect("unlocked");
+
+    let settings = AuditSettings {
+        queue_url: redis_url(),
+        reclaim_idle_ms: 0,
+        ..redflag_gateway::settings::Settings::load(&redflag_gateway::settings::Sources {
+            profile: None,
+            config_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../config").into(),
+            env: Default::default(),
+        })
+        .expect("the defaults load")
+        .audit
+    };
+    let report = step(&db, &survivor, &settings, 10).await.expect("a pass");
+    assert_eq!(report.applied, 3, "{report:?}");
+    assert_eq!(
+        db.verify_audit_chain().expect("walks"),
+        ChainReport::Intact { entries: 3 }
+    );
+    assert_eq!(survivor.counts().await.expect("counts"), (0, 0));
+}
