@@ -11,6 +11,7 @@ pub mod models;
 mod routes;
 pub mod settings;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod worker;
 

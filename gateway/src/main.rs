@@ -3,6 +3,7 @@
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpServer, web};
@@ -14,8 +15,9 @@ use redflag_gateway::build_app;
 use redflag_gateway::models;
 use redflag_gateway::settings::{Settings, Sources};
 use redflag_gateway::state::AppState;
+use redflag_gateway::tasks::{Periodic, Task};
 use redflag_ml_core::TrainingSet;
-use redflag_store::{ChainReport, Database};
+use redflag_store::{ActivityWindows, ChainReport, Database, RedisWindows};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -39,7 +41,8 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
-    /// Train a module's model and write its artifact; the service uses it from its next start.
+    /// Train a module's model and write its artifact; a running service swaps it in within
+    /// models.reload_seconds.
     Train {
         #[arg(value_enum)]
         module: ModuleArg,
@@ -73,6 +76,33 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Run one of the worker's periodic tasks now (e.g. from cron, or after a bulk load).
+    Task {
+        #[arg(value_enum)]
+        task: TaskArg,
+    },
+}
+
+/// The periodic task `task` runs.
+#[derive(Clone, Copy, ValueEnum)]
+enum TaskArg {
+    /// Remove idle recent-activity windows (Redis: count the live ones).
+    ExpireWindows,
+    /// Fold settled decisions into the statistics roll-ups.
+    RollupStatistics,
+    /// Retrain the anomaly models on recent decisions when their artifacts are older than
+    /// tasks.retrain_hours.
+    RetrainModels,
+}
+
+impl From<TaskArg> for Task {
+    fn from(task: TaskArg) -> Self {
+        match task {
+            TaskArg::ExpireWindows => Self::ExpireWindows,
+            TaskArg::RollupStatistics => Self::RollUpStatistics,
+            TaskArg::RetrainModels => Self::RetrainModels,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -196,13 +226,31 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                     .map_err(|e| e.to_string())?;
                 return say(&format!("applied {applied} audit record(s)"));
             }
+            let periodic = Periodic::new(
+                db.clone(),
+                worker_windows(&settings)?,
+                settings.models.clone(),
+                settings.tasks.clone(),
+            );
             tracing::info!("audit worker running");
-            actix_web::rt::System::new().block_on(redflag_gateway::worker::run(
-                db,
-                settings.audit,
-                settings.redis.key_prefix,
-            ));
+            actix_web::rt::System::new().block_on(async move {
+                actix_web::rt::spawn(periodic.run());
+                redflag_gateway::worker::run(db, settings.audit, settings.redis.key_prefix).await;
+            });
             Ok(())
+        }
+        Command::Task { task } => {
+            let task = Task::from(task);
+            let db = Database::connect(&settings.database.url, 2).map_err(|e| e.to_string())?;
+            db.migrate().map_err(|e| e.to_string())?;
+            let periodic = Periodic::new(
+                db,
+                worker_windows(&settings)?,
+                settings.models.clone(),
+                settings.tasks.clone(),
+            );
+            let outcome = actix_web::rt::System::new().block_on(periodic.run_task(task))?;
+            say(&format!("{}: {outcome}", task.name()))
         }
         Command::Audit {
             command: AuditCommand::Verify,
@@ -252,30 +300,29 @@ fn train(
     for (metric, value) in model.metrics() {
         say(&format!("  {metric:<18} {value:.4}"))?;
     }
-    let path = models::artifact_path(&settings.models, module);
-    model.save(&path).map_err(|e| e.to_string())?;
     let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
     db.migrate().map_err(|e| e.to_string())?;
-    db.record_audit_event(&AuditEvent {
-        kind: AuditEvent::MODEL_TRAINED,
-        module: Some(module.as_str().to_owned()),
-        entity_id: format!("model:{module}"),
-        actor: "system".to_owned(),
-        details: serde_json::json!({
-            "model": model.kind(),
-            "source": source,
-            "training_rows": model.training_rows(),
-            "seed": seed,
-            "metrics": model.metrics(),
-            "artifact": path.display().to_string(),
-        }),
-        recorded_at: chrono::Utc::now(),
-    })
-    .map_err(|e| e.to_string())?;
+    let path = model.install(&settings.models, &db, module, &source, seed)?;
     say(&format!(
-        "wrote {} (the service uses it from its next start)",
+        "wrote {} (a running service swaps it in within models.reload_seconds)",
         path.display()
     ))
+}
+
+/// The windows a process other than `serve` can reach: Redis when configured; in-process windows
+/// live in `serve` alone.
+fn worker_windows(settings: &Settings) -> Result<Option<Arc<dyn ActivityWindows>>, String> {
+    if !settings.redis_configured() {
+        return Ok(None);
+    }
+    let windows = RedisWindows::connect(
+        &settings.redis.url,
+        settings.redis.pool_size,
+        &settings.redis.key_prefix,
+        settings.windows.max_entries,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Some(Arc::new(windows)))
 }
 
 fn say(line: &str) -> Result<(), String> {
@@ -309,6 +356,39 @@ async fn serve(settings: Settings) -> Result<(), String> {
             state.settings.audit.clone(),
             state.settings.redis.key_prefix.clone(),
         ));
+        actix_web::rt::spawn(
+            Periodic::new(
+                state.db.clone(),
+                Some(state.windows.clone()),
+                state.settings.models.clone(),
+                state.settings.tasks.clone(),
+            )
+            .run(),
+        );
+    }
+    if state.settings.models.reload_seconds > 0 {
+        let reloading = state.clone();
+        actix_web::rt::spawn(async move {
+            let every = Duration::from_secs(reloading.settings.models.reload_seconds);
+            let mut interval = actix_web::rt::time::interval(every);
+            interval.tick().await;
+            loop {
+                interval.tick().await;
+                let state = reloading.clone();
+                match web::block(move || state.reload_models()).await {
+                    Ok(Ok(true)) => {
+                        redflag_gateway::telemetry::model_reload("loaded");
+                        tracing::info!("model artifacts changed: swapped in");
+                    }
+                    Ok(Ok(false)) => {}
+                    Ok(Err(error)) => {
+                        redflag_gateway::telemetry::model_reload("rejected");
+                        tracing::error!(%error, "changed model artifacts not loaded; keeping the models in use");
+                    }
+                    Err(error) => tracing::error!(%error, "model reload did not run"),
+                }
+            }
+        });
     }
     let server_state = state.clone();
     let mut server = HttpServer::new(move || build_app(server_state.clone()));

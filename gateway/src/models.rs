@@ -4,13 +4,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+use redflag_audit::AuditEvent;
 use redflag_core::Module;
 use redflag_ml_core::{
     Artifact, ArtifactError, IsolationForest, IsolationForestParams, LogisticModel, TrainingError,
     TrainingSet, train_isolation_forest, train_logistic,
 };
+use redflag_store::Database;
 
-use crate::settings::ModelSettings;
+use crate::settings::{ModelSettings, TaskSettings};
 
 /// The L2 penalty of the credit model (scikit-learn's default, C = 1).
 const CREDIT_ALPHA: f64 = 1.0;
@@ -138,6 +141,37 @@ impl ModuleModel {
             Self::Default(artifact) => &artifact.metrics,
         }
     }
+
+    /// Writes the artifact to the module's place in the models directory and records a
+    /// `model.trained` audit event naming what it was trained on; returns where it went.
+    pub fn install(
+        &self,
+        settings: &ModelSettings,
+        db: &Database,
+        module: Module,
+        source: &str,
+        seed: u64,
+    ) -> Result<PathBuf, String> {
+        let path = artifact_path(settings, module);
+        self.save(&path).map_err(|e| e.to_string())?;
+        db.record_audit_event(&AuditEvent {
+            kind: AuditEvent::MODEL_TRAINED,
+            module: Some(module.as_str().to_owned()),
+            entity_id: format!("model:{module}"),
+            actor: "system".to_owned(),
+            details: serde_json::json!({
+                "model": self.kind(),
+                "source": source,
+                "training_rows": self.training_rows(),
+                "seed": seed,
+                "metrics": self.metrics(),
+                "artifact": path.display().to_string(),
+            }),
+            recorded_at: Utc::now(),
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(path)
+    }
 }
 
 /// Which model each module's decisions were scored with.
@@ -220,4 +254,53 @@ fn default_model(settings: &ModelSettings) -> Result<Artifact<LogisticModel>, Mo
     load_or_train_one(settings, Module::Credit, "logistic", |set| {
         train_default(set, settings.seed)
     })
+}
+
+/// What a scheduled retraining did for one module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retraining {
+    /// Trained on this many stored decisions and installed.
+    Trained { rows: usize },
+    /// Fewer usable decisions than `tasks.retrain_min_rows`; the model in use stays.
+    TooFewDecisions { rows: usize },
+    /// The artifact is younger than `tasks.retrain_hours` (another worker, or `redflag train`,
+    /// made it): nothing to do yet.
+    Fresh,
+    /// A supervised model: it needs outcomes, which decisions do not carry.
+    NeedsLabels,
+}
+
+/// Retrains `module`'s anomaly model on the figures its most recent decisions were scored on,
+/// when its artifact is older than the retraining interval, and installs it (the gateways swap it
+/// in; see `models.reload_seconds`).
+pub fn retrain_on_decisions(
+    models: &ModelSettings,
+    tasks: &TaskSettings,
+    db: &Database,
+    module: Module,
+    now: DateTime<Utc>,
+) -> Result<Retraining, String> {
+    if module == Module::Credit {
+        return Ok(Retraining::NeedsLabels);
+    }
+    let interval = chrono::Duration::hours(i64::try_from(tasks.retrain_hours).unwrap_or(i64::MAX));
+    let path = artifact_path(models, module);
+    if let Ok(current) =
+        Artifact::<IsolationForest>::load(&path, "isolation_forest", features(module))
+        && now - current.created_at < interval
+    {
+        return Ok(Retraining::Fresh);
+    }
+    let stored = db
+        .recent_model_features(module, tasks.retrain_rows)
+        .map_err(|e| e.to_string())?;
+    let set = TrainingSet::from_rows(features(module), &stored);
+    let rows = set.rows.nrows();
+    if rows < tasks.retrain_min_rows.max(2) {
+        return Ok(Retraining::TooFewDecisions { rows });
+    }
+    let model = train(module, &set, models.seed).map_err(|e| e.to_string())?;
+    let source = format!("the {rows} most recent {module} decisions");
+    model.install(models, db, module, &source, models.seed)?;
+    Ok(Retraining::Trained { rows })
 }

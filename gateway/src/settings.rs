@@ -35,6 +35,7 @@ pub struct Settings {
     pub statistics: StatisticsSettings,
     pub models: ModelSettings,
     pub audit: AuditSettings,
+    pub tasks: TaskSettings,
     pub aml: AmlConfig,
     pub credit: CreditConfig,
     pub insurance: InsuranceConfig,
@@ -91,6 +92,30 @@ pub struct ModelSettings {
     pub directory: String,
     pub synthetic_rows: usize,
     pub seed: u64,
+    /// How often `serve` checks the artifacts and swaps in a changed one, in seconds; 0: never
+    /// (a new artifact then waits for the next start).
+    pub reload_seconds: u64,
+}
+
+/// The worker's periodic tasks; an interval of 0 turns a task off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSettings {
+    /// How often idle recent-activity windows are removed, in seconds.
+    pub expire_windows_seconds: u64,
+    /// How often settled decisions are folded into the statistics roll-ups, in seconds.
+    pub rollup_statistics_seconds: u64,
+    /// How old a decision must be before it is rolled up, in seconds: longer than any insert
+    /// transaction lasts, so that none commits behind the watermark.
+    pub rollup_settle_seconds: u64,
+    /// Most decisions folded in per roll-up transaction.
+    pub rollup_batch: i64,
+    /// How often the anomaly models are retrained on the figures of recent decisions, in hours.
+    pub retrain_hours: u64,
+    /// Most recent decisions per module that a retraining reads.
+    pub retrain_rows: i64,
+    /// Fewest stored decisions a module needs before it is retrained on them.
+    pub retrain_min_rows: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,8 +1,8 @@
 //! What every handler shares: settings, the database, the windows, the detectors, tokens and
 //! telemetry. Passed through actix app data, never a global.
 
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::{Instant, SystemTime};
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use redflag_aml::{AmlDetector, Watchlist};
@@ -15,16 +15,61 @@ use redflag_store::{
 use serde_json::Value;
 
 use crate::auth::{TokenService, hash_password};
-use crate::models::load_or_train;
-use crate::settings::Settings;
+use crate::models::{ModelVersions, artifact_path, load_or_train};
+use crate::settings::{ModelSettings, Settings};
 use crate::telemetry::{Telemetry, prometheus};
 
-/// The four engines, configured from settings.
+/// The four engines, configured from settings, with the models they score with.
 pub struct Detectors {
     pub aml: AmlDetector,
     pub credit: CreditDetector,
     pub insurance: InsuranceDetector,
     pub market: MarketDetector,
+    /// Which model scores each module's events, for the audit log.
+    pub versions: ModelVersions,
+}
+
+impl Detectors {
+    /// Loads each module's model (training and writing a missing one), the watchlist and the
+    /// valuation table named in settings, and configures the engines with them.
+    pub fn load(settings: &Settings) -> Result<Self, StartupError> {
+        let models = load_or_train(&settings.models).map_err(Box::new)?;
+        let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
+        let valuations = ValuationTable::load(&settings.insurance.valuation_file)?;
+        Ok(Self {
+            aml: {
+                let aml = AmlDetector::new(settings.aml.clone())
+                    .with_model(models.aml)
+                    .with_watchlist(watchlist);
+                match models.aml_threshold {
+                    Some(threshold) => aml.with_anomaly_threshold(threshold),
+                    None => aml,
+                }
+            },
+            credit: CreditDetector::new(settings.credit.clone()).with_model(models.credit),
+            insurance: {
+                let mut config = settings.insurance.clone();
+                if config.identifier_key.is_empty() {
+                    config.identifier_key = settings.secret_key.clone();
+                }
+                let insurance =
+                    InsuranceDetector::new(config, valuations).with_model(models.insurance);
+                match models.insurance_threshold {
+                    Some(threshold) => insurance.with_anomaly_threshold(threshold),
+                    None => insurance,
+                }
+            },
+            market: {
+                let market =
+                    MarketDetector::new(settings.market.clone())?.with_model(models.market);
+                match models.market_threshold {
+                    Some(threshold) => market.with_anomaly_threshold(threshold),
+                    None => market,
+                }
+            },
+            versions: models.versions,
+        })
+    }
 }
 
 pub struct AppState {
@@ -32,9 +77,11 @@ pub struct AppState {
     pub db: Database,
     pub windows: Arc<dyn ActivityWindows>,
     pub tokens: TokenService,
-    pub detectors: Detectors,
-    /// Which model scores each module's events, for the audit log.
-    pub model_versions: crate::models::ModelVersions,
+    /// Swapped whole when a model artifact changes (see [`AppState::reload_models`]); each
+    /// request holds the set it started with.
+    detectors: RwLock<Arc<Detectors>>,
+    /// The artifact files the detectors were loaded from, as last seen.
+    artifacts: Mutex<ArtifactStamps>,
     pub telemetry: Telemetry,
     pub prometheus: PrometheusHandle,
     pub started: Instant,
@@ -70,9 +117,7 @@ impl AppState {
     /// Connects the database (applying pending migrations) and the windows, and loads (or trains
     /// and writes) each module's model.
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
-        let models = load_or_train(&settings.models).map_err(Box::new)?;
-        let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
-        let valuations = ValuationTable::load(&settings.insurance.valuation_file)?;
+        let detectors = Detectors::load(&settings)?;
         let db = Database::connect(&settings.database.url, settings.database.pool_size)?;
         db.migrate()?;
         let windows: Arc<dyn ActivityWindows> = if settings.redis_configured() {
@@ -91,41 +136,10 @@ impl AppState {
                 settings.auth.access_token_lifetime_seconds,
                 settings.auth.refresh_token_lifetime_seconds,
             ),
-            detectors: Detectors {
-                aml: {
-                    let aml = AmlDetector::new(settings.aml.clone())
-                        .with_model(models.aml)
-                        .with_watchlist(watchlist);
-                    match models.aml_threshold {
-                        Some(threshold) => aml.with_anomaly_threshold(threshold),
-                        None => aml,
-                    }
-                },
-                credit: CreditDetector::new(settings.credit.clone()).with_model(models.credit),
-                insurance: {
-                    let mut config = settings.insurance.clone();
-                    if config.identifier_key.is_empty() {
-                        config.identifier_key = settings.secret_key.clone();
-                    }
-                    let insurance =
-                        InsuranceDetector::new(config, valuations).with_model(models.insurance);
-                    match models.insurance_threshold {
-                        Some(threshold) => insurance.with_anomaly_threshold(threshold),
-                        None => insurance,
-                    }
-                },
-                market: {
-                    let market =
-                        MarketDetector::new(settings.market.clone())?.with_model(models.market);
-                    match models.market_threshold {
-                        Some(threshold) => market.with_anomaly_threshold(threshold),
-                        None => market,
-                    }
-                },
-            },
+            detectors: RwLock::new(Arc::new(detectors)),
+            artifacts: Mutex::new(ArtifactStamps::read(&settings.models)),
             db,
             windows,
-            model_versions: models.versions.clone(),
             telemetry: Telemetry::default(),
             prometheus: prometheus(),
             started: Instant::now(),
@@ -133,6 +147,38 @@ impl AppState {
             dummy_hash: OnceLock::new(),
             settings,
         })
+    }
+
+    /// The engines as they are now.
+    pub fn detectors(&self) -> Arc<Detectors> {
+        self.detectors
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Swaps in the models when an artifact file changed since the last look (`redflag train`,
+    /// or a worker's retraining, replaced it): requests already running finish with the models
+    /// they started with. Returns whether the models were swapped. A set that does not load is
+    /// reported and the models in use are kept; it is not retried until a file changes again.
+    pub fn reload_models(&self) -> Result<bool, StartupError> {
+        let seen = ArtifactStamps::read(&self.settings.models);
+        {
+            let mut last = self
+                .artifacts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if *last == seen {
+                return Ok(false);
+            }
+            *last = seen;
+        }
+        let detectors = Detectors::load(&self.settings)?;
+        *self
+            .detectors
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(detectors);
+        Ok(true)
     }
 
     /// A hash to verify against when the username does not exist, so that a wrong username costs
@@ -157,4 +203,23 @@ fn load_watchlist(path: &str) -> Result<Watchlist, StartupError> {
     let watchlist = Watchlist::from_csv(&text, path)?;
     tracing::info!(path, entries = watchlist.len(), "watchlist loaded");
     Ok(watchlist)
+}
+
+/// Each module's artifact file as the file system last described it (modification time and
+/// length; `None` when missing), to notice a replaced artifact without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ArtifactStamps(Vec<Option<(SystemTime, u64)>>);
+
+impl ArtifactStamps {
+    fn read(settings: &ModelSettings) -> Self {
+        Self(
+            redflag_core::Module::ALL
+                .into_iter()
+                .map(|module| {
+                    let metadata = std::fs::metadata(artifact_path(settings, module)).ok()?;
+                    Some((metadata.modified().ok()?, metadata.len()))
+                })
+                .collect(),
+        )
+    }
 }

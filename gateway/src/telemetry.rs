@@ -13,6 +13,7 @@ use metrics::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use redflag_core::{Alert, Module};
+use redflag_store::{AuditProgress, OutboxCounts};
 
 /// The metric names, all prefixed `redflag_`.
 pub mod names {
@@ -26,6 +27,12 @@ pub mod names {
     pub const AUDIT_APPLIED: &str = "redflag_audit_applied";
     pub const AUDIT_DEAD_LETTERED: &str = "redflag_audit_dead_lettered";
     pub const AUDIT_LAG: &str = "redflag_audit_lag_seconds";
+    pub const AUDIT_PENDING: &str = "redflag_audit_pending";
+    pub const TASK_RUNS: &str = "redflag_task_runs_total";
+    pub const WINDOWS_EXPIRED: &str = "redflag_windows_expired_total";
+    pub const WINDOWS_LIVE: &str = "redflag_windows_live";
+    pub const ROLLUP_WATERMARK: &str = "redflag_statistics_rollup_watermark";
+    pub const MODEL_RELOADS: &str = "redflag_model_reloads_total";
 }
 
 /// Counts audit records by what the worker did with them (`relayed`, `applied`, `duplicate`,
@@ -38,11 +45,34 @@ pub fn audit_records(outcome: &'static str, count: usize) {
 
 /// Sets the audit gauges from the store's figures (read at each scrape, so that they hold
 /// whichever process runs the workers).
-pub fn audit_state(queued: i64, applied: i64, dead_lettered: i64, lag_seconds: f64) {
-    gauge!(names::AUDIT_QUEUED).set(queued as f64);
-    gauge!(names::AUDIT_APPLIED).set(applied as f64);
-    gauge!(names::AUDIT_DEAD_LETTERED).set(dead_lettered as f64);
-    gauge!(names::AUDIT_LAG).set(lag_seconds);
+pub fn audit_state(outbox: &OutboxCounts, progress: &AuditProgress) {
+    gauge!(names::AUDIT_QUEUED).set(outbox.queued as f64);
+    gauge!(names::AUDIT_PENDING).set(outbox.pending as f64);
+    gauge!(names::AUDIT_APPLIED).set(progress.applied as f64);
+    gauge!(names::AUDIT_DEAD_LETTERED).set(progress.dead_lettered as f64);
+    gauge!(names::AUDIT_LAG).set(progress.lag_seconds);
+}
+
+/// Counts a periodic task's run (`outcome`: `ok` or `failed`).
+pub fn task_run(task: &'static str, outcome: &'static str) {
+    counter!(names::TASK_RUNS, "task" => task, "outcome" => outcome).increment(1);
+}
+
+/// Records a window sweep: how many windows it removed and how many are left.
+pub fn windows_swept(removed: usize, live: usize) {
+    counter!(names::WINDOWS_EXPIRED).increment(removed as u64);
+    gauge!(names::WINDOWS_LIVE).set(live as f64);
+}
+
+/// Records the highest decision id folded into the statistics roll-ups.
+pub fn rollup_watermark(decision_id: i64) {
+    gauge!(names::ROLLUP_WATERMARK).set(decision_id as f64);
+}
+
+/// Counts changed model artifacts noticed by `serve`, by outcome (`loaded`, or `rejected` when
+/// they did not load and the models in use were kept).
+pub fn model_reload(outcome: &'static str) {
+    counter!(names::MODEL_RELOADS, "outcome" => outcome).increment(1);
 }
 
 /// Latency buckets in seconds, from 0.5 ms to 5 s.
@@ -122,6 +152,36 @@ fn describe() {
         names::AUDIT_LAG,
         Unit::Seconds,
         "Age of the oldest audit record waiting for the log"
+    );
+    describe_gauge!(
+        names::AUDIT_PENDING,
+        Unit::Count,
+        "Audit records handed to the queue and not yet applied"
+    );
+    describe_counter!(
+        names::TASK_RUNS,
+        Unit::Count,
+        "Periodic worker tasks run, by task and outcome"
+    );
+    describe_counter!(
+        names::WINDOWS_EXPIRED,
+        Unit::Count,
+        "Recent-activity windows removed after outliving their horizon"
+    );
+    describe_gauge!(
+        names::WINDOWS_LIVE,
+        Unit::Count,
+        "Recent-activity windows held, as the last sweep counted them"
+    );
+    describe_gauge!(
+        names::ROLLUP_WATERMARK,
+        Unit::Count,
+        "Highest decision id folded into the statistics roll-ups"
+    );
+    describe_counter!(
+        names::MODEL_RELOADS,
+        Unit::Count,
+        "Changed model artifacts noticed, by whether they were swapped in or rejected"
     );
     describe_counter!(
         names::WINDOW_LOOKUPS,

@@ -141,16 +141,14 @@ impl Detector for AmlDetector {
 
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
         let mut alerts = self.rules.evaluate(transaction, history);
+        let row = model::features(transaction, history);
         let (model_score, anomaly) = self.model.as_ref().map_or((None, None), |model| {
-            score_with_alert(
-                model,
-                &model::FEATURES,
-                &model::features(transaction, history),
-                self.anomaly_threshold,
-            )
+            score_with_alert(model, &model::FEATURES, &row, self.anomaly_threshold)
         });
         alerts.extend(anomaly);
-        Verdict::from_alerts(alerts, self.config.flag_risk_score).with_model_score(model_score)
+        Verdict::from_alerts(alerts, self.config.flag_risk_score)
+            .with_model_score(model_score)
+            .with_model_features(&row)
     }
 }
 

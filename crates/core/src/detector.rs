@@ -34,6 +34,11 @@ pub trait Assessment {
     fn decision(&self) -> Option<&str> {
         None
     }
+    /// The figures the module's model reads, in its feature order (empty when it has none): kept
+    /// with each decision so that the worker can retrain the model on real traffic.
+    fn model_features(&self) -> &[f64] {
+        &[]
+    }
 }
 
 /// One typology check inside a detector: the strategy pattern of the engines.

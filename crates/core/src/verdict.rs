@@ -38,6 +38,11 @@ pub struct Verdict {
     pub alerts: Vec<Alert>,
     /// The engine's anomaly model score (0..=1, near 1 is anomalous), when it has a model.
     pub model_score: Option<f64>,
+    /// The figures the engine's model scores the event on, in the model's feature order; stored
+    /// with the decision so that models can be retrained on real traffic. Not part of the
+    /// response.
+    #[serde(skip)]
+    pub model_features: Vec<f64>,
 }
 
 impl Verdict {
@@ -50,12 +55,19 @@ impl Verdict {
             flagged: probability * 100.0 >= flag_at_risk,
             alerts,
             model_score: None,
+            model_features: Vec::new(),
         }
     }
 
     /// Adds the anomaly model's score, rounded to three decimals.
     pub fn with_model_score(mut self, score: Option<f64>) -> Self {
         self.model_score = score.map(|score| (score * 1000.0).round() / 1000.0);
+        self
+    }
+
+    /// Keeps the model's input row with the verdict (see [`Verdict::model_features`]).
+    pub fn with_model_features(mut self, row: &[f64]) -> Self {
+        self.model_features = row.to_vec();
         self
     }
 }
@@ -71,6 +83,10 @@ impl Assessment for Verdict {
 
     fn alerts(&self) -> Vec<Alert> {
         self.alerts.clone()
+    }
+
+    fn model_features(&self) -> &[f64] {
+        &self.model_features
     }
 }
 

@@ -60,6 +60,10 @@ pub struct CreditAssessment {
     pub probability_of_default: Option<f64>,
     /// That probability on the 300-850 scale through [`OddsScaling::STANDARD`].
     pub model_score: Option<u32>,
+    /// The figures the default model reads ([`crate::model::FEATURES`] order), kept with the
+    /// decision so that the model can later be retrained on labelled outcomes.
+    #[serde(skip)]
+    pub model_features: Vec<f64>,
 }
 
 impl CreditDetector {
@@ -85,12 +89,9 @@ impl CreditDetector {
         Ok(self.detect(application, &History::new()))
     }
 
-    fn probability_of_default(&self, evidence: &Evidence<'_>) -> Option<f64> {
+    fn probability_of_default(&self, features: &[f64]) -> Option<f64> {
         let model = self.model.as_ref()?;
-        let row: Vec<FeatureValue> = model::features(evidence)
-            .into_iter()
-            .map(FeatureValue::Number)
-            .collect();
+        let row: Vec<FeatureValue> = features.iter().copied().map(FeatureValue::Number).collect();
         model
             .probability(&row)
             .ok()
@@ -164,7 +165,8 @@ impl Detector for CreditDetector {
             },
         };
         let scorecard = Scorecard::of(&evidence);
-        let probability_of_default = self.probability_of_default(&evidence);
+        let model_features = model::features(&evidence);
+        let probability_of_default = self.probability_of_default(&model_features);
         let breaches = policy::breaches(&evidence, &self.config);
         let signals =
             referrals::signals(application, earlier, probability_of_default, &self.config);
@@ -241,6 +243,7 @@ impl Detector for CreditDetector {
             probability_of_default,
             characteristics: scorecard.characteristics,
             alerts,
+            model_features: model_features.to_vec(),
         }
     }
 }
@@ -294,5 +297,9 @@ impl Assessment for CreditAssessment {
 
     fn decision(&self) -> Option<&str> {
         Some(self.decision.as_str())
+    }
+
+    fn model_features(&self) -> &[f64] {
+        &self.model_features
     }
 }

@@ -96,16 +96,13 @@ impl Detector for InsuranceDetector {
     /// 1 - prod(1 - confidence), flagged from `flag_probability`.
     fn detect(&self, claim: &Claim, history: &History) -> InsuranceAssessment {
         let mut alerts = self.rules.evaluate(claim, history);
+        let row = model::features(claim, history, &self.valuations);
         let (model_score, anomaly) = self.model.as_ref().map_or((None, None), |model| {
-            score_with_alert(
-                model,
-                &model::FEATURES,
-                &model::features(claim, history, &self.valuations),
-                self.anomaly_threshold,
-            )
+            score_with_alert(model, &model::FEATURES, &row, self.anomaly_threshold)
         });
         alerts.extend(anomaly);
         Verdict::from_alerts(alerts, self.config.flag_probability * 100.0)
             .with_model_score(model_score)
+            .with_model_features(&row)
     }
 }

@@ -67,15 +67,13 @@ impl Detector for MarketDetector {
     /// 1 - prod(1 - confidence), flagged from `flag_risk_score`.
     fn detect(&self, event: &MarketEvent, history: &History) -> MarketAssessment {
         let mut alerts = self.rules.evaluate(event, history);
+        let row = model::features(event, history);
         let (model_score, anomaly) = self.model.as_ref().map_or((None, None), |model| {
-            score_with_alert(
-                model,
-                &model::FEATURES,
-                &model::features(event, history),
-                self.anomaly_threshold,
-            )
+            score_with_alert(model, &model::FEATURES, &row, self.anomaly_threshold)
         });
         alerts.extend(anomaly);
-        Verdict::from_alerts(alerts, self.config.flag_risk_score).with_model_score(model_score)
+        Verdict::from_alerts(alerts, self.config.flag_risk_score)
+            .with_model_score(model_score)
+            .with_model_features(&row)
     }
 }

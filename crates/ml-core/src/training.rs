@@ -89,6 +89,23 @@ impl TrainingSet {
         }
     }
 
+    /// An unlabelled set from rows already in `features` order (e.g. the figures stored with past
+    /// decisions); rows of another width, or with a value that is not finite, are left out.
+    pub fn from_rows(features: &[&str], rows: &[Vec<f64>]) -> Self {
+        let width = features.len();
+        let kept: Vec<&Vec<f64>> = rows
+            .iter()
+            .filter(|row| row.len() == width && row.iter().all(|value| value.is_finite()))
+            .collect();
+        let values: Vec<f64> = kept.iter().flat_map(|row| row.iter().copied()).collect();
+        Self {
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+            rows: Array2::from_shape_vec((kept.len(), width), values)
+                .expect("every kept row has exactly `width` values"),
+            labels: None,
+        }
+    }
+
     /// Reads a CSV whose header names exactly `features` (any order) plus, when given, the
     /// `label` column.
     pub fn from_csv(
@@ -329,6 +346,19 @@ mod tests {
         let set = TrainingSet::from_csv(&path, &["a", "b"], Some("label")).expect("valid");
         assert_eq!(set.rows, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
         assert_eq!(set.labels, Some(vec![true, false]));
+    }
+
+    #[test]
+    fn stored_rows_of_another_width_or_not_finite_are_left_out() {
+        let rows = vec![
+            vec![1.0, 2.0],
+            vec![1.0],
+            vec![f64::NAN, 2.0],
+            vec![3.0, 4.0],
+        ];
+        let set = TrainingSet::from_rows(&["a", "b"], &rows);
+        assert_eq!(set.rows, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(set.labels, None);
     }
 
     #[test]

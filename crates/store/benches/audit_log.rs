@@ -41,6 +41,7 @@ fn audit_log(c: &mut Criterion) {
                 ],
                 model_version: Some("isolation_forest (bench)".to_owned()),
                 latency: std::time::Duration::from_micros(900),
+                model_features: vec![1.0, 2.0],
             })
             .expect("recorded");
         }

@@ -36,6 +36,9 @@ pub struct DecisionToRecord {
     pub model_version: Option<String>,
     /// From receipt to the decision being ready to store.
     pub latency: std::time::Duration,
+    /// The figures the module's model read ([`redflag_core::Assessment::model_features`]);
+    /// empty when it reads none.
+    pub model_features: Vec<f64>,
 }
 
 impl DecisionToRecord {
@@ -89,6 +92,7 @@ struct NewDecision<'a> {
     event_hour: i64,
     created_at: NaiveDateTime,
     created_by: Option<i64>,
+    model_features: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -142,6 +146,8 @@ impl Database {
             event_hour: hour_of(record.event_time),
             created_at,
             created_by: record.created_by.map(|user| user.0),
+            model_features: (!record.model_features.is_empty())
+                .then(|| serde_json::Value::from(record.model_features.clone()).to_string()),
         };
         let inserted = self.write()?.transaction(|connection| {
             let decision_id: i64 = diesel::insert_into(decisions::table)

@@ -6,6 +6,7 @@ mod connection;
 mod decisions;
 mod error;
 mod outbox;
+mod rollup;
 mod schema;
 mod statistics;
 mod users;
@@ -19,6 +20,9 @@ pub use connection::{Backend, Database};
 pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};
 pub use error::StoreError;
 pub use outbox::OutboxCounts;
+pub use rollup::Rollup;
 pub use statistics::{HourBucket, ModuleStatistics, RuleCount, SeverityCount, Statistics};
 pub use users::{User, UserId};
-pub use windows::{ActivityWindows, InProcessWindows, RedisWindows, WindowError, WindowFuture};
+pub use windows::{
+    ActivityWindows, InProcessWindows, RedisWindows, Sweep, WindowError, WindowFuture,
+};

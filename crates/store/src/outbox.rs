@@ -4,37 +4,49 @@ use serde::Serialize;
 use crate::schema::audit_outbox;
 use crate::{Database, StoreError};
 
-/// Where the audit records of decisions stand.
+/// Where the audit records stand in the outbox, as every worker process sees them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OutboxCounts {
-    /// Written with their decision, not yet delivered to the audit log.
+    /// Written with their decision (or action), not yet in the audit log and not given up on:
+    /// waiting in the outbox or in the queue.
     pub queued: i64,
-    /// Delivered to the audit log.
-    pub processed: i64,
-    /// Not delivered, and at least one delivery attempt failed.
-    pub failed: i64,
+    /// Of those, handed to the queue (Redis Streams) and not yet applied: in flight with a worker.
+    pub pending: i64,
+    /// Handed to a worker: relayed to the queue, or read from the outbox and applied.
+    pub delivered: i64,
+    /// Whose application failed at least once (retried, or dead-lettered after
+    /// [`crate::MAX_ATTEMPTS`]).
+    pub retried: i64,
 }
 
 impl Database {
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         let mut connection = self.read()?;
-        let queued = audit_outbox::table
+        let waiting = audit_outbox::table
             .filter(audit_outbox::delivered_at.is_null())
+            .filter(audit_outbox::attempts.lt(crate::MAX_ATTEMPTS));
+        let queued = waiting.count().get_result(&mut *connection)?;
+        let pending = waiting
+            .filter(audit_outbox::relayed_at.is_not_null())
             .count()
             .get_result(&mut *connection)?;
-        let processed = audit_outbox::table
-            .filter(audit_outbox::delivered_at.is_not_null())
+        let delivered = audit_outbox::table
+            .filter(
+                audit_outbox::delivered_at
+                    .is_not_null()
+                    .or(audit_outbox::relayed_at.is_not_null()),
+            )
             .count()
             .get_result(&mut *connection)?;
-        let failed = audit_outbox::table
-            .filter(audit_outbox::delivered_at.is_null())
+        let retried = audit_outbox::table
             .filter(audit_outbox::attempts.gt(0))
             .count()
             .get_result(&mut *connection)?;
         Ok(OutboxCounts {
             queued,
-            processed,
-            failed,
+            pending,
+            delivered,
+            retried,
         })
     }
 

@@ -25,6 +25,7 @@ diesel::table! {
         event_hour -> BigInt,
         created_at -> Timestamp,
         created_by -> Nullable<BigInt>,
+        model_features -> Nullable<Text>,
     }
 }
 
@@ -81,6 +82,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    decision_rollups (module, event_hour) {
+        module -> Text,
+        event_hour -> BigInt,
+        total -> BigInt,
+        flagged -> BigInt,
+        risk_sum -> Double,
+    }
+}
+
+diesel::table! {
+    alert_rollups (module, rule, severity) {
+        module -> Text,
+        rule -> Text,
+        severity -> Text,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollup_watermark (id) {
+        id -> Integer,
+        decision_id -> BigInt,
+        rolled_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(alerts -> decisions (decision_id));
 diesel::joinable!(audit_outbox -> decisions (decision_id));
 diesel::joinable!(decisions -> users (created_by));
@@ -90,5 +118,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     alerts,
     audit_outbox,
     audit_log,
-    audit_chain
+    audit_chain,
+    decision_rollups,
+    alert_rollups,
+    rollup_watermark
 );

@@ -1,10 +1,12 @@
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use diesel::dsl::{avg, count_star};
 use diesel::prelude::*;
 use redflag_core::{Module, Severity};
 
 use crate::decisions::hour_of;
-use crate::schema::{alerts, decisions};
+use crate::rollup::{self, AlertRow, HourRow};
+use crate::schema::{alert_rollups, decision_rollups};
 use crate::{Database, StoreError};
 
 /// The dashboard aggregates, computed from the stored decisions and alerts.
@@ -51,55 +53,80 @@ pub struct HourBucket {
 
 impl Database {
     /// Aggregates everything stored; `now` ends the hourly series and `top` bounds the rule list.
+    ///
+    /// Decisions up to the roll-up watermark are read from the roll-ups (a few rows per module and
+    /// hour), the rest from the decisions themselves, so the cost follows the roll-up lag, not the
+    /// table's size. The watermark is read before and after the roll-ups: if a roll-up committed
+    /// in between, the read is repeated, so no decision is counted twice or missed on either
+    /// backend.
     pub fn statistics(&self, now: DateTime<Utc>, top: usize) -> Result<Statistics, StoreError> {
         let mut connection = self.read()?;
         let connection = &mut *connection;
+        let (watermark, rolled, rolled_alerts) = loop {
+            let before = rollup::watermark(connection)?;
+            let rolled: Vec<HourRow> = decision_rollups::table
+                .select((
+                    decision_rollups::module,
+                    decision_rollups::event_hour,
+                    decision_rollups::total,
+                    decision_rollups::flagged,
+                    decision_rollups::risk_sum,
+                ))
+                .load(connection)?;
+            let rolled_alerts: Vec<AlertRow> = alert_rollups::table
+                .select((
+                    alert_rollups::module,
+                    alert_rollups::rule,
+                    alert_rollups::severity,
+                    alert_rollups::count,
+                ))
+                .load(connection)?;
+            if rollup::watermark(connection)? == before {
+                break (before, rolled, rolled_alerts);
+            }
+        };
+        let mut hours = rollup::decisions_by_hour(connection, watermark, None)?;
+        hours.extend(rolled);
+        let mut alert_counts = rollup::alerts_by_rule(connection, watermark, None)?;
+        alert_counts.extend(rolled_alerts);
 
-        let totals: Vec<(String, i64, Option<f64>)> = decisions::table
-            .group_by(decisions::module)
-            .select((decisions::module, count_star(), avg(decisions::risk_score)))
-            .load(connection)?;
-        let flagged: Vec<(String, i64)> = decisions::table
-            .filter(decisions::flagged.eq(true))
-            .group_by(decisions::module)
-            .select((decisions::module, count_star()))
-            .load(connection)?;
         let modules = Module::ALL
             .into_iter()
             .map(|module| {
-                let (total, average_risk) = totals
-                    .iter()
-                    .find(|(name, _, _)| name == module.as_str())
-                    .map_or((0, None), |(_, total, average)| (*total, *average));
+                let rows = hours.iter().filter(|row| row.0 == module.as_str());
+                let (total, flagged, risk) = rows.fold((0, 0, 0.0), |sums, row| {
+                    (sums.0 + row.2, sums.1 + row.3, sums.2 + row.4)
+                });
                 ModuleStatistics {
                     module,
                     total,
-                    flagged: count_for(&flagged, module.as_str()),
-                    average_risk,
+                    flagged,
+                    average_risk: (total > 0).then(|| risk / total as f64),
                 }
             })
             .collect();
 
-        let severities: Vec<(String, i64)> = alerts::table
-            .group_by(alerts::severity)
-            .select((alerts::severity, count_star()))
-            .load(connection)?;
         let alerts_by_severity = Severity::ALL
             .into_iter()
             .map(|severity| SeverityCount {
                 severity,
-                count: count_for(&severities, severity.as_str()),
+                count: alert_counts
+                    .iter()
+                    .filter(|row| row.2 == severity.as_str())
+                    .map(|row| row.3)
+                    .sum(),
             })
             .collect();
 
-        let mut top_rules: Vec<RuleCount> = alerts::table
-            .group_by((alerts::module, alerts::rule))
-            .select((alerts::module, alerts::rule, count_star()))
-            .load::<(String, String, i64)>(connection)?
+        let mut by_rule: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        for (module, rule, _, count) in &alert_counts {
+            *by_rule.entry((module, rule)).or_default() += count;
+        }
+        let mut top_rules: Vec<RuleCount> = by_rule
             .into_iter()
-            .map(|(module, rule, count)| RuleCount {
-                module,
-                rule,
+            .map(|((module, rule), count)| RuleCount {
+                module: module.to_owned(),
+                rule: rule.to_owned(),
                 count,
             })
             .collect();
@@ -113,25 +140,17 @@ impl Database {
 
         let last_hour = hour_of(now);
         let first_hour = last_hour - 23;
-        let in_range = decisions::event_hour
-            .ge(first_hour)
-            .and(decisions::event_hour.le(last_hour));
-        let hourly_totals: Vec<(i64, i64)> = decisions::table
-            .filter(in_range)
-            .group_by(decisions::event_hour)
-            .select((decisions::event_hour, count_star()))
-            .load(connection)?;
-        let hourly_flagged: Vec<(i64, i64)> = decisions::table
-            .filter(in_range)
-            .filter(decisions::flagged.eq(true))
-            .group_by(decisions::event_hour)
-            .select((decisions::event_hour, count_star()))
-            .load(connection)?;
         let hourly = (first_hour..=last_hour)
-            .map(|hour| HourBucket {
-                start: DateTime::from_timestamp(hour * 3600, 0).unwrap_or(now),
-                total: count_for(&hourly_totals, &hour),
-                flagged: count_for(&hourly_flagged, &hour),
+            .map(|hour| {
+                let (total, flagged) = hours
+                    .iter()
+                    .filter(|row| row.1 == hour)
+                    .fold((0, 0), |sums, row| (sums.0 + row.2, sums.1 + row.3));
+                HourBucket {
+                    start: DateTime::from_timestamp(hour * 3600, 0).unwrap_or(now),
+                    total,
+                    flagged,
+                }
             })
             .collect();
 
@@ -142,11 +161,4 @@ impl Database {
             hourly,
         })
     }
-}
-
-fn count_for<K: PartialEq<Q>, Q: ?Sized>(counts: &[(K, i64)], key: &Q) -> i64 {
-    counts
-        .iter()
-        .find(|(name, _)| name == key)
-        .map_or(0, |(_, count)| *count)
 }

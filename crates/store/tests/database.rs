@@ -43,6 +43,7 @@ fn decision(
             "isolation_forest 2026-02-01T00:00:00Z (20000 rows, seed 42)".to_owned(),
         ),
         latency: std::time::Duration::from_micros(2_345),
+        model_features: vec![9800.0, 0.5],
     }
 }
 
@@ -59,8 +60,8 @@ fn migrations_apply_revert_and_apply_again_on_both_backends() {
             0,
             "nothing left to apply"
         );
-        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 4);
-        assert_eq!(db.migrate().expect("up.sql works again"), 4);
+        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 5);
+        assert_eq!(db.migrate().expect("up.sql works again"), 5);
     }
 }
 
@@ -118,7 +119,15 @@ fn a_decision_is_stored_with_its_alerts_and_audit_record_in_one_go() {
         assert_eq!(payload["module"], "aml");
         assert_eq!(payload["findings"][0]["rule"], "StructuringRule");
         let counts = db.outbox_counts().expect("query");
-        assert_eq!((counts.queued, counts.processed, counts.failed), (1, 0, 0));
+        assert_eq!(
+            (
+                counts.queued,
+                counts.pending,
+                counts.delivered,
+                counts.retried
+            ),
+            (1, 0, 0, 0)
+        );
 
         let stored = db
             .find_decision(Module::Aml, "TXN-1")
@@ -353,7 +362,7 @@ fn every_decision_reaches_the_audit_log_once_in_a_verifiable_chain() {
         assert_eq!(db.apply_pending_audits(100, when).expect("applies"), 2);
         assert_eq!(db.apply_pending_audits(100, when).expect("nothing left"), 0);
         let counts = db.outbox_counts().expect("counts");
-        assert_eq!((counts.queued, counts.processed), (0, 5));
+        assert_eq!((counts.queued, counts.delivered), (0, 5));
         assert_eq!(
             db.verify_audit_chain().expect("walks"),
             ChainReport::Intact { entries: 5 }
@@ -501,6 +510,181 @@ fn concurrent_workers_apply_each_record_once_and_never_fork_the_chain() {
         assert_eq!(
             db.verify_audit_chain().expect("walks"),
             ChainReport::Intact { entries: 200 }
+        );
+    }
+}
+
+/// A month of decisions over every module, some flagged with alerts, for the roll-up tests.
+fn month_of_decisions(now: DateTime<Utc>) -> Vec<DecisionToRecord> {
+    (0..40)
+        .map(|i| {
+            let module = Module::ALL[i % 4];
+            let flagged = i % 3 == 0;
+            let alerts = if flagged {
+                vec![
+                    alert("StructuringRule", Severity::High),
+                    alert("AnomalyRule", Severity::ALL[i % 4]),
+                ]
+            } else {
+                vec![]
+            };
+            let hours_ago = (i as i64 * 7) % (24 * 30);
+            decision(
+                module,
+                Some(&format!("R{i}")),
+                flagged,
+                alerts,
+                now - Duration::hours(hours_ago),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn statistics_are_the_same_whether_decisions_are_rolled_up_or_not() {
+    for test in both_backends() {
+        let db = &test.database;
+        let now = at("2026-02-09T09:30:00Z");
+        for record in month_of_decisions(now) {
+            db.record_decision(&record).expect("stored");
+        }
+        let before = db.statistics(now, 10).expect("aggregates");
+        assert_eq!(before.modules.iter().map(|m| m.total).sum::<i64>(), 40);
+
+        // Ten decisions per transaction: four passes take all forty, the fifth finds nothing.
+        let mut passes = Vec::new();
+        loop {
+            let rollup = db
+                .roll_up_statistics(Utc::now(), Duration::zero(), 10)
+                .expect("rolled up");
+            passes.push(rollup.decisions);
+            if rollup.decisions == 0 {
+                break;
+            }
+            assert_eq!(db.statistics(now, 10).expect("aggregates"), before);
+        }
+        assert_eq!(passes, [10, 10, 10, 10, 0]);
+        assert_eq!(db.rollup_watermark().expect("watermark"), 40);
+
+        // New decisions count from their rows until they are rolled up, then from the roll-ups.
+        let late = decision(
+            Module::Aml,
+            Some("LATE"),
+            true,
+            vec![alert("StructuringRule", Severity::High)],
+            now,
+        );
+        db.record_decision(&late).expect("stored");
+        let with_late = db.statistics(now, 10).expect("aggregates");
+        assert_eq!(with_late.modules[0].total, before.modules[0].total + 1);
+        assert_eq!(
+            with_late.top_rules[0].count,
+            before.top_rules[0].count + 1,
+            "{:?}",
+            with_late.top_rules
+        );
+        let rollup = db
+            .roll_up_statistics(Utc::now(), Duration::zero(), 10)
+            .expect("rolled up");
+        assert_eq!((rollup.decisions, rollup.watermark), (1, 41));
+        assert_eq!(db.statistics(now, 10).expect("aggregates"), with_late);
+    }
+}
+
+#[test]
+fn a_roll_up_stops_before_the_first_unsettled_decision() {
+    for test in both_backends() {
+        let db = &test.database;
+        let now = Utc::now();
+        let old = now - Duration::minutes(5);
+        // OLD-2 holds a higher id than NEW but an older time, as a slow transaction's row would.
+        let records = [
+            decision(Module::Aml, Some("OLD-1"), false, vec![], old),
+            decision(Module::Aml, Some("NEW"), false, vec![], now),
+            decision(Module::Aml, Some("OLD-2"), false, vec![], old),
+        ];
+        for record in &records {
+            db.record_decision(record).expect("stored");
+        }
+        let rollup = db
+            .roll_up_statistics(now, Duration::seconds(60), 100)
+            .expect("rolled up");
+        assert_eq!(
+            (rollup.decisions, rollup.watermark),
+            (1, 1),
+            "only the settled prefix is taken"
+        );
+        let stats = db.statistics(now, 10).expect("aggregates");
+        assert_eq!(
+            stats.modules[0].total, 3,
+            "the rest still counts from its rows"
+        );
+        let later = db
+            .roll_up_statistics(now + Duration::minutes(2), Duration::seconds(60), 100)
+            .expect("rolled up");
+        assert_eq!((later.decisions, later.watermark), (2, 3));
+        assert_eq!(db.statistics(now, 10).expect("aggregates"), stats);
+    }
+}
+
+#[test]
+fn concurrent_roll_ups_never_count_a_decision_twice() {
+    for test in both_backends() {
+        let db = &test.database;
+        let now = at("2026-02-09T09:30:00Z");
+        for record in month_of_decisions(now) {
+            db.record_decision(&record).expect("stored");
+        }
+        let before = db.statistics(now, 10).expect("aggregates");
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let mut folded = 0;
+                    loop {
+                        let rollup = db
+                            .roll_up_statistics(Utc::now(), Duration::zero(), 3)
+                            .expect("rolled up");
+                        if rollup.decisions == 0 {
+                            return folded;
+                        }
+                        folded += rollup.decisions;
+                    }
+                })
+            })
+            .collect();
+        let folded: i64 = workers
+            .into_iter()
+            .map(|worker| worker.join().expect("worker finished"))
+            .sum();
+        assert_eq!(folded, 40, "{}", db.backend().as_str());
+        assert_eq!(db.statistics(now, 10).expect("aggregates"), before);
+    }
+}
+
+#[test]
+fn the_figures_decisions_were_scored_on_are_kept_for_retraining() {
+    for test in both_backends() {
+        let db = &test.database;
+        let now = at("2026-02-09T09:30:00Z");
+        let mut first = decision(Module::Aml, Some("F1"), false, vec![], now);
+        first.model_features = vec![100.0, 1.5];
+        let mut without = decision(Module::Aml, Some("F2"), false, vec![], now);
+        without.model_features = vec![];
+        let mut second = decision(Module::Aml, Some("F3"), false, vec![], now);
+        second.model_features = vec![200.0, 2.5];
+        let other_module = decision(Module::Market, Some("F4"), false, vec![], now);
+        for record in [&first, &without, &second, &other_module] {
+            db.record_decision(record).expect("stored");
+        }
+        assert_eq!(
+            db.recent_model_features(Module::Aml, 10).expect("read"),
+            [vec![200.0, 2.5], vec![100.0, 1.5]],
+            "newest first, decisions without figures left out"
+        );
+        assert_eq!(
+            db.recent_model_features(Module::Aml, 1).expect("read"),
+            [vec![200.0, 2.5]]
         );
     }
 }

@@ -282,3 +282,33 @@ async fn a_read_with_a_shorter_horizon_does_not_shorten_the_window() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_sweep_frees_in_process_windows_that_outlived_their_horizon_and_keeps_the_rest() {
+    let windows = InProcessWindows::new(100);
+    let mut brief = observation("S-brief", "T1", 0, 100.0);
+    brief.horizon = Duration::milliseconds(50);
+    windows.observe_now(&[brief, observation("S-day", "T2", 0, 100.0)]);
+    std::thread::sleep(std::time::Duration::from_millis(120));
+
+    let sweep = windows
+        .expire()
+        .await
+        .expect("in-process sweeps never fail");
+    assert_eq!((sweep.removed, sweep.live), (1, 1));
+    let day = prior(&windows, observation("S-day", "T3", 1, 1.0)).await;
+    assert_eq!(day.len(), 1, "the day-long window kept its entry");
+    let again = windows.expire().await.expect("sweep");
+    assert_eq!((again.removed, again.live), (0, 1));
+}
+
+#[tokio::test]
+async fn a_redis_sweep_counts_the_deployments_live_window_keys() {
+    let (windows, _prefix) = redis(100);
+    for sender in ["S-1", "S-2", "S-3"] {
+        prior(windows.as_ref(), observation(sender, "T1", 0, 100.0)).await;
+    }
+    let sweep = windows.expire().await.expect("Redis answers");
+    // Redis removes expired keys itself; the sweep sees this prefix's three windows only.
+    assert_eq!((sweep.removed, sweep.live), (0, 3));
+}

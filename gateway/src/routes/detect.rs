@@ -58,7 +58,8 @@ where
     let started = std::time::Instant::now();
     let body = read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
     let received = Utc::now();
-    let detector = D::select(&state.detectors);
+    let detectors = state.detectors();
+    let detector = D::select(&detectors);
     let event = detector.parse(&body, received)?;
     let request_json = serde_json::to_string(&event).map_err(ApiError::internal)?;
 
@@ -107,8 +108,9 @@ where
         created_by: Some(UserId(user.user_id)),
         actor: user.username.clone(),
         alerts,
-        model_version: Some(state.model_versions.of(D::MODULE).to_owned()),
+        model_version: Some(detectors.versions.of(D::MODULE).to_owned()),
         latency: started.elapsed(),
+        model_features: assessment.model_features().to_vec(),
     };
     let db = state.db.clone();
     let outcome = web::block(move || db.record_decision(&record).map(|outcome| (outcome, record)))

@@ -46,11 +46,12 @@ pub async fn snapshot(
             "misses": counters.statistics_misses,
         },
         "detections": detections,
-        "audit": {
+        "audits": {
             "queued": outbox.queued,
-            "processed": outbox.processed,
-            "failed": outbox.failed,
+            "pending": outbox.pending,
+            "delivered": outbox.delivered,
             "applied": progress.applied,
+            "retried": outbox.retried,
             "dead_lettered": progress.dead_lettered,
             "lag_seconds": progress.lag_seconds,
         },
@@ -70,12 +71,7 @@ pub async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
     })
     .await
     {
-        crate::telemetry::audit_state(
-            outbox.queued,
-            progress.applied,
-            progress.dead_lettered,
-            progress.lag_seconds,
-        );
+        crate::telemetry::audit_state(&outbox, &progress);
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

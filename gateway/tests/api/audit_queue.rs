@@ -9,6 +9,7 @@ use redflag_store::{ChainReport, RedisAuditQueue};
 use serde_json::json;
 
 use crate::helpers::{TestApp, login, post, send};
+use crate::process::Process;
 
 fn redis_url() -> String {
     std::env::var("REDFLAG_TEST_REDIS_URL")
@@ -156,16 +157,6 @@ async fn a_record_that_cannot_be_applied_lands_in_the_dead_letter_stream() {
     assert_eq!((progress.applied, progress.dead_lettered), (2, 1));
 }
 
-/// The worker process, killed with SIGKILL when the test is done with it, however it ends.
-struct WorkerProcess(std::process::Child);
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[actix_web::test]
 async fn records_held_by_a_killed_worker_process_are_taken_over_and_applied_once() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -176,7 +167,7 @@ async fn records_held_by_a_killed_worker_process_are_taken_over_and_applied_once
     db.migrate().expect("migrates");
 
     // A worker process, started and settled (migrated, group created) before the test begins.
-    let worker = WorkerProcess(
+    let worker = Process(
         std::process::Command::new(env!("CARGO_BIN_EXE_redflag"))
             .arg("worker")
             .env("DATABASE_URL", &url)

@@ -1,16 +1,12 @@
 //! POST /api/insurance/detect/ end to end: the contract's shape, rings across requests, DRF
 //! errors, and contact details that never reach the database or the logs in clear.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use actix_web::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cli::redflag;
 use crate::helpers::{TestApp, login, post, send, shape};
+use crate::process::Server;
 
 const PATH: &str = "/api/insurance/detect/";
 
@@ -141,44 +137,6 @@ const CONTACTS: [(&str, &str, &str); 4] = [
     ),
 ];
 
-/// A request to the server on `port`: (status, body).
-fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, String) {
-    let body = body.to_string();
-    let auth = token.map_or(String::new(), |token| {
-        format!("Authorization: Bearer {token}\r\n")
-    });
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the server listens");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("the request is sent");
-    let mut reply = String::new();
-    stream
-        .read_to_string(&mut reply)
-        .expect("the reply is read");
-    let status = reply
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map_or(String::new(), |(_, body)| body.to_owned());
-    (status, body)
-}
-
-/// The server process, killed when the test ends however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn contact_details_reach_neither_the_database_nor_the_logs_in_clear() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -195,45 +153,9 @@ fn contact_details_reach_neither_the_database_nor_the_logs_in_clear() {
         &[],
     );
     assert!(ok, "{stderr}");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let log = dir.path().join("serve.log");
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_redflag"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .current_dir(dir.path())
-            .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
-            .env("RUST_LOG", "trace")
-            .env("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000")
-            .env_remove("REDFLAG_PROFILE")
-            .env_remove("REDIS_URL")
-            .env_remove("REDIS_HOST")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("a log file"))
-            .spawn()
-            .expect("the server starts"),
-    );
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the server did not start: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let (status, tokens) = http(
-        port,
-        "POST",
-        "/api/token/",
-        None,
-        &json!({"username": "handler", "password": "correct-horse-battery"}),
-    );
-    assert_eq!(status, 200, "{tokens}");
-    let tokens: Value = serde_json::from_str(&tokens).expect("JSON");
-    let token = tokens["access"].as_str().expect("an access token");
+    let server = Server::start(&dir, &[("RUST_LOG", "trace")]);
+    let token = server.token("handler", "correct-horse-battery");
+    let token = token.as_str();
     for (i, claimant) in ["P-1", "P-2", "P-3"].iter().enumerate() {
         let mut claim = json!({"claim_id": format!("PRIV-{i}"), "policy_id": format!("POL-{i}"),
                                "claim_amount": 1234.5, "claimant_id": claimant,
@@ -241,15 +163,14 @@ fn contact_details_reach_neither_the_database_nor_the_logs_in_clear() {
         for (field, value, _) in CONTACTS {
             claim[field] = json!(value);
         }
-        let (status, body) = http(port, "POST", PATH, Some(token), &claim);
+        let (status, body) = server.http("POST", PATH, Some(token), &claim);
         assert_eq!(status, 201, "{body}");
         if i == 2 {
             assert!(body.contains("SharedIdentifierRule"), "{body}");
         }
     }
     // A malformed identifier is refused without being echoed.
-    let (status, body) = http(
-        port,
+    let (status, body) = server.http(
         "POST",
         PATH,
         Some(token),
@@ -257,6 +178,7 @@ fn contact_details_reach_neither_the_database_nor_the_logs_in_clear() {
     );
     assert_eq!(status, 400);
     assert!(!body.contains("79460958"), "{body}");
+    let log = server.log.clone();
     drop(server);
 
     let logs = std::fs::read_to_string(&log).expect("the log");

@@ -11,5 +11,7 @@ mod helpers;
 mod insurance;
 mod models;
 mod observability;
+mod process;
 mod redis_windows;
+mod tasks;
 mod validation;

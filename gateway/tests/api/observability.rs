@@ -163,12 +163,12 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
         json!({"total": 0, "flagged": 0})
     );
     assert_eq!(
-        body["audit"]["queued"], 3,
+        body["audits"]["queued"], 3,
         "two decisions and the login's token"
     );
-    assert_eq!(body["audit"]["applied"], 0);
+    assert_eq!(body["audits"]["applied"], 0);
     assert!(
-        body["audit"]["lag_seconds"]
+        body["audits"]["lag_seconds"]
             .as_f64()
             .is_some_and(|lag| lag >= 0.0)
     );
@@ -181,9 +181,9 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
     assert_eq!(applied, 3);
     let body = send(&app, get("/api/metrics/", Some(&token))).await.json();
     assert_eq!(
-        body["audit"],
-        json!({"queued": 0, "processed": 3, "failed": 0, "applied": 3, "dead_lettered": 0,
-               "lag_seconds": 0.0})
+        body["audits"],
+        json!({"queued": 0, "pending": 0, "delivered": 3, "applied": 3, "retried": 0,
+               "dead_lettered": 0, "lag_seconds": 0.0})
     );
 }
 

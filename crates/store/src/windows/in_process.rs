@@ -8,7 +8,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration};
 use redflag_core::{Activity, History, Observation, WindowMode};
 
-use super::{ActivityWindows, WindowFuture};
+use super::{ActivityWindows, Sweep, WindowFuture};
 
 /// Independent locks, so that unrelated entities do not queue behind each other.
 const SHARDS: usize = 64;
@@ -205,9 +205,29 @@ impl InProcessWindows {
     }
 }
 
+impl InProcessWindows {
+    /// Removes every window untouched for longer than its horizon, shard by shard (each shard is
+    /// locked only while it is swept).
+    pub fn expire_now(&self) -> Sweep {
+        let mut sweep = Sweep::default();
+        for shard in &self.shards {
+            let mut windows = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            let before = windows.len();
+            windows.retain(|_, window| !window.expired());
+            sweep.removed += before - windows.len();
+            sweep.live += windows.len();
+        }
+        sweep
+    }
+}
+
 impl ActivityWindows for InProcessWindows {
     fn observe<'a>(&'a self, observations: &'a [Observation]) -> WindowFuture<'a, History> {
         Box::pin(async move { Ok(self.observe_now(observations)) })
+    }
+
+    fn expire(&self) -> WindowFuture<'_, Sweep> {
+        Box::pin(async move { Ok(self.expire_now()) })
     }
 
     fn ping(&self) -> WindowFuture<'_, ()> {

@@ -28,6 +28,16 @@ pub enum WindowError {
     BadBucket(String),
 }
 
+/// What a sweep of the windows found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Windows removed by this sweep. Redis removes expired keys itself (each write renews the
+    /// key's expiry to the window's horizon), so there it is always 0.
+    pub removed: usize,
+    /// Windows still held.
+    pub live: usize,
+}
+
 /// Where the recent activity of entities lives.
 ///
 /// `observe` is atomic per window: it reads what the window held during each observation's
@@ -39,6 +49,10 @@ pub enum WindowError {
 pub trait ActivityWindows: Send + Sync {
     /// Records every observation and returns each window's prior contents.
     fn observe<'a>(&'a self, observations: &'a [Observation]) -> WindowFuture<'a, History>;
+
+    /// Removes the windows untouched for longer than their horizon and counts the rest: the
+    /// worker's periodic sweep, which frees what an entity that has gone quiet left behind.
+    fn expire(&self) -> WindowFuture<'_, Sweep>;
 
     /// Checks that the backing service answers, for the health endpoint.
     fn ping(&self) -> WindowFuture<'_, ()>;

@@ -1,0 +1,223 @@
+//! The worker's periodic tasks, each on its own interval (settings `[tasks]`): remove idle
+//! recent-activity windows, fold settled decisions into the statistics roll-ups, and retrain the
+//! anomaly models on recent traffic. They run beside the audit worker, in `redflag worker` and in
+//! the embedded worker of `serve`; every one is safe with any number of workers running it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use redflag_core::Module;
+use redflag_store::{ActivityWindows, Database, Rollup, Sweep};
+use tokio::time::Instant;
+
+use crate::models::{Retraining, retrain_on_decisions};
+use crate::settings::{ModelSettings, TaskSettings};
+use crate::telemetry;
+
+/// Most roll-up transactions one run makes, so that a large backlog is worked off over several
+/// runs without holding the writer for long.
+const MAX_ROLLUP_BATCHES_PER_RUN: usize = 100;
+
+/// One of the periodic tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    ExpireWindows,
+    RollUpStatistics,
+    RetrainModels,
+}
+
+impl Task {
+    pub const ALL: [Self; 3] = [
+        Self::ExpireWindows,
+        Self::RollUpStatistics,
+        Self::RetrainModels,
+    ];
+
+    /// The task's name in logs, metrics and the `redflag task` command.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ExpireWindows => "expire-windows",
+            Self::RollUpStatistics => "rollup-statistics",
+            Self::RetrainModels => "retrain-models",
+        }
+    }
+
+    /// How often the task runs; `None` when its interval is 0 (off).
+    fn every(self, settings: &TaskSettings) -> Option<Duration> {
+        let seconds = match self {
+            Self::ExpireWindows => settings.expire_windows_seconds,
+            Self::RollUpStatistics => settings.rollup_statistics_seconds,
+            Self::RetrainModels => settings.retrain_hours.saturating_mul(3600),
+        };
+        (seconds > 0).then(|| Duration::from_secs(seconds))
+    }
+}
+
+/// What a task run did, for its log line and the `redflag task` command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The windows this process can reach, swept; `None` when it holds none (a separate worker
+    /// process with in-process windows: they live in `serve`).
+    Swept(Option<Sweep>),
+    RolledUp(Rollup),
+    Retrained(Vec<(Module, Retraining)>),
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Swept(None) => write!(f, "no windows in this process"),
+            Self::Swept(Some(sweep)) => {
+                write!(f, "removed {} windows, {} live", sweep.removed, sweep.live)
+            }
+            Self::RolledUp(rollup) => write!(
+                f,
+                "rolled up {} decisions, through decision {}",
+                rollup.decisions, rollup.watermark
+            ),
+            Self::Retrained(modules) => {
+                let parts: Vec<String> = modules
+                    .iter()
+                    .map(|(module, retraining)| match retraining {
+                        Retraining::Trained { rows } => format!("{module}: trained on {rows}"),
+                        Retraining::TooFewDecisions { rows } => {
+                            format!("{module}: only {rows} decisions, kept")
+                        }
+                        Retraining::Fresh => format!("{module}: artifact fresh, kept"),
+                        Retraining::NeedsLabels => format!("{module}: needs labelled outcomes"),
+                    })
+                    .collect();
+                write!(f, "{}", parts.join("; "))
+            }
+        }
+    }
+}
+
+/// The tasks and what they work on.
+pub struct Periodic {
+    db: Database,
+    /// The windows this process holds or reaches: `serve`'s own, or Redis for a worker process.
+    windows: Option<Arc<dyn ActivityWindows>>,
+    models: ModelSettings,
+    tasks: TaskSettings,
+}
+
+impl Periodic {
+    pub fn new(
+        db: Database,
+        windows: Option<Arc<dyn ActivityWindows>>,
+        models: ModelSettings,
+        tasks: TaskSettings,
+    ) -> Self {
+        Self {
+            db,
+            windows,
+            models,
+            tasks,
+        }
+    }
+
+    /// Runs one task now.
+    pub async fn run_task(&self, task: Task) -> Result<Outcome, String> {
+        match task {
+            Task::ExpireWindows => {
+                let Some(windows) = &self.windows else {
+                    return Ok(Outcome::Swept(None));
+                };
+                let sweep = windows.expire().await.map_err(|e| e.to_string())?;
+                telemetry::windows_swept(sweep.removed, sweep.live);
+                Ok(Outcome::Swept(Some(sweep)))
+            }
+            Task::RollUpStatistics => {
+                let db = self.db.clone();
+                let settle = chrono::Duration::seconds(
+                    i64::try_from(self.tasks.rollup_settle_seconds).unwrap_or(i64::MAX),
+                );
+                let batch = self.tasks.rollup_batch.max(1);
+                let rollup = blocking(move || {
+                    let mut total = Rollup {
+                        decisions: 0,
+                        watermark: 0,
+                    };
+                    for _ in 0..MAX_ROLLUP_BATCHES_PER_RUN {
+                        let rollup = db
+                            .roll_up_statistics(Utc::now(), settle, batch)
+                            .map_err(|e| e.to_string())?;
+                        total.decisions += rollup.decisions;
+                        total.watermark = rollup.watermark;
+                        if rollup.decisions < batch {
+                            break;
+                        }
+                    }
+                    Ok(total)
+                })
+                .await?;
+                telemetry::rollup_watermark(rollup.watermark);
+                Ok(Outcome::RolledUp(rollup))
+            }
+            Task::RetrainModels => {
+                let (db, models, tasks) =
+                    (self.db.clone(), self.models.clone(), self.tasks.clone());
+                let retrained = blocking(move || {
+                    Module::ALL
+                        .into_iter()
+                        .map(|module| {
+                            retrain_on_decisions(&models, &tasks, &db, module, Utc::now())
+                                .map(|retraining| (module, retraining))
+                        })
+                        .collect::<Result<Vec<_>, String>>()
+                })
+                .await?;
+                Ok(Outcome::Retrained(retrained))
+            }
+        }
+    }
+
+    /// Runs every task that has an interval, first at start, then each on its own interval,
+    /// until stopped. A failing run is logged and counted; the next one comes on schedule.
+    pub async fn run(self) {
+        let mut schedule: Vec<(Task, Duration, Instant)> = Task::ALL
+            .into_iter()
+            .filter_map(|task| {
+                task.every(&self.tasks)
+                    .map(|every| (task, every, Instant::now()))
+            })
+            .collect();
+        if schedule.is_empty() {
+            return;
+        }
+        loop {
+            let next = schedule
+                .iter()
+                .map(|(_, _, due)| *due)
+                .min()
+                .unwrap_or_else(Instant::now);
+            tokio::time::sleep_until(next).await;
+            for (task, every, due) in &mut schedule {
+                if *due > Instant::now() {
+                    continue;
+                }
+                match self.run_task(*task).await {
+                    Ok(outcome) => {
+                        telemetry::task_run(task.name(), "ok");
+                        tracing::debug!(task = task.name(), %outcome, "periodic task ran");
+                    }
+                    Err(error) => {
+                        telemetry::task_run(task.name(), "failed");
+                        tracing::warn!(task = task.name(), %error, "periodic task failed");
+                    }
+                }
+                *due = Instant::now() + *every;
+            }
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    actix_web::rt::task::spawn_blocking(work)
+        .await
+        .map_err(|error| error.to_string())?
+}

@@ -1,0 +1,118 @@
+//! `redflag` processes for the tests that need a real server or worker: started on a free port,
+//! spoken to over plain HTTP, killed when the test ends however it ends.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A child process, killed with SIGKILL when dropped.
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running `redflag serve` on the SQLite file `cli.sqlite3` of `dir` (where `cli::redflag`
+/// creates users), logging to `serve.log`.
+pub struct Server {
+    pub port: u16,
+    pub log: PathBuf,
+    _process: Process,
+}
+
+impl Server {
+    /// Starts the server with `env` set and waits until it listens.
+    pub fn start(dir: &tempfile::TempDir, env: &[(&str, &str)]) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let log = dir.path().join("serve.log");
+        let process = Process(
+            Command::new(env!("CARGO_BIN_EXE_redflag"))
+                .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+                .current_dir(dir.path())
+                .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+                .env("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000")
+                .env_remove("REDFLAG_PROFILE")
+                .env_remove("REDIS_URL")
+                .env_remove("REDIS_HOST")
+                .envs(env.iter().copied())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("a log file"))
+                .spawn()
+                .expect("the server starts"),
+        );
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the server did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            port,
+            log,
+            _process: process,
+        }
+    }
+
+    /// A request to the server: (status, body).
+    pub fn http(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (u16, String) {
+        let body = body.to_string();
+        let auth = token.map_or(String::new(), |token| {
+            format!("Authorization: Bearer {token}\r\n")
+        });
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("the server listens");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("the request is sent");
+        let mut reply = String::new();
+        stream
+            .read_to_string(&mut reply)
+            .expect("the reply is read");
+        let status = reply
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        let body = reply
+            .split_once("\r\n\r\n")
+            .map_or(String::new(), |(_, body)| body.to_owned());
+        (status, body)
+    }
+
+    /// An access token for a user `cli::redflag` created.
+    pub fn token(&self, username: &str, password: &str) -> String {
+        let (status, tokens) = self.http(
+            "POST",
+            "/api/token/",
+            None,
+            &serde_json::json!({"username": username, "password": password}),
+        );
+        assert_eq!(status, 200, "{tokens}");
+        let tokens: Value = serde_json::from_str(&tokens).expect("JSON");
+        tokens["access"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+}

@@ -1,0 +1,291 @@
+//! The worker's periodic tasks: statistics roll-ups, window sweeps and retraining on real traffic,
+//! with the models swapped into the running service.
+
+use actix_web::http::StatusCode;
+use chrono::{Duration, Utc};
+use redflag_core::Module;
+use redflag_gateway::models::{Retraining, retrain_on_decisions};
+use redflag_gateway::tasks::{Outcome, Periodic, Task};
+use redflag_store::DecisionId;
+use serde_json::{Value, json};
+
+use crate::cli::redflag;
+use crate::helpers::{TestApp, get, login, post, send};
+use crate::process::Server;
+
+fn periodic(test_app: &TestApp) -> Periodic {
+    let state = &test_app.state;
+    Periodic::new(
+        state.db.clone(),
+        Some(state.windows.clone()),
+        state.settings.models.clone(),
+        state.settings.tasks.clone(),
+    )
+}
+
+fn transfer(i: usize, amount: f64) -> Value {
+    json!({"transaction_id": format!("TXN-{i}"), "user_id": "U-1", "amount": amount,
+           "sender_id": format!("S-{}", i % 7), "receiver_id": format!("R-{}", i % 5)})
+}
+
+/// The model version an AML decision's audit record names.
+fn model_version_of(test_app: &TestApp, id: i64) -> String {
+    let payloads = test_app
+        .state
+        .db
+        .outbox_payloads(DecisionId(id))
+        .expect("readable");
+    let payload: Value = serde_json::from_str(&payloads[0]).expect("JSON");
+    payload["model_version"]
+        .as_str()
+        .expect("a model version")
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn statistics_read_the_same_before_and_after_the_worker_rolls_them_up() {
+    let test_app = TestApp::spawn_with(|settings| settings.tasks.rollup_settle_seconds = 0);
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    for (i, amount) in [9800.0, 9900.0, 9700.0, 120.0, 25000.0]
+        .into_iter()
+        .enumerate()
+    {
+        let reply = send(
+            &app,
+            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    let mut before = send(&app, get("/api/statistics/", Some(&token)))
+        .await
+        .json();
+
+    let outcome = periodic(&test_app)
+        .run_task(Task::RollUpStatistics)
+        .await
+        .expect("rolled up");
+    let Outcome::RolledUp(rollup) = outcome else {
+        panic!("a roll-up reports a roll-up: {outcome:?}");
+    };
+    assert_eq!((rollup.decisions, rollup.watermark), (5, 5));
+    let mut after = send(&app, get("/api/statistics/", Some(&token)))
+        .await
+        .json();
+    before["generated_at"] = Value::Null;
+    after["generated_at"] = Value::Null;
+    assert_eq!(after, before);
+    assert_eq!(after["total_detections"], 5);
+    assert_eq!(
+        outcome.to_string(),
+        "rolled up 5 decisions, through decision 5"
+    );
+}
+
+#[actix_web::test]
+async fn the_window_sweep_reports_the_service_windows() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let reply = send(
+        &app,
+        post("/api/aml/detect/", Some(&token), &transfer(1, 500.0)),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let outcome = periodic(&test_app)
+        .run_task(Task::ExpireWindows)
+        .await
+        .expect("swept");
+    // One transfer records the sender's outflows and daily sums and the receiver's inflows; none
+    // has outlived its horizon.
+    assert_eq!(outcome.to_string(), "removed 0 windows, 3 live");
+}
+
+#[actix_web::test]
+async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
+    let test_app = TestApp::spawn_with(|settings| {
+        settings.tasks.retrain_hours = 24;
+        settings.tasks.retrain_min_rows = 30;
+    });
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let state = &test_app.state;
+    let (models, tasks, db) = (&state.settings.models, &state.settings.tasks, &state.db);
+
+    // The artifacts written at start-up are younger than the interval: nothing to do yet.
+    let fresh = retrain_on_decisions(models, tasks, db, Module::Aml, Utc::now());
+    assert_eq!(fresh, Ok(Retraining::Fresh));
+
+    let mut first_id = 0;
+    for i in 0..40 {
+        let amount = 100.0 + (i as f64 * 37.0) % 900.0;
+        let reply = send(
+            &app,
+            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        if i == 0 {
+            first_id = reply.json()["id"].as_i64().expect("an id");
+        }
+    }
+    let synthetic_version = model_version_of(&test_app, first_id);
+    assert!(
+        synthetic_version.contains("(3200 rows"),
+        "{synthetic_version}"
+    );
+
+    let later = Utc::now() + Duration::hours(25);
+    assert_eq!(
+        retrain_on_decisions(models, tasks, db, Module::Aml, later),
+        Ok(Retraining::Trained { rows: 40 })
+    );
+    assert_eq!(
+        retrain_on_decisions(models, tasks, db, Module::Insurance, later),
+        Ok(Retraining::TooFewDecisions { rows: 0 })
+    );
+    assert_eq!(
+        retrain_on_decisions(models, tasks, db, Module::Credit, later),
+        Ok(Retraining::NeedsLabels)
+    );
+    let trained = db.outbox_counts().expect("counts").queued;
+    assert!(trained > 40, "the training was audited too");
+
+    // The running service notices the new artifact and scores with it from the next request.
+    assert!(state.reload_models().expect("the new artifact loads"));
+    assert!(
+        !state.reload_models().expect("unchanged"),
+        "nothing new the second time"
+    );
+    let reply = send(
+        &app,
+        post("/api/aml/detect/", Some(&token), &transfer(99, 450.0)),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let retrained_version = model_version_of(&test_app, reply.json()["id"].as_i64().expect("id"));
+    assert!(
+        retrained_version.contains("(32 rows"),
+        "80% of the 40 decisions train it: {retrained_version}"
+    );
+}
+
+#[actix_web::test]
+async fn an_artifact_that_does_not_load_leaves_the_models_in_use() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let state = &test_app.state;
+    let before = state.detectors().versions.clone();
+    let path = redflag_gateway::models::artifact_path(&state.settings.models, Module::Market);
+    std::fs::write(&path, "{\"format_version\": 1").expect("overwritten");
+
+    let error = state
+        .reload_models()
+        .expect_err("a truncated artifact is refused");
+    assert!(error.to_string().contains("market.json"), "{error}");
+    assert_eq!(state.detectors().versions, before);
+    assert!(
+        !state.reload_models().expect("not retried"),
+        "the same broken file is not retried until it changes"
+    );
+    let event = json!({"symbol": "ACME", "price": 10.5, "volume": 1000, "trader_id": "T-1"});
+    let reply = send(&app, post("/api/market/detect/", Some(&token), &event)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+}
+
+#[test]
+fn redflag_task_runs_one_periodic_task_now() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ok, stdout, stderr) = redflag(&dir, &["task", "rollup-statistics"], "", &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout,
+        "rollup-statistics: rolled up 0 decisions, through decision 0\n"
+    );
+    let (ok, stdout, stderr) = redflag(&dir, &["task", "expire-windows"], "", &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout, "expire-windows: no windows in this process\n");
+    let (ok, _, stderr) = redflag(&dir, &["task", "retrain-everything"], "", &[]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("invalid value 'retrain-everything'"),
+        "{stderr}"
+    );
+}
+
+/// Polls `check` every 200 ms for up to 30 s.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{what} did not happen within 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_running_service_rolls_up_on_schedule_and_swaps_in_a_model_trained_beside_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ok, _, stderr) = redflag(
+        &dir,
+        &["user", "create", "--username", "ops", "--password-stdin"],
+        "correct-horse-battery\n",
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    let server = Server::start(
+        &dir,
+        &[
+            ("REDFLAG__TASKS__ROLLUP_STATISTICS_SECONDS", "1"),
+            ("REDFLAG__TASKS__ROLLUP_SETTLE_SECONDS", "0"),
+            ("REDFLAG__MODELS__RELOAD_SECONDS", "1"),
+        ],
+    );
+    let token = server.token("ops", "correct-horse-battery");
+    let detect = |i: usize| {
+        let (status, body) = server.http(
+            "POST",
+            "/api/aml/detect/",
+            Some(&token),
+            &transfer(i, 700.0),
+        );
+        assert_eq!(status, 201, "{body}");
+        serde_json::from_str::<Value>(&body).expect("JSON")["id"]
+            .as_i64()
+            .expect("an id")
+    };
+    let ids: Vec<i64> = (0..3).map(detect).collect();
+    let last = ids[2];
+    let db = redflag_store::Database::connect(
+        dir.path().join("cli.sqlite3").to_str().expect("UTF-8"),
+        1,
+    )
+    .expect("the service's database opens");
+    eventually("the scheduled roll-up", || {
+        db.rollup_watermark().expect("readable") == last
+    });
+
+    let (ok, stdout, stderr) = redflag(
+        &dir,
+        &["train", "aml", "--rows", "2000", "--seed", "9"],
+        "",
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("swaps it in within models.reload_seconds"),
+        "{stdout}"
+    );
+    let mut i = 100;
+    eventually("the new model scoring", || {
+        i += 1;
+        let id = detect(i);
+        let payloads = db.outbox_payloads(DecisionId(id)).expect("readable");
+        payloads[0].contains("(1600 rows, seed 9)")
+    });
+}
