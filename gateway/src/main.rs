@@ -141,6 +141,14 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Replace a user's password; the new one is read from the first line of standard input.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -189,34 +197,29 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
         Command::User {
             command: UserCommand::Create { username, .. },
         } => {
-            let mut password = String::new();
-            io::stdin()
-                .lock()
-                .read_line(&mut password)
+            let (db, username, hash) = user_and_password(&settings, &username)?;
+            let user = db
+                .create_user(&username, &hash)
                 .map_err(|e| e.to_string())?;
-            let password = password.trim_end_matches(['\n', '\r']);
-            let hash = hash_password(password).map_err(|e| e.to_string())?;
-            let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
-            db.migrate().map_err(|e| e.to_string())?;
-            let username = username.trim();
-            if username.is_empty() {
-                return Err("the username may not be blank".to_owned());
-            }
-            let user = db.create_user(username, &hash).map_err(|e| e.to_string())?;
-            db.record_audit_event(&AuditEvent {
-                kind: AuditEvent::USER_CREATED,
-                module: None,
-                entity_id: format!("user:{}", user.username),
-                actor: "system".to_owned(),
-                details: serde_json::json!({"user_id": user.id().0}),
-                recorded_at: chrono::Utc::now(),
-            })
-            .map_err(|e| e.to_string())?;
+            audit_user_event(&db, AuditEvent::USER_CREATED, &user.username, user.id().0)?;
             say(&format!(
                 "created user `{}` (id {})",
                 user.username,
                 user.id().0
             ))
+        }
+        Command::User {
+            command: UserCommand::SetPassword { username, .. },
+        } => {
+            let (db, username, hash) = user_and_password(&settings, &username)?;
+            let user = db
+                .find_user_by_username(&username)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no user `{username}`"))?;
+            db.set_password(&username, &hash)
+                .map_err(|e| e.to_string())?;
+            audit_user_event(&db, AuditEvent::PASSWORD_SET, &user.username, user.id().0)?;
+            say(&format!("set the password of `{username}`"))
         }
         Command::Worker { once } => {
             let db = Database::connect(&settings.database.url, 2).map_err(|e| e.to_string())?;
@@ -307,6 +310,46 @@ fn train(
         "wrote {} (a running service swaps it in within models.reload_seconds)",
         path.display()
     ))
+}
+
+/// The migrated database, the trimmed username and the hash of the password read from the first
+/// line of standard input (refused when too short, like every password).
+fn user_and_password(
+    settings: &Settings,
+    username: &str,
+) -> Result<(Database, String, String), String> {
+    let mut password = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| e.to_string())?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    let hash = hash_password(password).map_err(|e| e.to_string())?;
+    let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
+    db.migrate().map_err(|e| e.to_string())?;
+    let username = username.trim();
+    if username.is_empty() {
+        return Err("the username may not be blank".to_owned());
+    }
+    Ok((db, username.to_owned(), hash))
+}
+
+/// Audits a change to a user's account, made from the command line.
+fn audit_user_event(
+    db: &Database,
+    kind: &'static str,
+    username: &str,
+    id: i64,
+) -> Result<(), String> {
+    db.record_audit_event(&AuditEvent {
+        kind,
+        module: None,
+        entity_id: format!("user:{username}"),
+        actor: "system".to_owned(),
+        details: serde_json::json!({"user_id": id}),
+        recorded_at: chrono::Utc::now(),
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// The windows a process other than `serve` can reach: Redis when configured; in-process windows

@@ -49,6 +49,9 @@ pub struct ServerSettings {
     pub workers: usize,
     pub body_limit_bytes: usize,
     pub cors_allowed_origins: Vec<String>,
+    /// Serves `POST /api/echo/`, a bare JSON echo without authentication, so that load tests can
+    /// measure the HTTP ceiling of the same server (`cargo xtask bench --baseline`).
+    pub echo_route: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +59,8 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
+    /// Most decisions one group commit stores together.
+    pub commit_batch: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,8 @@ use redflag_credit::CreditDetector;
 use redflag_insurance::{InsuranceDetector, ValuationTable};
 use redflag_market::MarketDetector;
 use redflag_store::{
-    ActivityWindows, Database, InProcessWindows, RedisWindows, StoreError, WindowError,
+    ActivityWindows, Database, DecisionWriter, InProcessWindows, RedisWindows, StoreError,
+    WindowError,
 };
 use serde_json::Value;
 
@@ -75,6 +76,8 @@ impl Detectors {
 pub struct AppState {
     pub settings: Settings,
     pub db: Database,
+    /// Stores decisions with group commit (see [`DecisionWriter`]).
+    pub writer: DecisionWriter,
     pub windows: Arc<dyn ActivityWindows>,
     pub tokens: TokenService,
     /// Swapped whole when a model artifact changes (see [`AppState::reload_models`]); each
@@ -97,6 +100,8 @@ pub enum StartupError {
     Database(#[from] StoreError),
     #[error(transparent)]
     Windows(#[from] WindowError),
+    #[error("cannot start the decision writer thread: {0}")]
+    Writer(std::io::Error),
     #[error("cannot read the watchlist {path}: {source}")]
     WatchlistFile {
         path: String,
@@ -120,6 +125,8 @@ impl AppState {
         let detectors = Detectors::load(&settings)?;
         let db = Database::connect(&settings.database.url, settings.database.pool_size)?;
         db.migrate()?;
+        let writer = DecisionWriter::start(db.clone(), settings.database.commit_batch)
+            .map_err(StartupError::Writer)?;
         let windows: Arc<dyn ActivityWindows> = if settings.redis_configured() {
             Arc::new(RedisWindows::connect(
                 &settings.redis.url,
@@ -139,6 +146,7 @@ impl AppState {
             detectors: RwLock::new(Arc::new(detectors)),
             artifacts: Mutex::new(ArtifactStamps::read(&settings.models)),
             db,
+            writer,
             windows,
             telemetry: Telemetry::default(),
             prometheus: prometheus(),

@@ -3,6 +3,9 @@
 //! - `test`: checks that the domain crates stay pure, makes sure Redis and PostgreSQL answer
 //!   (starting throwaway instances in a temporary directory when they do not), then runs the
 //!   whole workspace's tests against them.
+//! - `bench` and `seed`: build the service and the load generator (`xtask/load`) in release and
+//!   run the generator, so that neither the server nor the client is measured in a debug build.
+//! - `ci`: what CI runs (`.ci/run`): formatting, clippy, then `test`.
 
 use std::env;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -33,10 +36,13 @@ fn main() -> ExitCode {
                 .strip_prefix(&["--".to_owned()])
                 .unwrap_or(&args[1..]),
         ),
-        _ => Err(
-            "usage: cargo xtask test [<extra cargo test arguments, e.g. a test name filter>]"
-                .to_owned(),
-        ),
+        Some(command @ ("bench" | "seed")) => load(command, &args[1..]),
+        Some("ci") => ci(),
+        _ => Err("usage: cargo xtask test [<extra cargo test arguments, e.g. a test name filter>]\n       \
+             cargo xtask bench [--help for its options]\n       \
+             cargo xtask seed [--help for its options]\n       \
+             cargo xtask ci"
+            .to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,6 +50,53 @@ fn main() -> ExitCode {
             eprintln!("xtask: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Builds `redflag` and `redflag-load` in release, then runs `redflag-load <command> <args>`.
+fn load(command: &str, args: &[String]) -> Result<(), String> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let root = workspace_root();
+    let built = Command::new(&cargo)
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "redflag-gateway",
+            "--package",
+            "redflag-load",
+        ])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !built.success() {
+        return Err("the release build failed".to_owned());
+    }
+    let target = env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
+    let status = Command::new(target.join("release").join("redflag-load"))
+        .arg(command)
+        .args(args)
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cannot run redflag-load: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command} failed"))
+    }
+}
+
+/// Runs `.ci/run`, exactly as CI does.
+fn ci() -> Result<(), String> {
+    let status = Command::new("bash")
+        .arg(workspace_root().join(".ci").join("run"))
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run .ci/run: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(".ci/run failed".to_owned())
     }
 }
 

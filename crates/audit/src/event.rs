@@ -23,6 +23,7 @@ impl AuditEvent {
     pub const TOKEN_ISSUED: &'static str = "token.issued";
     pub const TOKEN_REFRESHED: &'static str = "token.refreshed";
     pub const USER_CREATED: &'static str = "user.created";
+    pub const PASSWORD_SET: &'static str = "user.password_set";
     pub const MODEL_TRAINED: &'static str = "model.trained";
 
     /// The JSON payload stored in the outbox.

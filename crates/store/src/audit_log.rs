@@ -64,20 +64,26 @@ struct PayloadHead {
     recorded_at: Option<DateTime<Utc>>,
 }
 
+/// An entry to append; `None` is stored as NULL (not a column default), so that entries can be
+/// inserted many rows at a time on SQLite too.
 #[derive(Insertable)]
 #[diesel(table_name = audit_log)]
+#[diesel(treat_none_as_default_value = false)]
 struct NewEntry<'a> {
-    event_id: &'a str,
+    event_id: String,
     kind: &'a str,
-    module: Option<&'a str>,
-    entity_id: Option<&'a str>,
-    actor: &'a str,
+    module: Option<String>,
+    entity_id: Option<String>,
+    actor: String,
     payload: &'a str,
     occurred_at: NaiveDateTime,
     applied_at: NaiveDateTime,
-    prev_hash: &'a str,
-    hash: &'a str,
+    prev_hash: String,
+    hash: String,
 }
+
+/// Rows per multi-row statement, well below SQLite's bound-parameter limit at ten columns.
+const ROWS_PER_STATEMENT: usize = 500;
 
 impl Database {
     /// Applies up to `limit` pending outbox records to the audit log, oldest first, in one
@@ -317,6 +323,9 @@ fn pending_records(
 
 /// Appends records to the chain inside the caller's transaction. The chain's head row is locked
 /// first, so workers in any number of processes append one at a time and the chain never forks.
+/// Which records the log already holds is read in one query, the new entries are written many
+/// rows per statement and the outbox rows marked delivered in one update, so a batch costs a few
+/// statements rather than three per record.
 fn apply_in(
     connection: &mut crate::connection::DbConnection,
     records: &[QueuedAudit],
@@ -329,9 +338,20 @@ fn apply_in(
         .find(1)
         .select((audit_chain::head, audit_chain::length))
         .first(connection)?;
+    let event_ids: Vec<String> = records.iter().map(QueuedAudit::event_id).collect();
+    let mut present: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for chunk in event_ids.chunks(ROWS_PER_STATEMENT) {
+        present.extend(
+            audit_log::table
+                .filter(audit_log::event_id.eq_any(chunk))
+                .select(audit_log::event_id)
+                .load::<String>(connection)?,
+        );
+    }
     let mut outcomes = Vec::with_capacity(records.len());
-    for record in records {
-        let event_id = record.event_id();
+    let mut entries = Vec::with_capacity(records.len());
+    let mut delivered = Vec::with_capacity(records.len());
+    for (record, event_id) in records.iter().zip(event_ids) {
         let fields = match serde_json::from_str::<PayloadHead>(&record.payload) {
             Ok(fields) => fields,
             Err(error) => {
@@ -349,52 +369,62 @@ fn apply_in(
                 continue;
             }
         };
-        let already: i64 = audit_log::table
-            .filter(audit_log::event_id.eq(&event_id))
-            .count()
-            .get_result(connection)?;
-        let result = if already == 0 {
-            let occurred_at = fields
-                .recorded_at
-                .map_or(record.created_at, |at| at.naive_utc());
-            let actor = fields.actor.as_deref().unwrap_or("system");
-            let content = EntryContent {
+        delivered.push(record.outbox_id);
+        // Already in the log, or earlier in this very batch (a redelivery read twice).
+        if !present.insert(event_id.clone()) {
+            outcomes.push(AuditOutcome {
+                outbox_id: record.outbox_id,
+                result: Applied::Duplicate,
+            });
+            continue;
+        }
+        let occurred_at = fields
+            .recorded_at
+            .map_or(record.created_at, |at| at.naive_utc());
+        let actor = fields.actor.unwrap_or_else(|| "system".to_owned());
+        let hash = link(
+            &head,
+            &EntryContent {
                 event_id: &event_id,
                 kind: &record.kind,
                 module: fields.module.as_deref(),
                 entity_id: fields.entity_id.as_deref(),
-                actor,
+                actor: &actor,
                 payload: &record.payload,
                 occurred_at: occurred_at.and_utc(),
-            };
-            let hash = link(&head, &content);
-            diesel::insert_into(audit_log::table)
-                .values(NewEntry {
-                    event_id: &event_id,
-                    kind: &record.kind,
-                    module: content.module,
-                    entity_id: content.entity_id,
-                    actor,
-                    payload: &record.payload,
-                    occurred_at,
-                    applied_at,
-                    prev_hash: &head,
-                    hash: &hash,
-                })
-                .execute(connection)?;
-            head = hash;
-            length += 1;
-            Applied::New
-        } else {
-            Applied::Duplicate
-        };
-        diesel::update(audit_outbox::table.find(record.outbox_id))
-            .set(audit_outbox::delivered_at.eq(Some(applied_at)))
-            .execute(connection)?;
+            },
+        );
+        entries.push(NewEntry {
+            event_id,
+            kind: &record.kind,
+            module: fields.module,
+            entity_id: fields.entity_id,
+            actor,
+            payload: &record.payload,
+            occurred_at,
+            applied_at,
+            prev_hash: std::mem::replace(&mut head, hash.clone()),
+            hash,
+        });
+        length += 1;
         outcomes.push(AuditOutcome {
             outbox_id: record.outbox_id,
-            result,
+            result: Applied::New,
         });
+    }
+    // Multi-row inserts go to the backend's own connection: the backend-neutral one cannot
+    // express them.
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let insert = diesel::insert_into(audit_log::table).values(chunk);
+        match connection {
+            crate::connection::DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
+            crate::connection::DbConnection::Postgresql(pg) => insert.execute(pg)?,
+        };
+    }
+    for chunk in delivered.chunks(ROWS_PER_STATEMENT) {
+        diesel::update(audit_outbox::table.filter(audit_outbox::id.eq_any(chunk)))
+            .set(audit_outbox::delivered_at.eq(Some(applied_at)))
+            .execute(connection)?;
     }
     diesel::update(audit_chain::table.find(1))
         .set((audit_chain::head.eq(&head), audit_chain::length.eq(length)))

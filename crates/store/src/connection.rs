@@ -181,6 +181,23 @@ impl Database {
         reverted.map_err(|error| StoreError::Migration(error.to_string()))
     }
 
+    /// SQLite only: copies the write-ahead log into the database file without waiting for anyone
+    /// (`wal_checkpoint(PASSIVE)`), from whichever thread calls it, so that the writer never pays
+    /// for a checkpoint's fsync. With `take_over`, the writer connection stops checkpointing by
+    /// itself (`wal_autocheckpoint = 0`) and the caller must keep calling this.
+    pub(crate) fn checkpoint_wal(&self, take_over: bool) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        if take_over {
+            self.write()?
+                .batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
+        }
+        self.read()?
+            .batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?;
+        Ok(())
+    }
+
     /// Checks that the database answers, for the health endpoint.
     pub fn ping(&self) -> Result<(), StoreError> {
         Ok(self.read()?.ping()?)

@@ -4,6 +4,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use redflag_audit::{DecisionRecorded, Finding};
 use redflag_core::{Alert, Module};
 
+use crate::connection::DbConnection;
 use crate::schema::{alerts, audit_outbox, decisions};
 use crate::{Database, StoreError, UserId};
 
@@ -119,18 +120,21 @@ struct NewOutboxRow<'a> {
     attempts: i32,
 }
 
-/// Hours since the Unix epoch: the bucket of the hourly statistics.
-pub(crate) fn hour_of(at: DateTime<Utc>) -> i64 {
-    at.timestamp().div_euclid(3600)
-}
+/// Rows per multi-row insert: far below SQLite's 32,766 bound parameters at nine columns.
+const ROWS_PER_INSERT: usize = 500;
 
-impl Database {
-    /// Stores a decision, its alerts and its audit outbox row in one transaction.
-    ///
-    /// When the module already holds a decision under the same business id (a resend, or a race
-    /// between two identical requests), nothing is written and the stored decision is returned so
-    /// the caller can answer idempotently or report the conflict.
-    pub fn record_decision(&self, record: &DecisionToRecord) -> Result<Recorded, StoreError> {
+/// Writes decisions with their alerts and outbox rows inside the caller's transaction: each
+/// decision by itself (for its id), then the alerts and the outbox rows of all of them in
+/// multi-row inserts. A business id already stored fails the whole call with a unique violation;
+/// the caller then stores the decisions one by one.
+pub(crate) fn insert_decisions(
+    connection: &mut DbConnection,
+    records: &[&DecisionToRecord],
+) -> Result<Vec<DecisionId>, DieselError> {
+    let mut ids = Vec::with_capacity(records.len());
+    let mut alert_rows = Vec::new();
+    let mut outbox_rows = Vec::with_capacity(records.len());
+    for record in records {
         let module = record.module.as_str();
         let created_at = record.recorded_at.naive_utc();
         let row = NewDecision {
@@ -149,48 +153,104 @@ impl Database {
             model_features: (!record.model_features.is_empty())
                 .then(|| serde_json::Value::from(record.model_features.clone()).to_string()),
         };
-        let inserted = self.write()?.transaction(|connection| {
-            let decision_id: i64 = diesel::insert_into(decisions::table)
-                .values(&row)
-                .returning(decisions::id)
-                .get_result(connection)?;
-            for alert in &record.alerts {
-                let details = serde_json::json!({
+        let decision_id: i64 = diesel::insert_into(decisions::table)
+            .values(&row)
+            .returning(decisions::id)
+            .get_result(connection)?;
+        ids.push(DecisionId(decision_id));
+        alert_rows.extend(record.alerts.iter().map(|alert| {
+            NewAlert {
+                decision_id,
+                module,
+                rule: &alert.rule,
+                code: &alert.code,
+                severity: alert.severity.as_str(),
+                confidence: alert.confidence,
+                reason: &alert.reason,
+                details_json: serde_json::json!({
                     "metadata": alert.metadata,
                     "evidence": alert.evidence,
-                });
-                diesel::insert_into(alerts::table)
-                    .values(NewAlert {
-                        decision_id,
-                        module,
-                        rule: &alert.rule,
-                        code: &alert.code,
-                        severity: alert.severity.as_str(),
-                        confidence: alert.confidence,
-                        reason: &alert.reason,
-                        details_json: details.to_string(),
-                        created_at,
-                    })
-                    .execute(connection)?;
-            }
-            diesel::insert_into(audit_outbox::table)
-                .values(NewOutboxRow {
-                    decision_id,
-                    kind: DecisionRecorded::KIND,
-                    payload: record.audit_record().to_payload(),
-                    created_at,
-                    attempts: 0,
                 })
-                .execute(connection)?;
-            Ok::<_, DieselError>(DecisionId(decision_id))
+                .to_string(),
+                created_at,
+            }
+        }));
+        outbox_rows.push(NewOutboxRow {
+            decision_id,
+            kind: DecisionRecorded::KIND,
+            payload: record.audit_record().to_payload(),
+            created_at,
+            attempts: 0,
         });
+    }
+    // Multi-row inserts go to the backend's own connection: the backend-neutral one cannot
+    // express them (SQLite has no DEFAULT keyword).
+    for chunk in alert_rows.chunks(ROWS_PER_INSERT) {
+        let insert = diesel::insert_into(alerts::table).values(chunk);
+        match connection {
+            DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
+            DbConnection::Postgresql(pg) => insert.execute(pg)?,
+        };
+    }
+    for chunk in outbox_rows.chunks(ROWS_PER_INSERT) {
+        let insert = diesel::insert_into(audit_outbox::table).values(chunk);
+        match connection {
+            DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
+            DbConnection::Postgresql(pg) => insert.execute(pg)?,
+        };
+    }
+    Ok(ids)
+}
+
+/// The decision a module stored under a business id, on this connection.
+fn stored_decision(
+    connection: &mut DbConnection,
+    module: Module,
+    reference: &str,
+) -> Result<Option<StoredDecision>, DieselError> {
+    let found = decisions::table
+        .filter(decisions::module.eq(module.as_str()))
+        .filter(decisions::reference.eq(reference))
+        .select((
+            decisions::id,
+            decisions::request_json,
+            decisions::response_json,
+        ))
+        .first::<(i64, String, String)>(connection)
+        .optional()?;
+    Ok(
+        found.map(|(id, request_json, response_json)| StoredDecision {
+            id: DecisionId(id),
+            request_json,
+            response_json,
+        }),
+    )
+}
+
+/// Hours since the Unix epoch: the bucket of the hourly statistics.
+pub(crate) fn hour_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(3600)
+}
+
+impl Database {
+    /// Stores a decision, its alerts and its audit outbox row in one transaction.
+    ///
+    /// When the module already holds a decision under the same business id (a resend, or a race
+    /// between two identical requests), nothing is written and the stored decision is returned so
+    /// the caller can answer idempotently or report the conflict.
+    pub fn record_decision(&self, record: &DecisionToRecord) -> Result<Recorded, StoreError> {
+        let inserted = self
+            .write()?
+            .transaction(|connection| insert_decisions(connection, &[record]));
         match inserted {
-            Ok(id) => Ok(Recorded::New(id)),
+            Ok(ids) => Ok(Recorded::New(ids[0])),
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 let reference = record.reference.as_deref().unwrap_or_default();
                 self.find_decision(record.module, reference)?
                     .map(Recorded::Existing)
-                    .ok_or_else(|| StoreError::Conflict(format!("{module} decision `{reference}`")))
+                    .ok_or_else(|| {
+                        StoreError::Conflict(format!("{} decision `{reference}`", record.module))
+                    })
             }
             Err(error) => Err(error.into()),
         }
@@ -202,23 +262,7 @@ impl Database {
         module: Module,
         reference: &str,
     ) -> Result<Option<StoredDecision>, StoreError> {
-        let found = decisions::table
-            .filter(decisions::module.eq(module.as_str()))
-            .filter(decisions::reference.eq(reference))
-            .select((
-                decisions::id,
-                decisions::request_json,
-                decisions::response_json,
-            ))
-            .first::<(i64, String, String)>(&mut *self.read()?)
-            .optional()?;
-        Ok(
-            found.map(|(id, request_json, response_json)| StoredDecision {
-                id: DecisionId(id),
-                request_json,
-                response_json,
-            }),
-        )
+        Ok(stored_decision(&mut *self.read()?, module, reference)?)
     }
 
     /// The stored alerts of a decision as (rule, severity), in insertion order; lets tests and

@@ -12,4 +12,7 @@ pub enum StoreError {
     Url(String),
     #[error("{0} already exists")]
     Conflict(String),
+    /// The decision writer thread is gone (it could not start, or the process is stopping).
+    #[error("the decision writer is not running")]
+    WriterStopped,
 }

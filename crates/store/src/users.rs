@@ -60,6 +60,14 @@ impl Database {
             })
     }
 
+    /// Replaces a user's password hash; false when there is no such user.
+    pub fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let updated = diesel::update(users::table.filter(users::username.eq(username)))
+            .set(users::password_hash.eq(password_hash))
+            .execute(&mut *self.write()?)?;
+        Ok(updated > 0)
+    }
+
     pub fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
         Ok(users::table
             .filter(users::username.eq(username))

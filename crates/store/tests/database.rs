@@ -60,8 +60,8 @@ fn migrations_apply_revert_and_apply_again_on_both_backends() {
             0,
             "nothing left to apply"
         );
-        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 5);
-        assert_eq!(db.migrate().expect("up.sql works again"), 5);
+        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 6);
+        assert_eq!(db.migrate().expect("up.sql works again"), 6);
     }
 }
 
@@ -686,5 +686,94 @@ fn the_figures_decisions_were_scored_on_are_kept_for_retraining() {
             db.recent_model_features(Module::Aml, 1).expect("read"),
             [vec![200.0, 2.5]]
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_group_commit_writer_stores_every_concurrent_decision_once() {
+    for test in both_backends() {
+        let db = test.database.clone();
+        let writer = redflag_store::DecisionWriter::start(db.clone(), 16).expect("writer starts");
+        let now = at("2026-02-09T09:30:00Z");
+        let tasks: Vec<_> = (0..120)
+            .map(|i| {
+                let writer = writer.clone();
+                let alerts = vec![
+                    alert("StructuringRule", Severity::High),
+                    alert("VelocityRule", Severity::Medium),
+                ];
+                let record = decision(Module::Aml, Some(&format!("G{i}")), true, alerts, now);
+                tokio::spawn(async move { writer.record(record).await })
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for task in tasks {
+            let (recorded, record) = task.await.expect("task ran").expect("stored");
+            let Recorded::New(id) = recorded else {
+                panic!("a new business id is stored: {recorded:?}");
+            };
+            assert_eq!(
+                db.alert_rules(id).expect("alerts"),
+                [
+                    ("StructuringRule".to_owned(), "high".to_owned()),
+                    ("VelocityRule".to_owned(), "medium".to_owned())
+                ],
+                "{}",
+                record.reference.unwrap_or_default()
+            );
+            assert_eq!(db.outbox_payloads(id).expect("outbox").len(), 1);
+            ids.push(id.0);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 120, "{}", db.backend().as_str());
+        assert_eq!(db.outbox_counts().expect("counts").queued, 120);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_resends_through_the_writer_store_one_decision_and_return_it_to_the_rest() {
+    for test in both_backends() {
+        let db = test.database.clone();
+        let writer = redflag_store::DecisionWriter::start(db.clone(), 64).expect("writer starts");
+        let now = at("2026-02-09T09:30:00Z");
+        let tasks: Vec<_> = (0..12)
+            .map(|i| {
+                let writer = writer.clone();
+                // Other decisions share the batches, and must not be lost with the duplicates.
+                let reference = if i % 2 == 0 {
+                    "SAME".to_owned()
+                } else {
+                    format!("OTHER{i}")
+                };
+                let record = decision(Module::Aml, Some(&reference), false, vec![], now);
+                tokio::spawn(async move { writer.record(record).await })
+            })
+            .collect();
+        let (mut new, mut existing, mut same_ids) = (0, 0, Vec::new());
+        for task in tasks {
+            let (recorded, record) = task.await.expect("task ran").expect("stored");
+            let id = match recorded {
+                Recorded::New(id) => {
+                    new += 1;
+                    id
+                }
+                Recorded::Existing(stored) => {
+                    existing += 1;
+                    stored.id
+                }
+            };
+            if record.reference.as_deref() == Some("SAME") {
+                same_ids.push(id);
+            }
+        }
+        assert_eq!((new, existing), (7, 5), "{}", db.backend().as_str());
+        same_ids.dedup();
+        assert_eq!(
+            same_ids.len(),
+            1,
+            "every resend got the one stored decision"
+        );
+        assert_eq!(db.outbox_counts().expect("counts").queued, 7);
     }
 }

@@ -3,8 +3,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
+use redflag_core::Module;
 use redflag_core::{Assessment, Detector, ValidationErrors};
-use redflag_store::{DecisionToRecord, Recorded, StoredDecision, UserId};
+use redflag_store::{Backend, DecisionToRecord, Recorded, StoredDecision, UserId};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -63,16 +64,10 @@ where
     let event = detector.parse(&body, received)?;
     let request_json = serde_json::to_string(&event).map_err(ApiError::internal)?;
 
-    if let Some(reference) = D::reference(&event) {
-        let db = state.db.clone();
-        let reference = reference.to_owned();
-        let stored = web::block(move || db.find_decision(D::MODULE, &reference))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
-        if let Some(stored) = stored {
-            return replay::<D>(&event, &request_json, stored);
-        }
+    if let Some(reference) = D::reference(&event)
+        && let Some(stored) = find_decision(&state, D::MODULE, reference).await?
+    {
+        return replay::<D>(&event, &request_json, stored);
     }
 
     let observations = detector.observations(&event);
@@ -112,22 +107,43 @@ where
         latency: started.elapsed(),
         model_features: assessment.model_features().to_vec(),
     };
-    let db = state.db.clone();
-    let outcome = web::block(move || db.record_decision(&record).map(|outcome| (outcome, record)))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|error| {
-            ApiError::unavailable("Database unavailable; the event was not recorded.", error)
-        })?;
+    let outcome = state.writer.record(record).await.map_err(|error| {
+        ApiError::unavailable("Database unavailable; the event was not recorded.", error)
+    })?;
     match outcome {
         (Recorded::New(id), record) => {
             state
                 .telemetry
                 .decision(D::MODULE, record.flagged, &record.alerts);
-            Ok(HttpResponse::Created().json(with_id(id.0, body)))
+            Ok(json_with_id(
+                HttpResponse::Created(),
+                id.0,
+                &record.response_json,
+            ))
         }
         (Recorded::Existing(stored), _) => replay::<D>(&event, &request_json, stored),
     }
+}
+
+/// The decision already stored under a business id. On SQLite the lookup is an in-process read
+/// of a few microseconds, cheaper than the hand-off to the blocking pool, so it runs right here;
+/// on PostgreSQL it is a network round trip and goes to the blocking pool.
+async fn find_decision(
+    state: &AppState,
+    module: Module,
+    reference: &str,
+) -> Result<Option<StoredDecision>, ApiError> {
+    if state.db.backend() == Backend::Sqlite {
+        return state
+            .db
+            .find_decision(module, reference)
+            .map_err(|error| ApiError::unavailable("Database unavailable.", error));
+    }
+    let (db, reference) = (state.db.clone(), reference.to_owned());
+    web::block(move || db.find_decision(module, &reference))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| ApiError::unavailable("Database unavailable.", error))
 }
 
 /// Answers a resent business id: the stored decision when the data is the same, 409 otherwise.
@@ -146,17 +162,34 @@ where
             D::reference(event).unwrap_or_default()
         )));
     }
-    let body = match serde_json::from_str(&stored.response_json).map_err(ApiError::internal)? {
-        Value::Object(body) => body,
-        _ => return Err(ApiError::internal("stored response is not a JSON object")),
-    };
-    Ok(HttpResponse::Ok().json(with_id(stored.id.0, body)))
+    if !stored.response_json.starts_with('{') {
+        return Err(ApiError::internal("stored response is not a JSON object"));
+    }
+    Ok(json_with_id(
+        HttpResponse::Ok(),
+        stored.id.0,
+        &stored.response_json,
+    ))
 }
 
-/// Puts `id` first, as the contract's examples show it.
-fn with_id(id: i64, body: Map<String, Value>) -> Value {
-    let mut response = Map::with_capacity(body.len() + 1);
-    response.insert("id".to_owned(), Value::from(id));
-    response.extend(body);
-    Value::Object(response)
+/// The response: `id` first, as the contract's examples show it, then the body exactly as stored.
+/// The stored text is reused rather than serialised again: it is the same JSON object, and the
+/// answer to a resend is then byte for byte the first answer.
+fn json_with_id(
+    mut response: actix_web::HttpResponseBuilder,
+    id: i64,
+    stored_object: &str,
+) -> HttpResponse {
+    let fields = stored_object
+        .strip_prefix('{')
+        .unwrap_or(stored_object)
+        .trim_start();
+    let body = if fields.starts_with('}') {
+        format!("{{\"id\":{id}}}")
+    } else {
+        format!("{{\"id\":{id},{fields}")
+    };
+    response
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
 }

@@ -43,7 +43,23 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/statistics/").route(web::get().to(statistics::statistics)))
         .service(resource("/api/audit/").route(web::get().to(audit::history)))
         .service(resource("/api/metrics/").route(web::get().to(metrics::snapshot)))
-        .service(resource("/api/prometheus/").route(web::get().to(metrics::prometheus)));
+        .service(resource("/api/prometheus/").route(web::get().to(metrics::prometheus)))
+        .service(resource("/api/echo/").route(web::post().to(echo)));
+}
+
+/// The load tests' baseline: the body read and parsed as the detection endpoints read it, and
+/// written back, with nothing else; 404 unless `server.echo_route` is on.
+async fn echo(
+    state: web::Data<crate::state::AppState>,
+    request: actix_web::HttpRequest,
+    payload: web::Payload,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    if !state.settings.server.echo_route {
+        return Err(ApiError::NotFound);
+    }
+    let body =
+        crate::body::read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
+    Ok(actix_web::HttpResponse::Ok().json(body))
 }
 
 fn resource(path: &str) -> actix_web::Resource {

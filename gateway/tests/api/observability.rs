@@ -248,3 +248,28 @@ async fn cors_allows_the_dashboard_origin_only() {
     let reply = send(&app, preflight("http://evil.example")).await;
     assert!(reply.headers.get("access-control-allow-origin").is_none());
 }
+
+#[actix_web::test]
+async fn the_echo_route_for_load_baselines_exists_only_when_configured() {
+    let body = json!({"transaction_id": "TXN-1", "amount": 9800.5, "nested": {"a": [1, 2]}});
+    let off = TestApp::spawn();
+    let app = off.service().await;
+    let reply = send(&app, post("/api/echo/", None, &body)).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.json(), json!({"detail": "Not found."}));
+
+    let on = TestApp::spawn_with(|settings| settings.server.echo_route = true);
+    let app = on.service().await;
+    let reply = send(&app, post("/api/echo/", None, &body)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), body);
+    let reply = send(
+        &app,
+        TestRequest::post()
+            .uri("/api/echo/")
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload("{not json"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}

@@ -1,0 +1,125 @@
+//! Group commit: one writer thread stores the decisions of concurrent requests together, one
+//! transaction per batch, and answers each request after the commit that holds its decision.
+//!
+//! A commit costs the same whether it holds one decision or two hundred (the WAL frames of the
+//! shared pages, the locks, the hand-offs), so under load each decision pays a fraction of it,
+//! while an idle service still commits each decision at once: the writer never waits for a batch
+//! to fill, it takes whatever is queued when it is ready.
+
+use diesel::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::decisions::insert_decisions;
+use crate::{Backend, Database, DecisionToRecord, Recorded, StoreError};
+
+/// How often the write-ahead log is checkpointed beside the writer (SQLite).
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What the writer answers: the outcome, with the record handed back for the caller's own
+/// bookkeeping.
+type Answer = Result<(Recorded, DecisionToRecord), StoreError>;
+
+struct Job {
+    record: DecisionToRecord,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// The handle requests record their decisions through; cloning it shares the one writer.
+#[derive(Clone)]
+pub struct DecisionWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl DecisionWriter {
+    /// Starts the writer thread over `db`, committing at most `max_batch` decisions at a time. The
+    /// thread ends when the last handle is dropped, after storing what was queued.
+    ///
+    /// On SQLite a second thread checkpoints the write-ahead log every second, so that the
+    /// checkpoint's fsync happens beside the writer rather than inside one of its commits.
+    pub fn start(db: Database, max_batch: usize) -> std::io::Result<Self> {
+        let max_batch = max_batch.max(1);
+        let (jobs, queue) = mpsc::channel(max_batch * 4);
+        let (alive, stopped) = std::sync::mpsc::channel::<()>();
+        let writer_db = db.clone();
+        std::thread::Builder::new()
+            .name("redflag-writer".to_owned())
+            .spawn(move || {
+                write_batches(&writer_db, queue, max_batch);
+                drop(alive);
+            })?;
+        if db.backend() == Backend::Sqlite {
+            std::thread::Builder::new()
+                .name("redflag-checkpoint".to_owned())
+                .spawn(move || checkpoint_until_stopped(&db, &stopped))?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// Stores the decision with its alerts and audit outbox row, as
+    /// [`Database::record_decision`] does, and answers once it is committed.
+    pub async fn record(&self, record: DecisionToRecord) -> Answer {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { record, reply })
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        // A dropped reply means the writer thread died with the job: nothing was acknowledged.
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+/// Checkpoints the write-ahead log every [`CHECKPOINT_EVERY`] until the writer stops. Should a
+/// checkpoint fail (the database is briefly unavailable), the next one catches up.
+fn checkpoint_until_stopped(db: &Database, stopped: &std::sync::mpsc::Receiver<()>) {
+    let mut take_over = true;
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+        stopped.recv_timeout(CHECKPOINT_EVERY)
+    {
+        match db.checkpoint_wal(take_over) {
+            Ok(()) => take_over = false,
+            Err(error) => tracing::warn!(%error, "WAL checkpoint failed; retrying"),
+        }
+    }
+}
+
+fn write_batches(db: &Database, mut queue: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while let Some(job) = queue.blocking_recv() {
+        batch.push(job);
+        while batch.len() < max_batch {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit(db, &mut batch);
+    }
+}
+
+/// Commits a batch in one transaction. If that fails (the database is down, or on PostgreSQL
+/// another gateway stored the same business id first), each decision is retried in its own
+/// transaction, so that one decision's problem is its own.
+fn commit(db: &Database, batch: &mut Vec<Job>) {
+    let together = db.write().and_then(|mut connection| {
+        connection
+            .transaction(|connection| {
+                let records: Vec<&DecisionToRecord> = batch.iter().map(|job| &job.record).collect();
+                insert_decisions(connection, &records)
+            })
+            .map_err(StoreError::from)
+    });
+    match together {
+        Ok(outcomes) => {
+            for (job, id) in batch.drain(..).zip(outcomes) {
+                let _ = job.reply.send(Ok((Recorded::New(id), job.record)));
+            }
+        }
+        Err(error) => {
+            tracing::debug!(%error, size = batch.len(), "batch not committed; storing one by one");
+            for job in batch.drain(..) {
+                let outcome = db.record_decision(&job.record);
+                let _ = job.reply.send(outcome.map(|outcome| (outcome, job.record)));
+            }
+        }
+    }
+}

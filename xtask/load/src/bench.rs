@@ -1,0 +1,226 @@
+//! `cargo xtask bench`: a fixed number of kept-alive connections, each sending the next request
+//! as soon as the last is answered, for a fixed time; then throughput, latency percentiles and
+//! errors.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::client::{Connection, Target};
+use crate::traffic::{Endpoint, Traffic};
+
+/// How long connections run before measuring starts, so that connection set-up and the server's
+/// first allocations stay out of the figures.
+const WARM_UP: Duration = Duration::from_secs(2);
+
+/// The figures of one run.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub endpoint: Endpoint,
+    pub connections: usize,
+    pub seconds: f64,
+    pub requests: usize,
+    pub errors: usize,
+    /// Latencies in microseconds, sorted.
+    latencies: Vec<u32>,
+    /// The first error seen, to say what went wrong.
+    pub first_error: Option<String>,
+}
+
+impl Figures {
+    pub fn requests_per_second(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+
+    /// The latency at percentile `p` (0-100), in milliseconds.
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * self.latencies.len() as f64).ceil() as usize;
+        f64::from(self.latencies[rank.clamp(1, self.latencies.len()) - 1]) / 1000.0
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "endpoint": self.endpoint.name(),
+            "path": self.endpoint.path(),
+            "connections": self.connections,
+            "seconds": round(self.seconds, 3),
+            "requests": self.requests,
+            "errors": self.errors,
+            "first_error": self.first_error,
+            "requests_per_second": round(self.requests_per_second(), 1),
+            "latency_ms": {
+                "p50": round(self.percentile_ms(50.0), 3),
+                "p90": round(self.percentile_ms(90.0), 3),
+                "p99": round(self.percentile_ms(99.0), 3),
+                "max": round(self.percentile_ms(100.0), 3),
+            },
+        })
+    }
+
+    /// One line for the terminal.
+    pub fn summary(&self) -> String {
+        format!(
+            "{:<9} {:>9.0} req/s  p50 {:>7.2} ms  p90 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}",
+            self.endpoint.name(),
+            self.requests_per_second(),
+            self.percentile_ms(50.0),
+            self.percentile_ms(90.0),
+            self.percentile_ms(99.0),
+            self.percentile_ms(100.0),
+            self.errors
+        )
+    }
+}
+
+fn round(value: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (value * scale).round() / scale
+}
+
+/// What one connection saw while measuring.
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<u32>,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+/// Drives `endpoint` through `connections` connections for `duration` (after a warm-up), on the
+/// current thread: one thread is plenty for the client and leaves the rest to the server.
+pub async fn run(
+    target: &Target,
+    token: Option<&str>,
+    endpoint: Endpoint,
+    connections: usize,
+    duration: Duration,
+    seed: u64,
+) -> Figures {
+    let run_id = format!("{}", chrono::Utc::now().timestamp_millis());
+    let sequence = Rc::new(Cell::new(0u64));
+    let measuring_from = Instant::now() + WARM_UP;
+    let deadline = measuring_from + duration;
+    let local = tokio::task::LocalSet::new();
+    let mut handles = Vec::with_capacity(connections);
+    for index in 0..connections {
+        let (target, token, run_id, sequence) = (
+            target.clone(),
+            token.map(str::to_owned),
+            run_id.clone(),
+            Rc::clone(&sequence),
+        );
+        handles.push(local.spawn_local(async move {
+            let mut traffic = Traffic::new(seed.wrapping_add(index as u64), &run_id);
+            let mut tally = Tally::default();
+            let mut slot: Option<Connection> = None;
+            while Instant::now() < deadline {
+                let next = sequence.get();
+                sequence.set(next + 1);
+                let body = traffic.body(endpoint, next, None).to_string();
+                let connection = match &mut slot {
+                    Some(connection) => connection,
+                    empty => match Connection::open(&target).await {
+                        Ok(opened) => empty.insert(opened),
+                        Err(error) => {
+                            note_error(&mut tally, &format!("connect: {error}"));
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    },
+                };
+                let sent = Instant::now();
+                let outcome = connection
+                    .send("POST", endpoint.path(), token.as_deref(), body.as_bytes())
+                    .await;
+                let measured = sent >= measuring_from;
+                match outcome {
+                    Ok(response) if (200..300).contains(&response.status) => {
+                        if measured {
+                            let micros = sent.elapsed().as_micros();
+                            tally
+                                .latencies
+                                .push(u32::try_from(micros).unwrap_or(u32::MAX));
+                        }
+                    }
+                    Ok(response) => {
+                        if measured {
+                            let body = String::from_utf8_lossy(&response.body).into_owned();
+                            note_error(&mut tally, &format!("{}: {body}", response.status));
+                        }
+                    }
+                    Err(error) => {
+                        if measured {
+                            note_error(&mut tally, &error.to_string());
+                        }
+                        // The connection is unusable; the next round opens another.
+                        slot = None;
+                    }
+                }
+            }
+            tally
+        }));
+    }
+    let tallies = local
+        .run_until(async move {
+            let mut tallies = Vec::with_capacity(handles.len());
+            for handle in handles {
+                tallies.push(handle.await.unwrap_or_default());
+            }
+            tallies
+        })
+        .await;
+    let seconds = duration.as_secs_f64();
+    let mut figures = Figures {
+        endpoint,
+        connections,
+        seconds,
+        requests: 0,
+        errors: 0,
+        latencies: Vec::new(),
+        first_error: None,
+    };
+    for tally in tallies {
+        figures.requests += tally.latencies.len();
+        figures.errors += tally.errors;
+        figures.latencies.extend(tally.latencies);
+        if figures.first_error.is_none() {
+            figures.first_error = tally.first_error;
+        }
+    }
+    figures.latencies.sort_unstable();
+    figures
+}
+
+fn note_error(tally: &mut Tally, error: &str) {
+    tally.errors += 1;
+    if tally.first_error.is_none() {
+        tally.first_error = Some(error.chars().take(300).collect());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank_over_the_measured_requests() {
+        let figures = Figures {
+            endpoint: Endpoint::Aml,
+            connections: 4,
+            seconds: 2.0,
+            requests: 100,
+            errors: 0,
+            latencies: (1..=100).map(|ms| ms * 1000).collect(),
+            first_error: None,
+        };
+        assert_eq!(figures.requests_per_second(), 50.0);
+        assert_eq!(figures.percentile_ms(50.0), 50.0);
+        assert_eq!(figures.percentile_ms(99.0), 99.0);
+        assert_eq!(figures.percentile_ms(100.0), 100.0);
+        assert_eq!(figures.to_json()["latency_ms"]["p90"], 90.0);
+    }
+}

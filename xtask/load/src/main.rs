@@ -1,0 +1,378 @@
+//! `redflag-load`: what `cargo xtask bench` and `cargo xtask seed` run, built in release so that
+//! the client costs as little as possible of the machine it shares with the server.
+
+#![allow(
+    clippy::print_stdout,
+    reason = "a command-line report: standard output is its interface"
+)]
+
+mod bench;
+mod client;
+mod plants;
+mod seed;
+mod server;
+mod traffic;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::client::Target;
+use crate::server::{LocalServer, ServerOptions};
+use crate::traffic::Endpoint;
+
+#[derive(Parser)]
+#[command(name = "redflag-load", about = "Load generation for Redflag")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the server is and who signs in.
+#[derive(clap::Args, Clone)]
+struct ServerArgs {
+    /// A running server (http://host:port); without it a release `redflag serve` is started on a
+    /// fresh SQLite database and stopped at the end.
+    #[arg(long)]
+    url: Option<String>,
+    /// The user to sign in as on `--url`.
+    #[arg(long, env = "REDFLAG_LOAD_USERNAME", requires = "url")]
+    username: Option<String>,
+    /// That user's password.
+    #[arg(
+        long,
+        env = "REDFLAG_LOAD_PASSWORD",
+        requires = "url",
+        hide_env_values = true
+    )]
+    password: Option<String>,
+    /// For the server started here: its DATABASE_URL (e.g. a PostgreSQL database).
+    #[arg(long, conflicts_with = "url")]
+    database_url: Option<String>,
+    /// For the server started here: Redis for the recent-activity windows.
+    #[arg(long, conflicts_with = "url")]
+    redis_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Drive the detection endpoints at full speed and report throughput and latency.
+    Bench {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Seconds measured per endpoint (after a 2-second warm-up).
+        #[arg(long, default_value_t = 20)]
+        duration: u64,
+        /// Connections kept open, each sending its next request when the last is answered.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, value_enum, default_value_t = EndpointArg::Aml)]
+        endpoint: EndpointArg,
+        /// Measure the bare JSON echo route (`server.echo_route`) first: the HTTP ceiling.
+        #[arg(long)]
+        baseline: bool,
+        /// Seed of the request bodies.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where the JSON figures go.
+        #[arg(long, default_value = "target/bench/http.json")]
+        output: PathBuf,
+    },
+    /// Load a realistic stretch of activity with planted typologies, then report what was caught.
+    Seed {
+        /// A running server (http://host:port), with --username and --password; without it a
+        /// release `redflag serve` is started here on DATABASE_URL (default ./redflag.sqlite3,
+        /// the database `redflag serve` uses from this directory) and the user `demo` is given a
+        /// password that is printed.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "REDFLAG_LOAD_USERNAME", requires = "url")]
+        username: Option<String>,
+        #[arg(
+            long,
+            env = "REDFLAG_LOAD_PASSWORD",
+            requires = "url",
+            hide_env_values = true
+        )]
+        password: Option<String>,
+        /// Ordinary events (planted cases come on top: each typology once per 2,000 events).
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Days of activity, ending at the start of today (UTC).
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// The same seed sends the same events (on the same day): a second run is answered
+        /// idempotently.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EndpointArg {
+    Aml,
+    Credit,
+    Insurance,
+    Market,
+    All,
+}
+
+impl EndpointArg {
+    fn endpoints(self) -> Vec<Endpoint> {
+        match self {
+            Self::Aml => vec![Endpoint::Aml],
+            Self::Credit => vec![Endpoint::Credit],
+            Self::Insurance => vec![Endpoint::Insurance],
+            Self::Market => vec![Endpoint::Market],
+            Self::All => Endpoint::DETECTION.to_vec(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("redflag-load: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Bench {
+            server,
+            duration,
+            connections,
+            endpoint,
+            baseline,
+            seed,
+            output,
+        } => {
+            let mut endpoints = endpoint.endpoints();
+            if baseline {
+                endpoints.insert(0, Endpoint::Echo);
+            }
+            let plan = BenchPlan {
+                endpoints,
+                connections: connections.max(1),
+                duration: Duration::from_secs(duration.max(1)),
+                seed,
+                output,
+            };
+            runtime.block_on(bench(&server, &plan))
+        }
+        Command::Seed {
+            url,
+            username,
+            password,
+            events,
+            days,
+            seed,
+        } => {
+            let plan = seed::SeedPlan { events, days, seed };
+            runtime.block_on(run_seed(url, username, password, &plan))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("redflag-load: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A running server to drive, started here or given.
+struct Session {
+    target: Target,
+    token: String,
+    local: Option<LocalServer>,
+}
+
+async fn connect(server: &ServerArgs) -> Result<Session, String> {
+    match &server.url {
+        Some(url) => {
+            let target = Target::parse(url)?;
+            let (Some(username), Some(password)) = (&server.username, &server.password) else {
+                return Err(
+                    "--url needs --username and --password (or REDFLAG_LOAD_USERNAME and \
+                     REDFLAG_LOAD_PASSWORD)"
+                        .to_owned(),
+                );
+            };
+            let token = client::token(&target, username, password).await?;
+            Ok(Session {
+                target,
+                token,
+                local: None,
+            })
+        }
+        None => {
+            let options = ServerOptions {
+                database_url: server.database_url.clone(),
+                redis_url: server.redis_url.clone(),
+                workdir: None,
+                username: "bench".to_owned(),
+                password: "bench-password-not-for-production".to_owned(),
+            };
+            let local = LocalServer::start(&options)?;
+            let token = client::token(&local.target, &options.username, &options.password).await?;
+            Ok(Session {
+                target: local.target.clone(),
+                token,
+                local: Some(local),
+            })
+        }
+    }
+}
+
+async fn run_seed(
+    url: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    plan: &seed::SeedPlan,
+) -> Result<(), String> {
+    let (target, token, _local) = match url {
+        Some(url) => {
+            let target = Target::parse(&url)?;
+            let (Some(username), Some(password)) = (username, password) else {
+                return Err("--url needs --username and --password".to_owned());
+            };
+            let token = client::token(&target, &username, &password).await?;
+            (target, token, None)
+        }
+        None => {
+            let password = format!(
+                "demo-{:08x}",
+                plan.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
+            );
+            let options = ServerOptions {
+                database_url: Some(
+                    std::env::var("DATABASE_URL").unwrap_or_else(|_| "redflag.sqlite3".to_owned()),
+                ),
+                redis_url: None,
+                workdir: Some(std::env::current_dir().map_err(|e| e.to_string())?),
+                username: "demo".to_owned(),
+                password: password.clone(),
+            };
+            let local = LocalServer::start(&options)?;
+            println!(
+                "seed: signed in as `demo` with the password `{password}` (set now; sign in with it \
+                 after `redflag serve`)"
+            );
+            let token = client::token(&local.target, "demo", &password).await?;
+            (local.target.clone(), token, Some(local))
+        }
+    };
+    println!(
+        "seed: {} ordinary events over {} days (seed {}) to {}",
+        plan.events, plan.days, plan.seed, target.url
+    );
+    seed::seed(&target, &token, plan).await
+}
+
+struct BenchPlan {
+    endpoints: Vec<Endpoint>,
+    connections: usize,
+    duration: Duration,
+    seed: u64,
+    output: PathBuf,
+}
+
+async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
+    let session = connect(server).await?;
+    println!(
+        "bench: {} with {} connections, {} s per endpoint{}",
+        session.target.url,
+        plan.connections,
+        plan.duration.as_secs(),
+        match &session.local {
+            Some(_) => format!(
+                " (server started here: {}, {} windows)",
+                if server.database_url.is_some() {
+                    "the given database"
+                } else {
+                    "fresh SQLite"
+                },
+                if server.redis_url.is_some() {
+                    "Redis"
+                } else {
+                    "in-process"
+                }
+            ),
+            None => String::new(),
+        }
+    );
+    let mut runs = Vec::new();
+    let mut ceiling = None;
+    for endpoint in &plan.endpoints {
+        let token = endpoint.authenticated().then_some(session.token.as_str());
+        let figures = bench::run(
+            &session.target,
+            token,
+            *endpoint,
+            plan.connections,
+            plan.duration,
+            plan.seed,
+        )
+        .await;
+        let mut line = figures.summary();
+        if *endpoint == Endpoint::Echo {
+            ceiling = Some(figures.requests_per_second());
+        } else if let Some(ceiling) = ceiling.filter(|c| *c > 0.0) {
+            line.push_str(&format!(
+                "  ({:.0}% of the echo ceiling)",
+                figures.requests_per_second() / ceiling * 100.0
+            ));
+        }
+        println!("{line}");
+        if let Some(error) = &figures.first_error {
+            println!("          first error: {error}");
+        }
+        runs.push(figures.to_json());
+    }
+    let memory = session.local.as_ref().and_then(LocalServer::memory_mib);
+    if let Some((rss, peak)) = memory {
+        println!("server memory: {rss:.0} MiB resident, {peak:.0} MiB at peak");
+    }
+    let report = json!({
+        "url": session.target.url,
+        "server": match &session.local {
+            Some(_) => json!({
+                "started_here": true,
+                "database": if server.database_url.is_some() { "given" } else { "sqlite" },
+                "windows": if server.redis_url.is_some() { "redis" } else { "in-process" },
+            }),
+            None => json!({"started_here": false}),
+        },
+        "connections": plan.connections,
+        "seconds_per_endpoint": plan.duration.as_secs(),
+        "date": chrono::Utc::now().to_rfc3339(),
+        "cores": std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        "runs": runs,
+        "server_memory_mib": memory.map(|(rss, peak)| json!({"resident": rss, "peak": peak})),
+    });
+    if let Some(parent) = plan.output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(
+        &plan.output,
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", plan.output.display()))?;
+    println!("figures written to {}", plan.output.display());
+    let errors: usize = runs
+        .iter()
+        .map(|run| run["errors"].as_u64().unwrap_or(0) as usize)
+        .sum();
+    if errors > 0 {
+        return Err(format!("{errors} requests failed"));
+    }
+    Ok(())
+}

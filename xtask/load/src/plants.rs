@@ -1,0 +1,465 @@
+//! Planted cases: short sequences of events that each carry one typology the engines detect,
+//! sent among the ordinary traffic so that the demo's alerts have something true to show, and
+//! checked afterwards (was the typology caught?).
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::traffic::{Endpoint, timestamp};
+
+/// A planted case's events: (time, body) in order.
+type Events = Vec<(DateTime<Utc>, Value)>;
+
+/// One planted case: its events, in order, and the marker a response must carry to count as
+/// caught (a rule name, or for credit a finding's type).
+pub struct Plant {
+    pub typology: &'static str,
+    pub module: Endpoint,
+    /// How long the case lasts from its first event.
+    pub span: Duration,
+    pub marker: &'static str,
+    build: fn(&str, DateTime<Utc>) -> Events,
+}
+
+impl Plant {
+    /// The case's events, its parties named after `id`, starting at `start`; each body carries
+    /// its time.
+    pub fn events(&self, id: &str, start: DateTime<Utc>) -> Events {
+        (self.build)(id, start)
+            .into_iter()
+            .map(|(at, mut body)| {
+                body["timestamp"] = json!(timestamp(at));
+                (at, body)
+            })
+            .collect()
+    }
+}
+
+fn minutes(start: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+    start + Duration::minutes(minutes)
+}
+
+fn transfer(id: &str, n: usize, sender: &str, receiver: &str, amount: f64) -> Value {
+    json!({"transaction_id": format!("{id}-{n}"), "user_id": format!("U-{sender}"), "amount": amount,
+           "sender_id": sender, "receiver_id": receiver, "transaction_type": "wire",
+           "sender_country": "US", "receiver_country": "US"})
+}
+
+fn application(id: &str, n: usize, applicant: &str, income: f64, debts: f64) -> Value {
+    json!({"applicant_id": applicant, "application_id": format!("{id}-{n}"),
+           "monthly_income": income, "employment_length": 60, "requested_amount": 8000,
+           "loan_term_months": 36, "monthly_debt_payments": debts,
+           "credit_history_months": 120, "open_accounts": 4, "credit_utilization": 0.2,
+           "late_payments_12m": 0, "recent_inquiries_6m": 0})
+}
+
+fn day(at: DateTime<Utc>, days_before: i64) -> String {
+    (at - Duration::days(days_before)).date_naive().to_string()
+}
+
+fn claim(
+    id: &str,
+    n: usize,
+    policy: &str,
+    claimant: &str,
+    amount: f64,
+    at: DateTime<Utc>,
+) -> Value {
+    json!({"claim_id": format!("{id}-{n}"), "policy_id": policy, "claimant_id": claimant,
+           "claim_amount": amount, "estimated_value": amount * 1.05, "market_value": amount * 1.05,
+           "claim_type": "property", "item_category": "electronics",
+           "policy_start_date": day(at, 400), "incident_date": day(at, 3), "report_date": day(at, 2)})
+}
+
+fn trade(
+    id: &str,
+    n: usize,
+    symbol: &str,
+    trader: &str,
+    counterparty: &str,
+    price: f64,
+    volume: u32,
+) -> Value {
+    json!({"symbol": symbol, "price": price, "volume": volume, "trader_id": trader,
+           "event_type": "trade", "side": "buy", "trade_id": format!("{id}-{n}"),
+           "counterparty_id": counterparty})
+}
+
+/// A symbol of the case's own (symbols are at most 20 characters): `PL20-3-seed42-...` gives
+/// `PL20X3`.
+fn symbol_of(id: &str) -> String {
+    id.split("-seed").next().unwrap_or(id).replace('-', "X")
+}
+
+/// Every planted typology.
+pub const PLANTS: &[Plant] = &[
+    Plant {
+        typology: "structuring (3 transfers just under 10,000 in a day)",
+        module: Endpoint::Aml,
+        span: Duration::hours(3),
+        marker: "StructuringRule",
+        build: |id, at| {
+            [9_500.0, 9_700.0, 9_800.0]
+                .iter()
+                .enumerate()
+                .map(|(n, amount)| {
+                    let body = transfer(id, n, &format!("{id}-S"), &format!("{id}-R{n}"), *amount);
+                    (minutes(at, 60 * n as i64), body)
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "large cash transaction (CTR)",
+        module: Endpoint::Aml,
+        span: Duration::minutes(1),
+        marker: "LargeTransactionRule",
+        build: |id, at| {
+            vec![(
+                at,
+                transfer(id, 0, &format!("{id}-S"), &format!("{id}-R"), 15_000.0),
+            )]
+        },
+    },
+    Plant {
+        typology: "near-threshold clustering over days",
+        module: Endpoint::Aml,
+        span: Duration::hours(61),
+        marker: "NearThresholdClusteringRule",
+        build: |id, at| {
+            (0..3)
+                .map(|n| {
+                    let body = transfer(id, n, &format!("{id}-S"), &format!("{id}-R{n}"), 9_400.0);
+                    (minutes(at, 30 * 60 * n as i64), body)
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "velocity (6 transfers in an hour)",
+        module: Endpoint::Aml,
+        span: Duration::hours(1),
+        marker: "VelocityRule",
+        build: |id, at| {
+            (0..6)
+                .map(|n| {
+                    let body = transfer(id, n, &format!("{id}-S"), &format!("{id}-R{n}"), 800.0);
+                    (minutes(at, 9 * n as i64), body)
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "fan-out (one sender, 6 new receivers)",
+        module: Endpoint::Aml,
+        span: Duration::hours(6),
+        marker: "FanOutRule",
+        build: |id, at| {
+            (0..6)
+                .map(|n| {
+                    let body = transfer(id, n, &format!("{id}-S"), &format!("{id}-R{n}"), 650.0);
+                    (minutes(at, 50 * n as i64), body)
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "fan-in (6 senders, one receiver)",
+        module: Endpoint::Aml,
+        span: Duration::hours(6),
+        marker: "FanInRule",
+        build: |id, at| {
+            (0..6)
+                .map(|n| {
+                    let body = transfer(id, n, &format!("{id}-S{n}"), &format!("{id}-R"), 650.0);
+                    (minutes(at, 50 * n as i64), body)
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "rapid movement (money in and straight out)",
+        module: Endpoint::Aml,
+        span: Duration::hours(3),
+        marker: "RapidMovementRule",
+        build: |id, at| {
+            let mule = format!("{id}-M");
+            vec![
+                (at, transfer(id, 0, &format!("{id}-S"), &mule, 6_000.0)),
+                (
+                    minutes(at, 120),
+                    transfer(id, 1, &mule, &format!("{id}-R"), 5_600.0),
+                ),
+            ]
+        },
+    },
+    Plant {
+        typology: "repeated round amounts",
+        module: Endpoint::Aml,
+        span: Duration::hours(49),
+        marker: "RoundAmountRule",
+        build: |id, at| {
+            (0..3)
+                .map(|n| {
+                    let body = transfer(id, n, &format!("{id}-S"), &format!("{id}-R{n}"), 2_000.0);
+                    (minutes(at, 24 * 60 * n as i64), body)
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "high-risk jurisdiction (FATF call for action)",
+        module: Endpoint::Aml,
+        span: Duration::minutes(1),
+        marker: "HighRiskJurisdictionRule",
+        build: |id, at| {
+            let mut body = transfer(id, 0, &format!("{id}-S"), &format!("{id}-R"), 3_100.0);
+            body["receiver_country"] = json!("KP");
+            vec![(at, body)]
+        },
+    },
+    Plant {
+        typology: "credit: debt-to-income above policy",
+        module: Endpoint::Credit,
+        span: Duration::minutes(1),
+        marker: "policy_rule",
+        build: |id, at| vec![(at, application(id, 0, &format!("{id}-A"), 3_000.0, 1_900.0))],
+    },
+    Plant {
+        typology: "credit: bankruptcy on file",
+        module: Endpoint::Credit,
+        span: Duration::minutes(1),
+        marker: "policy_rule",
+        build: |id, at| {
+            let mut body = application(id, 0, &format!("{id}-A"), 5_000.0, 300.0);
+            body["bankruptcies"] = json!(1);
+            vec![(at, body)]
+        },
+    },
+    Plant {
+        typology: "credit: income below the minimum",
+        module: Endpoint::Credit,
+        span: Duration::minutes(1),
+        marker: "policy_rule",
+        build: |id, at| vec![(at, application(id, 0, &format!("{id}-A"), 900.0, 0.0))],
+    },
+    Plant {
+        typology: "credit: loan above annual income",
+        module: Endpoint::Credit,
+        span: Duration::minutes(1),
+        marker: "policy_rule",
+        build: |id, at| {
+            let mut body = application(id, 0, &format!("{id}-A"), 3_000.0, 0.0);
+            body["requested_amount"] = json!(60_000);
+            body["loan_term_months"] = json!(360);
+            vec![(at, body)]
+        },
+    },
+    Plant {
+        typology: "credit: application velocity (3 in 30 days)",
+        module: Endpoint::Credit,
+        span: Duration::days(10),
+        marker: "application_velocity",
+        build: |id, at| {
+            (0..3)
+                .map(|n| {
+                    let body = application(id, n, &format!("{id}-A"), 6_000.0, 300.0);
+                    (at + Duration::days(4 * n as i64), body)
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "credit: income inconsistency",
+        module: Endpoint::Credit,
+        span: Duration::days(6),
+        marker: "income_inconsistency",
+        build: |id, at| {
+            vec![
+                (at, application(id, 0, &format!("{id}-A"), 4_000.0, 300.0)),
+                (
+                    at + Duration::days(5),
+                    application(id, 1, &format!("{id}-A"), 6_500.0, 300.0),
+                ),
+            ]
+        },
+    },
+    Plant {
+        typology: "insurance: inflated estimate",
+        module: Endpoint::Insurance,
+        span: Duration::minutes(1),
+        marker: "PropertyInflationRule",
+        build: |id, at| {
+            let mut body = claim(id, 0, &format!("{id}-P"), &format!("{id}-C"), 4_500.0, at);
+            body["estimated_value"] = json!(5_200.0);
+            body["market_value"] = json!(3_200.0);
+            vec![(at, body)]
+        },
+    },
+    Plant {
+        typology: "insurance: claim soon after inception",
+        module: Endpoint::Insurance,
+        span: Duration::minutes(1),
+        marker: "EarlyClaimRule",
+        build: |id, at| {
+            let mut body = claim(id, 0, &format!("{id}-P"), &format!("{id}-C"), 2_300.0, at);
+            body["policy_start_date"] = json!(day(at, 10));
+            vec![(at, body)]
+        },
+    },
+    Plant {
+        typology: "insurance: late reporting",
+        module: Endpoint::Insurance,
+        span: Duration::minutes(1),
+        marker: "LateReportingRule",
+        build: |id, at| {
+            let mut body = claim(id, 0, &format!("{id}-P"), &format!("{id}-C"), 2_300.0, at);
+            body["incident_date"] = json!(day(at, 60));
+            body["report_date"] = json!(day(at, 1));
+            vec![(at, body)]
+        },
+    },
+    Plant {
+        typology: "insurance: repeat claims on one policy",
+        module: Endpoint::Insurance,
+        span: Duration::days(21),
+        marker: "RepeatClaimsRule",
+        build: |id, at| {
+            (0..3)
+                .map(|n| {
+                    let when = at + Duration::days(10 * n as i64);
+                    let amount = 1_100.0 + 200.0 * n as f64 + 0.45;
+                    (
+                        when,
+                        claim(id, n, &format!("{id}-P"), &format!("{id}-C"), amount, when),
+                    )
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "insurance: duplicate claim",
+        module: Endpoint::Insurance,
+        span: Duration::days(3),
+        marker: "DuplicateClaimRule",
+        build: |id, at| {
+            let first = claim(id, 0, &format!("{id}-P"), &format!("{id}-C"), 1_870.25, at);
+            let mut second = claim(id, 1, &format!("{id}-P"), &format!("{id}-C"), 1_870.25, at);
+            second["report_date"] = first["report_date"].clone();
+            vec![(at, first), (at + Duration::days(2), second)]
+        },
+    },
+    Plant {
+        typology: "insurance: ring sharing one phone",
+        module: Endpoint::Insurance,
+        span: Duration::days(9),
+        marker: "SharedIdentifierRule",
+        build: |id, at| {
+            (0..3)
+                .map(|n| {
+                    let when = at + Duration::days(4 * n as i64);
+                    let mut body = claim(
+                        id,
+                        n,
+                        &format!("{id}-P{n}"),
+                        &format!("{id}-C{n}"),
+                        1_400.5,
+                        when,
+                    );
+                    body["claimant_phone"] =
+                        json!(format!("+1 555 {:07}", id.len() * 7919 % 10_000_000));
+                    (when, body)
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "insurance: claim far above the estimate",
+        module: Endpoint::Insurance,
+        span: Duration::minutes(1),
+        marker: "ExcessiveClaimRule",
+        build: |id, at| {
+            let mut body = claim(id, 0, &format!("{id}-P"), &format!("{id}-C"), 4_100.3, at);
+            body["estimated_value"] = json!(2_000.0);
+            body["market_value"] = json!(2_000.0);
+            vec![(at, body)]
+        },
+    },
+    Plant {
+        typology: "insurance: just under a handler's authority limit",
+        module: Endpoint::Insurance,
+        span: Duration::minutes(1),
+        marker: "AuthorityLimitRule",
+        build: |id, at| {
+            vec![(
+                at,
+                claim(id, 0, &format!("{id}-P"), &format!("{id}-C"), 9_870.4, at),
+            )]
+        },
+    },
+    Plant {
+        typology: "insurance: round amount",
+        module: Endpoint::Insurance,
+        span: Duration::minutes(1),
+        marker: "RoundAmountRule",
+        build: |id, at| {
+            vec![(
+                at,
+                claim(id, 0, &format!("{id}-P"), &format!("{id}-C"), 6_000.0, at),
+            )]
+        },
+    },
+    Plant {
+        typology: "market: pump and dump",
+        module: Endpoint::Market,
+        span: Duration::days(8),
+        marker: "Pump And Dump",
+        build: |id, at| {
+            let symbol = symbol_of(id);
+            let mut events = Vec::new();
+            for day_index in 0..7 {
+                for n in 0..3 {
+                    let when = at + Duration::days(day_index) + Duration::hours(2 * n);
+                    let sequence = (day_index * 3 + n) as usize;
+                    let body = trade(
+                        id,
+                        sequence,
+                        &symbol,
+                        &format!("{id}-T{n}"),
+                        &format!("{id}-Q{n}"),
+                        50.0,
+                        1_000,
+                    );
+                    events.push((when, body));
+                }
+            }
+            let pump_day = at + Duration::days(7);
+            for (n, price) in [50.0, 54.0, 58.0, 63.0].iter().enumerate() {
+                let body = trade(
+                    id,
+                    100 + n,
+                    &symbol,
+                    &format!("{id}-P{n}"),
+                    &format!("{id}-Q{n}"),
+                    *price,
+                    4_000,
+                );
+                events.push((pump_day + Duration::hours(n as i64), body));
+            }
+            events
+        },
+    },
+    Plant {
+        typology: "market: wash trade with oneself",
+        module: Endpoint::Market,
+        span: Duration::minutes(1),
+        marker: "Wash Trade",
+        build: |id, at| {
+            let trader = format!("{id}-T");
+            vec![(
+                at,
+                trade(id, 0, &symbol_of(id), &trader, &trader, 41.5, 700),
+            )]
+        },
+    },
+];
