@@ -20,6 +20,11 @@ use redflag_ml_core::TrainingSet;
 use redflag_store::{ActivityWindows, ChainReport, Database, RedisWindows};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than glibc's malloc: under load the detection path's many small allocations
+/// spent a quarter of the CPU time in the system allocator (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "redflag",

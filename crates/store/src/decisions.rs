@@ -203,6 +203,10 @@ pub(crate) fn insert_decisions(
 }
 
 /// The decision a module stored under a business id, on this connection.
+///
+/// Loaded without `LIMIT`: the unique index allows one row at most, and with SQLite a bound
+/// `LIMIT ?` (what `first()` adds) makes the statement be prepared again on every run, which
+/// measured more than half of this lookup's cost.
 fn stored_decision(
     connection: &mut DbConnection,
     module: Module,
@@ -216,15 +220,15 @@ fn stored_decision(
             decisions::request_json,
             decisions::response_json,
         ))
-        .first::<(i64, String, String)>(connection)
-        .optional()?;
-    Ok(
-        found.map(|(id, request_json, response_json)| StoredDecision {
+        .load::<(i64, String, String)>(connection)?;
+    Ok(found
+        .into_iter()
+        .next()
+        .map(|(id, request_json, response_json)| StoredDecision {
             id: DecisionId(id),
             request_json,
             response_json,
-        }),
-    )
+        }))
 }
 
 /// Hours since the Unix epoch: the bucket of the hourly statistics.

@@ -84,12 +84,15 @@ pub(crate) fn alerts_by_rule(
 
 impl Database {
     /// Folds up to `batch` decisions stored at least `settle` before `now` into the roll-ups and
-    /// moves the watermark past them, in one transaction.
+    /// moves the watermark past them.
     ///
     /// Only a prefix of settled decisions is taken: on PostgreSQL a transaction can commit after
     /// one holding a higher id, and `settle` (longer than any insert transaction lasts) keeps such
-    /// a decision from being skipped. The watermark row is locked first, so any number of workers
-    /// may run this without counting a decision twice.
+    /// a decision from being skipped. The aggregates are read first, without the write lock (the
+    /// decisions they cover are settled and never change), so that the decision writer is held up
+    /// only while a few roll-up rows are updated. That short transaction locks the watermark row
+    /// and applies the aggregates only if the watermark is still where the read began, so any
+    /// number of workers may run this without counting a decision twice.
     pub fn roll_up_statistics(
         &self,
         now: DateTime<Utc>,
@@ -98,10 +101,9 @@ impl Database {
     ) -> Result<Rollup, StoreError> {
         let settled = (now - settle).naive_utc();
         let batch = batch.max(1);
-        Ok(self.write()?.transaction(|connection| {
-            diesel::update(rollup_watermark::table.find(1))
-                .set(rollup_watermark::decision_id.eq(rollup_watermark::decision_id))
-                .execute(connection)?;
+        let (from, through, hours, rules) = {
+            let mut reader = self.read()?;
+            let connection = &mut *reader;
             let from = watermark(connection)?;
             let unsettled: Option<i64> = decisions::table
                 .filter(decisions::id.gt(from))
@@ -135,6 +137,21 @@ impl Database {
                 });
             }
             let hours = decisions_by_hour(connection, from, Some(through))?;
+            let rules = alerts_by_rule(connection, from, Some(through))?;
+            (from, through, hours, rules)
+        };
+        Ok(self.write()?.transaction(|connection| {
+            diesel::update(rollup_watermark::table.find(1))
+                .set(rollup_watermark::decision_id.eq(rollup_watermark::decision_id))
+                .execute(connection)?;
+            let current = watermark(connection)?;
+            if current != from {
+                // Another worker folded these decisions in meanwhile.
+                return Ok(Rollup {
+                    decisions: 0,
+                    watermark: current,
+                });
+            }
             for (module, hour, total, flagged, risk) in &hours {
                 let key = decision_rollups::table
                     .filter(decision_rollups::module.eq(module))
@@ -158,8 +175,7 @@ impl Database {
                         .execute(connection)?;
                 }
             }
-            for (module, rule, severity, count) in alerts_by_rule(connection, from, Some(through))?
-            {
+            for (module, rule, severity, count) in rules {
                 let key = alert_rollups::table
                     .filter(alert_rollups::module.eq(&module))
                     .filter(alert_rollups::rule.eq(&rule))
