@@ -312,3 +312,28 @@ async fn a_redis_sweep_counts_the_deployments_live_window_keys() {
     // Redis removes expired keys itself; the sweep sees this prefix's three windows only.
     assert_eq!((sweep.removed, sweep.live), (0, 3));
 }
+
+#[tokio::test]
+async fn redis_windows_reload_their_scripts_after_redis_forgets_them() {
+    let (windows, _prefix) = redis(100);
+    let first = prior(windows.as_ref(), observation("S-flush", "T1", 0, 100.0)).await;
+    assert!(first.is_empty());
+    let client = deadpool_redis::redis::Client::open(redis_url()).expect("a Redis URL");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers");
+    let _: () = deadpool_redis::redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut connection)
+        .await
+        .expect("scripts flushed");
+    let second = prior(windows.as_ref(), observation("S-flush", "T2", 1, 50.0)).await;
+    assert_eq!(
+        second
+            .iter()
+            .map(|a| a.reference.as_str())
+            .collect::<Vec<_>>(),
+        ["T1"]
+    );
+}

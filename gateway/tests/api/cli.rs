@@ -86,6 +86,39 @@ fn user_create_reads_the_password_from_stdin_and_refuses_short_ones_and_duplicat
 }
 
 #[test]
+fn set_password_replaces_a_users_password_for_the_next_sign_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let user = |action: &str, password: &str| {
+        redflag(
+            &dir,
+            &["user", action, "--username", "ops", "--password-stdin"],
+            &format!("{password}\n"),
+            &[],
+        )
+    };
+    let (ok, _, stderr) = user("set-password", "new-password-1");
+    assert!(!ok);
+    assert!(stderr.contains("no user `ops`"), "{stderr}");
+    assert!(user("create", "first-password-1").0);
+    let (ok, _, stderr) = user("set-password", "short");
+    assert!(!ok);
+    assert!(stderr.contains("at least 8 characters"), "{stderr}");
+    let (ok, stdout, stderr) = user("set-password", "second-password-2");
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "set the password of `ops`");
+
+    let server = crate::process::Server::start(&dir, &[]);
+    let (status, _) = server.http(
+        "POST",
+        "/api/token/",
+        None,
+        &serde_json::json!({"username": "ops", "password": "first-password-1"}),
+    );
+    assert_eq!(status, 401, "the old password no longer works");
+    server.token("ops", "second-password-2");
+}
+
+#[test]
 fn serve_refuses_the_development_secret_when_debug_is_off() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (ok, _, stderr) = redflag(

@@ -1,4 +1,4 @@
-use deadpool_redis::redis::{Script, cmd};
+use deadpool_redis::redis::{ErrorKind, Pipeline, Script, ServerErrorKind, cmd};
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime};
 use redflag_core::{Activity, History, Observation, WindowMode};
 
@@ -106,53 +106,64 @@ impl RedisWindows {
         format!("{}:window:{}", self.prefix, observation.key)
     }
 
-    async fn observe_one(
+    /// Adds the script call that reads (and records into) one window to `pipe`: `EVALSHA` of
+    /// [`OBSERVE`], or of [`AGGREGATE`] for aggregate windows.
+    fn add_observation(
         &self,
-        connection: &mut deadpool_redis::Connection,
+        pipe: &mut Pipeline,
         observation: &Observation,
-        record: bool,
-    ) -> Result<Vec<Activity>, WindowError> {
+    ) -> Result<(), WindowError> {
         let activity = &observation.activity;
-        let prior: Vec<String> = self
-            .script
-            .key(self.key(observation))
-            .arg(activity.at.timestamp_millis())
-            .arg(serde_json::to_string(activity)?)
-            .arg(observation.horizon.num_milliseconds().max(1))
-            .arg(match observation.mode {
-                WindowMode::Latest { keep } => self.max_entries.min(keep.max(1)),
-                _ => self.max_entries,
-            })
-            .arg(u8::from(record))
-            .invoke_async(connection)
-            .await?;
-        let mut activities = Vec::with_capacity(prior.len());
-        for entry in prior {
-            let past: Activity = serde_json::from_str(&entry)?;
-            if past.reference != activity.reference {
-                activities.push(past);
+        let at = activity.at.timestamp_millis();
+        let horizon = observation.horizon.num_milliseconds().max(1);
+        match observation.mode {
+            WindowMode::Aggregate { bucket } => {
+                pipe.cmd("EVALSHA")
+                    .arg(self.aggregate.get_hash())
+                    .arg(1)
+                    .arg(format!("{}:aggregate:{}", self.prefix, observation.key))
+                    .arg(at)
+                    .arg(activity.amount)
+                    .arg(bucket.num_milliseconds().max(1))
+                    .arg(horizon);
+            }
+            mode => {
+                let max_entries = match mode {
+                    WindowMode::Latest { keep } => self.max_entries.min(keep.max(1)),
+                    _ => self.max_entries,
+                };
+                pipe.cmd("EVALSHA")
+                    .arg(self.script.get_hash())
+                    .arg(1)
+                    .arg(self.key(observation))
+                    .arg(at)
+                    .arg(serde_json::to_string(activity)?)
+                    .arg(horizon)
+                    .arg(max_entries)
+                    .arg(u8::from(mode.records()));
             }
         }
-        Ok(activities)
+        Ok(())
     }
 
-    async fn aggregate(
-        &self,
-        connection: &mut deadpool_redis::Connection,
+    /// What one window's script returned, as activities.
+    fn read_observation(
         observation: &Observation,
-        bucket: chrono::Duration,
+        returned: Vec<String>,
     ) -> Result<Vec<Activity>, WindowError> {
+        let activity = &observation.activity;
+        let WindowMode::Aggregate { bucket } = observation.mode else {
+            let mut activities = Vec::with_capacity(returned.len());
+            for entry in returned {
+                let past: Activity = serde_json::from_str(&entry)?;
+                if past.reference != activity.reference {
+                    activities.push(past);
+                }
+            }
+            return Ok(activities);
+        };
         let width = bucket.num_milliseconds().max(1);
-        let prior: Vec<String> = self
-            .aggregate
-            .key(format!("{}:aggregate:{}", self.prefix, observation.key))
-            .arg(observation.activity.at.timestamp_millis())
-            .arg(observation.activity.amount)
-            .arg(width)
-            .arg(observation.horizon.num_milliseconds().max(1))
-            .invoke_async(connection)
-            .await?;
-        let mut buckets: Vec<Activity> = prior
+        let mut buckets: Vec<Activity> = returned
             .chunks_exact(2)
             .map(|pair| {
                 let index: i64 = pair[0]
@@ -166,7 +177,7 @@ impl RedisWindows {
                     .ok_or_else(|| WindowError::BadBucket(pair[1].clone()))?;
                 Ok(Activity {
                     at: chrono::DateTime::from_timestamp_millis(index * width)
-                        .unwrap_or(observation.activity.at),
+                        .unwrap_or(activity.at),
                     reference: index.to_string(),
                     amount: sum,
                     quantity: count,
@@ -180,21 +191,37 @@ impl RedisWindows {
 }
 
 impl ActivityWindows for RedisWindows {
+    /// Every window of the event in one round trip: the scripts' calls go in one pipeline (each
+    /// script is atomic for its window). Should Redis not know the scripts (a restart, `SCRIPT
+    /// FLUSH`), they are loaded and the pipeline is sent again: a refused call wrote nothing, and
+    /// a call that did run adds the same sorted-set member again, which changes nothing.
     fn observe<'a>(&'a self, observations: &'a [Observation]) -> WindowFuture<'a, History> {
         Box::pin(async move {
             let mut connection = self.connection().await?;
-            let mut history = History::new();
+            let mut pipe = Pipeline::with_capacity(observations.len());
             for observation in observations {
-                let activities = match observation.mode {
-                    WindowMode::Aggregate { bucket } => {
-                        self.aggregate(&mut connection, observation, bucket).await?
+                self.add_observation(&mut pipe, observation)?;
+            }
+            let returned: Vec<Vec<String>> = match pipe.query_async(&mut connection).await {
+                Ok(returned) => returned,
+                Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                    for source in [OBSERVE, AGGREGATE] {
+                        let _: String = cmd("SCRIPT")
+                            .arg("LOAD")
+                            .arg(source)
+                            .query_async(&mut connection)
+                            .await?;
                     }
-                    mode => {
-                        self.observe_one(&mut connection, observation, mode.records())
-                            .await?
-                    }
-                };
-                history.insert(observation.key.clone(), activities);
+                    pipe.query_async(&mut connection).await?
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let mut history = History::new();
+            for (observation, returned) in observations.iter().zip(returned) {
+                history.insert(
+                    observation.key.clone(),
+                    Self::read_observation(observation, returned)?,
+                );
             }
             Ok(history)
         })
