@@ -31,11 +31,11 @@ struct Cli {
     command: Command,
 }
 
-/// Where the server is and who signs in.
+/// A running server and who signs in to it.
 #[derive(clap::Args, Clone)]
-struct ServerArgs {
-    /// A running server (http://host:port); without it a release `redflag serve` is started on a
-    /// fresh SQLite database and stopped at the end.
+struct Remote {
+    /// A running server (http://host:port); without it a release `redflag serve` is started here
+    /// (bench: on a fresh SQLite database, stopped at the end; seed: see its help).
     #[arg(long)]
     url: Option<String>,
     /// The user to sign in as on `--url`.
@@ -49,6 +49,32 @@ struct ServerArgs {
         hide_env_values = true
     )]
     password: Option<String>,
+}
+
+impl Remote {
+    /// The server of `--url` and an access token for its user; `None` without `--url`.
+    async fn sign_in(&self) -> Result<Option<(Target, String)>, String> {
+        let Some(url) = &self.url else {
+            return Ok(None);
+        };
+        let target = Target::parse(url)?;
+        let (Some(username), Some(password)) = (&self.username, &self.password) else {
+            return Err(
+                "--url needs --username and --password (or REDFLAG_LOAD_USERNAME and \
+                 REDFLAG_LOAD_PASSWORD)"
+                    .to_owned(),
+            );
+        };
+        let token = client::token(&target, username, password).await?;
+        Ok(Some((target, token)))
+    }
+}
+
+/// Where the bench's server is.
+#[derive(clap::Args, Clone)]
+struct ServerArgs {
+    #[command(flatten)]
+    remote: Remote,
     /// For the server started here: its DATABASE_URL (e.g. a PostgreSQL database).
     #[arg(long, conflicts_with = "url")]
     database_url: Option<String>,
@@ -82,22 +108,12 @@ enum Command {
         output: PathBuf,
     },
     /// Load a realistic stretch of activity with planted typologies, then report what was caught.
+    /// Without --url a release `redflag serve` is started here on DATABASE_URL (default
+    /// ./redflag.sqlite3, the database `redflag serve` uses from this directory) and the user
+    /// `demo` is given a password that is printed.
     Seed {
-        /// A running server (http://host:port), with --username and --password; without it a
-        /// release `redflag serve` is started here on DATABASE_URL (default ./redflag.sqlite3,
-        /// the database `redflag serve` uses from this directory) and the user `demo` is given a
-        /// password that is printed.
-        #[arg(long)]
-        url: Option<String>,
-        #[arg(long, env = "REDFLAG_LOAD_USERNAME", requires = "url")]
-        username: Option<String>,
-        #[arg(
-            long,
-            env = "REDFLAG_LOAD_PASSWORD",
-            requires = "url",
-            hide_env_values = true
-        )]
-        password: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
         /// Ordinary events (planted cases come on top: each typology once per 2,000 events).
         #[arg(long, default_value_t = 20_000)]
         events: usize,
@@ -168,15 +184,13 @@ fn main() -> ExitCode {
             runtime.block_on(bench(&server, &plan))
         }
         Command::Seed {
-            url,
-            username,
-            password,
+            remote,
             events,
             days,
             seed,
         } => {
             let plan = seed::SeedPlan { events, days, seed };
-            runtime.block_on(run_seed(url, username, password, &plan))
+            runtime.block_on(run_seed(&remote, &plan))
         }
     };
     match result {
@@ -196,23 +210,12 @@ struct Session {
 }
 
 async fn connect(server: &ServerArgs) -> Result<Session, String> {
-    match &server.url {
-        Some(url) => {
-            let target = Target::parse(url)?;
-            let (Some(username), Some(password)) = (&server.username, &server.password) else {
-                return Err(
-                    "--url needs --username and --password (or REDFLAG_LOAD_USERNAME and \
-                     REDFLAG_LOAD_PASSWORD)"
-                        .to_owned(),
-                );
-            };
-            let token = client::token(&target, username, password).await?;
-            Ok(Session {
-                target,
-                token,
-                local: None,
-            })
-        }
+    match server.remote.sign_in().await? {
+        Some((target, token)) => Ok(Session {
+            target,
+            token,
+            local: None,
+        }),
         None => {
             let options = ServerOptions {
                 database_url: server.database_url.clone(),
@@ -232,21 +235,9 @@ async fn connect(server: &ServerArgs) -> Result<Session, String> {
     }
 }
 
-async fn run_seed(
-    url: Option<String>,
-    username: Option<String>,
-    password: Option<String>,
-    plan: &seed::SeedPlan,
-) -> Result<(), String> {
-    let (target, token, _local) = match url {
-        Some(url) => {
-            let target = Target::parse(&url)?;
-            let (Some(username), Some(password)) = (username, password) else {
-                return Err("--url needs --username and --password".to_owned());
-            };
-            let token = client::token(&target, &username, &password).await?;
-            (target, token, None)
-        }
+async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> {
+    let (target, token, _local) = match remote.sign_in().await? {
+        Some((target, token)) => (target, token, None),
         None => {
             let password = format!(
                 "demo-{:08x}",
