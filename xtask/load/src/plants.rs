@@ -2,7 +2,7 @@
 //! sent among the ordinary traffic so that the demo's alerts have something true to show, and
 //! checked afterwards (was the typology caught?).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc, Weekday};
 use serde_json::{Value, json};
 
 use crate::traffic::{Endpoint, timestamp};
@@ -83,6 +83,32 @@ fn trade(
     json!({"symbol": symbol, "price": price, "volume": volume, "trader_id": trader,
            "event_type": "trade", "side": "buy", "trade_id": format!("{id}-{n}"),
            "counterparty_id": counterparty})
+}
+
+/// A market event other than a trade (an order or a cancel) by `trader`.
+fn order_event(
+    kind: &str,
+    symbol: &str,
+    trader: &str,
+    order: &str,
+    price: f64,
+    volume: u32,
+) -> Value {
+    json!({"symbol": symbol, "price": price, "volume": volume, "trader_id": trader,
+           "event_type": kind, "side": "buy", "order_id": order})
+}
+
+/// `hour:minute` on the first weekday from `at` in New York, the default session's zone.
+fn new_york(at: DateTime<Utc>, hour: u32, minute: u32) -> DateTime<Utc> {
+    let mut date = at.with_timezone(&chrono_tz::America::New_York).date_naive();
+    while matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+        date = date.succ_opt().unwrap_or(date);
+    }
+    let local = date.and_hms_opt(hour, minute, 0).unwrap_or_default();
+    chrono_tz::America::New_York
+        .from_local_datetime(&local)
+        .earliest()
+        .map_or(at, |time| time.with_timezone(&Utc))
 }
 
 /// A symbol of the case's own (symbols are at most 20 characters): `PL20-3-seed42-...` gives
@@ -460,6 +486,188 @@ pub const PLANTS: &[Plant] = &[
                 at,
                 trade(id, 0, &symbol_of(id), &trader, &trader, 41.5, 700),
             )]
+        },
+    },
+    Plant {
+        typology: "market: dump after the pump",
+        module: Endpoint::Market,
+        span: Duration::hours(6),
+        marker: "Dump After Pump",
+        build: |id, at| {
+            let symbol = symbol_of(id);
+            let dumper = format!("{id}-D");
+            let mut events = vec![(
+                at,
+                trade(id, 0, &symbol, &dumper, &format!("{id}-Q"), 50.0, 2_000),
+            )];
+            for (n, price) in [54.0, 58.0, 63.0].iter().enumerate() {
+                let body = trade(
+                    id,
+                    1 + n,
+                    &symbol,
+                    &format!("{id}-P{n}"),
+                    &format!("{id}-Q{n}"),
+                    *price,
+                    1_500,
+                );
+                events.push((at + Duration::hours(1 + n as i64), body));
+            }
+            let mut dump = trade(id, 9, &symbol, &dumper, &format!("{id}-Q"), 52.0, 2_000);
+            dump["side"] = json!("sell");
+            events.push((at + Duration::hours(5), dump));
+            events
+        },
+    },
+    Plant {
+        typology: "market: spoofing (orders cancelled after a fill)",
+        module: Endpoint::Market,
+        span: Duration::seconds(15),
+        marker: "Spoofing",
+        build: |id, at| {
+            let (symbol, trader) = (symbol_of(id), format!("{id}-T"));
+            let seconds = |s| at + Duration::seconds(s);
+            let mut fill = trade(id, 0, &symbol, &trader, &format!("{id}-Q"), 40.1, 1_000);
+            fill["side"] = json!("sell");
+            vec![
+                (
+                    at,
+                    order_event("order", &symbol, &trader, &format!("{id}-O1"), 40.0, 3_000),
+                ),
+                (
+                    seconds(2),
+                    order_event("order", &symbol, &trader, &format!("{id}-O2"), 40.05, 3_000),
+                ),
+                (seconds(5), fill),
+                (
+                    seconds(10),
+                    order_event("cancel", &symbol, &trader, &format!("{id}-O1"), 40.0, 3_000),
+                ),
+                (
+                    seconds(12),
+                    order_event(
+                        "cancel",
+                        &symbol,
+                        &trader,
+                        &format!("{id}-O2"),
+                        40.05,
+                        3_000,
+                    ),
+                ),
+            ]
+        },
+    },
+    Plant {
+        typology: "market: marking the close",
+        module: Endpoint::Market,
+        span: Duration::days(3),
+        marker: "Marking The Close",
+        build: |id, at| {
+            let symbol = symbol_of(id);
+            let mut events: Vec<(DateTime<Utc>, Value)> = [10, 11, 12, 13, 14]
+                .iter()
+                .enumerate()
+                .map(|(n, hour)| {
+                    let body = trade(
+                        id,
+                        n,
+                        &symbol,
+                        &format!("{id}-T{n}"),
+                        &format!("{id}-Q{n}"),
+                        30.0,
+                        800,
+                    );
+                    (new_york(at, *hour, 0), body)
+                })
+                .collect();
+            let close = trade(
+                id,
+                9,
+                &symbol,
+                &format!("{id}-M"),
+                &format!("{id}-Q"),
+                31.2,
+                500,
+            );
+            events.push((new_york(at, 15, 55), close));
+            events
+        },
+    },
+    Plant {
+        typology: "insurance: health provider far above its peers",
+        module: Endpoint::Insurance,
+        span: Duration::days(26),
+        marker: "ProviderOutlierRule",
+        build: |id, at| {
+            let mut events: Vec<(DateTime<Utc>, Value)> = (0..25)
+                .map(|n| {
+                    let when = at + Duration::days(n as i64);
+                    let amount = 950.0 + 7.0 * n as f64 + 0.35;
+                    let mut body = claim(
+                        id,
+                        n,
+                        &format!("{id}-P{n}"),
+                        &format!("{id}-C{n}"),
+                        amount,
+                        when,
+                    );
+                    body["claim_type"] = json!("health");
+                    body["item_category"] = json!("consultation");
+                    body["provider_id"] = json!(format!("{id}-DR{n}"));
+                    (when, body)
+                })
+                .collect();
+            let when = at + Duration::days(25);
+            let mut outlier = claim(
+                id,
+                99,
+                &format!("{id}-PX"),
+                &format!("{id}-CX"),
+                4_210.35,
+                when,
+            );
+            outlier["claim_type"] = json!("health");
+            outlier["item_category"] = json!("consultation");
+            outlier["provider_id"] = json!(format!("{id}-DRX"));
+            events.push((when, outlier));
+            events
+        },
+    },
+    Plant {
+        typology: "velocity spike against the sender's own baseline",
+        module: Endpoint::Aml,
+        span: Duration::days(11),
+        marker: "VelocityRule",
+        build: |id, at| {
+            let sender = format!("{id}-S");
+            let mut events: Vec<(DateTime<Utc>, Value)> = (0..10)
+                .map(|n| {
+                    let body = transfer(id, n, &sender, &format!("{id}-R{n}"), 480.0 + n as f64);
+                    (at + Duration::days(n as i64), body)
+                })
+                .collect();
+            for n in 0..3 {
+                let body = transfer(id, 10 + n, &sender, &format!("{id}-R{n}"), 1_700.0);
+                events.push((
+                    at + Duration::days(10) + Duration::hours(2 * n as i64),
+                    body,
+                ));
+            }
+            events
+        },
+    },
+    Plant {
+        typology: "anomaly model: a burst unlike the population's",
+        module: Endpoint::Aml,
+        span: Duration::hours(1),
+        marker: "AnomalyRule",
+        build: |id, at| {
+            (0..8)
+                .map(|n| {
+                    let amount = 90_000.0 + 1_000.0 * n as f64;
+                    let body = transfer(id, n, &format!("{id}-S"), &format!("{id}-R{n}"), amount);
+                    (minutes(at, 5 * n as i64), body)
+                })
+                .collect()
         },
     },
 ];
