@@ -153,10 +153,15 @@ pub(crate) fn insert_decisions(
             model_features: (!record.model_features.is_empty())
                 .then(|| serde_json::Value::from(record.model_features.clone()).to_string()),
         };
-        let decision_id: i64 = diesel::insert_into(decisions::table)
+        // Through the backend's own connection: its statement cache recognises this statement by
+        // type, where the backend-neutral one builds its SQL text on every call to look it up.
+        let insert = diesel::insert_into(decisions::table)
             .values(&row)
-            .returning(decisions::id)
-            .get_result(connection)?;
+            .returning(decisions::id);
+        let decision_id: i64 = match connection {
+            DbConnection::Sqlite(sqlite) => insert.get_result(sqlite)?,
+            DbConnection::Postgresql(pg) => insert.get_result(pg)?,
+        };
         ids.push(DecisionId(decision_id));
         alert_rows.extend(record.alerts.iter().map(|alert| {
             NewAlert {
