@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::client::{Connection, Target};
-use crate::traffic::{Endpoint, Traffic};
+use crate::traffic::{Endpoint, Population, Traffic};
 
 /// How long connections run before measuring starts, so that connection set-up and the server's
 /// first allocations stay out of the figures.
@@ -114,7 +114,8 @@ pub async fn run(
             Rc::clone(&sequence),
         );
         handles.push(local.spawn_local(async move {
-            let mut traffic = Traffic::new(seed.wrapping_add(index as u64), &run_id);
+            let mut traffic =
+                Traffic::new(seed.wrapping_add(index as u64), &run_id, Population::LOAD);
             let mut tally = Tally::default();
             let mut slot: Option<Connection> = None;
             while Instant::now() < deadline {

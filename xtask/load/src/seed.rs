@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::client::{Connection, Target};
 use crate::plants::PLANTS;
-use crate::traffic::{Endpoint, Traffic};
+use crate::traffic::{Endpoint, Population, Traffic};
 
 /// Connections the events are spread over. A planted case keeps to one, in order, so that its
 /// events arrive as they happened.
@@ -59,7 +59,7 @@ fn events(plan: &SeedPlan) -> (Vec<Item>, Vec<(usize, String)>) {
     let start = end - Duration::days(i64::from(plan.days.max(1)));
     let period = (end - start).num_seconds() as f64;
     let run = format!("seed{}-{}", plan.seed, end.format("%Y%m%d"));
-    let mut traffic = Traffic::new(plan.seed, &run);
+    let mut traffic = Traffic::new(plan.seed, &run, Population::DEMO);
     let mut sampler = Sampler::new(plan.seed ^ 0x5eed);
     let mut items = Vec::with_capacity(plan.events + PLANTS.len() * 8);
     for sequence in 0..plan.events {

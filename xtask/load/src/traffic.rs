@@ -46,13 +46,42 @@ impl Endpoint {
     }
 }
 
-/// How many of each kind of party the population holds.
-pub const SENDERS: usize = 5_000;
-pub const RECEIVERS: usize = 2_000;
-pub const APPLICANTS: usize = 20_000;
-pub const POLICIES: usize = 5_000;
-pub const SYMBOLS: usize = 200;
-pub const TRADERS: usize = 1_000;
+/// How many of each kind of party send the traffic.
+#[derive(Debug, Clone, Copy)]
+pub struct Population {
+    pub senders: usize,
+    pub receivers: usize,
+    pub applicants: usize,
+    pub policies: usize,
+    pub symbols: usize,
+    pub traders: usize,
+}
+
+impl Population {
+    /// A month of a mid-sized institution's activity (the seed): a sender makes a few transfers
+    /// a month, so that windows fill and baselines form without every customer looking suspect.
+    pub const DEMO: Self = Self {
+        senders: 5_000,
+        receivers: 2_000,
+        applicants: 20_000,
+        policies: 5_000,
+        symbols: 200,
+        traders: 1_000,
+    };
+
+    /// A load test's minutes at thousands of events a second (the bench): as many parties as a
+    /// large institution has, so that each one's rate stays what a real customer's is. With the
+    /// demo population a 20-second run gave every sender dozens of transfers a day, and four
+    /// alerts fired on nearly every transfer.
+    pub const LOAD: Self = Self {
+        senders: 1_000_000,
+        receivers: 200_000,
+        applicants: 1_000_000,
+        policies: 500_000,
+        symbols: 2_000,
+        traders: 50_000,
+    };
+}
 
 const TRANSFER_TYPES: [&str; 5] = ["wire", "ach", "card", "internal", "check"];
 const CLAIM_TYPES: [(&str, &str); 4] = [
@@ -75,13 +104,15 @@ fn money(value: f64) -> f64 {
 pub struct Traffic {
     sampler: Sampler,
     run: String,
+    population: Population,
 }
 
 impl Traffic {
-    pub fn new(seed: u64, run: &str) -> Self {
+    pub fn new(seed: u64, run: &str, population: Population) -> Self {
         Self {
             sampler: Sampler::new(seed),
             run: run.to_owned(),
+            population,
         }
     }
 
@@ -102,14 +133,14 @@ impl Traffic {
 
     fn transfer(&mut self, sequence: u64) -> Value {
         let s = &mut self.sampler;
-        let sender = s.below(SENDERS);
+        let sender = s.below(self.population.senders);
         let amount = money(s.log_normal(5.8, 1.1).clamp(5.0, 8_000.0));
         json!({
             "transaction_id": format!("TXN-{}-{sequence}", self.run),
             "user_id": format!("U-{sender}"),
             "amount": amount,
             "sender_id": format!("S-{sender}"),
-            "receiver_id": format!("R-{}", s.below(RECEIVERS)),
+            "receiver_id": format!("R-{}", s.below(self.population.receivers)),
             "transaction_type": TRANSFER_TYPES[s.below(TRANSFER_TYPES.len())],
             "sender_country": "US",
             "receiver_country": if s.unit() < 0.9 { "US" } else { "GB" },
@@ -121,7 +152,7 @@ impl Traffic {
         let income = money(s.log_normal(8.5, 0.4).clamp(1_200.0, 40_000.0));
         let term = [24, 36, 48, 60][s.below(4)];
         json!({
-            "applicant_id": format!("A-{}", s.below(APPLICANTS)),
+            "applicant_id": format!("A-{}", s.below(self.population.applicants)),
             "application_id": format!("APP-{}-{sequence}", self.run),
             "monthly_income": income,
             "employment_length": 6 + s.below(200),
@@ -139,7 +170,7 @@ impl Traffic {
     fn claim(&mut self, sequence: u64, at: DateTime<Utc>) -> Value {
         let s = &mut self.sampler;
         let (claim_type, category) = CLAIM_TYPES[s.below(CLAIM_TYPES.len())];
-        let policy = s.below(POLICIES);
+        let policy = s.below(self.population.policies);
         let amount = money(s.log_normal(7.3, 0.7).clamp(150.0, 9_000.0)) + 0.37;
         let estimate = money(amount * s.uniform(1.0, 1.15));
         let incident = at - Duration::days(2 + s.below(10) as i64);
@@ -160,10 +191,11 @@ impl Traffic {
 
     fn market_event(&mut self, sequence: u64) -> Value {
         let s = &mut self.sampler;
-        let symbol = s.below(SYMBOLS);
+        let symbol = s.below(self.population.symbols);
         let price = money((20.0 + symbol as f64) * s.normal(1.0, 0.004));
-        let trader = s.below(TRADERS);
-        let counterparty = (trader + 1 + s.below(TRADERS - 1)) % TRADERS;
+        let traders = self.population.traders.max(2);
+        let trader = s.below(traders);
+        let counterparty = (trader + 1 + s.below(traders - 1)) % traders;
         json!({
             "symbol": format!("SYM{symbol}"),
             "price": price,

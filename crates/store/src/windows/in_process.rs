@@ -65,7 +65,9 @@ impl InProcessWindows {
             windows.retain(|_, window| !window.expired());
         }
         let window = windows.entry(key).or_insert_with(|| Window {
-            entries: VecDeque::new(),
+            // Room for one entry: most windows of a large population hold one or two (a sender
+            // seen once today), and the default first allocation holds four.
+            entries: VecDeque::with_capacity(1),
             horizon: observation.horizon,
             touched: Instant::now(),
         });
