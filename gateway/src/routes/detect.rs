@@ -3,8 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
-use redflag_core::Module;
-use redflag_core::{Assessment, Detector, ValidationErrors};
+use redflag_core::{Assessment, Detector, Module, ValidationErrors};
 use redflag_store::{Backend, DecisionToRecord, Recorded, StoredDecision, UserId};
 use serde::Serialize;
 use serde_json::{Map, Value};
