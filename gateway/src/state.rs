@@ -125,7 +125,11 @@ impl AppState {
         let detectors = Detectors::load(&settings)?;
         let db = Database::connect(&settings.database.url, settings.database.pool_size)?;
         db.migrate()?;
-        let writer = DecisionWriter::start(db.clone(), settings.database.commit_batch)
+        // The embedded mode's writer keeps the audit chain itself (see `DecisionWriter::start`).
+        let keep_chain = settings.audit.embedded_worker
+            && settings.audit.queue_url.trim().is_empty()
+            && db.backend() == redflag_store::Backend::Sqlite;
+        let writer = DecisionWriter::start(db.clone(), settings.database.commit_batch, keep_chain)
             .map_err(StartupError::Writer)?;
         let windows: Arc<dyn ActivityWindows> = if settings.redis_configured() {
             Arc::new(RedisWindows::connect(

@@ -97,14 +97,9 @@ impl Database {
         limit: i64,
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let outcomes = self.write()?.transaction(|connection| {
-            let pending = pending_records(connection, limit, false)?;
-            apply_in(connection, &pending, now.naive_utc())
-        })?;
-        Ok(outcomes
-            .iter()
-            .filter(|outcome| outcome.result == Applied::New)
-            .count())
+        Ok(self
+            .write()?
+            .transaction(|connection| apply_pending_in(connection, limit, now))?)
     }
 
     /// Applies records delivered by the audit queue, in the order given, in one transaction; the
@@ -286,6 +281,21 @@ pub enum Applied {
 pub struct AuditOutcome {
     pub outbox_id: i64,
     pub result: Applied,
+}
+
+/// Applies up to `limit` pending outbox records, oldest first, inside the caller's transaction;
+/// returns how many new entries the log gained. The decision writer calls it in its own batch
+/// transaction when it keeps the chain itself (the embedded mode).
+pub(crate) fn apply_pending_in(
+    connection: &mut crate::connection::DbConnection,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, DieselError> {
+    let pending = pending_records(connection, limit, false)?;
+    Ok(apply_in(connection, &pending, now.naive_utc())?
+        .iter()
+        .filter(|outcome| outcome.result == Applied::New)
+        .count())
 }
 
 /// Records waiting for the log (or, with `for_relay`, for the queue), oldest first.

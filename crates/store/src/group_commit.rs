@@ -9,8 +9,13 @@
 use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::audit_log::apply_pending_in;
 use crate::decisions::insert_decisions;
 use crate::{Backend, Database, DecisionToRecord, Recorded, StoreError};
+
+/// Waiting audit records from elsewhere (tokens issued, users created) a batch also appends, on top
+/// of its own, when the writer keeps the chain.
+const CHAIN_BACKLOG: i64 = 100;
 
 /// How often the write-ahead log is checkpointed beside the writer (SQLite).
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
@@ -36,7 +41,15 @@ impl DecisionWriter {
     ///
     /// On SQLite a second thread checkpoints the write-ahead log every second, so that the
     /// checkpoint's fsync happens beside the writer rather than inside one of its commits.
-    pub fn start(db: Database, max_batch: usize) -> std::io::Result<Self> {
+    ///
+    /// With `keep_chain`, each batch transaction also appends the audit records waiting in the
+    /// outbox (oldest first, up to the batch's size and [`CHAIN_BACKLOG`] more) to the
+    /// hash-chained audit log, so a decision's audit entry is
+    /// committed with it and no worker has to read, copy and mark it afterwards. Meant for the
+    /// embedded mode, where this writer is the database's only writer of decisions anyway; with
+    /// several gateways on one database the chain's head would serialise their writers, so there
+    /// the outbox and the workers keep it.
+    pub fn start(db: Database, max_batch: usize, keep_chain: bool) -> std::io::Result<Self> {
         let max_batch = max_batch.max(1);
         let (jobs, queue) = mpsc::channel(max_batch * 4);
         let (alive, stopped) = std::sync::mpsc::channel::<()>();
@@ -44,7 +57,7 @@ impl DecisionWriter {
         std::thread::Builder::new()
             .name("redflag-writer".to_owned())
             .spawn(move || {
-                write_batches(&writer_db, queue, max_batch);
+                write_batches(&writer_db, queue, max_batch, keep_chain);
                 drop(alive);
             })?;
         if db.backend() == Backend::Sqlite {
@@ -82,7 +95,12 @@ fn checkpoint_until_stopped(db: &Database, stopped: &std::sync::mpsc::Receiver<(
     }
 }
 
-fn write_batches(db: &Database, mut queue: mpsc::Receiver<Job>, max_batch: usize) {
+fn write_batches(
+    db: &Database,
+    mut queue: mpsc::Receiver<Job>,
+    max_batch: usize,
+    keep_chain: bool,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(job) = queue.blocking_recv() {
         batch.push(job);
@@ -92,19 +110,25 @@ fn write_batches(db: &Database, mut queue: mpsc::Receiver<Job>, max_batch: usize
                 Err(_) => break,
             }
         }
-        commit(db, &mut batch);
+        commit(db, &mut batch, keep_chain);
     }
 }
 
 /// Commits a batch in one transaction. If that fails (the database is down, or on PostgreSQL
 /// another gateway stored the same business id first), each decision is retried in its own
 /// transaction, so that one decision's problem is its own.
-fn commit(db: &Database, batch: &mut Vec<Job>) {
+fn commit(db: &Database, batch: &mut Vec<Job>, keep_chain: bool) {
     let together = db.write().and_then(|mut connection| {
         connection
             .transaction(|connection| {
                 let records: Vec<&DecisionToRecord> = batch.iter().map(|job| &job.record).collect();
-                insert_decisions(connection, &records)
+                let ids = insert_decisions(connection, &records)?;
+                if keep_chain {
+                    // Older waiting records (tokens issued, a batch that fell back) go first.
+                    let room = i64::try_from(records.len()).unwrap_or(i64::MAX) + CHAIN_BACKLOG;
+                    apply_pending_in(connection, room, chrono::Utc::now())?;
+                }
+                Ok::<_, diesel::result::Error>(ids)
             })
             .map_err(StoreError::from)
     });

@@ -693,7 +693,8 @@ fn the_figures_decisions_were_scored_on_are_kept_for_retraining() {
 async fn the_group_commit_writer_stores_every_concurrent_decision_once() {
     for test in both_backends() {
         let db = test.database.clone();
-        let writer = redflag_store::DecisionWriter::start(db.clone(), 16).expect("writer starts");
+        let writer =
+            redflag_store::DecisionWriter::start(db.clone(), 16, false).expect("writer starts");
         let now = at("2026-02-09T09:30:00Z");
         let tasks: Vec<_> = (0..120)
             .map(|i| {
@@ -735,7 +736,8 @@ async fn the_group_commit_writer_stores_every_concurrent_decision_once() {
 async fn concurrent_resends_through_the_writer_store_one_decision_and_return_it_to_the_rest() {
     for test in both_backends() {
         let db = test.database.clone();
-        let writer = redflag_store::DecisionWriter::start(db.clone(), 64).expect("writer starts");
+        let writer =
+            redflag_store::DecisionWriter::start(db.clone(), 64, false).expect("writer starts");
         let now = at("2026-02-09T09:30:00Z");
         let tasks: Vec<_> = (0..12)
             .map(|i| {
@@ -776,4 +778,43 @@ async fn concurrent_resends_through_the_writer_store_one_decision_and_return_it_
         );
         assert_eq!(db.outbox_counts().expect("counts").queued, 7);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_writer_that_keeps_the_chain_commits_each_audit_entry_with_its_decision() {
+    let test = TestDatabase::sqlite();
+    let db = test.database.clone();
+    // An audit record that was waiting before (a token issued) goes into the chain first.
+    db.record_audit_event(&redflag_audit::AuditEvent {
+        kind: redflag_audit::AuditEvent::TOKEN_ISSUED,
+        module: None,
+        entity_id: "user:analyst".to_owned(),
+        actor: "analyst".to_owned(),
+        details: serde_json::json!({}),
+        recorded_at: Utc::now(),
+    })
+    .expect("recorded");
+    let writer = redflag_store::DecisionWriter::start(db.clone(), 8, true).expect("writer starts");
+    let now = at("2026-02-09T09:30:00Z");
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let writer = writer.clone();
+            let record = decision(Module::Aml, Some(&format!("K{i}")), false, vec![], now);
+            tokio::spawn(async move { writer.record(record).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task ran").expect("stored");
+    }
+    // Applied when answered: nothing waits for a worker.
+    assert_eq!(db.outbox_counts().expect("counts").queued, 0);
+    assert_eq!(db.audit_progress(Utc::now()).expect("progress").applied, 31);
+    assert_eq!(
+        db.verify_audit_chain().expect("walks"),
+        ChainReport::Intact { entries: 31 }
+    );
+    let first = db
+        .audit_history(None, "user:analyst", 0, 10)
+        .expect("history");
+    assert_eq!(first.0, 1, "the token's record is in the log too");
 }

@@ -11,7 +11,9 @@ use crate::helpers::{TestApp, get, login, post, send};
 
 #[actix_web::test]
 async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
-    let test_app = TestApp::spawn();
+    // Separate `redflag worker` processes apply the outbox (the embedded default's writer keeps
+    // the chain itself: see the detection tests).
+    let test_app = TestApp::spawn_with(|settings| settings.audit.embedded_worker = false);
     let app = test_app.service().await;
     let (token, _) = login(&app, &test_app, "analyst").await;
     let requests = [

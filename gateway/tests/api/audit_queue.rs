@@ -29,6 +29,12 @@ fn settings(test_app: &TestApp) -> AuditSettings {
     }
 }
 
+/// A gateway that hands its audit records to the queue (Redis Streams), as a deployment with
+/// `audit.queue_url` does: its decisions wait in the outbox for the relay.
+fn queue_app() -> TestApp {
+    TestApp::spawn_with(|settings| settings.audit.queue_url = redis_url())
+}
+
 async fn detections(test_app: &TestApp, count: usize) {
     let app = test_app.service().await;
     let (token, _) = login(&app, test_app, "analyst").await;
@@ -41,7 +47,7 @@ async fn detections(test_app: &TestApp, count: usize) {
 
 #[actix_web::test]
 async fn records_wait_while_no_worker_runs_then_are_applied_exactly_once() {
-    let test_app = TestApp::spawn();
+    let test_app = queue_app();
     let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
     detections(&test_app, 3).await;
     let db = &test_app.state.db;
@@ -79,7 +85,7 @@ async fn records_wait_while_no_worker_runs_then_are_applied_exactly_once() {
 
 #[actix_web::test]
 async fn a_dead_workers_records_are_taken_over_and_applied_once() {
-    let test_app = TestApp::spawn();
+    let test_app = queue_app();
     let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
     detections(&test_app, 4).await;
     let db = &test_app.state.db;
@@ -120,7 +126,7 @@ async fn a_dead_workers_records_are_taken_over_and_applied_once() {
 
 #[actix_web::test]
 async fn a_record_that_cannot_be_applied_lands_in_the_dead_letter_stream() {
-    let test_app = TestApp::spawn();
+    let test_app = queue_app();
     let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
     detections(&test_app, 2).await;
     SqliteConnection::establish(&test_app.state.settings.database.url)

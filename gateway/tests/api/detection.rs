@@ -118,10 +118,16 @@ async fn structuring_fires_on_the_third_transfer_below_the_threshold_with_the_se
         rules_of(&last),
         "every alert of the answer is stored"
     );
+    // The embedded default's writer appends each decision's audit entry in the decision's own
+    // transaction (and the login's token event before them): nothing waits for a worker.
+    let db = &test_app.state.db;
+    assert_eq!(db.outbox_counts().expect("query").queued, 0);
     assert_eq!(
-        test_app.state.db.outbox_counts().expect("query").queued,
+        db.audit_progress(chrono::Utc::now())
+            .expect("query")
+            .applied,
         4,
-        "every decision has its audit row, beside the login's token event"
+        "every decision has its audit entry, beside the login's token event"
     );
 }
 

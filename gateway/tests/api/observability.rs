@@ -138,7 +138,11 @@ async fn statistics_aggregate_what_was_decided() {
 
 #[actix_web::test]
 async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
-    let test_app = TestApp::spawn_with(|settings| settings.statistics.cache_seconds = 60);
+    // With separate workers, records wait in the outbox until one applies them.
+    let test_app = TestApp::spawn_with(|settings| {
+        settings.statistics.cache_seconds = 60;
+        settings.audit.embedded_worker = false;
+    });
     let app = test_app.service().await;
     let (token, _) = login(&app, &test_app, "analyst").await;
     for i in 0..2 {

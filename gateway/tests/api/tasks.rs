@@ -150,8 +150,12 @@ async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
         retrain_on_decisions(models, tasks, db, Module::Credit, later),
         Ok(Retraining::NeedsLabels)
     );
-    let trained = db.outbox_counts().expect("counts").queued;
-    assert!(trained > 40, "the training was audited too");
+    // The decisions' entries are in the log already; the training's record waits for the next.
+    assert_eq!(
+        db.outbox_counts().expect("counts").queued,
+        1,
+        "the training was audited too"
+    );
 
     // The running service notices the new artifact and scores with it from the next request.
     assert!(state.reload_models().expect("the new artifact loads"));
