@@ -2,7 +2,7 @@ use chrono::Duration;
 use redflag_core::{
     Activity, Detector, History, Module, Observation, Rule, RuleSet, Verdict, WindowMode,
 };
-use redflag_ml_core::{IsolationForest, score_with_alert};
+use redflag_ml_core::{IsolationForest, verdict_with_model};
 
 use crate::windows::{receiver_inflows, sender_daily, sender_inflows, sender_outflows};
 use crate::{
@@ -140,15 +140,14 @@ impl Detector for AmlDetector {
     }
 
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
-        let mut alerts = self.rules.evaluate(transaction, history);
-        let row = model::features(transaction, history);
-        let (model_score, anomaly) = self.model.as_ref().map_or((None, None), |model| {
-            score_with_alert(model, &model::FEATURES, &row, self.anomaly_threshold)
-        });
-        alerts.extend(anomaly);
-        Verdict::from_alerts(alerts, self.config.flag_risk_score)
-            .with_model_score(model_score)
-            .with_model_features(&row)
+        verdict_with_model(
+            self.rules.evaluate(transaction, history),
+            self.config.flag_risk_score,
+            self.model.as_ref(),
+            &model::FEATURES,
+            &model::features(transaction, history),
+            self.anomaly_threshold,
+        )
     }
 }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use redflag_core::{
     Detector, History, Module, Observation, Rule, RuleSet, ValidationErrors, Verdict,
 };
-use redflag_ml_core::{IsolationForest, score_with_alert};
+use redflag_ml_core::{IsolationForest, verdict_with_model};
 use serde_json::Value;
 
 use crate::amounts::{AuthorityLimitRule, RoundAmountRule};
@@ -95,14 +95,13 @@ impl Detector for InsuranceDetector {
     /// The rules' alerts plus the anomaly alert; the fraud probability is their noisy-OR,
     /// 1 - prod(1 - confidence), flagged from `flag_probability`.
     fn detect(&self, claim: &Claim, history: &History) -> InsuranceAssessment {
-        let mut alerts = self.rules.evaluate(claim, history);
-        let row = model::features(claim, history, &self.valuations);
-        let (model_score, anomaly) = self.model.as_ref().map_or((None, None), |model| {
-            score_with_alert(model, &model::FEATURES, &row, self.anomaly_threshold)
-        });
-        alerts.extend(anomaly);
-        Verdict::from_alerts(alerts, self.config.flag_probability * 100.0)
-            .with_model_score(model_score)
-            .with_model_features(&row)
+        verdict_with_model(
+            self.rules.evaluate(claim, history),
+            self.config.flag_probability * 100.0,
+            self.model.as_ref(),
+            &model::FEATURES,
+            &model::features(claim, history, &self.valuations),
+            self.anomaly_threshold,
+        )
     }
 }

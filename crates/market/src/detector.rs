@@ -1,5 +1,5 @@
 use redflag_core::{Detector, History, Module, Observation, Rule, RuleSet, Verdict};
-use redflag_ml_core::{IsolationForest, score_with_alert};
+use redflag_ml_core::{IsolationForest, verdict_with_model};
 
 use crate::session::{Session, SessionError};
 use crate::{
@@ -66,14 +66,13 @@ impl Detector for MarketDetector {
     /// The rules' alerts plus the anomaly alert; manipulation risk is 100 x their noisy-OR,
     /// 1 - prod(1 - confidence), flagged from `flag_risk_score`.
     fn detect(&self, event: &MarketEvent, history: &History) -> MarketAssessment {
-        let mut alerts = self.rules.evaluate(event, history);
-        let row = model::features(event, history);
-        let (model_score, anomaly) = self.model.as_ref().map_or((None, None), |model| {
-            score_with_alert(model, &model::FEATURES, &row, self.anomaly_threshold)
-        });
-        alerts.extend(anomaly);
-        Verdict::from_alerts(alerts, self.config.flag_risk_score)
-            .with_model_score(model_score)
-            .with_model_features(&row)
+        verdict_with_model(
+            self.rules.evaluate(event, history),
+            self.config.flag_risk_score,
+            self.model.as_ref(),
+            &model::FEATURES,
+            &model::features(event, history),
+            self.anomaly_threshold,
+        )
     }
 }

@@ -1,6 +1,6 @@
 //! The anomaly model's alert, shared by every module scored by an Isolation Forest.
 
-use redflag_core::{Alert, Severity};
+use redflag_core::{Alert, Severity, Verdict};
 use serde_json::json;
 
 use crate::IsolationForest;
@@ -65,20 +65,25 @@ pub fn anomaly_alert(
     Some(alert)
 }
 
-/// Scores `row` and, when the model's threshold is known and reached, explains the score as an
-/// alert: what every detector with an anomaly model does with each event.
-pub fn score_with_alert(
-    model: &IsolationForest,
+/// The conclusion of an engine whose rules are backed by an anomaly model: the rules' alerts plus,
+/// when the model's threshold is known and reached, the model's explained alert, combined by
+/// noisy-OR and flagged from `flag_at_risk` (0-100). The model's score and its input row are kept
+/// with the verdict (the row even without a model, so that one can be trained on real traffic).
+pub fn verdict_with_model(
+    mut alerts: Vec<Alert>,
+    flag_at_risk: f64,
+    model: Option<&IsolationForest>,
     names: &[&str],
     row: &[f64],
     threshold: Option<f64>,
-) -> (Option<f64>, Option<Alert>) {
-    let score = model.score(row).ok();
-    let alert = match (score, threshold) {
-        (Some(score), Some(threshold)) => anomaly_alert(model, names, row, score, threshold),
-        _ => None,
-    };
-    (score, alert)
+) -> Verdict {
+    let score = model.and_then(|model| model.score(row).ok());
+    if let (Some(model), Some(score), Some(threshold)) = (model, score, threshold) {
+        alerts.extend(anomaly_alert(model, names, row, score, threshold));
+    }
+    Verdict::from_alerts(alerts, flag_at_risk)
+        .with_model_score(score)
+        .with_model_features(row)
 }
 
 fn round3(value: f64) -> f64 {

@@ -9,7 +9,7 @@ pub mod metrics;
 mod sampler;
 mod training;
 
-pub use anomaly::{anomaly_alert, score_with_alert};
+pub use anomaly::{anomaly_alert, verdict_with_model};
 pub use artifact::{ARTIFACT_FORMAT_VERSION, Artifact, ArtifactError, ModelShape};
 pub use error::ModelError;
 pub use isolation_forest::{
