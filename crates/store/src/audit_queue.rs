@@ -5,11 +5,9 @@
 //! away.
 
 use chrono::NaiveDateTime;
-use deadpool_redis::redis::streams::{
-    StreamAutoClaimReply, StreamId, StreamPendingCountReply, StreamReadReply,
-};
-use deadpool_redis::redis::{RedisError, cmd};
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime};
+use redis::streams::{StreamAutoClaimReply, StreamId, StreamPendingCountReply, StreamReadReply};
+use redis::{RedisError, cmd};
 
 use crate::{QueuedAudit, WindowError};
 
@@ -83,7 +81,7 @@ impl RedisAuditQueue {
             return Ok(());
         }
         let mut connection = self.connection().await?;
-        let mut pipeline = deadpool_redis::redis::pipe();
+        let mut pipeline = redis::pipe();
         for record in records {
             pipeline
                 .cmd("XADD")
@@ -217,14 +215,14 @@ impl RedisAuditQueue {
     /// Records delivered but not yet acknowledged, and records in the dead-letter stream.
     pub async fn counts(&self) -> Result<(i64, i64), WindowError> {
         let mut connection = self.connection().await?;
-        let summary: deadpool_redis::redis::Value = cmd("XPENDING")
+        let summary: redis::Value = cmd("XPENDING")
             .arg(&self.stream)
             .arg(GROUP)
             .query_async(&mut connection)
             .await?;
         let pending = match summary {
-            deadpool_redis::redis::Value::Array(items) => match items.first() {
-                Some(deadpool_redis::redis::Value::Int(count)) => *count,
+            redis::Value::Array(items) => match items.first() {
+                Some(redis::Value::Int(count)) => *count,
                 _ => 0,
             },
             _ => 0,

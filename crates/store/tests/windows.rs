@@ -155,12 +155,12 @@ async fn redis_windows_expire_after_their_horizon() {
     let (windows, prefix) = redis(100);
     let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
     prior(windows.as_ref(), observation(&sender, "T1", 0, 1.0)).await;
-    let client = deadpool_redis::redis::Client::open(redis_url()).expect("valid URL");
+    let client = redis::Client::open(redis_url()).expect("valid URL");
     let mut connection = client
         .get_multiplexed_async_connection()
         .await
         .expect("Redis answers");
-    let ttl: i64 = deadpool_redis::redis::cmd("PTTL")
+    let ttl: i64 = redis::cmd("PTTL")
         .arg(format!("{prefix}:window:aml:sender:{sender}"))
         .query_async(&mut connection)
         .await
@@ -318,12 +318,12 @@ async fn redis_windows_reload_their_scripts_after_redis_forgets_them() {
     let (windows, _prefix) = redis(100);
     let first = prior(windows.as_ref(), observation("S-flush", "T1", 0, 100.0)).await;
     assert!(first.is_empty());
-    let client = deadpool_redis::redis::Client::open(redis_url()).expect("a Redis URL");
+    let client = redis::Client::open(redis_url()).expect("a Redis URL");
     let mut connection = client
         .get_multiplexed_async_connection()
         .await
         .expect("Redis answers");
-    let _: () = deadpool_redis::redis::cmd("SCRIPT")
+    let _: () = redis::cmd("SCRIPT")
         .arg("FLUSH")
         .query_async(&mut connection)
         .await

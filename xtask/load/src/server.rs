@@ -2,6 +2,7 @@
 //! one, a fresh SQLite database in a temporary directory (or the database and Redis named), a user
 //! to sign in with, killed when done.
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -26,6 +27,10 @@ pub struct ServerOptions {
 pub struct LocalServer {
     child: Child,
     pub target: Target,
+    /// Redis and the key prefix of this run's windows, removed when the server stops: a run
+    /// leaves hundreds of thousands of keys that would otherwise live for their horizons (up to
+    /// 30 days) and slow every later run on the same Redis.
+    redis_keys: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
@@ -89,7 +94,8 @@ impl LocalServer {
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
             if let Some(mut stdin) = child.stdin.take() {
-                std::io::Write::write_all(&mut stdin, format!("{}\n", options.password).as_bytes())
+                stdin
+                    .write_all(format!("{}\n", options.password).as_bytes())
                     .map_err(|e| e.to_string())?;
             }
             let output = child.wait_with_output().map_err(|e| e.to_string())?;
@@ -123,6 +129,7 @@ impl LocalServer {
         let mut server = Self {
             child,
             target,
+            redis_keys: options.redis_url.clone().map(|url| (url, run.clone())),
             _dir: dir,
         };
         let started = Instant::now();
@@ -160,5 +167,35 @@ impl Drop for LocalServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some((url, prefix)) = &self.redis_keys
+            && let Err(error) = remove_keys(url, prefix)
+        {
+            let _ = writeln!(
+                std::io::stderr(),
+                "could not remove this run's Redis keys ({prefix}:*): {error}"
+            );
+        }
+    }
+}
+
+/// Removes every key under `prefix` (SCAN, then UNLINK, so Redis is never blocked).
+fn remove_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
+    let mut connection = redis::Client::open(url)?.get_connection()?;
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}:*"))
+            .arg("COUNT")
+            .arg(10_000)
+            .query(&mut connection)?;
+        if !keys.is_empty() {
+            redis::cmd("UNLINK").arg(&keys).exec(&mut connection)?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
     }
 }

@@ -16,16 +16,67 @@ const SHARDS: usize = 64;
 const SWEEP_EVERY: u64 = 4096;
 
 /// Windows held in this process's memory: the embedded default, for a single gateway.
+///
+/// Memory grows with the parties active within the horizons, so each window is kept compact:
+/// the key and texts sized exactly, times as milliseconds, and an aggregate window as bare
+/// (index, sum, count) buckets.
 pub struct InProcessWindows {
-    shards: Vec<Mutex<HashMap<String, Window>>>,
+    shards: Vec<Mutex<HashMap<Box<str>, Window>>>,
     max_entries: usize,
     observations: AtomicU64,
+    /// What the windows' last-use times count from.
+    epoch: Instant,
 }
 
 struct Window {
-    entries: VecDeque<Activity>,
-    horizon: Duration,
-    touched: Instant,
+    entries: Entries,
+    horizon_ms: i64,
+    /// When an observation last recorded into it, in milliseconds since the windows' epoch.
+    touched_ms: u64,
+}
+
+/// A window's contents: activities, or per-bucket sums for an aggregate window.
+enum Entries {
+    Detail(VecDeque<Entry>),
+    Buckets(Vec<Bucket>),
+}
+
+/// One activity as a window holds it.
+struct Entry {
+    at_ms: i64,
+    amount: f64,
+    quantity: f64,
+    reference: Box<str>,
+    counterparty: Box<str>,
+}
+
+/// One time bucket of an aggregate window.
+struct Bucket {
+    index: i64,
+    sum: f64,
+    count: f64,
+}
+
+impl Entry {
+    fn new(activity: &Activity) -> Self {
+        Self {
+            at_ms: activity.at.timestamp_millis(),
+            amount: activity.amount,
+            quantity: activity.quantity,
+            reference: activity.reference.as_str().into(),
+            counterparty: activity.counterparty.as_str().into(),
+        }
+    }
+
+    fn activity(&self) -> Activity {
+        Activity {
+            at: DateTime::from_timestamp_millis(self.at_ms).unwrap_or_default(),
+            reference: self.reference.to_string(),
+            amount: self.amount,
+            quantity: self.quantity,
+            counterparty: self.counterparty.to_string(),
+        }
+    }
 }
 
 impl InProcessWindows {
@@ -35,26 +86,33 @@ impl InProcessWindows {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             max_entries: max_entries.max(1),
             observations: AtomicU64::new(0),
+            epoch: Instant::now(),
         }
     }
 
-    fn shard(&self, key: &str) -> &Mutex<HashMap<String, Window>> {
+    fn shard(&self, key: &str) -> &Mutex<HashMap<Box<str>, Window>> {
         let mut hasher = DefaultHasher::new();
         key.hash(&mut hasher);
         &self.shards[hasher.finish() as usize % SHARDS]
     }
 
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
     fn observe_one(&self, observation: &Observation) -> Vec<Activity> {
         let key = observation.key.to_string();
         let shard = self.shard(&key);
+        let horizon_ms = observation.horizon.num_milliseconds().max(1);
+        let now_ms = self.now_ms();
         // A panic while holding the lock cannot leave a window half-updated in a way that matters
         // (each step below keeps it valid), so a poisoned lock is still usable.
         let mut windows = shard.lock().unwrap_or_else(PoisonError::into_inner);
         if !observation.mode.records() {
             // A read leaves the window exactly as it was (as in Redis): its horizon and expiry
             // belong to the observations that record into it.
-            return windows.get(&key).map_or_else(Vec::new, |window| {
-                window.prior(&observation.activity, observation.horizon).0
+            return windows.get(key.as_str()).map_or_else(Vec::new, |window| {
+                window.prior(&observation.activity, horizon_ms)
             });
         }
         if self
@@ -62,17 +120,24 @@ impl InProcessWindows {
             .fetch_add(1, Ordering::Relaxed)
             .is_multiple_of(SWEEP_EVERY)
         {
-            windows.retain(|_, window| !window.expired());
+            windows.retain(|_, window| !window.expired(now_ms));
         }
-        let window = windows.entry(key).or_insert_with(|| Window {
-            // Room for one entry: most windows of a large population hold one or two (a sender
-            // seen once today), and the default first allocation holds four.
-            entries: VecDeque::with_capacity(1),
-            horizon: observation.horizon,
-            touched: Instant::now(),
-        });
-        window.horizon = observation.horizon;
-        window.touched = Instant::now();
+        let aggregate = matches!(observation.mode, WindowMode::Aggregate { .. });
+        let window = windows
+            .entry(key.into_boxed_str())
+            .or_insert_with(|| Window {
+                // Room for one entry: most windows of a large population hold one or two (a
+                // sender seen once today), and the default first allocation holds four.
+                entries: if aggregate {
+                    Entries::Buckets(Vec::with_capacity(1))
+                } else {
+                    Entries::Detail(VecDeque::with_capacity(1))
+                },
+                horizon_ms,
+                touched_ms: now_ms,
+            });
+        window.horizon_ms = horizon_ms;
+        window.touched_ms = now_ms;
         match observation.mode {
             WindowMode::Aggregate { bucket } => window.aggregate(&observation.activity, bucket),
             WindowMode::Latest { keep } => {
@@ -84,114 +149,114 @@ impl InProcessWindows {
 }
 
 impl Window {
-    fn expired(&self) -> bool {
-        self.horizon
-            .to_std()
-            .is_ok_and(|horizon| self.touched.elapsed() > horizon)
+    fn expired(&self, now_ms: u64) -> bool {
+        let idle = now_ms.saturating_sub(self.touched_ms);
+        u64::try_from(self.horizon_ms).is_ok_and(|horizon| idle > horizon)
     }
 
     /// Returns the buckets within the horizon (the current one as it was before this activity),
     /// then adds the activity to its bucket and drops buckets older than the horizon.
     fn aggregate(&mut self, activity: &Activity, bucket: Duration) -> Vec<Activity> {
+        let Entries::Buckets(buckets) = &mut self.entries else {
+            // A key is only ever observed one way; should that change, the new way starts afresh.
+            self.entries = Entries::Buckets(Vec::with_capacity(1));
+            return self.aggregate(activity, bucket);
+        };
         let width = bucket.num_milliseconds().max(1);
-        let index = activity.at.timestamp_millis().div_euclid(width);
-        let oldest = (activity.at - self.horizon)
-            .timestamp_millis()
-            .div_euclid(width);
-        let prior = self
-            .entries
+        let at_ms = activity.at.timestamp_millis();
+        let index = at_ms.div_euclid(width);
+        let oldest = (at_ms - self.horizon_ms).div_euclid(width);
+        let prior = buckets
             .iter()
-            .filter(|b| {
-                b.reference
-                    .parse::<i64>()
-                    .is_ok_and(|i| i >= oldest && i <= index)
+            .filter(|b| b.index >= oldest && b.index <= index)
+            .map(|b| Activity {
+                at: DateTime::from_timestamp_millis(b.index * width).unwrap_or(activity.at),
+                reference: b.index.to_string(),
+                amount: b.sum,
+                quantity: b.count,
+                counterparty: String::new(),
             })
-            .cloned()
             .collect();
-        let reference = index.to_string();
-        match self.entries.iter_mut().find(|b| b.reference == reference) {
-            Some(current) => {
-                current.amount += activity.amount;
-                current.quantity += 1.0;
+        match buckets.binary_search_by_key(&index, |b| b.index) {
+            Ok(found) => {
+                buckets[found].sum += activity.amount;
+                buckets[found].count += 1.0;
             }
-            None => {
-                let start = DateTime::from_timestamp_millis(index * width).unwrap_or(activity.at);
-                let position = self
-                    .entries
-                    .iter()
-                    .rposition(|b| b.at <= start)
-                    .map_or(0, |i| i + 1);
-                self.entries.insert(
-                    position,
-                    Activity {
-                        at: start,
-                        reference,
-                        amount: activity.amount,
-                        quantity: 1.0,
-                        counterparty: String::new(),
-                    },
-                );
-            }
+            Err(position) => buckets.insert(
+                position,
+                Bucket {
+                    index,
+                    sum: activity.amount,
+                    count: 1.0,
+                },
+            ),
         }
-        let newest = self
-            .entries
-            .back()
-            .map_or(index, |b| b.reference.parse().unwrap_or(index));
-        let horizon_buckets = self.horizon.num_milliseconds().div_euclid(width) + 1;
-        self.entries.retain(|b| {
-            b.reference
-                .parse::<i64>()
-                .is_ok_and(|i| i > newest - horizon_buckets - 1)
-        });
+        let newest = buckets.last().map_or(index, |b| b.index);
+        let horizon_buckets = self.horizon_ms.div_euclid(width) + 1;
+        buckets.retain(|b| b.index > newest - horizon_buckets - 1);
         prior
     }
 
-    /// The activity within `horizon` before `activity` (not itself), and whether the window
-    /// already holds its reference.
-    fn prior(&self, activity: &Activity, horizon: Duration) -> (Vec<Activity>, bool) {
-        let since = activity.at - horizon;
-        let mut already_held = false;
-        let prior = self
-            .entries
-            .iter()
-            .filter(|past| {
-                if past.reference == activity.reference {
-                    already_held = true;
-                    return false;
-                }
-                past.at >= since && past.at <= activity.at
-            })
-            .cloned()
-            .collect();
-        (prior, already_held)
+    /// What a read sees: the activity within `horizon_ms` before `activity` (not itself).
+    fn prior(&self, activity: &Activity, horizon_ms: i64) -> Vec<Activity> {
+        match &self.entries {
+            Entries::Detail(entries) => prior(entries, activity, horizon_ms).0,
+            Entries::Buckets(_) => Vec::new(),
+        }
     }
 
     /// Returns the prior activity within the horizon, then adds the new one (unless its reference
     /// is already held) and trims by age and count.
     fn record(&mut self, activity: &Activity, max_entries: usize) -> Vec<Activity> {
-        let (prior, already_held) = self.prior(activity, self.horizon);
-        if !already_held {
-            let position = self
-                .entries
-                .iter()
-                .rposition(|past| past.at <= activity.at)
-                .map_or(0, |index| index + 1);
-            self.entries.insert(position, activity.clone());
+        if let Entries::Buckets(_) = self.entries {
+            // A key is only ever observed one way; should that change, the new way starts afresh.
+            self.entries = Entries::Detail(VecDeque::with_capacity(1));
         }
-        if let Some(newest) = self.entries.back().map(|newest| newest.at) {
-            while self
-                .entries
+        let Entries::Detail(entries) = &mut self.entries else {
+            return Vec::new();
+        };
+        let (prior, already_held) = prior(entries, activity, self.horizon_ms);
+        if !already_held {
+            let at_ms = activity.at.timestamp_millis();
+            let position = entries
+                .iter()
+                .rposition(|past| past.at_ms <= at_ms)
+                .map_or(0, |index| index + 1);
+            entries.insert(position, Entry::new(activity));
+        }
+        if let Some(newest) = entries.back().map(|newest| newest.at_ms) {
+            while entries
                 .front()
-                .is_some_and(|oldest| oldest.at < newest - self.horizon)
+                .is_some_and(|oldest| oldest.at_ms < newest - self.horizon_ms)
             {
-                self.entries.pop_front();
+                entries.pop_front();
             }
         }
-        while self.entries.len() > max_entries {
-            self.entries.pop_front();
+        while entries.len() > max_entries {
+            entries.pop_front();
         }
         prior
     }
+}
+
+/// The activity within `horizon_ms` before `activity` (not itself), and whether the window
+/// already holds its reference.
+fn prior(entries: &VecDeque<Entry>, activity: &Activity, horizon_ms: i64) -> (Vec<Activity>, bool) {
+    let at_ms = activity.at.timestamp_millis();
+    let since = at_ms - horizon_ms;
+    let mut already_held = false;
+    let prior = entries
+        .iter()
+        .filter(|past| {
+            if *past.reference == *activity.reference {
+                already_held = true;
+                return false;
+            }
+            past.at_ms >= since && past.at_ms <= at_ms
+        })
+        .map(Entry::activity)
+        .collect();
+    (prior, already_held)
 }
 
 impl InProcessWindows {
@@ -211,11 +276,12 @@ impl InProcessWindows {
     /// Removes every window untouched for longer than its horizon, shard by shard (each shard is
     /// locked only while it is swept).
     pub fn expire_now(&self) -> Sweep {
+        let now_ms = self.now_ms();
         let mut sweep = Sweep::default();
         for shard in &self.shards {
             let mut windows = shard.lock().unwrap_or_else(PoisonError::into_inner);
             let before = windows.len();
-            windows.retain(|_, window| !window.expired());
+            windows.retain(|_, window| !window.expired(now_ms));
             sweep.removed += before - windows.len();
             sweep.live += windows.len();
         }
@@ -276,8 +342,8 @@ mod tests {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             shard
-                .get(&key)
-                .map(|window| (window.horizon, window.touched))
+                .get(key.as_str())
+                .map(|window| (window.horizon_ms, window.touched_ms))
         };
         let before = touched(&windows);
         let seen = windows.observe_one(&observation(
@@ -293,7 +359,7 @@ mod tests {
         );
         assert_eq!(
             before.map(|(horizon, _)| horizon),
-            Some(Duration::hours(48))
+            Some(Duration::hours(48).num_milliseconds())
         );
     }
 }

@@ -21,9 +21,9 @@ pub enum WindowError {
     #[error("redis unavailable: {0}")]
     Unavailable(String),
     #[error("redis command failed: {0}")]
-    Command(#[from] deadpool_redis::redis::RedisError),
-    #[error("window entry unreadable: {0}")]
-    Corrupt(#[from] serde_json::Error),
+    Command(#[from] ::redis::RedisError),
+    #[error("window entry unreadable: {0:?}")]
+    BadEntry(String),
     #[error("aggregate bucket unreadable: {0}")]
     BadBucket(String),
 }

@@ -1,152 +1,179 @@
-use deadpool_redis::redis::{ErrorKind, Pipeline, Script, ServerErrorKind, cmd};
-use deadpool_redis::{Config, Pool, PoolConfig, Runtime};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration as StdDuration;
+
 use redflag_core::{Activity, History, Observation, WindowMode};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Script, cmd};
+use tokio::sync::OnceCell;
 
 use super::{ActivityWindows, Sweep, WindowError, WindowFuture};
 
-/// Reads the window's prior entries, adds the new one, trims by age and count and renews the
-/// expiry, as one atomic step (Redis runs a script without interleaving other commands).
+/// Reads and updates every window of one event in one atomic step (Redis runs a script without
+/// interleaving other commands): one call per event instead of one per window, which is what
+/// Redis's time goes to at thousands of events a second.
 ///
-/// KEYS[1] the window; ARGV: event time (ms), the entry, horizon (ms), max entries, and 1 to
-/// record the entry or 0 only to read.
+/// KEYS: the windows. ARGV: five per window, in KEYS order: the mode (`r` record, `o` only read,
+/// `g` aggregate), the event time (ms), the horizon (ms), then for `r`/`o` the entry and the most
+/// entries to keep, for `g` the amount and the bucket width (ms).
+///
+/// A detail window is a sorted set of entries scored by event time: the script returns the
+/// entries within the horizon before the event, adds the event's entry, trims what fell out of
+/// the horizon (measured from this event: an older, late event trims less, never more) and the
+/// oldest entries beyond the limit (ranks 0 to -(limit + 1): none while the set is within it), and
+/// renews the expiry. An aggregate window is a hash of
+/// bucket index -> "sum|count": the script returns the buckets within the horizon (the current
+/// one before this activity), adds the activity to its bucket and drops buckets past the horizon.
 const OBSERVE: &str = r"
-local at = tonumber(ARGV[1])
-local horizon = tonumber(ARGV[3])
-local max_entries = tonumber(ARGV[4])
-local prior = redis.call('ZRANGEBYSCORE', KEYS[1], at - horizon, at)
-if ARGV[5] ~= '1' then
-  return prior
-end
-redis.call('ZADD', KEYS[1], at, ARGV[2])
-local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(newest[2]) - horizon))
-local size = redis.call('ZCARD', KEYS[1])
-if size > max_entries then
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - max_entries - 1)
-end
-redis.call('PEXPIRE', KEYS[1], horizon)
-return prior
-";
-
-/// The aggregate windows' counterpart of [`OBSERVE`]: a hash of bucket index -> "sum|count".
-/// Returns the buckets within the horizon (the current one before this activity) as
-/// [index, value, ...], adds the activity to its bucket, drops buckets past the horizon and
-/// renews the expiry.
-///
-/// KEYS[1] the window; ARGV: event time (ms), amount, bucket width (ms), horizon (ms).
-const AGGREGATE: &str = r"
-local at = tonumber(ARGV[1])
-local bucket = tonumber(ARGV[3])
-local horizon = tonumber(ARGV[4])
-local oldest = math.floor((at - horizon) / bucket)
-local current = math.floor(at / bucket)
-local fields = redis.call('HGETALL', KEYS[1])
-local prior = {}
-for i = 1, #fields, 2 do
-  local index = tonumber(fields[i])
-  if index < oldest then
-    redis.call('HDEL', KEYS[1], fields[i])
-  elseif index <= current then
-    table.insert(prior, fields[i])
-    table.insert(prior, fields[i + 1])
+local windows = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local base = (i - 1) * 5
+  local mode = ARGV[base + 1]
+  local at = tonumber(ARGV[base + 2])
+  local horizon = tonumber(ARGV[base + 3])
+  if mode == 'g' then
+    local amount = tonumber(ARGV[base + 4])
+    local width = tonumber(ARGV[base + 5])
+    local oldest = math.floor((at - horizon) / width)
+    local current = math.floor(at / width)
+    local fields = redis.call('HGETALL', key)
+    local prior = {}
+    local sum, count = 0, 0
+    for j = 1, #fields, 2 do
+      local index = tonumber(fields[j])
+      if index < oldest then
+        redis.call('HDEL', key, fields[j])
+      elseif index <= current then
+        prior[#prior + 1] = fields[j]
+        prior[#prior + 1] = fields[j + 1]
+        if index == current then
+          local separator = string.find(fields[j + 1], '|', 1, true)
+          sum = tonumber(string.sub(fields[j + 1], 1, separator - 1))
+          count = tonumber(string.sub(fields[j + 1], separator + 1))
+        end
+      end
+    end
+    redis.call('HSET', key, current, string.format('%.17g|%d', sum + amount, count + 1))
+    redis.call('PEXPIRE', key, horizon + width)
+    windows[i] = prior
+  else
+    windows[i] = redis.call('ZRANGEBYSCORE', key, at - horizon, at)
+    if mode == 'r' then
+      local max_entries = tonumber(ARGV[base + 5])
+      redis.call('ZADD', key, at, ARGV[base + 4])
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (at - horizon))
+      redis.call('ZREMRANGEBYRANK', key, 0, -max_entries - 1)
+      redis.call('PEXPIRE', key, horizon)
+    end
   end
 end
-local sum, count = 0, 0
-local value = redis.call('HGET', KEYS[1], tostring(current))
-if value then
-  local separator = string.find(value, '|', 1, true)
-  sum = tonumber(string.sub(value, 1, separator - 1))
-  count = tonumber(string.sub(value, separator + 1))
-end
-redis.call('HSET', KEYS[1], tostring(current), string.format('%.17g|%d', sum + tonumber(ARGV[2]), count + 1))
-redis.call('PEXPIRE', KEYS[1], horizon + bucket)
-return prior
+return windows
 ";
 
+/// Separates an entry's fields; no number contains it, and the two texts are split by length.
+const SEPARATOR: char = '\u{1f}';
+
+/// One activity as a window's sorted-set member: `at|amount|quantity|reference length|reference
+/// counterparty` with `|` standing for [`SEPARATOR`]. Plain text rather than JSON: it is written
+/// and read on every event, and a resent event encodes to the same member, which the set keeps
+/// once.
+fn encode(activity: &Activity) -> String {
+    format!(
+        "{at}{SEPARATOR}{amount}{SEPARATOR}{quantity}{SEPARATOR}{length}{SEPARATOR}{reference}{counterparty}",
+        at = activity.at.timestamp_millis(),
+        amount = activity.amount,
+        quantity = activity.quantity,
+        length = activity.reference.len(),
+        reference = activity.reference,
+        counterparty = activity.counterparty,
+    )
+}
+
+/// The activity an [`encode`]d member holds.
+fn decode(entry: &str) -> Result<Activity, WindowError> {
+    let corrupt = || WindowError::BadEntry(entry.to_owned());
+    let mut fields = entry.splitn(5, SEPARATOR);
+    let mut next = || fields.next().ok_or_else(corrupt);
+    let at = next()?.parse::<i64>().map_err(|_| corrupt())?;
+    let amount = next()?.parse::<f64>().map_err(|_| corrupt())?;
+    let quantity = next()?.parse::<f64>().map_err(|_| corrupt())?;
+    let length = next()?.parse::<usize>().map_err(|_| corrupt())?;
+    let texts = next()?;
+    let (reference, counterparty) = texts
+        .is_char_boundary(length)
+        .then(|| texts.split_at(length))
+        .ok_or_else(corrupt)?;
+    Ok(Activity {
+        at: chrono::DateTime::from_timestamp_millis(at).ok_or_else(corrupt)?,
+        reference: reference.to_owned(),
+        amount,
+        quantity,
+        counterparty: counterparty.to_owned(),
+    })
+}
+
 /// Windows in Redis, shared by every gateway replica.
+///
+/// Requests share a few multiplexed connections (round robin), each opened on first use and
+/// reopened by itself after Redis drops it; there is no checkout and so no PING per request.
 pub struct RedisWindows {
-    pool: Pool,
+    client: Client,
+    connections: Vec<OnceCell<ConnectionManager>>,
+    next: AtomicUsize,
     prefix: String,
     max_entries: usize,
     script: Script,
-    aggregate: Script,
 }
 
 impl RedisWindows {
-    /// Opens a pool of `pool_size` connections to `url`; keys start with `prefix` so that several
-    /// deployments (or tests) can share one Redis.
+    /// Prepares `connections` multiplexed connections to `url`, opened when first used; keys start
+    /// with `prefix` so that several deployments (or tests) can share one Redis.
     pub fn connect(
         url: &str,
-        pool_size: usize,
+        connections: usize,
         prefix: &str,
         max_entries: usize,
     ) -> Result<Self, WindowError> {
-        let mut config = Config::from_url(url);
-        config.pool = Some(PoolConfig::new(pool_size.max(1)));
-        let pool = config
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|error| WindowError::Unavailable(error.to_string()))?;
+        let client =
+            Client::open(url).map_err(|error| WindowError::Unavailable(error.to_string()))?;
         Ok(Self {
-            pool,
+            client,
+            connections: (0..connections.max(1)).map(|_| OnceCell::new()).collect(),
+            next: AtomicUsize::new(0),
             prefix: prefix.to_owned(),
             max_entries: max_entries.max(1),
             script: Script::new(OBSERVE),
-            aggregate: Script::new(AGGREGATE),
         })
     }
 
-    async fn connection(&self) -> Result<deadpool_redis::Connection, WindowError> {
-        self.pool
-            .get()
+    /// The next connection in turn, opened now if this is its first use. A failed open leaves it
+    /// unopened, so the next request tries again.
+    async fn connection(&self) -> Result<ConnectionManager, WindowError> {
+        let slot = self.next.fetch_add(1, Ordering::Relaxed) % self.connections.len();
+        let manager = self.connections[slot]
+            .get_or_try_init(|| {
+                // Fail within about a second while Redis is away rather than after the
+                // manager's default six retries; each later request tries again.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(StdDuration::from_secs(1)))
+                    .set_number_of_retries(1);
+                ConnectionManager::new_with_config(self.client.clone(), config)
+            })
             .await
-            .map_err(|error| WindowError::Unavailable(error.to_string()))
+            .map_err(|error| WindowError::Unavailable(error.to_string()))?;
+        Ok(manager.clone())
     }
 
     fn key(&self, observation: &Observation) -> String {
-        format!("{}:window:{}", self.prefix, observation.key)
-    }
-
-    /// Adds the script call that reads (and records into) one window to `pipe`: `EVALSHA` of
-    /// [`OBSERVE`], or of [`AGGREGATE`] for aggregate windows.
-    fn add_observation(
-        &self,
-        pipe: &mut Pipeline,
-        observation: &Observation,
-    ) -> Result<(), WindowError> {
-        let activity = &observation.activity;
-        let at = activity.at.timestamp_millis();
-        let horizon = observation.horizon.num_milliseconds().max(1);
         match observation.mode {
-            WindowMode::Aggregate { bucket } => {
-                pipe.cmd("EVALSHA")
-                    .arg(self.aggregate.get_hash())
-                    .arg(1)
-                    .arg(format!("{}:aggregate:{}", self.prefix, observation.key))
-                    .arg(at)
-                    .arg(activity.amount)
-                    .arg(bucket.num_milliseconds().max(1))
-                    .arg(horizon);
+            WindowMode::Aggregate { .. } => {
+                format!("{}:aggregate:{}", self.prefix, observation.key)
             }
-            mode => {
-                let max_entries = match mode {
-                    WindowMode::Latest { keep } => self.max_entries.min(keep.max(1)),
-                    _ => self.max_entries,
-                };
-                pipe.cmd("EVALSHA")
-                    .arg(self.script.get_hash())
-                    .arg(1)
-                    .arg(self.key(observation))
-                    .arg(at)
-                    .arg(serde_json::to_string(activity)?)
-                    .arg(horizon)
-                    .arg(max_entries)
-                    .arg(u8::from(mode.records()));
-            }
+            _ => format!("{}:window:{}", self.prefix, observation.key),
         }
-        Ok(())
     }
 
-    /// What one window's script returned, as activities.
+    /// What one window's part of the script's answer holds, as activities.
     fn read_observation(
         observation: &Observation,
         returned: Vec<String>,
@@ -155,7 +182,7 @@ impl RedisWindows {
         let WindowMode::Aggregate { bucket } = observation.mode else {
             let mut activities = Vec::with_capacity(returned.len());
             for entry in returned {
-                let past: Activity = serde_json::from_str(&entry)?;
+                let past = decode(&entry)?;
                 if past.reference != activity.reference {
                     activities.push(past);
                 }
@@ -191,31 +218,39 @@ impl RedisWindows {
 }
 
 impl ActivityWindows for RedisWindows {
-    /// Every window of the event in one round trip: the scripts' calls go in one pipeline (each
-    /// script is atomic for its window). Should Redis not know the scripts (a restart, `SCRIPT
-    /// FLUSH`), they are loaded and the pipeline is sent again: a refused call wrote nothing, and
-    /// a call that did run adds the same sorted-set member again, which changes nothing.
+    /// Every window of the event in one script call, so in one round trip and one atomic step.
+    /// Should Redis not know the script (a restart, `SCRIPT FLUSH`), it is loaded and called again:
+    /// the refused call wrote nothing.
     fn observe<'a>(&'a self, observations: &'a [Observation]) -> WindowFuture<'a, History> {
         Box::pin(async move {
-            let mut connection = self.connection().await?;
-            let mut pipe = Pipeline::with_capacity(observations.len());
+            let mut invocation = self.script.prepare_invoke();
             for observation in observations {
-                self.add_observation(&mut pipe, observation)?;
-            }
-            let returned: Vec<Vec<String>> = match pipe.query_async(&mut connection).await {
-                Ok(returned) => returned,
-                Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                    for source in [OBSERVE, AGGREGATE] {
-                        let _: String = cmd("SCRIPT")
-                            .arg("LOAD")
-                            .arg(source)
-                            .query_async(&mut connection)
-                            .await?;
+                let activity = &observation.activity;
+                let horizon = observation.horizon.num_milliseconds().max(1);
+                invocation.key(self.key(observation));
+                match observation.mode {
+                    WindowMode::Aggregate { bucket } => invocation
+                        .arg("g")
+                        .arg(activity.at.timestamp_millis())
+                        .arg(horizon)
+                        .arg(activity.amount)
+                        .arg(bucket.num_milliseconds().max(1)),
+                    mode => {
+                        let max_entries = match mode {
+                            WindowMode::Latest { keep } => self.max_entries.min(keep.max(1)),
+                            _ => self.max_entries,
+                        };
+                        invocation
+                            .arg(if mode.records() { "r" } else { "o" })
+                            .arg(activity.at.timestamp_millis())
+                            .arg(horizon)
+                            .arg(encode(activity))
+                            .arg(max_entries)
                     }
-                    pipe.query_async(&mut connection).await?
-                }
-                Err(error) => return Err(error.into()),
-            };
+                };
+            }
+            let mut connection = self.connection().await?;
+            let returned: Vec<Vec<String>> = invocation.invoke_async(&mut connection).await?;
             let mut history = History::new();
             for (observation, returned) in observations.iter().zip(returned) {
                 history.insert(
@@ -266,5 +301,56 @@ impl ActivityWindows for RedisWindows {
 
     fn kind(&self) -> &'static str {
         "redis"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+
+    fn activity(reference: &str, counterparty: &str) -> Activity {
+        Activity {
+            at: DateTime::<Utc>::from_timestamp_millis(1_770_627_600_123).expect("a valid time"),
+            reference: reference.to_owned(),
+            amount: 9_999.99,
+            quantity: 0.1,
+            counterparty: counterparty.to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_entry_reads_back_as_the_activity_whatever_its_texts_hold() {
+        for (reference, counterparty) in [
+            ("TX-1", "R-1"),
+            ("TX\u{1f}with\u{1f}separators", "R\u{1f}"),
+            ("", "only-counterparty"),
+            ("référence-🙂", ""),
+        ] {
+            let original = activity(reference, counterparty);
+            assert_eq!(decode(&encode(&original)).ok(), Some(original));
+        }
+    }
+
+    #[test]
+    fn a_resent_activity_encodes_to_the_same_member() {
+        assert_eq!(encode(&activity("T", "R")), encode(&activity("T", "R")));
+    }
+
+    #[test]
+    fn a_mangled_entry_is_reported_not_misread() {
+        let entry = encode(&activity("TX-1", "R-1"));
+        for mangled in [
+            entry.replacen("1770627600123", "soon", 1),
+            entry.replace("\u{1f}4\u{1f}", "\u{1f}40\u{1f}"),
+            entry.replace("\u{1f}4\u{1f}", "\u{1f}x\u{1f}"),
+            "{\"at\":\"2026-02-09T09:00:00Z\"}".to_owned(),
+        ] {
+            assert!(
+                matches!(decode(&mangled), Err(WindowError::BadEntry(_))),
+                "{mangled:?}"
+            );
+        }
     }
 }
