@@ -48,8 +48,10 @@ pub fn digest(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
+/// Lower-case hex. The chain is hashed on the decision writer, once per decision, where a
+/// `format!` per byte measured 3.6% of the service's time.
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    base16ct::lower::encode_string(bytes)
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ struct NewEntry<'a> {
     hash: String,
 }
 
-/// Rows per multi-row statement, well below SQLite's bound-parameter limit at ten columns.
+/// Ids per `IN` list on PostgreSQL.
 const ROWS_PER_STATEMENT: usize = 500;
 
 impl Database {
@@ -333,9 +333,9 @@ fn pending_records(
 
 /// Appends records to the chain inside the caller's transaction. The chain's head row is locked
 /// first, so workers in any number of processes append one at a time and the chain never forks.
-/// Which records the log already holds is read in one query, the new entries are written many
-/// rows per statement and the outbox rows marked delivered in one update, so a batch costs a few
-/// statements rather than three per record.
+/// Which records the log already holds is read first, then the new entries go in
+/// (`insert_rows!`) and the outbox rows are marked delivered; each step costs a few statements on
+/// PostgreSQL and only cached ones on SQLite.
 fn apply_in(
     connection: &mut crate::connection::DbConnection,
     records: &[QueuedAudit],
@@ -349,15 +349,7 @@ fn apply_in(
         .select((audit_chain::head, audit_chain::length))
         .first(connection)?;
     let event_ids: Vec<String> = records.iter().map(QueuedAudit::event_id).collect();
-    let mut present: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for chunk in event_ids.chunks(ROWS_PER_STATEMENT) {
-        present.extend(
-            audit_log::table
-                .filter(audit_log::event_id.eq_any(chunk))
-                .select(audit_log::event_id)
-                .load::<String>(connection)?,
-        );
-    }
+    let mut present = logged_event_ids(connection, &event_ids)?;
     let mut outcomes = Vec::with_capacity(records.len());
     let mut entries = Vec::with_capacity(records.len());
     let mut delivered = Vec::with_capacity(records.len());
@@ -422,24 +414,71 @@ fn apply_in(
             result: Applied::New,
         });
     }
-    // Multi-row inserts go to the backend's own connection: the backend-neutral one cannot
-    // express them.
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let insert = diesel::insert_into(audit_log::table).values(chunk);
-        match connection {
-            crate::connection::DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
-            crate::connection::DbConnection::Postgresql(pg) => insert.execute(pg)?,
-        };
-    }
-    for chunk in delivered.chunks(ROWS_PER_STATEMENT) {
-        diesel::update(audit_outbox::table.filter(audit_outbox::id.eq_any(chunk)))
-            .set(audit_outbox::delivered_at.eq(Some(applied_at)))
-            .execute(connection)?;
-    }
+    crate::connection::insert_rows!(&mut *connection, audit_log::table, entries);
+    mark_delivered(connection, &delivered, applied_at)?;
     diesel::update(audit_chain::table.find(1))
         .set((audit_chain::head.eq(&head), audit_chain::length.eq(length)))
         .execute(connection)?;
     Ok(outcomes)
+}
+
+/// Which of `event_ids` the log already holds. PostgreSQL asks with `IN` lists, one round trip
+/// each; SQLite asks per id with one cached statement, since an `IN` list is prepared afresh
+/// every time.
+fn logged_event_ids(
+    connection: &mut crate::connection::DbConnection,
+    event_ids: &[String],
+) -> Result<std::collections::HashSet<String>, DieselError> {
+    let mut present = std::collections::HashSet::new();
+    match connection {
+        crate::connection::DbConnection::Sqlite(sqlite) => {
+            for event_id in event_ids {
+                present.extend(
+                    audit_log::table
+                        .filter(audit_log::event_id.eq(event_id))
+                        .select(audit_log::event_id)
+                        .load::<String>(sqlite)?,
+                );
+            }
+        }
+        crate::connection::DbConnection::Postgresql(pg) => {
+            for chunk in event_ids.chunks(ROWS_PER_STATEMENT) {
+                present.extend(
+                    audit_log::table
+                        .filter(audit_log::event_id.eq_any(chunk))
+                        .select(audit_log::event_id)
+                        .load::<String>(pg)?,
+                );
+            }
+        }
+    }
+    Ok(present)
+}
+
+/// Marks outbox rows delivered: by `IN` lists on PostgreSQL, row by row with one cached statement
+/// on SQLite (as [`logged_event_ids`]).
+fn mark_delivered(
+    connection: &mut crate::connection::DbConnection,
+    outbox_ids: &[i64],
+    delivered_at: NaiveDateTime,
+) -> Result<(), DieselError> {
+    match connection {
+        crate::connection::DbConnection::Sqlite(sqlite) => {
+            for outbox_id in outbox_ids {
+                diesel::update(audit_outbox::table.find(outbox_id))
+                    .set(audit_outbox::delivered_at.eq(Some(delivered_at)))
+                    .execute(sqlite)?;
+            }
+        }
+        crate::connection::DbConnection::Postgresql(pg) => {
+            for chunk in outbox_ids.chunks(ROWS_PER_STATEMENT) {
+                diesel::update(audit_outbox::table.filter(audit_outbox::id.eq_any(chunk)))
+                    .set(audit_outbox::delivered_at.eq(Some(delivered_at)))
+                    .execute(pg)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How far the audit log is behind the decisions.

@@ -18,6 +18,34 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
+/// Rows per multi-row statement on PostgreSQL: far below its 65,535 bound parameters at ten
+/// columns.
+pub(crate) const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts `rows` into `table` inside the caller's transaction, on the backend's own connection.
+///
+/// PostgreSQL takes many rows per statement: each statement is a round trip. SQLite has no round
+/// trips to save, and Diesel prepares a multi-row statement afresh every time (its SQL depends on
+/// the row count), which measured 5% of the service's time; there each row goes through one
+/// single-row statement that is prepared once and cached.
+macro_rules! insert_rows {
+    ($connection:expr, $table:expr, $rows:expr) => {
+        match $connection {
+            $crate::connection::DbConnection::Sqlite(sqlite) => {
+                for row in $rows.iter() {
+                    diesel::insert_into($table).values(row).execute(sqlite)?;
+                }
+            }
+            $crate::connection::DbConnection::Postgresql(pg) => {
+                for chunk in $rows.chunks($crate::connection::ROWS_PER_INSERT) {
+                    diesel::insert_into($table).values(chunk).execute(pg)?;
+                }
+            }
+        }
+    };
+}
+pub(crate) use insert_rows;
+
 /// One connection to whichever backend `DATABASE_URL` names.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

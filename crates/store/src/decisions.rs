@@ -4,7 +4,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use redflag_audit::{DecisionRecorded, Finding};
 use redflag_core::{Alert, Module};
 
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, insert_rows};
 use crate::schema::{alerts, audit_outbox, decisions};
 use crate::{Database, StoreError, UserId};
 
@@ -120,12 +120,9 @@ struct NewOutboxRow<'a> {
     attempts: i32,
 }
 
-/// Rows per multi-row insert: far below SQLite's 32,766 bound parameters at nine columns.
-const ROWS_PER_INSERT: usize = 500;
-
 /// Writes decisions with their alerts and outbox rows inside the caller's transaction: each
-/// decision by itself (for its id), then the alerts and the outbox rows of all of them in
-/// multi-row inserts. A business id already stored fails the whole call with a unique violation;
+/// decision by itself (for its id), then the alerts and the outbox rows of all of them
+/// (`insert_rows!`). A business id already stored fails the whole call with a unique violation;
 /// the caller then stores the decisions one by one.
 pub(crate) fn insert_decisions(
     connection: &mut DbConnection,
@@ -188,22 +185,8 @@ pub(crate) fn insert_decisions(
             attempts: 0,
         });
     }
-    // Multi-row inserts go to the backend's own connection: the backend-neutral one cannot
-    // express them (SQLite has no DEFAULT keyword).
-    for chunk in alert_rows.chunks(ROWS_PER_INSERT) {
-        let insert = diesel::insert_into(alerts::table).values(chunk);
-        match connection {
-            DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
-            DbConnection::Postgresql(pg) => insert.execute(pg)?,
-        };
-    }
-    for chunk in outbox_rows.chunks(ROWS_PER_INSERT) {
-        let insert = diesel::insert_into(audit_outbox::table).values(chunk);
-        match connection {
-            DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
-            DbConnection::Postgresql(pg) => insert.execute(pg)?,
-        };
-    }
+    insert_rows!(&mut *connection, alerts::table, alert_rows);
+    insert_rows!(&mut *connection, audit_outbox::table, outbox_rows);
     Ok(ids)
 }
 
