@@ -365,7 +365,6 @@ fn worker_windows(settings: &Settings) -> Result<Option<Arc<dyn ActivityWindows>
     }
     let windows = RedisWindows::connect(
         &settings.redis.url,
-        settings.redis.pool_size,
         &settings.redis.key_prefix,
         settings.windows.max_entries,
     )

@@ -67,7 +67,6 @@ pub struct DatabaseSettings {
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
     pub url: String,
-    pub pool_size: usize,
     pub key_prefix: String,
 }
 

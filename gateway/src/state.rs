@@ -134,7 +134,6 @@ impl AppState {
         let windows: Arc<dyn ActivityWindows> = if settings.redis_configured() {
             Arc::new(RedisWindows::connect(
                 &settings.redis.url,
-                settings.redis.pool_size,
                 &settings.redis.key_prefix,
                 settings.windows.max_entries,
             )?)

@@ -14,7 +14,7 @@ fn redis_url() -> String {
 
 fn redis(max_entries: usize) -> (Arc<dyn ActivityWindows>, String) {
     let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
-    let windows = RedisWindows::connect(&redis_url(), 16, &prefix, max_entries)
+    let windows = RedisWindows::connect(&redis_url(), &prefix, max_entries)
         .expect("a Redis pool can be configured");
     (Arc::new(windows), prefix)
 }
@@ -175,7 +175,7 @@ async fn redis_windows_expire_after_their_horizon() {
 #[tokio::test]
 async fn an_unreachable_redis_is_reported_not_hidden() {
     let windows =
-        RedisWindows::connect("redis://127.0.0.1:1/0", 1, "x", 10).expect("configured lazily");
+        RedisWindows::connect("redis://127.0.0.1:1/0", "x", 10).expect("configured lazily");
     let result = windows.observe(&[observation("S", "T", 0, 1.0)]).await;
     assert!(result.is_err());
     assert!(windows.ping().await.is_err());
