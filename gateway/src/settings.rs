@@ -74,6 +74,7 @@ pub struct RedisSettings {
 #[serde(deny_unknown_fields)]
 pub struct WindowSettings {
     pub max_entries: usize,
+    pub max_windows: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -138,7 +138,10 @@ impl AppState {
                 settings.windows.max_entries,
             )?)
         } else {
-            Arc::new(InProcessWindows::new(settings.windows.max_entries))
+            Arc::new(
+                InProcessWindows::new(settings.windows.max_entries)
+                    .with_max_windows(settings.windows.max_windows),
+            )
         };
         Ok(Self {
             tokens: TokenService::new(

@@ -69,7 +69,11 @@ impl std::fmt::Display for Outcome {
         match self {
             Self::Swept(None) => write!(f, "no windows in this process"),
             Self::Swept(Some(sweep)) => {
-                write!(f, "removed {} windows, {} live", sweep.removed, sweep.live)
+                write!(
+                    f,
+                    "removed {} windows, {} live, {} forgotten to stay within the bound",
+                    sweep.removed, sweep.live, sweep.evicted
+                )
             }
             Self::RolledUp(rollup) => write!(
                 f,
@@ -126,7 +130,15 @@ impl Periodic {
                     return Ok(Outcome::Swept(None));
                 };
                 let sweep = windows.expire().await.map_err(|e| e.to_string())?;
-                telemetry::windows_swept(sweep.removed, sweep.live);
+                telemetry::windows_swept(&sweep);
+                if sweep.evicted > 0 {
+                    tracing::warn!(
+                        evicted = sweep.evicted,
+                        live = sweep.live,
+                        "recent-activity windows forgotten to stay within windows.max_windows: \
+                         raise it, or keep the windows in Redis"
+                    );
+                }
                 Ok(Outcome::Swept(Some(sweep)))
             }
             Task::RollUpStatistics => {

@@ -13,7 +13,7 @@ use metrics::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use redflag_core::{Alert, Module};
-use redflag_store::{AuditProgress, OutboxCounts};
+use redflag_store::{AuditProgress, OutboxCounts, Sweep};
 
 /// The metric names, all prefixed `redflag_`.
 pub mod names {
@@ -31,6 +31,7 @@ pub mod names {
     pub const TASK_RUNS: &str = "redflag_task_runs_total";
     pub const WINDOWS_EXPIRED: &str = "redflag_windows_expired_total";
     pub const WINDOWS_LIVE: &str = "redflag_windows_live";
+    pub const WINDOWS_EVICTED: &str = "redflag_windows_evicted_total";
     pub const ROLLUP_WATERMARK: &str = "redflag_statistics_rollup_watermark";
     pub const MODEL_RELOADS: &str = "redflag_model_reloads_total";
 }
@@ -58,10 +59,12 @@ pub fn task_run(task: &'static str, outcome: &'static str) {
     counter!(names::TASK_RUNS, "task" => task, "outcome" => outcome).increment(1);
 }
 
-/// Records a window sweep: how many windows it removed and how many are left.
-pub fn windows_swept(removed: usize, live: usize) {
-    counter!(names::WINDOWS_EXPIRED).increment(removed as u64);
-    gauge!(names::WINDOWS_LIVE).set(live as f64);
+/// Records a window sweep: how many windows it removed, how many were forgotten to stay within
+/// the bound since the last sweep, and how many are left.
+pub fn windows_swept(sweep: &Sweep) {
+    counter!(names::WINDOWS_EXPIRED).increment(sweep.removed as u64);
+    counter!(names::WINDOWS_EVICTED).increment(sweep.evicted);
+    gauge!(names::WINDOWS_LIVE).set(sweep.live as f64);
 }
 
 /// Records the highest decision id folded into the statistics roll-ups.
@@ -167,6 +170,11 @@ fn describe() {
         names::WINDOWS_EXPIRED,
         Unit::Count,
         "Recent-activity windows removed after outliving their horizon"
+    );
+    describe_counter!(
+        names::WINDOWS_EVICTED,
+        Unit::Count,
+        "Recent-activity windows forgotten, least recently used first, to stay within windows.max_windows"
     );
     describe_gauge!(
         names::WINDOWS_LIVE,

@@ -337,3 +337,40 @@ async fn redis_windows_reload_their_scripts_after_redis_forgets_them() {
         ["T1"]
     );
 }
+
+#[tokio::test]
+async fn a_bounded_store_forgets_the_least_recently_used_windows_and_keeps_the_busy_ones() {
+    // Ten windows per shard at most (64 shards).
+    let windows = InProcessWindows::new(1_000).with_max_windows(640);
+    for n in 0..5_000 {
+        windows.observe_now(&[observation(&format!("S-{n}"), &format!("T-{n}"), 0, 1.0)]);
+        if n % 10 == 0 {
+            windows.observe_now(&[observation("S-busy", &format!("B-{n}"), 1, 1.0)]);
+        }
+    }
+    let sweep = windows
+        .expire()
+        .await
+        .expect("in-process sweeps never fail");
+    assert!(sweep.live <= 640, "{sweep:?}");
+    assert_eq!(
+        sweep.evicted,
+        5_001 - sweep.live as u64,
+        "every window not held was counted as forgotten"
+    );
+    assert_eq!(
+        windows.expire().await.expect("sweep").evicted,
+        0,
+        "counted once"
+    );
+
+    let busy = prior(&windows, observation("S-busy", "B-last", 2, 1.0)).await;
+    assert_eq!(busy.len(), 500, "the busy sender kept its whole history");
+    let first = prior(&windows, observation("S-0", "T-again", 2, 1.0)).await;
+    assert!(
+        first.is_empty(),
+        "the least recently used sender was forgotten"
+    );
+    let last = prior(&windows, observation("S-4999", "T-again", 2, 1.0)).await;
+    assert_eq!(last.len(), 1, "the most recent sender is still held");
+}

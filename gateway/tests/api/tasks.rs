@@ -100,7 +100,41 @@ async fn the_window_sweep_reports_the_service_windows() {
         .expect("swept");
     // One transfer records the sender's outflows and daily sums and the receiver's inflows; none
     // has outlived its horizon.
-    assert_eq!(outcome.to_string(), "removed 0 windows, 3 live");
+    assert_eq!(
+        outcome.to_string(),
+        "removed 0 windows, 3 live, 0 forgotten to stay within the bound"
+    );
+}
+
+#[actix_web::test]
+async fn a_service_past_its_window_bound_forgets_the_least_recent_and_says_so() {
+    // One window per shard: 64 in all.
+    let test_app = TestApp::spawn_with(|settings| settings.windows.max_windows = 64);
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    for i in 0..40 {
+        let body = json!({"transaction_id": format!("TXN-{i}"), "user_id": "U-1",
+                          "amount": 100.0, "sender_id": format!("S-{i}"),
+                          "receiver_id": format!("R-{i}")});
+        let reply = send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    let outcome = periodic(&test_app)
+        .run_task(Task::ExpireWindows)
+        .await
+        .expect("swept");
+    let Outcome::Swept(Some(sweep)) = outcome else {
+        panic!("the service's windows are swept: {outcome:?}");
+    };
+    // Each transfer between new parties opens three windows: 120, of which at most 64 are held.
+    assert!(sweep.live <= 64, "{sweep:?}");
+    assert_eq!(sweep.evicted, 120 - sweep.live as u64, "{sweep:?}");
+    let metrics = send(&app, get("/api/prometheus/", None)).await;
+    assert!(
+        metrics.text.contains("redflag_windows_evicted_total"),
+        "{}",
+        metrics.text
+    );
 }
 
 #[actix_web::test]

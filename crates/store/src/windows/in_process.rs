@@ -19,11 +19,15 @@ const SWEEP_EVERY: u64 = 4096;
 ///
 /// Memory grows with the parties active within the horizons, so each window is kept compact:
 /// the key and texts sized exactly, times as milliseconds, and an aggregate window as bare
-/// (index, sum, count) buckets.
+/// (index, sum, count) buckets. [`InProcessWindows::with_max_windows`] bounds their number.
 pub struct InProcessWindows {
     shards: Vec<Mutex<HashMap<Box<str>, Window>>>,
     max_entries: usize,
+    /// Most windows a shard holds; 0: no bound.
+    max_per_shard: usize,
     observations: AtomicU64,
+    /// Windows forgotten to stay within the bound since the last sweep.
+    evicted: AtomicU64,
     /// What the windows' last-use times count from.
     epoch: Instant,
 }
@@ -33,7 +37,13 @@ struct Window {
     horizon_ms: i64,
     /// When an observation last recorded into it, in milliseconds since the windows' epoch.
     touched_ms: u64,
+    /// The number of that observation: the order in which windows were last used, without ties.
+    last_use: u64,
 }
+
+/// The share of a full shard's windows forgotten at once, least recently used first: one pass
+/// over the shard then makes room for many new windows.
+const EVICT_DIVISOR: usize = 8;
 
 /// A window's contents: activities, or per-bucket sums for an aggregate window.
 enum Entries {
@@ -80,14 +90,25 @@ impl Entry {
 }
 
 impl InProcessWindows {
-    /// Windows keeping at most `max_entries` activities each.
+    /// Windows keeping at most `max_entries` activities each, as many windows as are in use.
     pub fn new(max_entries: usize) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             max_entries: max_entries.max(1),
+            max_per_shard: 0,
             observations: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
             epoch: Instant::now(),
         }
+    }
+
+    /// Holds at most about `max_windows` windows (0: no bound), so that memory stays bounded
+    /// however many parties are active. When a new window would pass the bound, the least
+    /// recently used eighth of its shard is forgotten: those parties' history is lost, and the
+    /// next sweep counts them ([`Sweep::evicted`]).
+    pub fn with_max_windows(mut self, max_windows: usize) -> Self {
+        self.max_per_shard = max_windows.div_ceil(SHARDS);
+        self
     }
 
     fn shard(&self, key: &str) -> &Mutex<HashMap<Box<str>, Window>> {
@@ -115,12 +136,16 @@ impl InProcessWindows {
                 window.prior(&observation.activity, horizon_ms)
             });
         }
-        if self
-            .observations
-            .fetch_add(1, Ordering::Relaxed)
-            .is_multiple_of(SWEEP_EVERY)
-        {
+        let sequence = self.observations.fetch_add(1, Ordering::Relaxed);
+        if sequence.is_multiple_of(SWEEP_EVERY) {
             windows.retain(|_, window| !window.expired(now_ms));
+        }
+        if self.max_per_shard > 0
+            && windows.len() >= self.max_per_shard
+            && !windows.contains_key(key.as_str())
+        {
+            let evicted = evict_least_recent(&mut windows, self.max_per_shard);
+            self.evicted.fetch_add(evicted, Ordering::Relaxed);
         }
         let aggregate = matches!(observation.mode, WindowMode::Aggregate { .. });
         let window = windows
@@ -135,9 +160,11 @@ impl InProcessWindows {
                 },
                 horizon_ms,
                 touched_ms: now_ms,
+                last_use: sequence,
             });
         window.horizon_ms = horizon_ms;
         window.touched_ms = now_ms;
+        window.last_use = sequence;
         match observation.mode {
             WindowMode::Aggregate { bucket } => window.aggregate(&observation.activity, bucket),
             WindowMode::Latest { keep } => {
@@ -239,6 +266,20 @@ impl Window {
     }
 }
 
+/// Forgets the least recently used windows of a full shard, an eighth of `max` of them; returns
+/// how many.
+fn evict_least_recent(windows: &mut HashMap<Box<str>, Window>, max: usize) -> u64 {
+    let keep = max - max.div_ceil(EVICT_DIVISOR);
+    let Some(forget) = windows.len().checked_sub(keep).filter(|&n| n > 0) else {
+        return 0;
+    };
+    let mut uses: Vec<u64> = windows.values().map(|window| window.last_use).collect();
+    let (_, &mut newest_forgotten, _) = uses.select_nth_unstable(forget - 1);
+    let before = windows.len();
+    windows.retain(|_, window| window.last_use > newest_forgotten);
+    u64::try_from(before - windows.len()).unwrap_or(u64::MAX)
+}
+
 /// The activity within `horizon_ms` before `activity` (not itself), and whether the window
 /// already holds its reference.
 fn prior(entries: &VecDeque<Entry>, activity: &Activity, horizon_ms: i64) -> (Vec<Activity>, bool) {
@@ -285,6 +326,7 @@ impl InProcessWindows {
             sweep.removed += before - windows.len();
             sweep.live += windows.len();
         }
+        sweep.evicted = self.evicted.swap(0, Ordering::Relaxed);
         sweep
     }
 }

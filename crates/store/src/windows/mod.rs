@@ -36,6 +36,9 @@ pub struct Sweep {
     pub removed: usize,
     /// Windows still held.
     pub live: usize,
+    /// Windows forgotten since the last sweep to stay within the in-process bound
+    /// (`windows.max_windows`); Redis bounds its memory itself, so there it is always 0.
+    pub evicted: u64,
 }
 
 /// Where the recent activity of entities lives.

@@ -284,7 +284,11 @@ impl ActivityWindows for RedisWindows {
                     cursor = next;
                 }
             }
-            Ok(Sweep { removed: 0, live })
+            Ok(Sweep {
+                removed: 0,
+                live,
+                evicted: 0,
+            })
         })
     }
 
