@@ -221,6 +221,7 @@ async fn connect(server: &ServerArgs) -> Result<Session, String> {
                 database_url: server.database_url.clone(),
                 redis_url: server.redis_url.clone(),
                 workdir: None,
+                watchlist_file: None,
                 username: "bench".to_owned(),
                 password: "bench-password-not-for-production".to_owned(),
             };
@@ -236,19 +237,22 @@ async fn connect(server: &ServerArgs) -> Result<Session, String> {
 }
 
 async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> {
-    let (target, token, _local) = match remote.sign_in().await? {
+    let (target, token, local) = match remote.sign_in().await? {
         Some((target, token)) => (target, token, None),
         None => {
             let password = format!(
                 "demo-{:08x}",
                 plan.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
             );
+            let workdir = std::env::current_dir().map_err(|e| e.to_string())?;
+            let watchlist = write_watchlist(&workdir, plan)?;
             let options = ServerOptions {
                 database_url: Some(
                     std::env::var("DATABASE_URL").unwrap_or_else(|_| "redflag.sqlite3".to_owned()),
                 ),
                 redis_url: None,
-                workdir: Some(std::env::current_dir().map_err(|e| e.to_string())?),
+                workdir: Some(workdir),
+                watchlist_file: Some(watchlist.clone()),
                 username: "demo".to_owned(),
                 password: password.clone(),
             };
@@ -256,6 +260,11 @@ async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> 
             println!(
                 "seed: signed in as `demo` with the password `{password}` (set now; sign in with it \
                  after `redflag serve`)"
+            );
+            println!(
+                "seed: the server reads the watchlist {} (its planted parties); set \
+                 aml.watchlist_file to it to keep them listed",
+                watchlist.display()
             );
             let token = client::token(&local.target, "demo", &password).await?;
             (local.target.clone(), token, Some(local))
@@ -265,7 +274,21 @@ async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> 
         "seed: {} ordinary events over {} days (seed {}) to {}",
         plan.events, plan.days, plan.seed, target.url
     );
-    seed::seed(&target, &token, plan).await
+    seed::seed(&target, &token, plan, local.is_some()).await
+}
+
+/// Writes the watchlist of the plan's watchlist cases to `target/seed/watchlist.csv` under
+/// `workdir`, for the seed's own server.
+fn write_watchlist(workdir: &std::path::Path, plan: &seed::SeedPlan) -> Result<PathBuf, String> {
+    let dir = workdir.join("target").join("seed");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join("watchlist.csv");
+    let mut csv = String::from("id,name,list\n");
+    for party in seed::watched_parties(plan) {
+        csv.push_str(&format!("{party},Seeded watched party,DEMO-SEED\n"));
+    }
+    std::fs::write(&path, csv).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
 }
 
 struct BenchPlan {

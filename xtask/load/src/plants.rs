@@ -22,6 +22,14 @@ pub struct Plant {
 }
 
 impl Plant {
+    /// Whether the case is only caught by a server whose watchlist names its party (the seed's
+    /// own server is given one; a server at `--url` has its own).
+    pub fn needs_watchlist(&self) -> bool {
+        self.marker == "WatchlistRule"
+    }
+}
+
+impl Plant {
     /// The case's events, its parties named after `id`, starting at `start`; each body carries
     /// its time.
     pub fn events(&self, id: &str, start: DateTime<Utc>) -> Events {
@@ -115,6 +123,11 @@ fn new_york(at: DateTime<Utc>, hour: u32, minute: u32) -> DateTime<Utc> {
 /// `PL20X3`.
 fn symbol_of(id: &str) -> String {
     id.split("-seed").next().unwrap_or(id).replace('-', "X")
+}
+
+/// The party a watchlist case sends from; the seed lists it in the watchlist it gives the server.
+pub fn watched_party(case: &str) -> String {
+    format!("{case}-W")
 }
 
 /// Every planted typology.
@@ -668,6 +681,95 @@ pub const PLANTS: &[Plant] = &[
                     (minutes(at, 5 * n as i64), body)
                 })
                 .collect()
+        },
+    },
+    Plant {
+        typology: "market: layering (cancelled orders at three prices)",
+        module: Endpoint::Market,
+        span: Duration::seconds(15),
+        marker: "Layering",
+        build: |id, at| {
+            let (symbol, trader) = (symbol_of(id), format!("{id}-T"));
+            let seconds = |s| at + Duration::seconds(s);
+            let mut fill = trade(id, 0, &symbol, &trader, &format!("{id}-Q"), 40.1, 1_000);
+            fill["side"] = json!("sell");
+            let levels = [(1, 40.0), (2, 40.05), (3, 39.95)];
+            let mut events: Events = levels
+                .iter()
+                .map(|(n, price)| {
+                    let order = format!("{id}-O{n}");
+                    (
+                        seconds(*n),
+                        order_event("order", &symbol, &trader, &order, *price, 3_000),
+                    )
+                })
+                .collect();
+            events.push((seconds(5), fill));
+            for (n, price) in levels {
+                let order = format!("{id}-O{n}");
+                events.push((
+                    seconds(8 + n),
+                    order_event("cancel", &symbol, &trader, &order, price, 3_000),
+                ));
+            }
+            events
+        },
+    },
+    Plant {
+        typology: "market: unusual volume against the symbol's own month",
+        module: Endpoint::Market,
+        span: Duration::days(8),
+        marker: "Unusual Activity",
+        build: |id, at| {
+            let symbol = symbol_of(id);
+            let baseline = [
+                (900, 30.0),
+                (1_100, 30.1),
+                (1_000, 29.95),
+                (950, 30.05),
+                (1_050, 30.0),
+                (1_000, 30.1),
+                (980, 30.0),
+            ];
+            let mut events: Events = baseline
+                .iter()
+                .enumerate()
+                .map(|(n, (volume, price))| {
+                    let body = trade(
+                        id,
+                        n,
+                        &symbol,
+                        &format!("{id}-T{n}"),
+                        &format!("{id}-Q{n}"),
+                        *price,
+                        *volume,
+                    );
+                    (at + Duration::days(n as i64), body)
+                })
+                .collect();
+            let burst = trade(
+                id,
+                9,
+                &symbol,
+                &format!("{id}-B"),
+                &format!("{id}-Q"),
+                30.05,
+                12_000,
+            );
+            events.push((at + Duration::days(7), burst));
+            events
+        },
+    },
+    Plant {
+        typology: "watchlisted sender (the seed's own watchlist)",
+        module: Endpoint::Aml,
+        span: Duration::minutes(1),
+        marker: "WatchlistRule",
+        build: |id, at| {
+            vec![(
+                at,
+                transfer(id, 0, &watched_party(id), &format!("{id}-R"), 1_250.0),
+            )]
         },
     },
 ];

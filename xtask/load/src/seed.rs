@@ -11,7 +11,7 @@ use redflag_ml_core::Sampler;
 use serde_json::Value;
 
 use crate::client::{Connection, Target};
-use crate::plants::PLANTS;
+use crate::plants::{PLANTS, watched_party};
 use crate::traffic::{Endpoint, Population, Traffic};
 
 /// Connections the events are spread over. A planted case keeps to one, in order, so that its
@@ -47,18 +47,42 @@ struct Outcome {
     first_error: Option<String>,
 }
 
-/// The events of the plan, in time order: ordinary traffic spread over the period (half AML,
-/// a quarter market, the rest insurance and credit) and the planted cases among it. The period
-/// ends at the start of today (UTC), so that a second run the same day sends the same events and
-/// is answered idempotently.
-fn events(plan: &SeedPlan) -> (Vec<Item>, Vec<(usize, String)>) {
+/// What a plan's planted ids are made of: the period's end (the start of today, UTC), the run's
+/// name and how many copies of each typology it plants.
+fn run_of(plan: &SeedPlan) -> (DateTime<Utc>, String, usize) {
     let end = Utc::now()
         .date_naive()
         .and_hms_opt(0, 0, 0)
         .map_or_else(Utc::now, |midnight| midnight.and_utc());
+    let run = format!("seed{}-{}", plan.seed, end.format("%Y%m%d"));
+    (end, run, (plan.events / EVENTS_PER_PLANT).max(1))
+}
+
+fn case_id(plant: usize, copy: usize, run: &str) -> String {
+    format!("PL{plant}-{copy}-{run}")
+}
+
+/// The parties the plan's watchlist cases send from: what the watchlist given to the seed's own
+/// server lists.
+pub fn watched_parties(plan: &SeedPlan) -> Vec<String> {
+    let (_, run, copies) = run_of(plan);
+    PLANTS
+        .iter()
+        .enumerate()
+        .filter(|(_, plant)| plant.needs_watchlist())
+        .flat_map(|(index, _)| (0..copies).map(move |copy| (index, copy)))
+        .map(|(index, copy)| watched_party(&case_id(index, copy, &run)))
+        .collect()
+}
+
+/// The events of the plan, in time order: ordinary traffic spread over the period (half AML,
+/// a quarter market, the rest insurance and credit) and the planted cases among it (those that
+/// need the seed's watchlist only `with_watchlist`). The period ends at the start of today (UTC),
+/// so that a second run the same day sends the same events and is answered idempotently.
+fn events(plan: &SeedPlan, with_watchlist: bool) -> (Vec<Item>, Vec<(usize, String)>) {
+    let (end, run, copies) = run_of(plan);
     let start = end - Duration::days(i64::from(plan.days.max(1)));
     let period = (end - start).num_seconds() as f64;
-    let run = format!("seed{}-{}", plan.seed, end.format("%Y%m%d"));
     let mut traffic = Traffic::new(plan.seed, &run, Population::DEMO);
     let mut sampler = Sampler::new(plan.seed ^ 0x5eed);
     let mut items = Vec::with_capacity(plan.events + PLANTS.len() * 8);
@@ -79,9 +103,11 @@ fn events(plan: &SeedPlan) -> (Vec<Item>, Vec<(usize, String)>) {
             case: None,
         });
     }
-    let copies = (plan.events / EVENTS_PER_PLANT).max(1);
     let mut cases = Vec::new();
     for (index, plant) in PLANTS.iter().enumerate() {
+        if plant.needs_watchlist() && !with_watchlist {
+            continue;
+        }
         for copy in 0..copies {
             let case = cases.len();
             // Every event of the case lies in the past: a case longer than the period starts
@@ -89,7 +115,7 @@ fn events(plan: &SeedPlan) -> (Vec<Item>, Vec<(usize, String)>) {
             let latest_first = end - plant.span - Duration::hours(1);
             let room = (latest_first - start).num_seconds().max(0) as f64;
             let first = latest_first.min(start) + Duration::seconds((sampler.unit() * room) as i64);
-            let id = format!("PL{index}-{copy}-{run}");
+            let id = case_id(index, copy, &run);
             for (at, body) in plant.events(&id, first) {
                 items.push(Item {
                     at,
@@ -114,8 +140,15 @@ fn module_slot(endpoint: Endpoint) -> usize {
     }
 }
 
-pub async fn seed(target: &Target, token: &str, plan: &SeedPlan) -> Result<(), String> {
-    let (items, cases) = events(plan);
+/// Sends the plan's events to `target` and reports what was planted and caught; `with_watchlist`
+/// when the server's watchlist lists [`watched_parties`].
+pub async fn seed(
+    target: &Target,
+    token: &str,
+    plan: &SeedPlan,
+    with_watchlist: bool,
+) -> Result<(), String> {
+    let (items, cases) = events(plan, with_watchlist);
     let total = items.len();
     let mut lanes: Vec<Vec<Item>> = (0..LANES).map(|_| Vec::new()).collect();
     for (position, item) in items.into_iter().enumerate() {
@@ -244,7 +277,14 @@ fn report(outcome: &Outcome, cases: &[(usize, String)]) {
             .count();
         planted_total += of_plant.len();
         caught_total += caught;
-        println!("{:<58} {:>7} {:>7}", plant.typology, of_plant.len(), caught);
+        if of_plant.is_empty() {
+            println!(
+                "{:<58} {:>7} {:>7}  (only on the seed's own server, given its watchlist)",
+                plant.typology, "-", "-"
+            );
+        } else {
+            println!("{:<58} {:>7} {:>7}", plant.typology, of_plant.len(), caught);
+        }
     }
     println!("{:<58} {planted_total:>7} {caught_total:>7}", "all");
 }
@@ -263,9 +303,9 @@ mod tests {
 
     #[test]
     fn a_seed_gives_the_same_events_in_time_order_all_in_the_past() {
-        let (first, cases) = events(&plan(7));
-        let (again, _) = events(&plan(7));
-        let (other, _) = events(&plan(8));
+        let (first, cases) = events(&plan(7), true);
+        let (again, _) = events(&plan(7), true);
+        let (other, _) = events(&plan(8), true);
         let bodies = |items: &[Item]| items.iter().map(|i| i.body.to_string()).collect::<Vec<_>>();
         assert_eq!(bodies(&first), bodies(&again));
         assert_ne!(bodies(&first), bodies(&other));
@@ -302,5 +342,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_watchlist_cases_are_planted_only_with_the_seeds_watchlist_and_send_from_its_parties() {
+        let plan = plan(7);
+        let (with, cases) = events(&plan, true);
+        let (without, cases_without) = events(&plan, false);
+        let watched = watched_parties(&plan);
+        assert_eq!(watched.len(), 2, "two copies in 4,000 events");
+        let senders = |items: &[Item]| -> Vec<String> {
+            items
+                .iter()
+                .filter_map(|item| item.body["sender_id"].as_str().map(str::to_owned))
+                .filter(|sender| watched.contains(sender))
+                .collect()
+        };
+        assert_eq!(senders(&with), watched);
+        assert!(senders(&without).is_empty());
+        assert_eq!(cases.len(), cases_without.len() + 2);
     }
 }

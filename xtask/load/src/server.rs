@@ -19,6 +19,8 @@ pub struct ServerOptions {
     pub redis_url: Option<String>,
     /// Where the server runs (its `ml_models`); default the temporary directory.
     pub workdir: Option<PathBuf>,
+    /// The AML watchlist (`aml.watchlist_file`) it reads; default none.
+    pub watchlist_file: Option<PathBuf>,
     /// The user created (or whose password is set) before the server starts.
     pub username: String,
     pub password: String,
@@ -77,6 +79,9 @@ impl LocalServer {
                 Some(url) => command.env("REDIS_URL", url),
                 None => command.env_remove("REDIS_URL"),
             };
+            if let Some(watchlist) = &options.watchlist_file {
+                command.env("REDFLAG__AML__WATCHLIST_FILE", watchlist);
+            }
             command
         };
 
