@@ -772,4 +772,22 @@ pub const PLANTS: &[Plant] = &[
             )]
         },
     },
+    Plant {
+        typology: "credit: default model far above the lender's limit",
+        module: Endpoint::Credit,
+        span: Duration::minutes(1),
+        marker: "model_risk",
+        build: |id, at| {
+            // Within every policy rule (debt-to-income about 0.35), but maxed-out cards, recent
+            // late payments and delinquencies, a short history and many inquiries.
+            let mut body = application(id, 0, &format!("{id}-A"), 3_000.0, 800.0);
+            body["employment_length"] = json!(6);
+            body["credit_utilization"] = json!(0.95);
+            body["late_payments_12m"] = json!(3);
+            body["delinquencies_24m"] = json!(2);
+            body["credit_history_months"] = json!(12);
+            body["recent_inquiries_6m"] = json!(4);
+            vec![(at, body)]
+        },
+    },
 ];
