@@ -109,9 +109,9 @@ impl Database {
         records: &[QueuedAudit],
         now: DateTime<Utc>,
     ) -> Result<Vec<AuditOutcome>, StoreError> {
-        Ok(self
-            .write()?
-            .transaction(|connection| apply_in(connection, records, now.naive_utc()))?)
+        Ok(self.write()?.transaction(|connection| {
+            apply_in(connection, records, now.naive_utc(), Source::Delivered)
+        })?)
     }
 
     /// Outbox records not yet handed to the queue, oldest first.
@@ -292,10 +292,33 @@ pub(crate) fn apply_pending_in(
     now: DateTime<Utc>,
 ) -> Result<usize, DieselError> {
     let pending = pending_records(connection, limit, false)?;
-    Ok(apply_in(connection, &pending, now.naive_utc())?
-        .iter()
-        .filter(|outcome| outcome.result == Applied::New)
-        .count())
+    Ok(
+        apply_in(connection, &pending, now.naive_utc(), Source::Delivered)?
+            .iter()
+            .filter(|outcome| outcome.result == Applied::New)
+            .count(),
+    )
+}
+
+/// Appends records whose outbox rows this very transaction wrote, already marked delivered (the
+/// decision writer keeping the chain): no worker ever sees them, so they can be neither in the log
+/// already nor need marking.
+pub(crate) fn append_fresh_in(
+    connection: &mut crate::connection::DbConnection,
+    records: &[QueuedAudit],
+    now: DateTime<Utc>,
+) -> Result<(), DieselError> {
+    apply_in(connection, records, now.naive_utc(), Source::Fresh).map(drop)
+}
+
+/// Where the records [`apply_in`] appends come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Read from the outbox or the queue: possibly in the log already (a redelivery), and marked
+    /// delivered once appended.
+    Delivered,
+    /// Written, delivered, in the caller's transaction: new to the log by construction.
+    Fresh,
 }
 
 /// Records waiting for the log (or, with `for_relay`, for the queue), oldest first.
@@ -340,7 +363,11 @@ fn apply_in(
     connection: &mut crate::connection::DbConnection,
     records: &[QueuedAudit],
     applied_at: NaiveDateTime,
+    source: Source,
 ) -> Result<Vec<AuditOutcome>, DieselError> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
     diesel::update(audit_chain::table.find(1))
         .set(audit_chain::head.eq(audit_chain::head))
         .execute(connection)?;
@@ -349,7 +376,10 @@ fn apply_in(
         .select((audit_chain::head, audit_chain::length))
         .first(connection)?;
     let event_ids: Vec<String> = records.iter().map(QueuedAudit::event_id).collect();
-    let mut present = logged_event_ids(connection, &event_ids)?;
+    let mut present = match source {
+        Source::Delivered => logged_event_ids(connection, &event_ids)?,
+        Source::Fresh => std::collections::HashSet::new(),
+    };
     let mut outcomes = Vec::with_capacity(records.len());
     let mut entries = Vec::with_capacity(records.len());
     let mut delivered = Vec::with_capacity(records.len());
@@ -415,7 +445,9 @@ fn apply_in(
         });
     }
     crate::connection::insert_rows!(&mut *connection, audit_log::table, entries);
-    mark_delivered(connection, &delivered, applied_at)?;
+    if source == Source::Delivered {
+        mark_delivered(connection, &delivered, applied_at)?;
+    }
     diesel::update(audit_chain::table.find(1))
         .set((audit_chain::head.eq(&head), audit_chain::length.eq(length)))
         .execute(connection)?;

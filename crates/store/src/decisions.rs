@@ -6,7 +6,7 @@ use redflag_core::{Alert, Module};
 
 use crate::connection::{DbConnection, insert_rows};
 use crate::schema::{alerts, audit_outbox, decisions};
-use crate::{Database, StoreError, UserId};
+use crate::{Database, QueuedAudit, StoreError, UserId};
 
 /// A decision's row id: the `id` of every detection response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,16 +118,30 @@ struct NewOutboxRow<'a> {
     payload: String,
     created_at: NaiveDateTime,
     attempts: i32,
+    delivered_at: Option<NaiveDateTime>,
+}
+
+/// What [`insert_decisions`] wrote: the decisions' ids and, when their outbox rows went in
+/// delivered already, those rows as audit records for the caller to append.
+pub(crate) struct Inserted {
+    pub(crate) ids: Vec<DecisionId>,
+    pub(crate) delivered: Vec<QueuedAudit>,
 }
 
 /// Writes decisions with their alerts and outbox rows inside the caller's transaction: each
 /// decision by itself (for its id), then the alerts and the outbox rows of all of them
 /// (`insert_rows!`). A business id already stored fails the whole call with a unique violation;
 /// the caller then stores the decisions one by one.
+///
+/// With `delivered_at`, the caller appends the audit records to the log in this same transaction
+/// (the decision writer keeping the chain): the outbox rows then go in marked delivered, one by
+/// one for their ids, and come back as [`Inserted::delivered`], so that no worker reads them back
+/// and no update marks them.
 pub(crate) fn insert_decisions(
     connection: &mut DbConnection,
     records: &[&DecisionToRecord],
-) -> Result<Vec<DecisionId>, DieselError> {
+    delivered_at: Option<NaiveDateTime>,
+) -> Result<Inserted, DieselError> {
     let mut ids = Vec::with_capacity(records.len());
     let mut alert_rows = Vec::new();
     let mut outbox_rows = Vec::with_capacity(records.len());
@@ -183,11 +197,34 @@ pub(crate) fn insert_decisions(
             payload: record.audit_record().to_payload(),
             created_at,
             attempts: 0,
+            delivered_at,
         });
     }
     insert_rows!(&mut *connection, alerts::table, alert_rows);
-    insert_rows!(&mut *connection, audit_outbox::table, outbox_rows);
-    Ok(ids)
+    if delivered_at.is_none() {
+        insert_rows!(&mut *connection, audit_outbox::table, outbox_rows);
+        return Ok(Inserted {
+            ids,
+            delivered: Vec::new(),
+        });
+    }
+    let mut delivered = Vec::with_capacity(outbox_rows.len());
+    for row in outbox_rows {
+        let insert = diesel::insert_into(audit_outbox::table)
+            .values(&row)
+            .returning(audit_outbox::id);
+        let outbox_id: i64 = match connection {
+            DbConnection::Sqlite(sqlite) => insert.get_result(sqlite)?,
+            DbConnection::Postgresql(pg) => insert.get_result(pg)?,
+        };
+        delivered.push(QueuedAudit {
+            outbox_id,
+            kind: row.kind.to_owned(),
+            payload: row.payload,
+            created_at: row.created_at,
+        });
+    }
+    Ok(Inserted { ids, delivered })
 }
 
 /// The decision a module stored under a business id, on this connection.
@@ -233,9 +270,9 @@ impl Database {
     pub fn record_decision(&self, record: &DecisionToRecord) -> Result<Recorded, StoreError> {
         let inserted = self
             .write()?
-            .transaction(|connection| insert_decisions(connection, &[record]));
+            .transaction(|connection| insert_decisions(connection, &[record], None));
         match inserted {
-            Ok(ids) => Ok(Recorded::New(ids[0])),
+            Ok(inserted) => Ok(Recorded::New(inserted.ids[0])),
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 let reference = record.reference.as_deref().unwrap_or_default();
                 self.find_decision(record.module, reference)?

@@ -9,12 +9,12 @@
 use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::audit_log::apply_pending_in;
+use crate::audit_log::{append_fresh_in, apply_pending_in};
 use crate::decisions::insert_decisions;
 use crate::{Backend, Database, DecisionToRecord, Recorded, StoreError};
 
-/// Waiting audit records from elsewhere (tokens issued, users created) a batch also appends, on top
-/// of its own, when the writer keeps the chain.
+/// Waiting audit records from elsewhere (tokens issued, users created, decisions stored one by one
+/// after a failed batch) a batch also appends, before its own, when the writer keeps the chain.
 const CHAIN_BACKLOG: i64 = 100;
 
 /// How often the write-ahead log is checkpointed beside the writer (SQLite).
@@ -42,10 +42,10 @@ impl DecisionWriter {
     /// On SQLite a second thread checkpoints the write-ahead log every second, so that the
     /// checkpoint's fsync happens beside the writer rather than inside one of its commits.
     ///
-    /// With `keep_chain`, each batch transaction also appends the audit records waiting in the
-    /// outbox (oldest first, up to the batch's size and [`CHAIN_BACKLOG`] more) to the
-    /// hash-chained audit log, so a decision's audit entry is
-    /// committed with it and no worker has to read, copy and mark it afterwards. Meant for the
+    /// With `keep_chain`, each batch transaction also appends to the hash-chained audit log the
+    /// records waiting in the outbox (oldest first, up to [`CHAIN_BACKLOG`]) and then its own
+    /// decisions' records, whose outbox rows go in marked delivered: a decision's audit entry is
+    /// committed with it and nothing reads, copies or marks it afterwards. Meant for the
     /// embedded mode, where this writer is the database's only writer of decisions anyway; with
     /// several gateways on one database the chain's head would serialise their writers, so there
     /// the outbox and the workers keep it.
@@ -122,13 +122,15 @@ fn commit(db: &Database, batch: &mut Vec<Job>, keep_chain: bool) {
         connection
             .transaction(|connection| {
                 let records: Vec<&DecisionToRecord> = batch.iter().map(|job| &job.record).collect();
-                let ids = insert_decisions(connection, &records)?;
+                let now = chrono::Utc::now();
+                let inserted =
+                    insert_decisions(connection, &records, keep_chain.then(|| now.naive_utc()))?;
                 if keep_chain {
                     // Older waiting records (tokens issued, a batch that fell back) go first.
-                    let room = i64::try_from(records.len()).unwrap_or(i64::MAX) + CHAIN_BACKLOG;
-                    apply_pending_in(connection, room, chrono::Utc::now())?;
+                    apply_pending_in(connection, CHAIN_BACKLOG, now)?;
+                    append_fresh_in(connection, &inserted.delivered, now)?;
                 }
-                Ok::<_, diesel::result::Error>(ids)
+                Ok::<_, diesel::result::Error>(inserted.ids)
             })
             .map_err(StoreError::from)
     });
