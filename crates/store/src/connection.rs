@@ -46,6 +46,20 @@ macro_rules! insert_rows {
 }
 pub(crate) use insert_rows;
 
+/// Inserts one row into `table` and returns its `id` column, on the backend's own connection: its
+/// statement cache recognises the statement by type, where the backend-neutral connection builds
+/// the SQL text on every call to look it up.
+macro_rules! insert_returning_id {
+    ($connection:expr, $table:expr, $row:expr, $id:expr) => {{
+        let insert = diesel::insert_into($table).values($row).returning($id);
+        match $connection {
+            $crate::connection::DbConnection::Sqlite(sqlite) => insert.get_result::<i64>(sqlite),
+            $crate::connection::DbConnection::Postgresql(pg) => insert.get_result::<i64>(pg),
+        }
+    }};
+}
+pub(crate) use insert_returning_id;
+
 /// One connection to whichever backend `DATABASE_URL` names.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

@@ -4,7 +4,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use redflag_audit::{DecisionRecorded, Finding};
 use redflag_core::{Alert, Module};
 
-use crate::connection::{DbConnection, insert_rows};
+use crate::connection::{DbConnection, insert_returning_id, insert_rows};
 use crate::schema::{alerts, audit_outbox, decisions};
 use crate::{Database, QueuedAudit, StoreError, UserId};
 
@@ -164,15 +164,8 @@ pub(crate) fn insert_decisions(
             model_features: (!record.model_features.is_empty())
                 .then(|| serde_json::Value::from(record.model_features.clone()).to_string()),
         };
-        // Through the backend's own connection: its statement cache recognises this statement by
-        // type, where the backend-neutral one builds its SQL text on every call to look it up.
-        let insert = diesel::insert_into(decisions::table)
-            .values(&row)
-            .returning(decisions::id);
-        let decision_id: i64 = match connection {
-            DbConnection::Sqlite(sqlite) => insert.get_result(sqlite)?,
-            DbConnection::Postgresql(pg) => insert.get_result(pg)?,
-        };
+        let decision_id =
+            insert_returning_id!(&mut *connection, decisions::table, &row, decisions::id)?;
         ids.push(DecisionId(decision_id));
         alert_rows.extend(record.alerts.iter().map(|alert| {
             NewAlert {
@@ -210,13 +203,12 @@ pub(crate) fn insert_decisions(
     }
     let mut delivered = Vec::with_capacity(outbox_rows.len());
     for row in outbox_rows {
-        let insert = diesel::insert_into(audit_outbox::table)
-            .values(&row)
-            .returning(audit_outbox::id);
-        let outbox_id: i64 = match connection {
-            DbConnection::Sqlite(sqlite) => insert.get_result(sqlite)?,
-            DbConnection::Postgresql(pg) => insert.get_result(pg)?,
-        };
+        let outbox_id = insert_returning_id!(
+            &mut *connection,
+            audit_outbox::table,
+            &row,
+            audit_outbox::id
+        )?;
         delivered.push(QueuedAudit {
             outbox_id,
             kind: row.kind.to_owned(),
