@@ -20,9 +20,9 @@ use super::{ActivityWindows, Sweep, WindowError, WindowFuture};
 /// entries within the horizon before the event, adds the event's entry, trims what fell out of
 /// the horizon (measured from this event: an older, late event trims less, never more) and the
 /// oldest entries beyond the limit (ranks 0 to -(limit + 1): none while the set is within it), and
-/// renews the expiry. An aggregate window is a hash of
-/// bucket index -> "sum|count": the script returns the buckets within the horizon (the current
-/// one before this activity), adds the activity to its bucket and drops buckets past the horizon.
+/// renews the expiry. An aggregate window is a hash of bucket index -> "sum|count": the script
+/// returns the buckets within the horizon (the current one before this activity), adds the
+/// activity to its bucket and drops buckets past the horizon.
 const OBSERVE: &str = r"
 local windows = {}
 for i = 1, #KEYS do
