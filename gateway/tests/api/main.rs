@@ -13,5 +13,6 @@ mod models;
 mod observability;
 mod process;
 mod redis_windows;
+mod scale_out;
 mod tasks;
 mod validation;

@@ -1,0 +1,199 @@
+//! Several gateways and a worker on one PostgreSQL and one Redis, as `docker/compose.yaml` runs
+//! them: real `redflag serve` and `redflag worker` processes.
+
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::{Value, json};
+
+use crate::cli::redflag;
+use crate::process::{Process, Server};
+
+/// A PostgreSQL database of the test's own, dropped with it.
+struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    fn create() -> Self {
+        let admin_url = std::env::var("REDFLAG_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let name = format!("redflag_scale_{}", uuid::Uuid::new_v4().simple());
+        PgConnection::establish(&admin_url)
+            .unwrap_or_else(|error| panic!("PostgreSQL must answer at {admin_url}: {error}"))
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("a test database can be created");
+        let (server, _) = admin_url
+            .rsplit_once('/')
+            .expect("the admin URL names a database");
+        let url = format!("{server}/{name}");
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < Duration::from_secs(30), "never: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|error| panic!("{error}: {text}"))
+}
+
+#[test]
+fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
+    let database = PostgresDatabase::create();
+    let redis_url = std::env::var("REDFLAG_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned());
+    let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
+    let env = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("REDIS_URL", redis_url.as_str()),
+        ("AUDIT_QUEUE_URL", redis_url.as_str()),
+        ("REDFLAG__REDIS__KEY_PREFIX", prefix.as_str()),
+        // The worker below appends the audit records; the gateways only relay them.
+        ("REDFLAG__AUDIT__EMBEDDED_WORKER", "false"),
+        ("REDFLAG__AUDIT__POLL_INTERVAL_MS", "50"),
+        ("REDFLAG__STATISTICS__CACHE_SECONDS", "0"),
+    ];
+    let setup = tempfile::tempdir().expect("temp dir");
+    let (migrated, _, stderr) = redflag(&setup, &["migrate"], "", &env);
+    assert!(migrated, "{stderr}");
+    let (created, _, stderr) = redflag(
+        &setup,
+        &[
+            "user",
+            "create",
+            "--username",
+            "analyst",
+            "--password-stdin",
+        ],
+        "correct-horse-battery\n",
+        &env,
+    );
+    assert!(created, "{stderr}");
+
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let gateways = [Server::start(&dir_a, &env), Server::start(&dir_b, &env)];
+    let worker_log = setup.path().join("worker.log");
+    let _worker = Process(
+        std::process::Command::new(env!("CARGO_BIN_EXE_redflag"))
+            .arg("worker")
+            .current_dir(setup.path())
+            .env_remove("REDFLAG_PROFILE")
+            .env_remove("CELERY_BROKER_URL")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&worker_log).expect("a log file"))
+            .spawn()
+            .expect("the worker starts"),
+    );
+    let tokens: Vec<String> = gateways
+        .iter()
+        .map(|gateway| gateway.token("analyst", "correct-horse-battery"))
+        .collect();
+
+    // Three transfers just under the reporting threshold from one sender within a day, sent to
+    // the gateways in turn: only windows shared in Redis can see all three.
+    let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
+    let mut ids = Vec::new();
+    let mut replies = Vec::new();
+    for (n, amount) in [9_800.0, 9_850.0, 9_900.0].into_iter().enumerate() {
+        let which = n % 2;
+        let body = json!({"transaction_id": format!("{sender}-T{n}"), "user_id": "U-1",
+                          "amount": amount, "sender_id": sender, "receiver_id": format!("R-{n}"),
+                          "timestamp": format!("2026-02-09T{:02}:00:00Z", 9 + n)});
+        let (status, text) =
+            gateways[which].http("POST", "/api/aml/detect/", Some(&tokens[which]), &body);
+        assert_eq!(status, 201, "{text}");
+        let reply = json_of(&text);
+        ids.push(reply["id"].as_i64().expect("an id"));
+        replies.push(reply);
+    }
+    let rules = |reply: &Value| -> Vec<String> {
+        reply["alerts"]
+            .as_array()
+            .map(|alerts| {
+                alerts
+                    .iter()
+                    .filter_map(|alert| alert["rule"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        !rules(&replies[1]).contains(&"StructuringRule".to_owned()),
+        "two transfers are not structuring yet: {}",
+        replies[1]
+    );
+    assert!(
+        rules(&replies[2]).contains(&"StructuringRule".to_owned()),
+        "the third, on the first gateway, sees the second one's transfer: {}",
+        replies[2]
+    );
+    let mut distinct = ids.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        3,
+        "ids from both gateways are unique: {ids:?}"
+    );
+
+    // Either gateway answers the same statistics.
+    let statistics: Vec<Value> = gateways
+        .iter()
+        .zip(&tokens)
+        .map(|(gateway, token)| {
+            let (status, text) = gateway.http("GET", "/api/statistics/", Some(token), &json!({}));
+            assert_eq!(status, 200, "{text}");
+            let mut statistics = json_of(&text);
+            statistics["generated_at"] = Value::Null;
+            statistics
+        })
+        .collect();
+    assert_eq!(statistics[0], statistics[1]);
+    assert_eq!(statistics[0]["total_detections"], 3, "{}", statistics[0]);
+
+    // The worker appends every audit record once, whichever gateway stored it; both gateways read
+    // the same progress.
+    let audits = |which: usize| -> Value {
+        let (status, text) =
+            gateways[which].http("GET", "/api/metrics/", Some(&tokens[which]), &json!({}));
+        assert_eq!(status, 200, "{text}");
+        json_of(&text)["audits"].clone()
+    };
+    // Six records: the user created, two sign-ins, three decisions.
+    eventually("the worker applied every audit record", || {
+        let audits = audits(0);
+        audits["queued"] == 0 && audits["applied"] == 6
+    });
+    assert_eq!(audits(0), audits(1));
+    let (intact, stdout, stderr) = redflag(&setup, &["audit", "verify"], "", &env);
+    assert!(
+        intact,
+        "{stdout}{stderr}\n{}",
+        std::fs::read_to_string(&worker_log).unwrap_or_default()
+    );
+}
