@@ -116,3 +116,15 @@ impl Server {
             .to_owned()
     }
 }
+
+/// Polls `check` every 200 ms for up to 30 s: for what another process does in its own time.
+pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what} did not happen within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

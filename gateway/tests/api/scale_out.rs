@@ -1,14 +1,12 @@
 //! Several gateways and a worker on one PostgreSQL and one Redis, as `docker/compose.yaml` runs
 //! them: real `redflag serve` and `redflag worker` processes.
 
-use std::time::{Duration, Instant};
-
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use serde_json::{Value, json};
 
 use crate::cli::redflag;
-use crate::process::{Process, Server};
+use crate::process::{Process, Server, eventually};
 
 /// A PostgreSQL database of the test's own, dropped with it.
 struct PostgresDatabase {
@@ -43,14 +41,6 @@ impl Drop for PostgresDatabase {
         if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
             let _ = admin.batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name));
         }
-    }
-}
-
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !check() {
-        assert!(started.elapsed() < Duration::from_secs(30), "never: {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

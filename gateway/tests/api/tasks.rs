@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cli::redflag;
 use crate::helpers::{TestApp, get, login, post, send};
-use crate::process::Server;
+use crate::process::{Server, eventually};
 
 fn periodic(test_app: &TestApp) -> Periodic {
     let state = &test_app.state;
@@ -252,18 +252,6 @@ fn redflag_task_runs_one_periodic_task_now() {
         stderr.contains("invalid value 'retrain-everything'"),
         "{stderr}"
     );
-}
-
-/// Polls `check` every 200 ms for up to 30 s.
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let started = std::time::Instant::now();
-    while !check() {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "{what} did not happen within 30 s"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
 }
 
 #[test]
