@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use redflag_core::Module;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_timestamp, login, post, send, shape};
+use crate::helpers::{TestApp, assert_timestamp, login, post, rules_of, send, shape};
 
 #[actix_web::test]
 async fn the_seed_aml_request_gets_the_documented_shape_and_is_stored() {
@@ -283,19 +283,6 @@ async fn the_seed_trade_gets_the_documented_shape_and_a_pump_is_caught_with_its_
     );
     assert_eq!(body["event_type"], "trade");
     assert_eq!(body["timestamp"], "2026-02-09T09:18:20.112Z");
-}
-
-/// The rules of a response's alerts, in order.
-fn rules_of(body: &Value) -> Vec<String> {
-    body["alerts"]
-        .as_array()
-        .map(|alerts| {
-            alerts
-                .iter()
-                .filter_map(|alert| alert["rule"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[actix_web::test]

@@ -174,3 +174,16 @@ pub fn decisions_recorded(test_app: &TestApp) -> i64 {
         .map(|module| module.total)
         .sum()
 }
+
+/// The rules of a response's alerts, in order.
+pub fn rules_of(body: &Value) -> Vec<String> {
+    body["alerts"]
+        .as_array()
+        .map(|alerts| {
+            alerts
+                .iter()
+                .filter_map(|alert| alert["rule"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -6,6 +6,7 @@ use diesel::{Connection, PgConnection};
 use serde_json::{Value, json};
 
 use crate::cli::redflag;
+use crate::helpers::rules_of;
 use crate::process::{Process, Server, eventually};
 
 /// A PostgreSQL database of the test's own, dropped with it.
@@ -121,24 +122,13 @@ fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
         ids.push(reply["id"].as_i64().expect("an id"));
         replies.push(reply);
     }
-    let rules = |reply: &Value| -> Vec<String> {
-        reply["alerts"]
-            .as_array()
-            .map(|alerts| {
-                alerts
-                    .iter()
-                    .filter_map(|alert| alert["rule"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     assert!(
-        !rules(&replies[1]).contains(&"StructuringRule".to_owned()),
+        !rules_of(&replies[1]).contains(&"StructuringRule".to_owned()),
         "two transfers are not structuring yet: {}",
         replies[1]
     );
     assert!(
-        rules(&replies[2]).contains(&"StructuringRule".to_owned()),
+        rules_of(&replies[2]).contains(&"StructuringRule".to_owned()),
         "the third, on the first gateway, sees the second one's transfer: {}",
         replies[2]
     );
