@@ -6,6 +6,7 @@ use diesel::result::Error as DieselError;
 use redflag_audit::{EntryContent, GENESIS, link};
 use serde::{Deserialize, Serialize};
 
+use crate::connection::{DbConnection, ROWS_PER_STATEMENT, insert_rows};
 use crate::schema::{audit_chain, audit_log, audit_outbox};
 use crate::{Database, StoreError};
 
@@ -81,9 +82,6 @@ struct NewEntry<'a> {
     prev_hash: String,
     hash: String,
 }
-
-/// Ids per `IN` list on PostgreSQL.
-const ROWS_PER_STATEMENT: usize = 500;
 
 impl Database {
     /// Applies up to `limit` pending outbox records to the audit log, oldest first, in one
@@ -287,7 +285,7 @@ pub struct AuditOutcome {
 /// returns how many new entries the log gained. The decision writer calls it in its own batch
 /// transaction when it keeps the chain itself (the embedded mode).
 pub(crate) fn apply_pending_in(
-    connection: &mut crate::connection::DbConnection,
+    connection: &mut DbConnection,
     limit: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, DieselError> {
@@ -304,7 +302,7 @@ pub(crate) fn apply_pending_in(
 /// decision writer keeping the chain): no worker ever sees them, so they can be neither in the log
 /// already nor need marking.
 pub(crate) fn append_fresh_in(
-    connection: &mut crate::connection::DbConnection,
+    connection: &mut DbConnection,
     records: &[QueuedAudit],
     now: DateTime<Utc>,
 ) -> Result<(), DieselError> {
@@ -323,7 +321,7 @@ enum Source {
 
 /// Records waiting for the log (or, with `for_relay`, for the queue), oldest first.
 fn pending_records(
-    connection: &mut crate::connection::DbConnection,
+    connection: &mut DbConnection,
     limit: i64,
     for_relay: bool,
 ) -> Result<Vec<QueuedAudit>, DieselError> {
@@ -360,7 +358,7 @@ fn pending_records(
 /// (`insert_rows!`) and the outbox rows are marked delivered; each step costs a few statements on
 /// PostgreSQL and only cached ones on SQLite.
 fn apply_in(
-    connection: &mut crate::connection::DbConnection,
+    connection: &mut DbConnection,
     records: &[QueuedAudit],
     applied_at: NaiveDateTime,
     source: Source,
@@ -444,7 +442,7 @@ fn apply_in(
             result: Applied::New,
         });
     }
-    crate::connection::insert_rows!(&mut *connection, audit_log::table, entries);
+    insert_rows!(&mut *connection, audit_log::table, entries);
     if source == Source::Delivered {
         mark_delivered(connection, &delivered, applied_at)?;
     }
@@ -458,12 +456,12 @@ fn apply_in(
 /// each; SQLite asks per id with one cached statement, since an `IN` list is prepared afresh
 /// every time.
 fn logged_event_ids(
-    connection: &mut crate::connection::DbConnection,
+    connection: &mut DbConnection,
     event_ids: &[String],
 ) -> Result<std::collections::HashSet<String>, DieselError> {
     let mut present = std::collections::HashSet::new();
     match connection {
-        crate::connection::DbConnection::Sqlite(sqlite) => {
+        DbConnection::Sqlite(sqlite) => {
             for event_id in event_ids {
                 present.extend(
                     audit_log::table
@@ -473,7 +471,7 @@ fn logged_event_ids(
                 );
             }
         }
-        crate::connection::DbConnection::Postgresql(pg) => {
+        DbConnection::Postgresql(pg) => {
             for chunk in event_ids.chunks(ROWS_PER_STATEMENT) {
                 present.extend(
                     audit_log::table
@@ -490,19 +488,19 @@ fn logged_event_ids(
 /// Marks outbox rows delivered: by `IN` lists on PostgreSQL, row by row with one cached statement
 /// on SQLite (as [`logged_event_ids`]).
 fn mark_delivered(
-    connection: &mut crate::connection::DbConnection,
+    connection: &mut DbConnection,
     outbox_ids: &[i64],
     delivered_at: NaiveDateTime,
 ) -> Result<(), DieselError> {
     match connection {
-        crate::connection::DbConnection::Sqlite(sqlite) => {
+        DbConnection::Sqlite(sqlite) => {
             for outbox_id in outbox_ids {
                 diesel::update(audit_outbox::table.find(outbox_id))
                     .set(audit_outbox::delivered_at.eq(Some(delivered_at)))
                     .execute(sqlite)?;
             }
         }
-        crate::connection::DbConnection::Postgresql(pg) => {
+        DbConnection::Postgresql(pg) => {
             for chunk in outbox_ids.chunks(ROWS_PER_STATEMENT) {
                 diesel::update(audit_outbox::table.filter(audit_outbox::id.eq_any(chunk)))
                     .set(audit_outbox::delivered_at.eq(Some(delivered_at)))

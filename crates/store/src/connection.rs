@@ -18,9 +18,9 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
-/// Rows per multi-row statement on PostgreSQL: far below its 65,535 bound parameters at ten
-/// columns.
-pub(crate) const ROWS_PER_INSERT: usize = 500;
+/// Rows (or ids in an `IN` list) per statement on PostgreSQL: far below its 65,535 bound
+/// parameters at ten columns.
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
 
 /// Inserts `rows` into `table` inside the caller's transaction, on the backend's own connection.
 ///
@@ -37,7 +37,7 @@ macro_rules! insert_rows {
                 }
             }
             $crate::connection::DbConnection::Postgresql(pg) => {
-                for chunk in $rows.chunks($crate::connection::ROWS_PER_INSERT) {
+                for chunk in $rows.chunks($crate::connection::ROWS_PER_STATEMENT) {
                     diesel::insert_into($table).values(chunk).execute(pg)?;
                 }
             }
