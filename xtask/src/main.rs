@@ -2,7 +2,7 @@
 //!
 //! - `test`: checks that the domain crates stay pure, makes sure Redis and PostgreSQL answer
 //!   (starting throwaway instances in a temporary directory when they do not), then runs the
-//!   whole workspace's tests against them.
+//!   whole workspace's tests against them, and the gateway's suite a second time on PostgreSQL.
 //! - `bench` and `seed`: build the service and the load generator (`xtask/load`) in release and
 //!   run the generator, so that neither the server nor the client is measured in a debug build.
 //! - `ci`: what CI runs (`.ci/run`): formatting, clippy, then `test`.
@@ -144,18 +144,65 @@ fn test(extra: &[String]) -> Result<(), String> {
         envs.push(("REDFLAG_TEST_POSTGRES_URL".to_owned(), url));
     }
 
+    // The whole workspace once with the gateway's suite on SQLite (the store's own tests cover
+    // both backends), then the gateway's suite again on PostgreSQL: time bucketing, JSON and
+    // upserts differ between them. `REDFLAG_TEST_DATABASE` set by hand picks one backend only.
+    let mut totals = TestTotals::default();
+    let mut failed = Vec::new();
+    let chosen = env::var("REDFLAG_TEST_DATABASE").unwrap_or_default();
+    let workspace = ["test", "--workspace"].as_slice();
+    let passes = if chosen.is_empty() {
+        vec![
+            ("sqlite", workspace),
+            (
+                "postgres",
+                ["test", "--package", "redflag-gateway", "--test", "api"].as_slice(),
+            ),
+        ]
+    } else {
+        vec![(chosen.as_str(), workspace)]
+    };
+    for (backend, args) in passes {
+        eprintln!("xtask: cargo {} (database: {backend})", args.join(" "));
+        let mut envs = envs.clone();
+        envs.push(("REDFLAG_TEST_DATABASE".to_owned(), backend.to_owned()));
+        if !cargo_test(args, extra, &envs, &mut totals)? {
+            failed.push(backend);
+        }
+    }
+    let _ = writeln!(
+        std::io::stdout(),
+        "tests: {} passed, {} failed",
+        totals.passed,
+        totals.failed
+    );
+    if !failed.is_empty() {
+        Err(format!("tests failed on {}", failed.join(" and ")))
+    } else if totals.passed == 0 {
+        Err("no test ran".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs `cargo <args> <extra>` with `envs`, passing its output through while adding up every
+/// test binary's result line into `totals`, so that the run ends with one total rather than the
+/// last (often empty) doc-test binary's count. Returns whether it succeeded.
+fn cargo_test(
+    args: &[&str],
+    extra: &[String],
+    envs: &[(String, String)],
+    totals: &mut TestTotals,
+) -> Result<bool, String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut child = Command::new(cargo)
-        .args(["test", "--workspace"])
+        .args(args)
         .args(extra)
-        .envs(envs)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .current_dir(workspace_root())
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run cargo test: {e}"))?;
-    // Pass the output through while adding up every test binary's result line, so that the run
-    // ends with one total rather than the last (often empty) doc-test binary's count.
-    let mut totals = TestTotals::default();
     if let Some(stdout) = child.stdout.take() {
         let mut out = std::io::stdout().lock();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -166,19 +213,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     let status = child
         .wait()
         .map_err(|e| format!("cargo test did not finish: {e}"))?;
-    let _ = writeln!(
-        std::io::stdout(),
-        "tests: {} passed, {} failed",
-        totals.passed,
-        totals.failed
-    );
-    if status.success() && totals.passed > 0 {
-        Ok(())
-    } else if status.success() {
-        Err("no test ran".to_owned())
-    } else {
-        Err("tests failed".to_owned())
-    }
+    Ok(status.success())
 }
 
 /// The sum of libtest's `test result: ok. 5 passed; 0 failed; ...` lines.

@@ -1,6 +1,7 @@
 //! How fast the audit worker applies outbox records to the hash-chained audit log: batches of
 //! 500 decisions (each with two alerts) recorded beforehand, applied in one transaction, on a
-//! SQLite file in a temporary directory (the embedded default).
+//! SQLite file in a temporary directory (the embedded default) and on a fresh database of the
+//! local PostgreSQL (`REDFLAG_TEST_POSTGRES_URL` names another server).
 //! Run: cargo bench -p redflag-store --bench audit_log
 
 use std::hint::black_box;
@@ -8,15 +9,31 @@ use std::hint::black_box;
 use chrono::Utc;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use redflag_core::{Alert, Module, Severity};
+use redflag_store::scratch::ScratchDatabase;
 use redflag_store::{Database, DecisionToRecord};
 
 const BATCH: i64 = 500;
 
 fn audit_log(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("bench.sqlite3");
-    let db = Database::connect(path.to_str().expect("UTF-8"), 4).expect("opens");
-    db.migrate().expect("migrates");
+    let mut group = c.benchmark_group("audit_log");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(20);
+    for (name, scratch) in [
+        ("apply_500_records_sqlite", ScratchDatabase::sqlite()),
+        ("apply_500_records_postgres", ScratchDatabase::postgres()),
+    ] {
+        let db = Database::connect(scratch.url(), 4).expect("opens");
+        db.migrate().expect("migrates");
+        bench_apply(&mut group, name, &db);
+    }
+    group.finish();
+}
+
+fn bench_apply(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    db: &Database,
+) {
     let mut next = 0_u64;
     let mut record_batch = || {
         for _ in 0..BATCH {
@@ -46,10 +63,7 @@ fn audit_log(c: &mut Criterion) {
             .expect("recorded");
         }
     };
-    let mut group = c.benchmark_group("audit_log");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    group.sample_size(20);
-    group.bench_function("apply_500_records_sqlite", |b| {
+    group.bench_function(name, |b| {
         b.iter_batched(
             &mut record_batch,
             |()| {
@@ -60,7 +74,6 @@ fn audit_log(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    group.finish();
 }
 
 criterion_group!(benches, audit_log);

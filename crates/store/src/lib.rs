@@ -9,6 +9,8 @@ mod group_commit;
 mod outbox;
 mod rollup;
 mod schema;
+#[cfg(feature = "scratch")]
+pub mod scratch;
 mod statistics;
 mod users;
 mod windows;

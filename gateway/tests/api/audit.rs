@@ -2,12 +2,10 @@
 //! endpoint pages through it, and `redflag audit verify` catches an edit.
 
 use actix_web::http::StatusCode;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, SqliteConnection};
 use serde_json::{Value, json};
 
 use crate::cli::redflag;
-use crate::helpers::{TestApp, get, login, post, send};
+use crate::helpers::{Sandbox, TestApp, get, login, post, send};
 
 #[actix_web::test]
 async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
@@ -178,23 +176,22 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
 
 #[test]
 fn the_worker_applies_the_outbox_and_verify_names_the_edited_entry() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = dir.path().join("cli.sqlite3");
+    let sandbox = Sandbox::new();
     let (ok, _, stderr) = redflag(
-        &dir,
+        &sandbox,
         &["user", "create", "--username", "a", "--password-stdin"],
         "correct-horse-battery\n",
         &[],
     );
     assert!(ok, "{stderr}");
-    let (ok, stdout, stderr) = redflag(&dir, &["audit", "verify"], "", &[]);
+    let (ok, stdout, stderr) = redflag(&sandbox, &["audit", "verify"], "", &[]);
     assert!(ok, "{stderr}");
     assert_eq!(
         stdout.trim(),
         "audit log intact: 0 entries, every link holds"
     );
     // Decisions written as the service writes them: through the store.
-    let db = redflag_store::Database::connect(database.to_str().expect("UTF-8"), 1).expect("opens");
+    let db = redflag_store::Database::connect(sandbox.database.url(), 1).expect("opens");
     for i in 0..3 {
         let at = chrono::Utc::now();
         db.record_decision(&redflag_store::DecisionToRecord {
@@ -217,27 +214,24 @@ fn the_worker_applies_the_outbox_and_verify_names_the_edited_entry() {
         })
         .expect("recorded");
     }
-    let (ok, stdout, stderr) = redflag(&dir, &["worker", "--once"], "", &[]);
+    let (ok, stdout, stderr) = redflag(&sandbox, &["worker", "--once"], "", &[]);
     assert!(ok, "{stderr}");
     assert_eq!(
         stdout.trim(),
         "applied 4 audit record(s)",
         "the user's creation and three decisions"
     );
-    let (ok, stdout, _) = redflag(&dir, &["audit", "verify"], "", &[]);
+    let (ok, stdout, _) = redflag(&sandbox, &["audit", "verify"], "", &[]);
     assert!(ok);
     assert_eq!(
         stdout.trim(),
         "audit log intact: 4 entries, every link holds"
     );
 
-    SqliteConnection::establish(database.to_str().expect("UTF-8"))
-        .expect("opens")
-        .batch_execute(
-            "UPDATE audit_log SET payload = replace(payload, 'false', 'true') WHERE id = 2",
-        )
-        .expect("edits");
-    let (ok, _, stderr) = redflag(&dir, &["audit", "verify"], "", &[]);
+    sandbox
+        .database
+        .execute("UPDATE audit_log SET payload = replace(payload, 'false', 'true') WHERE id = 2");
+    let (ok, _, stderr) = redflag(&sandbox, &["audit", "verify"], "", &[]);
     assert!(!ok, "an edited log must not verify");
     assert!(
         stderr.contains("audit log broken at entry 2 (outbox-2): its content does not match its hash (it was edited)"),

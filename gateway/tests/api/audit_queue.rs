@@ -1,14 +1,12 @@
 //! The audit queue in the real Redis on this machine: records wait while no worker runs, a dead
 //! worker's records are taken over and applied once, a poison record is dead-lettered.
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, SqliteConnection};
 use redflag_gateway::settings::AuditSettings;
 use redflag_gateway::worker::{Step, step};
 use redflag_store::{ChainReport, RedisAuditQueue};
 use serde_json::json;
 
-use crate::helpers::{TestApp, login, post, send};
+use crate::helpers::{Sandbox, TestApp, login, post, send};
 use crate::process::Process;
 
 fn redis_url() -> String {
@@ -129,10 +127,10 @@ async fn a_record_that_cannot_be_applied_lands_in_the_dead_letter_stream() {
     let test_app = queue_app();
     let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
     detections(&test_app, 2).await;
-    SqliteConnection::establish(&test_app.state.settings.database.url)
-        .expect("the SQLite file opens")
-        .batch_execute("UPDATE audit_outbox SET payload = 'not json' WHERE id = 1")
-        .expect("poisoned");
+    test_app
+        .sandbox
+        .database
+        .execute("UPDATE audit_outbox SET payload = 'not json' WHERE id = 1");
     let db = &test_app.state.db;
     let worker = queue(&prefix, "w1");
     worker.ensure_group().await.expect("a group");
@@ -165,39 +163,45 @@ async fn a_record_that_cannot_be_applied_lands_in_the_dead_letter_stream() {
 
 #[actix_web::test]
 async fn records_held_by_a_killed_worker_process_are_taken_over_and_applied_once() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = dir.path().join("worker.sqlite3");
-    let url = database.to_str().expect("UTF-8").to_owned();
+    let sandbox = Sandbox::new();
+    let url = sandbox.database.url().to_owned();
     let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
     let db = redflag_store::Database::connect(&url, 2).expect("opens");
     db.migrate().expect("migrates");
 
-    // A worker process, started and settled (migrated, group created) before the test begins.
+    // A worker process, started and settled (migrated, running) before the test begins.
+    let log = sandbox.path().join("worker.log");
     let worker = Process(
         std::process::Command::new(env!("CARGO_BIN_EXE_redflag"))
             .arg("worker")
+            .current_dir(sandbox.path())
             .env("DATABASE_URL", &url)
             .env("AUDIT_QUEUE_URL", redis_url())
             .env("REDFLAG__REDIS__KEY_PREFIX", &prefix)
             .env("REDFLAG__AUDIT__POLL_INTERVAL_MS", "50")
+            .env("RUST_LOG", "info")
             .env_remove("REDFLAG_PROFILE")
             .env_remove("CELERY_BROKER_URL")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
             .spawn()
             .expect("the worker starts"),
     );
-    let survivor = queue(&prefix, "survivor");
+    let worker_log = || std::fs::read_to_string(&log).unwrap_or_default();
     let started = std::time::Instant::now();
-    while survivor.ensure_group().await.is_err()
-        || started.elapsed() < std::time::Duration::from_secs(2)
-    {
+    while !worker_log().contains("audit worker running") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the worker did not start: {}",
+            worker_log()
+        );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    let survivor = queue(&prefix, "survivor");
+    survivor.ensure_group().await.expect("a group");
 
     // Hold the database's write lock, so that the worker can read records but not apply them.
-    let mut lock = SqliteConnection::establish(&url).expect("opens");
-    lock.batch_execute("BEGIN EXCLUSIVE").expect("locked");
+    let lock = sandbox.database.hold_audit_writes();
     let records: Vec<redflag_store::QueuedAudit> = (0..3)
         .map(|i| redflag_store::QueuedAudit {
             outbox_id: 1_000 + i,
@@ -214,12 +218,13 @@ async fn records_held_by_a_killed_worker_process_are_taken_over_and_applied_once
     while survivor.counts().await.expect("counts").0 < 3 {
         assert!(
             started.elapsed() < std::time::Duration::from_secs(20),
-            "the worker never read the records"
+            "the worker never read the records: {}",
+            worker_log()
         );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     drop(worker); // SIGKILL, mid-batch
-    lock.batch_execute("ROLLBACK").expect("unlocked");
+    drop(lock);
 
     let settings = AuditSettings {
         queue_url: redis_url(),

@@ -3,16 +3,18 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::helpers::Sandbox;
+
 pub(crate) fn redflag(
-    dir: &tempfile::TempDir,
+    sandbox: &Sandbox,
     args: &[&str],
     stdin: &str,
     env: &[(&str, &str)],
 ) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_redflag"))
         .args(args)
-        .current_dir(dir.path())
-        .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+        .current_dir(sandbox.path())
+        .env("DATABASE_URL", sandbox.database.url())
         .env_remove("REDFLAG_PROFILE")
         .env_remove("DEBUG")
         .env_remove("SECRET_KEY")
@@ -40,9 +42,9 @@ pub(crate) fn redflag(
 
 #[test]
 fn user_create_reads_the_password_from_stdin_and_refuses_short_ones_and_duplicates() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = Sandbox::new();
     let (ok, stdout, stderr) = redflag(
-        &dir,
+        &sandbox,
         &[
             "user",
             "create",
@@ -56,7 +58,7 @@ fn user_create_reads_the_password_from_stdin_and_refuses_short_ones_and_duplicat
     assert!(ok, "{stderr}");
     assert_eq!(stdout.trim(), "created user `analyst` (id 1)");
     let (ok, _, stderr) = redflag(
-        &dir,
+        &sandbox,
         &[
             "user",
             "create",
@@ -70,27 +72,30 @@ fn user_create_reads_the_password_from_stdin_and_refuses_short_ones_and_duplicat
     assert!(!ok);
     assert!(stderr.contains("user `analyst` already exists"), "{stderr}");
     let (ok, _, stderr) = redflag(
-        &dir,
+        &sandbox,
         &["user", "create", "--username", "other", "--password-stdin"],
         "short\n",
         &[],
     );
     assert!(!ok);
     assert!(stderr.contains("at least 8 characters"), "{stderr}");
-    let (ok, stdout, _) = redflag(&dir, &["migrate"], "", &[]);
+    let (ok, stdout, _) = redflag(&sandbox, &["migrate"], "", &[]);
     assert!(ok);
     assert_eq!(
         stdout.trim(),
-        "applied 0 migration(s) to the sqlite database"
+        format!(
+            "applied 0 migration(s) to the {} database",
+            sandbox.database.backend().as_str()
+        )
     );
 }
 
 #[test]
 fn set_password_replaces_a_users_password_for_the_next_sign_in() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = Sandbox::new();
     let user = |action: &str, password: &str| {
         redflag(
-            &dir,
+            &sandbox,
             &["user", action, "--username", "ops", "--password-stdin"],
             &format!("{password}\n"),
             &[],
@@ -107,7 +112,7 @@ fn set_password_replaces_a_users_password_for_the_next_sign_in() {
     assert!(ok, "{stderr}");
     assert_eq!(stdout.trim(), "set the password of `ops`");
 
-    let server = crate::process::Server::start(&dir, &[]);
+    let server = crate::process::Server::start(&sandbox, &[]);
     let (status, _) = server.http(
         "POST",
         "/api/token/",
@@ -120,9 +125,9 @@ fn set_password_replaces_a_users_password_for_the_next_sign_in() {
 
 #[test]
 fn serve_refuses_the_development_secret_when_debug_is_off() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = Sandbox::new();
     let (ok, _, stderr) = redflag(
-        &dir,
+        &sandbox,
         &["serve", "--bind", "127.0.0.1:0"],
         "",
         &[("DEBUG", "0")],
@@ -136,9 +141,9 @@ fn serve_refuses_the_development_secret_when_debug_is_off() {
 
 #[test]
 fn train_writes_the_artifact_and_explains_bad_training_files() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = Sandbox::new();
     let (ok, stdout, stderr) = redflag(
-        &dir,
+        &sandbox,
         &["train", "aml", "--rows", "3000", "--seed", "7"],
         "",
         &[],
@@ -152,16 +157,16 @@ fn train_writes_the_artifact_and_explains_bad_training_files() {
     );
     assert!(stdout.contains("roc_auc"), "{stdout}");
     let artifact: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("ml_models/aml.json")).expect("written"),
+        &std::fs::read(sandbox.path().join("ml_models/aml.json")).expect("written"),
     )
     .expect("JSON");
     assert_eq!(artifact["seed"], 7);
     assert_eq!(artifact["features"][0], "log_amount");
 
-    let csv = dir.path().join("applicants.csv");
+    let csv = sandbox.path().join("applicants.csv");
     std::fs::write(&csv, "log_monthly_income,employment_months\n8.3,12\n").expect("written");
     let (ok, _, stderr) = redflag(
-        &dir,
+        &sandbox,
         &[
             "train",
             "credit",
@@ -179,7 +184,7 @@ fn train_writes_the_artifact_and_explains_bad_training_files() {
     let header = "log_monthly_income,employment_months,debt_to_income,credit_utilization,late_payments_12m,delinquencies_24m,bankruptcies,credit_history_months,recent_inquiries";
     std::fs::write(&csv, format!("{header}\n8.3,12,0.2,0.3,0,0,0,40,1\n")).expect("written");
     let (ok, _, stderr) = redflag(
-        &dir,
+        &sandbox,
         &["train", "credit", "--csv", csv.to_str().expect("UTF-8")],
         "",
         &[],

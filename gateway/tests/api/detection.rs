@@ -119,8 +119,14 @@ async fn structuring_fires_on_the_third_transfer_below_the_threshold_with_the_se
         "every alert of the answer is stored"
     );
     // The embedded default's writer appends each decision's audit entry in the decision's own
-    // transaction (and the login's token event before them): nothing waits for a worker.
+    // transaction (and the login's token event before them): on SQLite nothing waits for a
+    // worker; on PostgreSQL one pass of the embedded worker applies them.
     let db = &test_app.state.db;
+    let expected_pass = match db.backend() {
+        redflag_store::Backend::Sqlite => 0,
+        redflag_store::Backend::Postgres => 4,
+    };
+    assert_eq!(test_app.embedded_worker_pass(), expected_pass);
     assert_eq!(db.outbox_counts().expect("query").queued, 0);
     assert_eq!(
         db.audit_progress(chrono::Utc::now())

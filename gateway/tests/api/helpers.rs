@@ -1,5 +1,8 @@
-//! A fresh service per test: its own SQLite file in a temporary directory, in-process windows (or
-//! Redis under a unique key prefix), the real routes and middleware.
+//! A fresh service per test: its own database (a SQLite file, or a PostgreSQL database when
+//! `REDFLAG_TEST_DATABASE=postgres`), in-process windows (or Redis under a unique key prefix), the
+//! real routes and middleware.
+
+use std::path::Path;
 
 use actix_http::Request;
 use actix_web::body::MessageBody;
@@ -12,27 +15,52 @@ use redflag_gateway::auth::hash_password;
 use redflag_gateway::build_app;
 use redflag_gateway::settings::{Settings, Sources};
 use redflag_gateway::state::AppState;
+use redflag_store::scratch::ScratchDatabase;
 use serde_json::Value;
 
 pub const PASSWORD: &str = "correct-horse-battery-staple";
 
-pub struct TestApp {
-    pub state: web::Data<AppState>,
-    _dir: tempfile::TempDir,
+/// What one test owns: a temporary directory (models, logs, files) and a scratch database.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub database: ScratchDatabase,
 }
 
-/// Settings of the `test` profile with a fresh SQLite file; `adjust` changes them further.
-pub fn test_settings(dir: &tempfile::TempDir, adjust: impl FnOnce(&mut Settings)) -> Settings {
-    let sources = Sources {
-        profile: Some("test".to_owned()),
-        config_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../config").into(),
-        env: Default::default(),
-    };
-    let mut settings = Settings::load(&sources).expect("the test profile loads");
-    settings.database.url = dir.path().join("redflag.sqlite3").display().to_string();
-    settings.models.directory = dir.path().join("ml_models").display().to_string();
-    adjust(&mut settings);
-    settings
+impl Sandbox {
+    /// On the backend the run is testing.
+    pub fn new() -> Self {
+        Self::on(ScratchDatabase::from_env())
+    }
+
+    pub fn on(database: ScratchDatabase) -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            database,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Settings of the `test` profile on this sandbox; `adjust` changes them further.
+    pub fn settings(&self, adjust: impl FnOnce(&mut Settings)) -> Settings {
+        let sources = Sources {
+            profile: Some("test".to_owned()),
+            config_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../config").into(),
+            env: Default::default(),
+        };
+        let mut settings = Settings::load(&sources).expect("the test profile loads");
+        settings.database.url = self.database.url().to_owned();
+        settings.models.directory = self.path().join("ml_models").display().to_string();
+        adjust(&mut settings);
+        settings
+    }
+}
+
+pub struct TestApp {
+    pub state: web::Data<AppState>,
+    pub sandbox: Sandbox,
 }
 
 impl TestApp {
@@ -41,10 +69,10 @@ impl TestApp {
     }
 
     pub fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let settings = test_settings(&dir, adjust);
+        let sandbox = Sandbox::new();
+        let settings = sandbox.settings(adjust);
         let state = web::Data::new(AppState::build(settings).expect("the service starts"));
-        Self { state, _dir: dir }
+        Self { state, sandbox }
     }
 
     /// The service as actix runs it.
@@ -53,6 +81,15 @@ impl TestApp {
     ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
     {
         test::init_service(build_app(self.state.clone())).await
+    }
+
+    /// What the serving process's embedded worker does in its own time (none runs in a TestApp):
+    /// applies the audit outbox, returning how many records it applied. On SQLite there is
+    /// nothing to apply, as the embedded writer appends each entry in its decision's transaction;
+    /// on PostgreSQL, where gateways share the log, records go through the outbox.
+    pub fn embedded_worker_pass(&self) -> usize {
+        redflag_gateway::worker::drain(&self.state.db, &self.state.settings.audit)
+            .expect("the outbox applies")
     }
 
     /// Creates a user directly in the database.

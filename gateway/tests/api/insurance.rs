@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use serde_json::json;
 
 use crate::cli::redflag;
-use crate::helpers::{TestApp, login, post, send, shape};
+use crate::helpers::{Sandbox, TestApp, login, post, send, shape};
 use crate::process::Server;
 
 const PATH: &str = "/api/insurance/detect/";
@@ -139,9 +139,9 @@ const CONTACTS: [(&str, &str, &str); 4] = [
 
 #[test]
 fn contact_details_reach_neither_the_database_nor_the_logs_in_clear() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = Sandbox::new();
     let (ok, _, stderr) = redflag(
-        &dir,
+        &sandbox,
         &[
             "user",
             "create",
@@ -153,7 +153,7 @@ fn contact_details_reach_neither_the_database_nor_the_logs_in_clear() {
         &[],
     );
     assert!(ok, "{stderr}");
-    let server = Server::start(&dir, &[("RUST_LOG", "trace")]);
+    let server = Server::start(&sandbox, &[("RUST_LOG", "trace")]);
     let token = server.token("handler", "correct-horse-battery");
     let token = token.as_str();
     for (i, claimant) in ["P-1", "P-2", "P-3"].iter().enumerate() {
@@ -186,14 +186,7 @@ fn contact_details_reach_neither_the_database_nor_the_logs_in_clear() {
         logs.contains("/api/insurance/detect/"),
         "trace logging was on: {logs}"
     );
-    let mut stored = Vec::new();
-    for entry in std::fs::read_dir(dir.path()).expect("the directory") {
-        let path = entry.expect("an entry").path();
-        if path.to_string_lossy().contains("cli.sqlite3") {
-            stored.extend(std::fs::read(&path).expect("the database file"));
-        }
-    }
-    let stored = String::from_utf8_lossy(&stored).to_lowercase();
+    let stored = sandbox.database.contents().to_lowercase();
     assert!(stored.contains("priv-2"), "the claims were stored");
     assert!(stored.contains("claimant_bank_account_hash"), "as hashes");
     for (field, value, fragment) in CONTACTS {

@@ -5,7 +5,7 @@ use redflag_gateway::settings::Settings;
 use redflag_gateway::state::AppState;
 use serde_json::json;
 
-use crate::helpers::{TestApp, login, post, send, test_settings};
+use crate::helpers::{Sandbox, TestApp, login, post, send};
 
 const MODULES: [&str; 4] = ["aml", "credit", "insurance", "market"];
 
@@ -112,9 +112,9 @@ async fn an_unusual_transfer_scores_higher_than_an_ordinary_one() {
 
 #[test]
 fn a_corrupt_or_mismatched_artifact_stops_start_up_with_its_name_and_the_problem() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = Sandbox::new();
     let models = tempfile::tempdir().expect("temp dir");
-    let settings = test_settings(&dir, with_models_in(&models));
+    let settings = sandbox.settings(with_models_in(&models));
     assert!(
         AppState::build(settings.clone()).is_ok(),
         "the first start trains the models"
@@ -173,10 +173,9 @@ async fn a_watchlist_read_at_start_up_flags_a_listed_receiver() {
     );
     assert_eq!(body["flagged"], true);
 
-    let missing = tempfile::tempdir().expect("temp dir");
-    let settings = test_settings(&missing, |settings| {
-        settings.aml.watchlist_file = "/nonexistent/watch.csv".to_owned()
-    });
+    let other = Sandbox::new();
+    let settings = other
+        .settings(|settings| settings.aml.watchlist_file = "/nonexistent/watch.csv".to_owned());
     let error = AppState::build(settings)
         .err()
         .expect("refused")

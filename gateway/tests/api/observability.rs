@@ -10,10 +10,11 @@ async fn health_is_public_and_reports_the_database_and_redis() {
     let app = test_app.service().await;
     let reply = send(&app, get("/api/health/", None)).await;
     assert_eq!(reply.status, StatusCode::OK);
+    let backend = test_app.sandbox.database.backend().as_str();
     assert_eq!(
         reply.json(),
         json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"),
-               "database": {"status": "ok", "backend": "sqlite"},
+               "database": {"status": "ok", "backend": backend},
                "redis": {"status": "not configured"}, "windows": "in-process"})
     );
 }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::helpers::Sandbox;
+
 /// A child process, killed with SIGKILL when dropped.
 pub struct Process(pub Child);
 
@@ -19,8 +21,8 @@ impl Drop for Process {
     }
 }
 
-/// A running `redflag serve` on the SQLite file `cli.sqlite3` of `dir` (where `cli::redflag`
-/// creates users), logging to `serve.log`.
+/// A running `redflag serve` on the sandbox's database (where `cli::redflag` creates users),
+/// logging to `serve-<port>.log` in its directory.
 pub struct Server {
     pub port: u16,
     pub log: PathBuf,
@@ -29,17 +31,17 @@ pub struct Server {
 
 impl Server {
     /// Starts the server with `env` set and waits until it listens.
-    pub fn start(dir: &tempfile::TempDir, env: &[(&str, &str)]) -> Self {
+    pub fn start(sandbox: &Sandbox, env: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let log = dir.path().join("serve.log");
+        let log = sandbox.path().join(format!("serve-{port}.log"));
         let process = Process(
             Command::new(env!("CARGO_BIN_EXE_redflag"))
                 .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-                .current_dir(dir.path())
-                .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+                .current_dir(sandbox.path())
+                .env("DATABASE_URL", sandbox.database.url())
                 .env("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000")
                 .env_remove("REDFLAG_PROFILE")
                 .env_remove("REDIS_URL")

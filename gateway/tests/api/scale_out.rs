@@ -1,49 +1,12 @@
 //! Several gateways and a worker on one PostgreSQL and one Redis, as `docker/compose.yaml` runs
 //! them: real `redflag serve` and `redflag worker` processes.
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use redflag_store::scratch::ScratchDatabase;
 use serde_json::{Value, json};
 
 use crate::cli::redflag;
-use crate::helpers::rules_of;
+use crate::helpers::{Sandbox, rules_of};
 use crate::process::{Process, Server, eventually};
-
-/// A PostgreSQL database of the test's own, dropped with it.
-struct PostgresDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PostgresDatabase {
-    fn create() -> Self {
-        let admin_url = std::env::var("REDFLAG_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        let name = format!("redflag_scale_{}", uuid::Uuid::new_v4().simple());
-        PgConnection::establish(&admin_url)
-            .unwrap_or_else(|error| panic!("PostgreSQL must answer at {admin_url}: {error}"))
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("a test database can be created");
-        let (server, _) = admin_url
-            .rsplit_once('/')
-            .expect("the admin URL names a database");
-        let url = format!("{server}/{name}");
-        Self {
-            admin_url,
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name));
-        }
-    }
-}
 
 fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|error| panic!("{error}: {text}"))
@@ -51,12 +14,12 @@ fn json_of(text: &str) -> Value {
 
 #[test]
 fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
-    let database = PostgresDatabase::create();
+    // Always PostgreSQL: SQLite is one process's file.
+    let sandbox = Sandbox::on(ScratchDatabase::postgres());
     let redis_url = std::env::var("REDFLAG_TEST_REDIS_URL")
         .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned());
     let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
     let env = [
-        ("DATABASE_URL", database.url.as_str()),
         ("REDIS_URL", redis_url.as_str()),
         ("AUDIT_QUEUE_URL", redis_url.as_str()),
         ("REDFLAG__REDIS__KEY_PREFIX", prefix.as_str()),
@@ -65,11 +28,10 @@ fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
         ("REDFLAG__AUDIT__POLL_INTERVAL_MS", "50"),
         ("REDFLAG__STATISTICS__CACHE_SECONDS", "0"),
     ];
-    let setup = tempfile::tempdir().expect("temp dir");
-    let (migrated, _, stderr) = redflag(&setup, &["migrate"], "", &env);
+    let (migrated, _, stderr) = redflag(&sandbox, &["migrate"], "", &env);
     assert!(migrated, "{stderr}");
     let (created, _, stderr) = redflag(
-        &setup,
+        &sandbox,
         &[
             "user",
             "create",
@@ -82,16 +44,19 @@ fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
     );
     assert!(created, "{stderr}");
 
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let gateways = [Server::start(&dir_a, &env), Server::start(&dir_b, &env)];
-    let worker_log = setup.path().join("worker.log");
+    // Each gateway trains its own models at start-up, in a directory of its own.
+    let gateway = |models: &str| {
+        let mut env = env.to_vec();
+        env.push(("REDFLAG__MODELS__DIRECTORY", models));
+        Server::start(&sandbox, &env)
+    };
+    let gateways = [gateway("models-a"), gateway("models-b")];
+    let worker_log = sandbox.path().join("worker.log");
     let _worker = Process(
         std::process::Command::new(env!("CARGO_BIN_EXE_redflag"))
             .arg("worker")
-            .current_dir(setup.path())
+            .current_dir(sandbox.path())
+            .env("DATABASE_URL", sandbox.database.url())
             .env_remove("REDFLAG_PROFILE")
             .env_remove("CELERY_BROKER_URL")
             .envs(env.iter().copied())
@@ -170,7 +135,7 @@ fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
         audits["queued"] == 0 && audits["applied"] == 6
     });
     assert_eq!(audits(0), audits(1));
-    let (intact, stdout, stderr) = redflag(&setup, &["audit", "verify"], "", &env);
+    let (intact, stdout, stderr) = redflag(&sandbox, &["audit", "verify"], "", &env);
     assert!(
         intact,
         "{stdout}{stderr}\n{}",

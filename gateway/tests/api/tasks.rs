@@ -10,7 +10,7 @@ use redflag_store::DecisionId;
 use serde_json::{Value, json};
 
 use crate::cli::redflag;
-use crate::helpers::{TestApp, get, login, post, send};
+use crate::helpers::{Sandbox, TestApp, get, login, post, send};
 use crate::process::{Server, eventually};
 
 fn periodic(test_app: &TestApp) -> Periodic {
@@ -165,6 +165,7 @@ async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
             first_id = reply.json()["id"].as_i64().expect("an id");
         }
     }
+    test_app.embedded_worker_pass();
     let synthetic_version = model_version_of(&test_app, first_id);
     assert!(
         synthetic_version.contains("(3200 rows"),
@@ -236,17 +237,17 @@ async fn an_artifact_that_does_not_load_leaves_the_models_in_use() {
 
 #[test]
 fn redflag_task_runs_one_periodic_task_now() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (ok, stdout, stderr) = redflag(&dir, &["task", "rollup-statistics"], "", &[]);
+    let sandbox = Sandbox::new();
+    let (ok, stdout, stderr) = redflag(&sandbox, &["task", "rollup-statistics"], "", &[]);
     assert!(ok, "{stderr}");
     assert_eq!(
         stdout,
         "rollup-statistics: rolled up 0 decisions, through decision 0\n"
     );
-    let (ok, stdout, stderr) = redflag(&dir, &["task", "expire-windows"], "", &[]);
+    let (ok, stdout, stderr) = redflag(&sandbox, &["task", "expire-windows"], "", &[]);
     assert!(ok, "{stderr}");
     assert_eq!(stdout, "expire-windows: no windows in this process\n");
-    let (ok, _, stderr) = redflag(&dir, &["task", "retrain-everything"], "", &[]);
+    let (ok, _, stderr) = redflag(&sandbox, &["task", "retrain-everything"], "", &[]);
     assert!(!ok);
     assert!(
         stderr.contains("invalid value 'retrain-everything'"),
@@ -256,16 +257,16 @@ fn redflag_task_runs_one_periodic_task_now() {
 
 #[test]
 fn a_running_service_rolls_up_on_schedule_and_swaps_in_a_model_trained_beside_it() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = Sandbox::new();
     let (ok, _, stderr) = redflag(
-        &dir,
+        &sandbox,
         &["user", "create", "--username", "ops", "--password-stdin"],
         "correct-horse-battery\n",
         &[],
     );
     assert!(ok, "{stderr}");
     let server = Server::start(
-        &dir,
+        &sandbox,
         &[
             ("REDFLAG__TASKS__ROLLUP_STATISTICS_SECONDS", "1"),
             ("REDFLAG__TASKS__ROLLUP_SETTLE_SECONDS", "0"),
@@ -287,17 +288,14 @@ fn a_running_service_rolls_up_on_schedule_and_swaps_in_a_model_trained_beside_it
     };
     let ids: Vec<i64> = (0..3).map(detect).collect();
     let last = ids[2];
-    let db = redflag_store::Database::connect(
-        dir.path().join("cli.sqlite3").to_str().expect("UTF-8"),
-        1,
-    )
-    .expect("the service's database opens");
+    let db = redflag_store::Database::connect(sandbox.database.url(), 1)
+        .expect("the service's database opens");
     eventually("the scheduled roll-up", || {
         db.rollup_watermark().expect("readable") == last
     });
 
     let (ok, stdout, stderr) = redflag(
-        &dir,
+        &sandbox,
         &["train", "aml", "--rows", "2000", "--seed", "9"],
         "",
         &[],
