@@ -41,9 +41,11 @@ const WRONG_TOKEN_TYPE: &str = "Given token not valid for any token type";
 
 impl TokenService {
     pub fn new(secret: &str, access_lifetime_seconds: i64, refresh_lifetime_seconds: i64) -> Self {
-        // Only HS256 is accepted: `alg: none` and algorithm-confusion tokens fail to decode.
+        // Only HS256 is accepted: `alg: none` and algorithm-confusion tokens fail to decode. A
+        // token carrying `nbf` is refused until then, as PyJWT does for simplejwt.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp"]);
         Self {
             encoding: EncodingKey::from_secret(secret.as_bytes()),

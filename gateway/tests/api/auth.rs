@@ -217,3 +217,56 @@ async fn expired_tampered_foreign_unsigned_and_refresh_tokens_are_refused() {
     );
     assert_eq!(decisions_recorded(&test_app), 0, "nothing was recorded");
 }
+
+#[actix_web::test]
+async fn tokens_of_another_algorithm_or_not_yet_valid_are_refused() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (access, _) = login(&app, &test_app, "analyst").await;
+    let key = EncodingKey::from_secret(test_app.state.settings.secret_key.as_bytes());
+    let now = chrono::Utc::now().timestamp();
+    let claims = |extra: serde_json::Value| {
+        let mut claims = json!({"token_type": "access", "exp": now + 300, "iat": now,
+                                "jti": "j", "user_id": 1, "username": "analyst"});
+        if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
+            claims.extend(extra.clone());
+        }
+        claims
+    };
+    let sign = |algorithm, claims: &serde_json::Value| {
+        encode(&Header::new(algorithm), claims, &key).expect("signed")
+    };
+    // The control: the same claims, HS256, the service's key, are accepted.
+    let genuine = sign(Algorithm::HS256, &claims(json!({})));
+    let reply = send(&app, post(AML, Some(&genuine), &seed_transaction())).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+
+    // Right key, other HMAC: the algorithm is pinned, not read from the header.
+    let hs512 = sign(Algorithm::HS512, &claims(json!({})));
+    // HS/RS confusion: a header claiming RS256 over an HMAC signature made with the key.
+    let parts: Vec<&str> = access.split('.').collect();
+    let rs256 = format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}", parts[1], parts[2]);
+    // Not valid before an hour from now, and issued with no expiry at all.
+    let not_yet = sign(Algorithm::HS256, &claims(json!({"nbf": now + 3600})));
+    let mut no_expiry = claims(json!({}));
+    no_expiry.as_object_mut().map(|claims| claims.remove("exp"));
+    let no_expiry = sign(Algorithm::HS256, &no_expiry);
+    let before = decisions_recorded(&test_app);
+    for (what, token) in [
+        ("HS512", &hs512),
+        ("RS256 header", &rs256),
+        ("nbf in the future", &not_yet),
+        ("no exp", &no_expiry),
+    ] {
+        let reply = send(&app, post(AML, Some(token), &seed_transaction())).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}");
+        assert_eq!(
+            reply.json(),
+            json!({"detail": "Token is invalid or expired", "code": "token_not_valid"}),
+            "{what}"
+        );
+    }
+    assert_eq!(decisions_recorded(&test_app), before, "nothing recorded");
+}
