@@ -6,8 +6,9 @@ use actix_web::web::Payload;
 use serde_json::Value;
 
 use crate::errors::ApiError;
+use crate::settings::ServerSettings;
 
-/// Reads a JSON body of at most `limit` bytes.
+/// Reads a JSON body within the server's size and nesting limits.
 ///
 /// Like DRF: an absent media type or any JSON one (`application/json`, `application/*+json`) is
 /// read as JSON and anything else is 415; an empty body is an empty object, so that each required
@@ -15,8 +16,9 @@ use crate::errors::ApiError;
 pub async fn read_json(
     request: &HttpRequest,
     payload: Payload,
-    limit: usize,
+    server: &ServerSettings,
 ) -> Result<Value, ApiError> {
+    let limit = server.body_limit_bytes;
     if let Some(content_type) = request.headers().get(header::CONTENT_TYPE) {
         let media_type = content_type.to_str().unwrap_or_default();
         let essence = media_type
@@ -47,5 +49,41 @@ pub async fn read_json(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    serde_json::from_slice(&body).map_err(|error| ApiError::MalformedJson(error.to_string()))
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    if depth(&value) > server.max_json_depth {
+        return Err(ApiError::MalformedJson(format!(
+            "nesting deeper than {} levels",
+            server.max_json_depth
+        )));
+    }
+    Ok(value)
+}
+
+/// How deeply arrays and objects nest in `value` (a scalar is 0, `{}` is 1), without recursion.
+fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0)];
+    while let Some((value, level)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(fields) => Box::new(fields.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(level + 1);
+        stack.extend(children.map(|child| (child, level + 1)));
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn depth_counts_nested_containers() {
+        assert_eq!(super::depth(&json!(1)), 0);
+        assert_eq!(super::depth(&json!({})), 1);
+        assert_eq!(super::depth(&json!({"a": [1, {"b": [[]]}], "c": 2})), 5);
+    }
 }

@@ -43,6 +43,12 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("Invalid HTTP_HOST header: '{0}'.")]
     DisallowedHost(String),
+    /// An abuse limit: 429 with `Retry-After`, worded as DRF's throttles.
+    #[error("Request was throttled. Expected available in {0} second{plural}.", plural = if *.0 == 1 { "" } else { "s" })]
+    Throttled(u64),
+    /// The request took longer than `server.request_timeout_ms`.
+    #[error("Request timed out.")]
+    Timeout,
     /// A dependency (database, Redis) is down; the request was not acknowledged.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -56,6 +62,12 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed unexpectedly");
         Self::Internal(cause.to_string())
+    }
+
+    /// A limit that frees up after `wait`, announced in whole seconds (at least one).
+    pub fn throttled(wait: std::time::Duration) -> Self {
+        let whole = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Self::Throttled(whole.max(1))
     }
 
     /// A dependency failure: logged once, answered as 503 with a fixed message.
@@ -86,7 +98,8 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) | Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -98,6 +111,9 @@ impl ResponseError for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"api\""),
             ));
+        }
+        if let Self::Throttled(seconds) = self {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         match self {
             Self::Validation(errors) => response.json(errors),

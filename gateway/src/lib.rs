@@ -6,7 +6,9 @@
 pub mod auth;
 mod body;
 pub mod errors;
+mod hardening;
 mod hosts;
+pub mod limits;
 pub mod models;
 mod routes;
 pub mod settings;
@@ -25,7 +27,8 @@ use actix_web::{App, web};
 use crate::settings::Settings;
 use crate::state::AppState;
 
-/// The service: routes, authentication, CORS, the Host check and request metrics.
+/// The service: routes, authentication, the request time limit, the Host check, CORS, security
+/// headers and request metrics.
 pub fn build_app(
     state: web::Data<AppState>,
 ) -> App<
@@ -42,8 +45,10 @@ pub fn build_app(
         .app_data(state)
         .configure(routes::configure)
         .default_service(web::to(routes::not_found))
+        .wrap(from_fn(hardening::time_limit))
         .wrap(from_fn(hosts::check_allowed_host))
         .wrap(cors)
+        .wrap(hardening::security_headers())
         .wrap(from_fn(telemetry::record_requests))
 }
 

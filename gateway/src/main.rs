@@ -438,7 +438,11 @@ async fn serve(settings: Settings) -> Result<(), String> {
         });
     }
     let server_state = state.clone();
-    let mut server = HttpServer::new(move || build_app(server_state.clone()));
+    let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
+    // On SIGTERM (or SIGINT) actix stops accepting and gives in-flight requests up to the grace
+    // period to finish; each is answered only after its decision committed.
+    let mut server =
+        HttpServer::new(move || build_app(server_state.clone())).shutdown_timeout(grace.as_secs());
     if workers > 0 {
         server = server.workers(workers);
     }
@@ -447,5 +451,24 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?
         .run()
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped accepting requests; flushing the audit relay");
+    let audit = &state.settings.audit;
+    let flushed = actix_web::rt::time::timeout(
+        grace,
+        redflag_gateway::worker::flush(&state.db, audit, &state.settings.redis.key_prefix),
+    )
+    .await;
+    // Whatever is not flushed stays in the outbox, where the next worker finds it: nothing is
+    // lost either way, and the exit is still clean.
+    match flushed {
+        Ok(Ok(moved)) => tracing::info!(moved, "audit relay flushed; stopped"),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "audit relay not flushed; the outbox keeps the records")
+        }
+        Err(_) => tracing::warn!(
+            "audit relay flush outlasted the grace period; the outbox keeps the rest"
+        ),
+    }
+    Ok(())
 }

@@ -32,6 +32,7 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub windows: WindowSettings,
     pub auth: AuthSettings,
+    pub limits: LimitSettings,
     pub statistics: StatisticsSettings,
     pub models: ModelSettings,
     pub audit: AuditSettings,
@@ -48,6 +49,16 @@ pub struct ServerSettings {
     pub bind: String,
     pub workers: usize,
     pub body_limit_bytes: usize,
+    /// Deepest nesting of arrays and objects accepted in a JSON body: no event of the contract
+    /// nests more than two levels, and deep nesting only costs the parser.
+    pub max_json_depth: usize,
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout_ms: u64,
+    /// How long SIGTERM waits for in-flight requests before the process exits.
+    pub shutdown_grace_seconds: u64,
+    /// Takes the client address from `X-Forwarded-For` (behind a load balancer that sets it);
+    /// otherwise the peer address, which a client cannot forge.
+    pub trust_forwarded_for: bool,
     pub cors_allowed_origins: Vec<String>,
     /// Serves `POST /api/echo/`, a bare JSON echo without authentication, so that load tests can
     /// measure the HTTP ceiling of the same server (`cargo xtask bench --baseline`).
@@ -75,6 +86,19 @@ pub struct RedisSettings {
 pub struct WindowSettings {
     pub max_entries: usize,
     pub max_windows: usize,
+}
+
+/// Abuse limits (see [`crate::limits`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub login_failures_per_username: u32,
+    pub login_failures_per_address: u32,
+    pub login_lockout_seconds: u64,
+    /// Detections per second per user; 0 is no limit.
+    pub detections_per_second: u32,
+    /// Detections a user may send at once; 0 means `detections_per_second`.
+    pub detections_burst: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ use redflag_store::{
 use serde_json::Value;
 
 use crate::auth::{TokenService, hash_password};
+use crate::limits::Limits;
 use crate::models::{ModelVersions, artifact_path, load_or_train};
 use crate::settings::{ModelSettings, Settings};
 use crate::telemetry::{Telemetry, prometheus};
@@ -80,6 +81,7 @@ pub struct AppState {
     pub writer: DecisionWriter,
     pub windows: Arc<dyn ActivityWindows>,
     pub tokens: TokenService,
+    pub limits: Limits,
     /// Swapped whole when a model artifact changes (see [`AppState::reload_models`]); each
     /// request holds the set it started with.
     detectors: RwLock<Arc<Detectors>>,
@@ -149,6 +151,7 @@ impl AppState {
                 settings.auth.access_token_lifetime_seconds,
                 settings.auth.refresh_token_lifetime_seconds,
             ),
+            limits: Limits::new(&settings.limits),
             detectors: RwLock::new(Arc::new(detectors)),
             artifacts: Mutex::new(ArtifactStamps::read(&settings.models)),
             db,

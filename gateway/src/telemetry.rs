@@ -34,6 +34,7 @@ pub mod names {
     pub const WINDOWS_EVICTED: &str = "redflag_windows_evicted_total";
     pub const ROLLUP_WATERMARK: &str = "redflag_statistics_rollup_watermark";
     pub const MODEL_RELOADS: &str = "redflag_model_reloads_total";
+    pub const THROTTLED: &str = "redflag_throttled_total";
 }
 
 /// Counts audit records by what the worker did with them (`relayed`, `applied`, `duplicate`,
@@ -76,6 +77,11 @@ pub fn rollup_watermark(decision_id: i64) {
 /// they did not load and the models in use were kept).
 pub fn model_reload(outcome: &'static str) {
     counter!(names::MODEL_RELOADS, "outcome" => outcome).increment(1);
+}
+
+/// Counts requests refused by an abuse limit (`login` or `detections`).
+pub fn throttled(limit: &'static str) {
+    counter!(names::THROTTLED, "limit" => limit).increment(1);
 }
 
 /// Latency buckets in seconds, from 0.5 ms to 5 s.
@@ -190,6 +196,11 @@ fn describe() {
         names::MODEL_RELOADS,
         Unit::Count,
         "Changed model artifacts noticed, by whether they were swapped in or rejected"
+    );
+    describe_counter!(
+        names::THROTTLED,
+        Unit::Count,
+        "Requests refused with 429 by an abuse limit (login: failed sign-ins; detections: per-user rate)"
     );
     describe_counter!(
         names::WINDOW_LOOKUPS,

@@ -70,17 +70,10 @@ pub async fn step(
     block_ms: u64,
 ) -> Result<Step, String> {
     let batch = settings.batch_size.max(1);
-    let mut report = Step::default();
-
-    let relay_db = db.clone();
-    let records = blocking(move || relay_db.audits_to_relay(batch)).await?;
-    if !records.is_empty() {
-        queue.publish(&records).await.map_err(|e| e.to_string())?;
-        let ids: Vec<i64> = records.iter().map(|record| record.outbox_id).collect();
-        let mark_db = db.clone();
-        blocking(move || mark_db.mark_relayed(&ids, Utc::now())).await?;
-        report.relayed = records.len();
-    }
+    let mut report = Step {
+        relayed: relay(db, queue, batch).await?,
+        ..Step::default()
+    };
 
     let mut deliveries = queue
         .reclaim(settings.reclaim_idle_ms, batch as usize)
@@ -139,6 +132,45 @@ pub async fn step(
     queue.ack(&acknowledged).await.map_err(|e| e.to_string())?;
     count(&report);
     Ok(report)
+}
+
+/// Hands up to `batch` outbox records to the queue; returns how many.
+async fn relay(db: &Database, queue: &RedisAuditQueue, batch: i64) -> Result<usize, String> {
+    let relay_db = db.clone();
+    let records = blocking(move || relay_db.audits_to_relay(batch)).await?;
+    if records.is_empty() {
+        return Ok(0);
+    }
+    queue.publish(&records).await.map_err(|e| e.to_string())?;
+    let ids: Vec<i64> = records.iter().map(|record| record.outbox_id).collect();
+    let mark_db = db.clone();
+    blocking(move || mark_db.mark_relayed(&ids, Utc::now())).await?;
+    Ok(records.len())
+}
+
+/// What `serve` does last, after its in-flight requests finished: moves what its requests left in
+/// the outbox onward, so that nothing waits for the next start. With a queue, relays every waiting
+/// record to it; with the embedded worker and no queue, applies them; otherwise the separate
+/// workers read the outbox and there is nothing to do. Returns how many records moved.
+pub async fn flush(db: &Database, settings: &AuditSettings, prefix: &str) -> Result<usize, String> {
+    if !settings.queue_url.trim().is_empty() {
+        let queue = RedisAuditQueue::connect(&settings.queue_url, prefix, &consumer_name())
+            .map_err(|e| e.to_string())?;
+        let mut total = 0;
+        loop {
+            let relayed = relay(db, &queue, settings.batch_size.max(1)).await?;
+            audit_records("relayed", relayed);
+            total += relayed;
+            if relayed == 0 {
+                return Ok(total);
+            }
+        }
+    }
+    if settings.embedded_worker {
+        let (db, settings) = (db.clone(), settings.clone());
+        return blocking(move || drain(&db, &settings)).await;
+    }
+    Ok(0)
 }
 
 /// Adds a pass's figures to the worker counters.

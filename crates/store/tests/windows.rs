@@ -111,6 +111,51 @@ async fn a_resent_event_is_neither_its_own_history_nor_counted_twice() {
 }
 
 #[tokio::test]
+async fn an_event_resent_later_adds_to_no_window_aggregates_included() {
+    for windows in implementations(10_000) {
+        let sender = format!("S-{}", uuid::Uuid::new_v4().simple());
+        // An event as a detector observes it: its detail window and its daily aggregate.
+        let event = |reference: &str, minutes: i64| {
+            let detail = observation(&sender, reference, minutes, 100.0);
+            let mut daily = detail.clone();
+            daily.key = WindowKey::new(Module::Aml, EntityKind::SenderDaily, sender.as_str());
+            daily.mode = WindowMode::Aggregate {
+                bucket: Duration::days(1),
+            };
+            [detail, daily]
+        };
+        let observe = |observations: [Observation; 2]| {
+            let windows = Arc::clone(&windows);
+            async move {
+                let history = windows.observe(&observations).await.expect("observed");
+                (
+                    history.get(&observations[0].key).len(),
+                    history
+                        .get(&observations[1].key)
+                        .iter()
+                        .map(|bucket| bucket.quantity)
+                        .sum::<f64>(),
+                )
+            }
+        };
+        observe(event("T1", 0)).await;
+        // The retry of T1 after a lost answer: received (so timed) two minutes later.
+        assert_eq!(
+            observe(event("T1", 2)).await,
+            (0, 1.0),
+            "{}",
+            windows.kind()
+        );
+        assert_eq!(
+            observe(event("T2", 3)).await,
+            (1, 1.0),
+            "T1 counted once in both windows ({})",
+            windows.kind()
+        );
+    }
+}
+
+#[tokio::test]
 async fn windows_keep_at_most_the_configured_number_of_entries() {
     for windows in implementations(5) {
         let sender = format!("S-{}", uuid::Uuid::new_v4().simple());

@@ -15,13 +15,16 @@ pub async fn obtain_token(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
+    let body = read_json(&request, payload, &state.settings.server).await?;
     let mut fields = FieldReader::new(&body)?;
     let username = fields.required_id("username");
     let password = fields.required_secret("password");
     let (username, password) =
         fields.finish(|| (username.unwrap_or_default(), password.unwrap_or_default()))?;
+    let address = client_address(&request, state.settings.server.trust_forwarded_for);
+    state.limits.check_login(&username, &address)?;
     let worker_state = state.clone();
+    let attempted = username.clone();
     let user = web::block(move || {
         let user = worker_state.db.find_user_by_username(&username)?;
         let hash = user.as_ref().map_or_else(
@@ -39,8 +42,12 @@ pub async fn obtain_token(
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
-    .ok_or(ApiError::BadCredentials)?;
+    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    let Some(user) = user else {
+        state.limits.login_failed(&attempted, &address);
+        return Err(ApiError::BadCredentials);
+    };
+    state.limits.login_succeeded(&attempted);
     let user_id = user.id().0;
     Ok(HttpResponse::Ok().json(json!({
         "refresh": state.tokens.issue(TokenKind::Refresh, user_id, &user.username)?,
@@ -56,7 +63,7 @@ pub async fn refresh_token(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
+    let body = read_json(&request, payload, &state.settings.server).await?;
     let mut fields = FieldReader::new(&body)?;
     let refresh = fields.required_secret("refresh");
     let refresh = fields.finish(|| refresh.unwrap_or_default())?;
@@ -84,6 +91,23 @@ pub async fn refresh_token(
     Ok(HttpResponse::Ok().json(json!({
         "access": state.tokens.issue(TokenKind::Access, claims.user_id, &user.username)?,
     })))
+}
+
+/// Who is signing in, for the per-address limit: the peer address, or with `trust_forwarded_for`
+/// the first address of `X-Forwarded-For` (what the load balancer saw).
+fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
+    let info = request.connection_info();
+    let address = if trust_forwarded_for {
+        info.realip_remote_addr().map(str::to_owned)
+    } else {
+        request.peer_addr().map(|peer| peer.ip().to_string())
+    };
+    let address = address.unwrap_or_else(|| "unknown".to_owned());
+    // `realip_remote_addr` may keep a port: the address alone is the client.
+    match address.parse::<std::net::SocketAddr>() {
+        Ok(socket) => socket.ip().to_string(),
+        Err(_) => address,
+    }
 }
 
 /// The audit event of a token handed to `username` (never the token itself).

@@ -56,7 +56,8 @@ where
     D::Event: Serialize,
 {
     let started = std::time::Instant::now();
-    let body = read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
+    state.limits.check_detection(user.user_id)?;
+    let body = read_json(&request, payload, &state.settings.server).await?;
     let received = Utc::now();
     let detectors = state.detectors();
     let detector = D::select(&detectors);

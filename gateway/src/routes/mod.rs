@@ -57,8 +57,7 @@ async fn echo(
     if !state.settings.server.echo_route {
         return Err(ApiError::NotFound);
     }
-    let body =
-        crate::body::read_json(&request, payload, state.settings.server.body_limit_bytes).await?;
+    let body = crate::body::read_json(&request, payload, &state.settings.server).await?;
     Ok(actix_web::HttpResponse::Ok().json(body))
 }
 

@@ -247,7 +247,10 @@ async fn tokens_of_another_algorithm_or_not_yet_valid_are_refused() {
     let hs512 = sign(Algorithm::HS512, &claims(json!({})));
     // HS/RS confusion: a header claiming RS256 over an HMAC signature made with the key.
     let parts: Vec<&str> = access.split('.').collect();
-    let rs256 = format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}", parts[1], parts[2]);
+    let rs256 = format!(
+        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
+        parts[1], parts[2]
+    );
     // Not valid before an hour from now, and issued with no expiry at all.
     let not_yet = sign(Algorithm::HS256, &claims(json!({"nbf": now + 3600})));
     let mut no_expiry = claims(json!({}));

@@ -9,6 +9,8 @@ mod credit;
 mod detection;
 mod helpers;
 mod insurance;
+mod lifecycle;
+mod limits;
 mod models;
 mod observability;
 mod process;

@@ -21,12 +21,32 @@ impl Drop for Process {
     }
 }
 
+impl Process {
+    /// Sends SIGTERM and waits up to `within` for the process to exit; returns its status, or
+    /// `None` if it was still running (then it is killed on drop).
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let signalled = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(signalled.success(), "SIGTERM was delivered");
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if let Some(status) = self.0.try_wait().expect("the child can be polled") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
 /// A running `redflag serve` on the sandbox's database (where `cli::redflag` creates users),
 /// logging to `serve-<port>.log` in its directory.
 pub struct Server {
     pub port: u16,
     pub log: PathBuf,
-    _process: Process,
+    pub process: Process,
 }
 
 impl Server {
@@ -61,11 +81,7 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Self {
-            port,
-            log,
-            _process: process,
-        }
+        Self { port, log, process }
     }
 
     /// A request to the server: (status, body).
@@ -76,30 +92,7 @@ impl Server {
         token: Option<&str>,
         body: &Value,
     ) -> (u16, String) {
-        let body = body.to_string();
-        let auth = token.map_or(String::new(), |token| {
-            format!("Authorization: Bearer {token}\r\n")
-        });
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("the server listens");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("the request is sent");
-        let mut reply = String::new();
-        stream
-            .read_to_string(&mut reply)
-            .expect("the reply is read");
-        let status = reply
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or(0);
-        let body = reply
-            .split_once("\r\n\r\n")
-            .map_or(String::new(), |(_, body)| body.to_owned());
-        (status, body)
+        http_to(self.port, method, path, token, body).expect("the server answers")
     }
 
     /// An access token for a user `cli::redflag` created.
@@ -117,6 +110,38 @@ impl Server {
             .expect("an access token")
             .to_owned()
     }
+}
+
+/// One HTTP/1.1 request on its own connection: (status, body), or the error of a server that is
+/// not listening or closed the connection without answering.
+pub fn http_to(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> std::io::Result<(u16, String)> {
+    let body = body.to_string();
+    let auth = token.map_or(String::new(), |token| {
+        format!("Authorization: Bearer {token}\r\n")
+    });
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    let status = reply
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no status line"))?;
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, body)| body.to_owned());
+    Ok((status, body))
 }
 
 /// Polls `check` every 200 ms for up to 30 s: for what another process does in its own time.

@@ -121,7 +121,8 @@ impl InProcessWindows {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    fn observe_one(&self, observation: &Observation) -> Vec<Activity> {
+    /// The window's prior activity; with `add`, the activity is then added to it.
+    fn observe_one(&self, observation: &Observation, add: bool) -> Vec<Activity> {
         let key = observation.key.to_string();
         let shard = self.shard(&key);
         let horizon_ms = observation.horizon.num_milliseconds().max(1);
@@ -166,7 +167,9 @@ impl InProcessWindows {
         window.touched_ms = now_ms;
         window.last_use = sequence;
         match observation.mode {
-            WindowMode::Aggregate { bucket } => window.aggregate(&observation.activity, bucket),
+            WindowMode::Aggregate { bucket } => {
+                window.aggregate(&observation.activity, bucket, add)
+            }
             WindowMode::Latest { keep } => {
                 window.record(&observation.activity, self.max_entries.min(keep.max(1)))
             }
@@ -182,12 +185,12 @@ impl Window {
     }
 
     /// Returns the buckets within the horizon (the current one as it was before this activity),
-    /// then adds the activity to its bucket and drops buckets older than the horizon.
-    fn aggregate(&mut self, activity: &Activity, bucket: Duration) -> Vec<Activity> {
+    /// then, with `add`, adds the activity to its bucket and drops buckets older than the horizon.
+    fn aggregate(&mut self, activity: &Activity, bucket: Duration, add: bool) -> Vec<Activity> {
         let Entries::Buckets(buckets) = &mut self.entries else {
             // A key is only ever observed one way; should that change, the new way starts afresh.
             self.entries = Entries::Buckets(Vec::with_capacity(1));
-            return self.aggregate(activity, bucket);
+            return self.aggregate(activity, bucket, add);
         };
         let width = bucket.num_milliseconds().max(1);
         let at_ms = activity.at.timestamp_millis();
@@ -204,6 +207,9 @@ impl Window {
                 counterparty: String::new(),
             })
             .collect();
+        if !add {
+            return prior;
+        }
         match buckets.binary_search_by_key(&index, |b| b.index) {
             Ok(found) => {
                 buckets[found].sum += activity.amount;
@@ -305,11 +311,42 @@ impl InProcessWindows {
     /// a runtime: in-process windows never wait, so a service (or test) that embeds a detector
     /// with them can call this directly.
     pub fn observe_now(&self, observations: &[Observation]) -> History {
+        // An event a recording window already holds is a resend (a retry after a lost answer or
+        // a crash): it reads its history again but adds to no window, aggregates included.
+        let resent = observations
+            .iter()
+            .any(|observation| self.holds(observation));
         let mut history = History::new();
         for observation in observations {
-            history.insert(observation.key.clone(), self.observe_one(observation));
+            history.insert(
+                observation.key.clone(),
+                self.observe_one(observation, !resent),
+            );
         }
         history
+    }
+
+    /// Whether `observation` records into a window that already holds its reference.
+    fn holds(&self, observation: &Observation) -> bool {
+        if matches!(
+            observation.mode,
+            WindowMode::ReadOnly | WindowMode::Aggregate { .. }
+        ) {
+            return false;
+        }
+        let key = observation.key.to_string();
+        let windows = self
+            .shard(&key)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        windows
+            .get(key.as_str())
+            .is_some_and(|window| match &window.entries {
+                Entries::Detail(entries) => entries
+                    .iter()
+                    .any(|entry| *entry.reference == *observation.activity.reference),
+                Entries::Buckets(_) => false,
+            })
     }
 }
 
@@ -374,7 +411,10 @@ mod tests {
     #[test]
     fn a_read_leaves_the_windows_horizon_and_expiry_alone() {
         let windows = InProcessWindows::new(100);
-        windows.observe_one(&observation("IN", Duration::hours(48), WindowMode::Record));
+        windows.observe_one(
+            &observation("IN", Duration::hours(48), WindowMode::Record),
+            true,
+        );
         let touched = |windows: &InProcessWindows| {
             let key = observation("x", Duration::hours(1), WindowMode::Record)
                 .key
@@ -388,11 +428,10 @@ mod tests {
                 .map(|window| (window.horizon_ms, window.touched_ms))
         };
         let before = touched(&windows);
-        let seen = windows.observe_one(&observation(
-            "peek",
-            Duration::hours(1),
-            WindowMode::ReadOnly,
-        ));
+        let seen = windows.observe_one(
+            &observation("peek", Duration::hours(1), WindowMode::ReadOnly),
+            true,
+        );
         assert_eq!(seen.len(), 1);
         assert_eq!(
             touched(&windows),

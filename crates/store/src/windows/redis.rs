@@ -12,9 +12,9 @@ use super::{ActivityWindows, Sweep, WindowError, WindowFuture};
 /// interleaving other commands): one call per event instead of one per window, which is what
 /// Redis's time goes to at thousands of events a second.
 ///
-/// KEYS: the windows. ARGV: five per window, in KEYS order: the mode (`r` record, `o` only read,
+/// KEYS: the windows. ARGV: six per window, in KEYS order: the mode (`r` record, `o` only read,
 /// `g` aggregate), the event time (ms), the horizon (ms), then for `r`/`o` the entry and the most
-/// entries to keep, for `g` the amount and the bucket width (ms).
+/// entries to keep, for `g` the amount and the bucket width (ms); last the event's reference.
 ///
 /// A detail window is a sorted set of entries scored by event time: the script returns the
 /// entries within the horizon before the event, adds the event's entry, trims what fell out of
@@ -23,11 +23,45 @@ use super::{ActivityWindows, Sweep, WindowError, WindowFuture};
 /// renews the expiry. An aggregate window is a hash of bucket index -> "sum|count": the script
 /// returns the buckets within the horizon (the current one before this activity), adds the
 /// activity to its bucket and drops buckets past the horizon.
+///
+/// An event whose reference a recording window already holds is a resend (a retry after a lost
+/// answer or a crash, possibly with a later receipt time): the script returns its history but
+/// writes nothing, so that no window, aggregates included, counts it twice.
 const OBSERVE: &str = r"
+local function holds(entries, reference)
+  for _, entry in ipairs(entries) do
+    local before, last = 0, 0
+    for _ = 1, 4 do
+      before = last
+      last = string.find(entry, '\31', last + 1, true)
+      if not last then break end
+    end
+    if last and tonumber(string.sub(entry, before + 1, last - 1)) == #reference
+      and string.sub(entry, last + 1, last + #reference) == reference then
+      return true
+    end
+  end
+  return false
+end
+
 local windows = {}
+local resent = false
+for i = 1, #KEYS do
+  local base = (i - 1) * 6
+  local mode = ARGV[base + 1]
+  if mode ~= 'g' then
+    local at = tonumber(ARGV[base + 2])
+    local horizon = tonumber(ARGV[base + 3])
+    windows[i] = redis.call('ZRANGEBYSCORE', KEYS[i], at - horizon, at)
+    if mode == 'r' and holds(windows[i], ARGV[base + 6]) then
+      resent = true
+    end
+  end
+end
+
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local base = (i - 1) * 5
+  local base = (i - 1) * 6
   local mode = ARGV[base + 1]
   local at = tonumber(ARGV[base + 2])
   local horizon = tonumber(ARGV[base + 3])
@@ -42,7 +76,9 @@ for i = 1, #KEYS do
     for j = 1, #fields, 2 do
       local index = tonumber(fields[j])
       if index < oldest then
-        redis.call('HDEL', key, fields[j])
+        if not resent then
+          redis.call('HDEL', key, fields[j])
+        end
       elseif index <= current then
         prior[#prior + 1] = fields[j]
         prior[#prior + 1] = fields[j + 1]
@@ -53,18 +89,17 @@ for i = 1, #KEYS do
         end
       end
     end
-    redis.call('HSET', key, current, string.format('%.17g|%d', sum + amount, count + 1))
-    redis.call('PEXPIRE', key, horizon + width)
-    windows[i] = prior
-  else
-    windows[i] = redis.call('ZRANGEBYSCORE', key, at - horizon, at)
-    if mode == 'r' then
-      local max_entries = tonumber(ARGV[base + 5])
-      redis.call('ZADD', key, at, ARGV[base + 4])
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (at - horizon))
-      redis.call('ZREMRANGEBYRANK', key, 0, -max_entries - 1)
-      redis.call('PEXPIRE', key, horizon)
+    if not resent then
+      redis.call('HSET', key, current, string.format('%.17g|%d', sum + amount, count + 1))
+      redis.call('PEXPIRE', key, horizon + width)
     end
+    windows[i] = prior
+  elseif mode == 'r' and not resent then
+    local max_entries = tonumber(ARGV[base + 5])
+    redis.call('ZADD', key, at, ARGV[base + 4])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (at - horizon))
+    redis.call('ZREMRANGEBYRANK', key, 0, -max_entries - 1)
+    redis.call('PEXPIRE', key, horizon)
   end
 end
 return windows
@@ -231,7 +266,8 @@ impl ActivityWindows for RedisWindows {
                         .arg(activity.at.timestamp_millis())
                         .arg(horizon)
                         .arg(activity.amount)
-                        .arg(bucket.num_milliseconds().max(1)),
+                        .arg(bucket.num_milliseconds().max(1))
+                        .arg(&activity.reference),
                     mode => {
                         let max_entries = match mode {
                             WindowMode::Latest { keep } => self.max_entries.min(keep.max(1)),
@@ -243,6 +279,7 @@ impl ActivityWindows for RedisWindows {
                             .arg(horizon)
                             .arg(encode(activity))
                             .arg(max_entries)
+                            .arg(&activity.reference)
                     }
                 };
             }
