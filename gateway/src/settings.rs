@@ -70,6 +70,9 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
+    /// Longest a request waits for a database connection: while the database is unreachable,
+    /// how soon it gets its 503.
+    pub checkout_timeout_ms: u64,
     /// Most decisions one group commit stores together.
     pub commit_batch: usize,
 }
@@ -86,6 +89,18 @@ pub struct RedisSettings {
 pub struct WindowSettings {
     pub max_entries: usize,
     pub max_windows: usize,
+    pub on_unavailable: OnUnavailable,
+}
+
+/// What a detection does when its recent-activity windows cannot be read (Redis unreachable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnUnavailable {
+    /// Fail open: decide with the rules that need no history, record the decision marked
+    /// `degraded` with the rules it skipped.
+    Degrade,
+    /// Fail closed: answer 503 and record nothing; the client resends later.
+    Refuse,
 }
 
 /// Abuse limits (see [`crate::limits`]).

@@ -125,7 +125,11 @@ impl AppState {
     /// and writes) each module's model.
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
         let detectors = Detectors::load(&settings)?;
-        let db = Database::connect(&settings.database.url, settings.database.pool_size)?;
+        let db = Database::connect_with_timeout(
+            &settings.database.url,
+            settings.database.pool_size,
+            std::time::Duration::from_millis(settings.database.checkout_timeout_ms.max(1)),
+        )?;
         db.migrate()?;
         // The embedded mode's writer keeps the audit chain itself (see `DecisionWriter::start`).
         let keep_chain = settings.audit.embedded_worker

@@ -35,6 +35,7 @@ pub mod names {
     pub const ROLLUP_WATERMARK: &str = "redflag_statistics_rollup_watermark";
     pub const MODEL_RELOADS: &str = "redflag_model_reloads_total";
     pub const THROTTLED: &str = "redflag_throttled_total";
+    pub const DEGRADED: &str = "redflag_degraded_decisions_total";
 }
 
 /// Counts audit records by what the worker did with them (`relayed`, `applied`, `duplicate`,
@@ -77,6 +78,11 @@ pub fn rollup_watermark(decision_id: i64) {
 /// they did not load and the models in use were kept).
 pub fn model_reload(outcome: &'static str) {
     counter!(names::MODEL_RELOADS, "outcome" => outcome).increment(1);
+}
+
+/// Counts decisions taken without history because the windows could not be read.
+pub fn degraded_decision(module: Module) {
+    counter!(names::DEGRADED, "module" => module.as_str()).increment(1);
 }
 
 /// Counts requests refused by an abuse limit (`login` or `detections`).
@@ -196,6 +202,11 @@ fn describe() {
         names::MODEL_RELOADS,
         Unit::Count,
         "Changed model artifacts noticed, by whether they were swapped in or rejected"
+    );
+    describe_counter!(
+        names::DEGRADED,
+        Unit::Count,
+        "Decisions taken without history (windows unreachable, windows.on_unavailable = degrade), by module"
     );
     describe_counter!(
         names::THROTTLED,

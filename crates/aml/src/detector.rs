@@ -149,6 +149,9 @@ impl Detector for AmlDetector {
             self.anomaly_threshold,
         )
     }
+    fn history_rules(&self) -> Vec<&'static str> {
+        self.rules.history_rules()
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +228,25 @@ mod tests {
             .expect("valid")
             .with_timezone(&Utc);
         (start + Duration::seconds((hours * 3600.0) as i64)).to_rfc3339()
+    }
+
+    #[test]
+    fn without_history_every_rule_but_size_jurisdiction_and_watchlist_is_skipped() {
+        let detector = AmlDetector::new(AmlConfig::default()).with_watchlist(
+            Watchlist::from_csv("id,name,list\nX,Y,Z\n", "test").expect("a watchlist"),
+        );
+        assert_eq!(
+            detector.history_rules(),
+            [
+                "StructuringRule",
+                "NearThresholdClusteringRule",
+                "VelocityRule",
+                "RapidMovementRule",
+                "FanInRule",
+                "FanOutRule",
+                "RoundAmountRule",
+            ]
+        );
     }
 
     #[test]

@@ -65,6 +65,11 @@ impl HighRiskJurisdictionRule {
 }
 
 impl Rule<Transaction> for HighRiskJurisdictionRule {
+    /// It reads the event alone.
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "HighRiskJurisdictionRule"
     }

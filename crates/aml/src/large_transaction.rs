@@ -18,6 +18,11 @@ impl LargeTransactionRule {
 }
 
 impl Rule<Transaction> for LargeTransactionRule {
+    /// It reads the event alone.
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "LargeTransactionRule"
     }

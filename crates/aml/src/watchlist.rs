@@ -104,6 +104,11 @@ impl WatchlistRule {
 }
 
 impl Rule<Transaction> for WatchlistRule {
+    /// It reads the event alone.
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "WatchlistRule"
     }

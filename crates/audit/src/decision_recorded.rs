@@ -26,6 +26,10 @@ pub struct DecisionRecorded {
     /// Milliseconds from receipt to the decision being ready to store.
     pub latency_ms: f64,
     pub findings: Vec<Finding>,
+    /// The rules not checked because the event's history could not be read (the windows' store
+    /// was unreachable): absent on every decision taken with its history.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_rules: Vec<String>,
     pub event_time: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
 }

@@ -20,6 +20,10 @@ pub trait Detector: Send + Sync {
 
     /// Scores the event against its recent history.
     fn detect(&self, event: &Self::Event, history: &History) -> Self::Assessment;
+
+    /// The rules that read recent history, by name: what a decision taken without its history
+    /// (the windows' store unreachable) could not check, and must say it did not.
+    fn history_rules(&self) -> Vec<&'static str>;
 }
 
 /// What every module's assessment offers to persistence and statistics, whatever its own shape.
@@ -50,4 +54,10 @@ pub trait Rule<E>: Send + Sync {
     fn name(&self) -> &'static str;
 
     fn evaluate(&self, event: &E, history: &History) -> Option<Alert>;
+
+    /// Whether the rule reads the event's history. Rules that do are listed as skipped when a
+    /// decision is taken without history; a rule that reads only the event overrides this.
+    fn needs_history(&self) -> bool {
+        true
+    }
 }

@@ -17,6 +17,15 @@ impl<E> RuleSet<E> {
         self.rules.push(rule);
     }
 
+    /// The names of the rules that read history, in rule order (see [`Rule::needs_history`]).
+    pub fn history_rules(&self) -> Vec<&'static str> {
+        self.rules
+            .iter()
+            .filter(|rule| rule.needs_history())
+            .map(|rule| rule.name())
+            .collect()
+    }
+
     /// Every rule's alert for this event, in rule order.
     pub fn evaluate(&self, event: &E, history: &History) -> Vec<Alert> {
         self.rules

@@ -246,6 +246,14 @@ impl Detector for CreditDetector {
             model_features: model_features.to_vec(),
         }
     }
+
+    /// The referrals on earlier applications (and the inquiries the scorecard counts from them).
+    fn history_rules(&self) -> Vec<&'static str> {
+        vec![
+            referrals::APPLICATION_VELOCITY,
+            referrals::INCOME_INCONSISTENCY,
+        ]
+    }
 }
 
 /// The characteristics that count as reasons, most costly first: those that lost at least

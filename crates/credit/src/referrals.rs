@@ -9,6 +9,10 @@ use crate::decision::Finding;
 use crate::reasons::{money, round3};
 use crate::{Application, CreditConfig};
 
+/// The referral rules that compare an application with the applicant's earlier ones.
+pub(crate) const APPLICATION_VELOCITY: &str = "ApplicationVelocityRule";
+pub(crate) const INCOME_INCONSISTENCY: &str = "IncomeInconsistencyRule";
+
 /// The referral signals the application raises; `earlier` are the applicant's earlier
 /// applications (their `amount` is the monthly income each stated), oldest first.
 pub fn signals(
@@ -51,7 +55,7 @@ fn velocity(
         .collect();
     Some(
         Finding::referral(
-            "ApplicationVelocityRule",
+            APPLICATION_VELOCITY,
             "application_velocity",
             Severity::Medium,
             0.6 + 0.1 * extra,
@@ -90,7 +94,7 @@ fn income_inconsistency(
     };
     Some(
         Finding::referral(
-            "IncomeInconsistencyRule",
+            INCOME_INCONSISTENCY,
             "income_inconsistency",
             Severity::High,
             0.5 + change / 2.0,

@@ -18,6 +18,11 @@ impl RoundAmountRule {
 }
 
 impl Rule<Claim> for RoundAmountRule {
+    /// It reads the event alone.
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "RoundAmountRule"
     }
@@ -65,6 +70,11 @@ impl AuthorityLimitRule {
 }
 
 impl Rule<Claim> for AuthorityLimitRule {
+    /// It reads the event alone.
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "AuthorityLimitRule"
     }

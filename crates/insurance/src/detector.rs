@@ -104,4 +104,7 @@ impl Detector for InsuranceDetector {
             self.anomaly_threshold,
         )
     }
+    fn history_rules(&self) -> Vec<&'static str> {
+        self.rules.history_rules()
+    }
 }

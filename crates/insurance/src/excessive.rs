@@ -18,6 +18,11 @@ impl ExcessiveClaimRule {
 }
 
 impl Rule<Claim> for ExcessiveClaimRule {
+    /// It reads the event alone.
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "ExcessiveClaimRule"
     }

@@ -93,6 +93,11 @@ pub fn ratio_confidence(ratio: f64) -> f64 {
 }
 
 impl Rule<Claim> for PropertyInflationRule {
+    /// It reads the event alone.
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "PropertyInflationRule"
     }

@@ -17,6 +17,11 @@ impl EarlyClaimRule {
 }
 
 impl Rule<Claim> for EarlyClaimRule {
+    /// It reads the event alone.
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "EarlyClaimRule"
     }
@@ -72,6 +77,11 @@ impl LateReportingRule {
 }
 
 impl Rule<Claim> for LateReportingRule {
+    /// It reads the event alone.
+    fn needs_history(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "LateReportingRule"
     }

@@ -75,4 +75,7 @@ impl Detector for MarketDetector {
             self.anomaly_threshold,
         )
     }
+    fn history_rules(&self) -> Vec<&'static str> {
+        self.rules.history_rules()
+    }
 }

@@ -59,6 +59,7 @@ fn bench_apply(
                 model_version: Some("isolation_forest (bench)".to_owned()),
                 latency: std::time::Duration::from_micros(900),
                 model_features: vec![1.0, 2.0],
+                skipped_rules: Vec::new(),
             })
             .expect("recorded");
         }

@@ -10,7 +10,8 @@ use crate::StoreError;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
-/// How long a request waits for a pooled connection before giving up.
+/// How long a request waits for a pooled connection before giving up, unless the caller says
+/// ([`Database::connect_with_timeout`]).
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// SQLite settings for every new connection. `busy_timeout` comes first: on a fresh file, switching
@@ -159,13 +160,23 @@ impl Database {
     /// Connects to `url` with up to `pool_size` connections, failing fast when the database cannot
     /// be reached.
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, StoreError> {
+        Self::connect_with_timeout(url, pool_size, CHECKOUT_TIMEOUT)
+    }
+
+    /// As [`Database::connect`], waiting at most `checkout_timeout` for a connection: while the
+    /// database is unreachable, what a request waits before its 503.
+    pub fn connect_with_timeout(
+        url: &str,
+        pool_size: u32,
+        checkout_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let (backend, target) = Backend::from_url(url)?;
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size.max(1))
                 .min_idle(Some(1))
                 .test_on_check_out(false)
-                .connection_timeout(CHECKOUT_TIMEOUT)
+                .connection_timeout(checkout_timeout)
                 .build(Manager {
                     backend,
                     target: target.clone(),

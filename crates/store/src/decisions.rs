@@ -40,6 +40,8 @@ pub struct DecisionToRecord {
     /// The figures the module's model read ([`redflag_core::Assessment::model_features`]);
     /// empty when it reads none.
     pub model_features: Vec<f64>,
+    /// The rules not checked for want of history (a degraded decision); empty normally.
+    pub skipped_rules: Vec<String>,
 }
 
 impl DecisionToRecord {
@@ -57,6 +59,7 @@ impl DecisionToRecord {
             model_version: self.model_version.clone(),
             latency_ms: (self.latency.as_secs_f64() * 1_000_000.0).round() / 1000.0,
             findings: Finding::of_alerts(&self.alerts),
+            skipped_rules: self.skipped_rules.clone(),
             event_time: self.event_time,
             recorded_at: self.recorded_at,
         }

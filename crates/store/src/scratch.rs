@@ -146,6 +146,30 @@ impl ScratchDatabase {
     }
 }
 
+impl ScratchDatabase {
+    /// Makes a PostgreSQL database refuse new connections and drops the open ones (`false`), or
+    /// lets connections in again (`true`): a database outage and its end, without stopping the
+    /// server other tests share. Panics on SQLite, which has no server to lose.
+    pub fn set_reachable(&self, reachable: bool) {
+        let Place::Postgres { admin_url, name } = &self.place else {
+            panic!("only a PostgreSQL database can become unreachable");
+        };
+        let mut admin = PgConnection::establish(admin_url).expect("the PostgreSQL server answers");
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} ALLOW_CONNECTIONS {reachable}"
+            ))
+            .expect("connections to the database can be switched");
+        if !reachable {
+            admin
+                .batch_execute(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                ))
+                .expect("the database's sessions can be ended");
+        }
+    }
+}
+
 /// A connection in a transaction that holds a write lock; rolled back when dropped.
 pub enum HeldWrites {
     Sqlite(SqliteConnection),

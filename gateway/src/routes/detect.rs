@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
-use redflag_core::{Assessment, Detector, Module, ValidationErrors};
+use redflag_core::{Assessment, Detector, History, Module, ValidationErrors};
 use redflag_store::{Backend, DecisionToRecord, Recorded, StoredDecision, UserId};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::auth::Authenticated;
 use crate::body::read_json;
 use crate::errors::ApiError;
+use crate::settings::OnUnavailable;
 use crate::state::{AppState, Detectors};
 
 /// What the gateway needs to know about a module's detector to serve it over HTTP.
@@ -71,24 +72,41 @@ where
     }
 
     let observations = detector.observations(&event);
-    let history = state
-        .windows
-        .observe(&observations)
-        .await
-        .map_err(|error| {
-            ApiError::unavailable(
-                "Recent-activity store unavailable; the event was not recorded.",
-                error,
-            )
-        })?;
-    for observation in &observations {
-        state
-            .telemetry
-            .window_lookup(!history.get(&observation.key).is_empty());
-    }
+    let (history, skipped_rules) = match state.windows.observe(&observations).await {
+        Ok(history) => {
+            for observation in &observations {
+                state
+                    .telemetry
+                    .window_lookup(!history.get(&observation.key).is_empty());
+            }
+            (history, Vec::new())
+        }
+        Err(error) => match state.settings.windows.on_unavailable {
+            OnUnavailable::Refuse => {
+                return Err(ApiError::unavailable(
+                    "Recent-activity store unavailable; the event was not recorded.",
+                    error,
+                ));
+            }
+            OnUnavailable::Degrade => {
+                tracing::warn!(%error, module = %D::MODULE, "recent-activity store unavailable; deciding without history");
+                crate::telemetry::degraded_decision(D::MODULE);
+                let skipped: Vec<String> = detector
+                    .history_rules()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                (History::new(), skipped)
+            }
+        },
+    };
     let assessment = detector.detect(&event, &history);
     let alerts = assessment.alerts();
-    let body = D::render(&event, &assessment, format_timestamp(D::event_time(&event)));
+    let mut body = D::render(&event, &assessment, format_timestamp(D::event_time(&event)));
+    if !skipped_rules.is_empty() {
+        body.insert("degraded".to_owned(), Value::Bool(true));
+        body.insert("skipped_rules".to_owned(), serde_json::json!(skipped_rules));
+    }
     let record = DecisionToRecord {
         module: D::MODULE,
         reference: D::reference(&event).map(str::to_owned),
@@ -106,6 +124,7 @@ where
         model_version: Some(detectors.versions.of(D::MODULE).to_owned()),
         latency: started.elapsed(),
         model_features: assessment.model_features().to_vec(),
+        skipped_rules,
     };
     let outcome = state.writer.record(record).await.map_err(|error| {
         ApiError::unavailable("Database unavailable; the event was not recorded.", error)

@@ -1,8 +1,10 @@
-//! GET /api/health/: public; whether the database and the windows answer.
+//! GET /api/health/: public; whether the database and the windows answer. `ok` and `degraded`
+//! (deciding without history while Redis is away) answer 200, `unavailable` 503.
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::settings::OnUnavailable;
 use crate::state::AppState;
 
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
@@ -29,9 +31,20 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     } else {
         "not configured"
     };
-    let healthy = database == "ok" && redis != "unavailable";
+    // Without Redis a degrading service still decides (without history): degraded, not down.
+    let status = match (
+        database.as_str(),
+        redis,
+        state.settings.windows.on_unavailable,
+    ) {
+        ("ok", "unavailable", OnUnavailable::Degrade) => "degraded",
+        ("ok", "unavailable", OnUnavailable::Refuse) => "unavailable",
+        ("ok", _, _) => "ok",
+        _ => "unavailable",
+    };
+    let healthy = status != "unavailable";
     let body = json!({
-        "status": if healthy { "ok" } else { "unavailable" },
+        "status": status,
         "version": env!("CARGO_PKG_VERSION"),
         "database": {"status": database, "backend": state.db.backend().as_str()},
         "redis": {"status": redis},

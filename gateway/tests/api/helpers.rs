@@ -69,7 +69,11 @@ impl TestApp {
     }
 
     pub fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let sandbox = Sandbox::new();
+        Self::spawn_in(Sandbox::new(), adjust)
+    }
+
+    /// On a sandbox of the caller's choosing (a PostgreSQL database whatever the run tests).
+    pub fn spawn_in(sandbox: Sandbox, adjust: impl FnOnce(&mut Settings)) -> Self {
         let settings = sandbox.settings(adjust);
         let state = web::Data::new(AppState::build(settings).expect("the service starts"));
         Self { state, sandbox }
