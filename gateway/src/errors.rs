@@ -5,7 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use redflag_core::ValidationErrors;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -77,6 +78,17 @@ impl ApiError {
     }
 }
 
+/// DRF's body for an error that is not about fields: `{"detail": "..."}`, with simplejwt's
+/// `code` on token errors.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    #[schema(example = "Authentication credentials were not provided.")]
+    pub detail: String,
+    /// `token_not_valid` or `bad_authorization_header`, on 401s about the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+}
+
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         Self::Validation(errors)
@@ -115,15 +127,17 @@ impl ResponseError for ApiError {
         if let Self::Throttled(seconds) = self {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
+        let detail = |detail: String, code: Option<&'static str>| ErrorDetail { detail, code };
         match self {
             Self::Validation(errors) => response.json(errors),
-            Self::InvalidToken { detail } => {
-                response.json(json!({"detail": detail, "code": "token_not_valid"}))
+            Self::InvalidToken { detail: message } => {
+                response.json(detail((*message).to_owned(), Some("token_not_valid")))
             }
-            Self::BadAuthorizationHeader => response
-                .json(json!({"detail": self.to_string(), "code": "bad_authorization_header"})),
-            Self::Internal(_) => response.json(json!({"detail": "A server error occurred."})),
-            other => response.json(json!({"detail": other.to_string()})),
+            Self::BadAuthorizationHeader => {
+                response.json(detail(self.to_string(), Some("bad_authorization_header")))
+            }
+            Self::Internal(_) => response.json(detail("A server error occurred.".to_owned(), None)),
+            other => response.json(detail(other.to_string(), None)),
         }
     }
 }

@@ -5,24 +5,44 @@ use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::web;
 
 use crate::errors::ApiError;
 use crate::state::AppState;
 
-/// The headers of Django's SecurityMiddleware and clickjacking protection, plus a content policy
-/// for an API that serves no pages: nothing may sniff, frame or load from its responses.
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("Cross-Origin-Opener-Policy", "same-origin"))
-        .add((
-            "Content-Security-Policy",
-            "default-src 'none'; frame-ancestors 'none'",
-        ))
+/// The content policy of the API's JSON: nothing may load from it or frame it.
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+/// Swagger UI's page at /api/docs/ loads its own scripts, styles and images, and nothing else.
+const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+
+/// The headers of Django's SecurityMiddleware and clickjacking protection, plus a content policy:
+/// on every response, error or not.
+pub async fn security_headers(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let policy = if request.path().starts_with("/api/docs/") {
+        DOCS_POLICY
+    } else {
+        API_POLICY
+    };
+    let mut response = next.call(request).await?.map_into_boxed_body();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("content-security-policy", policy),
+    ] {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    Ok(response)
 }
 
 /// Answers 503 `{"detail": "Request timed out."}` to a request still running after

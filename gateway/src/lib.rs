@@ -10,6 +10,7 @@ mod hardening;
 mod hosts;
 pub mod limits;
 pub mod models;
+pub mod openapi;
 mod routes;
 pub mod settings;
 pub mod state;
@@ -23,6 +24,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -41,14 +43,19 @@ pub fn build_app(
     >,
 > {
     let cors = cors(&state.settings);
+    let openapi = state.openapi.clone();
     App::new()
         .app_data(state)
         .configure(routes::configure)
+        .service(
+            SwaggerUi::new("/api/docs/{_:.*}")
+                .external_url_unchecked("/api/schema/", openapi.as_ref().clone()),
+        )
         .default_service(web::to(routes::not_found))
         .wrap(from_fn(hardening::time_limit))
         .wrap(from_fn(hosts::check_allowed_host))
         .wrap(cors)
-        .wrap(hardening::security_headers())
+        .wrap(from_fn(hardening::security_headers))
         .wrap(from_fn(telemetry::record_requests))
 }
 

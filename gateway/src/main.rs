@@ -46,6 +46,8 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
+    /// Print the OpenAPI 3.1 document that GET /api/schema/ serves (JSON).
+    Openapi,
     /// Train a module's model and write its artifact; a running service swaps it in within
     /// models.reload_seconds.
     Train {
@@ -183,6 +185,11 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                 settings.server.bind = bind;
             }
             serve(settings)
+        }
+        Command::Openapi => {
+            let document = serde_json::to_string_pretty(&redflag_gateway::openapi::document())
+                .map_err(|e| e.to_string())?;
+            say(&document)
         }
         Command::Migrate => {
             let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;

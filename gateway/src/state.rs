@@ -82,6 +82,8 @@ pub struct AppState {
     pub windows: Arc<dyn ActivityWindows>,
     pub tokens: TokenService,
     pub limits: Limits,
+    /// The OpenAPI document, built once ([`crate::openapi::document`]).
+    pub openapi: Arc<Value>,
     /// Swapped whole when a model artifact changes (see [`AppState::reload_models`]); each
     /// request holds the set it started with.
     detectors: RwLock<Arc<Detectors>>,
@@ -156,6 +158,7 @@ impl AppState {
                 settings.auth.refresh_token_lifetime_seconds,
             ),
             limits: Limits::new(&settings.limits),
+            openapi: Arc::new(crate::openapi::document()),
             detectors: RwLock::new(Arc::new(detectors)),
             artifacts: Mutex::new(ArtifactStamps::read(&settings.models)),
             db,

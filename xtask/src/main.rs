@@ -2,10 +2,14 @@
 //!
 //! - `test`: checks that the domain crates stay pure, makes sure Redis and PostgreSQL answer
 //!   (starting throwaway instances in a temporary directory when they do not), then runs the
-//!   whole workspace's tests against them, and the gateway's suite a second time on PostgreSQL.
+//!   whole workspace's tests against them, the gateway's suite a second time on PostgreSQL, and
+//!   schemathesis against a live server and its OpenAPI document.
 //! - `bench` and `seed`: build the service and the load generator (`xtask/load`) in release and
 //!   run the generator, so that neither the server nor the client is measured in a debug build.
+//! - `openapi`: writes the OpenAPI document the service serves to `gateway/openapi.json`.
 //! - `ci`: what CI runs (`.ci/run`): formatting, clippy, then `test`.
+
+mod contract;
 
 use std::env;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -38,9 +42,11 @@ fn main() -> ExitCode {
         ),
         Some(command @ ("bench" | "seed")) => load(command, &args[1..]),
         Some("ci") => ci(),
+        Some("openapi") => contract::write_document(),
         _ => Err("usage: cargo xtask test [<extra cargo test arguments, e.g. a test name filter>]\n       \
              cargo xtask bench [--help for its options]\n       \
              cargo xtask seed [--help for its options]\n       \
+             cargo xtask openapi\n       \
              cargo xtask ci"
             .to_owned()),
     };
@@ -170,9 +176,27 @@ fn test(extra: &[String]) -> Result<(), String> {
             failed.push(backend);
         }
     }
+    // The contract run needs the whole build and means little beside a filtered run.
+    let contract = if !failed.is_empty() {
+        "not run (tests failed)"
+    } else if !extra.is_empty() {
+        eprintln!("xtask: schemathesis skipped: a test filter was given");
+        "skipped (filtered run)"
+    } else {
+        let target = env::var("CARGO_TARGET_DIR")
+            .map_or_else(|_| workspace_root().join("target"), PathBuf::from);
+        match contract::fuzz(&target) {
+            Ok(()) => "passed",
+            Err(message) => {
+                eprintln!("xtask: {message}");
+                failed.push("the API contract");
+                "failed"
+            }
+        }
+    };
     let _ = writeln!(
         std::io::stdout(),
-        "tests: {} passed, {} failed",
+        "tests: {} passed, {} failed; API contract (schemathesis): {contract}",
         totals.passed,
         totals.failed
     );

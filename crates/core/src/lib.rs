@@ -6,6 +6,7 @@ mod detector;
 mod figures;
 mod fusion;
 mod module;
+pub mod request_schema;
 mod severity;
 mod validation;
 mod verdict;

@@ -5,10 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+use crate::request_schema;
 
 /// The messages shared by every module, worded as Django REST framework words them.
 pub mod messages {
@@ -108,6 +111,17 @@ impl<'a> FieldReader<'a> {
         }
     }
 
+    /// Declares an optional text field of at most `max_chars` characters, matching `pattern`
+    /// (a regular expression), that the caller reads from the body itself (to normalise it its
+    /// own way), so that the request schema lists it.
+    pub fn declare_optional_text(&self, field: &str, max_chars: usize, pattern: &str) {
+        request_schema::field(
+            field,
+            false,
+            || json!({"type": "string", "maxLength": max_chars, "pattern": pattern}),
+        );
+    }
+
     /// Records an error found by the caller's own cross-field checks.
     pub fn reject(&mut self, field: &str, message: impl Into<String>) {
         self.errors.add(field, message);
@@ -135,6 +149,17 @@ impl<'a> FieldReader<'a> {
         field: &str,
         read: impl FnOnce(&mut FieldReader<'a>) -> T,
     ) -> Option<T> {
+        if request_schema::describing() {
+            static EMPTY: OnceLock<Map<String, Value>> = OnceLock::new();
+            let mut nested = FieldReader {
+                body: EMPTY.get_or_init(Map::new),
+                errors: ValidationErrors::new(),
+            };
+            request_schema::nested(field, || {
+                read(&mut nested);
+            });
+            return None;
+        }
         let value = self.present(field, false)?;
         let Value::Object(body) = value else {
             self.errors.add(
@@ -199,18 +224,21 @@ impl<'a> FieldReader<'a> {
     /// A required identifier: a non-blank string (or an integer, which DRF accepts as its text) of
     /// at most [`MAX_ID_LENGTH`] characters without control characters, trimmed.
     pub fn required_id(&mut self, field: &str) -> Option<String> {
+        request_schema::field(field, true, request_schema::identifier);
         let value = self.present(field, true)?;
         self.text(field, value, MAX_ID_LENGTH)
     }
 
     /// An optional identifier; absent or null gives `None`.
     pub fn optional_id(&mut self, field: &str) -> Option<String> {
+        request_schema::field(field, false, request_schema::identifier);
         let value = self.present(field, false)?;
         self.text(field, value, MAX_ID_LENGTH)
     }
 
     /// Optional free text of at most [`MAX_TEXT_LENGTH`] characters.
     pub fn optional_text(&mut self, field: &str) -> Option<String> {
+        request_schema::field(field, false, || request_schema::text(MAX_TEXT_LENGTH));
         let value = self.present(field, false)?;
         self.text(field, value, MAX_TEXT_LENGTH)
     }
@@ -245,6 +273,11 @@ impl<'a> FieldReader<'a> {
     /// A required secret (a password or a token), taken exactly as sent: not trimmed and never
     /// echoed in errors; blank or longer than [`MAX_TEXT_LENGTH`] characters is refused.
     pub fn required_secret(&mut self, field: &str) -> Option<String> {
+        request_schema::field(
+            field,
+            true,
+            || json!({"type": "string", "minLength": 1, "maxLength": MAX_TEXT_LENGTH}),
+        );
         let value = self.present(field, true)?;
         match value {
             Value::String(secret) if secret.is_empty() => self.errors.add(field, messages::BLANK),
@@ -260,12 +293,14 @@ impl<'a> FieldReader<'a> {
 
     /// A required finite number within `range` (inclusive bounds; `positive` excludes zero).
     pub fn required_number(&mut self, field: &str, bounds: NumberBounds) -> Option<f64> {
+        request_schema::field(field, true, || request_schema::number("number", bounds));
         let value = self.present(field, true)?;
         self.number(field, value, bounds)
     }
 
     /// An optional finite number within `bounds`.
     pub fn optional_number(&mut self, field: &str, bounds: NumberBounds) -> Option<f64> {
+        request_schema::field(field, false, || request_schema::number("number", bounds));
         let value = self.present(field, false)?;
         self.number(field, value, bounds)
     }
@@ -289,12 +324,14 @@ impl<'a> FieldReader<'a> {
 
     /// A required whole number within `bounds`.
     pub fn required_integer(&mut self, field: &str, bounds: NumberBounds) -> Option<i64> {
+        request_schema::field(field, true, || request_schema::number("integer", bounds));
         let value = self.present(field, true)?;
         self.integer(field, value, bounds)
     }
 
     /// An optional whole number within `bounds`.
     pub fn optional_integer(&mut self, field: &str, bounds: NumberBounds) -> Option<i64> {
+        request_schema::field(field, false, || request_schema::number("integer", bounds));
         let value = self.present(field, false)?;
         self.integer(field, value, bounds)
     }
@@ -326,6 +363,11 @@ impl<'a> FieldReader<'a> {
     /// Windows are trimmed by event time, so an event dated far ahead would push every real event
     /// of its entity out of the window; the bound refuses that while allowing for clock skew.
     pub fn optional_timestamp(&mut self, field: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        request_schema::field(
+            field,
+            false,
+            || json!({"type": "string", "format": "date-time"}),
+        );
         let value = self.present(field, false)?;
         let parsed = value
             .as_str()
@@ -346,6 +388,7 @@ impl<'a> FieldReader<'a> {
     /// An optional calendar date, `YYYY-MM-DD` (an RFC 3339 date-time is accepted too and
     /// gives its UTC date).
     pub fn optional_date(&mut self, field: &str) -> Option<NaiveDate> {
+        request_schema::field(field, false, || json!({"type": "string", "format": "date"}));
         let value = self.present(field, false)?;
         let parsed = value.as_str().map(str::trim).and_then(|text| {
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -365,6 +408,11 @@ impl<'a> FieldReader<'a> {
     /// An optional code of exactly `length` ASCII letters (ISO 4217 currencies, ISO 3166 alpha-2
     /// countries), upper-cased; `message` explains the format when it is wrong.
     pub fn optional_code(&mut self, field: &str, length: usize, message: &str) -> Option<String> {
+        request_schema::field(
+            field,
+            false,
+            || json!({"type": "string", "pattern": format!("^\\s*[A-Za-z]{{{length}}}\\s*$")}),
+        );
         let value = self.present(field, false)?;
         let code = value
             .as_str()
@@ -386,6 +434,7 @@ impl<'a> FieldReader<'a> {
         field: &str,
         choices: &[&'static str],
     ) -> Option<&'static str> {
+        request_schema::field(field, false, || json!({"type": "string", "enum": choices}));
         let value = self.present(field, false)?;
         let Some(text) = value.as_str() else {
             self.errors.add(field, messages::NOT_A_STRING);

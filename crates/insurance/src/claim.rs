@@ -215,6 +215,9 @@ impl Claim {
 }
 
 /// Hashes each contact identifier given; a malformed one is an error that never quotes it.
+/// The longest contact identifier (an address) accepted before normalising.
+const MAX_CONTACT_CHARS: usize = 300;
+
 fn read_contacts(
     fields: &mut FieldReader<'_>,
     body: &Value,
@@ -223,14 +226,20 @@ fn read_contacts(
     let mut contacts = ContactHashes::default();
     for kind in IdentifierKind::ALL {
         let field = kind.field();
+        fields.declare_optional_text(field, MAX_CONTACT_CHARS, kind.pattern());
         match body.get(field) {
             None | Some(Value::Null) => {}
-            Some(Value::String(raw)) if raw.chars().count() <= 300 => match kind.normalise(raw) {
-                Ok(normalised) => contacts.set(kind, hasher.hash(kind, &normalised)),
-                Err(message) => fields.reject(field, message),
-            },
+            Some(Value::String(raw)) if raw.chars().count() <= MAX_CONTACT_CHARS => {
+                match kind.normalise(raw) {
+                    Ok(normalised) => contacts.set(kind, hasher.hash(kind, &normalised)),
+                    Err(message) => fields.reject(field, message),
+                }
+            }
             Some(Value::String(_)) => {
-                fields.reject(field, "Ensure this field has no more than 300 characters.");
+                fields.reject(
+                    field,
+                    format!("Ensure this field has no more than {MAX_CONTACT_CHARS} characters."),
+                );
             }
             Some(_) => fields.reject(field, "Not a valid string."),
         }

@@ -51,6 +51,17 @@ impl IdentifierKind {
         }
     }
 
+    /// What [`IdentifierKind::normalise`] accepts, as a regular expression (for the request
+    /// schema; the normalising code is the rule).
+    pub fn pattern(self) -> &'static str {
+        match self {
+            Self::Phone => r"^\D*(\d\D*){6,15}$",
+            Self::Email => r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$",
+            Self::BankAccount => r"^[^A-Za-z0-9]*([A-Za-z0-9][^A-Za-z0-9]*){6,34}$",
+            Self::Address => r"[^\W_]",
+        }
+    }
+
     /// The canonical form that is hashed, so that "+1 (555) 010-2030" and "15550102030" match;
     /// `None` (with the reason, which never quotes the value) when it cannot be an identifier of
     /// this kind.

@@ -8,5 +8,7 @@ mod tokens;
 
 pub use extractor::Authenticated;
 pub use passwords::{PasswordError, hash_password, verify_password};
-pub use routes::{obtain_token, refresh_token};
+pub use routes::{
+    AccessToken, TokenPair, obtain_token, read_credentials, read_refresh, refresh_token,
+};
 pub use tokens::{Claims, TokenKind, TokenService};

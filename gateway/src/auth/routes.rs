@@ -1,7 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use redflag_audit::AuditEvent;
-use redflag_core::FieldReader;
-use serde_json::json;
+use redflag_core::{FieldReader, ValidationErrors};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::auth::{TokenKind, verify_password};
 use crate::body::read_json;
@@ -16,11 +18,7 @@ pub async fn obtain_token(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json(&request, payload, &state.settings.server).await?;
-    let mut fields = FieldReader::new(&body)?;
-    let username = fields.required_id("username");
-    let password = fields.required_secret("password");
-    let (username, password) =
-        fields.finish(|| (username.unwrap_or_default(), password.unwrap_or_default()))?;
+    let (username, password) = read_credentials(&body)?;
     let address = client_address(&request, state.settings.server.trust_forwarded_for);
     state.limits.check_login(&username, &address)?;
     let worker_state = state.clone();
@@ -49,10 +47,42 @@ pub async fn obtain_token(
     };
     state.limits.login_succeeded(&attempted);
     let user_id = user.id().0;
-    Ok(HttpResponse::Ok().json(json!({
-        "refresh": state.tokens.issue(TokenKind::Refresh, user_id, &user.username)?,
-        "access": state.tokens.issue(TokenKind::Access, user_id, &user.username)?,
-    })))
+    Ok(HttpResponse::Ok().json(TokenPair {
+        refresh: state
+            .tokens
+            .issue(TokenKind::Refresh, user_id, &user.username)?,
+        access: state
+            .tokens
+            .issue(TokenKind::Access, user_id, &user.username)?,
+    }))
+}
+
+/// The body of POST /api/token/: `{"username", "password"}`.
+pub fn read_credentials(body: &Value) -> Result<(String, String), ValidationErrors> {
+    let mut fields = FieldReader::new(body)?;
+    let username = fields.required_id("username");
+    let password = fields.required_secret("password");
+    fields.finish(|| (username.unwrap_or_default(), password.unwrap_or_default()))
+}
+
+/// The body of POST /api/token/refresh/: `{"refresh"}`.
+pub fn read_refresh(body: &Value) -> Result<String, ValidationErrors> {
+    let mut fields = FieldReader::new(body)?;
+    let refresh = fields.required_secret("refresh");
+    fields.finish(|| refresh.unwrap_or_default())
+}
+
+/// simplejwt's answer to a sign-in: a refresh token (a day) and an access token (minutes).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub refresh: String,
+    pub access: String,
+}
+
+/// A new access token for a refresh token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessToken {
+    pub access: String,
 }
 
 /// POST /api/token/refresh/ `{"refresh"}` -> `{"access"}`, for a user who still exists and is
@@ -64,9 +94,7 @@ pub async fn refresh_token(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json(&request, payload, &state.settings.server).await?;
-    let mut fields = FieldReader::new(&body)?;
-    let refresh = fields.required_secret("refresh");
-    let refresh = fields.finish(|| refresh.unwrap_or_default())?;
+    let refresh = read_refresh(&body)?;
     let claims = state.tokens.verify(&refresh, TokenKind::Refresh)?;
     let worker_state = state.clone();
     let user_id = redflag_store::UserId(claims.user_id);
@@ -88,9 +116,11 @@ pub async fn refresh_token(
     .ok_or(ApiError::InvalidToken {
         detail: "User not found",
     })?;
-    Ok(HttpResponse::Ok().json(json!({
-        "access": state.tokens.issue(TokenKind::Access, claims.user_id, &user.username)?,
-    })))
+    Ok(HttpResponse::Ok().json(AccessToken {
+        access: state
+            .tokens
+            .issue(TokenKind::Access, claims.user_id, &user.username)?,
+    }))
 }
 
 /// Who is signing in, for the per-address limit: the peer address, or with `trust_forwarded_for`

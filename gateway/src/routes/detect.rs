@@ -7,7 +7,9 @@ use redflag_core::{Assessment, Detector, History, Module, ValidationErrors};
 use redflag_store::{Backend, DecisionToRecord, Recorded, StoredDecision, UserId};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
+use super::render::object;
 use crate::auth::Authenticated;
 use crate::body::read_json;
 use crate::errors::ApiError;
@@ -37,6 +39,17 @@ where
         assessment: &Self::Assessment,
         timestamp: String,
     ) -> Map<String, Value>;
+}
+
+/// Added to a decision taken without its history (the windows' store unreachable,
+/// `windows.on_unavailable = "degrade"`); absent otherwise.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Degradation {
+    /// Always true when present.
+    pub degraded: bool,
+    /// The rules that need history and were not checked.
+    #[schema(example = json!(["StructuringRule", "VelocityRule"]))]
+    pub skipped_rules: Vec<String>,
 }
 
 /// The contract's timestamp format: RFC 3339, UTC, milliseconds, `Z`.
@@ -104,8 +117,10 @@ where
     let alerts = assessment.alerts();
     let mut body = D::render(&event, &assessment, format_timestamp(D::event_time(&event)));
     if !skipped_rules.is_empty() {
-        body.insert("degraded".to_owned(), Value::Bool(true));
-        body.insert("skipped_rules".to_owned(), serde_json::json!(skipped_rules));
+        body.extend(object(&Degradation {
+            degraded: true,
+            skipped_rules: skipped_rules.clone(),
+        }));
     }
     let record = DecisionToRecord {
         module: D::MODULE,

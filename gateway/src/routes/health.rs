@@ -2,7 +2,8 @@
 //! (deciding without history while Redis is away) answer 200, `unavailable` 503.
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::settings::OnUnavailable;
 use crate::state::AppState;
@@ -10,14 +11,14 @@ use crate::state::AppState;
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let db = state.db.clone();
     let database = match web::block(move || db.ping()).await {
-        Ok(Ok(())) => "ok".to_owned(),
+        Ok(Ok(())) => "ok",
         Ok(Err(error)) => {
             tracing::warn!(%error, "health: database unavailable");
-            "unavailable".to_owned()
+            "unavailable"
         }
         Err(error) => {
             tracing::warn!(%error, "health: database check did not run");
-            "unavailable".to_owned()
+            "unavailable"
         }
     };
     let redis = if state.settings.redis_configured() {
@@ -32,27 +33,53 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         "not configured"
     };
     // Without Redis a degrading service still decides (without history): degraded, not down.
-    let status = match (
-        database.as_str(),
-        redis,
-        state.settings.windows.on_unavailable,
-    ) {
+    let status = match (database, redis, state.settings.windows.on_unavailable) {
         ("ok", "unavailable", OnUnavailable::Degrade) => "degraded",
         ("ok", "unavailable", OnUnavailable::Refuse) => "unavailable",
         ("ok", _, _) => "ok",
         _ => "unavailable",
     };
     let healthy = status != "unavailable";
-    let body = json!({
-        "status": status,
-        "version": env!("CARGO_PKG_VERSION"),
-        "database": {"status": database, "backend": state.db.backend().as_str()},
-        "redis": {"status": redis},
-        "windows": state.windows.kind(),
-    });
+    let body = Health {
+        status,
+        version: env!("CARGO_PKG_VERSION"),
+        database: DatabaseHealth {
+            status: database,
+            backend: state.db.backend().as_str(),
+        },
+        redis: RedisHealth { status: redis },
+        windows: state.windows.kind(),
+    };
     if healthy {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)
     }
+}
+
+/// Whether the service can decide: `ok`, `degraded` (deciding without history while Redis is
+/// away) or `unavailable`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    pub version: &'static str,
+    pub database: DatabaseHealth,
+    pub redis: RedisHealth,
+    /// Where the recent-activity windows live: `in-process` or `redis`.
+    pub windows: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabaseHealth {
+    /// `ok` or `unavailable`.
+    pub status: &'static str,
+    /// `sqlite` or `postgresql`.
+    pub backend: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedisHealth {
+    /// `ok`, `unavailable` or `not configured`.
+    pub status: &'static str,
 }

@@ -3,10 +3,12 @@
 use chrono::{DateTime, Utc};
 use redflag_core::ValidationErrors;
 use redflag_insurance::{Claim, InsuranceAssessment, InsuranceDetector};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::Endpoint;
-use super::render::{AlertShape, alerts, insert_optional, object};
+use super::render::{EvidenceAlert, evidence_alerts, object};
 use crate::state::Detectors;
 
 impl Endpoint for InsuranceDetector {
@@ -37,17 +39,36 @@ impl Endpoint for InsuranceDetector {
         assessment: &InsuranceAssessment,
         timestamp: String,
     ) -> Map<String, Value> {
-        let mut body = object(json!({
-            "claim_id": claim.claim_id,
-            "policy_id": claim.policy_id,
-            "claim_amount": claim.claim_amount,
-            "fraud_risk": assessment.risk,
-            "timestamp": timestamp,
-            "alerts": alerts(&assessment.alerts, AlertShape::Evidence),
-            "fraud_probability": (assessment.probability * 100.0).round() / 100.0,
-            "flagged": assessment.flagged,
-        }));
-        insert_optional(&mut body, "model_score", assessment.model_score);
-        body
+        object(&InsuranceDecision {
+            claim_id: claim.claim_id.clone(),
+            policy_id: claim.policy_id.clone(),
+            claim_amount: claim.claim_amount,
+            fraud_risk: assessment.risk,
+            timestamp,
+            alerts: evidence_alerts(&assessment.alerts),
+            fraud_probability: (assessment.probability * 100.0).round() / 100.0,
+            flagged: assessment.flagged,
+            model_score: assessment.model_score,
+        })
     }
+}
+
+/// The assessment of one claim (without its `id`, which the pipeline adds first).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InsuranceDecision {
+    #[schema(example = "CLM-2001")]
+    pub claim_id: String,
+    pub policy_id: String,
+    pub claim_amount: f64,
+    /// 0-100: `fraud_probability` x 100, one decimal.
+    pub fraud_risk: f64,
+    /// The event time, RFC 3339 UTC with milliseconds.
+    pub timestamp: String,
+    pub alerts: Vec<EvidenceAlert>,
+    /// 0-1, two decimals: the noisy-OR of the alerts' confidences.
+    pub fraud_probability: f64,
+    pub flagged: bool,
+    /// The anomaly model's score, 0-1 (near 1 is anomalous).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_score: Option<f64>,
 }

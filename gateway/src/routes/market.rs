@@ -2,11 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use redflag_core::ValidationErrors;
-use redflag_market::{MarketAssessment, MarketDetector, MarketEvent};
-use serde_json::{Map, Value, json};
+use redflag_market::{EventType, MarketAssessment, MarketDetector, MarketEvent};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::Endpoint;
-use super::render::{AlertShape, alerts, insert_optional, object};
+use super::render::{TypedEvidenceAlert, object, typed_evidence_alerts};
 use crate::state::Detectors;
 
 impl Endpoint for MarketDetector {
@@ -38,26 +40,52 @@ impl Endpoint for MarketDetector {
         assessment: &MarketAssessment,
         timestamp: String,
     ) -> Map<String, Value> {
-        let mut body = object(json!({
-            "symbol": event.symbol,
-            "price": event.price,
-            "volume": event.volume,
-            "trader_id": event.trader_id,
-            "manipulation_risk": assessment.risk,
-            "flagged": assessment.flagged,
-            "timestamp": timestamp,
-            "alerts": alerts(&assessment.alerts, AlertShape::TypedEvidence),
-            "event_type": event.event_type,
-        }));
-        for (key, value) in [
-            ("side", event.side.map(|side| side.as_str().to_owned())),
-            ("trade_id", event.trade_id.clone()),
-            ("order_id", event.order_id.clone()),
-            ("counterparty_id", event.counterparty_id.clone()),
-        ] {
-            insert_optional(&mut body, key, value);
-        }
-        insert_optional(&mut body, "model_score", assessment.model_score);
-        body
+        object(&MarketDecision {
+            symbol: event.symbol.clone(),
+            price: event.price,
+            volume: event.volume,
+            trader_id: event.trader_id.clone(),
+            manipulation_risk: assessment.risk,
+            flagged: assessment.flagged,
+            timestamp,
+            alerts: typed_evidence_alerts(&assessment.alerts),
+            event_type: event.event_type,
+            side: event.side.map(|side| side.as_str()),
+            trade_id: event.trade_id.clone(),
+            order_id: event.order_id.clone(),
+            counterparty_id: event.counterparty_id.clone(),
+            model_score: assessment.model_score,
+        })
     }
+}
+
+/// The assessment of one market event (without its `id`, which the pipeline adds first).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarketDecision {
+    #[schema(example = "ACME")]
+    pub symbol: String,
+    pub price: f64,
+    pub volume: f64,
+    pub trader_id: String,
+    /// 0-100: the noisy-OR of the alerts' confidences.
+    pub manipulation_risk: f64,
+    pub flagged: bool,
+    /// The event time, RFC 3339 UTC with milliseconds.
+    pub timestamp: String,
+    pub alerts: Vec<TypedEvidenceAlert>,
+    /// `trade`, `order` or `cancel`.
+    #[schema(value_type = String, example = "trade")]
+    pub event_type: EventType,
+    /// `buy` or `sell`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trade_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterparty_id: Option<String>,
+    /// The anomaly model's score, 0-1 (near 1 is anomalous).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_score: Option<f64>,
 }

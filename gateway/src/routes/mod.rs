@@ -16,35 +16,43 @@ use actix_web::{ResponseError, web};
 use crate::auth::{obtain_token, refresh_token};
 use crate::errors::ApiError;
 
-pub use detect::Endpoint;
+pub use aml::AmlDecision;
+pub use audit::{AuditPage, read_query as read_history_query};
+pub use credit::CreditDecision;
+pub use detect::{Degradation, Endpoint};
+pub use health::Health;
+pub use insurance::InsuranceDecision;
+pub use market::MarketDecision;
+pub use metrics::MetricsSnapshot;
+pub use statistics::StatisticsReport;
 
 /// Registers every route. Each resource answers other methods with 405 in the DRF shape.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/api/health/").route(web::get().to(health::health)))
-        .service(resource("/api/token/").route(web::post().to(obtain_token)))
-        .service(resource("/api/token/refresh/").route(web::post().to(refresh_token)))
+        .service(resource("/api/health/", "GET").route(web::get().to(health::health)))
+        .service(resource("/api/token/", "POST").route(web::post().to(obtain_token)))
+        .service(resource("/api/token/refresh/", "POST").route(web::post().to(refresh_token)))
         .service(
-            resource("/api/aml/detect/")
+            resource("/api/aml/detect/", "POST")
                 .route(web::post().to(detect::detect::<redflag_aml::AmlDetector>)),
         )
         .service(
-            resource("/api/credit/assess/")
+            resource("/api/credit/assess/", "POST")
                 .route(web::post().to(detect::detect::<redflag_credit::CreditDetector>)),
         )
         .service(
-            resource("/api/insurance/detect/")
+            resource("/api/insurance/detect/", "POST")
                 .route(web::post().to(detect::detect::<redflag_insurance::InsuranceDetector>)),
         )
         .service(
-            resource("/api/market/detect/")
+            resource("/api/market/detect/", "POST")
                 .route(web::post().to(detect::detect::<redflag_market::MarketDetector>)),
         )
-        .service(resource("/api/statistics/").route(web::get().to(statistics::statistics)))
-        .service(resource("/api/audit/").route(web::get().to(audit::history)))
-        .service(resource("/api/metrics/").route(web::get().to(metrics::snapshot)))
-        .service(resource("/api/prometheus/").route(web::get().to(metrics::prometheus)))
-        .service(resource("/api/echo/").route(web::post().to(echo)));
+        .service(resource("/api/statistics/", "GET").route(web::get().to(statistics::statistics)))
+        .service(resource("/api/audit/", "GET").route(web::get().to(audit::history)))
+        .service(resource("/api/metrics/", "GET").route(web::get().to(metrics::snapshot)))
+        .service(resource("/api/prometheus/", "GET").route(web::get().to(metrics::prometheus)))
+        .service(resource("/api/echo/", "POST").route(web::post().to(echo)));
 }
 
 /// The load tests' baseline: the body read and parsed as the detection endpoints read it, and
@@ -61,12 +69,19 @@ async fn echo(
     Ok(actix_web::HttpResponse::Ok().json(body))
 }
 
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    ApiError::MethodNotAllowed(request.method().to_string()).error_response()
+/// A route answering any other method than `allow` with 405 and an `Allow` header (RFC 9110).
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(
+        move |request: actix_web::HttpRequest| async move {
+            let mut response =
+                ApiError::MethodNotAllowed(request.method().to_string()).error_response();
+            response.headers_mut().insert(
+                actix_web::http::header::ALLOW,
+                actix_web::http::header::HeaderValue::from_static(allow),
+            );
+            response
+        },
+    ))
 }
 
 /// Any path that no route matches.

@@ -1,11 +1,14 @@
 //! GET /api/statistics/: the dashboard aggregates, cached for a few seconds.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use redflag_store::Statistics;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use super::detect::format_timestamp;
 use crate::auth::Authenticated;
@@ -58,42 +61,92 @@ fn rate(part: i64, whole: i64) -> f64 {
 fn render(statistics: &Statistics, now: chrono::DateTime<Utc>) -> Value {
     let total: i64 = statistics.modules.iter().map(|m| m.total).sum();
     let flagged: i64 = statistics.modules.iter().map(|m| m.flagged).sum();
-    let modules: Map<String, Value> = statistics
-        .modules
-        .iter()
-        .map(|m| {
-            let body = json!({
-                "total": m.total,
-                "flagged": m.flagged,
-                "flag_rate": rate(m.flagged, m.total),
-                "average_risk": m.average_risk.map(|risk| (risk * 10.0).round() / 10.0),
-            });
-            (m.module.as_str().to_owned(), body)
-        })
-        .collect();
-    let severities: Map<String, Value> = statistics
-        .alerts_by_severity
-        .iter()
-        .map(|s| (s.severity.as_str().to_owned(), json!(s.count)))
-        .collect();
-    let top_rules: Vec<Value> = statistics
-        .top_rules
-        .iter()
-        .map(|r| json!({"module": r.module, "rule": r.rule, "count": r.count}))
-        .collect();
-    let hourly: Vec<Value> = statistics
-        .hourly
-        .iter()
-        .map(|h| json!({"hour": format_timestamp(h.start), "total": h.total, "flagged": h.flagged}))
-        .collect();
-    json!({
-        "total_detections": total,
-        "total_flagged": flagged,
-        "flag_rate": rate(flagged, total),
-        "modules": modules,
-        "alerts_by_severity": severities,
-        "top_rules": top_rules,
-        "hourly": hourly,
-        "generated_at": format_timestamp(now),
-    })
+    let report = StatisticsReport {
+        total_detections: total,
+        total_flagged: flagged,
+        flag_rate: rate(flagged, total),
+        modules: statistics
+            .modules
+            .iter()
+            .map(|m| {
+                let figures = ModuleFigures {
+                    total: m.total,
+                    flagged: m.flagged,
+                    flag_rate: rate(m.flagged, m.total),
+                    average_risk: m.average_risk.map(|risk| (risk * 10.0).round() / 10.0),
+                };
+                (m.module.as_str().to_owned(), figures)
+            })
+            .collect(),
+        alerts_by_severity: statistics
+            .alerts_by_severity
+            .iter()
+            .map(|s| (s.severity.as_str().to_owned(), json!(s.count)))
+            .collect(),
+        top_rules: statistics
+            .top_rules
+            .iter()
+            .map(|r| TopRule {
+                module: r.module.clone(),
+                rule: r.rule.clone(),
+                count: r.count,
+            })
+            .collect(),
+        hourly: statistics
+            .hourly
+            .iter()
+            .map(|h| HourFigures {
+                hour: format_timestamp(h.start),
+                total: h.total,
+                flagged: h.flagged,
+            })
+            .collect(),
+        generated_at: format_timestamp(now),
+    };
+    serde_json::to_value(report).unwrap_or_default()
+}
+
+/// GET /api/statistics/: what was decided, overall, per module, per severity, per rule and per
+/// hour of the last day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatisticsReport {
+    pub total_detections: i64,
+    pub total_flagged: i64,
+    /// Flagged over total, four decimals (0 without detections).
+    pub flag_rate: f64,
+    /// By module name (`aml`, `credit`, `insurance`, `market`).
+    pub modules: BTreeMap<String, ModuleFigures>,
+    /// Alerts by severity (`low` ... `critical`), in severity order.
+    #[schema(value_type = BTreeMap<String, i64>)]
+    pub alerts_by_severity: Map<String, Value>,
+    /// The rules that fired most, most first (`statistics.top_rules` of them).
+    pub top_rules: Vec<TopRule>,
+    /// Hour by hour over the last 24 hours.
+    pub hourly: Vec<HourFigures>,
+    #[schema(example = "2026-02-09T09:00:00.000Z")]
+    pub generated_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModuleFigures {
+    pub total: i64,
+    pub flagged: i64,
+    pub flag_rate: f64,
+    /// Mean risk on the common 0-100 scale, one decimal; null without detections.
+    pub average_risk: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopRule {
+    pub module: String,
+    pub rule: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HourFigures {
+    /// The hour's start, RFC 3339 UTC.
+    pub hour: String,
+    pub total: i64,
+    pub flagged: i64,
 }

@@ -13,6 +13,7 @@ mod lifecycle;
 mod limits;
 mod models;
 mod observability;
+mod openapi;
 mod outages;
 mod process;
 mod redis_windows;

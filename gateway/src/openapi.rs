@@ -1,0 +1,420 @@
+//! The OpenAPI 3.1 document of the API, served at GET /api/schema/ with Swagger UI at /api/docs/.
+//!
+//! Nothing in it is written twice. Response bodies are the types the handlers serialise (their
+//! `ToSchema` derives); request bodies and query parameters are described by the parsers that read
+//! them (`redflag_core::request_schema`). Only the paths, status codes and prose are written here.
+
+use chrono::Utc;
+use redflag_core::request_schema::describe;
+use serde_json::{Map, Value, json};
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
+use crate::errors::ErrorDetail;
+use crate::routes::{
+    AmlDecision, AuditPage, CreditDecision, Degradation, Health, InsuranceDecision, MarketDecision,
+    MetricsSnapshot, StatisticsReport, read_history_query,
+};
+
+/// The document, as served and as checked in (`cargo xtask openapi`).
+pub fn document() -> Value {
+    let mut schemas = Map::new();
+    add::<TokenPair>(&mut schemas);
+    add::<AccessToken>(&mut schemas);
+    add::<ErrorDetail>(&mut schemas);
+    add::<AmlDecision>(&mut schemas);
+    add::<CreditDecision>(&mut schemas);
+    add::<InsuranceDecision>(&mut schemas);
+    add::<MarketDecision>(&mut schemas);
+    add::<Degradation>(&mut schemas);
+    add::<StatisticsReport>(&mut schemas);
+    add::<AuditPage>(&mut schemas);
+    add::<MetricsSnapshot>(&mut schemas);
+    add::<Health>(&mut schemas);
+    schemas.insert(
+        "FieldErrors".to_owned(),
+        json!({
+            "type": "object",
+            "description": "DRF's field errors: each invalid field with its messages, every one at \
+                            once; `non_field_errors` when the body is not an object.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "example": {"amount": ["Ensure this value is greater than 0."]}
+        }),
+    );
+    let now = Utc::now();
+    let requests = [
+        ("Credentials", describe(|body| drop(read_credentials(body)))),
+        ("RefreshRequest", describe(|body| drop(read_refresh(body)))),
+        (
+            "AmlTransaction",
+            describe(|body| drop(redflag_aml::Transaction::parse(body, now))),
+        ),
+        (
+            "CreditApplication",
+            describe(|body| drop(redflag_credit::Application::parse(body, now))),
+        ),
+        (
+            "InsuranceClaim",
+            describe(|body| {
+                let hasher = redflag_insurance::IdentifierHasher::new(b"schema");
+                drop(redflag_insurance::Claim::parse(body, now, &hasher));
+            }),
+        ),
+        (
+            "MarketEvent",
+            describe(|body| drop(redflag_market::MarketEvent::parse(body, now))),
+        ),
+    ];
+    for (name, schema) in requests {
+        schemas.insert(name.to_owned(), schema);
+    }
+
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Redflag",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Real-time fraud detection: AML transaction monitoring, credit risk, \
+                            insurance claims and market-abuse surveillance. Every decision is \
+                            stored with its alerts and audited in a hash-chained log. Sign in at \
+                            POST /api/token/ and send the access token as `Authorization: Bearer \
+                            <token>`. Errors are Django REST framework's: `{\"field\": [\"message\"]}` \
+                            or `{\"detail\": \"...\"}`.",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+        },
+        "paths": paths(),
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "jwtAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        }
+    })
+}
+
+/// A response type and every type it refers to, under their names.
+fn add<T: ToSchema>(schemas: &mut Map<String, Value>) {
+    schemas.insert(T::name().into_owned(), to_json(T::schema()));
+    let mut referenced = Vec::new();
+    T::schemas(&mut referenced);
+    for (name, schema) in referenced {
+        schemas.insert(name, to_json(schema));
+    }
+}
+
+fn to_json(schema: impl serde::Serialize) -> Value {
+    // utoipa's schema types are plain data: serialising them cannot fail.
+    serde_json::to_value(schema).unwrap_or_default()
+}
+
+fn reference(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({"application/json": {"schema": schema}})
+}
+
+/// A response described by `schema` (a component name), or without a body.
+fn response(description: &str, schema: Option<&str>) -> Value {
+    match schema {
+        Some(name) => json!({"description": description, "content": json_content(reference(name))}),
+        None => json!({"description": description}),
+    }
+}
+
+/// What every operation may answer besides its success (unless it says otherwise itself).
+fn common_errors(responses: &mut Map<String, Value>, secured: bool) {
+    let detail = Some("ErrorDetail");
+    let mut add = |status: &str, answer: Value| {
+        responses.entry(status.to_owned()).or_insert(answer);
+    };
+    if secured {
+        add(
+            "401",
+            response(
+                "No credentials, or a token that is expired, tampered with, of another key or a \
+                 refresh token",
+                detail,
+            ),
+        );
+    }
+    add(
+        "405",
+        response("Another method than the documented ones", detail),
+    );
+    add(
+        "503",
+        response(
+            "The database (or, failing closed, Redis) is unavailable, or the request ran past \
+             `server.request_timeout_ms`: nothing was recorded unless said otherwise",
+            detail,
+        ),
+    );
+}
+
+/// The errors of a request with a JSON body.
+fn body_errors(responses: &mut Map<String, Value>) {
+    responses.entry("400").or_insert(
+        json!({
+            "description": "Invalid fields (every one at once), or a body that is not JSON or \
+                            nests too deeply (`{\"detail\": \"JSON parse error - ...\"}`)",
+            "content": json_content(json!({"oneOf": [reference("FieldErrors"), reference("ErrorDetail")]}))
+        }));
+    responses.insert(
+        "413".to_owned(),
+        response("A body over `server.body_limit_bytes`", Some("ErrorDetail")),
+    );
+    responses.insert(
+        "415".to_owned(),
+        response("A media type other than JSON", Some("ErrorDetail")),
+    );
+}
+
+fn operation(
+    tag: &str,
+    summary: &str,
+    description: &str,
+    secured: bool,
+    request: Option<(&str, Value)>,
+    mut responses: Map<String, Value>,
+) -> Value {
+    common_errors(&mut responses, secured);
+    let mut operation = json!({
+        "tags": [tag],
+        "summary": summary,
+        "description": description,
+        "responses": responses,
+    });
+    if secured {
+        operation["security"] = json!([{"jwtAuth": []}]);
+    } else {
+        operation["security"] = json!([]);
+    }
+    if let Some((schema, example)) = request {
+        body_errors(
+            operation["responses"]
+                .as_object_mut()
+                .expect("responses were built as an object above"),
+        );
+        operation["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": reference(schema), "example": example}}
+        });
+    }
+    operation
+}
+
+fn responses(entries: &[(&str, Value)]) -> Map<String, Value> {
+    entries
+        .iter()
+        .map(|(status, body)| ((*status).to_owned(), body.clone()))
+        .collect()
+}
+
+/// A detection endpoint: the module's event in, its decision out.
+fn detection(tag: &str, event: &str, decision: &str, example: Value) -> Value {
+    // Present on degraded decisions only: the type's fields, none of them required.
+    let mut degradation = to_json(Degradation::schema());
+    if let Some(schema) = degradation.as_object_mut() {
+        schema.remove("required");
+    }
+    let decided = json!({
+        "allOf": [
+            {"type": "object", "required": ["id"],
+             "properties": {"id": {"type": "integer", "description": "The stored decision's id"}}},
+            reference(decision),
+            degradation
+        ]
+    });
+    let answers = responses(&[
+        (
+            "201",
+            json!({"description": "Decided and stored (with its alerts and audit record)",
+                   "content": json_content(decided.clone())}),
+        ),
+        (
+            "200",
+            json!({"description": "The same business id with the same data was already decided: \
+                                   the stored decision",
+                   "content": json_content(decided)}),
+        ),
+        (
+            "409",
+            response(
+                "The same business id was decided with different data",
+                Some("ErrorDetail"),
+            ),
+        ),
+        (
+            "429",
+            response(
+                "Over the user's `limits.detections_per_second` (see Retry-After)",
+                Some("ErrorDetail"),
+            ),
+        ),
+    ]);
+    json!({"post": operation(
+        tag,
+        &format!("Assess one {}", tag.to_lowercase()),
+        "Runs the module's rules over the event and its recent history (windows shared through \
+         Redis when configured), scores it with the module's model, stores the decision and its \
+         alerts and answers with them. Resending the same business id answers the stored \
+         decision. Without Redis the decision may be `degraded` (see `skipped_rules`).",
+        true,
+        Some((event, example)),
+        answers,
+    )})
+}
+
+fn paths() -> Value {
+    let token_answers = responses(&[
+        ("200", response("Signed in", Some("TokenPair"))),
+        (
+            "401",
+            response(
+                "No active account with these credentials",
+                Some("ErrorDetail"),
+            ),
+        ),
+        (
+            "429",
+            response(
+                "Too many failed sign-ins for this username or address (see Retry-After)",
+                Some("ErrorDetail"),
+            ),
+        ),
+    ]);
+    let refresh_answers = responses(&[
+        ("200", response("A new access token", Some("AccessToken"))),
+        (
+            "401",
+            response(
+                "The refresh token is invalid or expired, or its user is gone",
+                Some("ErrorDetail"),
+            ),
+        ),
+    ]);
+    let history_parameters: Vec<Value> = {
+        let query = describe(|query| drop(read_history_query(query)));
+        let required: Vec<Value> = query["required"].as_array().cloned().unwrap_or_default();
+        query["properties"]
+            .as_object()
+            .map(|properties| {
+                properties
+                    .iter()
+                    .map(|(name, schema)| {
+                        json!({"name": name, "in": "query", "schema": schema,
+                               "required": required.contains(&json!(name))})
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut history = operation(
+        "Audit",
+        "An entity's audit history",
+        "The hash-chained audit log's entries about one entity (a sender, an applicant, a \
+         policy, a symbol, `user:<name>`), newest first, 50 a page.",
+        true,
+        None,
+        responses(&[
+            ("200", response("One page of entries", Some("AuditPage"))),
+            ("400", response("Invalid parameters", Some("FieldErrors"))),
+            (
+                "404",
+                response(
+                    "A page past the last (`Invalid page.`)",
+                    Some("ErrorDetail"),
+                ),
+            ),
+        ]),
+    );
+    history["parameters"] = json!(history_parameters);
+
+    json!({
+        "/api/token/": {"post": operation(
+            "Authentication",
+            "Sign in",
+            "simplejwt's token pair for a username and password. Failed sign-ins are limited per \
+             username and per client address.",
+            false,
+            Some(("Credentials", json!({"username": "analyst", "password": "correct-horse-battery"}))),
+            token_answers,
+        )},
+        "/api/token/refresh/": {"post": operation(
+            "Authentication",
+            "Refresh the access token",
+            "A new access token for a refresh token, while its user exists and is active.",
+            false,
+            Some(("RefreshRequest", json!({"refresh": "<refresh token>"}))),
+            refresh_answers,
+        )},
+        "/api/aml/detect/": detection(
+            "AML",
+            "AmlTransaction",
+            "AmlDecision",
+            json!({"transaction_id": "TXN-1001", "user_id": "U-1", "amount": 9800,
+                   "sender_id": "S-1", "receiver_id": "R-1"}),
+        ),
+        "/api/credit/assess/": detection(
+            "Credit",
+            "CreditApplication",
+            "CreditDecision",
+            json!({"applicant_id": "USER-101", "monthly_income": 4200, "employment_length": 24}),
+        ),
+        "/api/insurance/detect/": detection(
+            "Insurance",
+            "InsuranceClaim",
+            "InsuranceDecision",
+            json!({"claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000,
+                   "estimated_value": 52000}),
+        ),
+        "/api/market/detect/": detection(
+            "Market",
+            "MarketEvent",
+            "MarketDecision",
+            json!({"symbol": "MSFT", "price": 425.5, "volume": 12000, "trader_id": "TR-99"}),
+        ),
+        "/api/statistics/": {"get": operation(
+            "Dashboard",
+            "Aggregates of what was decided",
+            "Totals, flag rates and average risk per module, alerts by severity, the rules that \
+             fired most and the last 24 hours by hour; cached for `statistics.cache_seconds`.",
+            true,
+            None,
+            responses(&[("200", response("The aggregates", Some("StatisticsReport")))]),
+        )},
+        "/api/audit/": {"get": history},
+        "/api/metrics/": {"get": operation(
+            "Operations",
+            "This process's counters",
+            "Window lookups, statistics cache, decisions by module and the audit pipeline.",
+            true,
+            None,
+            responses(&[("200", response("The counters", Some("MetricsSnapshot")))]),
+        )},
+        "/api/prometheus/": {"get": operation(
+            "Operations",
+            "Prometheus metrics",
+            "The text exposition format, public so that Prometheus can scrape it.",
+            false,
+            None,
+            responses(&[("200", json!({"description": "Metrics",
+                "content": {"text/plain": {"schema": {"type": "string"}}}}))]),
+        )},
+        "/api/health/": {"get": operation(
+            "Operations",
+            "Whether the service can decide",
+            "Public. `ok`; `degraded` while Redis is away and detections decide without history \
+             (still 200); `unavailable` (503) when the database, or Redis when failing closed, \
+             does not answer.",
+            false,
+            None,
+            responses(&[
+                ("200", response("Up (`ok` or `degraded`)", Some("Health"))),
+                ("503", response("Unavailable", Some("Health"))),
+            ]),
+        )},
+    })
+}
