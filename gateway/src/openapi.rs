@@ -212,8 +212,9 @@ fn responses(entries: &[(&str, Value)]) -> Map<String, Value> {
         .collect()
 }
 
-/// A detection endpoint: the module's event in, its decision out.
-fn detection(tag: &str, event: &str, decision: &str, example: Value) -> Value {
+/// A detection endpoint: the module's event in, its decision out; the examples are the seed
+/// backend's, completed with the fields this contract always has.
+fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Value) -> Value {
     // Present on degraded decisions only: the type's fields, none of them required.
     let mut degradation = to_json(Degradation::schema());
     if let Some(schema) = degradation.as_object_mut() {
@@ -231,7 +232,7 @@ fn detection(tag: &str, event: &str, decision: &str, example: Value) -> Value {
         (
             "201",
             json!({"description": "Decided and stored (with its alerts and audit record)",
-                   "content": json_content(decided.clone())}),
+                   "content": {"application/json": {"schema": decided.clone(), "example": answer}}}),
         ),
         (
             "200",
@@ -356,12 +357,26 @@ fn paths() -> Value {
             "AmlDecision",
             json!({"transaction_id": "TXN-1001", "user_id": "U-1", "amount": 9800,
                    "sender_id": "S-1", "receiver_id": "R-1"}),
+            json!({"id": 1, "transaction_id": "TXN-1001", "user_id": "U-1", "amount": 9800.0,
+                   "sender_id": "S-1", "receiver_id": "R-1", "risk_score": 78.5, "flagged": true,
+                   "timestamp": "2026-02-09T09:12:33.221Z",
+                   "alerts": [{"rule": "StructuringRule", "severity": "high", "confidence": 0.78,
+                               "reason": "Structuring detected: 3 transactions totaling $29500.00 in 24h, all below $10000.0 threshold",
+                               "metadata": {"num_transactions": 3, "total_amount": 29500.0}}]}),
         ),
         "/api/credit/assess/": detection(
             "Credit",
             "CreditApplication",
             "CreditDecision",
             json!({"applicant_id": "USER-101", "monthly_income": 4200, "employment_length": 24}),
+            json!({"id": 5, "applicant_id": "USER-101", "risk_score": 712, "decision": "APPROVED",
+                   "timestamp": "2026-02-09T09:14:11.004Z",
+                   "alerts": [{"type": "reason_code", "message": "APPROVED", "severity": "medium"}],
+                   "credit_score": 712, "risk_tier": "MEDIUM",
+                   "factors": {"payment_history": 0.92, "amounts_owed": 0.74,
+                               "length_of_credit": 0.61, "new_credit": 0.9, "credit_mix": 0.8},
+                   "reason_codes": [], "points_lost": {"debt_to_income": 12.5},
+                   "thin_file": false, "assumed_fields": ["credit_history_months"]}),
         ),
         "/api/insurance/detect/": detection(
             "Insurance",
@@ -369,12 +384,26 @@ fn paths() -> Value {
             "InsuranceDecision",
             json!({"claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000,
                    "estimated_value": 52000}),
+            json!({"id": 3, "claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000.0,
+                   "fraud_risk": 62.0, "timestamp": "2026-02-09T09:16:45.876Z",
+                   "alerts": [{"rule": "PropertyInflationRule", "severity": "medium", "confidence": 0.62,
+                               "reason": "Property claim inflation suspected (score: 0.62)",
+                               "evidence": ["Estimated value $52000.00 is 1.6x higher than market value $32000.00"]}],
+                   "fraud_probability": 0.62, "flagged": true}),
         ),
         "/api/market/detect/": detection(
             "Market",
             "MarketEvent",
             "MarketDecision",
             json!({"symbol": "MSFT", "price": 425.5, "volume": 12000, "trader_id": "TR-99"}),
+            json!({"id": 7, "symbol": "MSFT", "price": 425.5, "volume": 12000.0,
+                   "trader_id": "TR-99", "manipulation_risk": 71.0, "flagged": true,
+                   "timestamp": "2026-02-09T09:18:20.112Z", "event_type": "trade",
+                   "alerts": [{"rule": "Pump And Dump", "alert_type": "pump_and_dump",
+                               "severity": "HIGH", "confidence": 0.71,
+                               "reason": "Pump and dump pattern detected (score: 0.71)",
+                               "evidence": ["Trading volume 5.2x higher than 30-day average",
+                                            "Price surged 25.0% in 24 hours"]}]}),
         ),
         "/api/statistics/": {"get": operation(
             "Dashboard",

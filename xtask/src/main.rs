@@ -162,7 +162,8 @@ fn test(extra: &[String]) -> Result<(), String> {
             ("sqlite", workspace),
             (
                 "postgres",
-                ["test", "--package", "redflag-gateway", "--test", "api"].as_slice(),
+                // `--workspace` keeps the first pass's feature set: nothing is rebuilt.
+                ["test", "--workspace", "--test", "api"].as_slice(),
             ),
         ]
     } else {
