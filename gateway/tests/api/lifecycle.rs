@@ -66,6 +66,19 @@ fn load(
         .collect()
 }
 
+/// Each acknowledged decision is in the database with the alerts its answer listed.
+fn assert_stored_with_alerts(db: &Database, acknowledged: &[(i64, Value)]) {
+    for (id, response) in acknowledged {
+        let stored: Vec<String> = db
+            .alert_rules(DecisionId(*id))
+            .expect("readable")
+            .into_iter()
+            .map(|(rule, _)| rule)
+            .collect();
+        assert_eq!(stored, rules_of(response), "decision {id}");
+    }
+}
+
 fn start_loaded_server(sandbox: &Sandbox, env: &[(&str, &str)]) -> (Server, String) {
     let (ok, _, stderr) = redflag(
         sandbox,
@@ -122,15 +135,7 @@ fn sigterm_lets_requests_in_flight_finish_flushes_the_audit_relay_and_exits_zero
         acknowledged.len()
     );
     let db = Database::connect(sandbox.database.url(), 1).expect("the database opens");
-    for (id, response) in &acknowledged {
-        let stored: Vec<String> = db
-            .alert_rules(DecisionId(*id))
-            .expect("readable")
-            .into_iter()
-            .map(|(rule, _)| rule)
-            .collect();
-        assert_eq!(stored, rules_of(response), "decision {id}");
-    }
+    assert_stored_with_alerts(&db, &acknowledged);
     assert!(
         db.audits_to_relay(100_000).expect("readable").is_empty(),
         "the shutdown relayed every record to the queue"
@@ -182,14 +187,8 @@ fn a_server_killed_mid_load_keeps_every_acknowledged_decision_and_counts_nothing
     let server = Server::start(&sandbox, &env);
     let token = server.token("loader", "correct-horse-battery");
     let db = Database::connect(sandbox.database.url(), 1).expect("the database opens");
-    for (id, response) in &acknowledged {
-        let stored: Vec<String> = db
-            .alert_rules(DecisionId(*id))
-            .expect("readable")
-            .into_iter()
-            .map(|(rule, _)| rule)
-            .collect();
-        assert_eq!(stored, rules_of(response), "decision {id}");
+    assert_stored_with_alerts(&db, &acknowledged);
+    for (id, _) in &acknowledged {
         assert_eq!(
             db.outbox_payloads(DecisionId(*id)).expect("readable").len(),
             1
