@@ -65,13 +65,12 @@ fn depth(value: &Value) -> usize {
     let mut deepest = 0;
     let mut stack = vec![(value, 0)];
     while let Some((value, level)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Array(items) => Box::new(items.iter()),
-            Value::Object(fields) => Box::new(fields.values()),
+        match value {
+            Value::Array(items) => stack.extend(items.iter().map(|child| (child, level + 1))),
+            Value::Object(fields) => stack.extend(fields.values().map(|child| (child, level + 1))),
             _ => continue,
-        };
+        }
         deepest = deepest.max(level + 1);
-        stack.extend(children.map(|child| (child, level + 1)));
     }
     deepest
 }

@@ -1,6 +1,7 @@
 //! What every handler shares: settings, the database, the windows, the detectors, tokens and
 //! telemetry. Passed through actix app data, never a global.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Instant, SystemTime};
 
@@ -82,6 +83,9 @@ pub struct AppState {
     pub windows: Arc<dyn ActivityWindows>,
     pub tokens: TokenService,
     pub limits: Limits,
+    /// Whether the last detection found the windows' store unreachable: outages are logged when
+    /// they start and end, not on every degraded decision.
+    pub windows_unreachable: AtomicBool,
     /// The OpenAPI document, built once ([`crate::openapi::document`]).
     pub openapi: Arc<Value>,
     /// Swapped whole when a model artifact changes (see [`AppState::reload_models`]); each
@@ -158,6 +162,7 @@ impl AppState {
                 settings.auth.refresh_token_lifetime_seconds,
             ),
             limits: Limits::new(&settings.limits),
+            windows_unreachable: AtomicBool::new(false),
             openapi: Arc::new(crate::openapi::document()),
             detectors: RwLock::new(Arc::new(detectors)),
             artifacts: Mutex::new(ArtifactStamps::read(&settings.models)),

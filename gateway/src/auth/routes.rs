@@ -126,9 +126,11 @@ pub async fn refresh_token(
 /// Who is signing in, for the per-address limit: the peer address, or with `trust_forwarded_for`
 /// the first address of `X-Forwarded-For` (what the load balancer saw).
 fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> String {
-    let info = request.connection_info();
     let address = if trust_forwarded_for {
-        info.realip_remote_addr().map(str::to_owned)
+        request
+            .connection_info()
+            .realip_remote_addr()
+            .map(str::to_owned)
     } else {
         request.peer_addr().map(|peer| peer.ip().to_string())
     };

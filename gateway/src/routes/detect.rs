@@ -1,6 +1,8 @@
 //! The one detection pipeline every module's endpoint runs:
 //! parse -> idempotency check -> window read-and-update -> detect -> persist -> respond.
 
+use std::sync::atomic::Ordering;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use redflag_core::{Assessment, Detector, History, Module, ValidationErrors};
@@ -87,6 +89,12 @@ where
     let observations = detector.observations(&event);
     let (history, skipped_rules) = match state.windows.observe(&observations).await {
         Ok(history) => {
+            // A plain read on the hot path; the write only when an outage ends.
+            if state.windows_unreachable.load(Ordering::Relaxed)
+                && state.windows_unreachable.swap(false, Ordering::Relaxed)
+            {
+                tracing::info!("recent-activity store reachable again; deciding with history");
+            }
             for observation in &observations {
                 state
                     .telemetry
@@ -102,7 +110,10 @@ where
                 ));
             }
             OnUnavailable::Degrade => {
-                tracing::warn!(%error, module = %D::MODULE, "recent-activity store unavailable; deciding without history");
+                // One line when the outage starts (and one when it ends), not one per request.
+                if !state.windows_unreachable.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(%error, "recent-activity store unavailable; deciding without history until it returns");
+                }
                 crate::telemetry::degraded_decision(D::MODULE);
                 let skipped: Vec<String> = detector
                     .history_rules()
