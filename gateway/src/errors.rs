@@ -28,6 +28,9 @@ pub enum ApiError {
     /// Wrong username or password, without saying which.
     #[error("No active account found with the given credentials")]
     BadCredentials,
+    /// Signed in, but the user's role does not allow it.
+    #[error("You do not have permission to perform this action.")]
+    PermissionDenied,
     #[error("Not found.")]
     NotFound,
     /// A page number past the last page, as DRF's paginator words it.
@@ -105,6 +108,7 @@ impl ResponseError for ApiError {
             | Self::InvalidToken { .. }
             | Self::BadAuthorizationHeader
             | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::PermissionDenied => StatusCode::FORBIDDEN,
             Self::NotFound | Self::InvalidPage => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,

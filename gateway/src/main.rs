@@ -10,7 +10,7 @@ use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand, ValueEnum};
 use redflag_audit::AuditEvent;
 use redflag_core::Module;
-use redflag_gateway::auth::hash_password;
+use redflag_gateway::auth::{Role, hash_password};
 use redflag_gateway::build_app;
 use redflag_gateway::models;
 use redflag_gateway::settings::{Settings, Sources};
@@ -144,6 +144,9 @@ enum UserCommand {
     Create {
         #[arg(long)]
         username: String,
+        /// analyst (read, work the alert queue) or admin (also users and models).
+        #[arg(long, value_enum, default_value_t = Role::Analyst)]
+        role: Role,
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -207,17 +210,18 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
             seed,
         } => train(&settings, module.into(), csv, label, rows, seed),
         Command::User {
-            command: UserCommand::Create { username, .. },
+            command: UserCommand::Create { username, role, .. },
         } => {
             let (db, username, hash) = user_and_password(&settings, &username)?;
             let user = db
-                .create_user(&username, &hash)
+                .create_user(&username, &hash, role.as_str())
                 .map_err(|e| e.to_string())?;
             audit_user_event(&db, AuditEvent::USER_CREATED, &user.username, user.id().0)?;
             say(&format!(
-                "created user `{}` (id {})",
+                "created user `{}` (id {}, {})",
                 user.username,
-                user.id().0
+                user.id().0,
+                user.role
             ))
         }
         Command::User {

@@ -12,8 +12,9 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
 use crate::errors::ErrorDetail;
 use crate::routes::{
-    AmlDecision, AuditPage, CreditDecision, Degradation, Health, InsuranceDecision, MarketDecision,
-    MetricsSnapshot, StatisticsReport, read_history_query,
+    AlertPage, AmlDecision, AuditPage, CreditDecision, DecisionDetail, Degradation, Health,
+    InsuranceDecision, MarketDecision, MetricsSnapshot, StatisticsReport, UserItem,
+    read_alert_query, read_history_query,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -31,6 +32,9 @@ pub fn document() -> Value {
     add::<AuditPage>(&mut schemas);
     add::<MetricsSnapshot>(&mut schemas);
     add::<Health>(&mut schemas);
+    add::<AlertPage>(&mut schemas);
+    add::<DecisionDetail>(&mut schemas);
+    add::<UserItem>(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),
         json!({
@@ -90,6 +94,24 @@ pub fn document() -> Value {
             }
         }
     })
+}
+
+/// A parser's description of a query string, as OpenAPI query parameters.
+fn query_parameters(query: &Value) -> Value {
+    let required: Vec<Value> = query["required"].as_array().cloned().unwrap_or_default();
+    let parameters: Vec<Value> = query["properties"]
+        .as_object()
+        .map(|properties| {
+            properties
+                .iter()
+                .map(|(name, schema)| {
+                    json!({"name": name, "in": "query", "schema": schema,
+                           "required": required.contains(&json!(name))})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Value::Array(parameters)
 }
 
 /// A response type and every type it refers to, under their names.
@@ -296,22 +318,6 @@ fn paths() -> Value {
             ),
         ),
     ]);
-    let history_parameters: Vec<Value> = {
-        let query = describe(|query| drop(read_history_query(query)));
-        let required: Vec<Value> = query["required"].as_array().cloned().unwrap_or_default();
-        query["properties"]
-            .as_object()
-            .map(|properties| {
-                properties
-                    .iter()
-                    .map(|(name, schema)| {
-                        json!({"name": name, "in": "query", "schema": schema,
-                               "required": required.contains(&json!(name))})
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let mut history = operation(
         "Audit",
         "An entity's audit history",
@@ -331,7 +337,48 @@ fn paths() -> Value {
             ),
         ]),
     );
-    history["parameters"] = json!(history_parameters);
+    history["parameters"] = query_parameters(&describe(|query| drop(read_history_query(query))));
+    let mut queue = operation(
+        "Review",
+        "The alert queue",
+        "Every alert raised, newest first, 50 a page, each linking to its decision; filtered by \
+         module, severity, rule and time raised (`since` inclusive, `until` exclusive).",
+        true,
+        None,
+        responses(&[
+            ("200", response("One page of alerts", Some("AlertPage"))),
+            ("400", response("Invalid parameters", Some("FieldErrors"))),
+            (
+                "404",
+                response(
+                    "A page past the last (`Invalid page.`)",
+                    Some("ErrorDetail"),
+                ),
+            ),
+        ]),
+    );
+    queue["parameters"] = query_parameters(&describe(|query| drop(read_alert_query(query))));
+    let mut decision = operation(
+        "Review",
+        "One stored decision",
+        "The request as validated and stored, the answer, every alert with its figures, the model \
+         that scored it and the entity's latest 20 decisions of the module.",
+        true,
+        None,
+        responses(&[
+            ("200", response("The decision", Some("DecisionDetail"))),
+            (
+                "404",
+                response("No such decision in this module", Some("ErrorDetail")),
+            ),
+        ]),
+    );
+    decision["parameters"] = json!([
+        {"name": "module", "in": "path", "required": true,
+         "schema": {"type": "string", "enum": ["aml", "credit", "insurance", "market"]}},
+        {"name": "id", "in": "path", "required": true,
+         "schema": {"type": "integer", "minimum": 1}}
+    ]);
 
     json!({
         "/api/token/": {"post": operation(
@@ -415,6 +462,20 @@ fn paths() -> Value {
             responses(&[("200", response("The aggregates", Some("StatisticsReport")))]),
         )},
         "/api/audit/": {"get": history},
+        "/api/alerts/": {"get": queue},
+        "/api/{module}/{id}/": {"get": decision},
+        "/api/users/": {"get": operation(
+            "Administration",
+            "Users and their roles",
+            "Admins only: every user who may sign in, with their role (`analyst` or `admin`).",
+            true,
+            None,
+            responses(&[
+                ("200", json!({"description": "The users, by id",
+                    "content": json_content(json!({"type": "array", "items": reference("UserItem")}))})),
+                ("403", response("The user is not an admin", Some("ErrorDetail"))),
+            ]),
+        )},
         "/api/metrics/": {"get": operation(
             "Operations",
             "This process's counters",

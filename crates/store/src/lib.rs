@@ -7,6 +7,7 @@ mod decisions;
 mod error;
 mod group_commit;
 mod outbox;
+mod review;
 mod rollup;
 mod schema;
 #[cfg(feature = "scratch")]
@@ -24,6 +25,7 @@ pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};
 pub use error::StoreError;
 pub use group_commit::DecisionWriter;
 pub use outbox::OutboxCounts;
+pub use review::{AlertFilter, DecisionRecord, DecisionSummary, QueuedAlert, StoredAlert};
 pub use rollup::Rollup;
 pub use statistics::{HourBucket, ModuleStatistics, RuleCount, SeverityCount, Statistics};
 pub use users::{User, UserId};

@@ -7,6 +7,7 @@ diesel::table! {
         password_hash -> Text,
         is_active -> Bool,
         created_at -> Timestamp,
+        role -> Text,
     }
 }
 

@@ -18,6 +18,8 @@ pub struct User {
     pub password_hash: String,
     pub is_active: bool,
     created_at: NaiveDateTime,
+    /// `analyst` or `admin` (see the gateway's roles).
+    pub role: String,
 }
 
 impl User {
@@ -37,16 +39,23 @@ struct NewUser<'a> {
     password_hash: &'a str,
     is_active: bool,
     created_at: NaiveDateTime,
+    role: &'a str,
 }
 
 impl Database {
-    /// Creates an active user; a taken username is a [`StoreError::Conflict`].
-    pub fn create_user(&self, username: &str, password_hash: &str) -> Result<User, StoreError> {
+    /// Creates an active user with a role; a taken username is a [`StoreError::Conflict`].
+    pub fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+    ) -> Result<User, StoreError> {
         let row = NewUser {
             username,
             password_hash,
             is_active: true,
             created_at: Utc::now().naive_utc(),
+            role,
         };
         diesel::insert_into(users::table)
             .values(&row)
@@ -73,6 +82,13 @@ impl Database {
             .filter(users::username.eq(username))
             .first(&mut *self.read()?)
             .optional()?)
+    }
+
+    /// Every user, by id.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        Ok(users::table
+            .order(users::id.asc())
+            .load(&mut *self.read()?)?)
     }
 
     pub fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError> {

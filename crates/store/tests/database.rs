@@ -71,7 +71,7 @@ fn users_are_created_once_and_found_by_name_and_id() {
     for test in both_backends() {
         let db = &test.database;
         let user = db
-            .create_user("analyst", "$argon2id$hash")
+            .create_user("analyst", "$argon2id$hash", "analyst")
             .expect("created");
         assert!(user.is_active);
         let found = db
@@ -81,7 +81,7 @@ fn users_are_created_once_and_found_by_name_and_id() {
         assert_eq!(found, user);
         assert_eq!(db.find_user(user.id()).expect("query"), Some(user));
         assert!(db.find_user_by_username("nobody").expect("query").is_none());
-        let duplicate = db.create_user("analyst", "other");
+        let duplicate = db.create_user("analyst", "other", "analyst");
         assert!(
             matches!(duplicate, Err(StoreError::Conflict(_))),
             "{duplicate:?}"

@@ -5,7 +5,7 @@ use actix_web::http::header::Header;
 use actix_web::{FromRequest, HttpRequest, web};
 use actix_web_httpauth::headers::authorization::{Authorization, Bearer};
 
-use crate::auth::TokenKind;
+use crate::auth::{Role, TokenKind};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -15,6 +15,7 @@ use crate::state::AppState;
 pub struct Authenticated {
     pub user_id: i64,
     pub username: String,
+    pub role: Role,
 }
 
 impl FromRequest for Authenticated {
@@ -49,5 +50,6 @@ fn authenticate(request: &HttpRequest) -> Result<Authenticated, ApiError> {
     Ok(Authenticated {
         user_id: claims.user_id,
         username: claims.username,
+        role: claims.role,
     })
 }

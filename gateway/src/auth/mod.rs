@@ -3,11 +3,13 @@
 
 mod extractor;
 mod passwords;
+mod roles;
 mod routes;
 mod tokens;
 
 pub use extractor::Authenticated;
 pub use passwords::{PasswordError, hash_password, verify_password};
+pub use roles::Role;
 pub use routes::{
     AccessToken, TokenPair, obtain_token, read_credentials, read_refresh, refresh_token,
 };

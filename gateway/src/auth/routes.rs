@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::auth::{TokenKind, verify_password};
+use crate::auth::{Role, TokenKind, verify_password};
 use crate::body::read_json;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -46,14 +46,14 @@ pub async fn obtain_token(
         return Err(ApiError::BadCredentials);
     };
     state.limits.login_succeeded(&attempted);
-    let user_id = user.id().0;
+    let (user_id, role) = (user.id().0, Role::from_stored(&user.role));
     Ok(HttpResponse::Ok().json(TokenPair {
         refresh: state
             .tokens
-            .issue(TokenKind::Refresh, user_id, &user.username)?,
+            .issue(TokenKind::Refresh, user_id, &user.username, role)?,
         access: state
             .tokens
-            .issue(TokenKind::Access, user_id, &user.username)?,
+            .issue(TokenKind::Access, user_id, &user.username, role)?,
     }))
 }
 
@@ -117,9 +117,12 @@ pub async fn refresh_token(
         detail: "User not found",
     })?;
     Ok(HttpResponse::Ok().json(AccessToken {
-        access: state
-            .tokens
-            .issue(TokenKind::Access, claims.user_id, &user.username)?,
+        access: state.tokens.issue(
+            TokenKind::Access,
+            claims.user_id,
+            &user.username,
+            Role::from_stored(&user.role),
+        )?,
     }))
 }
 

@@ -2,6 +2,7 @@ use chrono::{Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
+use super::Role;
 use crate::errors::ApiError;
 
 /// The two kinds of token of djangorestframework-simplejwt.
@@ -22,6 +23,9 @@ pub struct Claims {
     pub jti: String,
     pub user_id: i64,
     pub username: String,
+    /// Tokens issued before roles existed carry none: an analyst's.
+    #[serde(default)]
+    pub role: Role,
 }
 
 /// Issues and verifies HS256 tokens keyed by SECRET_KEY.
@@ -57,7 +61,13 @@ impl TokenService {
     }
 
     /// Signs a token of `kind` for a user.
-    pub fn issue(&self, kind: TokenKind, user_id: i64, username: &str) -> Result<String, ApiError> {
+    pub fn issue(
+        &self,
+        kind: TokenKind,
+        user_id: i64,
+        username: &str,
+        role: Role,
+    ) -> Result<String, ApiError> {
         let now = Utc::now();
         let lifetime = match kind {
             TokenKind::Access => self.access_lifetime,
@@ -70,6 +80,7 @@ impl TokenService {
             jti: uuid::Uuid::new_v4().simple().to_string(),
             user_id,
             username: username.to_owned(),
+            role,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
     }

@@ -1,19 +1,17 @@
 //! GET /api/audit/: an entity's audit history, newest first, in DRF's page-number pagination.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use redflag_core::{FieldReader, Module, NumberBounds, ValidationErrors};
+use redflag_core::{FieldReader, Module, ValidationErrors};
 use redflag_store::AuditEntry;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::detect::format_timestamp;
+use super::pages::{Page, query_object};
 use crate::auth::Authenticated;
 use crate::errors::ApiError;
 use crate::state::AppState;
-
-const DEFAULT_PAGE_SIZE: i64 = 50;
-const MAX_PAGE_SIZE: i64 = 500;
 
 /// `?entity_id=` (required), `module=`, `page=` (from 1), `page_size=` (1-500, default 50).
 #[tracing::instrument(skip_all)]
@@ -22,53 +20,25 @@ pub async fn history(
     _user: Authenticated,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query: Map<String, Value> =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(request.query_string())
-            .map_err(|_| ValidationErrors::non_field("Invalid query string."))?
-            .into_iter()
-            .map(|(key, value)| (key, Value::String(value)))
-            .collect();
-    let query = Value::Object(query);
     let HistoryQuery {
         entity_id,
         module,
         page,
-        page_size,
-    } = read_query(&query)?;
+    } = read_query(&query_object(&request)?)?;
     let db = state.db.clone();
     let lookup_entity = entity_id.clone();
-    let (count, entries) = web::block(move || {
-        db.audit_history(module, &lookup_entity, (page - 1) * page_size, page_size)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
-    if entries.is_empty() && page > 1 {
-        return Err(ApiError::InvalidPage);
-    }
-    let link = |page: i64| -> String {
-        let mut pairs = vec![("entity_id", entity_id.clone())];
-        if let Some(module) = module {
-            pairs.push(("module", module.to_owned()));
-        }
-        pairs.push(("page", page.to_string()));
-        if page_size != DEFAULT_PAGE_SIZE {
-            pairs.push(("page_size", page_size.to_string()));
-        }
-        let connection = request.connection_info();
-        format!(
-            "{}://{}{}?{}",
-            connection.scheme(),
-            connection.host(),
-            request.path(),
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        )
-    };
-    let has_next = page * page_size < count;
+    let (count, entries) =
+        web::block(move || db.audit_history(module, &lookup_entity, page.offset(), page.size))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    let mut filters = vec![("entity_id", entity_id)];
+    filters.extend(module.map(|module| ("module", module.to_owned())));
+    let (next, previous) = page.links(&request, &filters, count, entries.len())?;
     Ok(HttpResponse::Ok().json(AuditPage {
         count,
-        next: has_next.then(|| link(page + 1)),
-        previous: (page > 1).then(|| link(page - 1)),
+        next,
+        previous,
         results: entries.iter().map(AuditRecord::of).collect(),
     }))
 }
@@ -77,8 +47,7 @@ pub async fn history(
 pub struct HistoryQuery {
     pub entity_id: String,
     pub module: Option<&'static str>,
-    pub page: i64,
-    pub page_size: i64,
+    pub page: Page,
 }
 
 /// Reads the query string's parameters (given as a JSON object of strings), DRF-style.
@@ -86,27 +55,11 @@ pub fn read_query(query: &Value) -> Result<HistoryQuery, ValidationErrors> {
     let mut fields = FieldReader::new(query)?;
     let entity_id = fields.required_id("entity_id");
     let module = fields.optional_choice("module", &Module::ALL.map(Module::as_str));
-    let page = fields.optional_integer(
-        "page",
-        NumberBounds {
-            min: 1.0,
-            exclusive_min: false,
-            max: 1e9,
-        },
-    );
-    let page_size = fields.optional_integer(
-        "page_size",
-        NumberBounds {
-            min: 1.0,
-            exclusive_min: false,
-            max: MAX_PAGE_SIZE as f64,
-        },
-    );
+    let (number, size) = Page::read(&mut fields);
     fields.finish(|| HistoryQuery {
         entity_id: entity_id.unwrap_or_default(),
         module,
-        page: page.unwrap_or(1),
-        page_size: page_size.unwrap_or(DEFAULT_PAGE_SIZE),
+        page: Page::of(number, size),
     })
 }
 

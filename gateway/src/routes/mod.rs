@@ -8,8 +8,11 @@ mod health;
 mod insurance;
 mod market;
 mod metrics;
+mod pages;
 mod render;
+mod review;
 mod statistics;
+mod users;
 
 use actix_web::{ResponseError, web};
 
@@ -24,7 +27,9 @@ pub use health::Health;
 pub use insurance::InsuranceDecision;
 pub use market::MarketDecision;
 pub use metrics::MetricsSnapshot;
+pub use review::{AlertPage, DecisionDetail, read_alert_query};
 pub use statistics::StatisticsReport;
+pub use users::UserItem;
 
 /// Registers every route. Each resource answers other methods with 405 in the DRF shape.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -52,6 +57,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/audit/", "GET").route(web::get().to(audit::history)))
         .service(resource("/api/metrics/", "GET").route(web::get().to(metrics::snapshot)))
         .service(resource("/api/prometheus/", "GET").route(web::get().to(metrics::prometheus)))
+        .service(resource("/api/alerts/", "GET").route(web::get().to(review::alert_queue)))
+        .service(resource("/api/users/", "GET").route(web::get().to(users::list)))
+        // After every fixed path: /api/aml/detect/ and the like are theirs.
+        .service(
+            resource("/api/{module}/{id:\\d+}/", "GET")
+                .route(web::get().to(review::decision_detail)),
+        )
         .service(resource("/api/echo/", "POST").route(web::post().to(echo)));
 }
 

@@ -1,5 +1,5 @@
 use actix_web::http::StatusCode;
-use redflag_gateway::auth::{Claims, TokenKind, TokenService};
+use redflag_gateway::auth::{Claims, Role, TokenKind, TokenService};
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, decisions_recorded, get, login, post, send};
@@ -142,10 +142,10 @@ async fn expired_tampered_foreign_unsigned_and_refresh_tokens_are_refused() {
     let secret = &test_app.state.settings.secret_key;
 
     let expired = TokenService::new(secret, -120, 86_400)
-        .issue(TokenKind::Access, 1, "analyst")
+        .issue(TokenKind::Access, 1, "analyst", Role::Analyst)
         .expect("signed");
     let foreign = TokenService::new("another-secret-key-of-sufficient-length-000", 300, 86_400)
-        .issue(TokenKind::Access, 1, "analyst")
+        .issue(TokenKind::Access, 1, "analyst", Role::Analyst)
         .expect("signed");
     let parts: Vec<&str> = access.split('.').collect();
     let refresh_parts: Vec<&str> = refresh.split('.').collect();

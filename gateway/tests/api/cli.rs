@@ -56,7 +56,7 @@ fn user_create_reads_the_password_from_stdin_and_refuses_short_ones_and_duplicat
         &[],
     );
     assert!(ok, "{stderr}");
-    assert_eq!(stdout.trim(), "created user `analyst` (id 1)");
+    assert_eq!(stdout.trim(), "created user `analyst` (id 1, analyst)");
     let (ok, _, stderr) = redflag(
         &sandbox,
         &[
@@ -79,6 +79,31 @@ fn user_create_reads_the_password_from_stdin_and_refuses_short_ones_and_duplicat
     );
     assert!(!ok);
     assert!(stderr.contains("at least 8 characters"), "{stderr}");
+    let admin = |role: &str| {
+        redflag(
+            &sandbox,
+            &[
+                "user",
+                "create",
+                "--username",
+                "boss",
+                "--role",
+                role,
+                "--password-stdin",
+            ],
+            "correct-horse-battery\n",
+            &[],
+        )
+    };
+    let (ok, _, stderr) = admin("owner");
+    assert!(!ok);
+    assert!(
+        stderr.contains("possible values: analyst, admin"),
+        "{stderr}"
+    );
+    let (ok, stdout, stderr) = admin("admin");
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "created user `boss` (id 2, admin)");
     let (ok, stdout, _) = redflag(&sandbox, &["migrate"], "", &[]);
     assert!(ok);
     assert_eq!(

@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
 use actix_web::web;
-use redflag_gateway::auth::hash_password;
+use redflag_gateway::auth::{Role, hash_password};
 use redflag_gateway::build_app;
 use redflag_gateway::settings::{Settings, Sources};
 use redflag_gateway::state::AppState;
@@ -96,12 +96,16 @@ impl TestApp {
             .expect("the outbox applies")
     }
 
-    /// Creates a user directly in the database.
+    /// Creates an analyst directly in the database.
     pub fn create_user(&self, username: &str) {
+        self.create_user_with_role(username, Role::Analyst);
+    }
+
+    pub fn create_user_with_role(&self, username: &str, role: Role) {
         let hash = hash_password(PASSWORD).expect("hashable");
         self.state
             .db
-            .create_user(username, &hash)
+            .create_user(username, &hash, role.as_str())
             .expect("user created");
     }
 }

@@ -17,6 +17,7 @@ mod openapi;
 mod outages;
 mod process;
 mod redis_windows;
+mod review;
 mod scale_out;
 mod tasks;
 mod validation;

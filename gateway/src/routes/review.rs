@@ -1,0 +1,230 @@
+//! What analysts work from: GET /api/alerts/ (the queue) and GET /api/<module>/<id>/ (one
+//! decision with its evidence and its entity's recent decisions).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use redflag_core::{FieldReader, Module, Severity, ValidationErrors};
+use redflag_store::{AlertFilter, DecisionId, DecisionSummary, StoredAlert};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::detect::format_timestamp;
+use super::pages::{Page, query_object};
+use crate::auth::Authenticated;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// How many of the entity's latest decisions the decision page shows.
+const HISTORY_LENGTH: i64 = 20;
+
+/// `?module=&severity=&rule=&since=&until=&page=&page_size=`: the alerts, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn alert_queue(
+    state: web::Data<AppState>,
+    _user: Authenticated,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let AlertQuery { filter, page } = read_alert_query(&query_object(&request)?)?;
+    let db = state.db.clone();
+    let query = filter.clone();
+    let (count, alerts) = web::block(move || db.alert_queue(&query, page.offset(), page.size))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    let mut filters: Vec<(&str, String)> = Vec::new();
+    filters.extend(filter.module.map(|m| ("module", m.as_str().to_owned())));
+    filters.extend(filter.severity.map(|s| ("severity", s)));
+    filters.extend(filter.rule.map(|r| ("rule", r)));
+    filters.extend(filter.since.map(|t| ("since", format_timestamp(t))));
+    filters.extend(filter.until.map(|t| ("until", format_timestamp(t))));
+    let (next, previous) = page.links(&request, &filters, count, alerts.len())?;
+    Ok(HttpResponse::Ok().json(AlertPage {
+        count,
+        next,
+        previous,
+        results: alerts
+            .into_iter()
+            .map(|queued| AlertItem::of(&queued.alert, Some(queued.entity_id)))
+            .collect(),
+    }))
+}
+
+/// What GET /api/alerts/ is asked for.
+pub struct AlertQuery {
+    pub filter: AlertFilter,
+    pub page: Page,
+}
+
+/// Reads the queue's query parameters (given as a JSON object of strings), DRF-style.
+pub fn read_alert_query(query: &Value) -> Result<AlertQuery, ValidationErrors> {
+    let now = Utc::now();
+    let mut fields = FieldReader::new(query)?;
+    let module = fields.optional_choice("module", &Module::ALL.map(Module::as_str));
+    let severity = fields.optional_choice("severity", &Severity::ALL.map(Severity::as_str));
+    let rule = fields.optional_id("rule");
+    let since = fields.optional_timestamp("since", now);
+    let until = fields.optional_timestamp("until", now);
+    let (number, size) = Page::read(&mut fields);
+    fields.finish(|| AlertQuery {
+        filter: AlertFilter {
+            module: module.and_then(|name| name.parse().ok()),
+            severity: severity.map(str::to_owned),
+            rule,
+            since,
+            until,
+        },
+        page: Page::of(number, size),
+    })
+}
+
+/// GET /api/<module>/<id>/: the stored decision, whole.
+#[tracing::instrument(skip_all)]
+pub async fn decision_detail(
+    state: web::Data<AppState>,
+    _user: Authenticated,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (module, id) = path.into_inner();
+    let module: Module = module.parse().map_err(|_| ApiError::NotFound)?;
+    let db = state.db.clone();
+    let found = web::block(move || {
+        let Some(record) = db.decision(module, DecisionId(id))? else {
+            return Ok(None);
+        };
+        let alerts = db.decision_alerts(DecisionId(id))?;
+        let model_version = db.decision_model_version(DecisionId(id))?;
+        let history = db.entity_history(module, &record.entity_id, HISTORY_LENGTH)?;
+        Ok::<_, redflag_store::StoreError>(Some((record, alerts, model_version, history)))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    let (record, alerts, model_version, history) = found.ok_or(ApiError::NotFound)?;
+    let json = |text: &str| serde_json::from_str(text).unwrap_or(Value::Null);
+    Ok(HttpResponse::Ok().json(DecisionDetail {
+        id: record.id,
+        module: record.module.clone(),
+        reference: record.reference.clone(),
+        entity_id: record.entity_id.clone(),
+        risk_score: record.risk_score,
+        flagged: record.flagged,
+        decision: record.decision.clone(),
+        event_time: format_timestamp(record.event_time()),
+        recorded_at: format_timestamp(record.recorded_at()),
+        model_version,
+        request: json(&record.request_json),
+        response: json(&record.response_json),
+        alerts: alerts
+            .iter()
+            .map(|alert| AlertItem::of(alert, None))
+            .collect(),
+        history: history
+            .iter()
+            .map(|earlier| HistoryItem::of(module, earlier))
+            .collect(),
+    }))
+}
+
+/// One page of the alert queue, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertPage {
+    pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<AlertItem>,
+}
+
+/// An alert as analysts work it, linked to its decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertItem {
+    pub id: i64,
+    pub decision_id: i64,
+    /// The decision's page: GET it for the request, every alert and the entity's history.
+    #[schema(example = "/api/aml/42/")]
+    pub decision: String,
+    pub module: String,
+    /// The entity the decision is about (sender, applicant, policy, symbol); only in the queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    pub rule: String,
+    /// The typology's stable code, e.g. `structuring`.
+    pub alert_type: String,
+    pub severity: String,
+    pub confidence: f64,
+    pub reason: String,
+    /// The figures and evidence behind the alert, as the decision's response gave them.
+    #[schema(value_type = Object)]
+    pub details: Value,
+    pub raised_at: String,
+}
+
+impl AlertItem {
+    fn of(alert: &StoredAlert, entity_id: Option<String>) -> Self {
+        Self {
+            id: alert.id,
+            decision_id: alert.decision_id,
+            decision: format!("/api/{}/{}/", alert.module, alert.decision_id),
+            module: alert.module.clone(),
+            entity_id,
+            rule: alert.rule.clone(),
+            alert_type: alert.code.clone(),
+            severity: alert.severity.clone(),
+            confidence: alert.confidence,
+            reason: alert.reason.clone(),
+            details: serde_json::from_str(&alert.details_json).unwrap_or(Value::Null),
+            raised_at: format_timestamp(alert.created_at()),
+        }
+    }
+}
+
+/// One stored decision with its evidence, its model and its entity's latest decisions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionDetail {
+    pub id: i64,
+    pub module: String,
+    /// The business id (`transaction_id`, `claim_id`, ...), when the event had one.
+    pub reference: Option<String>,
+    pub entity_id: String,
+    pub risk_score: f64,
+    pub flagged: bool,
+    /// The module's decision word (credit: APPROVED, REVIEW, DECLINED).
+    pub decision: Option<String>,
+    pub event_time: String,
+    pub recorded_at: String,
+    /// The model that scored the event, as its artifact names it.
+    pub model_version: Option<String>,
+    /// The validated request, as stored (contact identifiers only as hashes).
+    #[schema(value_type = Object)]
+    pub request: Value,
+    /// The answer given, without its `id`.
+    #[schema(value_type = Object)]
+    pub response: Value,
+    pub alerts: Vec<AlertItem>,
+    /// The entity's latest decisions of the module (this one included), newest first.
+    pub history: Vec<HistoryItem>,
+}
+
+/// A decision in the entity's history, in brief.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryItem {
+    pub id: i64,
+    pub decision: String,
+    pub reference: Option<String>,
+    pub risk_score: f64,
+    pub flagged: bool,
+    pub event_time: String,
+}
+
+impl HistoryItem {
+    fn of(module: Module, summary: &DecisionSummary) -> Self {
+        Self {
+            id: summary.id,
+            decision: format!("/api/{}/{}/", module.as_str(), summary.id),
+            reference: summary.reference.clone(),
+            risk_score: summary.risk_score,
+            flagged: summary.flagged,
+            event_time: format_timestamp(summary.event_time()),
+        }
+    }
+}

@@ -1,0 +1,2 @@
+DROP INDEX decisions_entity;
+ALTER TABLE users DROP COLUMN role;
