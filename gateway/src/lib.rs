@@ -26,6 +26,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::errors::ApiError;
 use crate::settings::Settings;
 use crate::state::AppState;
 
@@ -46,6 +47,9 @@ pub fn build_app(
     let openapi = state.openapi.clone();
     App::new()
         .app_data(state)
+        // A path segment that is not the route's kind of id (`/api/cases/abc/`, or a number
+        // beyond any id) names nothing: 404 in DRF's words, not actix's plain text.
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
         .configure(routes::configure)
         .service(
             SwaggerUi::new("/api/docs/{_:.*}")
@@ -62,7 +66,7 @@ pub fn build_app(
 /// CORS for the dashboard's origins.
 fn cors(settings: &Settings) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::OPTIONS])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .max_age(3600);
     for origin in &settings.server.cors_allowed_origins {

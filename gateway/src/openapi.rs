@@ -12,9 +12,10 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
 use crate::errors::ErrorDetail;
 use crate::routes::{
-    AlertPage, AmlDecision, AuditPage, CreditDecision, DecisionDetail, Degradation, Health,
-    InsuranceDecision, MarketDecision, MetricsSnapshot, StatisticsReport, UserItem,
-    read_alert_query, read_history_query,
+    AlertPage, AmlDecision, AuditPage, CaseBody, CasePage, CreditDecision, DecisionDetail,
+    Degradation, Health, InsuranceDecision, MarketDecision, MetricsSnapshot, StatisticsReport,
+    UserItem, read_alert_query, read_case_patch, read_case_query, read_history_query,
+    read_new_case,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -35,6 +36,8 @@ pub fn document() -> Value {
     add::<AlertPage>(&mut schemas);
     add::<DecisionDetail>(&mut schemas);
     add::<UserItem>(&mut schemas);
+    add::<CasePage>(&mut schemas);
+    add::<CaseBody>(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),
         json!({
@@ -68,6 +71,8 @@ pub fn document() -> Value {
             "MarketEvent",
             describe(|body| drop(redflag_market::MarketEvent::parse(body, now))),
         ),
+        ("NewCase", describe(|body| drop(read_new_case(body)))),
+        ("CaseChange", describe(|body| drop(read_case_patch(body)))),
     ];
     for (name, schema) in requests {
         schemas.insert(name.to_owned(), schema);
@@ -380,6 +385,59 @@ fn paths() -> Value {
          "schema": {"type": "integer", "minimum": 1}}
     ]);
 
+    let mut case_list = operation(
+        "Cases",
+        "Cases",
+        "Cases, newest first, 50 a page, optionally of one status or assignee.",
+        true,
+        None,
+        responses(&[
+            ("200", response("One page of cases", Some("CasePage"))),
+            ("400", response("Invalid parameters", Some("FieldErrors"))),
+            (
+                "404",
+                response(
+                    "A page past the last (`Invalid page.`)",
+                    Some("ErrorDetail"),
+                ),
+            ),
+        ]),
+    );
+    case_list["parameters"] = query_parameters(&describe(|query| drop(read_case_query(query))));
+    let case_id = json!([{"name": "id", "in": "path", "required": true,
+                          "schema": {"type": "integer", "minimum": 1}}]);
+    let mut case_show = operation(
+        "Cases",
+        "One case",
+        "The case with its alerts and its timeline, oldest entry first.",
+        true,
+        None,
+        responses(&[
+            ("200", response("The case", Some("CaseBody"))),
+            ("404", response("No such case", Some("ErrorDetail"))),
+        ]),
+    );
+    case_show["parameters"] = case_id.clone();
+    let mut case_change = operation(
+        "Cases",
+        "Assign, move, resolve or annotate a case",
+        "Any of `assignee` (a username; null unassigns), `status` (`open`, `investigating`, \
+         `closed`), `resolution` (`confirmed_fraud`, `false_positive`, `inconclusive`: needed to \
+         close, and only given to a closed case; reopening clears it) and `note`. Each change \
+         enters the timeline and the audit log.",
+        true,
+        Some((
+            "CaseChange",
+            json!({"status": "closed", "resolution": "false_positive",
+                                   "note": "Payroll split by the employer, not structuring."}),
+        )),
+        responses(&[
+            ("200", response("The case as changed", Some("CaseBody"))),
+            ("404", response("No such case", Some("ErrorDetail"))),
+        ]),
+    );
+    case_change["parameters"] = case_id;
+
     json!({
         "/api/token/": {"post": operation(
             "Authentication",
@@ -464,6 +522,20 @@ fn paths() -> Value {
         "/api/audit/": {"get": history},
         "/api/alerts/": {"get": queue},
         "/api/{module}/{id}/": {"get": decision},
+        "/api/cases/": {
+            "get": case_list,
+            "post": operation(
+                "Cases",
+                "Open a case",
+                "A case on one or more alerts (up to 100), status `open`, optionally assigned; \
+                 the title defaults to the alerts' ids.",
+                true,
+                Some(("NewCase", json!({"alert_ids": [41, 42], "title": "Smurfing by S-1",
+                                        "assignee": "analyst"}))),
+                responses(&[("201", response("The case opened", Some("CaseBody")))]),
+            ),
+        },
+        "/api/cases/{id}/": {"get": case_show, "patch": case_change},
         "/api/users/": {"get": operation(
             "Administration",
             "Users and their roles",

@@ -13,8 +13,12 @@ pub const DOCUMENT: &str = "gateway/openapi.json";
 /// The schemathesis release the run installs (from PyPI, into target/): pinned, so that a new
 /// release cannot change what CI checks.
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
-/// Generated requests per operation: about 20 s for the eleven operations on two cores.
+/// Generated requests per operation: about 40 s for the sixteen operations on two cores.
 const EXAMPLES_PER_OPERATION: &str = "100";
+/// A fixed seed, so that CI generates the same requests for the same document: a failure is
+/// reproduced by running again. (One worker: with two, schemathesis 4.32 once failed inside its
+/// own generator.)
+const SEED: &str = "20261126";
 /// A user the run creates, whose credentials are the sign-in example of the document, so that
 /// the example signs in for real.
 const USER: (&str, &str) = ("analyst", "correct-horse-battery");
@@ -188,7 +192,8 @@ pub fn fuzz(target: &Path) -> Result<(), String> {
     let status = Command::new(program)
         .args(["run", &schema, "--checks", "all"])
         .args(["--exclude-checks", "positive_data_acceptance"])
-        .args(["--max-examples", EXAMPLES_PER_OPERATION, "--workers", "2"])
+        .args(["--max-examples", EXAMPLES_PER_OPERATION, "--workers", "1"])
+        .args(["--seed", SEED])
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .status()
         .map_err(|e| format!("cannot run schemathesis: {e}"))?;

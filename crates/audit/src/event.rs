@@ -25,6 +25,8 @@ impl AuditEvent {
     pub const USER_CREATED: &'static str = "user.created";
     pub const PASSWORD_SET: &'static str = "user.password_set";
     pub const MODEL_TRAINED: &'static str = "model.trained";
+    pub const CASE_OPENED: &'static str = "case.opened";
+    pub const CASE_UPDATED: &'static str = "case.updated";
 
     /// The JSON payload stored in the outbox.
     pub fn to_payload(&self) -> String {

@@ -92,16 +92,11 @@ pub(crate) fn nested(name: &str, read: impl FnOnce()) {
 /// Text without control characters (Unicode category Cc) with something besides white space.
 const TEXT_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
 
-/// A trimmed, non-blank text of at most `max_chars` characters without control characters.
+/// A trimmed, non-blank text of at most `max_chars` characters without control characters, or
+/// an integer (which DRF accepts as its text).
 pub(crate) fn text(max_chars: usize) -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": max_chars, "pattern": TEXT_PATTERN})
-}
-
-/// An identifier: text as above, or an integer (which DRF accepts as its text).
-pub(crate) fn identifier() -> Value {
-    let mut schema = text(crate::MAX_ID_LENGTH);
-    schema["type"] = json!(["string", "integer"]);
-    schema
+    json!({"type": ["string", "integer"], "minLength": 1, "maxLength": max_chars,
+           "pattern": TEXT_PATTERN})
 }
 
 pub(crate) fn number(kind: &str, bounds: NumberBounds) -> Value {

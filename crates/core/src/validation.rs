@@ -45,6 +45,13 @@ impl ValidationErrors {
     }
 
     /// An error that concerns the body as a whole rather than one field.
+    /// One error on one field.
+    pub fn on_field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        errors
+    }
+
     pub fn non_field(message: impl Into<String>) -> Self {
         let mut errors = Self::new();
         errors.add("non_field_errors", message);
@@ -95,6 +102,9 @@ pub const MAX_CLOCK_SKEW: chrono::Duration = chrono::Duration::hours(1);
 
 /// The longest identifier accepted, as in the Django models' `max_length`.
 pub const MAX_ID_LENGTH: usize = 100;
+
+/// The largest id a list of ids may hold: far above any row count, and exact in a JSON number.
+const MAX_LISTED_ID: i64 = 9_000_000_000_000_000 / 1000;
 
 /// The longest free-text field accepted.
 pub const MAX_TEXT_LENGTH: usize = 1000;
@@ -224,14 +234,14 @@ impl<'a> FieldReader<'a> {
     /// A required identifier: a non-blank string (or an integer, which DRF accepts as its text) of
     /// at most [`MAX_ID_LENGTH`] characters without control characters, trimmed.
     pub fn required_id(&mut self, field: &str) -> Option<String> {
-        request_schema::field(field, true, request_schema::identifier);
+        request_schema::field(field, true, || request_schema::text(MAX_ID_LENGTH));
         let value = self.present(field, true)?;
         self.text(field, value, MAX_ID_LENGTH)
     }
 
     /// An optional identifier; absent or null gives `None`.
     pub fn optional_id(&mut self, field: &str) -> Option<String> {
-        request_schema::field(field, false, request_schema::identifier);
+        request_schema::field(field, false, || request_schema::text(MAX_ID_LENGTH));
         let value = self.present(field, false)?;
         self.text(field, value, MAX_ID_LENGTH)
     }
@@ -356,6 +366,53 @@ impl<'a> FieldReader<'a> {
             return None;
         }
         Some(number)
+    }
+
+    /// A required, non-empty list of at most `max_items` distinct positive integers (ids), in the
+    /// order given.
+    pub fn required_id_list(&mut self, field: &str, max_items: usize) -> Option<Vec<i64>> {
+        request_schema::field(field, true, || {
+            json!({"type": "array", "minItems": 1, "maxItems": max_items, "uniqueItems": true,
+                   "items": {"type": "integer", "minimum": 1, "maximum": MAX_LISTED_ID}})
+        });
+        let value = self.present(field, true)?;
+        let Value::Array(items) = value else {
+            self.errors.add(
+                field,
+                format!(
+                    "Expected a list of items but got type \"{}\".",
+                    json_type(value)
+                ),
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.errors.add(field, "This list may not be empty.");
+            return None;
+        }
+        if items.len() > max_items {
+            self.errors.add(
+                field,
+                format!("Ensure this field has no more than {max_items} elements."),
+            );
+            return None;
+        }
+        let mut ids = Vec::with_capacity(items.len());
+        for item in items {
+            match item.as_i64().filter(|id| (1..=MAX_LISTED_ID).contains(id)) {
+                Some(id) if ids.contains(&id) => {
+                    self.errors.add(field, format!("{id} is listed twice."));
+                    return None;
+                }
+                Some(id) => ids.push(id),
+                None => {
+                    self.errors
+                        .add(field, "Each item must be a positive integer id.");
+                    return None;
+                }
+            }
+        }
+        Some(ids)
     }
 
     /// An optional RFC 3339 event time, converted to UTC, at most [`MAX_CLOCK_SKEW`] after `now`.

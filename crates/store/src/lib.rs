@@ -2,6 +2,7 @@
 
 mod audit_log;
 mod audit_queue;
+mod cases;
 mod connection;
 mod decisions;
 mod error;
@@ -20,6 +21,7 @@ pub use audit_log::{
     Applied, AuditEntry, AuditOutcome, AuditProgress, ChainReport, MAX_ATTEMPTS, QueuedAudit,
 };
 pub use audit_queue::{Delivery, RedisAuditQueue};
+pub use cases::{CaseChange, CaseError, CaseEvent, CaseFile, CaseRecord};
 pub use connection::{Backend, Database};
 pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};
 pub use error::StoreError;

@@ -1,6 +1,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::connection::DbConnection;
 use crate::schema::audit_outbox;
 use crate::{Database, StoreError};
 
@@ -53,15 +54,7 @@ impl Database {
     /// Writes an audited action that is not a decision to the outbox, for the worker to apply to
     /// the audit log like any decision's record.
     pub fn record_audit_event(&self, event: &redflag_audit::AuditEvent) -> Result<(), StoreError> {
-        diesel::insert_into(audit_outbox::table)
-            .values((
-                audit_outbox::kind.eq(event.kind),
-                audit_outbox::payload.eq(event.to_payload()),
-                audit_outbox::created_at.eq(event.recorded_at.naive_utc()),
-                audit_outbox::attempts.eq(0),
-            ))
-            .execute(&mut *self.write()?)?;
-        Ok(())
+        Ok(insert_audit_event(&mut *self.write()?, event)?)
     }
 
     /// The audit payloads written for a decision; lets callers prove nothing was lost.
@@ -71,4 +64,20 @@ impl Database {
             .select(audit_outbox::payload)
             .load(&mut *self.read()?)?)
     }
+}
+
+/// Writes an audited action's outbox record on `connection`, in the caller's transaction if any.
+pub(crate) fn insert_audit_event(
+    connection: &mut DbConnection,
+    event: &redflag_audit::AuditEvent,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_outbox::table)
+        .values((
+            audit_outbox::kind.eq(event.kind),
+            audit_outbox::payload.eq(event.to_payload()),
+            audit_outbox::created_at.eq(event.recorded_at.naive_utc()),
+            audit_outbox::attempts.eq(0),
+        ))
+        .execute(connection)
+        .map(drop)
 }

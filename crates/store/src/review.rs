@@ -165,6 +165,14 @@ impl Database {
             .optional()?)
     }
 
+    /// The alerts with these ids, oldest first (a case's).
+    pub fn alerts_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredAlert>, StoreError> {
+        Ok(alerts::table
+            .filter(alerts::id.eq_any(ids))
+            .order(alerts::id.asc())
+            .load(&mut *self.read()?)?)
+    }
+
     /// A decision's alerts, in the order the response listed them.
     pub fn decision_alerts(&self, id: DecisionId) -> Result<Vec<StoredAlert>, StoreError> {
         Ok(alerts::table

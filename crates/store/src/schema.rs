@@ -110,7 +110,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cases (id) {
+        id -> BigInt,
+        title -> Text,
+        status -> Text,
+        resolution -> Nullable<Text>,
+        assignee -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_alerts (case_id, alert_id) {
+        case_id -> BigInt,
+        alert_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    case_events (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        actor -> Text,
+        action -> Text,
+        details_json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(alerts -> decisions (decision_id));
+diesel::joinable!(case_alerts -> cases (case_id));
+diesel::joinable!(case_alerts -> alerts (alert_id));
+diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(audit_outbox -> decisions (decision_id));
 diesel::joinable!(decisions -> users (created_by));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -122,5 +156,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain,
     decision_rollups,
     alert_rollups,
-    rollup_watermark
+    rollup_watermark,
+    cases,
+    case_alerts,
+    case_events
 );

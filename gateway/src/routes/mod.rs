@@ -2,6 +2,7 @@
 
 mod aml;
 mod audit;
+mod cases;
 mod credit;
 mod detect;
 mod health;
@@ -21,6 +22,7 @@ use crate::errors::ApiError;
 
 pub use aml::AmlDecision;
 pub use audit::{AuditPage, read_query as read_history_query};
+pub use cases::{CaseBody, CasePage, read_case_patch, read_case_query, read_new_case};
 pub use credit::CreditDecision;
 pub use detect::{Degradation, Endpoint};
 pub use health::Health;
@@ -59,6 +61,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/prometheus/", "GET").route(web::get().to(metrics::prometheus)))
         .service(resource("/api/alerts/", "GET").route(web::get().to(review::alert_queue)))
         .service(resource("/api/users/", "GET").route(web::get().to(users::list)))
+        .service(
+            resource("/api/cases/", "GET, POST")
+                .route(web::get().to(cases::list))
+                .route(web::post().to(cases::open)),
+        )
+        .service(
+            resource("/api/cases/{id:\\d+}/", "GET, PATCH")
+                .route(web::get().to(cases::show))
+                .route(web::patch().to(cases::update)),
+        )
         // After every fixed path: /api/aml/detect/ and the like are theirs.
         .service(
             resource("/api/{module}/{id:\\d+}/", "GET")

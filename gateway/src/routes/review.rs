@@ -160,7 +160,7 @@ pub struct AlertItem {
 }
 
 impl AlertItem {
-    fn of(alert: &StoredAlert, entity_id: Option<String>) -> Self {
+    pub(super) fn of(alert: &StoredAlert, entity_id: Option<String>) -> Self {
         Self {
             id: alert.id,
             decision_id: alert.decision_id,

@@ -3,6 +3,7 @@
 mod audit;
 mod audit_queue;
 mod auth;
+mod cases;
 mod cli;
 mod concurrency;
 mod credit;

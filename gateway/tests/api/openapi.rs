@@ -39,6 +39,8 @@ async fn the_served_document_is_the_checked_in_one_and_covers_every_endpoint() {
             "/api/audit/",
             "/api/alerts/",
             "/api/{module}/{id}/",
+            "/api/cases/",
+            "/api/cases/{id}/",
             "/api/users/",
             "/api/metrics/",
             "/api/prometheus/",

@@ -1,0 +1,300 @@
+//! Cases: analysts' investigations of one or more alerts, with their timeline. Every change is
+//! written with its timeline entry and its audit record in one transaction.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use redflag_audit::AuditEvent;
+use serde_json::json;
+
+use crate::connection::DbConnection;
+use crate::outbox::insert_audit_event;
+use crate::schema::{alerts, case_alerts, case_events, cases};
+use crate::{Database, StoreError};
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct CaseRecord {
+    pub id: i64,
+    pub title: String,
+    /// `open`, `investigating` or `closed`.
+    pub status: String,
+    /// `confirmed_fraud`, `false_positive` or `inconclusive`, once closed.
+    pub resolution: Option<String>,
+    /// The username working it.
+    pub assignee: Option<String>,
+    pub created_by: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl CaseRecord {
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at.and_utc()
+    }
+
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at.and_utc()
+    }
+}
+
+/// One entry of a case's timeline.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct CaseEvent {
+    pub id: i64,
+    pub case_id: i64,
+    pub actor: String,
+    /// `opened`, `assigned`, `status`, `resolved` or `noted`.
+    pub action: String,
+    /// What changed, as JSON.
+    pub details_json: String,
+    created_at: NaiveDateTime,
+}
+
+impl CaseEvent {
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at.and_utc()
+    }
+}
+
+/// A case with its alerts and its timeline, oldest entry first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFile {
+    pub case: CaseRecord,
+    pub alert_ids: Vec<i64>,
+    pub timeline: Vec<CaseEvent>,
+}
+
+/// What a change to a case sets; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct CaseChange {
+    /// `Some(None)` unassigns.
+    pub assignee: Option<Option<String>>,
+    pub status: Option<String>,
+    /// `Some(None)` clears it (a case reopened).
+    pub resolution: Option<Option<String>>,
+    pub note: Option<String>,
+}
+
+/// Why a case could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("unknown alert ids: {0:?}")]
+    UnknownAlerts(Vec<i64>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for CaseError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Store(error.into())
+    }
+}
+
+impl Database {
+    /// Opens a case on `alert_ids` (every one must exist), status `open`.
+    pub fn open_case(
+        &self,
+        title: &str,
+        alert_ids: &[i64],
+        assignee: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CaseFile, CaseError> {
+        let mut connection = self.write()?;
+        let id = connection.transaction(|connection| {
+            let known: Vec<i64> = alerts::table
+                .filter(alerts::id.eq_any(alert_ids))
+                .select(alerts::id)
+                .load(connection)?;
+            let unknown: Vec<i64> = alert_ids
+                .iter()
+                .copied()
+                .filter(|id| !known.contains(id))
+                .collect();
+            if !unknown.is_empty() {
+                return Err(CaseError::UnknownAlerts(unknown));
+            }
+            let at = now.naive_utc();
+            let id: i64 = diesel::insert_into(cases::table)
+                .values((
+                    cases::title.eq(title),
+                    cases::status.eq("open"),
+                    cases::assignee.eq(assignee),
+                    cases::created_by.eq(actor),
+                    cases::created_at.eq(at),
+                    cases::updated_at.eq(at),
+                ))
+                .returning(cases::id)
+                .get_result(connection)?;
+            for alert_id in alert_ids {
+                diesel::insert_into(case_alerts::table)
+                    .values((
+                        case_alerts::case_id.eq(id),
+                        case_alerts::alert_id.eq(alert_id),
+                    ))
+                    .execute(connection)?;
+            }
+            let details = json!({"title": title, "alert_ids": alert_ids, "assignee": assignee});
+            log_change(connection, id, actor, "opened", &details, now)?;
+            Ok(id)
+        })?;
+        drop(connection);
+        self.case(id)?
+            .ok_or_else(|| CaseError::Store(diesel::result::Error::NotFound.into()))
+    }
+
+    /// Applies `change` to a case; `None` when there is no such case.
+    pub fn update_case(
+        &self,
+        id: i64,
+        change: &CaseChange,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<CaseFile>, StoreError> {
+        let mut connection = self.write()?;
+        let found = connection.transaction(|connection| {
+            let exists = cases::table
+                .find(id)
+                .select(cases::id)
+                .first::<i64>(connection)
+                .optional()?
+                .is_some();
+            if !exists {
+                return Ok::<_, diesel::result::Error>(false);
+            }
+            if let Some(assignee) = &change.assignee {
+                diesel::update(cases::table.find(id))
+                    .set(cases::assignee.eq(assignee))
+                    .execute(connection)?;
+                log_change(
+                    connection,
+                    id,
+                    actor,
+                    "assigned",
+                    &json!({"assignee": assignee}),
+                    now,
+                )?;
+            }
+            if let Some(status) = &change.status {
+                diesel::update(cases::table.find(id))
+                    .set(cases::status.eq(status))
+                    .execute(connection)?;
+                log_change(
+                    connection,
+                    id,
+                    actor,
+                    "status",
+                    &json!({"status": status}),
+                    now,
+                )?;
+            }
+            if let Some(resolution) = &change.resolution {
+                diesel::update(cases::table.find(id))
+                    .set(cases::resolution.eq(resolution))
+                    .execute(connection)?;
+                let details = json!({"resolution": resolution});
+                log_change(connection, id, actor, "resolved", &details, now)?;
+            }
+            if let Some(note) = &change.note {
+                log_change(connection, id, actor, "noted", &json!({"note": note}), now)?;
+            }
+            diesel::update(cases::table.find(id))
+                .set(cases::updated_at.eq(now.naive_utc()))
+                .execute(connection)?;
+            Ok(true)
+        })?;
+        drop(connection);
+        if found { self.case(id) } else { Ok(None) }
+    }
+
+    /// A case with its alerts and timeline.
+    pub fn case(&self, id: i64) -> Result<Option<CaseFile>, StoreError> {
+        let mut connection = self.read()?;
+        let Some(case) = cases::table
+            .find(id)
+            .first::<CaseRecord>(&mut *connection)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let alert_ids = case_alerts::table
+            .filter(case_alerts::case_id.eq(id))
+            .order(case_alerts::alert_id.asc())
+            .select(case_alerts::alert_id)
+            .load(&mut *connection)?;
+        let timeline = case_events::table
+            .filter(case_events::case_id.eq(id))
+            .order(case_events::id.asc())
+            .load(&mut *connection)?;
+        Ok(Some(CaseFile {
+            case,
+            alert_ids,
+            timeline,
+        }))
+    }
+
+    /// Cases, newest first, optionally of one status or assignee: how many, and the page.
+    pub fn cases(
+        &self,
+        status: Option<&str>,
+        assignee: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<CaseRecord>), StoreError> {
+        let filtered = || {
+            let mut query = cases::table.into_boxed();
+            if let Some(status) = status {
+                query = query.filter(cases::status.eq(status.to_owned()));
+            }
+            if let Some(assignee) = assignee {
+                query = query.filter(cases::assignee.eq(assignee.to_owned()));
+            }
+            query
+        };
+        let mut connection = self.read()?;
+        let count = filtered().count().get_result(&mut *connection)?;
+        let page = filtered()
+            .order(cases::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .load(&mut *connection)?;
+        Ok((count, page))
+    }
+}
+
+/// A timeline entry and its audit record, in the caller's transaction.
+fn log_change(
+    connection: &mut DbConnection,
+    case_id: i64,
+    actor: &str,
+    action: &str,
+    details: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(case_events::table)
+        .values((
+            case_events::case_id.eq(case_id),
+            case_events::actor.eq(actor),
+            case_events::action.eq(action),
+            case_events::details_json.eq(details.to_string()),
+            case_events::created_at.eq(now.naive_utc()),
+        ))
+        .execute(connection)?;
+    let mut audited = details.clone();
+    audited["action"] = json!(action);
+    insert_audit_event(
+        connection,
+        &AuditEvent {
+            kind: if action == "opened" {
+                AuditEvent::CASE_OPENED
+            } else {
+                AuditEvent::CASE_UPDATED
+            },
+            module: None,
+            entity_id: format!("case:{case_id}"),
+            actor: actor.to_owned(),
+            details: audited,
+            recorded_at: now,
+        },
+    )
+}

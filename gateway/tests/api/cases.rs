@@ -1,0 +1,234 @@
+//! Cases: opened on alerts, assigned, moved, resolved and annotated, every change in the case's
+//! timeline and in the audit log.
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, get, login, post, send};
+
+fn patch(path: &str, token: &str, body: &Value) -> TestRequest {
+    TestRequest::patch()
+        .uri(path)
+        .insert_header(("Content-Type", "application/json"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .set_payload(body.to_string())
+}
+
+fn actions(case: &Value) -> Vec<&str> {
+    case["timeline"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| e["action"].as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    test_app.create_user("lead");
+    for (i, amount) in [9800.0, 9900.0, 9700.0].into_iter().enumerate() {
+        let transfer = json!({"transaction_id": format!("C{i}"), "user_id": "U", "amount": amount,
+                              "sender_id": "SMURF", "receiver_id": "BANK",
+                              "timestamp": format!("2026-02-09T09:0{i}:00Z")});
+        let reply = send(&app, post("/api/aml/detect/", Some(&token), &transfer)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    let queue = send(&app, get("/api/alerts/", Some(&token))).await.json();
+    let alert_ids: Vec<i64> = queue["results"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|alert| alert["id"].as_i64())
+        .take(2)
+        .collect();
+    assert_eq!(alert_ids.len(), 2, "{queue}");
+
+    let opened = send(
+        &app,
+        post(
+            "/api/cases/",
+            Some(&token),
+            &json!({"alert_ids": alert_ids, "title": "Smurfing by SMURF"}),
+        ),
+    )
+    .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+    let case = opened.json();
+    let id = case["id"].as_i64().expect("an id");
+    assert_eq!(case["title"], "Smurfing by SMURF");
+    assert_eq!(case["status"], "open");
+    assert_eq!(case["resolution"], Value::Null);
+    assert_eq!(case["assignee"], Value::Null);
+    assert_eq!(case["created_by"], "analyst");
+    let mut listed: Vec<i64> = case["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|alert| alert["id"].as_i64())
+        .collect();
+    listed.sort_unstable();
+    let mut expected = alert_ids.clone();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+    assert_eq!(actions(&case), ["opened"]);
+    let path = format!("/api/cases/{id}/");
+
+    let worked = send(
+        &app,
+        patch(
+            &path,
+            &token,
+            &json!({"assignee": "lead", "status": "investigating"}),
+        ),
+    )
+    .await;
+    assert_eq!(worked.status, StatusCode::OK, "{}", worked.text);
+    let worked = worked.json();
+    assert_eq!(worked["assignee"], "lead");
+    assert_eq!(worked["status"], "investigating");
+    assert_eq!(actions(&worked), ["opened", "assigned", "status"]);
+
+    let refused = send(&app, patch(&path, &token, &json!({"status": "closed"}))).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json(),
+        json!({"resolution": ["Closing a case needs a resolution: one of confirmed_fraud, false_positive, inconclusive."]})
+    );
+    let refused = send(
+        &app,
+        patch(&path, &token, &json!({"resolution": "false_positive"})),
+    )
+    .await;
+    assert_eq!(
+        refused.json(),
+        json!({"resolution": ["A resolution is only given to a closed case."]})
+    );
+    let closed = send(
+        &app,
+        patch(
+            &path,
+            &token,
+            &json!({"status": "closed", "resolution": "false_positive",
+                    "note": "Payroll split by the employer."}),
+        ),
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    let closed = closed.json();
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["resolution"], "false_positive");
+    assert_eq!(
+        actions(&closed),
+        [
+            "opened", "assigned", "status", "status", "resolved", "noted"
+        ]
+    );
+    assert_eq!(
+        closed["timeline"][5]["details"],
+        json!({"note": "Payroll split by the employer."})
+    );
+    assert_eq!(closed["timeline"][5]["actor"], "analyst");
+
+    // Lists filter by status; a reopened case loses its resolution.
+    let closed_list = send(&app, get("/api/cases/?status=closed", Some(&token)))
+        .await
+        .json();
+    assert_eq!(closed_list["count"], 1);
+    assert_eq!(closed_list["results"][0]["id"], json!(id));
+    let open_list = send(&app, get("/api/cases/?status=open", Some(&token)))
+        .await
+        .json();
+    assert_eq!(open_list["count"], 0);
+    let reopened = send(
+        &app,
+        patch(&path, &token, &json!({"status": "open", "assignee": null})),
+    )
+    .await
+    .json();
+    assert_eq!(reopened["resolution"], Value::Null);
+    assert_eq!(reopened["assignee"], Value::Null);
+    let shown = send(&app, get(&path, Some(&token))).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert_eq!(shown.json(), reopened);
+
+    // Every change is in the audit log, under the case.
+    test_app.embedded_worker_pass();
+    let audited = send(
+        &app,
+        get(&format!("/api/audit/?entity_id=case:{id}"), Some(&token)),
+    )
+    .await
+    .json();
+    assert_eq!(
+        audited["count"],
+        json!(actions(&reopened).len()),
+        "{audited}"
+    );
+    let kinds: Vec<&str> = audited["results"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|entry| entry["kind"].as_str())
+        .collect();
+    assert_eq!(kinds.last(), Some(&"case.opened"), "oldest last");
+    assert!(
+        kinds[..kinds.len() - 1]
+            .iter()
+            .all(|kind| *kind == "case.updated")
+    );
+}
+
+#[actix_web::test]
+async fn bad_case_requests_are_400_or_404_and_change_nothing() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    for (body, expected) in [
+        (
+            json!({"alert_ids": [999_999]}),
+            json!({"alert_ids": ["No alert with id 999999."]}),
+        ),
+        (
+            json!({"alert_ids": []}),
+            json!({"alert_ids": ["This list may not be empty."]}),
+        ),
+        (json!({}), json!({"alert_ids": ["This field is required."]})),
+        (
+            json!({"alert_ids": [1, 1]}),
+            json!({"alert_ids": ["1 is listed twice."]}),
+        ),
+        (
+            json!({"alert_ids": ["x"]}),
+            json!({"alert_ids": ["Each item must be a positive integer id."]}),
+        ),
+    ] {
+        let reply = send(&app, post("/api/cases/", Some(&token), &body)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(reply.json(), expected, "{body}");
+    }
+    let missing = send(
+        &app,
+        patch("/api/cases/424242/", &token, &json!({"note": "x"})),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let missing = send(&app, get("/api/cases/424242/", Some(&token))).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let nothing = send(&app, patch("/api/cases/1/", &token, &json!({}))).await;
+    assert_eq!(nothing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        nothing.json(),
+        json!({"non_field_errors": ["Give at least one of assignee, status, resolution, note."]})
+    );
+    let anonymous = send(&app, get("/api/cases/", None)).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let list = send(&app, get("/api/cases/", Some(&token))).await.json();
+    assert_eq!(list["count"], 0, "nothing was opened");
+}

@@ -1,0 +1,3 @@
+DROP TABLE case_events;
+DROP TABLE case_alerts;
+DROP TABLE cases;
