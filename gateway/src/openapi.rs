@@ -347,7 +347,8 @@ fn paths() -> Value {
         "Review",
         "The alert queue",
         "Every alert raised, newest first, 50 a page, each linking to its decision; filtered by \
-         module, severity, rule and time raised (`since` inclusive, `until` exclusive).",
+         module, severity, rule, time raised (`since` inclusive, `until` exclusive) and status \
+         (`new`: in no case yet, or the status of a case holding it).",
         true,
         None,
         responses(&[

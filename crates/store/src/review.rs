@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use redflag_core::Module;
 
-use crate::schema::{alerts, decisions};
+use diesel::dsl::{exists, not};
+
+use crate::schema::{alerts, case_alerts, cases, decisions};
 use crate::{Database, DecisionId, StoreError};
 
 /// Which alerts the queue lists; every filter is optional.
@@ -20,6 +22,8 @@ pub struct AlertFilter {
     pub since: Option<DateTime<Utc>>,
     /// Raised before this time.
     pub until: Option<DateTime<Utc>>,
+    /// `new` (in no case yet), or the status of a case holding the alert.
+    pub status: Option<String>,
 }
 
 /// One stored alert, as its decision's transaction wrote it.
@@ -120,6 +124,22 @@ impl Database {
             }
             if let Some(until) = filter.until {
                 query = query.filter(alerts::created_at.lt(until.naive_utc()));
+            }
+            match filter.status.as_deref() {
+                None => {}
+                Some("new") => {
+                    query = query.filter(not(exists(
+                        case_alerts::table.filter(case_alerts::alert_id.eq(alerts::id)),
+                    )));
+                }
+                Some(status) => {
+                    query = query.filter(exists(
+                        case_alerts::table
+                            .inner_join(cases::table)
+                            .filter(case_alerts::alert_id.eq(alerts::id))
+                            .filter(cases::status.eq(status.to_owned())),
+                    ));
+                }
             }
             query
         };

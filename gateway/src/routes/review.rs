@@ -15,10 +15,14 @@ use crate::auth::Authenticated;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
+/// Where an alert stands: in no case yet, or in a case of that status.
+const ALERT_STATUSES: [&str; 4] = ["new", "open", "investigating", "closed"];
+
 /// How many of the entity's latest decisions the decision page shows.
 const HISTORY_LENGTH: i64 = 20;
 
-/// `?module=&severity=&rule=&since=&until=&page=&page_size=`: the alerts, newest first.
+/// `?module=&severity=&rule=&since=&until=&status=&page=&page_size=`: the alerts, newest first;
+/// `status` is `new` (in no case yet) or the status of a case holding the alert.
 #[tracing::instrument(skip_all)]
 pub async fn alert_queue(
     state: web::Data<AppState>,
@@ -38,6 +42,7 @@ pub async fn alert_queue(
     filters.extend(filter.rule.map(|r| ("rule", r)));
     filters.extend(filter.since.map(|t| ("since", format_timestamp(t))));
     filters.extend(filter.until.map(|t| ("until", format_timestamp(t))));
+    filters.extend(filter.status.map(|s| ("status", s)));
     let (next, previous) = page.links(&request, &filters, count, alerts.len())?;
     Ok(HttpResponse::Ok().json(AlertPage {
         count,
@@ -65,6 +70,7 @@ pub fn read_alert_query(query: &Value) -> Result<AlertQuery, ValidationErrors> {
     let rule = fields.optional_id("rule");
     let since = fields.optional_timestamp("since", now);
     let until = fields.optional_timestamp("until", now);
+    let status = fields.optional_choice("status", &ALERT_STATUSES);
     let (number, size) = Page::read(&mut fields);
     fields.finish(|| AlertQuery {
         filter: AlertFilter {
@@ -73,6 +79,7 @@ pub fn read_alert_query(query: &Value) -> Result<AlertQuery, ValidationErrors> {
             rule,
             since,
             until,
+            status: status.map(str::to_owned),
         },
         page: Page::of(number, size),
     })

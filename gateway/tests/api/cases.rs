@@ -80,6 +80,34 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
     assert_eq!(actions(&case), ["opened"]);
     let path = format!("/api/cases/{id}/");
 
+    // The queue knows where each alert stands: new, or in a case of some status.
+    let by_status = |status: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let reply = send(
+                app,
+                get(&format!("/api/alerts/?status={status}"), Some(&token)),
+            )
+            .await;
+            let mut ids: Vec<i64> = reply.json()["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .filter_map(|alert| alert["id"].as_i64())
+                .collect();
+            ids.sort_unstable();
+            ids
+        }
+    };
+    assert_eq!(by_status("open").await, expected);
+    assert!(
+        by_status("new")
+            .await
+            .iter()
+            .all(|id| !expected.contains(id))
+    );
+    assert!(by_status("closed").await.is_empty());
+
     let worked = send(
         &app,
         patch(
@@ -135,6 +163,9 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
         json!({"note": "Payroll split by the employer."})
     );
     assert_eq!(closed["timeline"][5]["actor"], "analyst");
+
+    assert_eq!(by_status("closed").await, expected);
+    assert!(by_status("open").await.is_empty());
 
     // Lists filter by status; a reopened case loses its resolution.
     let closed_list = send(&app, get("/api/cases/?status=closed", Some(&token)))
