@@ -368,7 +368,8 @@ fn paths() -> Value {
         "Review",
         "One stored decision",
         "The request as validated and stored, the answer, every alert with its figures, the model \
-         that scored it and the entity's latest 20 decisions of the module.",
+         that scored it and the entity's latest 20 decisions of the module up to this one (among \
+         the 100,000 decisions before it).",
         true,
         None,
         responses(&[

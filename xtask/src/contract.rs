@@ -189,7 +189,9 @@ pub fn fuzz(target: &Path) -> Result<(), String> {
     let token = server.token()?;
     let schema = format!("http://127.0.0.1:{}/api/schema/", server.port);
     eprintln!("xtask: schemathesis run {schema}");
+    // schemathesis keeps a cache in its working directory: under target/, not in the sources.
     let status = Command::new(program)
+        .current_dir(target)
         .args(["run", &schema, "--checks", "all"])
         .args(["--exclude-checks", "positive_data_acceptance"])
         .args(["--max-examples", EXAMPLES_PER_OPERATION, "--workers", "1"])

@@ -10,6 +10,12 @@ use diesel::dsl::{exists, not};
 use crate::schema::{alerts, case_alerts, cases, decisions};
 use crate::{Database, DecisionId, StoreError};
 
+/// How far back an entity's history looks, in decisions of any module: a bounded scan of the
+/// primary key, so that a decision page costs the same whatever the table's size, rather than an
+/// index on entities that every decision would pay for on the hot write path (measured: a fifth
+/// of AML's throughput on SQLite).
+pub const HISTORY_SCAN: i64 = 100_000;
+
 /// Which alerts the queue lists; every filter is optional.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
@@ -201,14 +207,18 @@ impl Database {
             .load(&mut *self.read()?)?)
     }
 
-    /// The entity's latest decisions of the module, newest first, at most `limit`.
+    /// The entity's latest decisions of the module up to `until` (included), newest first, at
+    /// most `limit`, among the [`HISTORY_SCAN`] decisions before it.
     pub fn entity_history(
         &self,
         module: Module,
         entity_id: &str,
+        until: DecisionId,
         limit: i64,
     ) -> Result<Vec<DecisionSummary>, StoreError> {
         Ok(decisions::table
+            .filter(decisions::id.le(until.0))
+            .filter(decisions::id.gt(until.0 - HISTORY_SCAN))
             .filter(decisions::module.eq(module.as_str()))
             .filter(decisions::entity_id.eq(entity_id))
             .order(decisions::id.desc())

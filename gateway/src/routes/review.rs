@@ -101,7 +101,8 @@ pub async fn decision_detail(
         };
         let alerts = db.decision_alerts(DecisionId(id))?;
         let model_version = db.decision_model_version(DecisionId(id))?;
-        let history = db.entity_history(module, &record.entity_id, HISTORY_LENGTH)?;
+        let history =
+            db.entity_history(module, &record.entity_id, DecisionId(id), HISTORY_LENGTH)?;
         Ok::<_, redflag_store::StoreError>(Some((record, alerts, model_version, history)))
     })
     .await
@@ -208,7 +209,8 @@ pub struct DecisionDetail {
     #[schema(value_type = Object)]
     pub response: Value,
     pub alerts: Vec<AlertItem>,
-    /// The entity's latest decisions of the module (this one included), newest first.
+    /// The entity's latest decisions of the module up to this one (included), newest first,
+    /// among the 100,000 decisions before it.
     pub history: Vec<HistoryItem>,
 }
 

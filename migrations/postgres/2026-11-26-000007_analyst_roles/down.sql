@@ -1,2 +1,1 @@
-DROP INDEX decisions_entity;
 ALTER TABLE users DROP COLUMN role;

@@ -1,6 +1,3 @@
 -- Who may do what: `analyst` (read, work the alert queue) or `admin` (also users and models).
 -- Users created before roles existed are analysts.
 ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'analyst';
-
--- The decision page lists the entity's latest decisions of the same module.
-CREATE INDEX decisions_entity ON decisions (module, entity_id, id);
