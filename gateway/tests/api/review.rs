@@ -185,6 +185,17 @@ async fn a_decision_page_has_the_request_the_answer_the_alerts_the_model_and_the
         ["D2", "D1", "D0"],
         "newest first, this one included"
     );
+    let earlier = answers[1]["id"].as_i64().expect("an id");
+    let earlier = send(&app, get(&format!("/api/aml/{earlier}/"), Some(&token)))
+        .await
+        .json();
+    let history: Vec<&str> = earlier["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|item| item["reference"].as_str())
+        .collect();
+    assert_eq!(history, ["D1", "D0"], "up to the decision shown");
 
     for path in [
         format!("/api/credit/{id}/"),
