@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, get, login, post, send};
+use crate::helpers::{TestApp, get, login, post, send, structuring_run};
 
 fn patch(path: &str, token: &str, body: &Value) -> TestRequest {
     TestRequest::patch()
@@ -33,13 +33,7 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
     let app = test_app.service().await;
     let (token, _) = login(&app, &test_app, "analyst").await;
     test_app.create_user("lead");
-    for (i, amount) in [9800.0, 9900.0, 9700.0].into_iter().enumerate() {
-        let transfer = json!({"transaction_id": format!("C{i}"), "user_id": "U", "amount": amount,
-                              "sender_id": "SMURF", "receiver_id": "BANK",
-                              "timestamp": format!("2026-02-09T09:0{i}:00Z")});
-        let reply = send(&app, post("/api/aml/detect/", Some(&token), &transfer)).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    }
+    structuring_run(&app, &token, "C").await;
     let queue = send(&app, get("/api/alerts/", Some(&token))).await.json();
     let alert_ids: Vec<i64> = queue["results"]
         .as_array()

@@ -232,3 +232,23 @@ pub fn rules_of(body: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Three transfers just under the reporting threshold from `SMURF` within three minutes, with
+/// ids `<prefix>0..2`: structuring on the third. Their answers, in order.
+pub async fn structuring_run<S, B>(app: &S, token: &str, prefix: &str) -> Vec<Value>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut answers = Vec::new();
+    for (i, amount) in [9800.0, 9900.0, 9700.0].into_iter().enumerate() {
+        let transfer = serde_json::json!({
+            "transaction_id": format!("{prefix}{i}"), "user_id": "U", "amount": amount,
+            "sender_id": "SMURF", "receiver_id": "BANK",
+            "timestamp": format!("2026-02-09T09:0{i}:00Z")});
+        let reply = send(app, post("/api/aml/detect/", Some(token), &transfer)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        answers.push(reply.json());
+    }
+    answers
+}

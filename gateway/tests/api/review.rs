@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use redflag_gateway::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, get, login, post, rules_of, send};
+use crate::helpers::{PASSWORD, TestApp, get, login, post, rules_of, send, structuring_run};
 
 fn transfer(id: &str, sender: &str, amount: f64, minute: u32) -> Value {
     json!({"transaction_id": id, "user_id": "U", "amount": amount, "sender_id": sender,
@@ -17,20 +17,7 @@ async fn the_queue_lists_alerts_newest_first_filters_them_and_links_each_to_its_
     let test_app = TestApp::spawn();
     let app = test_app.service().await;
     let (token, _) = login(&app, &test_app, "analyst").await;
-    let mut replies = Vec::new();
-    for (i, amount) in [9800.0, 9900.0, 9700.0].into_iter().enumerate() {
-        let reply = send(
-            &app,
-            post(
-                "/api/aml/detect/",
-                Some(&token),
-                &transfer(&format!("Q{i}"), "SMURF", amount, i as u32),
-            ),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-        replies.push(reply.json());
-    }
+    let mut replies = structuring_run(&app, &token, "Q").await;
     let large = send(
         &app,
         post(
@@ -131,19 +118,7 @@ async fn a_decision_page_has_the_request_the_answer_the_alerts_the_model_and_the
     let test_app = TestApp::spawn();
     let app = test_app.service().await;
     let (token, _) = login(&app, &test_app, "analyst").await;
-    let mut answers = Vec::new();
-    for (i, amount) in [9800.0, 9900.0, 9700.0].into_iter().enumerate() {
-        let reply = send(
-            &app,
-            post(
-                "/api/aml/detect/",
-                Some(&token),
-                &transfer(&format!("D{i}"), "SMURF", amount, i as u32),
-            ),
-        )
-        .await;
-        answers.push(reply.json());
-    }
+    let answers = structuring_run(&app, &token, "D").await;
     let last = &answers[2];
     let id = last["id"].as_i64().expect("an id");
     let page = send(&app, get(&format!("/api/aml/{id}/"), Some(&token))).await;
