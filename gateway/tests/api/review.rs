@@ -81,6 +81,11 @@ async fn the_queue_lists_alerts_newest_first_filters_them_and_links_each_to_its_
     );
     assert_eq!(only("until=2000-01-01T00:00:00Z").await["count"], 0);
     assert_eq!(
+        only("until=2100-01-01T00:00:00Z").await["count"],
+        queue["count"],
+        "a bound in the future is a bound"
+    );
+    assert_eq!(
         only("since=2000-01-01T00:00:00Z").await["count"],
         queue["count"]
     );
