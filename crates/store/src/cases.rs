@@ -1,7 +1,10 @@
 //! Cases: analysts' investigations of one or more alerts, with their timeline. Every change is
 //! written with its timeline entry and its audit record in one transaction.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 use redflag_audit::AuditEvent;
 use serde_json::json;
@@ -62,6 +65,24 @@ pub struct CaseFile {
     pub case: CaseRecord,
     pub alert_ids: Vec<i64>,
     pub timeline: Vec<CaseEvent>,
+}
+
+/// How analysts resolved one rule's alerts: the labels closed cases gave them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleLabels {
+    pub module: String,
+    pub rule: String,
+    pub confirmed_fraud: i64,
+    pub false_positive: i64,
+    pub inconclusive: i64,
+}
+
+impl RuleLabels {
+    /// Of its alerts that were decided either way, the share that was fraud; `None` before any.
+    pub fn precision(&self) -> Option<f64> {
+        let decided = self.confirmed_fraud + self.false_positive;
+        (decided > 0).then(|| self.confirmed_fraud as f64 / decided as f64)
+    }
 }
 
 /// What a change to a case sets; `None` leaves a field as it is.
@@ -259,6 +280,45 @@ impl Database {
             .limit(limit)
             .load(&mut *connection)?;
         Ok((count, page))
+    }
+}
+
+impl Database {
+    /// Every rule whose alerts sit in closed cases, with the resolutions they got, the rule with
+    /// the most false positives first.
+    pub fn rule_labels(&self) -> Result<Vec<RuleLabels>, StoreError> {
+        let rows: Vec<(String, String, Option<String>, i64)> = case_alerts::table
+            .inner_join(cases::table)
+            .inner_join(alerts::table)
+            .filter(cases::status.eq("closed"))
+            .group_by((alerts::module, alerts::rule, cases::resolution))
+            .select((
+                alerts::module,
+                alerts::rule,
+                cases::resolution,
+                count_star(),
+            ))
+            .load(&mut *self.read()?)?;
+        let mut by_rule: BTreeMap<(String, String), RuleLabels> = BTreeMap::new();
+        for (module, rule, resolution, count) in rows {
+            let labels = by_rule
+                .entry((module.clone(), rule.clone()))
+                .or_insert(RuleLabels {
+                    module,
+                    rule,
+                    confirmed_fraud: 0,
+                    false_positive: 0,
+                    inconclusive: 0,
+                });
+            match resolution.as_deref() {
+                Some("confirmed_fraud") => labels.confirmed_fraud += count,
+                Some("false_positive") => labels.false_positive += count,
+                _ => labels.inconclusive += count,
+            }
+        }
+        let mut labels: Vec<RuleLabels> = by_rule.into_values().collect();
+        labels.sort_by_key(|labels| std::cmp::Reverse(labels.false_positive));
+        Ok(labels)
     }
 }
 

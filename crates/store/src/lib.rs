@@ -21,7 +21,7 @@ pub use audit_log::{
     Applied, AuditEntry, AuditOutcome, AuditProgress, ChainReport, MAX_ATTEMPTS, QueuedAudit,
 };
 pub use audit_queue::{Delivery, RedisAuditQueue};
-pub use cases::{CaseChange, CaseError, CaseEvent, CaseFile, CaseRecord};
+pub use cases::{CaseChange, CaseError, CaseEvent, CaseFile, CaseRecord, RuleLabels};
 pub use connection::{Backend, Database};
 pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};
 pub use error::StoreError;

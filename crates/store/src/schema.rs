@@ -161,3 +161,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_alerts,
     case_events
 );
+
+// Precision by rule groups alerts by their rule and their case's resolution.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    alerts::module,
+    alerts::rule,
+    cases::resolution
+);

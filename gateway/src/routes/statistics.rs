@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use redflag_store::Statistics;
+use redflag_store::{RuleLabels, Statistics};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -29,11 +29,13 @@ pub async fn statistics(
     let now = Utc::now();
     let db = state.db.clone();
     let top = state.settings.statistics.top_rules;
-    let statistics = web::block(move || db.statistics(now, top))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
-    let body = render(&statistics, now);
+    let (statistics, labels) = web::block(move || {
+        Ok::<_, redflag_store::StoreError>((db.statistics(now, top)?, db.rule_labels()?))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    let body = render(&statistics, &labels, now);
     if !ttl.is_zero()
         && let Ok(mut cache) = state.statistics_cache.lock()
     {
@@ -58,7 +60,7 @@ fn rate(part: i64, whole: i64) -> f64 {
     }
 }
 
-fn render(statistics: &Statistics, now: chrono::DateTime<Utc>) -> Value {
+fn render(statistics: &Statistics, labels: &[RuleLabels], now: chrono::DateTime<Utc>) -> Value {
     let total: i64 = statistics.modules.iter().map(|m| m.total).sum();
     let flagged: i64 = statistics.modules.iter().map(|m| m.flagged).sum();
     let report = StatisticsReport {
@@ -101,6 +103,17 @@ fn render(statistics: &Statistics, now: chrono::DateTime<Utc>) -> Value {
                 flagged: h.flagged,
             })
             .collect(),
+        rule_precision: labels
+            .iter()
+            .map(|rule| RulePrecision {
+                module: rule.module.clone(),
+                rule: rule.rule.clone(),
+                confirmed_fraud: rule.confirmed_fraud,
+                false_positive: rule.false_positive,
+                inconclusive: rule.inconclusive,
+                precision: rule.precision().map(|p| (p * 10_000.0).round() / 10_000.0),
+            })
+            .collect(),
         generated_at: format_timestamp(now),
     };
     serde_json::to_value(report).unwrap_or_default()
@@ -123,6 +136,8 @@ pub struct StatisticsReport {
     pub top_rules: Vec<TopRule>,
     /// Hour by hour over the last 24 hours.
     pub hourly: Vec<HourFigures>,
+    /// What analysts' closed cases say of each rule's alerts, the most false positives first.
+    pub rule_precision: Vec<RulePrecision>,
     #[schema(example = "2026-02-09T09:00:00.000Z")]
     pub generated_at: String,
 }
@@ -141,6 +156,18 @@ pub struct TopRule {
     pub module: String,
     pub rule: String,
     pub count: i64,
+}
+
+/// One rule's alerts as closed cases resolved them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RulePrecision {
+    pub module: String,
+    pub rule: String,
+    pub confirmed_fraud: i64,
+    pub false_positive: i64,
+    pub inconclusive: i64,
+    /// confirmed_fraud / (confirmed_fraud + false_positive), four decimals; null while neither.
+    pub precision: Option<f64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

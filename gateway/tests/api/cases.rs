@@ -158,6 +158,47 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
     );
     assert_eq!(closed["timeline"][5]["actor"], "analyst");
 
+    // The statistics learn which rules raised false positives.
+    let statistics = send(&app, get("/api/statistics/", Some(&token)))
+        .await
+        .json();
+    let mut labelled: Vec<(String, i64, Value)> = statistics["rule_precision"]
+        .as_array()
+        .expect("rule_precision")
+        .iter()
+        .map(|rule| {
+            (
+                rule["rule"].as_str().unwrap_or_default().to_owned(),
+                rule["false_positive"].as_i64().unwrap_or_default(),
+                rule["precision"].clone(),
+            )
+        })
+        .collect();
+    labelled.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut expected_rules: Vec<(String, i64, Value)> = closed["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .map(|alert| {
+            (
+                alert["rule"].as_str().unwrap_or_default().to_owned(),
+                0,
+                json!(0.0),
+            )
+        })
+        .collect();
+    expected_rules.sort_by(|a, b| a.0.cmp(&b.0));
+    expected_rules.dedup_by(|a, b| a.0 == b.0);
+    for (rule, count, _) in &mut expected_rules {
+        *count = closed["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .filter(|alert| alert["rule"] == json!(rule))
+            .count() as i64;
+    }
+    assert_eq!(labelled, expected_rules, "{statistics}");
+
     assert_eq!(by_status("closed").await, expected);
     assert!(by_status("open").await.is_empty());
 

@@ -102,6 +102,7 @@ async fn statistics_aggregate_what_was_decided() {
                "average_risk": average_risk})
     );
     assert_eq!(aml_flagged, 1, "the third transfer is structuring");
+    assert_eq!(body["rule_precision"], json!([]), "no case closed yet");
     assert_eq!(
         body["modules"]["credit"],
         json!({"total": 0, "flagged": 0, "flag_rate": 0.0, "average_risk": null})
