@@ -92,6 +92,14 @@ pub struct ErrorDetail {
     pub code: Option<&'static str>,
 }
 
+/// A store failure the handler has no better words for: the database is unreachable or failing,
+/// and nothing was done (503, the cause logged once).
+impl From<redflag_store::StoreError> for ApiError {
+    fn from(error: redflag_store::StoreError) -> Self {
+        Self::unavailable("Database unavailable.", error)
+    }
+}
+
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         Self::Validation(errors)

@@ -61,11 +61,12 @@ pub async fn time_limit(
     let Some(limit) = limit.filter(|limit| !limit.is_zero()) else {
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
-    let path = request.path().to_owned();
+    // A shared handle on the URI (no copy of the path on every request), for the log line.
+    let uri = request.uri().clone();
     match actix_web::rt::time::timeout(limit, next.call(request)).await {
         Ok(response) => Ok(response?.map_into_boxed_body()),
         Err(_) => {
-            tracing::warn!(%path, ?limit, "request timed out");
+            tracing::warn!(path = %uri.path(), ?limit, "request timed out");
             Err(ApiError::Timeout.into())
         }
     }

@@ -55,22 +55,27 @@ impl Limits {
         match wait {
             Some(wait) => {
                 crate::telemetry::throttled("login");
-                tracing::warn!(
-                    username,
-                    address,
-                    "sign-in refused: too many failed attempts"
-                );
                 Err(ApiError::throttled(wait))
             }
             None => Ok(()),
         }
     }
 
-    /// Counts a failed sign-in against the username and the address.
+    /// Counts a failed sign-in against the username and the address; logs a lockout when one
+    /// begins (the refusals that follow are only counted, so a guessing run cannot flood the log).
     pub fn login_failed(&self, username: &str, address: &str) {
         let now = Instant::now();
-        self.failures_per_username.fail(username, now);
-        self.failures_per_address.fail(address, now);
+        let username_locked = self.failures_per_username.fail(username, now);
+        let address_locked = self.failures_per_address.fail(address, now);
+        if username_locked || address_locked {
+            tracing::warn!(
+                username,
+                address,
+                username_locked,
+                address_locked,
+                "sign-ins locked out after too many failures"
+            );
+        }
     }
 
     /// A successful sign-in clears the username's failures (not the address's: one address may
@@ -123,16 +128,17 @@ impl FailureWindow {
         (failures.count >= self.limit && elapsed < self.window).then(|| self.window - elapsed)
     }
 
-    fn fail(&self, key: &str, now: Instant) {
+    /// Counts a failure; true when it is the one that reaches the limit.
+    fn fail(&self, key: &str, now: Instant) -> bool {
         if self.limit == 0 {
-            return;
+            return false;
         }
         let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
         if keys.len() >= MAX_TRACKED_KEYS && !keys.contains_key(key) {
             let window = self.window;
             keys.retain(|_, failures| now.saturating_duration_since(failures.since) < window);
             if keys.len() >= MAX_TRACKED_KEYS {
-                return;
+                return false;
             }
         }
         let failures = keys.entry(key.to_owned()).or_insert(Failures {
@@ -146,6 +152,7 @@ impl FailureWindow {
             };
         }
         failures.count += 1;
+        failures.count == self.limit
     }
 
     fn forget(&self, key: &str) {
@@ -165,10 +172,10 @@ mod tests {
         let window = FailureWindow::new(3, Duration::from_secs(60));
         let start = Instant::now();
         for _ in 0..2 {
-            window.fail("alice", start);
+            assert!(!window.fail("alice", start));
         }
         assert_eq!(window.retry_after("alice", start), None, "two of three");
-        window.fail("alice", start);
+        assert!(window.fail("alice", start), "the third locks");
         let later = start + Duration::from_secs(45);
         assert_eq!(
             window.retry_after("alice", later),

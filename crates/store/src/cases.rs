@@ -281,9 +281,7 @@ impl Database {
             .load(&mut *connection)?;
         Ok((count, page))
     }
-}
 
-impl Database {
     /// Every rule whose alerts sit in closed cases, with the resolutions they got, the rule with
     /// the most false positives first.
     pub fn rule_labels(&self) -> Result<Vec<RuleLabels>, StoreError> {

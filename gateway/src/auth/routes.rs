@@ -39,8 +39,7 @@ pub async fn obtain_token(
         Ok::<_, redflag_store::StoreError>(user)
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    .map_err(ApiError::internal)??;
     let Some(user) = user else {
         state.limits.login_failed(&attempted, &address);
         return Err(ApiError::BadCredentials);
@@ -111,8 +110,7 @@ pub async fn refresh_token(
         Ok::<_, redflag_store::StoreError>(user)
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
+    .map_err(ApiError::internal)??
     .ok_or(ApiError::InvalidToken {
         detail: "User not found",
     })?;

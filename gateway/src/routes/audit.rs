@@ -30,8 +30,7 @@ pub async fn history(
     let (count, entries) =
         web::block(move || db.audit_history(module, &lookup_entity, page.offset(), page.size))
             .await
-            .map_err(ApiError::internal)?
-            .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+            .map_err(ApiError::internal)??;
     let mut filters = vec![("entity_id", entity_id)];
     filters.extend(module.map(|module| ("module", module.to_owned())));
     let (next, previous) = page.links(&request, &filters, count, entries.len())?;

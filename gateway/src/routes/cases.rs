@@ -119,7 +119,7 @@ pub async fn open(
                         format!("No alert with id {}.", ids.join(", ")),
                     ))
                 }
-                CaseError::Store(error) => ApiError::unavailable("Database unavailable.", error),
+                CaseError::Store(error) => error.into(),
             })?;
         CaseBody::of(&db, &file)
     })
@@ -141,17 +141,13 @@ pub async fn update(
     let patch = read_case_patch(&body)?;
     let db = state.db.clone();
     let file = web::block(move || {
-        let current = db
-            .case(id)
-            .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
-            .ok_or(ApiError::NotFound)?;
+        let current = db.case(id)?.ok_or(ApiError::NotFound)?;
         if let Some(Some(assignee)) = &patch.assignee {
             check_assignee(&db, assignee)?;
         }
         let change = plan(&current.case, patch)?;
         let file = db
-            .update_case(id, &change, &user.username, Utc::now())
-            .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
+            .update_case(id, &change, &user.username, Utc::now())?
             .ok_or(ApiError::NotFound)?;
         CaseBody::of(&db, &file)
     })
@@ -201,8 +197,7 @@ fn plan(case: &CaseRecord, patch: CasePatch) -> Result<CaseChange, ApiError> {
 
 fn check_assignee(db: &Database, username: &str) -> Result<(), ApiError> {
     let known = db
-        .find_user_by_username(username)
-        .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
+        .find_user_by_username(username)?
         .is_some_and(|user| user.is_active);
     if known {
         Ok(())
@@ -228,8 +223,7 @@ pub async fn list(
     let (count, cases) =
         web::block(move || db.cases(status, wanted.as_deref(), page.offset(), page.size))
             .await
-            .map_err(ApiError::internal)?
-            .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+            .map_err(ApiError::internal)??;
     let mut filters: Vec<(&str, String)> = Vec::new();
     filters.extend(status.map(|status| ("status", status.to_owned())));
     filters.extend(assignee.map(|assignee| ("assignee", assignee)));
@@ -270,10 +264,7 @@ pub async fn show(
     let id = path.into_inner();
     let db = state.db.clone();
     let body = web::block(move || {
-        let file = db
-            .case(id)
-            .map_err(|error| ApiError::unavailable("Database unavailable.", error))?
-            .ok_or(ApiError::NotFound)?;
+        let file = db.case(id)?.ok_or(ApiError::NotFound)?;
         CaseBody::of(&db, &file)
     })
     .await
@@ -331,9 +322,7 @@ pub struct CaseBody {
 
 impl CaseBody {
     fn of(db: &Database, file: &CaseFile) -> Result<Self, ApiError> {
-        let alerts = db
-            .alerts_by_ids(&file.alert_ids)
-            .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+        let alerts = db.alerts_by_ids(&file.alert_ids)?;
         Ok(Self {
             case: CaseSummary::of(&file.case),
             alerts: alerts

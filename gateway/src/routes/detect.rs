@@ -182,13 +182,13 @@ async fn find_decision(
         return state
             .db
             .find_decision(module, reference)
-            .map_err(|error| ApiError::unavailable("Database unavailable.", error));
+            .map_err(ApiError::from);
     }
     let (db, reference) = (state.db.clone(), reference.to_owned());
     web::block(move || db.find_decision(module, &reference))
         .await
         .map_err(ApiError::internal)?
-        .map_err(|error| ApiError::unavailable("Database unavailable.", error))
+        .map_err(ApiError::from)
 }
 
 /// Answers a resent business id: the stored decision when the data is the same, 409 otherwise.

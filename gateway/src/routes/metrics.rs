@@ -23,8 +23,7 @@ pub async fn snapshot(
         ))
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    .map_err(ApiError::internal)??;
     let counters = state.telemetry.snapshot();
     let lookups = counters.window_hits + counters.window_misses;
     Ok(HttpResponse::Ok().json(MetricsSnapshot {

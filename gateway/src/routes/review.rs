@@ -34,8 +34,7 @@ pub async fn alert_queue(
     let query = filter.clone();
     let (count, alerts) = web::block(move || db.alert_queue(&query, page.offset(), page.size))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+        .map_err(ApiError::internal)??;
     let mut filters: Vec<(&str, String)> = Vec::new();
     filters.extend(filter.module.map(|m| ("module", m.as_str().to_owned())));
     filters.extend(filter.severity.map(|s| ("severity", s)));
@@ -107,8 +106,7 @@ pub async fn decision_detail(
         Ok::<_, redflag_store::StoreError>(Some((record, alerts, model_version, history)))
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    .map_err(ApiError::internal)??;
     let (record, alerts, model_version, history) = found.ok_or(ApiError::NotFound)?;
     let json = |text: &str| serde_json::from_str(text).unwrap_or(Value::Null);
     Ok(HttpResponse::Ok().json(DecisionDetail {

@@ -33,8 +33,7 @@ pub async fn statistics(
         Ok::<_, redflag_store::StoreError>((db.statistics(now, top)?, db.rule_labels()?))
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+    .map_err(ApiError::internal)??;
     let body = render(&statistics, &labels, now);
     if !ttl.is_zero()
         && let Ok(mut cache) = state.statistics_cache.lock()

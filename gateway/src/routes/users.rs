@@ -18,8 +18,7 @@ pub async fn list(
     let db = state.db.clone();
     let users = web::block(move || db.users())
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|error| ApiError::unavailable("Database unavailable.", error))?;
+        .map_err(ApiError::internal)??;
     Ok(HttpResponse::Ok().json(
         users
             .iter()

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::cli::redflag;
+use crate::cli::{create_user, redflag};
 use crate::helpers::{Sandbox, TestApp, get, login, post, send};
 
 #[actix_web::test]
@@ -177,13 +177,7 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
 #[test]
 fn the_worker_applies_the_outbox_and_verify_names_the_edited_entry() {
     let sandbox = Sandbox::new();
-    let (ok, _, stderr) = redflag(
-        &sandbox,
-        &["user", "create", "--username", "a", "--password-stdin"],
-        "correct-horse-battery\n",
-        &[],
-    );
-    assert!(ok, "{stderr}");
+    create_user(&sandbox, "a", &[]);
     let (ok, stdout, stderr) = redflag(&sandbox, &["audit", "verify"], "", &[]);
     assert!(ok, "{stderr}");
     assert_eq!(

@@ -40,6 +40,20 @@ pub(crate) fn redflag(
     )
 }
 
+/// The password [`create_user`] gives.
+pub(crate) const CLI_PASSWORD: &str = "correct-horse-battery";
+
+/// Creates `username` with `redflag user create`, as an operator would, or fails the test.
+pub(crate) fn create_user(sandbox: &Sandbox, username: &str, env: &[(&str, &str)]) {
+    let (ok, _, stderr) = redflag(
+        sandbox,
+        &["user", "create", "--username", username, "--password-stdin"],
+        &format!("{CLI_PASSWORD}\n"),
+        env,
+    );
+    assert!(ok, "{stderr}");
+}
+
 #[test]
 fn user_create_reads_the_password_from_stdin_and_refuses_short_ones_and_duplicates() {
     let sandbox = Sandbox::new();

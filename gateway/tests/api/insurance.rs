@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use serde_json::json;
 
-use crate::cli::redflag;
+use crate::cli::{CLI_PASSWORD, create_user};
 use crate::helpers::{Sandbox, TestApp, login, post, send, shape};
 use crate::process::Server;
 
@@ -140,21 +140,9 @@ const CONTACTS: [(&str, &str, &str); 4] = [
 #[test]
 fn contact_details_reach_neither_the_database_nor_the_logs_in_clear() {
     let sandbox = Sandbox::new();
-    let (ok, _, stderr) = redflag(
-        &sandbox,
-        &[
-            "user",
-            "create",
-            "--username",
-            "handler",
-            "--password-stdin",
-        ],
-        "correct-horse-battery\n",
-        &[],
-    );
-    assert!(ok, "{stderr}");
+    create_user(&sandbox, "handler", &[]);
     let server = Server::start(&sandbox, &[("RUST_LOG", "trace")]);
-    let token = server.token("handler", "correct-horse-battery");
+    let token = server.token("handler", CLI_PASSWORD);
     let token = token.as_str();
     for (i, claimant) in ["P-1", "P-2", "P-3"].iter().enumerate() {
         let mut claim = json!({"claim_id": format!("PRIV-{i}"), "policy_id": format!("POL-{i}"),

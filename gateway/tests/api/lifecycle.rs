@@ -9,7 +9,7 @@ use redflag_core::{Activity, EntityKind, Module, Observation, WindowKey, WindowM
 use redflag_store::{ActivityWindows, ChainReport, Database, DecisionId, RedisWindows};
 use serde_json::{Value, json};
 
-use crate::cli::redflag;
+use crate::cli::{CLI_PASSWORD, create_user, redflag};
 use crate::helpers::{Sandbox, rules_of};
 use crate::process::{Server, eventually, http_to};
 
@@ -80,15 +80,9 @@ fn assert_stored_with_alerts(db: &Database, acknowledged: &[(i64, Value)]) {
 }
 
 fn start_loaded_server(sandbox: &Sandbox, env: &[(&str, &str)]) -> (Server, String) {
-    let (ok, _, stderr) = redflag(
-        sandbox,
-        &["user", "create", "--username", "loader", "--password-stdin"],
-        "correct-horse-battery\n",
-        env,
-    );
-    assert!(ok, "{stderr}");
+    create_user(sandbox, "loader", env);
     let server = Server::start(sandbox, env);
-    let token = server.token("loader", "correct-horse-battery");
+    let token = server.token("loader", CLI_PASSWORD);
     (server, token)
 }
 
@@ -185,7 +179,7 @@ fn a_server_killed_mid_load_keeps_every_acknowledged_decision_and_counts_nothing
     // Restarted on the same database and Redis: each acknowledged decision is there, with its
     // alerts, and reaches the audit log.
     let server = Server::start(&sandbox, &env);
-    let token = server.token("loader", "correct-horse-battery");
+    let token = server.token("loader", CLI_PASSWORD);
     let db = Database::connect(sandbox.database.url(), 1).expect("the database opens");
     assert_stored_with_alerts(&db, &acknowledged);
     for (id, _) in &acknowledged {

@@ -4,7 +4,7 @@
 use redflag_store::scratch::ScratchDatabase;
 use serde_json::{Value, json};
 
-use crate::cli::redflag;
+use crate::cli::{CLI_PASSWORD, create_user, redflag};
 use crate::helpers::{Sandbox, rules_of};
 use crate::process::{Process, Server, eventually};
 
@@ -30,19 +30,7 @@ fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
     ];
     let (migrated, _, stderr) = redflag(&sandbox, &["migrate"], "", &env);
     assert!(migrated, "{stderr}");
-    let (created, _, stderr) = redflag(
-        &sandbox,
-        &[
-            "user",
-            "create",
-            "--username",
-            "analyst",
-            "--password-stdin",
-        ],
-        "correct-horse-battery\n",
-        &env,
-    );
-    assert!(created, "{stderr}");
+    create_user(&sandbox, "analyst", &env);
 
     // Each gateway trains its own models at start-up, in a directory of its own.
     let gateway = |models: &str| {
@@ -67,7 +55,7 @@ fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
     );
     let tokens: Vec<String> = gateways
         .iter()
-        .map(|gateway| gateway.token("analyst", "correct-horse-battery"))
+        .map(|gateway| gateway.token("analyst", CLI_PASSWORD))
         .collect();
 
     // Three transfers just under the reporting threshold from one sender within a day, sent to

@@ -9,7 +9,7 @@ use redflag_gateway::tasks::{Outcome, Periodic, Task};
 use redflag_store::DecisionId;
 use serde_json::{Value, json};
 
-use crate::cli::redflag;
+use crate::cli::{CLI_PASSWORD, create_user, redflag};
 use crate::helpers::{Sandbox, TestApp, get, login, post, send};
 use crate::process::{Server, eventually};
 
@@ -258,13 +258,7 @@ fn redflag_task_runs_one_periodic_task_now() {
 #[test]
 fn a_running_service_rolls_up_on_schedule_and_swaps_in_a_model_trained_beside_it() {
     let sandbox = Sandbox::new();
-    let (ok, _, stderr) = redflag(
-        &sandbox,
-        &["user", "create", "--username", "ops", "--password-stdin"],
-        "correct-horse-battery\n",
-        &[],
-    );
-    assert!(ok, "{stderr}");
+    create_user(&sandbox, "ops", &[]);
     let server = Server::start(
         &sandbox,
         &[
@@ -273,7 +267,7 @@ fn a_running_service_rolls_up_on_schedule_and_swaps_in_a_model_trained_beside_it
             ("REDFLAG__MODELS__RELOAD_SECONDS", "1"),
         ],
     );
-    let token = server.token("ops", "correct-horse-battery");
+    let token = server.token("ops", CLI_PASSWORD);
     let detect = |i: usize| {
         let (status, body) = server.http(
             "POST",
