@@ -7,16 +7,21 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use redflag_audit::AuditEvent;
 use redflag_core::Module;
+use redflag_ml_core::metrics::LabelAgreement;
 use redflag_ml_core::{
-    Artifact, ArtifactError, IsolationForest, IsolationForestParams, LogisticModel, TrainingError,
-    TrainingSet, train_isolation_forest, train_logistic,
+    Artifact, ArtifactError, FeatureValue, IsolationForest, IsolationForestParams, LogisticModel,
+    TrainingError, TrainingSet, train_isolation_forest, train_logistic,
 };
-use redflag_store::Database;
+use redflag_store::{Database, LabelledDecision};
 
 use crate::settings::{ModelSettings, TaskSettings};
 
 /// The L2 penalty of the credit model (scikit-learn's default, C = 1).
 const CREDIT_ALPHA: f64 = 1.0;
+/// Where an Isolation Forest score reads as anomalous when an artifact records no threshold.
+const ANOMALY_SCORE_CUTOFF: f64 = 0.5;
+/// Fewest labelled decisions the supervised credit model is trained on.
+pub const MIN_LABELLED_DECISIONS: usize = 10;
 
 /// The four modules' models, ready for the detectors.
 pub struct Models {
@@ -114,6 +119,54 @@ fn train_default(set: &TrainingSet, seed: u64) -> Result<Artifact<LogisticModel>
 }
 
 impl ModuleModel {
+    /// The artifact installed for `module`, if there is one that still fits its features.
+    pub fn installed(settings: &ModelSettings, module: Module) -> Result<Option<Self>, ModelError> {
+        let path = artifact_path(settings, module);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let model = match module {
+            Module::Credit => Self::Default(Artifact::load(&path, "logistic", features(module))?),
+            _ => Self::Anomaly(Artifact::load(&path, "isolation_forest", features(module))?),
+        };
+        Ok(Some(model))
+    }
+
+    /// How this model's flags agree with analysts' labels: an anomaly model flags at its
+    /// training threshold, the default model at even odds.
+    pub fn agreement(&self, labelled: &[LabelledDecision]) -> LabelAgreement {
+        let labels: Vec<bool> = labelled.iter().map(|decision| decision.fraud).collect();
+        let (scores, threshold): (Vec<f64>, f64) = match self {
+            Self::Anomaly(artifact) => (
+                labelled
+                    .iter()
+                    .map(|decision| artifact.model.score(&decision.features).unwrap_or(f64::NAN))
+                    .collect(),
+                artifact
+                    .metrics
+                    .get("threshold")
+                    .copied()
+                    .unwrap_or(ANOMALY_SCORE_CUTOFF),
+            ),
+            Self::Default(artifact) => (
+                labelled
+                    .iter()
+                    .map(|decision| {
+                        let row: Vec<FeatureValue> = decision
+                            .features
+                            .iter()
+                            .copied()
+                            .map(FeatureValue::Number)
+                            .collect();
+                        artifact.model.probability(&row).unwrap_or(f64::NAN)
+                    })
+                    .collect(),
+                0.5,
+            ),
+        };
+        LabelAgreement::measure(&labels, &scores, threshold)
+    }
+
     pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
         match self {
             Self::Anomaly(artifact) => artifact.save(path),
@@ -151,22 +204,27 @@ impl ModuleModel {
         module: Module,
         source: &str,
         seed: u64,
+        labels: Option<&LabelReport>,
     ) -> Result<PathBuf, String> {
         let path = artifact_path(settings, module);
         self.save(&path).map_err(|e| e.to_string())?;
+        let mut details = serde_json::json!({
+            "model": self.kind(),
+            "source": source,
+            "training_rows": self.training_rows(),
+            "seed": seed,
+            "metrics": self.metrics(),
+            "artifact": path.display().to_string(),
+        });
+        if let Some(labels) = labels {
+            details["labels"] = serde_json::json!(labels);
+        }
         db.record_audit_event(&AuditEvent {
             kind: AuditEvent::MODEL_TRAINED,
             module: Some(module.as_str().to_owned()),
             entity_id: format!("model:{module}"),
             actor: "system".to_owned(),
-            details: serde_json::json!({
-                "model": self.kind(),
-                "source": source,
-                "training_rows": self.training_rows(),
-                "seed": seed,
-                "metrics": self.metrics(),
-                "artifact": path.display().to_string(),
-            }),
+            details,
             recorded_at: Utc::now(),
         })
         .map_err(|e| e.to_string())?;
@@ -266,7 +324,8 @@ pub enum Retraining {
     /// The artifact is younger than `tasks.retrain_hours` (another worker, or `redflag train`,
     /// made it): nothing to do yet.
     Fresh,
-    /// A supervised model: it needs outcomes, which decisions do not carry.
+    /// A supervised model: it learns from analysts' labels, on demand (`redflag train credit
+    /// --with-labels`), not on a timer.
     NeedsLabels,
 }
 
@@ -291,16 +350,138 @@ pub fn retrain_on_decisions(
     {
         return Ok(Retraining::Fresh);
     }
-    let stored = db
-        .recent_model_features(module, tasks.retrain_rows)
-        .map_err(|e| e.to_string())?;
-    let set = TrainingSet::from_rows(features(module), &stored);
-    let rows = set.rows.nrows();
+    let labelled = db.labelled_decisions(module).map_err(|e| e.to_string())?;
+    let normal = normal_decisions(db, tasks, module, &labelled)?;
+    let rows = normal.set.rows.nrows();
     if rows < tasks.retrain_min_rows.max(2) {
         return Ok(Retraining::TooFewDecisions { rows });
     }
-    let model = train(module, &set, models.seed).map_err(|e| e.to_string())?;
-    let source = format!("the {rows} most recent {module} decisions");
-    model.install(models, db, module, &source, models.seed)?;
+    let model = train(module, &normal.set, models.seed).map_err(|e| e.to_string())?;
+    model.install(models, db, module, &normal.source, models.seed, None)?;
     Ok(Retraining::Trained { rows })
+}
+
+/// The rows an anomaly model learns "normal" from: the module's most recent decisions, leaving
+/// out those analysts confirmed as fraud (a forest that learns fraud as normal stops flagging it).
+struct NormalDecisions {
+    set: TrainingSet,
+    source: String,
+}
+
+fn normal_decisions(
+    db: &Database,
+    tasks: &TaskSettings,
+    module: Module,
+    labelled: &[LabelledDecision],
+) -> Result<NormalDecisions, String> {
+    let fraud: std::collections::HashSet<i64> = labelled
+        .iter()
+        .filter(|decision| decision.fraud)
+        .map(|decision| decision.decision_id)
+        .collect();
+    let recent = db
+        .recent_model_features(module, tasks.retrain_rows)
+        .map_err(|e| e.to_string())?;
+    let read = recent.len();
+    let rows: Vec<Vec<f64>> = recent
+        .into_iter()
+        .filter(|decision| !fraud.contains(&decision.decision_id))
+        .map(|decision| decision.features)
+        .collect();
+    let excluded = read - rows.len();
+    let mut source = format!("the {read} most recent {module} decisions");
+    if excluded > 0 {
+        source.push_str(&format!(", less {excluded} confirmed fraud"));
+    }
+    Ok(NormalDecisions {
+        set: TrainingSet::from_rows(features(module), &rows),
+        source,
+    })
+}
+
+/// What `redflag train <module> --with-labels` did: the model it installed and how the previous
+/// and the new model agree with analysts' labels.
+pub struct LabelledTraining {
+    pub model: ModuleModel,
+    pub source: String,
+    /// Rows in the training set (the model holds some out for its report).
+    pub rows: usize,
+    pub labels: LabelReport,
+    pub path: PathBuf,
+}
+
+/// The labels a training used and how models fared on them.
+#[derive(Debug, serde::Serialize)]
+pub struct LabelReport {
+    pub confirmed_fraud: usize,
+    pub false_positive: usize,
+    /// The model in use before; `None` when there was none (or it no longer loads).
+    pub previous: Option<LabelAgreement>,
+    /// The new model on the same labels; the supervised model has seen them in training.
+    pub new: LabelAgreement,
+}
+
+/// Trains `module`'s model with what analysts' closed cases say: the supervised credit model on
+/// the labelled decisions themselves (confirmed fraud as the bad outcome), an anomaly model on
+/// recent decisions without the confirmed fraud; installs it and reports the previous model's
+/// precision on the labels.
+pub fn train_with_labels(
+    models: &ModelSettings,
+    tasks: &TaskSettings,
+    db: &Database,
+    module: Module,
+    seed: u64,
+) -> Result<LabelledTraining, String> {
+    let labelled = db.labelled_decisions(module).map_err(|e| e.to_string())?;
+    let confirmed_fraud = labelled.iter().filter(|decision| decision.fraud).count();
+    let false_positive = labelled.len() - confirmed_fraud;
+    let (set, source) = if module == Module::Credit {
+        if labelled.len() < MIN_LABELLED_DECISIONS || confirmed_fraud == 0 || false_positive == 0 {
+            return Err(format!(
+                "the credit model learns from labelled decisions and needs at least \
+                 {MIN_LABELLED_DECISIONS} with both outcomes; closed cases label \
+                 {confirmed_fraud} confirmed fraud and {false_positive} false positive(s)"
+            ));
+        }
+        let rows: Vec<(Vec<f64>, bool)> = labelled
+            .iter()
+            .map(|decision| (decision.features.clone(), decision.fraud))
+            .collect();
+        (
+            TrainingSet::from_labelled_rows(features(module), &rows),
+            format!(
+                "{} credit decisions labelled by closed cases",
+                labelled.len()
+            ),
+        )
+    } else {
+        let normal = normal_decisions(db, tasks, module, &labelled)?;
+        let rows = normal.set.rows.nrows();
+        if rows < tasks.retrain_min_rows.max(2) {
+            return Err(format!(
+                "{rows} usable {module} decisions; retraining needs tasks.retrain_min_rows = {}",
+                tasks.retrain_min_rows
+            ));
+        }
+        (normal.set, normal.source)
+    };
+    let previous = ModuleModel::installed(models, module)
+        .ok()
+        .flatten()
+        .map(|model| model.agreement(&labelled));
+    let model = train(module, &set, seed).map_err(|e| e.to_string())?;
+    let labels = LabelReport {
+        confirmed_fraud,
+        false_positive,
+        previous,
+        new: model.agreement(&labelled),
+    };
+    let path = model.install(models, db, module, &source, seed, Some(&labels))?;
+    Ok(LabelledTraining {
+        model,
+        source,
+        rows: set.rows.nrows(),
+        labels,
+        path,
+    })
 }

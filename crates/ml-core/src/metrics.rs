@@ -96,6 +96,49 @@ pub fn brier(labels: &[bool], probabilities: &[f64]) -> Option<f64> {
     Some(total / labels.len() as f64)
 }
 
+/// How a model's flags agree with analysts' labels (true: confirmed fraud): what a fraud team asks
+/// of a model before trusting it, "of what it flags, how much is fraud, and how much fraud does it
+/// flag".
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LabelAgreement {
+    pub labelled: usize,
+    pub fraud: usize,
+    /// Rows scoring at or above the threshold.
+    pub flagged: usize,
+    /// Flagged rows labelled fraud.
+    pub true_positives: usize,
+    /// True positives over flagged; `None` when nothing was flagged.
+    pub precision: Option<f64>,
+    /// True positives over fraud; `None` without fraud labels.
+    pub recall: Option<f64>,
+    /// Threshold-free ranking quality; `None` without both labels.
+    pub roc_auc: Option<f64>,
+}
+
+impl LabelAgreement {
+    /// Compares `scores` (flagged at `threshold` and above) with `labels`, row by row.
+    pub fn measure(labels: &[bool], scores: &[f64], threshold: f64) -> Self {
+        let flags: Vec<bool> = scores.iter().map(|score| *score >= threshold).collect();
+        let fraud = labels.iter().filter(|label| **label).count();
+        let flagged = flags.iter().filter(|flag| **flag).count();
+        let true_positives = labels
+            .iter()
+            .zip(&flags)
+            .filter(|(label, flag)| **label && **flag)
+            .count();
+        let share = |part: usize, whole: usize| (whole > 0).then(|| part as f64 / whole as f64);
+        Self {
+            labelled: labels.len(),
+            fraud,
+            flagged,
+            true_positives,
+            precision: share(true_positives, flagged),
+            recall: share(true_positives, fraud),
+            roc_auc: roc_auc(labels, scores),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +176,28 @@ mod tests {
         let brier = brier(&[true, false], &[0.8, 0.4]).expect("rows");
         assert!((brier - (0.04 + 0.16) / 2.0).abs() < 1e-12);
         assert_eq!(super::brier(&[], &[]), None);
+    }
+
+    #[test]
+    fn label_agreement_counts_what_the_threshold_flags() {
+        // Flagged at 0.35 and above: rows 2 (0.4, not fraud), 3 (0.35, fraud), 4 (0.8, fraud).
+        let agreement = LabelAgreement::measure(&LABELS, &SCORES, 0.35);
+        assert_eq!(
+            (
+                agreement.labelled,
+                agreement.fraud,
+                agreement.flagged,
+                agreement.true_positives
+            ),
+            (4, 2, 3, 2)
+        );
+        assert_eq!(agreement.precision, Some(2.0 / 3.0));
+        assert_eq!(agreement.recall, Some(1.0));
+        assert_eq!(agreement.roc_auc, Some(0.75));
+        let nothing = LabelAgreement::measure(&[false], &[0.1], 0.5);
+        assert_eq!(
+            (nothing.precision, nothing.recall, nothing.roc_auc),
+            (None, None, None)
+        );
     }
 }

@@ -106,6 +106,19 @@ impl TrainingSet {
         }
     }
 
+    /// A labelled set from rows in `features` order and their labels (true: anomaly, or
+    /// default), e.g. decisions analysts resolved; unusable rows are left out with their labels.
+    pub fn from_labelled_rows(features: &[&str], rows: &[(Vec<f64>, bool)]) -> Self {
+        let usable =
+            |row: &Vec<f64>| row.len() == features.len() && row.iter().all(|v| v.is_finite());
+        let (kept, labels): (Vec<Vec<f64>>, Vec<bool>) =
+            rows.iter().filter(|(row, _)| usable(row)).cloned().unzip();
+        Self {
+            labels: Some(labels),
+            ..Self::from_rows(features, &kept)
+        }
+    }
+
     /// Reads a CSV whose header names exactly `features` (any order) plus, when given, the
     /// `label` column.
     pub fn from_csv(
@@ -359,6 +372,18 @@ mod tests {
         let set = TrainingSet::from_rows(&["a", "b"], &rows);
         assert_eq!(set.rows, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
         assert_eq!(set.labels, None);
+    }
+
+    #[test]
+    fn labelled_rows_keep_each_label_with_its_row_when_others_are_left_out() {
+        let rows = vec![
+            (vec![1.0, 2.0], true),
+            (vec![f64::INFINITY, 2.0], true),
+            (vec![3.0, 4.0], false),
+        ];
+        let set = TrainingSet::from_labelled_rows(&["a", "b"], &rows);
+        assert_eq!(set.rows, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(set.labels, Some(vec![true, false]));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod schema;
 #[cfg(feature = "scratch")]
 pub mod scratch;
 mod statistics;
+mod training;
 mod users;
 mod windows;
 
@@ -29,7 +30,10 @@ pub use group_commit::DecisionWriter;
 pub use outbox::OutboxCounts;
 pub use review::{AlertFilter, DecisionRecord, DecisionSummary, QueuedAlert, StoredAlert};
 pub use rollup::Rollup;
-pub use statistics::{HourBucket, ModuleStatistics, RuleCount, SeverityCount, Statistics};
+pub use statistics::{
+    HourBucket, ModuleHour, ModuleStatistics, RuleCount, SeverityCount, Statistics,
+};
+pub use training::{LabelledDecision, ScoredDecision};
 pub use users::{User, UserId};
 pub use windows::{
     ActivityWindows, InProcessWindows, RedisWindows, Sweep, WindowError, WindowFuture,

@@ -211,26 +211,4 @@ impl Database {
     pub fn rollup_watermark(&self) -> Result<i64, StoreError> {
         Ok(watermark(&mut *self.read()?)?)
     }
-
-    /// The figures each of a module's most recent decisions was scored on (newest first, at most
-    /// `limit`), for retraining its model on real traffic. Rows whose figures cannot be read are
-    /// skipped.
-    pub fn recent_model_features(
-        &self,
-        module: redflag_core::Module,
-        limit: i64,
-    ) -> Result<Vec<Vec<f64>>, StoreError> {
-        let stored: Vec<Option<String>> = decisions::table
-            .filter(decisions::module.eq(module.as_str()))
-            .filter(decisions::model_features.is_not_null())
-            .order(decisions::id.desc())
-            .limit(limit)
-            .select(decisions::model_features)
-            .load(&mut *self.read()?)?;
-        Ok(stored
-            .into_iter()
-            .flatten()
-            .filter_map(|json| serde_json::from_str(&json).ok())
-            .collect())
-    }
 }

@@ -49,6 +49,16 @@ pub struct HourBucket {
     pub start: DateTime<Utc>,
     pub total: i64,
     pub flagged: i64,
+    /// The same hour per module, in [`Module::ALL`] order, including modules without decisions.
+    pub modules: Vec<ModuleHour>,
+}
+
+/// One module's decisions in one hour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleHour {
+    pub module: Module,
+    pub total: i64,
+    pub flagged: i64,
 }
 
 impl Database {
@@ -142,14 +152,25 @@ impl Database {
         let first_hour = last_hour - 23;
         let hourly = (first_hour..=last_hour)
             .map(|hour| {
-                let (total, flagged) = hours
-                    .iter()
-                    .filter(|row| row.1 == hour)
-                    .fold((0, 0), |sums, row| (sums.0 + row.2, sums.1 + row.3));
+                let modules: Vec<ModuleHour> = Module::ALL
+                    .into_iter()
+                    .map(|module| {
+                        let (total, flagged) = hours
+                            .iter()
+                            .filter(|row| row.1 == hour && row.0 == module.as_str())
+                            .fold((0, 0), |sums, row| (sums.0 + row.2, sums.1 + row.3));
+                        ModuleHour {
+                            module,
+                            total,
+                            flagged,
+                        }
+                    })
+                    .collect();
                 HourBucket {
                     start: DateTime::from_timestamp(hour * 3600, 0).unwrap_or(now),
-                    total,
-                    flagged,
+                    total: modules.iter().map(|m| m.total).sum(),
+                    flagged: modules.iter().map(|m| m.flagged).sum(),
+                    modules,
                 }
             })
             .collect();

@@ -675,18 +675,26 @@ fn the_figures_decisions_were_scored_on_are_kept_for_retraining() {
         let mut second = decision(Module::Aml, Some("F3"), false, vec![], now);
         second.model_features = vec![200.0, 2.5];
         let other_module = decision(Module::Market, Some("F4"), false, vec![], now);
-        for record in [&first, &without, &second, &other_module] {
-            db.record_decision(record).expect("stored");
-        }
+        let ids: Vec<i64> = [&first, &without, &second, &other_module]
+            .into_iter()
+            .map(|record| match db.record_decision(record).expect("stored") {
+                Recorded::New(id) => id.0,
+                Recorded::Existing(stored) => panic!("a new decision, not {stored:?}"),
+            })
+            .collect();
+        let figures = |limit| -> Vec<(i64, Vec<f64>)> {
+            db.recent_model_features(Module::Aml, limit)
+                .expect("read")
+                .into_iter()
+                .map(|scored| (scored.decision_id, scored.features))
+                .collect()
+        };
         assert_eq!(
-            db.recent_model_features(Module::Aml, 10).expect("read"),
-            [vec![200.0, 2.5], vec![100.0, 1.5]],
+            figures(10),
+            [(ids[2], vec![200.0, 2.5]), (ids[0], vec![100.0, 1.5])],
             "newest first, decisions without figures left out"
         );
-        assert_eq!(
-            db.recent_model_features(Module::Aml, 1).expect("read"),
-            [vec![200.0, 2.5]]
-        );
+        assert_eq!(figures(1), [(ids[2], vec![200.0, 2.5])]);
     }
 }
 

@@ -100,6 +100,17 @@ fn render(statistics: &Statistics, labels: &[RuleLabels], now: chrono::DateTime<
                 hour: format_timestamp(h.start),
                 total: h.total,
                 flagged: h.flagged,
+                modules: h
+                    .modules
+                    .iter()
+                    .map(|m| {
+                        let figures = HourModuleFigures {
+                            total: m.total,
+                            flagged: m.flagged,
+                        };
+                        (m.module.as_str().to_owned(), figures)
+                    })
+                    .collect(),
             })
             .collect(),
         rule_precision: labels
@@ -173,6 +184,14 @@ pub struct RulePrecision {
 pub struct HourFigures {
     /// The hour's start, RFC 3339 UTC.
     pub hour: String,
+    pub total: i64,
+    pub flagged: i64,
+    /// The same hour by module name, every module present (the dashboard's per-module series).
+    pub modules: BTreeMap<String, HourModuleFigures>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HourModuleFigures {
     pub total: i64,
     pub flagged: i64,
 }

@@ -10,6 +10,7 @@ mod credit;
 mod detection;
 mod helpers;
 mod insurance;
+mod labels;
 mod lifecycle;
 mod limits;
 mod models;

@@ -132,9 +132,25 @@ async fn statistics_aggregate_what_was_decided() {
     let hourly = body["hourly"].as_array().expect("24 hours");
     assert_eq!(hourly.len(), 24);
     assert_eq!(hourly[23]["total"], 4, "all four happened this hour");
+    let module_hour = |module: &str| json!({"total": body["modules"][module]["total"], "flagged": body["modules"][module]["flagged"]});
+    assert_eq!(
+        hourly[23]["modules"],
+        json!({"aml": module_hour("aml"), "credit": {"total": 0, "flagged": 0},
+               "insurance": module_hour("insurance"), "market": module_hour("market")}),
+        "the dashboard's per-module series"
+    );
+    let quiet = json!({"total": 0, "flagged": 0});
     assert_eq!(
         shape(&hourly[0]),
-        json!({"hour": "string", "total": "integer", "flagged": "integer"})
+        json!({"hour": "string", "total": "integer", "flagged": "integer",
+               "modules": {"aml": {"total": "integer", "flagged": "integer"},
+                           "credit": {"total": "integer", "flagged": "integer"},
+                           "insurance": {"total": "integer", "flagged": "integer"},
+                           "market": {"total": "integer", "flagged": "integer"}}})
+    );
+    assert_eq!(
+        hourly[0]["modules"],
+        json!({"aml": quiet, "credit": quiet, "insurance": quiet, "market": quiet})
     );
 }
 

@@ -1,0 +1,319 @@
+//! Labels: analysts' closed cases feed the models: `train --with-labels` keeps confirmed fraud
+//! out of what an anomaly model learns as normal, trains the credit model on the outcomes, and
+//! reports how the previous model's flags agree with the analysts.
+
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use redflag_core::Module;
+use redflag_gateway::models::{MIN_LABELLED_DECISIONS, train_with_labels};
+use serde_json::{Value, json};
+
+use crate::cli::redflag;
+use crate::helpers::{Sandbox, TestApp, get, login, post, send, structuring_run};
+
+/// Opens a case on `alert_ids` and closes it with `resolution`; returns the case's id.
+async fn close_case<S, B>(app: &S, token: &str, alert_ids: &[i64], resolution: &str) -> i64
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let opened = send(
+        app,
+        post("/api/cases/", Some(token), &json!({"alert_ids": alert_ids})),
+    )
+    .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+    let id = opened.json()["id"].as_i64().expect("a case id");
+    let closed = send(
+        app,
+        TestRequest::patch()
+            .uri(&format!("/api/cases/{id}/"))
+            .insert_header(("Content-Type", "application/json"))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .set_payload(json!({"status": "closed", "resolution": resolution}).to_string()),
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    id
+}
+
+/// The ids of the alerts a decision raised, from the queue.
+async fn alerts_of<S, B>(app: &S, token: &str, module: &str, decision_id: i64) -> Vec<i64>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let queue = send(
+        app,
+        get(
+            &format!("/api/alerts/?module={module}&page_size=500"),
+            Some(token),
+        ),
+    )
+    .await
+    .json();
+    let ids: Vec<i64> = queue["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|alert| alert["decision_id"] == decision_id)
+        .filter_map(|alert| alert["id"].as_i64())
+        .collect();
+    assert!(
+        !ids.is_empty(),
+        "decision {decision_id} raised alerts: {queue}"
+    );
+    ids
+}
+
+fn transfer(i: usize, amount: f64) -> Value {
+    json!({"transaction_id": format!("N-{i}"), "user_id": "U-1", "amount": amount,
+           "sender_id": format!("S-{}", i % 7), "receiver_id": format!("R-{}", i % 5)})
+}
+
+#[actix_web::test]
+async fn confirmed_fraud_is_left_out_of_the_anomaly_model_and_the_old_model_is_measured() {
+    let test_app = TestApp::spawn_with(|settings| settings.tasks.retrain_min_rows = 20);
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    for i in 0..30 {
+        let amount = 100.0 + (i as f64 * 37.0) % 900.0;
+        let reply = send(
+            &app,
+            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    let structuring = structuring_run(&app, &token, "L").await;
+    let smurf = structuring[2]["id"].as_i64().expect("an id");
+    let mut large = Vec::new();
+    for (i, amount) in [(100, 25_000.0), (101, 30_000.0)] {
+        let reply = send(
+            &app,
+            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
+        )
+        .await;
+        large.push(reply.json()["id"].as_i64().expect("an id"));
+    }
+    let decisions = 30 + 3 + 2;
+
+    let smurf_alerts = alerts_of(&app, &token, "aml", smurf).await;
+    close_case(&app, &token, &smurf_alerts, "confirmed_fraud").await;
+    let first_large = alerts_of(&app, &token, "aml", large[0]).await;
+    close_case(&app, &token, &first_large, "false_positive").await;
+    // The second large transfer was first cleared, then a later case found it was fraud after
+    // all: the later finding is its label.
+    let second_large = alerts_of(&app, &token, "aml", large[1]).await;
+    close_case(&app, &token, &second_large, "false_positive").await;
+    close_case(&app, &token, &second_large, "confirmed_fraud").await;
+    // An inconclusive case labels nothing and leaves an earlier finding standing.
+    close_case(&app, &token, &smurf_alerts, "inconclusive").await;
+
+    let state = &test_app.state;
+    let (models, tasks, db) = (&state.settings.models, &state.settings.tasks, &state.db);
+    let trained = train_with_labels(models, tasks, db, Module::Aml, 11).expect("trained");
+    assert_eq!(trained.model.kind(), "isolation_forest");
+    assert_eq!(
+        trained.rows,
+        decisions - 2,
+        "the two confirmed frauds are left out"
+    );
+    assert_eq!(
+        trained.source,
+        format!("the {decisions} most recent aml decisions, less 2 confirmed fraud")
+    );
+    let labels = &trained.labels;
+    assert_eq!((labels.confirmed_fraud, labels.false_positive), (2, 1));
+    let previous = labels
+        .previous
+        .as_ref()
+        .expect("the synthetic model was installed");
+    assert_eq!((previous.labelled, previous.fraud), (3, 2));
+    assert!(previous.true_positives <= previous.flagged);
+    assert_eq!(
+        previous.precision,
+        (previous.flagged > 0).then(|| previous.true_positives as f64 / previous.flagged as f64)
+    );
+    assert_eq!((labels.new.labelled, labels.new.fraud), (3, 2));
+
+    // The training is in the audit log with the figures it reported.
+    test_app.embedded_worker_pass();
+    let history = send(&app, get("/api/audit/?entity_id=model:aml", Some(&token)))
+        .await
+        .json();
+    let trained_event = &history["results"][0];
+    assert_eq!(trained_event["kind"], "model.trained", "{history}");
+    let details = &trained_event["payload"]["details"];
+    assert_eq!(details["source"], trained.source.as_str());
+    assert_eq!(details["labels"]["confirmed_fraud"], 2);
+    assert_eq!(details["labels"]["false_positive"], 1);
+    assert_eq!(details["labels"]["previous"]["labelled"], 3);
+    assert_eq!(details["labels"]["new"]["fraud"], 2);
+}
+
+/// An application whose figures make it declined with alerts; `strain` worsens them.
+fn application(i: usize, strain: u32) -> Value {
+    json!({"applicant_id": format!("LAB-{i}"), "application_id": format!("LAB-APP-{i}"),
+           "monthly_income": 2500, "employment_length": 2 + strain,
+           "late_payments_12m": 1 + strain % 5, "revolving_balance": 4000 + 100 * strain,
+           "revolving_limit": 5000, "credit_history_months": 8 + strain,
+           "recent_inquiries_6m": 5, "monthly_debt_payments": 1100 + 50 * strain,
+           "account_types": {"revolving": 2}})
+}
+
+#[actix_web::test]
+async fn the_credit_model_learns_from_labelled_outcomes_once_there_are_enough_of_both() {
+    let test_app = TestApp::spawn();
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let state = &test_app.state;
+    let (models, tasks, db) = (&state.settings.models, &state.settings.tasks, &state.db);
+    let mut decisions = Vec::new();
+    for i in 0..MIN_LABELLED_DECISIONS + 2 {
+        let reply = send(
+            &app,
+            post(
+                "/api/credit/assess/",
+                Some(&token),
+                &application(i, i as u32),
+            ),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        decisions.push(reply.json()["id"].as_i64().expect("an id"));
+    }
+
+    // Only one outcome so far: refused, naming what is missing, and nothing is installed.
+    for id in &decisions[..4] {
+        let alerts = alerts_of(&app, &token, "credit", *id).await;
+        close_case(&app, &token, &alerts, "false_positive").await;
+    }
+    let refused = train_with_labels(models, tasks, db, Module::Credit, 5)
+        .err()
+        .expect("refused");
+    assert_eq!(
+        refused,
+        format!(
+            "the credit model learns from labelled decisions and needs at least \
+             {MIN_LABELLED_DECISIONS} with both outcomes; closed cases label 0 confirmed fraud \
+             and 4 false positive(s)"
+        )
+    );
+
+    // The riskier half turn out to be fraud.
+    let half = decisions.len() / 2;
+    for id in &decisions[4..half] {
+        close_case(
+            &app,
+            &token,
+            &alerts_of(&app, &token, "credit", *id).await,
+            "false_positive",
+        )
+        .await;
+    }
+    let fraud: Vec<i64> = {
+        let mut ids = Vec::new();
+        for id in &decisions[half..] {
+            ids.extend(alerts_of(&app, &token, "credit", *id).await);
+        }
+        ids
+    };
+    close_case(&app, &token, &fraud, "confirmed_fraud").await;
+
+    let trained = train_with_labels(models, tasks, db, Module::Credit, 5).expect("trained");
+    assert_eq!(trained.model.kind(), "logistic");
+    assert_eq!(trained.rows, decisions.len());
+    assert_eq!(
+        trained.source,
+        format!(
+            "{} credit decisions labelled by closed cases",
+            decisions.len()
+        )
+    );
+    let labels = &trained.labels;
+    assert_eq!(
+        (labels.confirmed_fraud, labels.false_positive),
+        (decisions.len() - half, half)
+    );
+    let previous = labels.previous.as_ref().expect("the synthetic model");
+    assert_eq!(previous.labelled, decisions.len());
+    assert!(previous.roc_auc.is_some(), "both outcomes are labelled");
+    assert_eq!(labels.new.labelled, decisions.len());
+}
+
+#[actix_web::test]
+async fn train_with_labels_on_the_command_line_reports_the_previous_models_precision() {
+    let test_app = TestApp::spawn_in(Sandbox::new(), |_| {});
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+    let (ok, _, stderr) = redflag(
+        &test_app.sandbox,
+        &["train", "credit", "--with-labels"],
+        "",
+        &[],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("closed cases label 0 confirmed fraud and 0 false positive(s)"),
+        "{stderr}"
+    );
+
+    for i in 0..24 {
+        let amount = 150.0 + (i as f64 * 53.0) % 700.0;
+        let reply = send(
+            &app,
+            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    let smurf = structuring_run(&app, &token, "CLI").await[2]["id"]
+        .as_i64()
+        .expect("an id");
+    close_case(
+        &app,
+        &token,
+        &alerts_of(&app, &token, "aml", smurf).await,
+        "confirmed_fraud",
+    )
+    .await;
+
+    let (ok, stdout, stderr) = redflag(
+        &test_app.sandbox,
+        &["train", "aml", "--with-labels", "--seed", "3"],
+        "",
+        &[("REDFLAG__TASKS__RETRAIN_MIN_ROWS", "20")],
+    );
+    assert!(ok, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with(
+            "trained isolation_forest for aml on 21 rows of the 27 most recent aml decisions, \
+             less 1 confirmed fraud (5 held out)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("labels from closed cases: 1 confirmed fraud, 0 false positive\n"),
+        "{stdout}"
+    );
+    let previous = lines
+        .iter()
+        .find(|line| line.trim_start().starts_with("previous model"))
+        .expect("the previous model's line");
+    // One labelled decision, fraud: flagged or not, precision and recall follow from it.
+    assert!(
+        previous.ends_with("flagged 1 of 1, precision 1.0000, recall 1.0000, roc_auc n/a")
+            || previous.ends_with("flagged 0 of 1, precision n/a, recall 0.0000, roc_auc n/a"),
+        "{previous}"
+    );
+    assert!(stdout.contains("  new model       flagged "), "{stdout}");
+    assert!(
+        test_app.sandbox.path().join("ml_models/aml.json").exists(),
+        "{stdout}"
+    );
+}
