@@ -16,6 +16,9 @@ use crate::state::AppState;
 const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 /// Swagger UI's page at /api/docs/ loads its own scripts, styles and images, and nothing else.
 const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+/// The dashboard loads its own files and calls this origin's API; no inline script or style runs.
+const DASHBOARD_POLICY: &str =
+    "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The headers of Django's SecurityMiddleware and clickjacking protection, plus a content policy:
 /// on every response, error or not.
@@ -23,8 +26,11 @@ pub async fn security_headers(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let policy = if request.path().starts_with("/api/docs/") {
+    let path = request.path();
+    let policy = if path.starts_with("/api/docs/") {
         DOCS_POLICY
+    } else if path == "/" || path.starts_with("/dashboard/") {
+        DASHBOARD_POLICY
     } else {
         API_POLICY
     };

@@ -127,6 +127,14 @@ pub enum StartupError {
 }
 
 impl AppState {
+    /// Drops the cached statistics, so that an analyst who has just resolved a case sees its
+    /// labels in the next statistics read (other gateways' caches expire on their own).
+    pub fn forget_statistics(&self) {
+        if let Ok(mut cache) = self.statistics_cache.lock() {
+            *cache = None;
+        }
+    }
+
     /// Connects the database (applying pending migrations) and the windows, and loads (or trains
     /// and writes) each module's model.
     pub fn build(settings: Settings) -> Result<Self, StartupError> {

@@ -21,7 +21,7 @@ const EXAMPLES_PER_OPERATION: &str = "100";
 const SEED: &str = "20261126";
 /// A user the run creates, whose credentials are the sign-in example of the document, so that
 /// the example signs in for real.
-const USER: (&str, &str) = ("analyst", "correct-horse-battery");
+pub const USER: (&str, &str) = ("analyst", "correct-horse-battery");
 
 /// Writes the document `redflag openapi` prints to [`DOCUMENT`].
 pub fn write_document() -> Result<(), String> {
@@ -51,10 +51,10 @@ pub fn write_document() -> Result<(), String> {
     Ok(())
 }
 
-/// A `redflag serve` on a fresh SQLite file, killed when dropped.
-struct Server {
+/// A `redflag serve` on a fresh SQLite file with [`USER`] created, killed when dropped.
+pub struct Server {
     child: Child,
-    port: u16,
+    pub port: u16,
     _dir: TempDir,
 }
 
@@ -66,12 +66,13 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(redflag: &Path) -> Result<Self, String> {
-        let dir = TempDir::new("contract")?;
+    /// `name` names its temporary directory (what the server is for).
+    pub fn start(redflag: &Path, name: &str) -> Result<Self, String> {
+        let dir = TempDir::new(name)?;
         let configure = |command: &mut Command| {
             command
                 .current_dir(dir.path())
-                .env("DATABASE_URL", dir.path().join("contract.sqlite3"))
+                .env("DATABASE_URL", dir.path().join("redflag.sqlite3"))
                 .env("REDFLAG__MODELS__DIRECTORY", dir.path().join("models"))
                 .env("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000")
                 .env_remove("REDFLAG_PROFILE")
@@ -185,7 +186,7 @@ fn schemathesis(target: &Path) -> Result<PathBuf, String> {
 pub fn fuzz(target: &Path) -> Result<(), String> {
     let program = schemathesis(target)?;
     let redflag = target.join("debug").join("redflag");
-    let server = Server::start(&redflag)?;
+    let server = Server::start(&redflag, "contract")?;
     let token = server.token()?;
     let schema = format!("http://127.0.0.1:{}/api/schema/", server.port);
     eprintln!("xtask: schemathesis run {schema}");

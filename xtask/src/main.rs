@@ -2,14 +2,17 @@
 //!
 //! - `test`: checks that the domain crates stay pure, makes sure Redis and PostgreSQL answer
 //!   (starting throwaway instances in a temporary directory when they do not), then runs the
-//!   whole workspace's tests against them, the gateway's suite a second time on PostgreSQL, and
-//!   schemathesis against a live server and its OpenAPI document.
+//!   whole workspace's tests against them, the gateway's suite a second time on PostgreSQL,
+//!   schemathesis against a live server and its OpenAPI document, and the dashboard end to end
+//!   in Chromium.
 //! - `bench` and `seed`: build the service and the load generator (`xtask/load`) in release and
 //!   run the generator, so that neither the server nor the client is measured in a debug build.
 //! - `openapi`: writes the OpenAPI document the service serves to `gateway/openapi.json`.
+//! - `dashboard`: builds the service and runs only the dashboard's end-to-end test.
 //! - `ci`: what CI runs (`.ci/run`): formatting, clippy, then `test`.
 
 mod contract;
+mod dashboard;
 
 use std::env;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -43,10 +46,12 @@ fn main() -> ExitCode {
         Some(command @ ("bench" | "seed")) => load(command, &args[1..]),
         Some("ci") => ci(),
         Some("openapi") => contract::write_document(),
+        Some("dashboard") => dashboard::build_and_browse(),
         _ => Err("usage: cargo xtask test [<extra cargo test arguments, e.g. a test name filter>]\n       \
              cargo xtask bench [--help for its options]\n       \
              cargo xtask seed [--help for its options]\n       \
              cargo xtask openapi\n       \
+             cargo xtask dashboard\n       \
              cargo xtask ci"
             .to_owned()),
     };
@@ -78,8 +83,7 @@ fn load(command: &str, args: &[String]) -> Result<(), String> {
     if !built.success() {
         return Err("the release build failed".to_owned());
     }
-    let target = env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
-    let status = Command::new(target.join("release").join("redflag-load"))
+    let status = Command::new(target_dir().join("release").join("redflag-load"))
         .arg(command)
         .args(args)
         .current_dir(&root)
@@ -177,27 +181,32 @@ fn test(extra: &[String]) -> Result<(), String> {
             failed.push(backend);
         }
     }
-    // The contract run needs the whole build and means little beside a filtered run.
-    let contract = if !failed.is_empty() {
-        "not run (tests failed)"
-    } else if !extra.is_empty() {
-        eprintln!("xtask: schemathesis skipped: a test filter was given");
-        "skipped (filtered run)"
-    } else {
-        let target = env::var("CARGO_TARGET_DIR")
-            .map_or_else(|_| workspace_root().join("target"), PathBuf::from);
-        match contract::fuzz(&target) {
-            Ok(()) => "passed",
-            Err(message) => {
-                eprintln!("xtask: {message}");
-                failed.push("the API contract");
-                "failed"
+    // The contract and browser runs need the whole build and mean little beside a filtered run.
+    let target = target_dir();
+    let tests_failed = !failed.is_empty();
+    let mut live_run = |name: &'static str, run: &dyn Fn(&Path) -> Result<(), String>| {
+        if tests_failed {
+            "not run (tests failed)"
+        } else if !extra.is_empty() {
+            eprintln!("xtask: {name} skipped: a test filter was given");
+            "skipped (filtered run)"
+        } else {
+            match run(&target) {
+                Ok(()) => "passed",
+                Err(message) => {
+                    eprintln!("xtask: {message}");
+                    failed.push(name);
+                    "failed"
+                }
             }
         }
     };
+    let contract = live_run("the API contract", &contract::fuzz);
+    let dashboard = live_run("the dashboard", &dashboard::browse);
     let _ = writeln!(
         std::io::stdout(),
-        "tests: {} passed, {} failed; API contract (schemathesis): {contract}",
+        "tests: {} passed, {} failed; API contract (schemathesis): {contract}; \
+         dashboard (Chromium): {dashboard}",
         totals.passed,
         totals.failed
     );
@@ -352,6 +361,11 @@ fn wait_until(what: &str, ready: impl Fn() -> bool) -> Result<(), String> {
         sleep(Duration::from_millis(200));
     }
     Err(format!("{what} did not start within 30 s"))
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR`, or the workspace's target/.
+fn target_dir() -> PathBuf {
+    env::var("CARGO_TARGET_DIR").map_or_else(|_| workspace_root().join("target"), PathBuf::from)
 }
 
 fn find_program(name: &str, extra_dirs: &[PathBuf]) -> Option<PathBuf> {

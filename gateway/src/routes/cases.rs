@@ -153,6 +153,7 @@ pub async fn update(
     })
     .await
     .map_err(ApiError::internal)??;
+    state.forget_statistics();
     Ok(HttpResponse::Ok().json(file))
 }
 

@@ -4,6 +4,7 @@ mod aml;
 mod audit;
 mod cases;
 mod credit;
+mod dashboard;
 mod detect;
 mod health;
 mod insurance;
@@ -36,6 +37,8 @@ pub use users::UserItem;
 /// Registers every route. Each resource answers other methods with 405 in the DRF shape.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
+        .service(resource("/", "GET").route(web::get().to(dashboard::index)))
+        .service(resource("/dashboard/{name}", "GET").route(web::get().to(dashboard::asset)))
         .service(resource("/api/health/", "GET").route(web::get().to(health::health)))
         .service(resource("/api/token/", "POST").route(web::post().to(obtain_token)))
         .service(resource("/api/token/refresh/", "POST").route(web::post().to(refresh_token)))

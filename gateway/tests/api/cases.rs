@@ -29,7 +29,8 @@ fn actions(case: &Value) -> Vec<&str> {
 
 #[actix_web::test]
 async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited() {
-    let test_app = TestApp::spawn();
+    // Statistics cached as in production: closing a case must not wait for the cache to expire.
+    let test_app = TestApp::spawn_with(|settings| settings.statistics.cache_seconds = 60);
     let app = test_app.service().await;
     let (token, _) = login(&app, &test_app, "analyst").await;
     test_app.create_user("lead");
@@ -132,6 +133,10 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
         refused.json(),
         json!({"resolution": ["A resolution is only given to a closed case."]})
     );
+    let cached = send(&app, get("/api/statistics/", Some(&token)))
+        .await
+        .json();
+    assert_eq!(cached["rule_precision"], json!([]), "nothing closed yet");
     let closed = send(
         &app,
         patch(

@@ -7,6 +7,7 @@ mod cases;
 mod cli;
 mod concurrency;
 mod credit;
+mod dashboard;
 mod detection;
 mod helpers;
 mod insurance;
