@@ -24,6 +24,15 @@ const session = {
     if (tokens.refresh) sessionStorage.setItem('redflag.refresh', tokens.refresh);
     if (username) sessionStorage.setItem('redflag.username', username);
   },
+  /// The role the access token carries (`analyst` or `admin`); the server checks it anyway.
+  get role() {
+    try {
+      const payload = this.access.split('.')[1].replaceAll('-', '+').replaceAll('_', '/');
+      return JSON.parse(atob(payload)).role || 'analyst';
+    } catch {
+      return 'analyst';
+    }
+  },
   clear() {
     for (const key of ['redflag.access', 'redflag.refresh', 'redflag.username']) {
       sessionStorage.removeItem(key);
@@ -166,6 +175,7 @@ async function render() {
     else if (parts[0] === 'decisions' && parts.length === 3) page = await decisionPage(parts[1], parts[2]);
     else if (parts[0] === 'cases' && parts.length === 1) page = await caseList(query);
     else if (parts[0] === 'cases' && parts.length === 2) page = await casePage(parts[1]);
+    else if (parts[0] === 'models' && parts.length === 1) page = await modelPage();
     else page = message('There is no such page.');
     view().replaceChildren(page);
   } catch (error) {
@@ -606,6 +616,68 @@ function change(details) {
       return `${label(field)}: ${shown}`;
     })
     .join(' · ');
+}
+
+// ---- Models: what scores each module, and (admins) retraining with analysts' labels.
+
+async function modelPage() {
+  const admin = session.role === 'admin';
+  const report = h('div', { id: 'training-report' });
+  const table = h('div');
+  const show = (models) => table.replaceChildren(modelTable(models, admin, async (module, button) => {
+    button.disabled = true;
+    report.replaceChildren(message(`Training the ${MODULE_NAMES[module]} model…`, 'info'));
+    try {
+      const trained = await api(`/api/models/${module}/train/`, { method: 'POST', body: {} });
+      report.replaceChildren(trainingReport(trained));
+      show(await api('/api/models/'));
+    } catch (error) {
+      report.replaceChildren(message(error.message));
+      button.disabled = false;
+    }
+  }));
+  show(await api('/api/models/'));
+  return h('div', {},
+    h('h1', {}, 'Models'),
+    section('In use', table,
+      admin
+        ? h('p', { class: 'muted' }, 'Retraining learns from closed cases: credit from the decisions they labelled, the anomaly models from recent decisions less confirmed fraud.')
+        : h('p', { class: 'muted' }, 'Admins can retrain the models with the labels closed cases give.')),
+    report);
+}
+
+/// The model in use per module; for admins, a button that calls `retrain(module, button)`.
+function modelTable(models, admin, retrain) {
+  const rows = MODULES.map((module) => {
+    const model = models[module];
+    const button = h('button', { type: 'button', 'data-module': module }, 'Retrain with labels');
+    button.addEventListener('click', () => retrain(module, button));
+    return h('tr', { 'data-module': module },
+      h('td', {}, MODULE_NAMES[module]),
+      h('td', {}, label(model.model)),
+      h('td', { 'data-field': 'trained_at' }, `${time(model.trained_at)} UTC`),
+      h('td', { class: 'number' }, model.training_rows.toLocaleString('en')),
+      h('td', {}, Object.entries(model.metrics).map(([name, value]) => h('div', {}, `${label(name)} ${value.toFixed(4)}`))),
+      admin ? h('td', {}, button) : null);
+  });
+  const titles = ['Module', 'Model', 'Trained (UTC)', 'Rows', 'Training report'].concat(admin ? [''] : []);
+  return h('table', { id: 'models' },
+    h('thead', {}, h('tr', {}, titles.map((t) => h('th', {}, t)))),
+    h('tbody', {}, rows));
+}
+
+function trainingReport(trained) {
+  const line = (title, figures) => h('tr', {},
+    h('th', {}, title),
+    h('td', { class: 'number' }, figures ? `${figures.flagged} of ${figures.labelled}` : '—'),
+    h('td', { class: 'number' }, figures && figures.precision !== null ? percent(figures.precision) : '—'),
+    h('td', { class: 'number' }, figures && figures.recall !== null ? percent(figures.recall) : '—'),
+    h('td', { class: 'number' }, figures && figures.roc_auc !== null ? figures.roc_auc.toFixed(3) : '—'));
+  return section(`${MODULE_NAMES[trained.module]}: trained and in use`,
+    h('p', {}, `${label(trained.installed.model)} on ${trained.installed.training_rows} rows of ${trained.source} (${trained.held_out} held out). Labels: ${trained.confirmed_fraud} confirmed fraud, ${trained.false_positive} false positive.`),
+    h('table', {},
+      h('thead', {}, h('tr', {}, ['On the labels', 'Flagged', 'Precision', 'Recall', 'ROC AUC'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, line('Previous model', trained.previous), line('New model', trained.new))));
 }
 
 // ---- Start

@@ -1,9 +1,10 @@
 // The dashboard end to end in a real browser: Debian's Chromium driven by playwright-core (no
 // browser download). Feeds a live `redflag serve` real detections through the API, then signs in,
 // checks that the overview charts are drawn from them, opens an alert's evidence, closes a case
-// on it as a false positive and sees the rule's precision change. Saves a screenshot of each page.
+// on it as a false positive and sees the rule's precision change; then, as an admin, retrains the
+// AML model with that label. Saves a screenshot of each page.
 //
-//   node dashboard.mjs <base URL> <username> <password> <screenshot directory>
+//   node dashboard.mjs <base URL> <analyst> <admin> <password of both> <screenshot directory>
 //
 // `cargo xtask test` runs it against a fresh server; exits non-zero naming the failed step.
 
@@ -11,9 +12,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [base, username, password, screenshots] = process.argv.slice(2);
+const [base, username, admin, password, screenshots] = process.argv.slice(2);
 if (!screenshots) {
-  console.error('usage: node dashboard.mjs <base URL> <username> <password> <screenshot directory>');
+  console.error('usage: node dashboard.mjs <base URL> <analyst> <admin> <password of both> <screenshot directory>');
   process.exit(2);
 }
 mkdirSync(screenshots, { recursive: true });
@@ -172,6 +173,30 @@ async function main() {
     const falsePositives = Number(await page.textContent('#rule-precision tr[data-rule=StructuringRule] [data-field=false_positive]'));
     check(falsePositives >= 1, `StructuringRule's false positives: ${falsePositives}`);
     await shot('overview-after-review');
+
+    // The models in use, one per module (retraining is for admins: no button here).
+    await page.click('[data-nav=models]');
+    await page.waitForSelector('#models tbody tr');
+    check(await page.locator('#models tbody tr').count() === 4, 'a model per module');
+    check(await page.locator('#models button').count() === 0, 'an analyst cannot retrain');
+
+    // An admin retrains the AML model with the labels: the report compares the previous and the
+    // new model on them, and the table shows the new model in use.
+    await page.click('#sign-out');
+    await page.fill('input[name=username]', admin);
+    await page.fill('input[name=password]', password);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForSelector('#total-detections');
+    await page.click('[data-nav=models]');
+    await page.waitForSelector('#models tbody tr[data-module=aml] button');
+    const trainedBefore = await page.textContent('#models tr[data-module=aml] [data-field=trained_at]');
+    await page.click('#models tr[data-module=aml] button');
+    await page.waitForSelector('#training-report table');
+    const report = await page.textContent('#training-report');
+    check(/Labels: 0 confirmed fraud, 1 false positive/.test(report), `the labels counted: ${report}`);
+    check(report.includes('Previous model') && report.includes('New model'), `both models measured: ${report}`);
+    await page.waitForFunction((before) => document.querySelector('#models tr[data-module=aml] [data-field=trained_at]')?.textContent !== before, trainedBefore);
+    await shot('models');
     check(problems.length === 0, `the page ran without errors: ${problems.join('; ')}`);
   } finally {
     await browser.close();

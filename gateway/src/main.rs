@@ -333,7 +333,14 @@ fn train(
     }
     let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
     db.migrate().map_err(|e| e.to_string())?;
-    let path = model.install(&settings.models, &db, module, &source, seed, None)?;
+    let path = model.install(
+        &settings.models,
+        &db,
+        module,
+        &source,
+        seed,
+        models::Trainer::SYSTEM,
+    )?;
     say(&format!(
         "wrote {} (a running service swaps it in within models.reload_seconds)",
         path.display()
@@ -344,7 +351,15 @@ fn train_with_labels(settings: &Settings, module: Module, seed: Option<u64>) -> 
     let seed = seed.unwrap_or(settings.models.seed);
     let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
     db.migrate().map_err(|e| e.to_string())?;
-    let trained = models::train_with_labels(&settings.models, &settings.tasks, &db, module, seed)?;
+    let trained = models::train_with_labels(
+        &settings.models,
+        &settings.tasks,
+        &db,
+        module,
+        seed,
+        models::Trainer::SYSTEM.actor,
+    )
+    .map_err(|e| e.to_string())?;
     say(&format!(
         "trained {} for {module} on {} rows of {} ({} held out)",
         trained.model.kind(),

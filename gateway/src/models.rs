@@ -167,6 +167,13 @@ impl ModuleModel {
         LabelAgreement::measure(&labels, &scores, threshold)
     }
 
+    pub fn card(&self) -> ModelCard {
+        match self {
+            Self::Anomaly(artifact) => ModelCard::of(artifact),
+            Self::Default(artifact) => ModelCard::of(artifact),
+        }
+    }
+
     pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
         match self {
             Self::Anomaly(artifact) => artifact.save(path),
@@ -204,7 +211,7 @@ impl ModuleModel {
         module: Module,
         source: &str,
         seed: u64,
-        labels: Option<&LabelReport>,
+        trained_by: Trainer<'_>,
     ) -> Result<PathBuf, String> {
         let path = artifact_path(settings, module);
         self.save(&path).map_err(|e| e.to_string())?;
@@ -216,14 +223,14 @@ impl ModuleModel {
             "metrics": self.metrics(),
             "artifact": path.display().to_string(),
         });
-        if let Some(labels) = labels {
+        if let Some(labels) = trained_by.labels {
             details["labels"] = serde_json::json!(labels);
         }
         db.record_audit_event(&AuditEvent {
             kind: AuditEvent::MODEL_TRAINED,
             module: Some(module.as_str().to_owned()),
             entity_id: format!("model:{module}"),
-            actor: "system".to_owned(),
+            actor: trained_by.actor.to_owned(),
             details,
             recorded_at: Utc::now(),
         })
@@ -232,17 +239,60 @@ impl ModuleModel {
     }
 }
 
-/// Which model each module's decisions were scored with.
+/// Who trained a model, for its `model.trained` audit event: `system` (start-up, the worker,
+/// the command line) or the admin who asked, with the label figures when labels were used.
+#[derive(Clone, Copy)]
+pub struct Trainer<'a> {
+    pub actor: &'a str,
+    pub labels: Option<&'a LabelReport>,
+}
+
+impl Trainer<'_> {
+    pub const SYSTEM: Trainer<'static> = Trainer {
+        actor: "system",
+        labels: None,
+    };
+}
+
+/// What a model in use is: the name decisions and the audit log give it, and its training report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelCard {
+    /// [`Artifact::version`].
+    pub version: String,
+    pub kind: String,
+    pub training_rows: usize,
+    pub created_at: DateTime<Utc>,
+    pub metrics: BTreeMap<String, f64>,
+}
+
+impl ModelCard {
+    fn of<M>(artifact: &Artifact<M>) -> Self {
+        Self {
+            version: artifact.version(),
+            kind: artifact.kind.clone(),
+            training_rows: artifact.training_rows,
+            created_at: artifact.created_at,
+            metrics: artifact.metrics.clone(),
+        }
+    }
+}
+
+/// Which model each module's decisions are scored with.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModelVersions {
-    pub aml: String,
-    pub credit: String,
-    pub insurance: String,
-    pub market: String,
+    pub aml: ModelCard,
+    pub credit: ModelCard,
+    pub insurance: ModelCard,
+    pub market: ModelCard,
 }
 
 impl ModelVersions {
+    /// The model's name, as each decision's audit record gives it.
     pub fn of(&self, module: Module) -> &str {
+        &self.card(module).version
+    }
+
+    pub fn card(&self, module: Module) -> &ModelCard {
         match module {
             Module::Aml => &self.aml,
             Module::Credit => &self.credit,
@@ -259,10 +309,10 @@ pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
     let market = anomaly_model(settings, Module::Market)?;
     let credit = default_model(settings)?;
     let versions = ModelVersions {
-        aml: aml.version(),
-        credit: credit.version(),
-        insurance: insurance.version(),
-        market: market.version(),
+        aml: ModelCard::of(&aml),
+        credit: ModelCard::of(&credit),
+        insurance: ModelCard::of(&insurance),
+        market: ModelCard::of(&market),
     };
     Ok(Models {
         versions,
@@ -329,9 +379,9 @@ pub enum Retraining {
     NeedsLabels,
 }
 
-/// Retrains `module`'s anomaly model on the figures its most recent decisions were scored on,
-/// when its artifact is older than the retraining interval, and installs it (the gateways swap it
-/// in; see `models.reload_seconds`).
+/// Retrains `module`'s anomaly model on the figures its most recent decisions were scored on
+/// (less those analysts confirmed as fraud), when its artifact is older than the retraining
+/// interval, and installs it (the gateways swap it in; see `models.reload_seconds`).
 pub fn retrain_on_decisions(
     models: &ModelSettings,
     tasks: &TaskSettings,
@@ -351,13 +401,20 @@ pub fn retrain_on_decisions(
         return Ok(Retraining::Fresh);
     }
     let labelled = db.labelled_decisions(module).map_err(|e| e.to_string())?;
-    let normal = normal_decisions(db, tasks, module, &labelled)?;
+    let normal = normal_decisions(db, tasks, module, &labelled).map_err(|e| e.to_string())?;
     let rows = normal.set.rows.nrows();
     if rows < tasks.retrain_min_rows.max(2) {
         return Ok(Retraining::TooFewDecisions { rows });
     }
     let model = train(module, &normal.set, models.seed).map_err(|e| e.to_string())?;
-    model.install(models, db, module, &normal.source, models.seed, None)?;
+    model.install(
+        models,
+        db,
+        module,
+        &normal.source,
+        models.seed,
+        Trainer::SYSTEM,
+    )?;
     Ok(Retraining::Trained { rows })
 }
 
@@ -373,15 +430,13 @@ fn normal_decisions(
     tasks: &TaskSettings,
     module: Module,
     labelled: &[LabelledDecision],
-) -> Result<NormalDecisions, String> {
+) -> Result<NormalDecisions, redflag_store::StoreError> {
     let fraud: std::collections::HashSet<i64> = labelled
         .iter()
         .filter(|decision| decision.fraud)
         .map(|decision| decision.decision_id)
         .collect();
-    let recent = db
-        .recent_model_features(module, tasks.retrain_rows)
-        .map_err(|e| e.to_string())?;
+    let recent = db.recent_model_features(module, tasks.retrain_rows)?;
     let read = recent.len();
     let rows: Vec<Vec<f64>> = recent
         .into_iter()
@@ -421,6 +476,19 @@ pub struct LabelReport {
     pub new: LabelAgreement,
 }
 
+/// Why `train --with-labels` trained nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum LabelledTrainingError {
+    /// Too few labelled (credit) or usable (anomaly) decisions yet.
+    #[error("{0}")]
+    TooFewDecisions(String),
+    #[error(transparent)]
+    Store(#[from] redflag_store::StoreError),
+    /// Training or writing the artifact failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Trains `module`'s model with what analysts' closed cases say: the supervised credit model on
 /// the labelled decisions themselves (confirmed fraud as the bad outcome), an anomaly model on
 /// recent decisions without the confirmed fraud; installs it and reports the previous model's
@@ -431,17 +499,18 @@ pub fn train_with_labels(
     db: &Database,
     module: Module,
     seed: u64,
-) -> Result<LabelledTraining, String> {
-    let labelled = db.labelled_decisions(module).map_err(|e| e.to_string())?;
+    actor: &str,
+) -> Result<LabelledTraining, LabelledTrainingError> {
+    let labelled = db.labelled_decisions(module)?;
     let confirmed_fraud = labelled.iter().filter(|decision| decision.fraud).count();
     let false_positive = labelled.len() - confirmed_fraud;
     let (set, source) = if module == Module::Credit {
         if labelled.len() < MIN_LABELLED_DECISIONS || confirmed_fraud == 0 || false_positive == 0 {
-            return Err(format!(
+            return Err(LabelledTrainingError::TooFewDecisions(format!(
                 "the credit model learns from labelled decisions and needs at least \
                  {MIN_LABELLED_DECISIONS} with both outcomes; closed cases label \
                  {confirmed_fraud} confirmed fraud and {false_positive} false positive(s)"
-            ));
+            )));
         }
         let rows: Vec<(Vec<f64>, bool)> = labelled
             .iter()
@@ -458,10 +527,10 @@ pub fn train_with_labels(
         let normal = normal_decisions(db, tasks, module, &labelled)?;
         let rows = normal.set.rows.nrows();
         if rows < tasks.retrain_min_rows.max(2) {
-            return Err(format!(
+            return Err(LabelledTrainingError::TooFewDecisions(format!(
                 "{rows} usable {module} decisions; retraining needs tasks.retrain_min_rows = {}",
                 tasks.retrain_min_rows
-            ));
+            )));
         }
         (normal.set, normal.source)
     };
@@ -469,14 +538,21 @@ pub fn train_with_labels(
         .ok()
         .flatten()
         .map(|model| model.agreement(&labelled));
-    let model = train(module, &set, seed).map_err(|e| e.to_string())?;
+    let model =
+        train(module, &set, seed).map_err(|e| LabelledTrainingError::Failed(e.to_string()))?;
     let labels = LabelReport {
         confirmed_fraud,
         false_positive,
         previous,
         new: model.agreement(&labelled),
     };
-    let path = model.install(models, db, module, &source, seed, Some(&labels))?;
+    let trained_by = Trainer {
+        actor,
+        labels: Some(&labels),
+    };
+    let path = model
+        .install(models, db, module, &source, seed, trained_by)
+        .map_err(LabelledTrainingError::Failed)?;
     Ok(LabelledTraining {
         model,
         source,

@@ -13,9 +13,9 @@ use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
 use crate::errors::ErrorDetail;
 use crate::routes::{
     AlertPage, AmlDecision, AuditPage, CaseBody, CasePage, CreditDecision, DecisionDetail,
-    Degradation, Health, InsuranceDecision, MarketDecision, MetricsSnapshot, StatisticsReport,
-    UserItem, read_alert_query, read_case_patch, read_case_query, read_history_query,
-    read_new_case,
+    Degradation, Health, InstalledModel, InsuranceDecision, MarketDecision, MetricsSnapshot,
+    StatisticsReport, TrainingReport, UserItem, read_alert_query, read_case_patch, read_case_query,
+    read_history_query, read_new_case, read_training_request,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -38,6 +38,8 @@ pub fn document() -> Value {
     add::<UserItem>(&mut schemas);
     add::<CasePage>(&mut schemas);
     add::<CaseBody>(&mut schemas);
+    add::<InstalledModel>(&mut schemas);
+    add::<TrainingReport>(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),
         json!({
@@ -73,6 +75,10 @@ pub fn document() -> Value {
         ),
         ("NewCase", describe(|body| drop(read_new_case(body)))),
         ("CaseChange", describe(|body| drop(read_case_patch(body)))),
+        (
+            "TrainingRequest",
+            describe(|body| drop(read_training_request(body))),
+        ),
     ];
     for (name, schema) in requests {
         schemas.insert(name.to_owned(), schema);
@@ -387,6 +393,59 @@ fn paths() -> Value {
          "schema": {"type": "integer", "minimum": 1}}
     ]);
 
+    let module_names = json!(["aml", "credit", "insurance", "market"]);
+    let in_use = json!({"type": "object", "required": module_names,
+        "properties": module_names.as_array().map(|names| names.iter()
+            .filter_map(|name| name.as_str())
+            .map(|name| (name.to_owned(), reference("InstalledModel")))
+            .collect::<Map<String, Value>>()),
+        "additionalProperties": false});
+    let models = operation(
+        "Models",
+        "The models in use",
+        "The model scoring each module's events in this gateway: its kind, the name decisions \
+         give it, what it was trained on and its training report.",
+        true,
+        None,
+        responses(&[(
+            "200",
+            json!({"description": "By module name", "content": json_content(in_use)}),
+        )]),
+    );
+    let mut model_training = operation(
+        "Models",
+        "Retrain a module's model with analysts' labels",
+        "Admins only; as `redflag train <module> --with-labels`. Credit learns the decisions \
+         closed cases labelled (`confirmed_fraud` as the bad outcome, `false_positive` as good; \
+         at least 10 with both); aml, insurance and market learn their `tasks.retrain_rows` \
+         most recent decisions less the confirmed fraud. The artifact is installed, swapped in \
+         here at once (other gateways within `models.reload_seconds`) and audited \
+         (`model.trained`, actor the admin). The answer says how the previous and the new model \
+         agree with the labels.",
+        true,
+        Some(("TrainingRequest", json!({}))),
+        responses(&[
+            (
+                "201",
+                response("Trained and installed", Some("TrainingReport")),
+            ),
+            (
+                "403",
+                response("The user is not an admin", Some("ErrorDetail")),
+            ),
+            ("404", response("No such module", Some("ErrorDetail"))),
+            (
+                "409",
+                response(
+                    "Too few labelled (credit) or usable decisions yet: nothing was trained",
+                    Some("ErrorDetail"),
+                ),
+            ),
+        ]),
+    );
+    model_training["parameters"] = json!([{"name": "module", "in": "path", "required": true,
+                                           "schema": {"type": "string", "enum": module_names}}]);
+
     let mut case_list = operation(
         "Cases",
         "Cases",
@@ -550,6 +609,8 @@ fn paths() -> Value {
                 ("403", response("The user is not an admin", Some("ErrorDetail"))),
             ]),
         )},
+        "/api/models/": {"get": models},
+        "/api/models/{module}/train/": {"post": model_training},
         "/api/metrics/": {"get": operation(
             "Operations",
             "This process's counters",

@@ -22,6 +22,9 @@ const SEED: &str = "20261126";
 /// A user the run creates, whose credentials are the sign-in example of the document, so that
 /// the example signs in for real.
 pub const USER: (&str, &str) = ("analyst", "correct-horse-battery");
+/// An admin the run creates beside [`USER`], with the same password (the browser run retrains a
+/// model as it).
+pub const ADMIN: &str = "admin";
 
 /// Writes the document `redflag openapi` prints to [`DOCUMENT`].
 pub fn write_document() -> Result<(), String> {
@@ -75,25 +78,30 @@ impl Server {
                 .env("DATABASE_URL", dir.path().join("redflag.sqlite3"))
                 .env("REDFLAG__MODELS__DIRECTORY", dir.path().join("models"))
                 .env("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000")
+                // A run's few dozen decisions are enough to retrain on.
+                .env("REDFLAG__TASKS__RETRAIN_MIN_ROWS", "20")
                 .env_remove("REDFLAG_PROFILE")
                 .env_remove("REDIS_URL")
                 .env_remove("REDIS_HOST")
                 .env_remove("AUDIT_QUEUE_URL");
         };
-        let mut create = Command::new(redflag);
-        create.args(["user", "create", "--username", USER.0, "--password-stdin"]);
-        configure(&mut create);
-        let mut child = create
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", redflag.display()))?;
-        if let Some(stdin) = child.stdin.as_mut() {
-            writeln!(stdin, "{}", USER.1).map_err(|e| e.to_string())?;
-        }
-        let created = child.wait().map_err(|e| e.to_string())?;
-        if !created.success() {
-            return Err("redflag user create failed".to_owned());
+        for (username, role) in [(USER.0, "analyst"), (ADMIN, "admin")] {
+            let mut create = Command::new(redflag);
+            create.args(["user", "create", "--username", username, "--role", role]);
+            create.arg("--password-stdin");
+            configure(&mut create);
+            let mut child = create
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot run {}: {e}", redflag.display()))?;
+            if let Some(stdin) = child.stdin.as_mut() {
+                writeln!(stdin, "{}", USER.1).map_err(|e| e.to_string())?;
+            }
+            let created = child.wait().map_err(|e| e.to_string())?;
+            if !created.success() {
+                return Err(format!("redflag user create {username} failed"));
+            }
         }
         let port = free_port()?;
         let mut serve = Command::new(redflag);

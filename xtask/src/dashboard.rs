@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::contract::{Server, USER};
+use crate::contract::{ADMIN, Server, USER};
 use crate::{find_program, workspace_root};
 
 /// Where Debian's `chromium` package puts the browser; `REDFLAG_CHROMIUM` names another.
@@ -41,7 +41,7 @@ pub fn browse(target: &Path) -> Result<(), String> {
         .current_dir(&e2e)
         .arg("dashboard.mjs")
         .arg(format!("http://127.0.0.1:{}", server.port))
-        .args([USER.0, USER.1])
+        .args([USER.0, ADMIN, USER.1])
         .arg(&screenshots)
         .env("REDFLAG_CHROMIUM", &chromium)
         .status()

@@ -10,6 +10,7 @@ mod health;
 mod insurance;
 mod market;
 mod metrics;
+mod models;
 mod pages;
 mod render;
 mod review;
@@ -30,6 +31,7 @@ pub use health::Health;
 pub use insurance::InsuranceDecision;
 pub use market::MarketDecision;
 pub use metrics::MetricsSnapshot;
+pub use models::{InstalledModel, TrainingReport, read_training_request};
 pub use review::{AlertPage, DecisionDetail, read_alert_query};
 pub use statistics::StatisticsReport;
 pub use users::UserItem;
@@ -64,6 +66,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/prometheus/", "GET").route(web::get().to(metrics::prometheus)))
         .service(resource("/api/alerts/", "GET").route(web::get().to(review::alert_queue)))
         .service(resource("/api/users/", "GET").route(web::get().to(users::list)))
+        .service(resource("/api/models/", "GET").route(web::get().to(models::list)))
+        .service(
+            resource("/api/models/{module}/train/", "POST").route(web::post().to(models::train)),
+        )
         .service(
             resource("/api/cases/", "GET, POST")
                 .route(web::get().to(cases::list))

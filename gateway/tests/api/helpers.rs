@@ -159,13 +159,28 @@ fn with_token(request: TestRequest, token: Option<&str>) -> TestRequest {
     }
 }
 
-/// Creates `username` and returns its (access, refresh) tokens, obtained through the API.
+/// Creates the analyst `username` and returns its (access, refresh) tokens, obtained through the
+/// API.
 pub async fn login<S, B>(app: &S, test_app: &TestApp, username: &str) -> (String, String)
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    test_app.create_user(username);
+    login_as(app, test_app, username, Role::Analyst).await
+}
+
+/// [`login`] for a user of `role`.
+pub async fn login_as<S, B>(
+    app: &S,
+    test_app: &TestApp,
+    username: &str,
+    role: Role,
+) -> (String, String)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    test_app.create_user_with_role(username, role);
     let reply = send(
         app,
         post(

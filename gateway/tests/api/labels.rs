@@ -8,11 +8,12 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use redflag_core::Module;
-use redflag_gateway::models::{MIN_LABELLED_DECISIONS, train_with_labels};
+use redflag_gateway::auth::Role;
+use redflag_gateway::models::{MIN_LABELLED_DECISIONS, ModuleModel, train_with_labels};
 use serde_json::{Value, json};
 
 use crate::cli::redflag;
-use crate::helpers::{Sandbox, TestApp, get, login, post, send, structuring_run};
+use crate::helpers::{Sandbox, TestApp, get, login, login_as, post, send, shape, structuring_run};
 
 /// Opens a case on `alert_ids` and closes it with `resolution`; returns the case's id.
 async fn close_case<S, B>(app: &S, token: &str, alert_ids: &[i64], resolution: &str) -> i64
@@ -115,7 +116,7 @@ async fn confirmed_fraud_is_left_out_of_the_anomaly_model_and_the_old_model_is_m
 
     let state = &test_app.state;
     let (models, tasks, db) = (&state.settings.models, &state.settings.tasks, &state.db);
-    let trained = train_with_labels(models, tasks, db, Module::Aml, 11).expect("trained");
+    let trained = train_with_labels(models, tasks, db, Module::Aml, 11, "system").expect("trained");
     assert_eq!(trained.model.kind(), "isolation_forest");
     assert_eq!(
         trained.rows,
@@ -192,11 +193,20 @@ async fn the_credit_model_learns_from_labelled_outcomes_once_there_are_enough_of
         let alerts = alerts_of(&app, &token, "credit", *id).await;
         close_case(&app, &token, &alerts, "false_positive").await;
     }
-    let refused = train_with_labels(models, tasks, db, Module::Credit, 5)
+    let installed = || {
+        ModuleModel::installed(models, Module::Credit)
+            .expect("readable")
+            .expect("the synthetic model")
+            .card()
+            .version
+    };
+    let synthetic = installed();
+    let refused = train_with_labels(models, tasks, db, Module::Credit, 5, "system")
         .err()
         .expect("refused");
+    assert_eq!(installed(), synthetic, "nothing was installed");
     assert_eq!(
-        refused,
+        refused.to_string(),
         format!(
             "the credit model learns from labelled decisions and needs at least \
              {MIN_LABELLED_DECISIONS} with both outcomes; closed cases label 0 confirmed fraud \
@@ -224,7 +234,8 @@ async fn the_credit_model_learns_from_labelled_outcomes_once_there_are_enough_of
     };
     close_case(&app, &token, &fraud, "confirmed_fraud").await;
 
-    let trained = train_with_labels(models, tasks, db, Module::Credit, 5).expect("trained");
+    let trained =
+        train_with_labels(models, tasks, db, Module::Credit, 5, "system").expect("trained");
     assert_eq!(trained.model.kind(), "logistic");
     assert_eq!(trained.rows, decisions.len());
     assert_eq!(
@@ -316,4 +327,141 @@ async fn train_with_labels_on_the_command_line_reports_the_previous_models_preci
         test_app.sandbox.path().join("ml_models/aml.json").exists(),
         "{stdout}"
     );
+}
+
+fn train_request(module: &str, token: &str, body: &Value) -> TestRequest {
+    TestRequest::post()
+        .uri(&format!("/api/models/{module}/train/"))
+        .insert_header(("Content-Type", "application/json"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .set_payload(body.to_string())
+}
+
+#[actix_web::test]
+async fn admins_retrain_over_http_with_labels_and_the_new_model_scores_at_once() {
+    let test_app = TestApp::spawn_with(|settings| settings.tasks.retrain_min_rows = 20);
+    let app = test_app.service().await;
+    let (analyst, _) = login(&app, &test_app, "analyst").await;
+    let (admin, _) = login_as(&app, &test_app, "boss", Role::Admin).await;
+
+    // Everyone may see what scores each module.
+    let models = send(&app, get("/api/models/", Some(&analyst))).await;
+    assert_eq!(models.status, StatusCode::OK, "{}", models.text);
+    let models = models.json();
+    let card = json!({"model": "string", "version": "string", "training_rows": "integer",
+                      "trained_at": "string", "metrics": {"contamination": "float", "threshold": "float",
+                                                          "roc_auc": "float", "average_precision": "float"}});
+    assert_eq!(shape(&models["aml"]), card);
+    assert_eq!(models["credit"]["model"], "logistic");
+    let synthetic = models["aml"]["version"]
+        .as_str()
+        .expect("a version")
+        .to_owned();
+    assert!(synthetic.starts_with("isolation_forest "), "{synthetic}");
+
+    // Only admins train; bad bodies and unknown modules are refused before any work.
+    let refused = send(&app, train_request("aml", &analyst, &json!({}))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.json(),
+        json!({"detail": "You do not have permission to perform this action."})
+    );
+    let unknown = send(&app, train_request("crypto", &admin, &json!({}))).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.json(), json!({"detail": "Not found."}));
+    let bad = send(
+        &app,
+        train_request("aml", &admin, &json!({"seed": -1, "rows": 5})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let errors = bad.json();
+    assert!(
+        errors["seed"].is_array() && errors["rows"].is_array(),
+        "{errors}"
+    );
+    let too_few = send(&app, train_request("aml", &admin, &json!({}))).await;
+    assert_eq!(too_few.status, StatusCode::CONFLICT);
+    assert_eq!(
+        too_few.json(),
+        json!({"detail": "0 usable aml decisions; retraining needs tasks.retrain_min_rows = 20"})
+    );
+
+    for i in 0..24 {
+        let amount = 150.0 + (i as f64 * 53.0) % 700.0;
+        let reply = send(
+            &app,
+            post("/api/aml/detect/", Some(&analyst), &transfer(i, amount)),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    let smurf = structuring_run(&app, &analyst, "HTTP").await[2]["id"]
+        .as_i64()
+        .expect("an id");
+    close_case(
+        &app,
+        &analyst,
+        &alerts_of(&app, &analyst, "aml", smurf).await,
+        "confirmed_fraud",
+    )
+    .await;
+
+    let trained = send(&app, train_request("aml", &admin, &json!({"seed": 5}))).await;
+    assert_eq!(trained.status, StatusCode::CREATED, "{}", trained.text);
+    let trained = trained.json();
+    assert_eq!(trained["module"], "aml");
+    assert_eq!(
+        trained["source"],
+        "the 27 most recent aml decisions, less 1 confirmed fraud"
+    );
+    assert_eq!(trained["installed"]["training_rows"], 21);
+    assert_eq!(trained["held_out"], 5);
+    assert_eq!(
+        (
+            trained["confirmed_fraud"].clone(),
+            trained["false_positive"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+    let figures = json!({"labelled": "integer", "fraud": "integer", "flagged": "integer",
+                         "true_positives": "integer", "precision": "null", "recall": "float",
+                         "roc_auc": "null"});
+    let previous = &trained["previous"];
+    assert_eq!(
+        (previous["labelled"].clone(), previous["fraud"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(trained["new"]["labelled"], 1);
+    if previous["flagged"] == 0 {
+        assert_eq!(shape(previous), figures, "{previous}");
+    }
+    let version = trained["installed"]["version"]
+        .as_str()
+        .expect("a version")
+        .to_owned();
+    assert!(version.ends_with("(21 rows, seed 5)"), "{version}");
+
+    // This gateway scores with it from the next request, and says so.
+    let models = send(&app, get("/api/models/", Some(&analyst))).await.json();
+    assert_eq!(models["aml"]["version"], version.as_str());
+    let next = send(
+        &app,
+        post("/api/aml/detect/", Some(&analyst), &transfer(500, 420.0)),
+    )
+    .await
+    .json();
+    let id = next["id"].as_i64().expect("an id");
+    let detail = send(&app, get(&format!("/api/aml/{id}/"), Some(&analyst)))
+        .await
+        .json();
+    assert_eq!(detail["model_version"], version.as_str());
+
+    // The training is audited as the admin's.
+    test_app.embedded_worker_pass();
+    let history = send(&app, get("/api/audit/?entity_id=model:aml", Some(&analyst)))
+        .await
+        .json();
+    assert_eq!(history["results"][0]["kind"], "model.trained");
+    assert_eq!(history["results"][0]["actor"], "boss");
 }

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use redflag_gateway::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, get, login, post, rules_of, send, structuring_run};
+use crate::helpers::{TestApp, get, login, login_as, post, rules_of, send, structuring_run};
 
 fn transfer(id: &str, sender: &str, amount: f64, minute: u32) -> Value {
     json!({"transaction_id": id, "user_id": "U", "amount": amount, "sender_id": sender,
@@ -195,17 +195,7 @@ async fn only_admins_list_users_and_their_roles() {
     let test_app = TestApp::spawn();
     let app = test_app.service().await;
     let (analyst, _) = login(&app, &test_app, "analyst").await;
-    test_app.create_user_with_role("boss", Role::Admin);
-    let reply = send(
-        &app,
-        post(
-            "/api/token/",
-            None,
-            &json!({"username": "boss", "password": PASSWORD}),
-        ),
-    )
-    .await;
-    let admin = reply.json()["access"].as_str().expect("a token").to_owned();
+    let (admin, _) = login_as(&app, &test_app, "boss", Role::Admin).await;
 
     let refused = send(&app, get("/api/users/", Some(&analyst))).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);

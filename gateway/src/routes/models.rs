@@ -1,0 +1,168 @@
+//! The models behind the detections: GET /api/models/ shows each module's installed artifact;
+//! POST /api/models/<module>/train/ (admins) retrains it with analysts' labels, as
+//! `redflag train <module> --with-labels` does, and swaps it in at once.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use redflag_core::{FieldReader, Module, NumberBounds, ValidationErrors};
+use redflag_ml_core::metrics::LabelAgreement;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::detect::format_timestamp;
+use crate::auth::{Authenticated, Role};
+use crate::body::read_json;
+use crate::errors::ApiError;
+use crate::models::{LabelledTrainingError, ModelCard, train_with_labels};
+use crate::state::AppState;
+
+/// GET /api/models/: the model scoring each module's events in this gateway now.
+#[tracing::instrument(skip_all)]
+pub async fn list(state: web::Data<AppState>, _user: Authenticated) -> HttpResponse {
+    let detectors = state.detectors();
+    let models: BTreeMap<String, InstalledModel> = Module::ALL
+        .into_iter()
+        .map(|module| {
+            let card = detectors.versions.card(module);
+            (module.as_str().to_owned(), InstalledModel::from(card))
+        })
+        .collect();
+    HttpResponse::Ok().json(models)
+}
+
+/// The body of POST /api/models/<module>/train/: `{}`, or `{"seed": n}` to train with another
+/// seed than `models.seed`.
+pub struct TrainingRequest {
+    pub seed: Option<u64>,
+}
+
+pub fn read_training_request(body: &Value) -> Result<TrainingRequest, ValidationErrors> {
+    let mut fields = FieldReader::new(body)?;
+    let seed = fields.optional_integer("seed", NumberBounds::COUNT);
+    fields.reject_unknown(&["seed"]);
+    fields.finish(|| TrainingRequest {
+        seed: seed.and_then(|seed| u64::try_from(seed).ok()),
+    })
+}
+
+#[tracing::instrument(skip_all, fields(module = %path.as_str()))]
+pub async fn train(
+    state: web::Data<AppState>,
+    user: Authenticated,
+    path: web::Path<String>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    user.role.require(Role::Admin)?;
+    let module: Module = path.parse().map_err(|_| ApiError::NotFound)?;
+    let body = read_json(&request, payload, &state.settings.server).await?;
+    let asked = read_training_request(&body)?;
+    let (models, tasks, db) = (
+        state.settings.models.clone(),
+        state.settings.tasks.clone(),
+        state.db.clone(),
+    );
+    let seed = asked.seed.unwrap_or(models.seed);
+    let trained =
+        web::block(move || train_with_labels(&models, &tasks, &db, module, seed, &user.username))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|error| match error {
+                LabelledTrainingError::TooFewDecisions(detail) => ApiError::Conflict(detail),
+                LabelledTrainingError::Store(error) => error.into(),
+                LabelledTrainingError::Failed(reason) => ApiError::internal(reason),
+            })?;
+    if let Err(error) = state.reload_models() {
+        tracing::error!(%error, "the new model did not load; the models in use are kept");
+    }
+    let held_out = trained.rows - trained.model.training_rows();
+    Ok(HttpResponse::Created().json(TrainingReport {
+        module: module.as_str().to_owned(),
+        installed: InstalledModel::from(&trained.model.card()),
+        source: trained.source,
+        held_out,
+        confirmed_fraud: trained.labels.confirmed_fraud,
+        false_positive: trained.labels.false_positive,
+        previous: trained.labels.previous.as_ref().map(LabelFigures::from),
+        new: LabelFigures::from(&trained.labels.new),
+    }))
+}
+
+/// A module's model as its artifact describes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstalledModel {
+    /// `isolation_forest` or `logistic`.
+    pub model: String,
+    /// The name decisions and the audit log give it.
+    #[schema(example = "isolation_forest 2026-11-26T15:25:46Z (2400 rows, seed 42)")]
+    pub version: String,
+    pub training_rows: usize,
+    pub trained_at: String,
+    /// The held-out report (ROC AUC, average precision, ...) and, for anomaly models, the score
+    /// threshold.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+impl From<&ModelCard> for InstalledModel {
+    fn from(card: &ModelCard) -> Self {
+        Self {
+            model: card.kind.clone(),
+            version: card.version.clone(),
+            training_rows: card.training_rows,
+            trained_at: format_timestamp(card.created_at),
+            metrics: card.metrics.clone(),
+        }
+    }
+}
+
+/// POST /api/models/<module>/train/: what was trained, on what, and how the previous and the new
+/// model agree with analysts' labels.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrainingReport {
+    pub module: String,
+    pub installed: InstalledModel,
+    /// What it learnt from, e.g. "the 27 most recent aml decisions, less 1 confirmed fraud".
+    pub source: String,
+    /// Rows kept out of training for the held-out report.
+    pub held_out: usize,
+    pub confirmed_fraud: usize,
+    pub false_positive: usize,
+    /// The model in use before, on the labels; null when there was none.
+    pub previous: Option<LabelFigures>,
+    /// The new model on the same labels (in-sample for the supervised credit model).
+    pub new: LabelFigures,
+}
+
+/// How a model's flags agree with analysts' labels.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelFigures {
+    pub labelled: usize,
+    pub fraud: usize,
+    /// Labelled decisions the model flags (anomaly: at its threshold; credit: probability of
+    /// default of 0.5 or more).
+    pub flagged: usize,
+    pub true_positives: usize,
+    /// True positives over flagged; null when nothing is flagged.
+    pub precision: Option<f64>,
+    /// True positives over fraud; null without fraud labels.
+    pub recall: Option<f64>,
+    /// Null unless both outcomes are labelled.
+    pub roc_auc: Option<f64>,
+}
+
+impl From<&LabelAgreement> for LabelFigures {
+    fn from(agreement: &LabelAgreement) -> Self {
+        let round = |value: Option<f64>| value.map(|v| (v * 10_000.0).round() / 10_000.0);
+        Self {
+            labelled: agreement.labelled,
+            fraud: agreement.fraud,
+            flagged: agreement.flagged,
+            true_positives: agreement.true_positives,
+            precision: round(agreement.precision),
+            recall: round(agreement.recall),
+            roc_auc: round(agreement.roc_auc),
+        }
+    }
+}
