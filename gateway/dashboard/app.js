@@ -68,10 +68,11 @@ async function api(path, { method = 'GET', body, retried = false } = {}) {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status === 401 && !retried && session.refresh) {
-    if (await refreshAccess()) return api(path, { method, body, retried: true });
+  if (response.status === 401 && session.access && path !== '/api/token/') {
+    if (!retried && session.refresh && await refreshAccess()) {
+      return api(path, { method, body, retried: true });
+    }
     session.clear();
-    render();
     throw new ApiError(401, { detail: 'Your session has ended; sign in again.' });
   }
   const answer = await response.json().catch(() => null);
@@ -142,6 +143,16 @@ function section(title, ...children) {
   return h('section', { class: 'panel' }, h('h2', {}, title), ...children);
 }
 
+/// An action's failure, in `place`; when it was the session that ended, the sign-in form instead.
+function showFailure(place, error) {
+  if (session.access) {
+    place.replaceChildren(message(error.message));
+  } else {
+    showSession();
+    view().replaceChildren(signIn(error.message));
+  }
+}
+
 // ---- Routing: the hash names the view and its query, so views can be bookmarked and reloaded.
 
 function route() {
@@ -152,12 +163,17 @@ function route() {
 
 const view = () => document.getElementById('view');
 
-async function render() {
+/// Shows the navigation only to a signed-in user.
+function showSession() {
   const signedIn = Boolean(session.access);
   document.getElementById('nav').hidden = !signedIn;
   document.getElementById('who').hidden = !signedIn;
   document.getElementById('username').textContent = session.username || '';
-  if (!signedIn) {
+  return signedIn;
+}
+
+async function render() {
+  if (!showSession()) {
     view().replaceChildren(signIn());
     return;
   }
@@ -179,14 +195,15 @@ async function render() {
     else page = message('There is no such page.');
     view().replaceChildren(page);
   } catch (error) {
-    view().replaceChildren(message(error.message));
+    // A session that ended mid-way returns to the sign-in form, saying why.
+    view().replaceChildren(showSession() ? message(error.message) : signIn(error.message));
   }
 }
 
 // ---- Sign-in
 
-function signIn() {
-  const status = h('div');
+function signIn(notice) {
+  const status = h('div', {}, notice ? message(notice, 'info') : null);
   const form = h('form', { class: 'panel sign-in', id: 'sign-in-form' },
     h('h1', {}, 'Sign in'),
     h('label', {}, 'Username', h('input', { name: 'username', autocomplete: 'username', required: true })),
@@ -382,7 +399,7 @@ async function alertQueue(query) {
       const created = await api('/api/cases/', { method: 'POST', body });
       location.hash = `#/cases/${created.id}`;
     } catch (error) {
-      status.replaceChildren(message(error.message));
+      showFailure(status, error);
     }
   });
   const rows = page.results.map((alert) => {
@@ -452,7 +469,7 @@ async function decisionPage(module, id) {
       });
       location.hash = `#/cases/${created.id}`;
     } catch (error) {
-      status.replaceChildren(message(error.message));
+      showFailure(status, error);
     }
   });
   return h('div', { class: 'decision' },
@@ -582,7 +599,7 @@ async function casePage(id) {
       await api(`/api/cases/${item.id}/`, { method: 'PATCH', body: change });
       render();
     } catch (error) {
-      status.replaceChildren(message(error.message));
+      showFailure(status, error);
     }
   });
   return h('div', { class: 'case' },
@@ -632,7 +649,7 @@ async function modelPage() {
       report.replaceChildren(trainingReport(trained));
       show(await api('/api/models/'));
     } catch (error) {
-      report.replaceChildren(message(error.message));
+      showFailure(report, error);
       button.disabled = false;
     }
   }));

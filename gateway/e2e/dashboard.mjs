@@ -197,6 +197,21 @@ async function main() {
     check(report.includes('Previous model') && report.includes('New model'), `both models measured: ${report}`);
     await page.waitForFunction((before) => document.querySelector('#models tr[data-module=aml] [data-field=trained_at]')?.textContent !== before, trainedBefore);
     await shot('models');
+
+    // An expired access token is refreshed without the user noticing; a session whose refresh
+    // token no longer holds returns to the sign-in form, saying so.
+    await page.evaluate(() => sessionStorage.setItem('redflag.access', 'expired.access.token'));
+    await page.click('[data-nav=alerts]');
+    await page.waitForSelector('#alerts tbody tr');
+    await page.evaluate(() => {
+      sessionStorage.setItem('redflag.access', 'expired.access.token');
+      sessionStorage.setItem('redflag.refresh', 'revoked.refresh.token');
+    });
+    await page.click('[data-nav=cases]');
+    await page.waitForSelector('#sign-in-form .message.info');
+    check((await page.textContent('#sign-in-form')).includes('Your session has ended; sign in again.'),
+      'a dead session says so at the sign-in form');
+    check(await page.locator('#nav').isHidden(), 'the navigation goes with the session');
     check(problems.length === 0, `the page ran without errors: ${problems.join('; ')}`);
   } finally {
     await browser.close();

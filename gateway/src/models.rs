@@ -466,13 +466,16 @@ pub struct LabelledTraining {
 }
 
 /// The labels a training used and how models fared on them.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct LabelReport {
+    /// Decisions closed cases labelled `confirmed_fraud`.
     pub confirmed_fraud: usize,
+    /// Decisions closed cases labelled `false_positive`.
     pub false_positive: usize,
-    /// The model in use before; `None` when there was none (or it no longer loads).
+    /// The model in use before, on the labels; null when there was none (or it no longer
+    /// loads).
     pub previous: Option<LabelAgreement>,
-    /// The new model on the same labels; the supervised model has seen them in training.
+    /// The new model on the same labels (in-sample for the supervised credit model).
     pub new: LabelAgreement,
 }
 

@@ -100,10 +100,13 @@ pub fn brier(labels: &[bool], probabilities: &[f64]) -> Option<f64> {
 /// of a model before trusting it, "of what it flags, how much is fraud, and how much fraud does it
 /// flag".
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LabelAgreement {
     pub labelled: usize,
+    /// Rows labelled fraud.
     pub fraud: usize,
-    /// Rows scoring at or above the threshold.
+    /// Rows scoring at or above the threshold (an anomaly model's training threshold, the
+    /// credit model's probability of default of 0.5).
     pub flagged: usize,
     /// Flagged rows labelled fraud.
     pub true_positives: usize,

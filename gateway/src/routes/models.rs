@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use redflag_core::{FieldReader, Module, NumberBounds, ValidationErrors};
-use redflag_ml_core::metrics::LabelAgreement;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -15,7 +14,7 @@ use super::detect::format_timestamp;
 use crate::auth::{Authenticated, Role};
 use crate::body::read_json;
 use crate::errors::ApiError;
-use crate::models::{LabelledTrainingError, ModelCard, train_with_labels};
+use crate::models::{LabelReport, LabelledTrainingError, ModelCard, train_with_labels};
 use crate::state::AppState;
 
 /// GET /api/models/: the model scoring each module's events in this gateway now.
@@ -83,10 +82,7 @@ pub async fn train(
         installed: InstalledModel::from(&trained.model.card()),
         source: trained.source,
         held_out,
-        confirmed_fraud: trained.labels.confirmed_fraud,
-        false_positive: trained.labels.false_positive,
-        previous: trained.labels.previous.as_ref().map(LabelFigures::from),
-        new: LabelFigures::from(&trained.labels.new),
+        labels: trained.labels,
     }))
 }
 
@@ -127,42 +123,6 @@ pub struct TrainingReport {
     pub source: String,
     /// Rows kept out of training for the held-out report.
     pub held_out: usize,
-    pub confirmed_fraud: usize,
-    pub false_positive: usize,
-    /// The model in use before, on the labels; null when there was none.
-    pub previous: Option<LabelFigures>,
-    /// The new model on the same labels (in-sample for the supervised credit model).
-    pub new: LabelFigures,
-}
-
-/// How a model's flags agree with analysts' labels.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LabelFigures {
-    pub labelled: usize,
-    pub fraud: usize,
-    /// Labelled decisions the model flags (anomaly: at its threshold; credit: probability of
-    /// default of 0.5 or more).
-    pub flagged: usize,
-    pub true_positives: usize,
-    /// True positives over flagged; null when nothing is flagged.
-    pub precision: Option<f64>,
-    /// True positives over fraud; null without fraud labels.
-    pub recall: Option<f64>,
-    /// Null unless both outcomes are labelled.
-    pub roc_auc: Option<f64>,
-}
-
-impl From<&LabelAgreement> for LabelFigures {
-    fn from(agreement: &LabelAgreement) -> Self {
-        let round = |value: Option<f64>| value.map(|v| (v * 10_000.0).round() / 10_000.0);
-        Self {
-            labelled: agreement.labelled,
-            fraud: agreement.fraud,
-            flagged: agreement.flagged,
-            true_positives: agreement.true_positives,
-            precision: round(agreement.precision),
-            recall: round(agreement.recall),
-            roc_auc: round(agreement.roc_auc),
-        }
-    }
+    #[serde(flatten)]
+    pub labels: LabelReport,
 }

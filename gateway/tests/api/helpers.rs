@@ -267,3 +267,29 @@ where
     }
     answers
 }
+
+/// An unremarkable transfer `TXN-<i>` of `amount` among a few senders and receivers.
+pub fn transfer(i: usize, amount: f64) -> Value {
+    serde_json::json!({"transaction_id": format!("TXN-{i}"), "user_id": "U-1", "amount": amount,
+                       "sender_id": format!("S-{}", i % 7), "receiver_id": format!("R-{}", i % 5)})
+}
+
+/// `count` unremarkable transfers ([`transfer`] `0..count`, 100 to 1,000); their decisions' ids.
+pub async fn ordinary_transfers<S, B>(app: &S, token: &str, count: usize) -> Vec<i64>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut ids = Vec::with_capacity(count);
+    for i in 0..count {
+        let amount = 100.0 + (i as f64 * 37.0) % 900.0;
+        let reply = send(
+            app,
+            post("/api/aml/detect/", Some(token), &transfer(i, amount)),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        ids.push(reply.json()["id"].as_i64().expect("an id"));
+    }
+    ids
+}

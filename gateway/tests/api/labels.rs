@@ -13,7 +13,10 @@ use redflag_gateway::models::{MIN_LABELLED_DECISIONS, ModuleModel, train_with_la
 use serde_json::{Value, json};
 
 use crate::cli::redflag;
-use crate::helpers::{Sandbox, TestApp, get, login, login_as, post, send, shape, structuring_run};
+use crate::helpers::{
+    Sandbox, TestApp, get, login, login_as, ordinary_transfers, post, send, shape, structuring_run,
+    transfer,
+};
 
 /// Opens a case on `alert_ids` and closes it with `resolution`; returns the case's id.
 async fn close_case<S, B>(app: &S, token: &str, alert_ids: &[i64], resolution: &str) -> i64
@@ -70,9 +73,25 @@ where
     ids
 }
 
-fn transfer(i: usize, amount: f64) -> Value {
-    json!({"transaction_id": format!("N-{i}"), "user_id": "U-1", "amount": amount,
-           "sender_id": format!("S-{}", i % 7), "receiver_id": format!("R-{}", i % 5)})
+/// Ordinary transfers, then a structuring run by SMURF (ids `<prefix>0..2`) that an analyst
+/// closes as confirmed fraud; the structuring decision's id.
+async fn confirmed_structuring<S, B>(app: &S, token: &str, ordinary: usize, prefix: &str) -> i64
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    ordinary_transfers(app, token, ordinary).await;
+    let smurf = structuring_run(app, token, prefix).await[2]["id"]
+        .as_i64()
+        .expect("an id");
+    close_case(
+        app,
+        token,
+        &alerts_of(app, token, "aml", smurf).await,
+        "confirmed_fraud",
+    )
+    .await;
+    smurf
 }
 
 #[actix_web::test]
@@ -80,15 +99,7 @@ async fn confirmed_fraud_is_left_out_of_the_anomaly_model_and_the_old_model_is_m
     let test_app = TestApp::spawn_with(|settings| settings.tasks.retrain_min_rows = 20);
     let app = test_app.service().await;
     let (token, _) = login(&app, &test_app, "analyst").await;
-    for i in 0..30 {
-        let amount = 100.0 + (i as f64 * 37.0) % 900.0;
-        let reply = send(
-            &app,
-            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    }
+    ordinary_transfers(&app, &token, 30).await;
     let structuring = structuring_run(&app, &token, "L").await;
     let smurf = structuring[2]["id"].as_i64().expect("an id");
     let mut large = Vec::new();
@@ -273,25 +284,7 @@ async fn train_with_labels_on_the_command_line_reports_the_previous_models_preci
         "{stderr}"
     );
 
-    for i in 0..24 {
-        let amount = 150.0 + (i as f64 * 53.0) % 700.0;
-        let reply = send(
-            &app,
-            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    }
-    let smurf = structuring_run(&app, &token, "CLI").await[2]["id"]
-        .as_i64()
-        .expect("an id");
-    close_case(
-        &app,
-        &token,
-        &alerts_of(&app, &token, "aml", smurf).await,
-        "confirmed_fraud",
-    )
-    .await;
+    confirmed_structuring(&app, &token, 24, "CLI").await;
 
     let (ok, stdout, stderr) = redflag(
         &test_app.sandbox,
@@ -387,25 +380,7 @@ async fn admins_retrain_over_http_with_labels_and_the_new_model_scores_at_once()
         json!({"detail": "0 usable aml decisions; retraining needs tasks.retrain_min_rows = 20"})
     );
 
-    for i in 0..24 {
-        let amount = 150.0 + (i as f64 * 53.0) % 700.0;
-        let reply = send(
-            &app,
-            post("/api/aml/detect/", Some(&analyst), &transfer(i, amount)),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    }
-    let smurf = structuring_run(&app, &analyst, "HTTP").await[2]["id"]
-        .as_i64()
-        .expect("an id");
-    close_case(
-        &app,
-        &analyst,
-        &alerts_of(&app, &analyst, "aml", smurf).await,
-        "confirmed_fraud",
-    )
-    .await;
+    confirmed_structuring(&app, &analyst, 24, "HTTP").await;
 
     let trained = send(&app, train_request("aml", &admin, &json!({"seed": 5}))).await;
     assert_eq!(trained.status, StatusCode::CREATED, "{}", trained.text);

@@ -10,7 +10,7 @@ use redflag_store::DecisionId;
 use serde_json::{Value, json};
 
 use crate::cli::{CLI_PASSWORD, create_user, redflag};
-use crate::helpers::{Sandbox, TestApp, get, login, post, send};
+use crate::helpers::{Sandbox, TestApp, get, login, ordinary_transfers, post, send, transfer};
 use crate::process::{Server, eventually};
 
 fn periodic(test_app: &TestApp) -> Periodic {
@@ -21,11 +21,6 @@ fn periodic(test_app: &TestApp) -> Periodic {
         state.settings.models.clone(),
         state.settings.tasks.clone(),
     )
-}
-
-fn transfer(i: usize, amount: f64) -> Value {
-    json!({"transaction_id": format!("TXN-{i}"), "user_id": "U-1", "amount": amount,
-           "sender_id": format!("S-{}", i % 7), "receiver_id": format!("R-{}", i % 5)})
 }
 
 /// The model version an AML decision's audit record names.
@@ -152,19 +147,7 @@ async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
     let fresh = retrain_on_decisions(models, tasks, db, Module::Aml, Utc::now());
     assert_eq!(fresh, Ok(Retraining::Fresh));
 
-    let mut first_id = 0;
-    for i in 0..40 {
-        let amount = 100.0 + (i as f64 * 37.0) % 900.0;
-        let reply = send(
-            &app,
-            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-        if i == 0 {
-            first_id = reply.json()["id"].as_i64().expect("an id");
-        }
-    }
+    let first_id = ordinary_transfers(&app, &token, 40).await[0];
     test_app.embedded_worker_pass();
     let synthetic_version = model_version_of(&test_app, first_id);
     assert!(
