@@ -140,7 +140,7 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         let detail = |detail: String, code: Option<&'static str>| ErrorDetail { detail, code };
-        match self {
+        let mut rendered = match self {
             Self::Validation(errors) => response.json(errors),
             Self::InvalidToken { detail: message } => {
                 response.json(detail((*message).to_owned(), Some("token_not_valid")))
@@ -150,6 +150,8 @@ impl ResponseError for ApiError {
             }
             Self::Internal(_) => response.json(detail("A server error occurred.".to_owned(), None)),
             other => response.json(detail(other.to_string(), None)),
-        }
+        };
+        crate::hardening::protect(rendered.headers_mut(), crate::hardening::API_POLICY);
+        rendered
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 
@@ -13,7 +13,7 @@ use crate::errors::ApiError;
 use crate::state::AppState;
 
 /// The content policy of the API's JSON: nothing may load from it or frame it.
-const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+pub(crate) const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 /// Swagger UI's page at /api/docs/ loads its own scripts, styles and images, and nothing else.
 const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 /// The dashboard loads its own files and calls this origin's API; no inline script or style runs.
@@ -35,7 +35,14 @@ pub async fn security_headers(
         API_POLICY
     };
     let mut response = next.call(request).await?.map_into_boxed_body();
-    let headers = response.headers_mut();
+    protect(response.headers_mut(), policy);
+    Ok(response)
+}
+
+/// Puts the security headers and `policy` on a response. Error responses get them from
+/// [`ApiError`]'s rendering too, since an error raised inside the middleware stack (the time
+/// limit's) is rendered by actix outside [`security_headers`].
+pub(crate) fn protect(headers: &mut HeaderMap, policy: &'static str) {
     for (name, value) in [
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
@@ -48,15 +55,15 @@ pub async fn security_headers(
             HeaderValue::from_static(value),
         );
     }
-    Ok(response)
 }
 
 /// Answers 503 `{"detail": "Request timed out."}` to a request still running after
 /// `server.request_timeout_ms`, so that a stuck dependency cannot hold clients indefinitely.
 ///
 /// The answer is an error, turned into the response by actix: the request cannot be kept to build
-/// one here (routing needs it unshared), so the layers outside (CORS, security headers) do not add
-/// their headers to it.
+/// one here (routing needs it unshared), so the layers outside do not see it. The security
+/// headers come with every rendered [`ApiError`]; CORS headers are missing from this one answer
+/// (a cross-origin caller sees a network error instead of the 503).
 pub async fn time_limit(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

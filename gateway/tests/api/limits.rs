@@ -180,6 +180,20 @@ async fn a_request_over_the_time_limit_is_503() {
     .expect("the request timed out");
     let response = error.error_response();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // Rendered outside the middleware, it still carries the security headers.
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(
+        header("content-security-policy").as_deref(),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
     let body = actix_web::body::to_bytes(response.into_body())
         .await
         .expect("a body");
