@@ -39,8 +39,6 @@ pub use users::UserItem;
 /// Registers every route. Each resource answers other methods with 405 in the DRF shape.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/", "GET").route(web::get().to(dashboard::index)))
-        .service(resource("/dashboard/{name}", "GET").route(web::get().to(dashboard::asset)))
         .service(resource("/api/health/", "GET").route(web::get().to(health::health)))
         .service(resource("/api/token/", "POST").route(web::post().to(obtain_token)))
         .service(resource("/api/token/refresh/", "POST").route(web::post().to(refresh_token)))
@@ -85,7 +83,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/{module}/{id:\\d+}/", "GET")
                 .route(web::get().to(review::decision_detail)),
         )
-        .service(resource("/api/echo/", "POST").route(web::post().to(echo)));
+        .service(resource("/api/echo/", "POST").route(web::post().to(echo)))
+        // Routes are tried in order: the dashboard's files come after every API path, so that
+        // no API request (nor the echo baseline) is matched against them first.
+        .service(resource("/", "GET").route(web::get().to(dashboard::index)))
+        .service(resource("/dashboard/{name}", "GET").route(web::get().to(dashboard::asset)));
 }
 
 /// The load tests' baseline: the body read and parsed as the detection endpoints read it, and
