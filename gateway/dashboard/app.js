@@ -183,6 +183,8 @@ async function render() {
       || (parts[0] === 'decisions' && link.dataset.nav === 'alerts');
     link.classList.toggle('current', current);
   }
+  // `data-rendered` names the view on screen once it is complete (what a test waits for).
+  delete view().dataset.rendered;
   view().replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
   try {
     let page;
@@ -194,6 +196,7 @@ async function render() {
     else if (parts[0] === 'models' && parts.length === 1) page = await modelPage();
     else page = message('There is no such page.');
     view().replaceChildren(page);
+    view().dataset.rendered = location.hash;
   } catch (error) {
     // A session that ended mid-way returns to the sign-in form, saying why.
     view().replaceChildren(showSession() ? message(error.message) : signIn(error.message));

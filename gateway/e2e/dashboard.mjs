@@ -19,6 +19,13 @@ if (!screenshots) {
 }
 mkdirSync(screenshots, { recursive: true });
 
+/// Waits until the dashboard has finished drawing the view its URL names (and, when given,
+/// until that URL contains `part`).
+async function rendered(page, part = '') {
+  await page.waitForFunction((wanted) => location.hash.includes(wanted)
+    && document.getElementById('view').dataset.rendered === location.hash, part);
+}
+
 function check(condition, what) {
   if (!condition) throw new Error(`dashboard: ${what}`);
 }
@@ -130,20 +137,22 @@ async function main() {
     await page.selectOption('#alert-filters select[name=module]', 'aml');
     await page.fill('#alert-filters input[name=rule]', 'StructuringRule');
     await page.click('#alert-filters button[type=submit]');
-    await page.waitForFunction(() => location.hash.includes('rule=StructuringRule'));
+    await rendered(page, 'rule=StructuringRule');
     await page.waitForSelector('#alerts tbody tr');
+    check(new URLSearchParams(await page.evaluate(() => location.hash.split('?')[1])).get('status') === 'new',
+      'the queue opens on the alerts in no case yet, and filtering keeps that');
     const rules = await page.$$eval('#alerts tbody tr td:nth-child(5)', (all) => all.map((c) => c.textContent));
     check(rules.length >= 1 && rules.every((rule) => rule === 'StructuringRule'), `filtered queue: ${rules}`);
     await page.selectOption('#alert-filters select[name=module]', '');
     await page.fill('#alert-filters input[name=rule]', '');
     await page.click('#alert-filters button[type=submit]');
-    await page.waitForFunction(() => !location.hash.includes('rule='));
+    await rendered(page);
     await page.waitForSelector('#alerts tbody tr');
     await shot('alerts');
 
     await page.fill('#alert-filters input[name=rule]', 'StructuringRule');
     await page.click('#alert-filters button[type=submit]');
-    await page.waitForFunction(() => location.hash.includes('rule=StructuringRule'));
+    await rendered(page, 'rule=StructuringRule');
     await page.click('#alerts tbody tr:first-child a.open-decision');
     await page.waitForSelector('#evidence .alert-card');
     const evidence = await page.textContent('#evidence');
@@ -166,6 +175,15 @@ async function main() {
     check(timeline.includes('opened') && timeline.includes('resolved') && timeline.includes('noted'),
       `the timeline: ${timeline}`);
     await shot('case');
+
+    // Worked alerts leave the queue of new ones.
+    await page.click('[data-nav=alerts]');
+    await page.waitForSelector('#alert-filters');
+    await page.fill('#alert-filters input[name=rule]', 'StructuringRule');
+    await page.click('#alert-filters button[type=submit]');
+    await rendered(page, 'rule=StructuringRule');
+    await page.waitForSelector('#alert-count');
+    check((await page.textContent('#alert-count')) === '0 alerts', 'no new structuring alert is left');
 
     // The statistics now count the structuring alerts as false positives.
     await page.click('[data-nav=overview]');
