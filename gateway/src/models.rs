@@ -393,10 +393,8 @@ pub fn retrain_on_decisions(
         return Ok(Retraining::NeedsLabels);
     }
     let interval = chrono::Duration::hours(i64::try_from(tasks.retrain_hours).unwrap_or(i64::MAX));
-    let path = artifact_path(models, module);
-    if let Ok(current) =
-        Artifact::<IsolationForest>::load(&path, "isolation_forest", features(module))
-        && now - current.created_at < interval
+    if let Ok(Some(current)) = ModuleModel::installed(models, module)
+        && now - current.card().created_at < interval
     {
         return Ok(Retraining::Fresh);
     }

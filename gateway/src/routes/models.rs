@@ -1,4 +1,4 @@
-//! The models behind the detections: GET /api/models/ shows each module's installed artifact;
+//! The models behind the detections: GET /api/models/ shows the one scoring each module;
 //! POST /api/models/<module>/train/ (admins) retrains it with analysts' labels, as
 //! `redflag train <module> --with-labels` does, and swaps it in at once.
 
