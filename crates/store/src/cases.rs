@@ -164,68 +164,49 @@ impl Database {
             .ok_or_else(|| CaseError::Store(diesel::result::Error::NotFound.into()))
     }
 
-    /// Applies `change` to a case; `None` when there is no such case.
-    pub fn update_case(
+    /// Changes a case as `plan` decides from the case as it stands, in one transaction that
+    /// holds the case's row, so that two analysts changing it at once cannot both plan from the
+    /// same state (one waits for the other). `None` when there is no such case; a plan's error
+    /// changes nothing.
+    pub fn update_case<E: From<StoreError>>(
         &self,
         id: i64,
-        change: &CaseChange,
         actor: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<CaseFile>, StoreError> {
+        plan: impl FnOnce(&CaseRecord) -> Result<CaseChange, E>,
+    ) -> Result<Option<CaseFile>, E> {
+        /// Why the transaction rolled back: the plan refused, or the database failed.
+        enum Abort<E> {
+            Refused(E),
+            Database(diesel::result::Error),
+        }
+        impl<E> From<diesel::result::Error> for Abort<E> {
+            fn from(error: diesel::result::Error) -> Self {
+                Self::Database(error)
+            }
+        }
         let mut connection = self.write()?;
         let found = connection.transaction(|connection| {
-            let exists = cases::table
-                .find(id)
-                .select(cases::id)
-                .first::<i64>(connection)
-                .optional()?
-                .is_some();
-            if !exists {
-                return Ok::<_, diesel::result::Error>(false);
-            }
-            if let Some(assignee) = &change.assignee {
-                diesel::update(cases::table.find(id))
-                    .set(cases::assignee.eq(assignee))
-                    .execute(connection)?;
-                log_change(
-                    connection,
-                    id,
-                    actor,
-                    "assigned",
-                    &json!({"assignee": assignee}),
-                    now,
-                )?;
-            }
-            if let Some(status) = &change.status {
-                diesel::update(cases::table.find(id))
-                    .set(cases::status.eq(status))
-                    .execute(connection)?;
-                log_change(
-                    connection,
-                    id,
-                    actor,
-                    "status",
-                    &json!({"status": status}),
-                    now,
-                )?;
-            }
-            if let Some(resolution) = &change.resolution {
-                diesel::update(cases::table.find(id))
-                    .set(cases::resolution.eq(resolution))
-                    .execute(connection)?;
-                let details = json!({"resolution": resolution});
-                log_change(connection, id, actor, "resolved", &details, now)?;
-            }
-            if let Some(note) = &change.note {
-                log_change(connection, id, actor, "noted", &json!({"note": note}), now)?;
-            }
-            diesel::update(cases::table.find(id))
+            // Touching the row first returns it and, on PostgreSQL, locks it until commit.
+            let Some(case) = diesel::update(cases::table.find(id))
                 .set(cases::updated_at.eq(now.naive_utc()))
-                .execute(connection)?;
+                .returning(cases::all_columns)
+                .get_result::<CaseRecord>(connection)
+                .optional()?
+            else {
+                return Ok(false);
+            };
+            let change = plan(&case).map_err(Abort::Refused)?;
+            apply(connection, id, &change, actor, now)?;
             Ok(true)
-        })?;
+        });
         drop(connection);
-        if found { self.case(id) } else { Ok(None) }
+        match found {
+            Ok(true) => self.case(id).map_err(E::from),
+            Ok(false) => Ok(None),
+            Err(Abort::Refused(error)) => Err(error),
+            Err(Abort::Database(error)) => Err(StoreError::from(error).into()),
+        }
     }
 
     /// A case with its alerts and timeline.
@@ -318,6 +299,42 @@ impl Database {
         labels.sort_by_key(|labels| std::cmp::Reverse(labels.false_positive));
         Ok(labels)
     }
+}
+
+/// Writes `change` with a timeline entry (and audit record) per field, in the caller's
+/// transaction.
+fn apply(
+    connection: &mut DbConnection,
+    id: i64,
+    change: &CaseChange,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    if let Some(assignee) = &change.assignee {
+        diesel::update(cases::table.find(id))
+            .set(cases::assignee.eq(assignee))
+            .execute(connection)?;
+        let details = json!({"assignee": assignee});
+        log_change(connection, id, actor, "assigned", &details, now)?;
+    }
+    if let Some(status) = &change.status {
+        diesel::update(cases::table.find(id))
+            .set(cases::status.eq(status))
+            .execute(connection)?;
+        let details = json!({"status": status});
+        log_change(connection, id, actor, "status", &details, now)?;
+    }
+    if let Some(resolution) = &change.resolution {
+        diesel::update(cases::table.find(id))
+            .set(cases::resolution.eq(resolution))
+            .execute(connection)?;
+        let details = json!({"resolution": resolution});
+        log_change(connection, id, actor, "resolved", &details, now)?;
+    }
+    if let Some(note) = &change.note {
+        log_change(connection, id, actor, "noted", &json!({"note": note}), now)?;
+    }
+    Ok(())
 }
 
 /// A timeline entry and its audit record, in the caller's transaction.

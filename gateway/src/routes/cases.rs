@@ -141,13 +141,15 @@ pub async fn update(
     let patch = read_case_patch(&body)?;
     let db = state.db.clone();
     let file = web::block(move || {
-        let current = db.case(id)?.ok_or(ApiError::NotFound)?;
-        if let Some(Some(assignee)) = &patch.assignee {
-            check_assignee(&db, assignee)?;
-        }
-        let change = plan(&current.case, patch)?;
+        // Read before the case's row is held; reported only for a case that exists (404 first).
+        let unknown_assignee = match &patch.assignee {
+            Some(Some(assignee)) => check_assignee(&db, assignee).err(),
+            _ => None,
+        };
         let file = db
-            .update_case(id, &change, &user.username, Utc::now())?
+            .update_case(id, &user.username, Utc::now(), |case| {
+                unknown_assignee.map_or_else(|| plan(case, patch), Err)
+            })?
             .ok_or(ApiError::NotFound)?;
         CaseBody::of(&db, &file)
     })
