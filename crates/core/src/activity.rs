@@ -28,6 +28,9 @@ pub enum EntityKind {
     SymbolDailyNotional,
     /// Two traders' trades with each other in one symbol.
     TraderPair,
+    /// One sender's payments to one receiver: whether a payee is recurring, and how much it is
+    /// ordinarily paid.
+    Payee,
 }
 
 impl EntityKind {
@@ -46,6 +49,7 @@ impl EntityKind {
             Self::SymbolDailyVolume => "symbol-daily-volume",
             Self::SymbolDailyNotional => "symbol-daily-notional",
             Self::TraderPair => "trader-pair",
+            Self::Payee => "payee",
         }
     }
 }
@@ -104,7 +108,7 @@ pub struct Observation {
 }
 
 /// How an observation uses its window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum WindowMode {
     /// Keep each activity (deduplicated by reference).
     Record,
@@ -119,13 +123,55 @@ pub enum WindowMode {
     /// them; `at` is the bucket's start and `reference` its index. Long baselines (30 days of a
     /// busy account) stay a few dozen entries instead of thousands.
     Aggregate { bucket: Duration },
+    /// Only read an aggregate window that another entity's events keep (for example what the
+    /// receiver of a transfer ordinarily sends): its buckets within the horizon, unchanged.
+    ReadAggregate { bucket: Duration },
+    /// Like `Record`, but the store sets the recorded activity's `quantity` to its funds-flow
+    /// depth ([`funding_depth`]) over what observation `source` of the same event (an earlier
+    /// one) found: recorded into a receiver's inflows, each entry says through how many accounts
+    /// in a row its money had just passed. Computed inside the event's atomic step, so a chain of
+    /// mules is visible hop by hop in either store without reading any third account's window.
+    Forward {
+        source: usize,
+        within: Duration,
+        min_share: f64,
+    },
 }
 
 impl WindowMode {
     /// Whether the activity is added to the window.
     pub fn records(self) -> bool {
-        !matches!(self, Self::ReadOnly)
+        !matches!(self, Self::ReadOnly | Self::ReadAggregate { .. })
     }
+
+    /// The bucket width of an aggregate window, read or kept.
+    pub fn bucket(self) -> Option<Duration> {
+        match self {
+            Self::Aggregate { bucket } | Self::ReadAggregate { bucket } => Some(bucket),
+            _ => None,
+        }
+    }
+}
+
+/// The funds-flow depth of moving `amount` at `at` out of an account whose recent inflows are
+/// `inflows` (each with its own depth in `quantity`): 1 + the deepest inflow received within
+/// `within` before `at` that could have funded at least `min_share` of the amount, or 0 when
+/// none did. Money that arrived from an account that had itself just been paid has depth 1,
+/// the next hop 2, and so on; ordinary money (salary, savings) has depth 0.
+pub fn funding_depth(
+    inflows: &[Activity],
+    at: DateTime<Utc>,
+    amount: f64,
+    within: Duration,
+    min_share: f64,
+) -> f64 {
+    let from = at - within;
+    inflows
+        .iter()
+        .filter(|inflow| inflow.at >= from && inflow.at <= at)
+        .filter(|inflow| inflow.amount >= min_share * amount)
+        .map(|inflow| inflow.quantity + 1.0)
+        .fold(0.0, f64::max)
 }
 
 /// The recent activity that the store found for each observation of one event, oldest first,
@@ -190,5 +236,37 @@ mod tests {
         let other = WindowKey::new(Module::Market, EntityKind::Sender, "S-1");
         assert!(history.get(&other).is_empty());
         assert_eq!(key.to_string(), "aml:sender:S-1");
+    }
+
+    #[test]
+    fn funding_depth_counts_the_deepest_recent_inflow_large_enough_to_fund_the_amount() {
+        let inflow = |minutes: i64, amount: f64, depth: f64| Activity {
+            amount,
+            quantity: depth,
+            ..activity("IN", minutes)
+        };
+        let at = DateTime::<Utc>::UNIX_EPOCH + Duration::minutes(600);
+        let depth =
+            |inflows: &[Activity]| funding_depth(inflows, at, 1_000.0, Duration::hours(6), 0.5);
+        assert_eq!(depth(&[]), 0.0, "nothing received: ordinary money");
+        assert_eq!(
+            depth(&[inflow(590, 900.0, 0.0)]),
+            1.0,
+            "paid on from a first payer"
+        );
+        assert_eq!(
+            depth(&[inflow(590, 900.0, 2.0), inflow(595, 5_000.0, 0.0)]),
+            3.0
+        );
+        assert_eq!(
+            depth(&[inflow(590, 400.0, 2.0)]),
+            0.0,
+            "too small to fund it"
+        );
+        assert_eq!(
+            depth(&[inflow(200, 900.0, 2.0)]),
+            0.0,
+            "received too long ago"
+        );
     }
 }

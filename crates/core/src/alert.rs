@@ -48,6 +48,18 @@ impl Alert {
         self
     }
 
+    /// Marks the alert as a supporting signal: it adds to the risk of an event that a typology
+    /// flags, and orders the rest, but never flags an event by itself ([`crate::Verdict::ranked`]).
+    /// Shown to analysts as `"supporting": true` in the metadata.
+    pub fn supporting(self) -> Self {
+        self.with_metadata("supporting", true)
+    }
+
+    /// Whether the alert is a supporting signal (see [`Alert::supporting`]).
+    pub fn is_supporting(&self) -> bool {
+        self.metadata.get("supporting") == Some(&Value::Bool(true))
+    }
+
     /// Adds one human-readable observation.
     pub fn with_evidence(mut self, line: impl Into<String>) -> Self {
         self.evidence.push(line.into());

@@ -11,7 +11,9 @@ mod severity;
 mod validation;
 mod verdict;
 
-pub use activity::{Activity, EntityKind, History, Observation, WindowKey, WindowMode};
+pub use activity::{
+    Activity, EntityKind, History, Observation, WindowKey, WindowMode, funding_depth,
+};
 pub use alert::Alert;
 pub use detector::{Assessment, Detector, Rule};
 pub use figures::{Fixed, Money};

@@ -35,6 +35,10 @@ impl<E> RuleSet<E> {
     }
 }
 
+/// The share of the flag level that supporting signals alone can reach at most: below it after
+/// rounding to one decimal.
+const SUPPORTING_CEILING: f64 = 0.98;
+
 /// A rule engine's conclusion about one event: its alerts, how likely at least one of them is
 /// right, and whether that crosses the engine's flagging threshold.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -62,6 +66,27 @@ impl Verdict {
             probability,
             risk: (probability * 1000.0).round() / 10.0,
             flagged: probability * 100.0 >= flag_at_risk,
+            alerts,
+            model_score: None,
+            model_features: Vec::new(),
+        }
+    }
+
+    /// Combines the alerts so that the risk ranks events: typology alerts combine by noisy-OR
+    /// with the supporting ones, as [`Verdict::from_alerts`]; an event with supporting alerts only
+    /// (velocity, a fan, a round amount, the anomaly model) gets their noisy-OR scaled to just
+    /// under `flag_at_risk`, so that no number of weak signals flags it, yet the busiest of the
+    /// unflagged still rank above the quiet ones.
+    pub fn ranked(alerts: Vec<Alert>, flag_at_risk: f64) -> Self {
+        if alerts.iter().any(|alert| !alert.is_supporting()) {
+            return Self::from_alerts(alerts, flag_at_risk);
+        }
+        let scale = (flag_at_risk / 100.0).clamp(0.0, 1.0) * SUPPORTING_CEILING;
+        let probability = noisy_or(alerts.iter().map(|alert| alert.confidence)) * scale;
+        Self {
+            probability,
+            risk: (probability * 1000.0).round() / 10.0,
+            flagged: false,
             alerts,
             model_score: None,
             model_features: Vec::new(),
@@ -113,5 +138,22 @@ mod tests {
         assert_eq!((one.risk, one.flagged), (40.0, false));
         let two = Verdict::from_alerts(vec![alert(0.4), alert(0.4)], 50.0);
         assert_eq!((two.risk, two.flagged), (64.0, true));
+    }
+
+    #[test]
+    fn supporting_signals_rank_below_the_flag_level_however_many_and_add_to_a_typology() {
+        let alert = |confidence| Alert::new("R", "r", Severity::Medium, confidence, "why");
+        let weak = |confidence| alert(confidence).supporting();
+        let many = Verdict::ranked(vec![weak(0.9), weak(0.9), weak(0.9)], 50.0);
+        assert!(!many.flagged && many.risk < 50.0, "{}", many.risk);
+        let one = Verdict::ranked(vec![weak(0.3)], 50.0);
+        assert!(
+            one.risk > 0.0 && one.risk < many.risk,
+            "{} {}",
+            one.risk,
+            many.risk
+        );
+        let typology = Verdict::ranked(vec![alert(0.6), weak(0.5)], 50.0);
+        assert_eq!((typology.risk, typology.flagged), (80.0, true));
     }
 }

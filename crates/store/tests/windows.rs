@@ -285,6 +285,20 @@ async fn aggregate_windows_keep_one_sum_and_count_per_day() {
         let next_day = prior(windows.as_ref(), daily("C", 24, 10.0)).await;
         let sums: Vec<(f64, f64)> = next_day.iter().map(|b| (b.amount, b.quantity)).collect();
         assert_eq!(sums, [(150.5, 2.0)], "{}", windows.kind());
+        // Another entity's event only reads the buckets (what this sender ordinarily sends) and
+        // leaves them as they were.
+        for _ in 0..2 {
+            let mut read = daily("READ", 25, 999.0);
+            read.mode = WindowMode::ReadAggregate {
+                bucket: Duration::days(1),
+            };
+            let seen: Vec<(f64, f64)> = prior(windows.as_ref(), read)
+                .await
+                .iter()
+                .map(|b| (b.amount, b.quantity))
+                .collect();
+            assert_eq!(seen, [(150.5, 2.0), (10.0, 1.0)], "{}", windows.kind());
+        }
         assert_eq!(
             next_day[0].at,
             start() - Duration::hours(9),
@@ -418,4 +432,95 @@ async fn a_bounded_store_forgets_the_least_recently_used_windows_and_keeps_the_b
     );
     let last = prior(&windows, observation("S-4999", "T-again", 2, 1.0)).await;
     assert_eq!(last.len(), 1, "the most recent sender is still held");
+}
+
+#[tokio::test]
+async fn a_forward_entry_carries_how_many_accounts_in_a_row_just_passed_its_money_on() {
+    for windows in implementations(100) {
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        let inflows = |account: &str| {
+            WindowKey::new(
+                Module::Aml,
+                EntityKind::Receiver,
+                format!("{account}-{run}"),
+            )
+        };
+        // A transfer `from` -> `to`: reads the payer's inflows, records into the payee's.
+        let transfer = |reference: &str, from: &str, to: &str, minutes: i64, amount: f64| {
+            let activity = Activity {
+                at: start() + Duration::minutes(minutes),
+                reference: reference.to_owned(),
+                amount,
+                quantity: 0.0,
+                counterparty: from.to_owned(),
+            };
+            vec![
+                Observation {
+                    key: inflows(from),
+                    activity: activity.clone(),
+                    horizon: Duration::hours(24),
+                    mode: WindowMode::ReadOnly,
+                },
+                Observation {
+                    key: inflows(to),
+                    activity,
+                    horizon: Duration::hours(24),
+                    mode: WindowMode::Forward {
+                        source: 0,
+                        within: Duration::hours(6),
+                        min_share: 0.5,
+                    },
+                },
+            ]
+        };
+        let depth_at = |history: &redflag_core::History, account: &str| -> Vec<f64> {
+            history
+                .get(&inflows(account))
+                .iter()
+                .map(|a| a.quantity)
+                .collect()
+        };
+        for (reference, from, to, minutes, amount) in [
+            ("T1", "SOURCE", "MULE1", 0, 5_000.0),
+            ("T2", "MULE1", "MULE2", 30, 4_800.0),
+            ("T3", "MULE2", "MULE3", 60, 4_700.0),
+            // Too large for what MULE3 just received: its own money, depth 0.
+            ("T4", "MULE3", "SHOP", 90, 20_000.0),
+            // Sent on a day later: no longer the same flow.
+            ("T5", "MULE1", "LATE", 30 + 24 * 60, 4_000.0),
+        ] {
+            windows
+                .observe(&transfer(reference, from, to, minutes, amount))
+                .await
+                .expect("observed");
+        }
+        let probe = windows
+            .observe(&transfer("PROBE", "X", "MULE1", 2, 1.0))
+            .await
+            .expect("observed");
+        assert_eq!(depth_at(&probe, "MULE1"), [0.0], "{}", windows.kind());
+        for (account, depth) in [("MULE2", 1.0), ("MULE3", 2.0), ("SHOP", 0.0), ("LATE", 0.0)] {
+            let history = windows
+                .observe(&[Observation {
+                    key: inflows(account),
+                    activity: Activity {
+                        at: start() + Duration::minutes(2 * 24 * 60),
+                        reference: format!("READ-{account}"),
+                        amount: 1.0,
+                        quantity: 0.0,
+                        counterparty: String::new(),
+                    },
+                    horizon: Duration::hours(72),
+                    mode: WindowMode::ReadOnly,
+                }])
+                .await
+                .expect("observed");
+            assert_eq!(
+                depth_at(&history, account),
+                [depth],
+                "{account} in {}",
+                windows.kind()
+            );
+        }
+    }
 }

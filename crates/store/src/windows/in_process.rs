@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration};
-use redflag_core::{Activity, History, Observation, WindowMode};
+use redflag_core::{Activity, History, Observation, WindowMode, funding_depth};
 
 use super::{ActivityWindows, Sweep, WindowFuture};
 
@@ -121,8 +121,14 @@ impl InProcessWindows {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// The window's prior activity; with `add`, the activity is then added to it.
-    fn observe_one(&self, observation: &Observation, add: bool) -> Vec<Activity> {
+    /// The window's prior activity; with `add`, `activity` (the observation's own, or with its
+    /// funds-flow depth set) is then added to it.
+    fn observe_one(
+        &self,
+        observation: &Observation,
+        activity: &Activity,
+        add: bool,
+    ) -> Vec<Activity> {
         let key = observation.key.to_string();
         let shard = self.shard(&key);
         let horizon_ms = observation.horizon.num_milliseconds().max(1);
@@ -134,7 +140,7 @@ impl InProcessWindows {
             // A read leaves the window exactly as it was (as in Redis): its horizon and expiry
             // belong to the observations that record into it.
             return windows.get(key.as_str()).map_or_else(Vec::new, |window| {
-                window.prior(&observation.activity, horizon_ms)
+                window.prior(activity, horizon_ms, observation.mode.bucket())
             });
         }
         let sequence = self.observations.fetch_add(1, Ordering::Relaxed);
@@ -167,13 +173,11 @@ impl InProcessWindows {
         window.touched_ms = now_ms;
         window.last_use = sequence;
         match observation.mode {
-            WindowMode::Aggregate { bucket } => {
-                window.aggregate(&observation.activity, bucket, add)
-            }
+            WindowMode::Aggregate { bucket } => window.aggregate(activity, bucket, add),
             WindowMode::Latest { keep } => {
-                window.record(&observation.activity, self.max_entries.min(keep.max(1)))
+                window.record(activity, self.max_entries.min(keep.max(1)))
             }
-            _ => window.record(&observation.activity, self.max_entries),
+            _ => window.record(activity, self.max_entries),
         }
     }
 }
@@ -195,18 +199,7 @@ impl Window {
         let width = bucket.num_milliseconds().max(1);
         let at_ms = activity.at.timestamp_millis();
         let index = at_ms.div_euclid(width);
-        let oldest = (at_ms - self.horizon_ms).div_euclid(width);
-        let prior = buckets
-            .iter()
-            .filter(|b| b.index >= oldest && b.index <= index)
-            .map(|b| Activity {
-                at: DateTime::from_timestamp_millis(b.index * width).unwrap_or(activity.at),
-                reference: b.index.to_string(),
-                amount: b.sum,
-                quantity: b.count,
-                counterparty: String::new(),
-            })
-            .collect();
+        let prior = buckets_within(buckets, activity, width, self.horizon_ms);
         if !add {
             return prior;
         }
@@ -230,11 +223,23 @@ impl Window {
         prior
     }
 
-    /// What a read sees: the activity within `horizon_ms` before `activity` (not itself).
-    fn prior(&self, activity: &Activity, horizon_ms: i64) -> Vec<Activity> {
-        match &self.entries {
-            Entries::Detail(entries) => prior(entries, activity, horizon_ms).0,
-            Entries::Buckets(_) => Vec::new(),
+    /// What a read sees: the activity within `horizon_ms` before `activity` (not itself), or for
+    /// a read of an aggregate (`bucket`), its buckets within the horizon.
+    fn prior(
+        &self,
+        activity: &Activity,
+        horizon_ms: i64,
+        bucket: Option<Duration>,
+    ) -> Vec<Activity> {
+        match (&self.entries, bucket) {
+            (Entries::Detail(entries), None) => prior(entries, activity, horizon_ms).0,
+            (Entries::Buckets(buckets), Some(bucket)) => buckets_within(
+                buckets,
+                activity,
+                bucket.num_milliseconds().max(1),
+                horizon_ms,
+            ),
+            _ => Vec::new(),
         }
     }
 
@@ -270,6 +275,30 @@ impl Window {
         }
         prior
     }
+}
+
+/// The buckets of an aggregate window from `horizon_ms` before `activity` up to its own bucket,
+/// as activities (`at`: the bucket's start, `amount`: its sum, `quantity`: its count).
+fn buckets_within(
+    buckets: &[Bucket],
+    activity: &Activity,
+    width: i64,
+    horizon_ms: i64,
+) -> Vec<Activity> {
+    let at_ms = activity.at.timestamp_millis();
+    let index = at_ms.div_euclid(width);
+    let oldest = (at_ms - horizon_ms).div_euclid(width);
+    buckets
+        .iter()
+        .filter(|b| b.index >= oldest && b.index <= index)
+        .map(|b| Activity {
+            at: DateTime::from_timestamp_millis(b.index * width).unwrap_or(activity.at),
+            reference: b.index.to_string(),
+            amount: b.sum,
+            quantity: b.count,
+            counterparty: String::new(),
+        })
+        .collect()
 }
 
 /// Forgets the least recently used windows of a full shard, an eighth of `max` of them; returns
@@ -317,11 +346,32 @@ impl InProcessWindows {
             .iter()
             .any(|observation| self.holds(observation));
         let mut history = History::new();
-        for observation in observations {
-            history.insert(
-                observation.key.clone(),
-                self.observe_one(observation, !resent),
-            );
+        for (index, observation) in observations.iter().enumerate() {
+            let prior = match observation.mode {
+                WindowMode::Forward {
+                    source,
+                    within,
+                    min_share,
+                } => {
+                    let funding = observations
+                        .get(source)
+                        .filter(|_| source < index)
+                        .map_or(&[][..], |source| history.get(&source.key));
+                    let activity = Activity {
+                        quantity: funding_depth(
+                            funding,
+                            observation.activity.at,
+                            observation.activity.amount,
+                            within,
+                            min_share,
+                        ),
+                        ..observation.activity.clone()
+                    };
+                    self.observe_one(observation, &activity, !resent)
+                }
+                _ => self.observe_one(observation, &observation.activity, !resent),
+            };
+            history.insert(observation.key.clone(), prior);
         }
         history
     }
@@ -330,7 +380,7 @@ impl InProcessWindows {
     fn holds(&self, observation: &Observation) -> bool {
         if matches!(
             observation.mode,
-            WindowMode::ReadOnly | WindowMode::Aggregate { .. }
+            WindowMode::ReadOnly | WindowMode::Aggregate { .. } | WindowMode::ReadAggregate { .. }
         ) {
             return false;
         }
@@ -411,10 +461,8 @@ mod tests {
     #[test]
     fn a_read_leaves_the_windows_horizon_and_expiry_alone() {
         let windows = InProcessWindows::new(100);
-        windows.observe_one(
-            &observation("IN", Duration::hours(48), WindowMode::Record),
-            true,
-        );
+        let recorded = observation("IN", Duration::hours(48), WindowMode::Record);
+        windows.observe_one(&recorded, &recorded.activity, true);
         let touched = |windows: &InProcessWindows| {
             let key = observation("x", Duration::hours(1), WindowMode::Record)
                 .key
@@ -428,10 +476,8 @@ mod tests {
                 .map(|window| (window.horizon_ms, window.touched_ms))
         };
         let before = touched(&windows);
-        let seen = windows.observe_one(
-            &observation("peek", Duration::hours(1), WindowMode::ReadOnly),
-            true,
-        );
+        let peek = observation("peek", Duration::hours(1), WindowMode::ReadOnly);
+        let seen = windows.observe_one(&peek, &peek.activity, true);
         assert_eq!(seen.len(), 1);
         assert_eq!(
             touched(&windows),

@@ -12,9 +12,13 @@ use super::{ActivityWindows, Sweep, WindowError, WindowFuture};
 /// interleaving other commands): one call per event instead of one per window, which is what
 /// Redis's time goes to at thousands of events a second.
 ///
-/// KEYS: the windows. ARGV: six per window, in KEYS order: the mode (`r` record, `o` only read,
-/// `g` aggregate), the event time (ms), the horizon (ms), then for `r`/`o` the entry and the most
-/// entries to keep, for `g` the amount and the bucket width (ms); last the event's reference.
+/// KEYS: the windows. ARGV: ten per window, in KEYS order: the mode (`r` record, `o` only read,
+/// `g` aggregate, `a` only read an aggregate, `f` forward), the event time (ms), the horizon (ms),
+/// then for `r`/`o` the entry and the most entries to keep, for `g`/`a` the amount and the bucket
+/// width (ms), for `f` the
+/// entry's text before its quantity and the most entries to keep; then the event's reference;
+/// for `f` last the funding window's position in KEYS, how far back its inflows fund this one
+/// (ms), the least inflow amount that does, and the entry's text after its quantity.
 ///
 /// A detail window is a sorted set of entries scored by event time: the script returns the
 /// entries within the horizon before the event, adds the event's entry, trims what fell out of
@@ -23,6 +27,9 @@ use super::{ActivityWindows, Sweep, WindowError, WindowFuture};
 /// renews the expiry. An aggregate window is a hash of bucket index -> "sum|count": the script
 /// returns the buckets within the horizon (the current one before this activity), adds the
 /// activity to its bucket and drops buckets past the horizon.
+///
+/// A forward entry's quantity is its funds-flow depth (`redflag_core::funding_depth`), computed
+/// here from the entries the funding window returned, within the same atomic step.
 ///
 /// An event whose reference a recording window already holds is a resend (a retry after a lost
 /// answer or a crash, possibly with a later receipt time): the script returns its history but
@@ -44,16 +51,33 @@ local function holds(entries, reference)
   return false
 end
 
+local function depth(entries, from, at, least)
+  local deepest = 0
+  for _, entry in ipairs(entries) do
+    local first = string.find(entry, '\31', 1, true)
+    local second = string.find(entry, '\31', first + 1, true)
+    local third = string.find(entry, '\31', second + 1, true)
+    local time = tonumber(string.sub(entry, 1, first - 1))
+    local amount = tonumber(string.sub(entry, first + 1, second - 1))
+    local quantity = tonumber(string.sub(entry, second + 1, third - 1))
+    if time >= from and time <= at and amount >= least and quantity + 1 > deepest then
+      deepest = quantity + 1
+    end
+  end
+  return deepest
+end
+
+local ARGS = 10
 local windows = {}
 local resent = false
 for i = 1, #KEYS do
-  local base = (i - 1) * 6
+  local base = (i - 1) * ARGS
   local mode = ARGV[base + 1]
-  if mode ~= 'g' then
+  if mode ~= 'g' and mode ~= 'a' then
     local at = tonumber(ARGV[base + 2])
     local horizon = tonumber(ARGV[base + 3])
     windows[i] = redis.call('ZRANGEBYSCORE', KEYS[i], at - horizon, at)
-    if mode == 'r' and holds(windows[i], ARGV[base + 6]) then
+    if (mode == 'r' or mode == 'f') and holds(windows[i], ARGV[base + 6]) then
       resent = true
     end
   end
@@ -61,11 +85,11 @@ end
 
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local base = (i - 1) * 6
+  local base = (i - 1) * ARGS
   local mode = ARGV[base + 1]
   local at = tonumber(ARGV[base + 2])
   local horizon = tonumber(ARGV[base + 3])
-  if mode == 'g' then
+  if mode == 'g' or mode == 'a' then
     local amount = tonumber(ARGV[base + 4])
     local width = tonumber(ARGV[base + 5])
     local oldest = math.floor((at - horizon) / width)
@@ -76,7 +100,7 @@ for i = 1, #KEYS do
     for j = 1, #fields, 2 do
       local index = tonumber(fields[j])
       if index < oldest then
-        if not resent then
+        if mode == 'g' and not resent then
           redis.call('HDEL', key, fields[j])
         end
       elseif index <= current then
@@ -89,14 +113,20 @@ for i = 1, #KEYS do
         end
       end
     end
-    if not resent then
+    if mode == 'g' and not resent then
       redis.call('HSET', key, current, string.format('%.17g|%d', sum + amount, count + 1))
       redis.call('PEXPIRE', key, horizon + width)
     end
     windows[i] = prior
-  elseif mode == 'r' and not resent then
+  elseif (mode == 'r' or mode == 'f') and not resent then
     local max_entries = tonumber(ARGV[base + 5])
-    redis.call('ZADD', key, at, ARGV[base + 4])
+    local entry = ARGV[base + 4]
+    if mode == 'f' then
+      local funding = windows[tonumber(ARGV[base + 7])] or {}
+      local hops = depth(funding, at - tonumber(ARGV[base + 8]), at, tonumber(ARGV[base + 9]))
+      entry = entry .. string.format('%d', hops) .. ARGV[base + 10]
+    end
+    redis.call('ZADD', key, at, entry)
     redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (at - horizon))
     redis.call('ZREMRANGEBYRANK', key, 0, -max_entries - 1)
     redis.call('PEXPIRE', key, horizon)
@@ -113,14 +143,25 @@ const SEPARATOR: char = '\u{1f}';
 /// and read on every event, and a resent event encodes to the same member, which the set keeps
 /// once.
 fn encode(activity: &Activity) -> String {
-    format!(
-        "{at}{SEPARATOR}{amount}{SEPARATOR}{quantity}{SEPARATOR}{length}{SEPARATOR}{reference}{counterparty}",
-        at = activity.at.timestamp_millis(),
-        amount = activity.amount,
-        quantity = activity.quantity,
-        length = activity.reference.len(),
-        reference = activity.reference,
-        counterparty = activity.counterparty,
+    let (before, after) = encode_around_quantity(activity);
+    format!("{before}{quantity}{after}", quantity = activity.quantity)
+}
+
+/// An entry's text before and after its quantity: the script puts a forward entry's depth
+/// between them.
+fn encode_around_quantity(activity: &Activity) -> (String, String) {
+    (
+        format!(
+            "{at}{SEPARATOR}{amount}{SEPARATOR}",
+            at = activity.at.timestamp_millis(),
+            amount = activity.amount,
+        ),
+        format!(
+            "{SEPARATOR}{length}{SEPARATOR}{reference}{counterparty}",
+            length = activity.reference.len(),
+            reference = activity.reference,
+            counterparty = activity.counterparty,
+        ),
     )
 }
 
@@ -197,11 +238,9 @@ impl RedisWindows {
     }
 
     fn key(&self, observation: &Observation) -> String {
-        match observation.mode {
-            WindowMode::Aggregate { .. } => {
-                format!("{}:aggregate:{}", self.prefix, observation.key)
-            }
-            _ => format!("{}:window:{}", self.prefix, observation.key),
+        match observation.mode.bucket() {
+            Some(_) => format!("{}:aggregate:{}", self.prefix, observation.key),
+            None => format!("{}:window:{}", self.prefix, observation.key),
         }
     }
 
@@ -211,7 +250,7 @@ impl RedisWindows {
         returned: Vec<String>,
     ) -> Result<Vec<Activity>, WindowError> {
         let activity = &observation.activity;
-        let WindowMode::Aggregate { bucket } = observation.mode else {
+        let Some(bucket) = observation.mode.bucket() else {
             let mut activities = Vec::with_capacity(returned.len());
             for entry in returned {
                 let past = decode(&entry)?;
@@ -256,18 +295,44 @@ impl ActivityWindows for RedisWindows {
     fn observe<'a>(&'a self, observations: &'a [Observation]) -> WindowFuture<'a, History> {
         Box::pin(async move {
             let mut invocation = self.script.prepare_invoke();
-            for observation in observations {
+            for (index, observation) in observations.iter().enumerate() {
                 let activity = &observation.activity;
                 let horizon = observation.horizon.num_milliseconds().max(1);
                 invocation.key(self.key(observation));
                 match observation.mode {
-                    WindowMode::Aggregate { bucket } => invocation
-                        .arg("g")
-                        .arg(activity.at.timestamp_millis())
-                        .arg(horizon)
-                        .arg(activity.amount)
-                        .arg(bucket.num_milliseconds().max(1))
-                        .arg(&activity.reference),
+                    WindowMode::Aggregate { bucket } | WindowMode::ReadAggregate { bucket } => {
+                        invocation
+                            .arg(if observation.mode.records() { "g" } else { "a" })
+                            .arg(activity.at.timestamp_millis())
+                            .arg(horizon)
+                            .arg(activity.amount)
+                            .arg(bucket.num_milliseconds().max(1))
+                            .arg(&activity.reference)
+                            .arg(0)
+                            .arg(0)
+                            .arg(0)
+                            .arg(0)
+                    }
+                    WindowMode::Forward {
+                        source,
+                        within,
+                        min_share,
+                    } => {
+                        let (before, after) = encode_around_quantity(activity);
+                        // Lua counts from 1; a source that is not an earlier window funds nothing.
+                        let position = if source < index { source + 1 } else { 0 };
+                        invocation
+                            .arg("f")
+                            .arg(activity.at.timestamp_millis())
+                            .arg(horizon)
+                            .arg(before)
+                            .arg(self.max_entries)
+                            .arg(&activity.reference)
+                            .arg(position)
+                            .arg(within.num_milliseconds().max(0))
+                            .arg(min_share * activity.amount)
+                            .arg(after)
+                    }
                     mode => {
                         let max_entries = match mode {
                             WindowMode::Latest { keep } => self.max_entries.min(keep.max(1)),
@@ -280,6 +345,10 @@ impl ActivityWindows for RedisWindows {
                             .arg(encode(activity))
                             .arg(max_entries)
                             .arg(&activity.reference)
+                            .arg(0)
+                            .arg(0)
+                            .arg(0)
+                            .arg(0)
                     }
                 };
             }
