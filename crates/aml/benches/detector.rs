@@ -1,6 +1,8 @@
 //! The pure AML detector on one transfer whose sender made 1,000 earlier transfers over 30 days,
 //! as the store keeps them: the last 7 days in detail (233) and 30 daily sums; plus 100 inflows to
-//! the receiver and 50 to the sender in the last day. Every rule and the anomaly model run.
+//! the receiver and 50 to the sender in the last day, 3 earlier payments to this receiver, and the
+//! receiver's own 20 outflows of the last day and 30 daily sums. Every rule and the anomaly model
+//! run.
 //! Run: cargo bench -p redflag-aml --bench detector
 
 use std::hint::black_box;
@@ -38,15 +40,6 @@ fn detector(c: &mut Criterion) {
             })
             .collect()
     };
-    let mut history = History::new();
-    history.insert(
-        observations[0].key.clone(),
-        entries(1_000, Duration::days(7), "OUT"),
-    );
-    history.insert(
-        observations[1].key.clone(),
-        entries(100, Duration::hours(23), "IN"),
-    );
     let days: Vec<Activity> = (1..=30)
         .map(|day| Activity {
             at: now - Duration::days(day),
@@ -57,11 +50,23 @@ fn detector(c: &mut Criterion) {
         })
         .rev()
         .collect();
-    history.insert(observations[2].key.clone(), days);
-    history.insert(
-        observations[3].key.clone(),
+    // In the order `observations` names the windows: the sender's inflows, the receiver's
+    // inflows, the sender's outflows, its daily sums, its payments to this receiver, the
+    // receiver's outflows and daily sums.
+    let contents = [
         entries(50, Duration::hours(23), "SIN"),
-    );
+        entries(100, Duration::hours(23), "IN"),
+        entries(1_000, Duration::days(7), "OUT"),
+        days.clone(),
+        entries(3, Duration::days(40), "PAID"),
+        entries(20, Duration::hours(23), "ROUT"),
+        days,
+    ];
+    assert_eq!(contents.len(), observations.len(), "one history per window");
+    let mut history = History::new();
+    for (observation, activities) in observations.iter().zip(contents) {
+        history.insert(observation.key.clone(), activities);
+    }
     c.bench_function("aml/detect_with_1000_event_history", |b| {
         b.iter(|| detector.detect(black_box(&transaction), black_box(&history)))
     });

@@ -42,13 +42,18 @@ impl Rule<Transaction> for NearThresholdClusteringRule {
         if !self.in_band(transaction.amount) {
             return None;
         }
-        let clustered: Vec<_> = since(
+        let recent = since(
             history.get(&sender_outflows(transaction)),
             transaction.at - self.window,
-        )
-        .iter()
-        .filter(|past| self.in_band(past.amount))
-        .collect();
+        );
+        // A sender that also moves amounts above the threshold is not keeping under it.
+        if recent.iter().any(|past| past.amount >= self.threshold) {
+            return None;
+        }
+        let clustered: Vec<_> = recent
+            .iter()
+            .filter(|past| self.in_band(past.amount))
+            .collect();
         let count = clustered.len() + 1;
         let within_hours = clustered
             .iter()

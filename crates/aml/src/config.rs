@@ -9,9 +9,11 @@ pub struct AmlConfig {
     pub reporting_threshold: f64,
     /// How far back structuring looks, in hours (FATF: "usually within 24 hours").
     pub structuring_window_hours: u32,
-    /// How many sub-threshold transfers in the window make a pattern.
+    /// How many transfers just under the threshold (see `near_threshold_ratio`) in the window
+    /// make a pattern.
     pub structuring_min_transactions: u32,
-    /// A transfer at or above this share of the threshold counts as "just under" it.
+    /// The band "just under" the threshold starts at this share of it (0.8: 8,000-9,999.99).
+    /// Transfers below the band are ordinary payments, not structuring.
     pub near_threshold_ratio: f64,
     /// Clustering: transfers within this share under the threshold (0.10: 9,000-9,999.99).
     pub clustering_band: f64,
@@ -27,18 +29,41 @@ pub struct AmlConfig {
     pub velocity_24h_max_transactions: u32,
     /// Velocity: most money sent in 24 hours.
     pub velocity_24h_max_amount: f64,
-    /// Velocity: days of the sender's history that make its baseline.
+    /// Profile: days of the sender's history (daily sums) that make its baseline.
     pub velocity_baseline_days: u32,
-    /// Velocity: 24-hour outflow over the sender's average day that counts as a spike.
+    /// Velocity: a 24-hour count or outflow this many times the sender's average *active* day
+    /// counts as a spike.
     pub velocity_baseline_multiple: f64,
-    /// Velocity: the fewest days of history before a baseline is trusted.
-    pub velocity_baseline_min_days: u32,
-    /// Pass-through: share of the 24-hour inflow sent on again that counts as pass-through.
-    pub pass_through_ratio: f64,
-    /// Pass-through: the window, in hours.
+    /// Profile: the fewest active days (days with a transfer) before a sender's baseline speaks;
+    /// until then it is judged against the peer limits (`velocity_1h_*`, `velocity_24h_*`).
+    pub baseline_min_active_days: u32,
+    /// Profile: the fewest transfers before a sender's baseline speaks.
+    pub baseline_min_transfers: u32,
+    /// Profile: how long a payee stays known, in days: one paid again within it (monthly rent,
+    /// payroll, a supplier) is a recurring payee, not a new counterparty.
+    pub recurring_payee_days: u32,
+    /// Profile: a transfer this many times the sender's usual transfer is out of its pattern;
+    /// one within it is explained by its own activity (a broker moving money is not a mule).
+    pub unusual_amount_multiple: f64,
+    /// Pass-through: how long after an inflow sending money on counts as passing it through, in
+    /// hours (funds-flow hops, chains and scatter-gather use the same window).
     pub pass_through_window_hours: u32,
-    /// Pass-through: the least inflow worth looking at.
+    /// Pass-through: an inflow funds a transfer when it is at least this share of it (laundering
+    /// hops keep a cut, or add the mule's own money).
+    pub pass_through_min_share: f64,
+    /// Pass-through: the least share of what was received that is sent on (a saver who receives
+    /// 10,000 and pays 2,000 for furniture keeps most of it).
+    pub pass_through_min_forwarded: f64,
+    /// Pass-through: the least amount, in and out, worth following.
     pub pass_through_min_amount: f64,
+    /// Chains: the funds-flow depth (accounts in a row that passed the money on within the
+    /// window) from which a transfer is a chain.
+    pub chain_min_hops: u32,
+    /// Scatter-gather: distinct senders, each passing on money it had just received, paying one
+    /// account within the window.
+    pub scatter_gather_min_senders: u32,
+    /// Round trips: how long funds may take to come back to where they started, in hours.
+    pub round_trip_window_hours: u32,
     /// Fan-in / fan-out: the window, in hours.
     pub fan_window_hours: u32,
     /// Fan-in: distinct senders to one receiver in the window.
@@ -76,10 +101,17 @@ impl Default for AmlConfig {
             velocity_24h_max_amount: 50_000.0,
             velocity_baseline_days: 30,
             velocity_baseline_multiple: 3.0,
-            velocity_baseline_min_days: 7,
-            pass_through_ratio: 0.8,
-            pass_through_window_hours: 24,
+            baseline_min_active_days: 5,
+            baseline_min_transfers: 10,
+            recurring_payee_days: 45,
+            unusual_amount_multiple: 5.0,
+            pass_through_window_hours: 6,
+            pass_through_min_share: 0.5,
+            pass_through_min_forwarded: 0.5,
             pass_through_min_amount: 1_000.0,
+            chain_min_hops: 2,
+            scatter_gather_min_senders: 2,
+            round_trip_window_hours: 24,
             fan_window_hours: 24,
             fan_in_min_senders: 5,
             fan_out_min_receivers: 5,

@@ -4,11 +4,15 @@ use redflag_core::{
 };
 use redflag_ml_core::{IsolationForest, verdict_with_model};
 
-use crate::windows::{receiver_inflows, sender_daily, sender_inflows, sender_outflows};
+use crate::funds_flow::pass_through_window;
+use crate::windows::{
+    payee, receiver_daily, receiver_inflows, receiver_outflows, sender_daily, sender_inflows,
+    sender_outflows,
+};
 use crate::{
-    AmlConfig, FanInRule, FanOutRule, HighRiskJurisdictionRule, LargeTransactionRule,
-    NearThresholdClusteringRule, PassThroughRule, RoundAmountRule, StructuringRule, Transaction,
-    VelocityRule, Watchlist, WatchlistRule, model,
+    AmlConfig, ChainRule, FanInRule, FanOutRule, HighRiskJurisdictionRule, LargeTransactionRule,
+    NearThresholdClusteringRule, PassThroughRule, ProfileBreakRule, RoundAmountRule, RoundTripRule,
+    ScatterGatherRule, StructuringRule, Transaction, VelocityRule, Watchlist, WatchlistRule, model,
 };
 
 /// The AML engine: the transaction-monitoring typologies over each transfer's sender and receiver
@@ -19,6 +23,9 @@ pub struct AmlDetector {
     model: Option<IsolationForest>,
     anomaly_threshold: Option<f64>,
 }
+
+/// The rule name of the anomaly model's alert (raised by `redflag_ml_core`).
+const ANOMALY_RULE: &str = "AnomalyRule";
 
 /// The AML verdict on one transfer: `risk` is the contract's `risk_score`.
 pub type AmlAssessment = Verdict;
@@ -31,6 +38,10 @@ impl AmlDetector {
             Box::new(NearThresholdClusteringRule::new(&config)),
             Box::new(VelocityRule::new(&config)),
             Box::new(PassThroughRule::new(&config)),
+            Box::new(ChainRule::new(&config)),
+            Box::new(ScatterGatherRule::new(&config)),
+            Box::new(RoundTripRule::new(&config)),
+            Box::new(ProfileBreakRule::new(&config)),
             Box::new(FanInRule::new(&config)),
             Box::new(FanOutRule::new(&config)),
             Box::new(RoundAmountRule::new(&config)),
@@ -72,9 +83,9 @@ impl AmlDetector {
         [
             Duration::hours(i64::from(c.structuring_window_hours)),
             Duration::days(i64::from(c.clustering_window_days)),
-            Duration::hours(i64::from(c.pass_through_window_hours)),
             Duration::hours(i64::from(c.fan_window_hours)),
             Duration::days(i64::from(c.round_amount_window_days)),
+            self.round_trip_window(),
             Duration::hours(24),
         ]
         .into_iter()
@@ -82,13 +93,16 @@ impl AmlDetector {
         .unwrap_or_else(|| Duration::hours(24))
     }
 
-    /// How far back an account's inflows are needed: fan-in and pass-through.
+    /// How far back an account's inflows are needed: fan-in, the funds-flow typologies and round
+    /// trips.
     fn inflow_horizon(&self) -> Duration {
-        Duration::hours(i64::from(
-            self.config
-                .fan_window_hours
-                .max(self.config.pass_through_window_hours),
-        ))
+        Duration::hours(i64::from(self.config.fan_window_hours))
+            .max(pass_through_window(&self.config))
+            .max(self.round_trip_window())
+    }
+
+    fn round_trip_window(&self) -> Duration {
+        Duration::hours(i64::from(self.config.round_trip_window_hours))
     }
 }
 
@@ -98,9 +112,15 @@ impl Detector for AmlDetector {
 
     const MODULE: Module = Module::Aml;
 
-    /// The sender's outflows (detail, and summed per day for the baseline) and the receiver's
-    /// inflows record the transfer; the sender's own inflows are only read (what it received is
-    /// what a pass-through moves on).
+    /// A transfer worth following (at least `pass_through_min_amount`) reads the sender's own
+    /// inflows first (what a pass-through moves on); the receiver's inflows then record it with
+    /// its funds-flow depth over them. Every transfer is recorded in the receiver's inflows and
+    /// in the sender's outflows (detail, and summed per day: the profile). A transfer worth
+    /// following is also recorded among the sender's payments to this receiver (a recurring
+    /// payee), and reads the receiver's outflows (where money that comes back went) and daily
+    /// sums (the scale of money it ordinarily moves). Smaller transfers skip those four: the
+    /// rules that need them do not look at a transfer below the minimum, and most transfers are
+    /// small.
     fn observations(&self, transaction: &Transaction) -> Vec<Observation> {
         let activity = |counterparty: &str| Activity {
             at: transaction.at,
@@ -109,45 +129,94 @@ impl Detector for AmlDetector {
             quantity: 0.0,
             counterparty: counterparty.to_owned(),
         };
-        vec![
-            Observation {
-                key: sender_outflows(transaction),
-                activity: activity(&transaction.receiver_id),
-                horizon: self.outflow_horizon(),
-                mode: WindowMode::Record,
-            },
-            Observation {
-                key: receiver_inflows(transaction),
-                activity: activity(&transaction.sender_id),
-                horizon: self.inflow_horizon(),
-                mode: WindowMode::Record,
-            },
-            Observation {
-                key: sender_daily(transaction),
-                activity: activity(&transaction.receiver_id),
-                horizon: Duration::days(i64::from(self.config.velocity_baseline_days)),
-                mode: WindowMode::Aggregate {
-                    bucket: Duration::days(1),
-                },
-            },
-            Observation {
+        let followed = transaction.amount >= self.config.pass_through_min_amount;
+        let mut observations = Vec::with_capacity(7);
+        if followed {
+            observations.push(Observation {
                 key: sender_inflows(transaction),
                 activity: activity(&transaction.receiver_id),
-                horizon: Duration::hours(i64::from(self.config.pass_through_window_hours)),
+                horizon: self.inflow_horizon(),
                 mode: WindowMode::ReadOnly,
+            });
+        }
+        observations.push(Observation {
+            key: receiver_inflows(transaction),
+            activity: activity(&transaction.sender_id),
+            horizon: self.inflow_horizon(),
+            mode: if followed {
+                WindowMode::Forward {
+                    source: 0,
+                    within: pass_through_window(&self.config),
+                    min_share: self.config.pass_through_min_share,
+                }
+            } else {
+                WindowMode::Record
             },
-        ]
+        });
+        observations.push(Observation {
+            key: sender_outflows(transaction),
+            activity: activity(&transaction.receiver_id),
+            horizon: self.outflow_horizon(),
+            mode: WindowMode::Record,
+        });
+        observations.push(Observation {
+            key: sender_daily(transaction),
+            activity: activity(&transaction.receiver_id),
+            horizon: Duration::days(i64::from(self.config.velocity_baseline_days)),
+            mode: WindowMode::Aggregate {
+                bucket: Duration::days(1),
+            },
+        });
+        if followed {
+            observations.push(Observation {
+                key: payee(transaction),
+                activity: activity(""),
+                horizon: Duration::days(i64::from(self.config.recurring_payee_days)),
+                mode: WindowMode::Record,
+            });
+            observations.push(Observation {
+                key: receiver_outflows(transaction),
+                activity: activity(&transaction.sender_id),
+                horizon: self.round_trip_window(),
+                mode: WindowMode::ReadOnly,
+            });
+            observations.push(Observation {
+                key: receiver_daily(transaction),
+                activity: activity(&transaction.sender_id),
+                horizon: Duration::days(i64::from(self.config.velocity_baseline_days)),
+                mode: WindowMode::ReadAggregate {
+                    bucket: Duration::days(1),
+                },
+            });
+        }
+        observations
     }
 
+    /// Typologies flag; supporting signals (velocity, fans, round amounts, a large non-cash
+    /// transfer, the anomaly model) rank but never flag alone ([`Verdict::ranked`]).
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
-        verdict_with_model(
+        let scored = verdict_with_model(
             self.rules.evaluate(transaction, history),
             self.config.flag_risk_score,
             self.model.as_ref(),
             &model::FEATURES,
             &model::features(transaction, history),
             self.anomaly_threshold,
-        )
+        );
+        let alerts = scored
+            .alerts
+            .into_iter()
+            .map(|alert| {
+                if alert.rule == ANOMALY_RULE {
+                    alert.supporting()
+                } else {
+                    alert
+                }
+            })
+            .collect();
+        Verdict::ranked(alerts, self.config.flag_risk_score)
+            .with_model_score(scored.model_score)
+            .with_model_features(&scored.model_features)
     }
     fn history_rules(&self) -> Vec<&'static str> {
         self.rules.history_rules()
@@ -156,79 +225,12 @@ impl Detector for AmlDetector {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
     use redflag_core::Severity;
     use redflag_ml_core::Sampler;
-    use redflag_store::InProcessWindows;
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-
-    /// Transfers through the detector as the gateway sends them, over the store's in-process
-    /// windows.
-    struct Scenario {
-        detector: AmlDetector,
-        windows: InProcessWindows,
-    }
-
-    impl Scenario {
-        fn new() -> Self {
-            Self::with(AmlConfig::default())
-        }
-
-        fn with(config: AmlConfig) -> Self {
-            Self {
-                detector: AmlDetector::new(config),
-                windows: InProcessWindows::new(10_000),
-            }
-        }
-
-        fn send(
-            &mut self,
-            id: &str,
-            sender: &str,
-            receiver: &str,
-            amount: f64,
-            at: &str,
-            extra: Value,
-        ) -> AmlAssessment {
-            let mut body = json!({"transaction_id": id, "user_id": "U", "amount": amount,
-                                  "sender_id": sender, "receiver_id": receiver, "timestamp": at});
-            if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
-                body.extend(extra);
-            }
-            let transaction = Transaction::parse(&body, Utc::now()).expect("a valid transfer");
-            let observations = self.detector.observations(&transaction);
-            let history = self.windows.observe_now(&observations);
-            self.detector.detect(&transaction, &history)
-        }
-
-        fn rules(
-            &mut self,
-            id: &str,
-            sender: &str,
-            receiver: &str,
-            amount: f64,
-            at: &str,
-        ) -> Vec<String> {
-            rules(&self.send(id, sender, receiver, amount, at, json!({})))
-        }
-    }
-
-    fn rules(verdict: &AmlAssessment) -> Vec<String> {
-        verdict
-            .alerts
-            .iter()
-            .map(|alert| alert.rule.clone())
-            .collect()
-    }
-
-    fn at(hours: f64) -> String {
-        let start = DateTime::parse_from_rfc3339("2026-02-01T09:00:00Z")
-            .expect("valid")
-            .with_timezone(&Utc);
-        (start + Duration::seconds((hours * 3600.0) as i64)).to_rfc3339()
-    }
+    use crate::scenario::{Scenario, at, rules};
 
     #[test]
     fn without_history_every_rule_but_size_jurisdiction_and_watchlist_is_skipped() {
@@ -241,7 +243,11 @@ mod tests {
                 "StructuringRule",
                 "NearThresholdClusteringRule",
                 "VelocityRule",
-                "RapidMovementRule",
+                "PassThroughRule",
+                "ChainRule",
+                "ScatterGatherRule",
+                "RoundTripRule",
+                "ProfileBreakRule",
                 "FanInRule",
                 "FanOutRule",
                 "RoundAmountRule",
@@ -423,9 +429,9 @@ mod tests {
     }
 
     #[test]
-    fn a_day_far_above_the_senders_own_baseline_is_a_velocity_spike() {
+    fn a_day_far_above_the_senders_own_active_days_is_a_velocity_spike_that_does_not_flag_alone() {
         let mut s = Scenario::new();
-        for day in 0..10 {
+        for day in 0..12 {
             assert!(
                 s.rules(
                     &format!("D{day}"),
@@ -442,7 +448,7 @@ mod tests {
             "S",
             "R",
             2000.25,
-            &at(10.0 * 24.0 + 1.0),
+            &at(12.0 * 24.0 + 1.0),
             json!({}),
         );
         let alert = verdict
@@ -451,12 +457,19 @@ mod tests {
             .find(|a| a.rule == "VelocityRule")
             .expect("spike");
         assert!(
-            alert.evidence[0].contains("x the sender's daily average $100.25 over 30 days"),
+            alert.evidence[0]
+                .contains("x the sender's average active day $100.25 (11 active days in 30)"),
             "{:?}",
             alert.evidence
         );
+        assert_eq!(alert.metadata["judged_against"], json!("own profile"));
+        assert!(
+            !verdict.flagged,
+            "a supporting signal alone: risk {}",
+            verdict.risk
+        );
         let mut steady = Scenario::new();
-        for day in 0..11 {
+        for day in 0..13 {
             assert!(
                 steady
                     .rules(
@@ -472,35 +485,90 @@ mod tests {
     }
 
     #[test]
-    fn money_received_and_sent_on_within_hours_is_rapid_movement() {
+    fn a_customer_active_one_day_in_three_is_judged_by_its_active_days_not_its_idle_ones() {
+        let mut s = Scenario::new();
+        // Two payments of 150 every third day for a month: an active day is 300.
+        for visit in 0..10 {
+            for payment in 0..2 {
+                let hours = f64::from(visit) * 72.0 + f64::from(payment);
+                assert!(
+                    s.rules(
+                        &format!("P{visit}-{payment}"),
+                        "S",
+                        "SHOP",
+                        150.5,
+                        &at(hours)
+                    )
+                    .is_empty()
+                );
+            }
+        }
+        // An ordinary active day, 3x the average over every day of the month but not over its
+        // active days.
+        for payment in 0..2 {
+            let fired = s.rules(
+                &format!("NEXT-{payment}"),
+                "S",
+                "SHOP",
+                150.5,
+                &at(720.0 + f64::from(payment)),
+            );
+            assert!(fired.is_empty(), "{fired:?}");
+        }
+    }
+
+    #[test]
+    fn money_received_and_sent_straight_on_is_pass_through_naming_the_hop() {
         let mut s = Scenario::new();
         s.rules("IN", "PAYER", "MULE", 10_000.0, &at(0.0));
-        let verdict = s.send("OUT", "MULE", "ONWARD", 9_500.0, &at(3.0), json!({}));
+        let verdict = s.send("OUT", "MULE", "ONWARD", 9_500.0, &at(1.0), json!({}));
         let alert = verdict
             .alerts
             .iter()
-            .find(|a| a.rule == "RapidMovementRule")
+            .find(|a| a.rule == "PassThroughRule")
             .expect("pass-through");
         assert_eq!(
             alert.reason,
-            "Rapid movement: $9500.00 of $10000.00 received in 24h sent on again (95%)"
+            "Pass-through: MULE received $10000.00 from PAYER and sent $9500.00 on to ONWARD 60 minutes later"
         );
         assert_eq!(alert.metadata["inflow_senders"], json!(1));
+        assert_eq!(alert.metadata["new_receiver"], json!(true));
+        assert_eq!(alert.confidence, 0.75);
+        assert!(verdict.flagged);
 
         let mut s = Scenario::new();
         s.rules("IN", "PAYER", "SAVER", 10_000.0, &at(0.0));
+        let kept = s.send("OUT", "SAVER", "SHOP", 2_000.0, &at(3.0), json!({}));
+        assert_eq!(rules(&kept), ["PassThroughRule"]);
         assert!(
-            s.rules("OUT", "SAVER", "SHOP", 5_000.0, &at(3.0))
-                .is_empty(),
-            "half kept: not pass-through"
+            kept.alerts[0].is_supporting() && !kept.flagged,
+            "a fifth of what it received, the rest kept: a supporting signal only ({})",
+            kept.risk
         );
         let mut s = Scenario::new();
         s.rules("IN", "PAYER", "LATE", 10_000.0, &at(0.0));
         assert!(
             !s.rules("OUT", "LATE", "X", 9_500.0, &at(30.0))
-                .contains(&"RapidMovementRule".to_owned()),
+                .contains(&"PassThroughRule".to_owned()),
             "a day later"
         );
+    }
+
+    #[test]
+    fn a_broker_moving_money_as_it_always_does_is_not_pass_through() {
+        let mut s = Scenario::new();
+        for i in 0..5 {
+            s.rules(
+                &format!("OLD{i}"),
+                "BROKER",
+                &format!("CLIENT{i}"),
+                5_000.5,
+                &at(f64::from(i)),
+            );
+        }
+        s.rules("IN", "INVESTOR", "BROKER", 8_000.0, &at(30.0));
+        let fired = s.rules("OUT", "BROKER", "MARKET", 7_500.0, &at(31.0));
+        assert!(fired.is_empty(), "{fired:?}");
     }
 
     #[test]

@@ -1,21 +1,28 @@
 use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
-use crate::windows::{cents, distinct_counterparties, receiver_inflows, sender_outflows, since};
+use crate::profile::Profile;
+use crate::windows::{
+    cents, distinct_counterparties, payee, receiver_inflows, sender_outflows, since,
+};
 use crate::{AmlConfig, Transaction};
 
-/// Fan-in: many distinct senders paying one receiver in a short time (money-mule collection).
+/// Fan-in: many distinct senders paying one receiver in a short time (money-mule collection). A
+/// supporting signal: merchants and brokers are paid by many; scatter-gather is the typology.
 #[derive(Debug, Clone)]
 pub struct FanInRule {
     min_senders: usize,
     window: Duration,
 }
 
-/// Fan-out: one sender paying many distinct receivers in a short time (distribution).
+/// Fan-out: one sender paying many distinct receivers in a short time (distribution), beyond its
+/// own ordinary active day once it has a profile, and never to a recurring payee (a payroll
+/// account paying its staff is not fanning out). A supporting signal.
 #[derive(Debug, Clone)]
 pub struct FanOutRule {
     min_receivers: usize,
     window: Duration,
+    config: AmlConfig,
 }
 
 impl FanInRule {
@@ -32,6 +39,7 @@ impl FanOutRule {
         Self {
             min_receivers: config.fan_out_min_receivers.max(2) as usize,
             window: Duration::hours(i64::from(config.fan_window_hours)),
+            config: config.clone(),
         }
     }
 }
@@ -43,7 +51,7 @@ fn spread(history: &[redflag_core::Activity], current: &str, amount: f64) -> (us
 }
 
 fn confidence(count: usize, minimum: usize) -> f64 {
-    (0.45 + 0.05 * (count - minimum) as f64).min(0.8)
+    (0.3 + 0.03 * (count - minimum) as f64).min(0.45)
 }
 
 impl Rule<Transaction> for FanInRule {
@@ -75,7 +83,8 @@ impl Rule<Transaction> for FanInRule {
             )
             .with_metadata("distinct_senders", senders)
             .with_metadata("total_amount", cents(total))
-            .with_metadata("window_hours", hours),
+            .with_metadata("window_hours", hours)
+            .supporting(),
         )
     }
 }
@@ -91,7 +100,24 @@ impl Rule<Transaction> for FanOutRule {
             transaction.at - self.window,
         );
         let (receivers, total) = spread(outflows, &transaction.receiver_id, transaction.amount);
-        if receivers < self.min_receivers {
+        // Paying a recurring payee (staff on payday, a supplier: payments of at least
+        // `pass_through_min_amount` are remembered per payee) is not fanning out.
+        if receivers < self.min_receivers || !history.get(&payee(transaction)).is_empty() {
+            return None;
+        }
+        let profile = Profile::sender(
+            transaction,
+            history,
+            &self.config,
+            transaction.at - Duration::hours(24),
+        );
+        let ordinary = profile
+            .active_day()
+            .filter(|_| profile.established())
+            .is_some_and(|(day_count, _)| {
+                (receivers as f64) < self.config.velocity_baseline_multiple * day_count
+            });
+        if ordinary {
             return None;
         }
         let confidence = confidence(receivers, self.min_receivers);
@@ -109,7 +135,8 @@ impl Rule<Transaction> for FanOutRule {
             )
             .with_metadata("distinct_receivers", receivers)
             .with_metadata("total_amount", cents(total))
-            .with_metadata("window_hours", hours),
+            .with_metadata("window_hours", hours)
+            .supporting(),
         )
     }
 }

@@ -2,8 +2,9 @@ use redflag_core::{Alert, History, Rule, Severity};
 
 use crate::{AmlConfig, Transaction};
 
-/// A transfer at or above the reporting threshold: the currency-transaction-report trigger, and a
-/// stronger signal when it is cash.
+/// A transfer at or above the reporting threshold: for cash, the currency-transaction-report
+/// trigger; otherwise a supporting signal only (brokers, escrow and businesses move such amounts
+/// every day).
 #[derive(Debug, Clone)]
 pub struct LargeTransactionRule {
     threshold: f64,
@@ -58,6 +59,8 @@ impl Rule<Transaction> for LargeTransactionRule {
             alert = alert.with_evidence(
                 "Cash at or above the threshold requires a currency transaction report",
             );
+        } else {
+            alert = alert.supporting();
         }
         Some(alert)
     }

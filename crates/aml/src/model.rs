@@ -115,11 +115,10 @@ pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Utc};
-    use redflag_core::{Activity, Detector};
+    use redflag_core::Activity;
     use redflag_ml_core::{IsolationForestParams, train_isolation_forest};
 
     use super::*;
-    use crate::{AmlConfig, AmlDetector};
 
     #[test]
     fn features_are_the_documented_figures() {
@@ -129,8 +128,7 @@ mod tests {
         let body = serde_json::json!({"transaction_id": "T3", "user_id": "U", "amount": 300,
                                       "sender_id": "S", "receiver_id": "R"});
         let transaction = Transaction::parse(&body, at).expect("valid");
-        let detector = AmlDetector::new(AmlConfig::default());
-        let key = detector.observations(&transaction).remove(0).key;
+        let key = sender_outflows(&transaction);
         let earlier = |amount: f64| Activity {
             at,
             reference: format!("{amount}"),

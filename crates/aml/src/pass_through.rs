@@ -1,70 +1,94 @@
-use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
-use crate::windows::{cents, distinct_counterparties, sender_inflows, sender_outflows, since};
+use crate::funds_flow::{FundsFlow, minutes_between, when};
+use crate::windows::cents;
 use crate::{AmlConfig, Transaction};
 
-/// Rapid movement (pass-through, layering): an account sends on most of what it received within
-/// hours, keeping little: the signature of mule and layering accounts.
+/// Pass-through (rapid movement): money received within hours is sent on, in an amount the
+/// inflow could have funded and at least `pass_through_min_forwarded` of it (less: a supporting
+/// signal only), by an account whose own activity does not explain it (it has never
+/// sent amounts like this: a new, dormant or retail account acting as a mule). A broker or a
+/// business moving money as it always does is not a pass-through.
 #[derive(Debug, Clone)]
 pub struct PassThroughRule {
-    ratio: f64,
-    window: Duration,
-    min_amount: f64,
+    config: AmlConfig,
 }
 
 impl PassThroughRule {
     pub fn new(config: &AmlConfig) -> Self {
         Self {
-            ratio: config.pass_through_ratio,
-            window: Duration::hours(i64::from(config.pass_through_window_hours)),
-            min_amount: config.pass_through_min_amount,
+            config: config.clone(),
         }
     }
 }
 
+/// A partial pass-through's confidence: it ranks, it does not flag.
+const PARTIAL_CONFIDENCE: f64 = 0.3;
+
+/// Forwarded this soon after the inflow, a pass-through is at its strongest.
+const FAST_MINUTES: i64 = 120;
+
 impl Rule<Transaction> for PassThroughRule {
     fn name(&self) -> &'static str {
-        "RapidMovementRule"
+        "PassThroughRule"
     }
 
     fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
-        let from = transaction.at - self.window;
-        let inflows = since(history.get(&sender_inflows(transaction)), from);
-        let received: f64 = inflows.iter().map(|inflow| inflow.amount).sum();
-        // Nothing received is never pass-through, whatever the configured minimum.
-        if received <= 0.0 || received < self.min_amount {
+        let flow = FundsFlow::of(transaction, history, &self.config)?;
+        let hop = flow.last_hop()?;
+        if flow.explained {
             return None;
         }
-        let sent = since(history.get(&sender_outflows(transaction)), from)
-            .iter()
-            .map(|past| past.amount)
-            .sum::<f64>()
-            + transaction.amount;
-        let ratio = sent / received;
-        if ratio < self.ratio {
-            return None;
-        }
-        let senders = distinct_counterparties(inflows, None);
-        let strength = ((ratio - self.ratio) / (1.0 - self.ratio).max(0.01)).clamp(0.0, 1.0);
-        let confidence = 0.5 + 0.35 * strength;
-        let hours = self.window.num_hours();
-        Some(
-            Alert::new(
-                self.name(),
-                "rapid_movement",
-                Severity::from_confidence(confidence),
-                confidence,
-                format!(
-                    "Rapid movement: ${sent:.2} of ${received:.2} received in {hours}h sent on again ({:.0}%)",
-                    ratio * 100.0
-                ),
-            )
-            .with_metadata("inflow_amount", cents(received))
-            .with_metadata("outflow_amount", cents(sent))
-            .with_metadata("ratio", (ratio * 100.0).round() / 100.0)
-            .with_metadata("inflow_senders", senders)
-            .with_metadata("window_hours", hours),
+        let received: f64 = flow.funding.iter().map(|inflow| inflow.amount).sum();
+        // Sending on less than `pass_through_min_forwarded` of it (rent from the salary) is at
+        // most a supporting signal.
+        let partial = transaction.amount < self.config.pass_through_min_forwarded * received;
+        let minutes = minutes_between(hop, transaction);
+        let confidence = if partial {
+            PARTIAL_CONFIDENCE
+        } else {
+            0.55 + if minutes <= FAST_MINUTES { 0.1 } else { 0.0 }
+                + if flow.known_receiver { 0.0 } else { 0.1 }
+        };
+        let hours = self.config.pass_through_window_hours;
+        let mut alert = Alert::new(
+            self.name(),
+            "pass_through",
+            Severity::from_confidence(confidence),
+            confidence,
+            format!(
+                "Pass-through: {} received ${:.2} from {} and sent ${:.2} on to {} {minutes} minutes later",
+                transaction.sender_id, hop.amount, hop.counterparty, transaction.amount, transaction.receiver_id
+            ),
         )
+        .with_metadata("inflow_amount", cents(received))
+        .with_metadata("outflow_amount", cents(transaction.amount))
+        .with_metadata("ratio", ((transaction.amount / received) * 100.0).round() / 100.0)
+        .with_metadata("inflow_senders", flow.funding.len())
+        .with_metadata("minutes_since_inflow", minutes)
+        .with_metadata("new_receiver", !flow.known_receiver)
+        .with_metadata("window_hours", hours);
+        for inflow in &flow.funding {
+            alert = alert.with_evidence(format!(
+                "received ${:.2} from {} at {}",
+                inflow.amount,
+                inflow.counterparty,
+                when(inflow)
+            ));
+        }
+        alert = alert.with_evidence(format!(
+            "sends ${:.2} to {}{}, an amount it has not ordinarily sent",
+            transaction.amount,
+            transaction.receiver_id,
+            if flow.known_receiver {
+                ""
+            } else {
+                " (a new counterparty)"
+            }
+        ));
+        if partial {
+            alert = alert.supporting();
+        }
+        Some(alert)
     }
 }

@@ -66,7 +66,8 @@ impl Rule<Transaction> for RoundAmountRule {
             .with_metadata("num_transactions", count)
             .with_metadata("total_amount", cents(total))
             .with_metadata("unit", self.unit)
-            .with_metadata("window_days", days),
+            .with_metadata("window_days", days)
+            .supporting(),
         )
     }
 }

@@ -4,8 +4,10 @@ use redflag_core::{Alert, History, Rule, Severity};
 use crate::windows::{sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
-/// Structuring ("smurfing"): several transfers kept just under the reporting threshold whose sum
-/// exceeds it, from one sender within a short window.
+/// Structuring ("smurfing"): several transfers kept just under the reporting threshold (in the
+/// band from `near_threshold_ratio` of it) whose sum exceeds it, from one sender within a short
+/// window, none of them at or above it. Ordinary payments below the band are not structuring,
+/// and a sender that also moves amounts above the threshold in the window is not avoiding it.
 #[derive(Debug, Clone)]
 pub struct StructuringRule {
     threshold: f64,
@@ -34,27 +36,31 @@ impl Rule<Transaction> for StructuringRule {
         if transaction.amount >= self.threshold {
             return None;
         }
-        let amounts: Vec<f64> = since(
+        let band = self.near_ratio * self.threshold;
+        if transaction.amount < band {
+            return None;
+        }
+        let recent = since(
             history.get(&sender_outflows(transaction)),
             transaction.at - self.window,
-        )
-        .iter()
-        .filter(|past| past.amount < self.threshold)
-        .map(|past| past.amount)
-        .chain(std::iter::once(transaction.amount))
-        .collect();
+        );
+        if recent.iter().any(|past| past.amount >= self.threshold) {
+            return None;
+        }
+        let amounts: Vec<f64> = recent
+            .iter()
+            .filter(|past| past.amount >= band)
+            .map(|past| past.amount)
+            .chain(std::iter::once(transaction.amount))
+            .collect();
         let count = amounts.len();
         let total: f64 = amounts.iter().sum();
         if count < self.min_transactions || total <= self.threshold {
             return None;
         }
-        let near = amounts
-            .iter()
-            .filter(|amount| **amount >= self.near_ratio * self.threshold)
-            .count();
-        let near_share = near as f64 / count as f64;
+        let near = count;
         let extra = (count - self.min_transactions).min(5) as f64;
-        let confidence = (0.45 + 0.08 * extra + 0.35 * near_share).min(0.99);
+        let confidence = (0.8 + 0.03 * extra).min(0.95);
         let hours = self.window.num_hours();
         Some(
             Alert::new(

@@ -21,9 +21,40 @@ pub(crate) fn receiver_inflows(transaction: &Transaction) -> WindowKey {
     WindowKey::new(Module::Aml, EntityKind::Receiver, &transaction.receiver_id)
 }
 
-/// What the sender itself has received: the funds a pass-through would be moving on.
+/// What the sender itself has received: the funds a pass-through would be moving on. Each
+/// entry's `quantity` is its funds-flow depth (see `redflag_core::funding_depth`).
 pub(crate) fn sender_inflows(transaction: &Transaction) -> WindowKey {
     WindowKey::new(Module::Aml, EntityKind::Receiver, &transaction.sender_id)
+}
+
+/// The sender's earlier payments to this receiver: a recurring payee (rent, payroll, a
+/// supplier) is paid again on its cadence, and that is not a new counterparty. The id is the
+/// sender's length, the sender and the receiver, so no two pairs share one.
+pub(crate) fn payee(transaction: &Transaction) -> WindowKey {
+    WindowKey::new(
+        Module::Aml,
+        EntityKind::Payee,
+        format!(
+            "{}:{}|{}",
+            transaction.sender_id.len(),
+            transaction.sender_id,
+            transaction.receiver_id
+        ),
+    )
+}
+
+/// What the receiver itself sends, summed per UTC day: the scale of money it ordinarily moves.
+pub(crate) fn receiver_daily(transaction: &Transaction) -> WindowKey {
+    WindowKey::new(
+        Module::Aml,
+        EntityKind::SenderDaily,
+        &transaction.receiver_id,
+    )
+}
+
+/// What the receiver itself has sent: where money that now comes back to it went (round trips).
+pub(crate) fn receiver_outflows(transaction: &Transaction) -> WindowKey {
+    WindowKey::new(Module::Aml, EntityKind::Sender, &transaction.receiver_id)
 }
 
 /// The activities at or after `from`, found by binary search: a window's history is sorted by

@@ -120,7 +120,7 @@ async fn the_same_scenario_gives_the_same_decisions_with_redis_and_in_process_wi
         .collect();
     // 29,400 within the hour also breaks the hourly amount limit.
     assert_eq!(fired[2], ["StructuringRule", "VelocityRule"]);
-    assert_eq!(fired[4], ["LargeTransactionRule", "RapidMovementRule"]);
+    assert_eq!(fired[4], ["LargeTransactionRule", "PassThroughRule"]);
     assert_eq!(
         in_process[5], in_process[3],
         "the resend answers the stored decision"

@@ -93,8 +93,8 @@ async fn the_window_sweep_reports_the_service_windows() {
         .run_task(Task::ExpireWindows)
         .await
         .expect("swept");
-    // One transfer records the sender's outflows and daily sums and the receiver's inflows; none
-    // has outlived its horizon.
+    // One small transfer records the sender's outflows and daily sums and the receiver's
+    // inflows; none has outlived its horizon.
     assert_eq!(
         outcome.to_string(),
         "removed 0 windows, 3 live, 0 forgotten to stay within the bound"
@@ -121,7 +121,8 @@ async fn a_service_past_its_window_bound_forgets_the_least_recent_and_says_so() 
     let Outcome::Swept(Some(sweep)) = outcome else {
         panic!("the service's windows are swept: {outcome:?}");
     };
-    // Each transfer between new parties opens three windows: 120, of which at most 64 are held.
+    // Each small transfer between new parties opens three windows: 120, of which at most 64
+    // are held.
     assert!(sweep.live <= 64, "{sweep:?}");
     assert_eq!(sweep.evicted, 120 - sweep.live as u64, "{sweep:?}");
     let metrics = send(&app, get("/api/prometheus/", None)).await;

@@ -217,10 +217,10 @@ pub const PLANTS: &[Plant] = &[
         },
     },
     Plant {
-        typology: "rapid movement (money in and straight out)",
+        typology: "pass-through (money in and straight out)",
         module: Endpoint::Aml,
         span: Duration::hours(3),
-        marker: "RapidMovementRule",
+        marker: "PassThroughRule",
         build: |id, at| {
             let mule = format!("{id}-M");
             vec![
@@ -229,6 +229,73 @@ pub const PLANTS: &[Plant] = &[
                     minutes(at, 120),
                     transfer(id, 1, &mule, &format!("{id}-R"), 5_600.0),
                 ),
+            ]
+        },
+    },
+    Plant {
+        typology: "chain of mules (three hand-overs within hours)",
+        module: Endpoint::Aml,
+        span: Duration::hours(3),
+        marker: "ChainRule",
+        build: |id, at| {
+            let hops = [
+                format!("{id}-S"),
+                format!("{id}-M1"),
+                format!("{id}-M2"),
+                format!("{id}-M3"),
+            ];
+            hops.windows(2)
+                .enumerate()
+                .map(|(n, pair)| {
+                    let amount = 7_000.0 - 150.0 * n as f64;
+                    (
+                        minutes(at, 40 * n as i64),
+                        transfer(id, n, &pair[0], &pair[1], amount),
+                    )
+                })
+                .collect()
+        },
+    },
+    Plant {
+        typology: "scatter-gather (one source, three mules, one sink)",
+        module: Endpoint::Aml,
+        span: Duration::hours(2),
+        marker: "ScatterGatherRule",
+        build: |id, at| {
+            let mut events = Vec::new();
+            for n in 0..3 {
+                let mule = format!("{id}-M{n}");
+                events.push((
+                    minutes(at, 5 * n as i64),
+                    transfer(id, n, &format!("{id}-S"), &mule, 3_000.0 + 10.0 * n as f64),
+                ));
+                events.push((
+                    minutes(at, 60 + 10 * n as i64),
+                    transfer(
+                        id,
+                        3 + n,
+                        &mule,
+                        &format!("{id}-K"),
+                        2_900.0 + 10.0 * n as f64,
+                    ),
+                ));
+            }
+            events.sort_by_key(|(when, _)| *when);
+            events
+        },
+    },
+    Plant {
+        typology: "round trip (funds back at the origin after three transfers)",
+        module: Endpoint::Aml,
+        span: Duration::hours(1),
+        marker: "RoundTripRule",
+        build: |id, at| {
+            let (origin, first, second) =
+                (format!("{id}-O"), format!("{id}-M1"), format!("{id}-M2"));
+            vec![
+                (at, transfer(id, 0, &origin, &first, 4_000.0)),
+                (minutes(at, 15), transfer(id, 1, &first, &second, 3_900.0)),
+                (minutes(at, 30), transfer(id, 2, &second, &origin, 3_850.0)),
             ]
         },
     },
@@ -646,22 +713,24 @@ pub const PLANTS: &[Plant] = &[
         },
     },
     Plant {
-        typology: "velocity spike against the sender's own baseline",
+        typology: "velocity spike against the sender's own active days",
         module: Endpoint::Aml,
-        span: Duration::days(11),
+        span: Duration::days(14),
         marker: "VelocityRule",
         build: |id, at| {
+            // Twelve ordinary days make a profile (five active days and ten transfers at least,
+            // before the last 24 hours); then three times the ordinary day in two hours.
             let sender = format!("{id}-S");
-            let mut events: Vec<(DateTime<Utc>, Value)> = (0..10)
+            let mut events: Vec<(DateTime<Utc>, Value)> = (0..12)
                 .map(|n| {
                     let body = transfer(id, n, &sender, &format!("{id}-R{n}"), 480.0 + n as f64);
                     (at + Duration::days(n as i64), body)
                 })
                 .collect();
             for n in 0..3 {
-                let body = transfer(id, 10 + n, &sender, &format!("{id}-R{n}"), 1_700.0);
+                let body = transfer(id, 12 + n, &sender, &format!("{id}-R{n}"), 1_700.0);
                 events.push((
-                    at + Duration::days(10) + Duration::hours(2 * n as i64),
+                    at + Duration::days(12) + Duration::hours(2 * n as i64),
                     body,
                 ));
             }

@@ -1,0 +1,76 @@
+//! Transfers through the detector as the gateway sends them, over the store's in-process
+//! windows: the scenario tests' harness.
+
+use chrono::{DateTime, Duration, Utc};
+use redflag_core::Detector;
+use redflag_store::InProcessWindows;
+use serde_json::{Value, json};
+
+use crate::{AmlAssessment, AmlConfig, AmlDetector, Transaction};
+
+pub(crate) struct Scenario {
+    detector: AmlDetector,
+    windows: InProcessWindows,
+}
+
+impl Scenario {
+    pub fn new() -> Self {
+        Self::with(AmlConfig::default())
+    }
+
+    pub fn with(config: AmlConfig) -> Self {
+        Self {
+            detector: AmlDetector::new(config),
+            windows: InProcessWindows::new(10_000),
+        }
+    }
+
+    /// Scores one transfer; `extra` adds request fields.
+    pub fn send(
+        &mut self,
+        id: &str,
+        sender: &str,
+        receiver: &str,
+        amount: f64,
+        at: &str,
+        extra: Value,
+    ) -> AmlAssessment {
+        let mut body = json!({"transaction_id": id, "user_id": "U", "amount": amount,
+                              "sender_id": sender, "receiver_id": receiver, "timestamp": at});
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        let transaction = Transaction::parse(&body, Utc::now()).expect("a valid transfer");
+        let observations = self.detector.observations(&transaction);
+        let history = self.windows.observe_now(&observations);
+        self.detector.detect(&transaction, &history)
+    }
+
+    /// The rules one transfer raises.
+    pub fn rules(
+        &mut self,
+        id: &str,
+        sender: &str,
+        receiver: &str,
+        amount: f64,
+        at: &str,
+    ) -> Vec<String> {
+        rules(&self.send(id, sender, receiver, amount, at, json!({})))
+    }
+}
+
+pub(crate) fn rules(verdict: &AmlAssessment) -> Vec<String> {
+    verdict
+        .alerts
+        .iter()
+        .map(|alert| alert.rule.clone())
+        .collect()
+}
+
+/// `hours` after 2026-02-01 09:00 UTC, in RFC 3339: fixed event times, whatever the clock says.
+pub(crate) fn at(hours: f64) -> String {
+    let start = DateTime::parse_from_rfc3339("2026-02-01T09:00:00Z")
+        .expect("valid")
+        .with_timezone(&Utc);
+    (start + Duration::seconds((hours * 3600.0) as i64)).to_rfc3339()
+}
