@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use crate::{TempDir, free_port, tcp_answers, wait_until, workspace_root};
@@ -68,18 +68,24 @@ impl Drop for Server {
     }
 }
 
+/// What the contract and browser runs change from the defaults: a small model trains faster, and
+/// a run's few dozen decisions are enough to retrain on.
+pub const TEST_SETTINGS: &[(&str, &str)] = &[
+    ("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000"),
+    ("REDFLAG__TASKS__RETRAIN_MIN_ROWS", "20"),
+];
+
 impl Server {
-    /// `name` names its temporary directory (what the server is for).
-    pub fn start(redflag: &Path, name: &str) -> Result<Self, String> {
+    /// `name` names its temporary directory (what the server is for); `settings` are environment
+    /// overrides of the defaults.
+    pub fn start(redflag: &Path, name: &str, settings: &[(&str, &str)]) -> Result<Self, String> {
         let dir = TempDir::new(name)?;
         let configure = |command: &mut Command| {
             command
                 .current_dir(dir.path())
                 .env("DATABASE_URL", dir.path().join("redflag.sqlite3"))
                 .env("REDFLAG__MODELS__DIRECTORY", dir.path().join("models"))
-                .env("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000")
-                // A run's few dozen decisions are enough to retrain on.
-                .env("REDFLAG__TASKS__RETRAIN_MIN_ROWS", "20")
+                .envs(settings.iter().copied())
                 .env_remove("REDFLAG_PROFILE")
                 .env_remove("REDIS_URL")
                 .env_remove("REDIS_HOST")
@@ -151,38 +157,6 @@ impl Server {
     }
 }
 
-/// schemathesis in a virtual environment under target/, installed on first use.
-fn schemathesis(target: &Path) -> Result<PathBuf, String> {
-    let venv = target.join("schemathesis-venv");
-    let program = venv.join("bin").join("schemathesis");
-    if program.is_file() {
-        return Ok(program);
-    }
-    let python = crate::find_program("python3", &[]).ok_or(
-        "schemathesis needs Python 3: install the Debian packages `python3` and `python3-venv`",
-    )?;
-    eprintln!("xtask: installing {SCHEMATHESIS} into {}", venv.display());
-    let created = Command::new(python)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .map_err(|e| format!("cannot run python3 -m venv: {e}"))?;
-    if !created.success() {
-        return Err("python3 -m venv failed: install the Debian package `python3-venv`".to_owned());
-    }
-    let installed = Command::new(venv.join("bin").join("pip"))
-        .args(["install", "--quiet", SCHEMATHESIS])
-        .status()
-        .map_err(|e| format!("cannot run pip: {e}"))?;
-    if !installed.success() || !program.is_file() {
-        let _ = std::fs::remove_dir_all(&venv);
-        return Err(format!(
-            "pip could not install {SCHEMATHESIS} (is PyPI reachable?)"
-        ));
-    }
-    Ok(program)
-}
-
 /// Fuzzes a live server (the debug build `cargo test` just made) against the document it serves:
 /// no 5xx, and every status, header, content type and body as the document says, with a valid
 /// token on the operations that need one.
@@ -192,9 +166,10 @@ fn schemathesis(target: &Path) -> Result<PathBuf, String> {
 /// limit, an order id on a cancel, an incident before its report), which JSON Schema cannot
 /// state; such requests are refused with 400 and the field's message, as documented.
 pub fn fuzz(target: &Path) -> Result<(), String> {
-    let program = schemathesis(target)?;
+    let program = crate::python::environment(target, "schemathesis-venv", &[SCHEMATHESIS])?
+        .join("schemathesis");
     let redflag = target.join("debug").join("redflag");
-    let server = Server::start(&redflag, "contract")?;
+    let server = Server::start(&redflag, "contract", TEST_SETTINGS)?;
     let token = server.token()?;
     let schema = format!("http://127.0.0.1:{}/api/schema/", server.port);
     eprintln!("xtask: schemathesis run {schema}");

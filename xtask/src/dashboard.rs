@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::contract::{ADMIN, Server, USER};
+use crate::contract::{ADMIN, Server, TEST_SETTINGS, USER};
 use crate::{find_program, workspace_root};
 
 /// Where Debian's `chromium` package puts the browser; `REDFLAG_CHROMIUM` names another.
@@ -34,7 +34,11 @@ pub fn browse(target: &Path) -> Result<(), String> {
     )?;
     let e2e = workspace_root().join("gateway").join("e2e");
     install_playwright(&e2e)?;
-    let server = Server::start(&target.join("debug").join("redflag"), "dashboard")?;
+    let server = Server::start(
+        &target.join("debug").join("redflag"),
+        "dashboard",
+        TEST_SETTINGS,
+    )?;
     let screenshots = target.join("e2e-screenshots");
     eprintln!("xtask: the dashboard in {}", chromium.display());
     let status = Command::new(node)

@@ -2,17 +2,22 @@
 //!
 //! - `test`: checks that the domain crates stay pure, makes sure Redis and PostgreSQL answer
 //!   (starting throwaway instances in a temporary directory when they do not), then runs the
-//!   whole workspace's tests against them, the gateway's suite a second time on PostgreSQL,
-//!   schemathesis against a live server and its OpenAPI document, and the dashboard end to end
-//!   in Chromium.
+//!   whole workspace's tests against them, the gateway's suite a second time on PostgreSQL, the
+//!   AML and gateway suites again at other hours of the day (libfaketime), schemathesis against
+//!   a live server and its OpenAPI document, and the dashboard end to end in Chromium.
 //! - `bench` and `seed`: build the service and the load generator (`xtask/load`) in release and
 //!   run the generator, so that neither the server nor the client is measured in a debug build.
+//! - `eval aml`: detection quality on third-party laundering data through a release server's
+//!   HTTP path (`xtask/eval/aml.py`; EVALUATION.md).
 //! - `openapi`: writes the OpenAPI document the service serves to `gateway/openapi.json`.
 //! - `dashboard`: builds the service and runs only the dashboard's end-to-end test.
 //! - `ci`: what CI runs (`.ci/run`): formatting, clippy, then `test`.
 
+mod clock;
 mod contract;
 mod dashboard;
+mod eval;
+mod python;
 
 use std::env;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -45,11 +50,13 @@ fn main() -> ExitCode {
         ),
         Some(command @ ("bench" | "seed")) => load(command, &args[1..]),
         Some("ci") => ci(),
+        Some("eval") => eval::run(args.get(1).map(String::as_str), args.get(2..).unwrap_or(&[])),
         Some("openapi") => contract::write_document(),
         Some("dashboard") => dashboard::build_and_browse(),
         _ => Err("usage: cargo xtask test [<extra cargo test arguments, e.g. a test name filter>]\n       \
              cargo xtask bench [--help for its options]\n       \
              cargo xtask seed [--help for its options]\n       \
+             cargo xtask eval aml [--seeds 404,505,606]\n       \
              cargo xtask openapi\n       \
              cargo xtask dashboard\n       \
              cargo xtask ci"
@@ -66,23 +73,8 @@ fn main() -> ExitCode {
 
 /// Builds `redflag` and `redflag-load` in release, then runs `redflag-load <command> <args>`.
 fn load(command: &str, args: &[String]) -> Result<(), String> {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    build_release(&["redflag-gateway", "redflag-load"])?;
     let root = workspace_root();
-    let built = Command::new(&cargo)
-        .args([
-            "build",
-            "--release",
-            "--package",
-            "redflag-gateway",
-            "--package",
-            "redflag-load",
-        ])
-        .current_dir(&root)
-        .status()
-        .map_err(|e| format!("cannot run cargo build: {e}"))?;
-    if !built.success() {
-        return Err("the release build failed".to_owned());
-    }
     let status = Command::new(target_dir().join("release").join("redflag-load"))
         .arg(command)
         .args(args)
@@ -93,6 +85,25 @@ fn load(command: &str, args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{command} failed"))
+    }
+}
+
+/// Builds `packages` with the release profile.
+fn build_release(packages: &[&str]) -> Result<(), String> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut build = Command::new(&cargo);
+    build.args(["build", "--release"]);
+    for package in packages {
+        build.args(["--package", package]);
+    }
+    let built = build
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if built.success() {
+        Ok(())
+    } else {
+        Err("the release build failed".to_owned())
     }
 }
 
@@ -201,12 +212,13 @@ fn test(extra: &[String]) -> Result<(), String> {
             }
         }
     };
+    let clock = live_run("the clock run", &|_| clock::run(&envs));
     let contract = live_run("the API contract", &contract::fuzz);
     let dashboard = live_run("the dashboard", &dashboard::browse);
     let _ = writeln!(
         std::io::stdout(),
-        "tests: {} passed, {} failed; API contract (schemathesis): {contract}; \
-         dashboard (Chromium): {dashboard}",
+        "tests: {} passed, {} failed; at other hours (libfaketime): {clock}; \
+         API contract (schemathesis): {contract}; dashboard (Chromium): {dashboard}",
         totals.passed,
         totals.failed
     );

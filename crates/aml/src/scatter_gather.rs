@@ -1,4 +1,4 @@
-use redflag_core::{Alert, History, Rule, Severity};
+use redflag_core::{Activity, Alert, History, Rule, Severity};
 use rustc_hash::FxHashSet;
 
 use crate::funds_flow::{FundsFlow, pass_through_window, when};
@@ -62,46 +62,35 @@ impl ScatterGatherRule {
         .iter()
         .filter(|inflow| inflow.quantity >= 1.0 && inflow.counterparty != transaction.sender_id)
         .collect();
-        let mut senders: FxHashSet<&str> = forwarded
-            .iter()
-            .map(|inflow| inflow.counterparty.as_str())
-            .collect();
-        senders.insert(&transaction.sender_id);
-        let count = senders.len();
-        let minimum = self.minimum();
-        if count < minimum {
-            return None;
-        }
-        let total = forwarded.iter().map(|inflow| inflow.amount).sum::<f64>() + transaction.amount;
-        let confidence = (0.7 + 0.05 * (count - minimum) as f64).min(0.85);
+        let (count, total) =
+            self.converging(&forwarded, &transaction.sender_id, transaction.amount)?;
         let hours = self.config.pass_through_window_hours;
-        let mut alert = Alert::new(
-            self.name(),
-            "scatter_gather",
-            Severity::from_confidence(confidence),
-            confidence,
+        let mut evidence: Vec<String> = forwarded
+            .iter()
+            .map(|inflow| {
+                format!(
+                    "{} paid ${:.2} at {}, {} hand-over(s) deep",
+                    inflow.counterparty,
+                    inflow.amount,
+                    when(inflow),
+                    inflow.quantity
+                )
+            })
+            .collect();
+        evidence.push(format!(
+            "{} pays ${:.2} now, {} hand-over(s) deep",
+            transaction.sender_id, transaction.amount, flow.depth
+        ));
+        Some(self.alert(
+            Side::Gather,
+            count,
+            total,
             format!(
                 "Scatter-gather: {count} accounts, each passing on money it had just received, paid {} ${total:.2} within {hours}h",
                 transaction.receiver_id
             ),
-        )
-        .with_metadata("side", "gather")
-        .with_metadata("converging_senders", count)
-        .with_metadata("total_amount", cents(total))
-        .with_metadata("window_hours", hours);
-        for inflow in forwarded {
-            alert = alert.with_evidence(format!(
-                "{} paid ${:.2} at {}, {} hand-over(s) deep",
-                inflow.counterparty,
-                inflow.amount,
-                when(inflow),
-                inflow.quantity
-            ));
-        }
-        Some(alert.with_evidence(format!(
-            "{} pays ${:.2} now, {} hand-over(s) deep",
-            transaction.sender_id, transaction.amount, flow.depth
-        )))
+            evidence,
+        ))
     }
 
     /// The source's view: several new counterparties paid, within hours, amounts the sender has
@@ -138,43 +127,85 @@ impl ScatterGatherRule {
                         .any(|old| old.counterparty == past.counterparty)
             })
             .collect();
-        let mut receivers: FxHashSet<&str> = scattered
-            .iter()
-            .map(|past| past.counterparty.as_str())
-            .collect();
-        receivers.insert(&transaction.receiver_id);
-        let count = receivers.len();
-        if count < self.minimum() {
-            return None;
-        }
-        let total = scattered.iter().map(|past| past.amount).sum::<f64>() + transaction.amount;
-        let confidence = (0.6 + 0.05 * (count - self.minimum()) as f64).min(0.75);
+        let (count, total) =
+            self.converging(&scattered, &transaction.receiver_id, transaction.amount)?;
         let hours = self.config.pass_through_window_hours;
+        let mut evidence: Vec<String> = scattered
+            .iter()
+            .map(|past| {
+                format!(
+                    "paid {} ${:.2} at {}",
+                    past.counterparty,
+                    past.amount,
+                    when(past)
+                )
+            })
+            .collect();
+        evidence.push(format!(
+            "pays {} ${:.2} now",
+            transaction.receiver_id, transaction.amount
+        ));
+        Some(self.alert(
+            Side::Scatter,
+            count,
+            total,
+            format!(
+                "Scatter-gather: {} paid {count} new counterparties ${total:.2} within {hours}h, amounts it has not ordinarily sent",
+                transaction.sender_id
+            ),
+            evidence,
+        ))
+    }
+
+    /// How many distinct accounts `entries` and this transfer's `party` name, and what they
+    /// moved with this transfer's `amount`; nothing below the minimum width.
+    fn converging(&self, entries: &[&Activity], party: &str, amount: f64) -> Option<(usize, f64)> {
+        let mut parties: FxHashSet<&str> = entries
+            .iter()
+            .map(|entry| entry.counterparty.as_str())
+            .collect();
+        parties.insert(party);
+        let count = parties.len();
+        let total = entries.iter().map(|entry| entry.amount).sum::<f64>() + amount;
+        (count >= self.minimum()).then_some((count, total))
+    }
+
+    /// The alert of either side: a gather (money converging on the sink) is the stronger, as
+    /// each of its senders was itself passing money on.
+    fn alert(
+        &self,
+        side: Side,
+        count: usize,
+        total: f64,
+        reason: String,
+        evidence: Vec<String>,
+    ) -> Alert {
+        let (base, side_name, count_name) = match side {
+            Side::Gather => (0.7, "gather", "converging_senders"),
+            Side::Scatter => (0.6, "scatter", "new_counterparties"),
+        };
+        let confidence = (base + 0.05 * (count - self.minimum()) as f64).min(base + 0.15);
         let mut alert = Alert::new(
             self.name(),
             "scatter_gather",
             Severity::from_confidence(confidence),
             confidence,
-            format!(
-                "Scatter-gather: {} paid {count} new counterparties ${total:.2} within {hours}h, amounts it has not ordinarily sent",
-                transaction.sender_id
-            ),
+            reason,
         )
-        .with_metadata("side", "scatter")
-        .with_metadata("new_counterparties", count)
+        .with_metadata("side", side_name)
+        .with_metadata(count_name, count)
         .with_metadata("total_amount", cents(total))
-        .with_metadata("window_hours", hours);
-        for past in scattered {
-            alert = alert.with_evidence(format!(
-                "paid {} ${:.2} at {}",
-                past.counterparty,
-                past.amount,
-                when(past)
-            ));
+        .with_metadata("window_hours", self.config.pass_through_window_hours);
+        for line in evidence {
+            alert = alert.with_evidence(line);
         }
-        Some(alert.with_evidence(format!(
-            "pays {} ${:.2} now",
-            transaction.receiver_id, transaction.amount
-        )))
+        alert
     }
+}
+
+/// Which end of a scatter-gather a transfer is seen at.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    Scatter,
+    Gather,
 }

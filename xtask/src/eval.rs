@@ -1,0 +1,45 @@
+//! `cargo xtask eval aml`: detection quality on laundering data someone else made, through the
+//! HTTP path of a release-built server (the script is `xtask/eval/aml.py`; EVALUATION.md holds
+//! its latest figures).
+
+use std::process::Command;
+
+use crate::contract::{Server, USER};
+use crate::{target_dir, workspace_root};
+
+/// The Python packages the evaluation installs into target/ (pinned: a new release of the
+/// generator would change the data, and so the figures).
+const PACKAGES: &[&str] = &[
+    "synthfin-aml==9.2.0",
+    "numpy==2.4.6",
+    "pandas==3.1.1",
+    "numba==0.68.1",
+    "scikit-learn==1.9.1",
+];
+
+/// Runs the evaluation of `module` (only `aml` so far); `args` go to the script (`--seeds`).
+pub fn run(module: Option<&str>, args: &[String]) -> Result<(), String> {
+    if module != Some("aml") {
+        return Err("usage: cargo xtask eval aml [--seeds 404,505,606]".to_owned());
+    }
+    crate::build_release(&["redflag-gateway"])?;
+    let python = crate::python::environment(&target_dir(), "eval-venv", PACKAGES)?.join("python");
+    let server = Server::start(&target_dir().join("release").join("redflag"), "eval", &[])?;
+    let out = target_dir().join("eval");
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let report = out.join("aml.json");
+    let status = Command::new(python)
+        .arg(workspace_root().join("xtask").join("eval").join("aml.py"))
+        .args(["--url", &format!("http://127.0.0.1:{}", server.port)])
+        .args(["--username", USER.0, "--password", USER.1])
+        .arg("--out")
+        .arg(&report)
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run the evaluation script: {e}"))?;
+    if !status.success() {
+        return Err("the AML evaluation failed".to_owned());
+    }
+    eprintln!("xtask: the full report is in {}", report.display());
+    Ok(())
+}
