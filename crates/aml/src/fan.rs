@@ -1,10 +1,8 @@
 use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
-use crate::profile::Profile;
-use crate::windows::{
-    cents, distinct_counterparties, payee, receiver_inflows, sender_outflows, since,
-};
+use crate::profile::{Profile, recurring_payment};
+use crate::windows::{cents, distinct_counterparties, receiver_inflows, sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
 /// Fan-in: many distinct senders paying one receiver in a short time (money-mule collection). A
@@ -100,9 +98,9 @@ impl Rule<Transaction> for FanOutRule {
             transaction.at - self.window,
         );
         let (receivers, total) = spread(outflows, &transaction.receiver_id, transaction.amount);
-        // Paying a recurring payee (staff on payday, a supplier: payments of at least
-        // `pass_through_min_amount` are remembered per payee) is not fanning out.
-        if receivers < self.min_receivers || !history.get(&payee(transaction)).is_empty() {
+        // Paying a recurring payee on its pattern (staff on payday, a supplier) is not fanning
+        // out.
+        if receivers < self.min_receivers || recurring_payment(transaction, history) {
             return None;
         }
         let profile = Profile::sender(

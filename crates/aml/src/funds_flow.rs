@@ -5,7 +5,7 @@
 use chrono::Duration;
 use redflag_core::{Activity, History, funding_depth};
 
-use crate::profile::Profile;
+use crate::profile::{Profile, recurring_payment};
 use crate::windows::{payee, sender_inflows, since};
 use crate::{AmlConfig, Transaction};
 
@@ -45,11 +45,6 @@ impl<'a> FundsFlow<'a> {
             config,
             transaction.at - Duration::hours(24),
         );
-        let paid_before = history.get(&payee(transaction));
-        let usual_for_payee = paid_before
-            .iter()
-            .map(|payment| payment.amount)
-            .fold(0.0, f64::max);
         Some(Self {
             depth: funding_depth(
                 inflows,
@@ -60,8 +55,8 @@ impl<'a> FundsFlow<'a> {
             ),
             funding,
             explained: profile.explains(transaction.amount, config)
-                || transaction.amount <= RECURRING_PAYMENT_MULTIPLE * usual_for_payee,
-            known_receiver: !paid_before.is_empty(),
+                || recurring_payment(transaction, history),
+            known_receiver: !history.get(&payee(transaction)).is_empty(),
         })
     }
 
@@ -70,10 +65,6 @@ impl<'a> FundsFlow<'a> {
         self.funding.last().copied()
     }
 }
-
-/// A payment up to this many times the largest earlier payment to the same payee is what that
-/// payee is ordinarily paid.
-const RECURRING_PAYMENT_MULTIPLE: f64 = 2.0;
 
 /// How long after an inflow sending money on counts as passing it through.
 pub(crate) fn pass_through_window(config: &AmlConfig) -> Duration {

@@ -6,7 +6,7 @@ use redflag_core::History;
 
 use redflag_core::Activity;
 
-use crate::windows::{receiver_daily, sender_daily};
+use crate::windows::{payee, receiver_daily, sender_daily};
 use crate::{AmlConfig, Transaction};
 
 /// An account's ordinary outflows over the baseline period, before the last 24 hours.
@@ -120,3 +120,26 @@ impl Profile {
 
 /// Transfers before a sender's usual transfer size is known.
 const USUAL_TRANSFER_MIN: f64 = 2.0;
+
+/// Whether the transfer pays a recurring payee on its pattern: the sender paid this receiver at
+/// least [`CADENCE_MIN_HOURS`] earlier within `recurring_payee_days` (rent, payroll, a supplier
+/// paid again on their cadence; a payee paid twice within hours is no cadence), and no more than
+/// [`RECURRING_PAYMENT_MULTIPLE`] times the largest such payment. Payees are remembered for
+/// transfers of at least `pass_through_min_amount`.
+pub(crate) fn recurring_payment(transaction: &Transaction, history: &History) -> bool {
+    let before = transaction.at - Duration::hours(CADENCE_MIN_HOURS);
+    let largest = history
+        .get(&payee(transaction))
+        .iter()
+        .filter(|payment| payment.at <= before)
+        .map(|payment| payment.amount)
+        .fold(0.0, f64::max);
+    largest > 0.0 && transaction.amount <= RECURRING_PAYMENT_MULTIPLE * largest
+}
+
+/// How long before a payment to the same payee must lie for the two to be a cadence.
+const CADENCE_MIN_HOURS: i64 = 12;
+
+/// A payment up to this many times the largest earlier payment to the same payee is what that
+/// payee is ordinarily paid.
+const RECURRING_PAYMENT_MULTIPLE: f64 = 2.0;

@@ -1,14 +1,15 @@
 use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
-use crate::profile::Profile;
+use crate::profile::{Profile, recurring_payment};
 use crate::windows::{cents, sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
 /// Velocity: how often and how much a sender moves in an hour and a day. A sender with an
 /// established profile is judged against its own ordinary active day (a payroll account paying
 /// fifty people every Friday is doing what it always does); a new one against the peer limits
-/// for an hour and a day. A supporting signal: it ranks, it never flags alone.
+/// for an hour and a day. Paying a recurring payee on its pattern is never velocity. A
+/// supporting signal: it ranks, it never flags alone.
 #[derive(Debug, Clone)]
 pub struct VelocityRule {
     config: AmlConfig,
@@ -28,6 +29,10 @@ impl Rule<Transaction> for VelocityRule {
     }
 
     fn evaluate(&self, transaction: &Transaction, history: &History) -> Option<Alert> {
+        // A recurring payee paid on its pattern (staff on payday) is no burst.
+        if recurring_payment(transaction, history) {
+            return None;
+        }
         let c = &self.config;
         let day_start = transaction.at - Duration::hours(24);
         let today = since(history.get(&sender_outflows(transaction)), day_start);
