@@ -56,8 +56,8 @@ async fn structuring_is_detected_across_two_replicas_sharing_redis() {
     assert_eq!(health["windows"], "redis");
 }
 
-/// A morning of transfers that trips several typologies: structuring, a pass-through and fan-in,
-/// with one resend.
+/// A morning of transfers that trips several typologies: structuring, a pass-through, fan-in, a
+/// chain and a round trip, with one resend.
 fn scenario() -> Vec<serde_json::Value> {
     let transfer = |id: &str, sender: &str, receiver: &str, amount: f64, minute: u32| {
         json!({"transaction_id": id, "user_id": "U", "amount": amount, "sender_id": sender,
@@ -80,6 +80,10 @@ fn scenario() -> Vec<serde_json::Value> {
             100 + i * 10,
         ));
     }
+    // The money ONWARD received from MULE moves on again (a chain: the inflow's funds-flow depth
+    // comes from the windows' store), then comes back to MULE (a round trip through ONWARD).
+    transfers.push(transfer("HOP", "ONWARD", "THIRD", 11_000.0, 150));
+    transfers.push(transfer("BACK", "THIRD", "MULE", 10_500.0, 160));
     transfers
 }
 
@@ -130,6 +134,12 @@ async fn the_same_scenario_gives_the_same_decisions_with_redis_and_in_process_wi
         "four distinct payers are not yet fan-in"
     );
     assert_eq!(fired[10], ["FanInRule"]);
+    assert_eq!(
+        fired[11],
+        ["LargeTransactionRule", "PassThroughRule", "ChainRule"]
+    );
+    assert!(fired[12].contains(&"RoundTripRule"), "{:?}", fired[12]);
+    assert!(fired[12].contains(&"ChainRule"), "{:?}", fired[12]);
 }
 
 #[actix_web::test]
