@@ -29,13 +29,13 @@ impl Rule<Transaction> for ChainRule {
         if flow.explained || flow.depth < f64::from(self.config.chain_min_hops.max(2)) {
             return None;
         }
-        // The deepest inflow that funds the transfer: the hop this one continues.
+        // The deepest inflow that funds the transfer (the one the depth came from): the hop this
+        // one continues.
         let hop = flow
             .funding
             .iter()
             .rfind(|inflow| inflow.quantity + 1.0 >= flow.depth)
-            .copied()
-            .or_else(|| flow.last_hop())?;
+            .copied()?;
         let depth = flow.depth as u32;
         let confidence = (0.7 + 0.05 * f64::from(depth - 2)).min(0.85);
         let hours = self.config.pass_through_window_hours;

@@ -103,12 +103,7 @@ impl Rule<Transaction> for FanOutRule {
         if receivers < self.min_receivers || recurring_payment(transaction, history) {
             return None;
         }
-        let profile = Profile::sender(
-            transaction,
-            history,
-            &self.config,
-            transaction.at - Duration::hours(24),
-        );
+        let profile = Profile::sender(transaction, history, &self.config);
         let ordinary = profile
             .active_day()
             .filter(|_| profile.established())

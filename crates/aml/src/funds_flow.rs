@@ -17,8 +17,8 @@ pub(crate) struct FundsFlow<'a> {
     /// How many accounts in a row, the sender included, passed this money on within the window
     /// (0: the sender's own money).
     pub depth: f64,
-    /// Whether the sender ordinarily sends amounts like this one (a broker, a business), or pays
-    /// this receiver such amounts (the rent).
+    /// Whether the sender ordinarily sends amounts like this one (a broker, a business), or this
+    /// is a recurring payment to this receiver (the rent).
     pub explained: bool,
     /// Whether the sender has paid the receiver before (a recurring payee).
     pub known_receiver: bool,
@@ -39,12 +39,7 @@ impl<'a> FundsFlow<'a> {
             .iter()
             .filter(|inflow| inflow.amount >= config.pass_through_min_share * transaction.amount)
             .collect();
-        let profile = Profile::sender(
-            transaction,
-            history,
-            config,
-            transaction.at - Duration::hours(24),
-        );
+        let profile = Profile::sender(transaction, history, config);
         Some(Self {
             depth: funding_depth(
                 inflows,
@@ -71,7 +66,7 @@ pub(crate) fn pass_through_window(config: &AmlConfig) -> Duration {
     Duration::hours(i64::from(config.pass_through_window_hours))
 }
 
-/// "HH:MM UTC on YYYY-MM-DD", for evidence.
+/// "YYYY-MM-DD HH:MM UTC", for evidence.
 pub(crate) fn when(activity: &Activity) -> String {
     activity.at.format("%Y-%m-%d %H:%M UTC").to_string()
 }

@@ -1,10 +1,8 @@
 //! What an account ordinarily sends, from its daily sums: the baseline every profile-relative
 //! rule judges a transfer against, for its sender and for its receiver.
 
-use chrono::{DateTime, Duration, Utc};
-use redflag_core::History;
-
-use redflag_core::Activity;
+use chrono::Duration;
+use redflag_core::{Activity, History};
 
 use crate::windows::{payee, receiver_daily, sender_daily};
 use crate::{AmlConfig, Transaction};
@@ -30,27 +28,24 @@ pub(crate) struct Profile {
 }
 
 impl Profile {
-    /// What the transaction's sender ordinarily sends (days that ended before `before` make its
-    /// baseline: the last 24 hours are what is judged).
-    pub fn sender(
-        transaction: &Transaction,
-        history: &History,
-        config: &AmlConfig,
-        before: DateTime<Utc>,
-    ) -> Self {
-        Self::from_days(history.get(&sender_daily(transaction)), config, before)
+    /// What the transaction's sender ordinarily sends.
+    pub fn sender(transaction: &Transaction, history: &History, config: &AmlConfig) -> Self {
+        Self::from_days(history.get(&sender_daily(transaction)), transaction, config)
     }
 
     /// What the transaction's receiver ordinarily sends: the scale of money it moves.
     pub fn receiver(transaction: &Transaction, history: &History, config: &AmlConfig) -> Self {
         Self::from_days(
             history.get(&receiver_daily(transaction)),
+            transaction,
             config,
-            transaction.at - Duration::hours(24),
         )
     }
 
-    fn from_days(days: &[Activity], config: &AmlConfig, before: DateTime<Utc>) -> Self {
+    /// The profile in `days` (an account's daily sums), judged at the transaction: the days that
+    /// ended before its last 24 hours make the baseline, as those hours are what is judged.
+    fn from_days(days: &[Activity], transaction: &Transaction, config: &AmlConfig) -> Self {
+        let before = transaction.at - Duration::hours(24);
         let mut profile = Self {
             active_days: 0,
             transfers: 0.0,

@@ -103,14 +103,9 @@ impl ScatterGatherRule {
     ) -> Option<Alert> {
         // Only a sender whose usual transfer is known to be far smaller: a business's first
         // payments look like a scatter too.
-        let known = Profile::sender(
-            transaction,
-            history,
-            &self.config,
-            transaction.at - chrono::Duration::hours(24),
-        )
-        .usual_transfer()
-        .is_some();
+        let known = Profile::sender(transaction, history, &self.config)
+            .usual_transfer()
+            .is_some();
         if flow.known_receiver || !known {
             return None;
         }

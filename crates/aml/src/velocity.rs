@@ -41,7 +41,7 @@ impl Rule<Transaction> for VelocityRule {
         let amount_1h = last_hour.iter().map(|past| past.amount).sum::<f64>() + transaction.amount;
         let count_24h = today.len() + 1;
         let amount_24h = today.iter().map(|past| past.amount).sum::<f64>() + transaction.amount;
-        let profile = Profile::sender(transaction, history, c, day_start);
+        let profile = Profile::sender(transaction, history, c);
         let mut breaches = Vec::new();
         let ordinary_day = profile.active_day().filter(|_| profile.established());
         if let Some((day_count, day_amount)) = ordinary_day {
