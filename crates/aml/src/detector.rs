@@ -458,7 +458,7 @@ mod tests {
             .expect("spike");
         assert!(
             alert.evidence[0]
-                .contains("x the sender's average active day $100.25 (11 active days in 30)"),
+                .contains("x the sender's average day $100.25 over 8 weekdays in the last 30"),
             "{:?}",
             alert.evidence
         );
@@ -514,6 +514,69 @@ mod tests {
                 &at(720.0 + f64::from(payment)),
             );
             assert!(fired.is_empty(), "{fired:?}");
+        }
+    }
+
+    #[test]
+    fn a_business_quiet_at_weekends_is_judged_on_a_sunday_by_its_weekends() {
+        let mut s = Scenario::new();
+        // Three weeks from Sunday 2026-02-01: ten payments a weekday, one a weekend day (the
+        // first days, before the profile speaks, meet the peer limits: supporting signals only).
+        for day in 0..21 {
+            let weekend = day % 7 == 0 || day % 7 == 6;
+            for payment in 0..if weekend { 1 } else { 10 } {
+                let hours = f64::from(day) * 24.0 + f64::from(payment) * 0.5;
+                let verdict = s.send(
+                    &format!("D{day}-{payment}"),
+                    "SHOPKEEPER",
+                    "SUPPLIER",
+                    100.5,
+                    &at(hours),
+                    json!({}),
+                );
+                assert!(!verdict.flagged, "day {day}: {:?}", verdict.alerts);
+                if day >= 14 {
+                    assert!(verdict.alerts.is_empty(), "day {day}: {:?}", verdict.alerts);
+                }
+            }
+        }
+        // Sunday 2026-02-22: four payments, far below an average day of the three weeks (7.4)
+        // but four times an ordinary Sunday or Saturday.
+        let mut last = Vec::new();
+        for payment in 0..4 {
+            last = s.rules(
+                &format!("SUNDAY-{payment}"),
+                "SHOPKEEPER",
+                "SUPPLIER",
+                100.5,
+                &at(21.0 * 24.0 + f64::from(payment)),
+            );
+        }
+        assert_eq!(last, ["VelocityRule"]);
+        let verdict = s.send(
+            "SUNDAY-4",
+            "SHOPKEEPER",
+            "SUPPLIER",
+            100.5,
+            &at(21.0 * 24.0 + 4.5),
+            json!({}),
+        );
+        assert!(
+            verdict.alerts[0].evidence[0].contains("over 5 weekend days"),
+            "{:?}",
+            verdict.alerts[0].evidence
+        );
+        // The next Monday's ten payments are an ordinary weekday.
+        for payment in 0..10 {
+            let hours = 22.0 * 24.0 + 6.0 + f64::from(payment) * 0.5;
+            let fired = s.rules(
+                &format!("MONDAY-{payment}"),
+                "SHOPKEEPER",
+                "SUPPLIER",
+                100.5,
+                &at(hours),
+            );
+            assert!(fired.is_empty(), "{payment}: {fired:?}");
         }
     }
 

@@ -1,7 +1,7 @@
 //! What an account ordinarily sends, from its daily sums: the baseline every profile-relative
 //! rule judges a transfer against, for its sender and for its receiver.
 
-use chrono::Duration;
+use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use redflag_core::{Activity, History};
 
 use crate::windows::{payee, receiver_daily, sender_daily};
@@ -10,13 +10,21 @@ use crate::{AmlConfig, Transaction};
 /// An account's ordinary outflows over the baseline period, before the last 24 hours.
 ///
 /// Averages are per *active* day (a day with at least one transfer): a customer who pays once
-/// every three days has an ordinary day of one payment, not a third of one. The baseline speaks
-/// only after `baseline_min_active_days` active days and `baseline_min_transfers` transfers.
+/// every three days has an ordinary day of one payment, not a third of one. They are taken over
+/// comparable days (UTC weekdays or weekend days, whichever the last 24 hours cover, the busier
+/// of the two when they cover both) once there are [`COMPARABLE_MIN_DAYS`] of each: a business
+/// quiet at weekends is judged on a Sunday by its weekends. The baseline speaks only after `baseline_min_active_days` active days and
+/// `baseline_min_transfers` transfers.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Profile {
     active_days: u32,
     transfers: f64,
     amount: f64,
+    /// The same, over the active weekdays and weekend days.
+    weekdays: Tally,
+    weekends: Tally,
+    /// Which kinds of day the last 24 hours before the transaction cover: (weekday, weekend).
+    covered: (bool, bool),
     established: bool,
     /// Every earlier transfer of the period, the last 24 hours included.
     all_transfers: f64,
@@ -46,10 +54,14 @@ impl Profile {
     /// ended before its last 24 hours make the baseline, as those hours are what is judged.
     fn from_days(days: &[Activity], transaction: &Transaction, config: &AmlConfig) -> Self {
         let before = transaction.at - Duration::hours(24);
+        let kinds = [is_weekend(transaction.at), is_weekend(before)];
         let mut profile = Self {
             active_days: 0,
             transfers: 0.0,
             amount: 0.0,
+            weekdays: Tally::default(),
+            weekends: Tally::default(),
+            covered: (kinds.contains(&false), kinds.contains(&true)),
             established: false,
             all_transfers: 0.0,
             scale: None,
@@ -63,6 +75,11 @@ impl Profile {
                 profile.active_days += 1;
                 profile.transfers += day.quantity;
                 profile.amount += day.amount;
+                if is_weekend(day.at) {
+                    profile.weekends.add(day);
+                } else {
+                    profile.weekdays.add(day);
+                }
             }
         }
         profile.established = profile.active_days >= config.baseline_min_active_days
@@ -75,11 +92,6 @@ impl Profile {
         profile
     }
 
-    /// Days with at least one transfer in the baseline.
-    pub fn active_days(&self) -> u32 {
-        self.active_days
-    }
-
     /// Whether there is enough history to judge against.
     pub fn established(&self) -> bool {
         self.established
@@ -87,10 +99,54 @@ impl Profile {
 
     /// The sender's ordinary active day: (transfers, amount).
     pub fn active_day(&self) -> Option<(f64, f64)> {
+        let comparable = self.comparable();
+        if !comparable.is_empty() {
+            let busiest = |figure: fn(&Tally) -> f64| {
+                comparable
+                    .iter()
+                    .map(|(tally, _)| figure(tally) / f64::from(tally.days))
+                    .fold(0.0, f64::max)
+            };
+            return Some((busiest(|t| t.transfers), busiest(|t| t.amount)));
+        }
         (self.active_days > 0).then(|| {
             let days = f64::from(self.active_days);
             (self.transfers / days, self.amount / days)
         })
+    }
+
+    /// Which days [`Profile::active_day`] averages, for evidence: "8 weekdays", "5 weekend days",
+    /// "8 weekdays and 5 weekend days" or "11 active days".
+    pub fn ordinary_days(&self) -> String {
+        let comparable = self.comparable();
+        if comparable.is_empty() {
+            return format!("{} active days", self.active_days);
+        }
+        comparable
+            .iter()
+            .map(|(tally, kind)| format!("{} {kind}", tally.days))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
+
+    /// The kinds of day the last 24 hours cover, when the profile has enough of each.
+    fn comparable(&self) -> Vec<(Tally, &'static str)> {
+        let covered: Vec<_> = [
+            (self.covered.0, self.weekdays, "weekdays"),
+            (self.covered.1, self.weekends, "weekend days"),
+        ]
+        .into_iter()
+        .filter(|(covered, _, _)| *covered)
+        .map(|(_, tally, kind)| (tally, kind))
+        .collect();
+        if covered
+            .iter()
+            .all(|(tally, _)| tally.days >= COMPARABLE_MIN_DAYS)
+        {
+            covered
+        } else {
+            Vec::new()
+        }
     }
 
     /// The account's usual transfer, once it has made a few (a handful already tells a broker
@@ -111,6 +167,30 @@ impl Profile {
         self.usual_transfer()
             .is_some_and(|usual| amount <= config.unusual_amount_multiple * usual)
     }
+}
+
+/// Active days of one kind (weekdays, weekends) from which a profile averages over them alone.
+pub(crate) const COMPARABLE_MIN_DAYS: u32 = 3;
+
+/// Days, transfers and amount of some active days.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Tally {
+    days: u32,
+    transfers: f64,
+    amount: f64,
+}
+
+impl Tally {
+    fn add(&mut self, day: &Activity) {
+        self.days += 1;
+        self.transfers += day.quantity;
+        self.amount += day.amount;
+    }
+}
+
+/// Saturday or Sunday, in UTC (daily sums are UTC days).
+fn is_weekend(at: DateTime<Utc>) -> bool {
+    matches!(at.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
 /// Transfers before a sender's usual transfer size is known.

@@ -6,7 +6,8 @@ use crate::windows::{cents, sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
 /// Velocity: how often and how much a sender moves in an hour and a day. A sender with an
-/// established profile is judged against its own ordinary active day (a payroll account paying
+/// established profile is judged against its own ordinary active day (on comparable days:
+/// weekdays or weekends) (a payroll account paying
 /// fifty people every Friday is doing what it always does); a new one against the peer limits
 /// for an hour and a day. Paying a recurring payee on its pattern is never velocity. A
 /// supporting signal: it ranks, it never flags alone.
@@ -48,15 +49,16 @@ impl Rule<Transaction> for VelocityRule {
             let multiple = c.velocity_baseline_multiple;
             if count_24h as f64 >= multiple * day_count && count_24h >= MIN_SPIKE_COUNT {
                 breaches.push(format!(
-                    "{count_24h} transfers in 24 hours, {:.1}x the sender's average active day of {day_count:.1}",
-                    count_24h as f64 / day_count
+                    "{count_24h} transfers in 24 hours, {:.1}x the sender's average of {day_count:.1} over {}",
+                    count_24h as f64 / day_count,
+                    profile.ordinary_days()
                 ));
             }
             if day_amount > 0.0 && amount_24h >= multiple * day_amount {
                 breaches.push(format!(
-                    "24-hour outflow ${amount_24h:.2} is {:.1}x the sender's average active day ${day_amount:.2} ({} active days in {})",
+                    "24-hour outflow ${amount_24h:.2} is {:.1}x the sender's average day ${day_amount:.2} over {} in the last {}",
                     amount_24h / day_amount,
-                    profile.active_days(),
+                    profile.ordinary_days(),
                     c.velocity_baseline_days
                 ));
             }
