@@ -289,7 +289,13 @@ impl Settings {
             builder = builder.set_override("redis.url", format!("redis://{host}:{port}/0"))?;
         }
         let settings: Self = builder.build()?.try_deserialize()?;
-        settings.credit.check().map_err(SettingsError::OutOfRange)?;
+        let problems: Vec<String> = [settings.aml.check(), settings.credit.check()]
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        if !problems.is_empty() {
+            return Err(SettingsError::OutOfRange(problems.join("; ")));
+        }
         Ok(settings)
     }
 
@@ -413,6 +419,20 @@ mod tests {
             error.to_string(),
             "invalid configuration: credit.review_min_score must not exceed approve_min_score; \
              credit.max_probability_of_default must lie in 0..=1"
+        );
+    }
+
+    #[test]
+    fn meaningless_aml_settings_are_refused_naming_them() {
+        let error = Settings::load(&sources(&[
+            ("REDFLAG__AML__PASS_THROUGH_MIN_FORWARDED", "1.5"),
+            ("REDFLAG__AML__FLAG_RISK_SCORE", "120"),
+        ]))
+        .expect_err("out of range");
+        assert_eq!(
+            error.to_string(),
+            "invalid configuration: aml.pass_through_min_forwarded must lie in 0..=1; \
+             aml.flag_risk_score must lie in 0..=100"
         );
     }
 

@@ -124,3 +124,84 @@ impl Default for AmlConfig {
         }
     }
 }
+
+impl AmlConfig {
+    /// Refuses settings that would make the profile and funds-flow typologies meaningless,
+    /// naming each setting.
+    pub fn check(&self) -> Result<(), String> {
+        let share = |value: f64| (0.0..=1.0).contains(&value);
+        let problems = [
+            (
+                !(self.near_threshold_ratio > 0.0 && self.near_threshold_ratio < 1.0),
+                "near_threshold_ratio must lie strictly between 0 and 1",
+            ),
+            (
+                !(self.unusual_amount_multiple >= 1.0 && self.unusual_amount_multiple.is_finite()),
+                "unusual_amount_multiple must be at least 1",
+            ),
+            (
+                !(self.velocity_baseline_multiple >= 1.0
+                    && self.velocity_baseline_multiple.is_finite()),
+                "velocity_baseline_multiple must be at least 1",
+            ),
+            (
+                !(self.pass_through_min_share > 0.0 && share(self.pass_through_min_share)),
+                "pass_through_min_share must lie in 0..=1 and be above 0",
+            ),
+            (
+                !share(self.pass_through_min_forwarded),
+                "pass_through_min_forwarded must lie in 0..=1",
+            ),
+            (
+                !(self.pass_through_min_amount >= 0.0 && self.pass_through_min_amount.is_finite()),
+                "pass_through_min_amount must be 0 or more",
+            ),
+            (
+                self.pass_through_window_hours == 0
+                    || self.round_trip_window_hours == 0
+                    || self.velocity_baseline_days == 0
+                    || self.recurring_payee_days == 0,
+                "pass_through_window_hours, round_trip_window_hours, velocity_baseline_days and \
+                 recurring_payee_days must be at least 1",
+            ),
+            (
+                !(0.0..=100.0).contains(&self.flag_risk_score),
+                "flag_risk_score must lie in 0..=100",
+            ),
+        ];
+        let wrong: Vec<String> = problems
+            .iter()
+            .filter(|(wrong, _)| *wrong)
+            .map(|(_, message)| format!("aml.{message}"))
+            .collect();
+        if wrong.is_empty() {
+            Ok(())
+        } else {
+            Err(wrong.join("; "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_pass_and_meaningless_settings_are_named() {
+        assert_eq!(AmlConfig::default().check(), Ok(()));
+        let wrong = AmlConfig {
+            unusual_amount_multiple: 0.5,
+            pass_through_min_share: 0.0,
+            pass_through_window_hours: 0,
+            ..AmlConfig::default()
+        };
+        assert_eq!(
+            wrong.check(),
+            Err("aml.unusual_amount_multiple must be at least 1; \
+                 aml.pass_through_min_share must lie in 0..=1 and be above 0; \
+                 aml.pass_through_window_hours, round_trip_window_hours, velocity_baseline_days \
+                 and recurring_payee_days must be at least 1"
+                .to_owned())
+        );
+    }
+}
