@@ -22,6 +22,8 @@ pub(crate) struct FundsFlow<'a> {
     pub explained: bool,
     /// Whether the sender has paid the receiver before (a recurring payee).
     pub known_receiver: bool,
+    /// What the sender usually sends, once it has sent a few transfers.
+    pub sender_usual: Option<f64>,
 }
 
 impl<'a> FundsFlow<'a> {
@@ -52,6 +54,7 @@ impl<'a> FundsFlow<'a> {
             explained: profile.explains(transaction.amount, config)
                 || recurring_payment(transaction, history),
             known_receiver: !history.get(&payee(transaction)).is_empty(),
+            sender_usual: profile.usual_transfer(),
         })
     }
 

@@ -37,7 +37,7 @@ impl Rule<Transaction> for ProfileBreakRule {
         let receiver_usual = Profile::receiver(transaction, history, &self.config)
             .quiet_transfer()
             .filter(|usual| transaction.amount >= multiple * usual)?;
-        let sender_usual = Profile::sender(transaction, history, &self.config).usual_transfer();
+        let sender_usual = flow.sender_usual;
         let confidence = if sender_usual.is_some() { 0.6 } else { 0.55 };
         let sender_line = match sender_usual {
             Some(usual) => format!(

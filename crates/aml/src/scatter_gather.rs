@@ -2,7 +2,6 @@ use redflag_core::{Activity, Alert, History, Rule, Severity};
 use rustc_hash::FxHashSet;
 
 use crate::funds_flow::{FundsFlow, pass_through_window, when};
-use crate::profile::Profile;
 use crate::windows::{cents, receiver_inflows, sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
@@ -103,10 +102,7 @@ impl ScatterGatherRule {
     ) -> Option<Alert> {
         // Only a sender whose usual transfer is known to be far smaller: a business's first
         // payments look like a scatter too.
-        let known = Profile::sender(transaction, history, &self.config)
-            .usual_transfer()
-            .is_some();
-        if flow.known_receiver || !known {
+        if flow.known_receiver || flow.sender_usual.is_none() {
             return None;
         }
         let outflows = history.get(&sender_outflows(transaction));

@@ -6,11 +6,11 @@ use crate::windows::{cents, sender_outflows, since};
 use crate::{AmlConfig, Transaction};
 
 /// Velocity: how often and how much a sender moves in an hour and a day. A sender with an
-/// established profile is judged against its own ordinary active day (on comparable days:
-/// weekdays or weekends) (a payroll account paying
-/// fifty people every Friday is doing what it always does); a new one against the peer limits
-/// for an hour and a day. Paying a recurring payee on its pattern is never velocity. A
-/// supporting signal: it ranks, it never flags alone.
+/// established profile is judged against its own ordinary active day on comparable days
+/// (weekdays or weekends): a payroll account paying fifty people every Friday is doing what it
+/// always does. A new one is judged against the peer limits for an hour and a day. Paying a
+/// recurring payee on its pattern is never velocity. A supporting signal: it ranks, it never
+/// flags alone.
 #[derive(Debug, Clone)]
 pub struct VelocityRule {
     config: AmlConfig,

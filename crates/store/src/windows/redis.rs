@@ -15,10 +15,10 @@ use super::{ActivityWindows, Sweep, WindowError, WindowFuture};
 /// KEYS: the windows. ARGV: ten per window, in KEYS order: the mode (`r` record, `o` only read,
 /// `g` aggregate, `a` only read an aggregate, `f` forward), the event time (ms), the horizon (ms),
 /// then for `r`/`o` the entry and the most entries to keep, for `g`/`a` the amount and the bucket
-/// width (ms), for `f` the
-/// entry's text before its quantity and the most entries to keep; then the event's reference;
-/// for `f` last the funding window's position in KEYS, how far back its inflows fund this one
-/// (ms), the least inflow amount that does, and the entry's text after its quantity.
+/// width (ms), for `f` the entry's text before its quantity and the most entries to keep; then
+/// the event's reference; for `f` last the funding window's position in KEYS, how far back its
+/// inflows fund this one (ms), the least inflow amount that does, and the entry's text after its
+/// quantity (four zeros for the other modes).
 ///
 /// A detail window is a sorted set of entries scored by event time: the script returns the
 /// entries within the horizon before the event, adds the event's entry, trims what fell out of
@@ -134,6 +134,9 @@ for i = 1, #KEYS do
 end
 return windows
 ";
+
+/// The four funding arguments of a window that is not a forward one.
+const NOT_FORWARDED: [i64; 4] = [0; 4];
 
 /// Separates an entry's fields; no number contains it, and the two texts are split by length.
 const SEPARATOR: char = '\u{1f}';
@@ -308,10 +311,7 @@ impl ActivityWindows for RedisWindows {
                             .arg(activity.amount)
                             .arg(bucket.num_milliseconds().max(1))
                             .arg(&activity.reference)
-                            .arg(0)
-                            .arg(0)
-                            .arg(0)
-                            .arg(0)
+                            .arg(&NOT_FORWARDED[..])
                     }
                     WindowMode::Forward {
                         source,
@@ -345,10 +345,7 @@ impl ActivityWindows for RedisWindows {
                             .arg(encode(activity))
                             .arg(max_entries)
                             .arg(&activity.reference)
-                            .arg(0)
-                            .arg(0)
-                            .arg(0)
-                            .arg(0)
+                            .arg(&NOT_FORWARDED[..])
                     }
                 };
             }
