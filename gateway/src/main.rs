@@ -266,7 +266,13 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
             tracing::info!("audit worker running");
             actix_web::rt::System::new().block_on(async move {
                 actix_web::rt::spawn(periodic.run());
-                redflag_gateway::worker::run(db, settings.audit, settings.redis.key_prefix).await;
+                redflag_gateway::worker::run(
+                    db,
+                    settings.audit,
+                    settings.redis.key_prefix,
+                    redflag_gateway::worker::consumer_name(),
+                )
+                .await;
             });
             Ok(())
         }
@@ -482,12 +488,15 @@ async fn serve(settings: Settings) -> Result<(), String> {
             upkeep.run_upkeep();
         }
     });
+    let consumer = redflag_gateway::worker::consumer_name();
+    let mut audit_worker = None;
     if state.settings.audit.embedded_worker {
-        actix_web::rt::spawn(redflag_gateway::worker::run(
+        audit_worker = Some(actix_web::rt::spawn(redflag_gateway::worker::run(
             state.db.clone(),
             state.settings.audit.clone(),
             state.settings.redis.key_prefix.clone(),
-        ));
+            consumer.clone(),
+        )));
         actix_web::rt::spawn(
             Periodic::new(
                 state.db.clone(),
@@ -538,10 +547,21 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped accepting requests; flushing the audit relay");
+    // The embedded worker stops first (its queue connection closes with it), so that it takes no
+    // record the flush relays; what it was handed and had not acknowledged, the flush applies.
+    if let Some(worker) = audit_worker {
+        worker.abort();
+        let _stopped = worker.await;
+    }
     let audit = &state.settings.audit;
     let flushed = actix_web::rt::time::timeout(
         grace,
-        redflag_gateway::worker::flush(&state.db, audit, &state.settings.redis.key_prefix),
+        redflag_gateway::worker::flush(
+            &state.db,
+            audit,
+            &state.settings.redis.key_prefix,
+            &consumer,
+        ),
     )
     .await;
     // Whatever is not flushed stays in the outbox, where the next worker finds it: nothing is

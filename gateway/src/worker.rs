@@ -86,6 +86,21 @@ pub async fn step(
             .map_err(|e| e.to_string())?,
     );
 
+    apply(db, queue, settings, deliveries, &mut report).await?;
+    count(&report);
+    Ok(report)
+}
+
+/// Applies `deliveries` to the audit log and acknowledges what it took (new or already there);
+/// dead-letters those delivered too often or unreadable as records. Adds the outcomes to
+/// `report`.
+async fn apply(
+    db: &Database,
+    queue: &RedisAuditQueue,
+    settings: &AuditSettings,
+    deliveries: Vec<Delivery>,
+    report: &mut Step,
+) -> Result<(), String> {
     let mut to_apply: Vec<(String, QueuedAudit)> = Vec::new();
     for delivery in deliveries {
         match delivery.record.clone() {
@@ -106,8 +121,7 @@ pub async fn step(
         }
     }
     if to_apply.is_empty() {
-        count(&report);
-        return Ok(report);
+        return Ok(());
     }
     let records: Vec<QueuedAudit> = to_apply.iter().map(|(_, record)| record.clone()).collect();
     let apply_db = db.clone();
@@ -129,9 +143,7 @@ pub async fn step(
             }
         }
     }
-    queue.ack(&acknowledged).await.map_err(|e| e.to_string())?;
-    count(&report);
-    Ok(report)
+    queue.ack(&acknowledged).await.map_err(|e| e.to_string())
 }
 
 /// Hands up to `batch` outbox records to the queue; returns how many.
@@ -148,23 +160,51 @@ async fn relay(db: &Database, queue: &RedisAuditQueue, batch: i64) -> Result<usi
     Ok(records.len())
 }
 
-/// What `serve` does last, after its in-flight requests finished: moves what its requests left in
-/// the outbox onward, so that nothing waits for the next start. With a queue, relays every waiting
-/// record to it; with the embedded worker and no queue, applies them; otherwise the separate
-/// workers read the outbox and there is nothing to do. Returns how many records moved.
-pub async fn flush(db: &Database, settings: &AuditSettings, prefix: &str) -> Result<usize, String> {
+/// What `serve` does last, after its in-flight requests finished and its embedded worker
+/// (`consumer`) stopped: moves what its requests left in the outbox onward, so that nothing waits
+/// for the next start. With a queue, relays every waiting record to it, then applies the records
+/// the stopped worker had been handed and not acknowledged (its read takes records the moment the
+/// relay adds them): nothing is left waiting for another worker to take it over. With the
+/// embedded worker and no queue, applies the outbox; otherwise the separate workers read the
+/// outbox and there is nothing to do. Returns how many records moved.
+pub async fn flush(
+    db: &Database,
+    settings: &AuditSettings,
+    prefix: &str,
+    consumer: &str,
+) -> Result<usize, String> {
     if !settings.queue_url.trim().is_empty() {
-        let queue = RedisAuditQueue::connect(&settings.queue_url, prefix, &consumer_name())
+        let queue = RedisAuditQueue::connect(&settings.queue_url, prefix, consumer)
             .map_err(|e| e.to_string())?;
+        let batch = settings.batch_size.max(1);
         let mut total = 0;
         loop {
-            let relayed = relay(db, &queue, settings.batch_size.max(1)).await?;
+            let relayed = relay(db, &queue, batch).await?;
             audit_records("relayed", relayed);
             total += relayed;
             if relayed == 0 {
-                return Ok(total);
+                break;
             }
         }
+        if settings.embedded_worker {
+            loop {
+                let held = queue
+                    .held(batch as usize)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if held.is_empty() {
+                    break;
+                }
+                let mut report = Step::default();
+                apply(db, &queue, settings, held, &mut report).await?;
+                count(&report);
+                if report.applied + report.duplicates + report.dead_lettered == 0 {
+                    // Unreadable for now: they stay pending for the workers' retries.
+                    break;
+                }
+            }
+        }
+        return Ok(total);
     }
     if settings.embedded_worker {
         let (db, settings) = (db.clone(), settings.clone());
@@ -204,12 +244,12 @@ async fn dead_letter(
 /// Runs until stopped: through the queue when `audit.queue_url` is set, else straight from the
 /// outbox. A failing database or Redis is logged and retried after a pause; the records wait in
 /// the outbox (or pending in the stream) meanwhile.
-pub async fn run(db: Database, settings: AuditSettings, prefix: String) {
+pub async fn run(db: Database, settings: AuditSettings, prefix: String, consumer: String) {
     let pause = Duration::from_millis(settings.poll_interval_ms.max(10));
     let queue = if settings.queue_url.trim().is_empty() {
         None
     } else {
-        match RedisAuditQueue::connect(&settings.queue_url, &prefix, &consumer_name()) {
+        match RedisAuditQueue::connect(&settings.queue_url, &prefix, &consumer) {
             Ok(queue) => Some(queue),
             Err(error) => {
                 tracing::error!(%error, "audit queue unusable; reading the outbox directly");

@@ -52,9 +52,11 @@ pub fn run(envs: &[(String, String)]) -> Result<(), String> {
                 totals.add(line);
             }
             if !output.status.success() {
+                // libtest's "failures:" section: each failed test's output and panic message.
                 let failures: Vec<&str> = stdout
                     .lines()
-                    .filter(|line| line.ends_with("FAILED") || line.starts_with("thread '"))
+                    .skip_while(|line| *line != "failures:")
+                    .take_while(|line| !line.starts_with("test result:"))
                     .collect();
                 return Err(format!(
                     "at {hour:02}:{:02} UTC, {} failed:\n{}",

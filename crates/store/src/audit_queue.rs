@@ -122,12 +122,27 @@ impl RedisAuditQueue {
             .arg(">")
             .query_async(&mut connection)
             .await?;
-        Ok(reply
-            .into_iter()
-            .flat_map(|reply| reply.keys)
-            .flat_map(|key| key.ids)
-            .map(|entry| delivery(&entry, 1))
-            .collect())
+        Ok(first_deliveries(reply))
+    }
+
+    /// Records already delivered to this consumer and not yet acknowledged, oldest first: what a
+    /// stopping process still holds (a read waiting on the stream takes records the moment they
+    /// are added), so that it applies them before it exits instead of leaving them to another
+    /// worker once they have been idle for `audit.reclaim_idle_ms`.
+    pub async fn held(&self, count: usize) -> Result<Vec<Delivery>, WindowError> {
+        let mut connection = self.connection().await?;
+        let reply: Option<StreamReadReply> = cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(GROUP)
+            .arg(&self.consumer)
+            .arg("COUNT")
+            .arg(count)
+            .arg("STREAMS")
+            .arg(&self.stream)
+            .arg("0")
+            .query_async(&mut connection)
+            .await?;
+        Ok(first_deliveries(reply))
     }
 
     /// Takes over records another consumer has held unacknowledged for at least `min_idle_ms`
@@ -236,6 +251,16 @@ impl RedisAuditQueue {
 }
 
 /// A stream entry as a delivery; an entry that is not a record keeps `record: None`.
+/// The entries of an XREADGROUP reply, each counted as delivered at least once.
+fn first_deliveries(reply: Option<StreamReadReply>) -> Vec<Delivery> {
+    reply
+        .into_iter()
+        .flat_map(|reply| reply.keys)
+        .flat_map(|key| key.ids)
+        .map(|entry| delivery(&entry, 1))
+        .collect()
+}
+
 fn delivery(entry: &StreamId, deliveries: usize) -> Delivery {
     let record = (|| {
         Some(QueuedAudit {

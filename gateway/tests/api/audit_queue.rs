@@ -2,7 +2,7 @@
 //! worker's records are taken over and applied once, a poison record is dead-lettered.
 
 use redflag_gateway::settings::AuditSettings;
-use redflag_gateway::worker::{Step, step};
+use redflag_gateway::worker::{Step, flush, step};
 use redflag_store::{ChainReport, RedisAuditQueue};
 use serde_json::json;
 
@@ -120,6 +120,58 @@ async fn a_dead_workers_records_are_taken_over_and_applied_once() {
     // A redelivery of something already applied is acknowledged without a second entry.
     let again = db.audits_to_relay(100).expect("outbox");
     assert!(again.is_empty(), "nothing left to relay");
+}
+
+#[actix_web::test]
+async fn a_stopping_server_applies_what_its_worker_was_handed_and_leaves_nothing_pending() {
+    let test_app = TestApp::spawn_with(|settings| {
+        settings.audit.queue_url = redis_url();
+        settings.audit.embedded_worker = true;
+    });
+    let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
+    detections(&test_app, 3).await;
+    let db = &test_app.state.db;
+    let settings = AuditSettings {
+        reclaim_idle_ms: 600_000,
+        ..settings(&test_app)
+    };
+
+    // The embedded worker relayed two records and was handed them (a read waiting on the stream
+    // takes records the moment they are added), then was stopped before applying them.
+    let embedded = queue(&prefix, "embedded");
+    embedded.ensure_group().await.expect("a group");
+    let first = db.audits_to_relay(2).expect("outbox");
+    embedded.publish(&first).await.expect("published");
+    let ids: Vec<i64> = first.iter().map(|record| record.outbox_id).collect();
+    db.mark_relayed(&ids, chrono::Utc::now()).expect("marked");
+    assert_eq!(embedded.read(100, 10).await.expect("read").len(), 2);
+    drop(embedded);
+
+    let moved = flush(db, &settings, &prefix, "embedded")
+        .await
+        .expect("flushed");
+    assert_eq!(moved, 2, "the other two decisions relayed");
+    assert_eq!(
+        db.verify_audit_chain().expect("walks"),
+        ChainReport::Intact { entries: 2 },
+        "the two records the worker held are in the log"
+    );
+    let inspector = queue(&prefix, "inspector");
+    assert_eq!(
+        inspector.counts().await.expect("counts"),
+        (0, 0),
+        "nothing left pending with the stopped worker"
+    );
+    let next = step(db, &inspector, &settings, 10).await.expect("a pass");
+    assert_eq!(
+        (next.applied, next.relayed),
+        (2, 0),
+        "the relayed records wait in the stream for the next worker"
+    );
+    assert_eq!(
+        db.verify_audit_chain().expect("walks"),
+        ChainReport::Intact { entries: 4 }
+    );
 }
 
 #[actix_web::test]

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use redflag_core::{Activity, EntityKind, Module, Observation, WindowKey, WindowMode};
-use redflag_store::{ActivityWindows, ChainReport, Database, DecisionId, RedisWindows};
+use redflag_store::{
+    ActivityWindows, ChainReport, Database, DecisionId, RedisAuditQueue, RedisWindows,
+};
 use serde_json::{Value, json};
 
 use crate::cli::{CLI_PASSWORD, create_user, redflag};
@@ -133,6 +135,17 @@ fn sigterm_lets_requests_in_flight_finish_flushes_the_audit_relay_and_exits_zero
     assert!(
         db.audits_to_relay(100_000).expect("readable").is_empty(),
         "the shutdown relayed every record to the queue"
+    );
+    let inspector = RedisAuditQueue::connect(&redis, &prefix, "inspector").expect("Redis answers");
+    let (pending, _) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(inspector.counts())
+        .expect("counts");
+    assert_eq!(
+        pending, 0,
+        "the stopped server applied what its worker had been handed"
     );
     let (ok, stdout, stderr) = redflag(&sandbox, &["worker", "--once"], "", &env);
     assert!(ok, "{stderr}");
