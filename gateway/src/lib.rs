@@ -11,6 +11,7 @@ mod hosts;
 pub mod limits;
 pub mod models;
 pub mod openapi;
+pub mod peer_groups;
 mod routes;
 pub mod settings;
 pub mod state;

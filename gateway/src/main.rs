@@ -105,6 +105,9 @@ enum TaskArg {
     /// Retrain the anomaly models on recent decisions when their artifacts are older than
     /// tasks.retrain_hours.
     RetrainModels,
+    /// Learn the AML peer groups (what established senders of each segment do in an hour and a
+    /// day) from the stored transfers.
+    LearnPeerGroups,
 }
 
 impl From<TaskArg> for Task {
@@ -113,6 +116,7 @@ impl From<TaskArg> for Task {
             TaskArg::ExpireWindows => Self::ExpireWindows,
             TaskArg::RollupStatistics => Self::RollUpStatistics,
             TaskArg::RetrainModels => Self::RetrainModels,
+            TaskArg::LearnPeerGroups => Self::LearnPeerGroups,
         }
     }
 }
@@ -262,6 +266,7 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                 worker_windows(&settings)?,
                 settings.models.clone(),
                 settings.tasks.clone(),
+                settings.aml.clone(),
             );
             tracing::info!("audit worker running");
             actix_web::rt::System::new().block_on(async move {
@@ -285,6 +290,7 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                 worker_windows(&settings)?,
                 settings.models.clone(),
                 settings.tasks.clone(),
+                settings.aml.clone(),
             );
             let outcome = actix_web::rt::System::new().block_on(periodic.run_task(task))?;
             say(&format!("{}: {outcome}", task.name()))
@@ -503,6 +509,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
                 Some(state.windows.clone()),
                 state.settings.models.clone(),
                 state.settings.tasks.clone(),
+                state.settings.aml.clone(),
             )
             .run(),
         );

@@ -14,8 +14,8 @@ use crate::errors::ErrorDetail;
 use crate::routes::{
     AlertPage, AmlDecision, AuditPage, CaseBody, CasePage, CreditDecision, DecisionDetail,
     Degradation, Health, InstalledModel, InsuranceDecision, MarketDecision, MetricsSnapshot,
-    StatisticsReport, TrainingReport, UserItem, read_alert_query, read_case_patch, read_case_query,
-    read_history_query, read_new_case, read_training_request,
+    PeerGroupReport, StatisticsReport, TrainingReport, UserItem, read_alert_query, read_case_patch,
+    read_case_query, read_history_query, read_new_case, read_training_request,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -40,6 +40,7 @@ pub fn document() -> Value {
     add::<CaseBody>(&mut schemas);
     add::<InstalledModel>(&mut schemas);
     add::<TrainingReport>(&mut schemas);
+    add::<PeerGroupReport>(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),
         json!({
@@ -611,6 +612,34 @@ fn paths() -> Value {
         )},
         "/api/models/": {"get": models},
         "/api/models/{module}/train/": {"post": model_training},
+        "/api/aml/peer-groups/": {"get": operation(
+            "AML",
+            "The learned peer groups",
+            "What a sender too new for a profile of its own (fewer than \
+             `aml.baseline_min_active_days` active days or `aml.baseline_min_transfers` transfers) \
+             is judged against: its `sender_segment`'s group, learned by the worker's \
+             `learn-peer-groups` task from the stored transfers of the last \
+             `aml.velocity_baseline_days` (the `quantile` of what the segment's established \
+             senders do in an hour and a day, each counting once), or the configured limits while \
+             its segment has fewer than `min_members` established senders.",
+            true,
+            None,
+            responses(&[("200", response("The peer groups", Some("PeerGroupReport")))]),
+        )},
+        "/api/aml/peer-groups/learn/": {"post": operation(
+            "AML",
+            "Learn the peer groups now",
+            "Admins only; as the worker's `learn-peer-groups` task (`tasks.peer_groups_seconds`). \
+             The groups are stored, swapped in here at once (other gateways within \
+             `models.reload_seconds`) and, when they changed, audited (`peer_groups.learned`, \
+             actor the admin). No body.",
+            true,
+            None,
+            responses(&[
+                ("200", response("The peer groups as learned", Some("PeerGroupReport"))),
+                ("403", response("The user is not an admin", Some("ErrorDetail"))),
+            ]),
+        )},
         "/api/metrics/": {"get": operation(
             "Operations",
             "This process's counters",

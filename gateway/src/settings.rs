@@ -160,6 +160,8 @@ pub struct TaskSettings {
     pub retrain_rows: i64,
     /// Fewest stored decisions a module needs before it is retrained on them.
     pub retrain_min_rows: usize,
+    /// How often the AML peer groups are learned from the stored transfers, in seconds.
+    pub peer_groups_seconds: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

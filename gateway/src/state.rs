@@ -5,8 +5,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Instant, SystemTime};
 
+use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
-use redflag_aml::{AmlDetector, Watchlist};
+use redflag_aml::{AmlDetector, PeerGroups, Watchlist};
 use redflag_credit::CreditDetector;
 use redflag_insurance::{InsuranceDetector, ValuationTable};
 use redflag_market::MarketDetector;
@@ -34,8 +35,9 @@ pub struct Detectors {
 
 impl Detectors {
     /// Loads each module's model (training and writing a missing one), the watchlist and the
-    /// valuation table named in settings, and configures the engines with them.
-    pub fn load(settings: &Settings) -> Result<Self, StartupError> {
+    /// valuation table named in settings, and configures the engines with them and with the
+    /// learned AML peer groups.
+    pub fn load(settings: &Settings, peers: PeerGroups) -> Result<Self, StartupError> {
         let models = load_or_train(&settings.models).map_err(Box::new)?;
         let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
         let valuations = ValuationTable::load(&settings.insurance.valuation_file)?;
@@ -43,7 +45,8 @@ impl Detectors {
             aml: {
                 let aml = AmlDetector::new(settings.aml.clone())
                     .with_model(models.aml)
-                    .with_watchlist(watchlist);
+                    .with_watchlist(watchlist)
+                    .with_peer_groups(peers);
                 match models.aml_threshold {
                     Some(threshold) => aml.with_anomaly_threshold(threshold),
                     None => aml,
@@ -91,8 +94,8 @@ pub struct AppState {
     /// Swapped whole when a model artifact changes (see [`AppState::reload_models`]); each
     /// request holds the set it started with.
     detectors: RwLock<Arc<Detectors>>,
-    /// The artifact files the detectors were loaded from, as last seen.
-    artifacts: Mutex<ArtifactStamps>,
+    /// What the detectors in use were loaded from.
+    loaded: Mutex<Loaded>,
     pub telemetry: Telemetry,
     pub prometheus: PrometheusHandle,
     pub started: Instant,
@@ -138,13 +141,14 @@ impl AppState {
     /// Connects the database (applying pending migrations) and the windows, and loads (or trains
     /// and writes) each module's model.
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
-        let detectors = Detectors::load(&settings)?;
         let db = Database::connect_with_timeout(
             &settings.database.url,
             settings.database.pool_size,
             std::time::Duration::from_millis(settings.database.checkout_timeout_ms.max(1)),
         )?;
         db.migrate()?;
+        let (peers, learned_at) = stored_peer_groups(&db).unwrap_or_default();
+        let detectors = Detectors::load(&settings, peers.clone())?;
         // The embedded mode's writer keeps the audit chain itself (see `DecisionWriter::start`).
         let keep_chain = settings.audit.embedded_worker
             && settings.audit.queue_url.trim().is_empty()
@@ -173,7 +177,11 @@ impl AppState {
             windows_unreachable: AtomicBool::new(false),
             openapi: Arc::new(crate::openapi::document()),
             detectors: RwLock::new(Arc::new(detectors)),
-            artifacts: Mutex::new(ArtifactStamps::read(&settings.models)),
+            loaded: Mutex::new(Loaded {
+                artifacts: ArtifactStamps::read(&settings.models),
+                learned_at,
+                peers,
+            }),
             db,
             writer,
             windows,
@@ -195,22 +203,29 @@ impl AppState {
     }
 
     /// Swaps in the models when an artifact file changed since the last look (`redflag train`,
-    /// or a worker's retraining, replaced it): requests already running finish with the models
-    /// they started with. Returns whether the models were swapped. A set that does not load is
-    /// reported and the models in use are kept; it is not retried until a file changes again.
+    /// or a worker's retraining, replaced it), and the AML peer groups when a worker learned them
+    /// again: requests already running finish with the detectors they started with. Returns
+    /// whether the detectors were swapped. A set that does not load is reported and the detectors
+    /// in use are kept; it is not retried until something changes again.
     pub fn reload_models(&self) -> Result<bool, StartupError> {
-        let seen = ArtifactStamps::read(&self.settings.models);
-        {
-            let mut last = self
-                .artifacts
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if *last == seen {
+        let artifacts = ArtifactStamps::read(&self.settings.models);
+        let learned = stored_peer_groups(&self.db);
+        let peers = {
+            let mut last = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+            // Unreadable now: the groups in use stay.
+            let (peers, learned_at) =
+                learned.unwrap_or_else(|| (last.peers.clone(), last.learned_at));
+            if last.artifacts == artifacts && last.learned_at == learned_at {
                 return Ok(false);
             }
-            *last = seen;
-        }
-        let detectors = Detectors::load(&self.settings)?;
+            *last = Loaded {
+                artifacts,
+                learned_at,
+                peers: peers.clone(),
+            };
+            peers
+        };
+        let detectors = Detectors::load(&self.settings, peers)?;
         *self
             .detectors
             .write()
@@ -225,6 +240,28 @@ impl AppState {
             let random = uuid::Uuid::new_v4().simple().to_string();
             hash_password(&random).unwrap_or_default()
         })
+    }
+}
+
+/// What the detectors in use were loaded from: the artifact files as seen then, and the AML peer
+/// groups with when they were learned (`None`: never).
+struct Loaded {
+    artifacts: ArtifactStamps,
+    learned_at: Option<DateTime<Utc>>,
+    peers: PeerGroups,
+}
+
+/// The AML peer groups as last learned (see [`crate::peer_groups`]) and when: none before the
+/// first learning (new senders meet the configured limits); `None` when they cannot be read now
+/// (logged).
+fn stored_peer_groups(db: &Database) -> Option<(PeerGroups, Option<DateTime<Utc>>)> {
+    match crate::peer_groups::stored(db) {
+        Ok(Some((peers, at))) => Some((peers, Some(at))),
+        Ok(None) => Some((PeerGroups::default(), None)),
+        Err(error) => {
+            tracing::error!(%error, "the AML peer groups cannot be read; keeping those in use");
+            None
+        }
     }
 }
 

@@ -1,12 +1,13 @@
 //! The worker's periodic tasks, each on its own interval (settings `[tasks]`): remove idle
-//! recent-activity windows, fold settled decisions into the statistics roll-ups, and retrain the
-//! anomaly models on recent traffic. They run beside the audit worker, in `redflag worker` and in
+//! recent-activity windows, fold settled decisions into the statistics roll-ups, retrain the
+//! anomaly models on recent traffic, and learn the AML peer groups. They run beside the audit worker, in `redflag worker` and in
 //! the embedded worker of `serve`; every one is safe with any number of workers running it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use redflag_aml::{AmlConfig, PeerGroups};
 use redflag_core::Module;
 use redflag_store::{ActivityWindows, Database, Rollup, Sweep};
 use tokio::time::Instant;
@@ -25,13 +26,15 @@ pub enum Task {
     ExpireWindows,
     RollUpStatistics,
     RetrainModels,
+    LearnPeerGroups,
 }
 
 impl Task {
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::ExpireWindows,
         Self::RollUpStatistics,
         Self::RetrainModels,
+        Self::LearnPeerGroups,
     ];
 
     /// The task's name in logs, metrics and the `redflag task` command.
@@ -40,6 +43,7 @@ impl Task {
             Self::ExpireWindows => "expire-windows",
             Self::RollUpStatistics => "rollup-statistics",
             Self::RetrainModels => "retrain-models",
+            Self::LearnPeerGroups => "learn-peer-groups",
         }
     }
 
@@ -49,6 +53,7 @@ impl Task {
             Self::ExpireWindows => settings.expire_windows_seconds,
             Self::RollUpStatistics => settings.rollup_statistics_seconds,
             Self::RetrainModels => settings.retrain_hours.saturating_mul(3600),
+            Self::LearnPeerGroups => settings.peer_groups_seconds,
         };
         (seconds > 0).then(|| Duration::from_secs(seconds))
     }
@@ -62,6 +67,7 @@ pub enum Outcome {
     Swept(Option<Sweep>),
     RolledUp(Rollup),
     Retrained(Vec<(Module, Retraining)>),
+    LearnedPeerGroups(PeerGroups),
 }
 
 impl std::fmt::Display for Outcome {
@@ -94,6 +100,19 @@ impl std::fmt::Display for Outcome {
                     .collect();
                 write!(f, "{}", parts.join("; "))
             }
+            Self::LearnedPeerGroups(peers) if peers.groups.is_empty() => write!(
+                f,
+                "no segment has {} established senders yet: new senders meet the configured limits",
+                peers.min_members
+            ),
+            Self::LearnedPeerGroups(peers) => {
+                let parts: Vec<String> = peers
+                    .groups
+                    .iter()
+                    .map(|group| format!("{} ({} senders)", group.segment, group.members))
+                    .collect();
+                write!(f, "learned peer groups {}", parts.join(", "))
+            }
         }
     }
 }
@@ -105,6 +124,7 @@ pub struct Periodic {
     windows: Option<Arc<dyn ActivityWindows>>,
     models: ModelSettings,
     tasks: TaskSettings,
+    aml: AmlConfig,
 }
 
 impl Periodic {
@@ -113,12 +133,14 @@ impl Periodic {
         windows: Option<Arc<dyn ActivityWindows>>,
         models: ModelSettings,
         tasks: TaskSettings,
+        aml: AmlConfig,
     ) -> Self {
         Self {
             db,
             windows,
             models,
             tasks,
+            aml,
         }
     }
 
@@ -182,6 +204,13 @@ impl Periodic {
                 })
                 .await?;
                 Ok(Outcome::Retrained(retrained))
+            }
+            Task::LearnPeerGroups => {
+                let (db, aml) = (self.db.clone(), self.aml.clone());
+                let learned =
+                    blocking(move || crate::peer_groups::learn(&db, &aml, "system", Utc::now()))
+                        .await?;
+                Ok(Outcome::LearnedPeerGroups(learned))
             }
         }
     }

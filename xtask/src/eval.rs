@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::contract::{Server, USER};
+use crate::contract::{ADMIN, Server, USER};
 use crate::{target_dir, workspace_root};
 
 /// The Python packages the evaluation installs into target/ (pinned: a new release of the
@@ -31,7 +31,7 @@ pub fn run(module: Option<&str>, args: &[String]) -> Result<(), String> {
     let status = Command::new(python)
         .arg(workspace_root().join("xtask").join("eval").join("aml.py"))
         .args(["--url", &format!("http://127.0.0.1:{}", server.port)])
-        .args(["--username", USER.0, "--password", USER.1])
+        .args(["--username", USER.0, "--password", USER.1, "--admin", ADMIN])
         .arg("--out")
         .arg(&report)
         .args(args)

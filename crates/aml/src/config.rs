@@ -34,6 +34,13 @@ pub struct AmlConfig {
     /// Velocity: a 24-hour count or outflow this many times the sender's average *active* day
     /// counts as a spike.
     pub velocity_baseline_multiple: f64,
+    /// Peer groups: the quantile of what established senders of a segment do in an hour and a
+    /// day that a new sender of the segment may reach before velocity speaks (0.99: busier than
+    /// 99 in 100 of its peers' transfers).
+    pub peer_group_quantile: f64,
+    /// Peer groups: the fewest established senders a segment needs before its limits are
+    /// learned; a thinner segment's new senders meet the configured limits.
+    pub peer_group_min_members: u32,
     /// Profile: the fewest active days (days with a transfer) before a sender's baseline speaks;
     /// until then it is judged against the peer limits (`velocity_1h_*`, `velocity_24h_*`).
     pub baseline_min_active_days: u32,
@@ -101,6 +108,8 @@ impl Default for AmlConfig {
             velocity_24h_max_amount: 50_000.0,
             velocity_baseline_days: 30,
             velocity_baseline_multiple: 3.0,
+            peer_group_quantile: 0.99,
+            peer_group_min_members: 20,
             baseline_min_active_days: 5,
             baseline_min_transfers: 10,
             recurring_payee_days: 45,
@@ -163,6 +172,10 @@ impl AmlConfig {
                     || self.recurring_payee_days == 0,
                 "pass_through_window_hours, round_trip_window_hours, velocity_baseline_days and \
                  recurring_payee_days must be at least 1",
+            ),
+            (
+                !(self.peer_group_quantile > 0.0 && share(self.peer_group_quantile)),
+                "peer_group_quantile must lie in 0..=1 and be above 0",
             ),
             (
                 !(0.0..=100.0).contains(&self.flag_risk_score),

@@ -11,8 +11,9 @@ use crate::windows::{
 };
 use crate::{
     AmlConfig, ChainRule, FanInRule, FanOutRule, HighRiskJurisdictionRule, LargeTransactionRule,
-    NearThresholdClusteringRule, PassThroughRule, ProfileBreakRule, RoundAmountRule, RoundTripRule,
-    ScatterGatherRule, StructuringRule, Transaction, VelocityRule, Watchlist, WatchlistRule, model,
+    NearThresholdClusteringRule, PassThroughRule, PeerGroups, ProfileBreakRule, RoundAmountRule,
+    RoundTripRule, ScatterGatherRule, StructuringRule, Transaction, VelocityRule, Watchlist,
+    WatchlistRule, model,
 };
 
 /// The AML engine: the transaction-monitoring typologies over each transfer's sender and receiver
@@ -59,6 +60,19 @@ impl AmlDetector {
     /// `threshold` metric); without it the score is only reported.
     pub fn with_anomaly_threshold(mut self, threshold: f64) -> Self {
         self.anomaly_threshold = Some(threshold);
+        self
+    }
+
+    /// Judges senders too new for a profile against these learned peer groups (see
+    /// [`PeerGroups::learn`]) instead of the configured peer limits, and receivers that have not
+    /// sent anything yet at their segment's scale.
+    pub fn with_peer_groups(mut self, peers: PeerGroups) -> Self {
+        self.rules.replace(Box::new(
+            ProfileBreakRule::new(&self.config).with_peer_groups(peers.clone()),
+        ));
+        self.rules.replace(Box::new(
+            VelocityRule::new(&self.config).with_peer_groups(peers),
+        ));
         self
     }
 

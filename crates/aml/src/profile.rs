@@ -84,10 +84,11 @@ impl Profile {
         }
         profile.established = profile.active_days >= config.baseline_min_active_days
             && profile.transfers >= f64::from(config.baseline_min_transfers);
-        if profile.all_transfers >= USUAL_TRANSFER_MIN {
-            day_means.sort_by(f64::total_cmp);
-            profile.scale = Some(day_means[day_means.len() / 2]);
-            profile.quiet_scale = Some(day_means[(day_means.len() - 1) / 4]);
+        if profile.all_transfers >= USUAL_TRANSFER_MIN
+            && let Some((usual, quiet)) = scales(&mut day_means)
+        {
+            profile.scale = Some(usual);
+            profile.quiet_scale = Some(quiet);
         }
         profile
     }
@@ -167,6 +168,19 @@ impl Profile {
         self.usual_transfer()
             .is_some_and(|usual| amount <= config.unusual_amount_multiple * usual)
     }
+}
+
+/// What an account sends from its days' average transfers: the median (its usual transfer) and
+/// the lower quartile (its quieter days); `None` without a day.
+pub(crate) fn scales(day_means: &mut [f64]) -> Option<(f64, f64)> {
+    if day_means.is_empty() {
+        return None;
+    }
+    day_means.sort_by(f64::total_cmp);
+    Some((
+        day_means[day_means.len() / 2],
+        day_means[(day_means.len() - 1) / 4],
+    ))
 }
 
 /// Active days of one kind (weekdays, weekends) from which a profile averages over them alone.

@@ -1,6 +1,7 @@
 use redflag_core::{Alert, History, Rule, Severity};
 
 use crate::funds_flow::FundsFlow;
+use crate::peer_group::{PeerGroup, PeerGroups};
 use crate::profile::Profile;
 use crate::windows::cents;
 use crate::{AmlConfig, Transaction};
@@ -8,17 +9,42 @@ use crate::{AmlConfig, Transaction};
 /// A break of pattern on both sides: a first transfer to a new counterparty, far above what the
 /// sender ordinarily sends (or from a sender with no history), to an account that moves far
 /// smaller sums on its quieter days (the lower quartile of its days, so that a mule that has
-/// already passed large sums on still shows its ordinary scale). The first hand-over to a mule looks like this; a customer paying a
-/// broker does not (the broker moves such sums every day), nor does a broker paying a customer.
+/// already passed large sums on still shows its ordinary scale; an account that has not sent
+/// anything yet, at its `receiver_segment`'s scale when that segment's peer group is learned).
+/// The first hand-over to a mule looks like this; a customer paying a broker does not (the broker
+/// moves such sums every day), nor does a broker paying a customer.
 #[derive(Debug, Clone)]
 pub struct ProfileBreakRule {
     config: AmlConfig,
+    peers: PeerGroups,
 }
 
 impl ProfileBreakRule {
     pub fn new(config: &AmlConfig) -> Self {
         Self {
             config: config.clone(),
+            peers: PeerGroups::default(),
+        }
+    }
+
+    /// Judges receivers too new to have sent anything at their segment's scale.
+    pub fn with_peer_groups(mut self, peers: PeerGroups) -> Self {
+        self.peers = peers;
+        self
+    }
+}
+
+/// Where the receiver's ordinary scale came from.
+enum ReceiverScale<'a> {
+    Own(f64),
+    Segment(&'a PeerGroup),
+}
+
+impl ReceiverScale<'_> {
+    fn amount(&self) -> f64 {
+        match self {
+            Self::Own(amount) => *amount,
+            Self::Segment(group) => group.quiet_transfer,
         }
     }
 }
@@ -34,11 +60,25 @@ impl Rule<Transaction> for ProfileBreakRule {
             return None;
         }
         let multiple = self.config.unusual_amount_multiple;
-        let receiver_usual = Profile::receiver(transaction, history, &self.config)
-            .quiet_transfer()
-            .filter(|usual| transaction.amount >= multiple * usual)?;
+        let scale = match Profile::receiver(transaction, history, &self.config).quiet_transfer() {
+            Some(own) => ReceiverScale::Own(own),
+            None => ReceiverScale::Segment(
+                self.peers
+                    .group(Some(transaction.receiver_segment.as_deref()?))
+                    .filter(|group| group.quiet_transfer > 0.0)?,
+            ),
+        };
+        let receiver_usual = scale.amount();
+        if transaction.amount < multiple * receiver_usual {
+            return None;
+        }
         let sender_usual = flow.sender_usual;
-        let confidence = if sender_usual.is_some() { 0.6 } else { 0.55 };
+        // Both sides known is the strongest; a side judged by what others do, the weakest.
+        let confidence = match (&scale, sender_usual) {
+            (ReceiverScale::Own(_), Some(_)) => 0.6,
+            (ReceiverScale::Own(_), None) | (ReceiverScale::Segment(_), Some(_)) => 0.55,
+            (ReceiverScale::Segment(_), None) => 0.5,
+        };
         let sender_line = match sender_usual {
             Some(usual) => format!(
                 "{} usually sends about ${usual:.2} a transfer: this is {:.0}x that",
@@ -63,10 +103,23 @@ impl Rule<Transaction> for ProfileBreakRule {
         .with_metadata("receiver_usual_transfer", cents(receiver_usual))
         .with_metadata("new_counterparty", true)
         .with_evidence(sender_line)
-        .with_evidence(format!(
-            "{} sends about ${receiver_usual:.2} a transfer on its quieter days",
-            transaction.receiver_id
-        ));
+        .with_evidence(match &scale {
+            ReceiverScale::Own(_) => format!(
+                "{} sends about ${receiver_usual:.2} a transfer on its quieter days",
+                transaction.receiver_id
+            ),
+            ReceiverScale::Segment(group) => format!(
+                "{} has not sent anything yet; the {} established senders of segment {} send \
+                 about ${receiver_usual:.2} a transfer on their quieter days (median)",
+                transaction.receiver_id, group.members, group.segment
+            ),
+        });
+        if let ReceiverScale::Segment(group) = &scale {
+            alert = alert.with_metadata(
+                "receiver_judged_against",
+                format!("peer group {}", group.segment),
+            );
+        }
         if let Some(usual) = sender_usual {
             alert = alert.with_metadata("sender_usual_transfer", cents(usual));
         }

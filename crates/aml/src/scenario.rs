@@ -19,8 +19,12 @@ impl Scenario {
     }
 
     pub fn with(config: AmlConfig) -> Self {
+        Self::with_detector(AmlDetector::new(config))
+    }
+
+    pub fn with_detector(detector: AmlDetector) -> Self {
         Self {
-            detector: AmlDetector::new(config),
+            detector,
             windows: InProcessWindows::new(10_000),
         }
     }

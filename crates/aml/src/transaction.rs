@@ -30,6 +30,14 @@ pub struct Transaction {
     pub receiver_country: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The sender's customer segment (retail, business, payroll, ... as the client's KYC names
+    /// it): a sender too new for a profile is judged against its segment's peer group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_segment: Option<String>,
+    /// The receiver's customer segment, when it is the institution's customer: a receiver too new
+    /// to have sent anything is judged at its segment's scale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver_segment: Option<String>,
     /// The event time: the client's `timestamp`, or the time of receipt.
     #[serde(skip)]
     pub at: DateTime<Utc>,
@@ -53,6 +61,8 @@ impl Transaction {
         let sender_country = fields.optional_code("sender_country", 2, messages::COUNTRY);
         let receiver_country = fields.optional_code("receiver_country", 2, messages::COUNTRY);
         let description = fields.optional_text("description");
+        let sender_segment = fields.optional_id("sender_segment");
+        let receiver_segment = fields.optional_id("receiver_segment");
         fields.finish(|| Self {
             transaction_id: transaction_id.unwrap_or_default(),
             user_id: user_id.unwrap_or_default(),
@@ -67,6 +77,8 @@ impl Transaction {
             sender_country,
             receiver_country,
             description,
+            sender_segment,
+            receiver_segment,
         })
     }
 }

@@ -1,6 +1,7 @@
 use chrono::Duration;
 use redflag_core::{Alert, History, Rule, Severity};
 
+use crate::peer_group::{PeerGroup, PeerGroups, PeerLimits};
 use crate::profile::{Profile, recurring_payment};
 use crate::windows::{cents, sender_outflows, since};
 use crate::{AmlConfig, Transaction};
@@ -8,19 +9,28 @@ use crate::{AmlConfig, Transaction};
 /// Velocity: how often and how much a sender moves in an hour and a day. A sender with an
 /// established profile is judged against its own ordinary active day on comparable days
 /// (weekdays or weekends): a payroll account paying fifty people every Friday is doing what it
-/// always does. A new one is judged against the peer limits for an hour and a day. Paying a
-/// recurring payee on its pattern is never velocity. A supporting signal: it ranks, it never
-/// flags alone.
+/// always does. A new one is judged against its segment's peer group (what established senders
+/// of the segment do in an hour and a day, learned from the deployment's transfers), or the
+/// configured peer limits while the segment has none. Paying a recurring payee on its pattern is
+/// never velocity. A supporting signal: it ranks, it never flags alone.
 #[derive(Debug, Clone)]
 pub struct VelocityRule {
     config: AmlConfig,
+    peers: PeerGroups,
 }
 
 impl VelocityRule {
     pub fn new(config: &AmlConfig) -> Self {
         Self {
             config: config.clone(),
+            peers: PeerGroups::default(),
         }
+    }
+
+    /// Judges new senders against these learned peer groups.
+    pub fn with_peer_groups(mut self, peers: PeerGroups) -> Self {
+        self.peers = peers;
+        self
     }
 }
 
@@ -62,27 +72,42 @@ impl Rule<Transaction> for VelocityRule {
                     c.velocity_baseline_days
                 ));
             }
-        } else {
-            let max_1h = c.velocity_1h_max_transactions as usize;
-            let max_24h = c.velocity_24h_max_transactions as usize;
+        }
+        // A sender without a profile of its own: its segment's peers, when learned.
+        let peer_group = ordinary_day
+            .is_none()
+            .then(|| self.peers.group(transaction.sender_segment.as_deref()))
+            .flatten();
+        if ordinary_day.is_none() {
+            let limits = peer_group.map_or_else(|| PeerLimits::configured(c), |group| group.limits);
+            let source = peer_group.map_or_else(
+                || "limit".to_owned(),
+                |group| peer_source(group, self.peers.quantile),
+            );
+            let (max_1h, max_24h) = (
+                limits.transactions_1h as usize,
+                limits.transactions_24h as usize,
+            );
             if count_1h > max_1h {
-                breaches.push(format!("{count_1h} transfers in 1 hour (limit {max_1h})"));
-            }
-            if amount_1h > c.velocity_1h_max_amount {
                 breaches.push(format!(
-                    "${amount_1h:.2} sent in 1 hour (limit ${:.2})",
-                    c.velocity_1h_max_amount
+                    "{count_1h} transfers in 1 hour ({source} {max_1h})"
+                ));
+            }
+            if amount_1h > limits.amount_1h {
+                breaches.push(format!(
+                    "${amount_1h:.2} sent in 1 hour ({source} ${:.2})",
+                    limits.amount_1h
                 ));
             }
             if count_24h > max_24h {
                 breaches.push(format!(
-                    "{count_24h} transfers in 24 hours (limit {max_24h})"
+                    "{count_24h} transfers in 24 hours ({source} {max_24h})"
                 ));
             }
-            if amount_24h > c.velocity_24h_max_amount {
+            if amount_24h > limits.amount_24h {
                 breaches.push(format!(
-                    "${amount_24h:.2} sent in 24 hours (limit ${:.2})",
-                    c.velocity_24h_max_amount
+                    "${amount_24h:.2} sent in 24 hours ({source} ${:.2})",
+                    limits.amount_24h
                 ));
             }
         }
@@ -103,13 +128,18 @@ impl Rule<Transaction> for VelocityRule {
         .with_metadata("amount_24h", cents(amount_24h))
         .with_metadata(
             "judged_against",
-            if ordinary_day.is_some() {
-                "own profile"
-            } else {
-                "peer limits"
+            match (ordinary_day, peer_group) {
+                (Some(_), _) => "own profile".to_owned(),
+                (None, Some(group)) => format!("peer group {}", group.segment),
+                (None, None) => "peer limits".to_owned(),
             },
         )
         .supporting();
+        if let Some(group) = peer_group {
+            alert = alert
+                .with_metadata("peer_group_members", group.members)
+                .with_metadata("peer_group_quantile", self.peers.quantile);
+        }
         if let Some((day_count, day_amount)) = ordinary_day {
             alert = alert
                 .with_metadata(
@@ -127,3 +157,14 @@ impl Rule<Transaction> for VelocityRule {
 
 /// The fewest transfers in 24 hours that can be a spike in count.
 const MIN_SPIKE_COUNT: usize = 3;
+
+/// How an evidence line names a learned limit: "the 99% quantile of the 134 established senders
+/// of segment retail:".
+fn peer_source(group: &PeerGroup, quantile: f64) -> String {
+    format!(
+        "the {}% quantile of the {} established senders of segment {}:",
+        (quantile * 1000.0).round() / 10.0,
+        group.members,
+        group.segment
+    )
+}

@@ -25,6 +25,8 @@ impl AuditEvent {
     pub const USER_CREATED: &'static str = "user.created";
     pub const PASSWORD_SET: &'static str = "user.password_set";
     pub const MODEL_TRAINED: &'static str = "model.trained";
+    /// The AML peer groups changed (a segment gained or lost its group, or its limits moved).
+    pub const PEER_GROUPS_LEARNED: &'static str = "peer_groups.learned";
     pub const CASE_OPENED: &'static str = "case.opened";
     pub const CASE_UPDATED: &'static str = "case.updated";
 

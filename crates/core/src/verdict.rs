@@ -17,6 +17,15 @@ impl<E> RuleSet<E> {
         self.rules.push(rule);
     }
 
+    /// Puts `rule` in the place of the rule of the same name (an engine reconfigured with what
+    /// it learned keeps its rule order); adds it after the others when there is none.
+    pub fn replace(&mut self, rule: Box<dyn Rule<E>>) {
+        match self.rules.iter_mut().find(|old| old.name() == rule.name()) {
+            Some(old) => *old = rule,
+            None => self.rules.push(rule),
+        }
+    }
+
     /// The names of the rules that read history, in rule order (see [`Rule::needs_history`]).
     pub fn history_rules(&self) -> Vec<&'static str> {
         self.rules

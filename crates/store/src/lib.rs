@@ -2,6 +2,7 @@
 
 mod audit_log;
 mod audit_queue;
+mod calibrations;
 mod cases;
 mod connection;
 mod decisions;
@@ -22,6 +23,7 @@ pub use audit_log::{
     Applied, AuditEntry, AuditOutcome, AuditProgress, ChainReport, MAX_ATTEMPTS, QueuedAudit,
 };
 pub use audit_queue::{Delivery, RedisAuditQueue};
+pub use calibrations::StoredRequest;
 pub use cases::{CaseChange, CaseError, CaseEvent, CaseFile, CaseRecord, RuleLabels};
 pub use connection::{Backend, Database};
 pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};

@@ -147,6 +147,14 @@ diesel::joinable!(case_alerts -> alerts (alert_id));
 diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(audit_outbox -> decisions (decision_id));
 diesel::joinable!(decisions -> users (created_by));
+diesel::table! {
+    calibrations (name) {
+        name -> Text,
+        body -> Text,
+        learned_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     decisions,

@@ -61,8 +61,8 @@ fn migrations_apply_revert_and_apply_again_on_both_backends() {
             0,
             "nothing left to apply"
         );
-        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 8);
-        assert_eq!(db.migrate().expect("up.sql works again"), 8);
+        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 9);
+        assert_eq!(db.migrate().expect("up.sql works again"), 9);
     }
 }
 
@@ -826,4 +826,65 @@ async fn a_writer_that_keeps_the_chain_commits_each_audit_entry_with_its_decisio
         .audit_history(None, "user:analyst", 0, 10)
         .expect("history");
     assert_eq!(first.0, 1, "the token's record is in the log too");
+}
+
+#[test]
+fn a_calibration_is_replaced_whole_and_learning_pages_through_one_modules_window() {
+    for test in both_backends() {
+        let db = &test.database;
+        assert_eq!(db.calibration("aml.peer_groups").expect("query"), None);
+        let first = at("2026-03-01T00:00:00Z");
+        db.put_calibration("aml.peer_groups", "{\"groups\":[]}", first)
+            .expect("stored");
+        let second = at("2026-03-01T01:00:00Z");
+        db.put_calibration("aml.peer_groups", "{\"groups\":[1]}", second)
+            .expect("replaced");
+        assert_eq!(
+            db.calibration("aml.peer_groups").expect("query"),
+            Some(("{\"groups\":[1]}".to_owned(), second))
+        );
+
+        assert_eq!(db.latest_event_time(Module::Aml).expect("query"), None);
+        // Five AML transfers a day apart, stored in event order, and a market decision between.
+        let start = at("2026-03-02T09:00:00Z");
+        for day in 0..5 {
+            let reference = format!("TXN-{day}");
+            db.record_decision(&decision(
+                Module::Aml,
+                Some(&reference),
+                false,
+                Vec::new(),
+                start + Duration::days(day),
+            ))
+            .expect("stored");
+            if day == 2 {
+                let market = decision(Module::Market, Some("TRADE"), false, Vec::new(), start);
+                db.record_decision(&market).expect("stored");
+            }
+        }
+        assert_eq!(
+            db.latest_event_time(Module::Aml).expect("query"),
+            Some(start + Duration::days(4))
+        );
+        // From day 1, two at a time.
+        let since = start + Duration::days(1);
+        let page = db.requests_since(Module::Aml, since, 0, 2).expect("query");
+        let times: Vec<DateTime<Utc>> = page.iter().map(|stored| stored.event_time).collect();
+        assert_eq!(times, [since, since + Duration::days(1)]);
+        assert_eq!(page[0].request_json, "{\"ref\":Some(\"TXN-1\")}");
+        let rest = db
+            .requests_since(Module::Aml, since, page[1].decision_id, 2)
+            .expect("query");
+        let times: Vec<DateTime<Utc>> = rest.iter().map(|stored| stored.event_time).collect();
+        assert_eq!(
+            times,
+            [since + Duration::days(2), since + Duration::days(3)]
+        );
+        let after = rest[1].decision_id;
+        assert!(
+            db.requests_since(Module::Aml, since, after, 2)
+                .expect("query")
+                .is_empty()
+        );
+    }
 }

@@ -22,7 +22,7 @@ use actix_web::{ResponseError, web};
 use crate::auth::{obtain_token, refresh_token};
 use crate::errors::ApiError;
 
-pub use aml::AmlDecision;
+pub use aml::{AmlDecision, PeerGroupReport};
 pub use audit::{AuditPage, read_query as read_history_query};
 pub use cases::{CaseBody, CasePage, read_case_patch, read_case_query, read_new_case};
 pub use credit::CreditDecision;
@@ -45,6 +45,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/aml/detect/", "POST")
                 .route(web::post().to(detect::detect::<redflag_aml::AmlDetector>)),
+        )
+        .service(resource("/api/aml/peer-groups/", "GET").route(web::get().to(aml::peer_groups)))
+        .service(
+            resource("/api/aml/peer-groups/learn/", "POST")
+                .route(web::post().to(aml::learn_peer_groups)),
         )
         .service(
             resource("/api/credit/assess/", "POST")

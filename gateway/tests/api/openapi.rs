@@ -44,6 +44,8 @@ async fn the_served_document_is_the_checked_in_one_and_covers_every_endpoint() {
             "/api/users/",
             "/api/models/",
             "/api/models/{module}/train/",
+            "/api/aml/peer-groups/",
+            "/api/aml/peer-groups/learn/",
             "/api/metrics/",
             "/api/prometheus/",
             "/api/health/",

@@ -4,13 +4,16 @@
 use actix_web::http::StatusCode;
 use chrono::{Duration, Utc};
 use redflag_core::Module;
+use redflag_gateway::auth::Role;
 use redflag_gateway::models::{Retraining, retrain_on_decisions};
 use redflag_gateway::tasks::{Outcome, Periodic, Task};
 use redflag_store::DecisionId;
 use serde_json::{Value, json};
 
 use crate::cli::{CLI_PASSWORD, create_user, redflag};
-use crate::helpers::{Sandbox, TestApp, get, login, ordinary_transfers, post, send, transfer};
+use crate::helpers::{
+    Sandbox, TestApp, get, login, login_as, ordinary_transfers, post, send, transfer,
+};
 use crate::process::{Server, eventually};
 
 fn periodic(test_app: &TestApp) -> Periodic {
@@ -20,6 +23,7 @@ fn periodic(test_app: &TestApp) -> Periodic {
         Some(state.windows.clone()),
         state.settings.models.clone(),
         state.settings.tasks.clone(),
+        state.settings.aml.clone(),
     )
 }
 
@@ -290,4 +294,201 @@ fn a_running_service_rolls_up_on_schedule_and_swaps_in_a_model_trained_beside_it
         let payloads = db.outbox_payloads(DecisionId(id)).expect("readable");
         payloads[0].contains("(1600 rows, seed 9)")
     });
+}
+
+#[actix_web::test]
+async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_against_them() {
+    let test_app = TestApp::spawn_with(|settings| settings.aml.peer_group_min_members = 3);
+    let app = test_app.service().await;
+    let (token, _) = login(&app, &test_app, "analyst").await;
+
+    let report = send(&app, get("/api/aml/peer-groups/", Some(&token))).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+    let configured = json!({"transactions_1h": 5, "amount_1h": 20000.0,
+                            "transactions_24h": 10, "amount_24h": 50000.0});
+    assert_eq!(
+        report.json(),
+        json!({"learned_at": null, "learned_through": null, "window_days": 30, "quantile": 0.99,
+               "min_members": 3, "configured_limits": configured, "groups": []})
+    );
+
+    established_customers(&app, &token).await;
+
+    let outcome = periodic(&test_app)
+        .run_task(Task::LearnPeerGroups)
+        .await
+        .expect("learned");
+    assert_eq!(
+        outcome.to_string(),
+        "learned peer groups retail (3 senders)"
+    );
+    assert!(test_app.state.reload_models().expect("the detectors load"));
+    assert!(
+        !test_app.state.reload_models().expect("unchanged"),
+        "nothing new to swap in"
+    );
+    let mut report = send(&app, get("/api/aml/peer-groups/", Some(&token)))
+        .await
+        .json();
+    assert!(report["learned_at"].is_string(), "{report}");
+    report["learned_at"] = Value::Null;
+    assert_eq!(
+        report,
+        json!({"learned_at": null, "learned_through": "2026-03-06T10:58:00.000Z",
+               "window_days": 30, "quantile": 0.99, "min_members": 3,
+               "configured_limits": configured,
+               "groups": [{"segment": "retail", "members": 3, "transfers": 30,
+                           "limits": {"transactions_1h": 1, "amount_1h": 100.0,
+                                      "transactions_24h": 2, "amount_24h": 200.0},
+                           "quiet_transfer": 100.0}]})
+    );
+
+    // A new retail customer paying 150 three times in a day: far under the configured limits,
+    // over what its peers do in an hour and in a day.
+    let mut decision = Value::Null;
+    for (i, hour) in ["09", "11", "13"].into_iter().enumerate() {
+        let body = json!({"transaction_id": format!("PEER-NEW-{i}"), "user_id": "U",
+            "amount": 150, "sender_id": "NEW", "receiver_id": format!("SHOP-{i}"),
+            "sender_segment": "retail", "timestamp": format!("2026-03-09T{hour}:00:00Z")});
+        let reply = send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        decision = reply.json();
+    }
+    let velocity = decision["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .find(|alert| alert["rule"] == "VelocityRule")
+        .unwrap_or_else(|| panic!("velocity against the retail peers: {decision}"));
+    let source = "the 99% quantile of the 3 established senders of segment retail:";
+    assert_eq!(
+        velocity["reason"],
+        format!(
+            "Velocity limits exceeded: $150.00 sent in 1 hour ({source} $100.00); 3 transfers in \
+             24 hours ({source} 2); $450.00 sent in 24 hours ({source} $200.00)"
+        )
+    );
+    assert_eq!(velocity["metadata"]["judged_against"], "peer group retail");
+    assert_eq!(velocity["metadata"]["peer_group_members"], 3);
+    assert_eq!(decision["flagged"], false, "a supporting signal alone");
+
+    // The same payments from a customer naming no segment (none learned) meet the configured
+    // limits: no velocity.
+    for (i, hour) in ["09", "11", "13"].into_iter().enumerate() {
+        let body = json!({"transaction_id": format!("PEER-UNSEGMENTED-{i}"), "user_id": "U",
+            "amount": 150, "sender_id": "NEW-2", "receiver_id": format!("SHOP-{i}"),
+            "timestamp": format!("2026-03-09T{hour}:00:00Z")});
+        let reply = send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let rules: Vec<Value> = reply.json()["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .map(|alert| alert["rule"].clone())
+            .collect();
+        assert!(!rules.contains(&json!("VelocityRule")), "{rules:?}");
+    }
+}
+
+/// Three retail customers, each paying 100 twice a day for five days (a profile of their own:
+/// five active days, ten transfers), and one customer naming no segment.
+async fn established_customers<S, B>(app: &S, token: &str)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let start = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+        .expect("a fixed time")
+        .with_timezone(&Utc);
+    for (sender, segment) in [
+        ("C1", Some("retail")),
+        ("C2", Some("retail")),
+        ("C3", Some("retail")),
+        ("C4", None),
+    ] {
+        for day in 0..5 {
+            for n in 0..2 {
+                let sent = start + Duration::days(day) + Duration::minutes(90 * n + 7 * day);
+                let mut body = json!({"transaction_id": format!("PEER-{sender}-{day}-{n}"),
+                    "user_id": "U", "amount": 100, "sender_id": sender,
+                    "receiver_id": format!("SHOP-{n}"),
+                    "timestamp": sent.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
+                if let Some(segment) = segment {
+                    body["sender_segment"] = json!(segment);
+                }
+                let reply = send(app, post("/api/aml/detect/", Some(token), &body)).await;
+                assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn an_admin_learns_the_peer_groups_at_once_and_a_change_is_audited() {
+    let test_app = TestApp::spawn_with(|settings| settings.aml.peer_group_min_members = 3);
+    let app = test_app.service().await;
+    let (analyst, _) = login(&app, &test_app, "analyst").await;
+    let (admin, _) = login_as(&app, &test_app, "boss", Role::Admin).await;
+    established_customers(&app, &analyst).await;
+
+    let refused = send(
+        &app,
+        post("/api/aml/peer-groups/learn/", Some(&analyst), &json!({})),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    let learned = send(
+        &app,
+        post("/api/aml/peer-groups/learn/", Some(&admin), &json!({})),
+    )
+    .await;
+    assert_eq!(learned.status, StatusCode::OK, "{}", learned.text);
+    let learned = learned.json();
+    assert_eq!(learned["groups"][0]["segment"], "retail", "{learned}");
+    assert_eq!(learned["groups"][0]["limits"]["amount_24h"], 200.0);
+
+    // Swapped in at once: a new retail customer's second payment of 150 in a day is over its
+    // peers' day.
+    let mut reasons = Vec::new();
+    for (i, hour) in ["09", "13"].into_iter().enumerate() {
+        let body = json!({"transaction_id": format!("ADMIN-NEW-{i}"), "user_id": "U",
+            "amount": 150, "sender_id": "NEW", "receiver_id": format!("SHOP-{i}"),
+            "sender_segment": "retail", "timestamp": format!("2026-03-09T{hour}:00:00Z")});
+        let reply = send(&app, post("/api/aml/detect/", Some(&analyst), &body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let decision = reply.json();
+        for alert in decision["alerts"].as_array().expect("alerts") {
+            if alert["rule"] == "VelocityRule" {
+                reasons.push(alert["metadata"]["judged_against"].clone());
+            }
+        }
+    }
+    assert_eq!(
+        reasons,
+        [json!("peer group retail"), json!("peer group retail")]
+    );
+
+    // Learning again on the same transfers changes nothing: one audit event, the admin's.
+    let again = send(
+        &app,
+        post("/api/aml/peer-groups/learn/", Some(&admin), &json!({})),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    test_app.embedded_worker_pass();
+    let history = send(
+        &app,
+        get("/api/audit/?entity_id=aml.peer_groups", Some(&analyst)),
+    )
+    .await
+    .json();
+    assert_eq!(history["count"], 1, "{history}");
+    let event = &history["results"][0];
+    assert_eq!(event["kind"], "peer_groups.learned");
+    assert_eq!(event["actor"], "boss");
+    assert_eq!(event["payload"]["details"]["groups"][0]["members"], 3);
 }

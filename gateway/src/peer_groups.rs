@@ -1,0 +1,97 @@
+//! The AML peer groups: learned by the worker's `learn-peer-groups` task from the transfers the
+//! deployment stored, kept in the database, and read back by every gateway (at start and on the
+//! reload interval), so that all of them judge new senders against the same peers.
+
+use chrono::{DateTime, Duration, Utc};
+use redflag_aml::{AmlConfig, PastTransfer, PeerGroups};
+use redflag_audit::AuditEvent;
+use redflag_core::Module;
+use redflag_store::{Database, StoredRequest};
+use serde_json::Value;
+
+/// The calibration the peer groups are stored under.
+pub const CALIBRATION: &str = "aml.peer_groups";
+
+/// Stored decisions read per page while learning.
+const PAGE: i64 = 5_000;
+
+/// Learns the peer groups from the AML decisions of the `velocity_baseline_days` before the most
+/// recent one, and stores them for every gateway; returns what was learned (no groups when there
+/// are no decisions, or no segment has enough established senders yet). When the groups differ
+/// from the stored ones, a `peer_groups.learned` audit event names them and `actor` (`system`
+/// for the worker, or the admin who asked): they change which transfers raise velocity.
+pub fn learn(
+    db: &Database,
+    config: &AmlConfig,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<PeerGroups, String> {
+    let before = stored(db)?
+        .map(|(peers, _)| peers.groups)
+        .unwrap_or_default();
+    let Some(latest) = db
+        .latest_event_time(Module::Aml)
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(PeerGroups::default());
+    };
+    let since = latest - Duration::days(i64::from(config.velocity_baseline_days));
+    let mut transfers = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = db
+            .requests_since(Module::Aml, since, after, PAGE)
+            .map_err(|e| e.to_string())?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.decision_id;
+        transfers.extend(page.iter().filter_map(past_transfer));
+    }
+    let learned = PeerGroups::learn(transfers, config);
+    let body = serde_json::to_string(&learned).map_err(|e| e.to_string())?;
+    db.put_calibration(CALIBRATION, &body, now)
+        .map_err(|e| e.to_string())?;
+    if learned.groups != before {
+        db.record_audit_event(&AuditEvent {
+            kind: AuditEvent::PEER_GROUPS_LEARNED,
+            module: Some(Module::Aml.as_str().to_owned()),
+            entity_id: CALIBRATION.to_owned(),
+            actor: actor.to_owned(),
+            details: serde_json::json!({
+                "learned_through": learned.learned_through,
+                "window_days": learned.window_days,
+                "quantile": learned.quantile,
+                "groups": learned.groups,
+            }),
+            recorded_at: now,
+        })
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(learned)
+}
+
+/// The peer groups last learned, and when; `None` before the first learning.
+pub fn stored(db: &Database) -> Result<Option<(PeerGroups, DateTime<Utc>)>, String> {
+    let Some((body, learned_at)) = db.calibration(CALIBRATION).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let groups = serde_json::from_str(&body)
+        .map_err(|e| format!("the stored {CALIBRATION} do not read: {e}"))?;
+    Ok(Some((groups, learned_at)))
+}
+
+/// A stored request as learning reads it: the fields validation let through (a request stored
+/// before `sender_segment` existed has none).
+fn past_transfer(stored: &StoredRequest) -> Option<PastTransfer> {
+    let request: Value = serde_json::from_str(&stored.request_json).ok()?;
+    Some(PastTransfer {
+        sender: request.get("sender_id")?.as_str()?.to_owned(),
+        segment: request
+            .get("sender_segment")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        at: stored.event_time,
+        amount: request.get("amount")?.as_f64()?,
+    })
+}
