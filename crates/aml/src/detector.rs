@@ -25,9 +25,6 @@ pub struct AmlDetector {
     anomaly_threshold: Option<f64>,
 }
 
-/// The rule name of the anomaly model's alert (raised by `redflag_ml_core`).
-const ANOMALY_RULE: &str = "AnomalyRule";
-
 /// The AML verdict on one transfer: `risk` is the contract's `risk_score`.
 pub type AmlAssessment = Verdict;
 
@@ -207,30 +204,16 @@ impl Detector for AmlDetector {
     }
 
     /// Typologies flag; supporting signals (velocity, fans, round amounts, a large non-cash
-    /// transfer, the anomaly model) rank but never flag alone ([`Verdict::ranked`]).
+    /// transfer, the anomaly model) rank but never flag alone ([`Verdict::from_alerts`]).
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
-        let scored = verdict_with_model(
+        verdict_with_model(
             self.rules.evaluate(transaction, history),
             self.config.flag_risk_score,
             self.model.as_ref(),
             &model::FEATURES,
             &model::features(transaction, history),
             self.anomaly_threshold,
-        );
-        let alerts = scored
-            .alerts
-            .into_iter()
-            .map(|alert| {
-                if alert.rule == ANOMALY_RULE {
-                    alert.supporting()
-                } else {
-                    alert
-                }
-            })
-            .collect();
-        Verdict::ranked(alerts, self.config.flag_risk_score)
-            .with_model_score(scored.model_score)
-            .with_model_features(&scored.model_features)
+        )
     }
     fn history_rules(&self) -> Vec<&'static str> {
         self.rules.history_rules()

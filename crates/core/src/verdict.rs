@@ -68,34 +68,23 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Combines the alerts; the event is flagged when the risk reaches `flag_at_risk` (0-100).
+    /// Combines the alerts so that the risk ranks events, flagged when it reaches `flag_at_risk`
+    /// (0-100). With a typology among them, the risk is the noisy-OR of every alert's confidence,
+    /// 1 - prod(1 - confidence), the supporting ones adding to it. With supporting alerts only
+    /// (velocity, a fan, a round amount, unusual activity, the anomaly model) it is their noisy-OR
+    /// scaled to just under `flag_at_risk`: no number of weak signals flags an event, yet the
+    /// busiest of the unflagged still rank above the quiet ones. Every engine's verdict is made
+    /// here, so no engine can let a supporting signal flag alone.
     pub fn from_alerts(alerts: Vec<Alert>, flag_at_risk: f64) -> Self {
-        let probability = noisy_or(alerts.iter().map(|alert| alert.confidence));
+        let mut probability = noisy_or(alerts.iter().map(|alert| alert.confidence));
+        let typology = alerts.iter().any(|alert| !alert.is_supporting());
+        if !typology {
+            probability *= (flag_at_risk / 100.0).clamp(0.0, 1.0) * SUPPORTING_CEILING;
+        }
         Self {
             probability,
             risk: (probability * 1000.0).round() / 10.0,
-            flagged: probability * 100.0 >= flag_at_risk,
-            alerts,
-            model_score: None,
-            model_features: Vec::new(),
-        }
-    }
-
-    /// Combines the alerts so that the risk ranks events: typology alerts combine by noisy-OR
-    /// with the supporting ones, as [`Verdict::from_alerts`]; an event with supporting alerts only
-    /// (velocity, a fan, a round amount, the anomaly model) gets their noisy-OR scaled to just
-    /// under `flag_at_risk`, so that no number of weak signals flags it, yet the busiest of the
-    /// unflagged still rank above the quiet ones.
-    pub fn ranked(alerts: Vec<Alert>, flag_at_risk: f64) -> Self {
-        if alerts.iter().any(|alert| !alert.is_supporting()) {
-            return Self::from_alerts(alerts, flag_at_risk);
-        }
-        let scale = (flag_at_risk / 100.0).clamp(0.0, 1.0) * SUPPORTING_CEILING;
-        let probability = noisy_or(alerts.iter().map(|alert| alert.confidence)) * scale;
-        Self {
-            probability,
-            risk: (probability * 1000.0).round() / 10.0,
-            flagged: false,
+            flagged: typology && probability * 100.0 >= flag_at_risk,
             alerts,
             model_score: None,
             model_features: Vec::new(),
@@ -153,16 +142,16 @@ mod tests {
     fn supporting_signals_rank_below_the_flag_level_however_many_and_add_to_a_typology() {
         let alert = |confidence| Alert::new("R", "r", Severity::Medium, confidence, "why");
         let weak = |confidence| alert(confidence).supporting();
-        let many = Verdict::ranked(vec![weak(0.9), weak(0.9), weak(0.9)], 50.0);
+        let many = Verdict::from_alerts(vec![weak(0.9), weak(0.9), weak(0.9)], 50.0);
         assert!(!many.flagged && many.risk < 50.0, "{}", many.risk);
-        let one = Verdict::ranked(vec![weak(0.3)], 50.0);
+        let one = Verdict::from_alerts(vec![weak(0.3)], 50.0);
         assert!(
             one.risk > 0.0 && one.risk < many.risk,
             "{} {}",
             one.risk,
             many.risk
         );
-        let typology = Verdict::ranked(vec![alert(0.6), weak(0.5)], 50.0);
+        let typology = Verdict::from_alerts(vec![alert(0.6), weak(0.5)], 50.0);
         assert_eq!((typology.risk, typology.flagged), (80.0, true));
     }
 }

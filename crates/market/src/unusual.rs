@@ -125,7 +125,8 @@ impl Rule<MarketEvent> for UnusualActivity {
             ),
         )
         .with_metadata("z_score", (strongest * 100.0).round() / 100.0)
-        .with_metadata("baseline_days", past.len());
+        .with_metadata("baseline_days", past.len())
+        .supporting();
         for (_, line) in findings {
             alert = alert.with_evidence(line);
         }

@@ -9,9 +9,9 @@ use crate::IsolationForest;
 /// expected anomaly share of the model's training data), naming the three features that isolated
 /// it most; `names` are the model's features in order, `row` the event's values.
 ///
-/// An anomaly is a behavioural signal, not a typology, so its confidence stays in 0.30-0.45 (low
-/// to medium): it draws an analyst's eye and adds to the risk, but alone it stays under the usual
-/// flagging thresholds.
+/// An anomaly is a behavioural signal, not a typology: a supporting alert, confidence 0.30-0.45
+/// (low to medium). It draws an analyst's eye and adds to a typology's risk, but never flags an
+/// event alone, whatever the engine's flag level ([`Verdict::from_alerts`]).
 pub fn anomaly_alert(
     model: &IsolationForest,
     names: &[&str],
@@ -39,6 +39,7 @@ pub fn anomaly_alert(
             driver_names.join(", ")
         ),
     )
+    .supporting()
     .with_metadata("model_score", round3(score))
     .with_metadata("threshold", round3(threshold))
     .with_metadata(
@@ -88,4 +89,56 @@ pub fn verdict_with_model(
 
 fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+    use redflag_core::Severity;
+
+    use super::*;
+    use crate::IsolationForestParams;
+
+    /// A forest of 200 points on a line, and a point far off it.
+    fn forest() -> IsolationForest {
+        let data = Array2::from_shape_fn((200, 2), |(i, j)| (i as f64) * (j as f64 + 1.0) / 100.0);
+        IsolationForest::fit(data.view(), IsolationForestParams::default())
+            .expect("200 finite rows fit")
+    }
+
+    #[test]
+    fn the_anomaly_alone_never_flags_whatever_the_flag_level_but_adds_to_a_typology() {
+        let forest = forest();
+        let outlier = [50.0, -50.0];
+        // The lowest flag level an engine may set: the anomaly (confidence 0.3 or more) would
+        // reach it were it a typology.
+        let alone = verdict_with_model(
+            Vec::new(),
+            10.0,
+            Some(&forest),
+            &["x", "y"],
+            &outlier,
+            Some(0.5),
+        );
+        let anomaly = alone.alerts.first().expect("the outlier is an anomaly");
+        assert!(anomaly.is_supporting() && anomaly.confidence >= 0.3);
+        assert!(!alone.flagged, "risk {}", alone.risk);
+        assert!(alone.risk > 0.0 && alone.risk < 10.0, "{}", alone.risk);
+
+        let typology = Alert::new("Typology", "t", Severity::Medium, 0.6, "because");
+        let with = verdict_with_model(
+            vec![typology],
+            50.0,
+            Some(&forest),
+            &["x", "y"],
+            &outlier,
+            Some(0.5),
+        );
+        assert!(with.flagged);
+        assert!(
+            with.risk > 60.0,
+            "the anomaly adds to the typology's 60: {}",
+            with.risk
+        );
+    }
 }

@@ -139,4 +139,42 @@ fn a_day_of_volume_far_outside_the_month_is_unusual_activity() {
     );
     assert!(unusual.confidence <= 0.55, "a supporting signal");
     assert!(alert(&verdict, "Pump And Dump").is_none(), "no price surge");
+    assert_eq!(unusual.metadata["supporting"], true);
+    assert!(!verdict.flagged, "a supporting signal alone never flags");
+}
+
+#[test]
+fn unusual_activity_at_its_strongest_never_flags_alone_but_adds_to_a_typology() {
+    let scenario = Scenario::new();
+    let start = at("2026-02-04T15:00:00Z");
+    scenario.ordinary_month("HUGE", start);
+    // Volume far beyond four standard deviations over the threshold: confidence at its cap, 0.55,
+    // above the flag level of 50 were it a typology.
+    let verdict = scenario.trade(start, "HUGE", 10.0, 90_000.0, "FUND-1", json!({}));
+    let unusual = alert(&verdict, "Unusual Activity").expect("unusual volume");
+    assert_eq!(unusual.confidence, 0.55);
+    assert!(!verdict.flagged, "risk {}", verdict.risk);
+    assert!(
+        verdict.risk < 50.0 && verdict.risk > 0.0,
+        "{}",
+        verdict.risk
+    );
+    // The same volume from a trader who is also both sides of the trade: a typology, flagged,
+    // with the supporting signal adding to its risk.
+    let wash = scenario.trade(
+        start + Duration::minutes(1),
+        "HUGE",
+        10.0,
+        90_000.0,
+        "SELF",
+        json!({"counterparty_id": "SELF"}),
+    );
+    let self_trade = alert(&wash, "Wash Trade").expect("a self-trade");
+    assert!(wash.flagged);
+    assert!(
+        alert(&wash, "Unusual Activity").is_some(),
+        "{:?}",
+        rules(&wash)
+    );
+    assert!(wash.risk > 100.0 * self_trade.confidence, "{}", wash.risk);
 }
