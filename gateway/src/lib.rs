@@ -9,6 +9,7 @@ pub mod errors;
 mod hardening;
 mod hosts;
 pub mod limits;
+pub mod model_evaluation;
 pub mod models;
 pub mod openapi;
 pub mod peer_groups;

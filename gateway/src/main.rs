@@ -12,11 +12,12 @@ use redflag_audit::AuditEvent;
 use redflag_core::Module;
 use redflag_gateway::auth::{Role, hash_password};
 use redflag_gateway::build_app;
+use redflag_gateway::model_evaluation::EvaluationRequest;
 use redflag_gateway::models;
 use redflag_gateway::settings::{Settings, Sources};
 use redflag_gateway::state::AppState;
 use redflag_gateway::tasks::{Periodic, Task};
-use redflag_ml_core::TrainingSet;
+use redflag_ml_core::{ModelKind, TrainingSet};
 use redflag_store::{ActivityWindows, ChainReport, Database, RedisWindows};
 use tracing_subscriber::EnvFilter;
 
@@ -72,6 +73,11 @@ enum Command {
         #[arg(long, conflicts_with_all = ["csv", "rows"])]
         with_labels: bool,
     },
+    /// Check a model on your own history before switching it on.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Manage users who may obtain tokens.
     User {
         #[command(subcommand)]
@@ -93,6 +99,44 @@ enum Command {
         #[arg(value_enum)]
         task: TaskArg,
     },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Train a model on one labelled CSV and measure it on another: ROC AUC, average precision,
+    /// KS, Gini, Brier, a calibration table and the top features. The files have a header;
+    /// quoted fields and empty cells (missing values) are read as such; every column but the
+    /// label is a feature (numeric, or categorical when a value is not a number).
+    Evaluate {
+        #[arg(long, value_enum)]
+        kind: ModelKindArg,
+        /// The labelled CSV to train on.
+        #[arg(long)]
+        train: PathBuf,
+        /// The labelled CSV to measure on (the same columns, in any order).
+        #[arg(long)]
+        test: PathBuf,
+        /// The label column.
+        #[arg(long)]
+        label: String,
+        /// The label value of the positive class (fraud, default); without it 1/0, true/false
+        /// and yes/no are read.
+        #[arg(long)]
+        positive: Option<String>,
+        /// Write each test row's score here (CSV: line, label, score).
+        #[arg(long)]
+        scores: Option<PathBuf>,
+        /// Seed of the isolation forest; default: models.seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+/// The models `redflag model evaluate` trains.
+#[derive(Clone, Copy, ValueEnum)]
+enum ModelKindArg {
+    Logistic,
+    IsolationForest,
 }
 
 /// The periodic task `task` runs.
@@ -280,6 +324,33 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                 .await;
             });
             Ok(())
+        }
+        Command::Model {
+            command:
+                ModelCommand::Evaluate {
+                    kind,
+                    train,
+                    test,
+                    label,
+                    positive,
+                    scores,
+                    seed,
+                },
+        } => {
+            let request = EvaluationRequest {
+                kind: match kind {
+                    ModelKindArg::Logistic => ModelKind::Logistic,
+                    ModelKindArg::IsolationForest => ModelKind::IsolationForest,
+                },
+                train,
+                test,
+                label,
+                positive,
+                scores,
+                seed: seed.unwrap_or(settings.models.seed),
+            };
+            let report = redflag_gateway::model_evaluation::run(&request)?;
+            write!(io::stdout(), "{report}").map_err(|e| e.to_string())
         }
         Command::Task { task } => {
             let task = Task::from(task);

@@ -3,7 +3,7 @@
 //!
 //! Usage: cargo run --release -p redflag-ml-core --example iforest_scores -- DATA.csv TREES PSI SEED
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 
 use ndarray::Array2;
 use redflag_ml_core::{IsolationForest, IsolationForestParams};
@@ -15,12 +15,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut values = Vec::new();
     let mut width = 0;
-    for line in std::io::BufReader::new(std::fs::File::open(path)?).lines() {
-        let line = line?;
-        let row: Vec<f64> = line
-            .split(',')
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)?;
+    for record in reader.records() {
+        let record = record?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let row: Vec<f64> = record
+            .iter()
             .map(|v| v.trim().parse())
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{path} line {line}: {e}"))?;
         width = row.len();
         values.extend(row);
     }

@@ -3,20 +3,24 @@
 mod anomaly;
 mod artifact;
 mod error;
+mod evaluation;
 mod isolation_forest;
 mod logistic;
 pub mod metrics;
 mod sampler;
+mod table;
 mod training;
 
 pub use anomaly::{anomaly_alert, verdict_with_model};
 pub use artifact::{ARTIFACT_FORMAT_VERSION, Artifact, ArtifactError, ModelShape};
 pub use error::ModelError;
+pub use evaluation::{CalibrationBin, Evaluation, ModelKind, evaluate};
 pub use isolation_forest::{
     IsolationForest, IsolationForestParams, average_path_length, contamination_threshold,
 };
 pub use logistic::{FeatureKind, FeatureSpec, FeatureValue, LogisticModel};
 pub use sampler::Sampler;
+pub use table::{LabelledTable, MISSING_LEVEL, Positive, TableError};
 pub use training::{
     DEFAULT_CONTAMINATION, TrainingError, TrainingSet, train_isolation_forest, train_logistic,
 };

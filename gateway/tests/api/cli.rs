@@ -236,3 +236,107 @@ fn train_writes_the_artifact_and_explains_bad_training_files() {
     assert!(!ok);
     assert!(stderr.contains("supervised"), "{stderr}");
 }
+
+/// A labelled CSV of `rows` applicants: the default rate rises with the debt ratio, the housing
+/// column is a category holding a comma, some incomes are missing.
+fn applicants(rows: usize, offset: usize) -> String {
+    let mut text = String::from("income,housing,debt_ratio,outcome\n");
+    for i in 0..rows {
+        let debt = ((i * 37 + offset) % 100) as f64 / 100.0;
+        let income = if i % 25 == 0 {
+            String::new()
+        } else {
+            format!("{}", 2000 + (i * 53 + offset) % 3000)
+        };
+        let housing = if i % 3 == 0 {
+            "\"yes, registered\""
+        } else {
+            "rent"
+        };
+        let outcome = if debt + ((i * 7) % 30) as f64 / 100.0 > 0.85 {
+            "bad"
+        } else {
+            "good"
+        };
+        text.push_str(&format!("{income},{housing},{debt},{outcome}\n"));
+    }
+    text
+}
+
+#[test]
+fn model_evaluate_trains_on_one_csv_and_reports_on_another() {
+    let sandbox = Sandbox::new();
+    let train = sandbox.path().join("train.csv");
+    let test = sandbox.path().join("test.csv");
+    let scores = sandbox.path().join("scores.csv");
+    std::fs::write(&train, applicants(600, 0)).expect("writes");
+    std::fs::write(&test, applicants(300, 11)).expect("writes");
+    let args = [
+        "model",
+        "evaluate",
+        "--kind",
+        "logistic",
+        "--train",
+        "train.csv",
+        "--test",
+        "test.csv",
+        "--label",
+        "outcome",
+        "--positive",
+        "bad",
+        "--scores",
+        "scores.csv",
+    ];
+    let (ok, stdout, stderr) = redflag(&sandbox, &args, "", &[]);
+    assert!(ok, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("logistic regression: trained on train.csv (600 rows, "),
+        "{stdout}"
+    );
+    let auc: f64 = lines[1]
+        .strip_prefix("ROC AUC ")
+        .and_then(|auc| auc.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(auc > 0.85, "{stdout}");
+    assert!(lines[4].starts_with("Gini "), "{stdout}");
+    assert!(lines[5].starts_with("Brier 0."), "{stdout}");
+    let top = stdout
+        .split("top features (mean absolute share of the log-odds):\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(top.starts_with("debt_ratio "), "{stdout}");
+    let written = std::fs::read_to_string(&scores).expect("the scores file");
+    let rows: Vec<&str> = written.lines().collect();
+    assert_eq!(rows.len(), 301, "a header and a row per test row");
+    assert_eq!(rows[0], "line,label,score");
+    assert!(rows[1].starts_with("2,"), "{}", rows[1]);
+
+    // A forest reads numbers only; a row that lost its quotes is refused by its line.
+    let forest = [
+        "model",
+        "evaluate",
+        "--kind",
+        "isolation-forest",
+        "--train",
+        "train.csv",
+        "--test",
+        "test.csv",
+        "--label",
+        "outcome",
+        "--positive",
+        "bad",
+    ];
+    let (ok, _, stderr) = redflag(&sandbox, &forest, "", &[]);
+    assert!(!ok);
+    assert!(stderr.contains("numbers only"), "{stderr}");
+    let mut broken = applicants(20, 0);
+    broken.push_str("2500,yes, registered,0.5,good\n");
+    std::fs::write(&test, broken).expect("writes");
+    let (ok, _, stderr) = redflag(&sandbox, &args, "", &[]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("test.csv line 22: 5 fields where the header has 4"),
+        "{stderr}"
+    );
+}
