@@ -136,6 +136,7 @@ enum ModelCommand {
 #[derive(Clone, Copy, ValueEnum)]
 enum ModelKindArg {
     Logistic,
+    Scorecard,
     IsolationForest,
 }
 
@@ -340,6 +341,7 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
             let request = EvaluationRequest {
                 kind: match kind {
                     ModelKindArg::Logistic => ModelKind::Logistic,
+                    ModelKindArg::Scorecard => ModelKind::Scorecard,
                     ModelKindArg::IsolationForest => ModelKind::IsolationForest,
                 },
                 train,

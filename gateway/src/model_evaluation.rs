@@ -53,6 +53,7 @@ fn figure(value: Option<f64>) -> String {
 fn report(request: &EvaluationRequest, evaluation: &Evaluation) -> String {
     let kind = match evaluation.kind {
         ModelKind::Logistic => "logistic regression",
+        ModelKind::Scorecard => "scorecard",
         ModelKind::IsolationForest => "isolation forest",
     };
     let mut out = String::new();
@@ -96,6 +97,7 @@ fn report(request: &EvaluationRequest, evaluation: &Evaluation) -> String {
         "\ntop features ({}):",
         match evaluation.kind {
             ModelKind::Logistic => "mean absolute share of the log-odds",
+            ModelKind::Scorecard => "information value",
             ModelKind::IsolationForest => "mean share of the isolating splits",
         }
     );

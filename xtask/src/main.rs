@@ -9,6 +9,8 @@
 //!   run the generator, so that neither the server nor the client is measured in a debug build.
 //! - `eval aml`: detection quality on third-party laundering data through a release server's
 //!   HTTP path (`xtask/eval/aml.py`; EVALUATION.md).
+//! - `eval credit`: the scorecard and plain logistic regression on public credit data sets
+//!   through `redflag model evaluate` (`xtask/eval/credit.py`; EVALUATION.md).
 //! - `openapi`: writes the OpenAPI document the service serves to `gateway/openapi.json`.
 //! - `dashboard`: builds the service and runs only the dashboard's end-to-end test.
 //! - `ci`: what CI runs (`.ci/run`): formatting, clippy, then `test`.
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
              cargo xtask bench [--help for its options]\n       \
              cargo xtask seed [--help for its options]\n       \
              cargo xtask eval aml [--seeds 404,505,606]\n       \
+             cargo xtask eval credit\n       \
              cargo xtask openapi\n       \
              cargo xtask dashboard\n       \
              cargo xtask ci"

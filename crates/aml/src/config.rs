@@ -35,7 +35,7 @@ pub struct AmlConfig {
     /// counts as a spike.
     pub velocity_baseline_multiple: f64,
     /// Peer groups: the quantile of what established senders of a segment do in an hour and a
-    /// day that a new sender of the segment may reach before velocity speaks (0.99: busier than
+    /// day that a new sender of the segment may reach before velocity speaks (0.95: busier than
     /// 99 in 100 of its peers' transfers).
     pub peer_group_quantile: f64,
     /// Peer groups: the fewest established senders a segment needs before its limits are
@@ -108,7 +108,7 @@ impl Default for AmlConfig {
             velocity_24h_max_amount: 50_000.0,
             velocity_baseline_days: 30,
             velocity_baseline_multiple: 3.0,
-            peer_group_quantile: 0.99,
+            peer_group_quantile: 0.95,
             peer_group_min_members: 20,
             baseline_min_active_days: 5,
             baseline_min_transfers: 10,

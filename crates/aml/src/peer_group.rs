@@ -435,9 +435,9 @@ mod tests {
         assert_eq!(
             velocity.evidence,
             [
-                "$150.00 sent in 1 hour (the 99% quantile of the 20 established senders of segment retail: $100.00)",
-                "3 transfers in 24 hours (the 99% quantile of the 20 established senders of segment retail: 2)",
-                "$450.00 sent in 24 hours (the 99% quantile of the 20 established senders of segment retail: $200.00)"
+                "$150.00 sent in 1 hour (the 95% quantile of the 20 established senders of segment retail: $100.00)",
+                "3 transfers in 24 hours (the 95% quantile of the 20 established senders of segment retail: 2)",
+                "$450.00 sent in 24 hours (the 95% quantile of the 20 established senders of segment retail: $200.00)"
             ]
         );
         assert!(!verdict.flagged, "a supporting signal alone");

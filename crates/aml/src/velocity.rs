@@ -158,7 +158,7 @@ impl Rule<Transaction> for VelocityRule {
 /// The fewest transfers in 24 hours that can be a spike in count.
 const MIN_SPIKE_COUNT: usize = 3;
 
-/// How an evidence line names a learned limit: "the 99% quantile of the 134 established senders
+/// How an evidence line names a learned limit: "the 95% quantile of the 134 established senders
 /// of segment retail:".
 fn peer_source(group: &PeerGroup, quantile: f64) -> String {
     format!(

@@ -5,7 +5,10 @@ use ndarray::Array2;
 use serde::Serialize;
 
 use crate::metrics::{average_precision, brier, kolmogorov_smirnov, roc_auc};
-use crate::{IsolationForest, IsolationForestParams, LabelledTable, LogisticModel, ModelError};
+use crate::{
+    IsolationForest, IsolationForestParams, LabelledTable, LogisticModel, ModelError, Scorecard,
+    ScorecardParams,
+};
 
 /// The models a team can evaluate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -13,6 +16,9 @@ use crate::{IsolationForest, IsolationForestParams, LabelledTable, LogisticModel
 pub enum ModelKind {
     /// Supervised: learns the labels; its scores are probabilities.
     Logistic,
+    /// Supervised: binned features, weights of evidence, a regression on them and points per
+    /// bin; its scores are probabilities of the bad outcome.
+    Scorecard,
     /// Unsupervised: learns what the training rows look like (labels only measure it); its
     /// scores are anomaly scores, not probabilities. Numeric columns only.
     IsolationForest,
@@ -47,8 +53,9 @@ pub struct Evaluation {
     pub brier: Option<f64>,
     /// Ten bins of equal size by score, lowest first.
     pub calibration: Vec<CalibrationBin>,
-    /// Each feature's average weight in the test rows' scores, largest first: the logistic
-    /// model's mean absolute share of the log-odds, the forest's mean share of isolating splits.
+    /// Each feature's weight, largest first: the logistic model's mean absolute share of the
+    /// log-odds on the test rows, the scorecard's information value, the forest's mean share of
+    /// isolating splits.
     pub top_features: Vec<(String, f64)>,
     /// Each test row's score, in the test table's order.
     pub scores: Vec<f64>,
@@ -66,19 +73,44 @@ pub fn evaluate(
         ModelKind::Logistic => {
             let model = LogisticModel::fit(
                 training.features.clone(),
-                &training.rows,
+                &training.filled_rows(),
                 &training.labels,
                 1.0,
             )?;
             let mut weights = vec![0.0; training.features.len()];
             let mut scores = Vec::with_capacity(test.rows.len());
-            for row in &test.rows {
+            for row in &test.filled_rows() {
                 scores.push(model.probability(row)?);
                 for (weight, (_, contribution)) in weights.iter_mut().zip(model.contributions(row)?)
                 {
                     *weight += contribution.abs();
                 }
             }
+            (scores, weights)
+        }
+        ModelKind::Scorecard => {
+            let card = Scorecard::fit(
+                training.features.clone(),
+                &training.rows,
+                &training.labels,
+                &ScorecardParams::default(),
+            )?;
+            let scores = test
+                .rows
+                .iter()
+                .map(|row| card.score(row).map(|scored| scored.probability))
+                .collect::<Result<Vec<_>, _>>()?;
+            // A feature's weight: its information value (0 for those left out).
+            let weights = training
+                .features
+                .iter()
+                .map(|feature| {
+                    card.information_values
+                        .iter()
+                        .find(|(name, _)| *name == feature.name)
+                        .map_or(0.0, |(_, iv)| iv * test.rows.len() as f64)
+                })
+                .collect();
             (scores, weights)
         }
         ModelKind::IsolationForest => {
@@ -135,7 +167,7 @@ pub fn evaluate(
         ks: kolmogorov_smirnov(labels, &scores),
         gini: auc.map(|auc| 2.0 * auc - 1.0),
         brier: match kind {
-            ModelKind::Logistic => brier(labels, &scores),
+            ModelKind::Logistic | ModelKind::Scorecard => brier(labels, &scores),
             ModelKind::IsolationForest => None,
         },
         calibration: calibration(labels, &scores, 10),
@@ -188,7 +220,7 @@ mod tests {
             rows: Vec::new(),
             labels: Vec::new(),
             lines: Vec::new(),
-            fill: vec![None, None],
+            fill: vec![FeatureValue::Number(0.0), FeatureValue::Number(0.0)],
         };
         for i in 0..rows {
             let debt = ((i * 37 + offset) % 100) as f64;

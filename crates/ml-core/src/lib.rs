@@ -8,6 +8,7 @@ mod isolation_forest;
 mod logistic;
 pub mod metrics;
 mod sampler;
+mod scorecard;
 mod table;
 mod training;
 
@@ -20,6 +21,7 @@ pub use isolation_forest::{
 };
 pub use logistic::{FeatureKind, FeatureSpec, FeatureValue, LogisticModel};
 pub use sampler::Sampler;
+pub use scorecard::{Bin, BinRange, Characteristic, Scorecard, ScorecardParams, ScoredRow};
 pub use table::{LabelledTable, MISSING_LEVEL, Positive, TableError};
 pub use training::{
     DEFAULT_CONTAMINATION, TrainingError, TrainingSet, train_isolation_forest, train_logistic,

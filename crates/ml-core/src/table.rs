@@ -2,7 +2,7 @@
 //! hold a comma), empty cells for missing values, and a label column. Read with a real CSV reader,
 //! so that a field never shifts into its neighbour; a malformed file is refused naming its line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::{FeatureKind, FeatureSpec, FeatureValue};
@@ -71,11 +71,13 @@ pub struct LabelledTable {
     pub labels: Vec<bool>,
     /// Each row's line in the file (for a scores file a team can join back).
     pub lines: Vec<u64>,
-    /// A numeric column's empty cells read as this (the training median), by feature.
-    pub fill: Vec<Option<f64>>,
+    /// What an empty cell reads as, by feature: for a numeric column the training median (in
+    /// [`Self::filled_rows`]; `rows` keep it missing, NaN); for a categorical one `(missing)`
+    /// when the training file had empty cells, else its most frequent level.
+    pub fill: Vec<FeatureValue>,
 }
 
-/// The level an empty categorical cell reads as.
+/// The level of an empty categorical cell, when the training file had some.
 pub const MISSING_LEVEL: &str = "(missing)";
 
 /// A file's header and records, with each record's line.
@@ -186,13 +188,25 @@ impl LabelledTable {
                         name: raw.header[j].clone(),
                         kind: FeatureKind::Numeric,
                     });
-                    fill.push(Some(numbers[numbers.len() / 2]));
+                    fill.push(FeatureValue::Number(numbers[numbers.len() / 2]));
                 }
                 _ => {
+                    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+                    for value in &values {
+                        *counts.entry(value).or_default() += 1;
+                    }
+                    let most_frequent = counts
+                        .iter()
+                        // The most frequent; of a tie, the first in order.
+                        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                        .map_or(MISSING_LEVEL, |(level, _)| level);
                     let mut levels: BTreeSet<String> =
                         values.iter().map(|value| (*value).to_owned()).collect();
                     if values.len() < raw.records.len() {
                         levels.insert(MISSING_LEVEL.to_owned());
+                        fill.push(FeatureValue::Category(MISSING_LEVEL.to_owned()));
+                    } else {
+                        fill.push(FeatureValue::Category(most_frequent.to_owned()));
                     }
                     features.push(FeatureSpec {
                         name: raw.header[j].clone(),
@@ -200,7 +214,6 @@ impl LabelledTable {
                             levels: levels.into_iter().collect(),
                         },
                     });
-                    fill.push(None);
                 }
             }
         }
@@ -250,9 +263,9 @@ impl LabelledTable {
             for ((feature, fill), &j) in self.features.iter().zip(&self.fill).zip(columns) {
                 let cell = record[j].as_str();
                 let value = match &feature.kind {
-                    FeatureKind::Numeric if cell.is_empty() => {
-                        FeatureValue::Number(fill.unwrap_or_default())
-                    }
+                    // Kept missing (a scorecard bins it); `filled_rows` reads it as the median.
+                    FeatureKind::Numeric if cell.is_empty() => FeatureValue::Number(f64::NAN),
+                    FeatureKind::Categorical { .. } if cell.is_empty() => fill.clone(),
                     FeatureKind::Numeric => FeatureValue::Number(
                         cell.parse::<f64>()
                             .ok()
@@ -262,15 +275,14 @@ impl LabelledTable {
                             })?,
                     ),
                     FeatureKind::Categorical { levels } => {
-                        let level = if cell.is_empty() { MISSING_LEVEL } else { cell };
-                        if !levels.iter().any(|known| known == level) {
+                        if !levels.iter().any(|known| known == cell) {
                             return Err(raw.value_error(
                                 *line,
                                 j,
-                                format!("`{level}` is a category the training file does not have"),
+                                format!("`{cell}` is a category the training file does not have"),
                             ));
                         }
-                        FeatureValue::Category(level.to_owned())
+                        FeatureValue::Category(cell.to_owned())
                     }
                 };
                 row.push(value);
@@ -281,10 +293,27 @@ impl LabelledTable {
         Ok(())
     }
 
-    /// The numeric features as a matrix row per record (for models that take numbers only);
-    /// `None` when a feature is categorical.
-    pub fn numeric_rows(&self) -> Option<Vec<Vec<f64>>> {
+    /// The rows with each missing number (NaN) read as the training median: for models that
+    /// take no missing values.
+    pub fn filled_rows(&self) -> Vec<Vec<FeatureValue>> {
         self.rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&self.fill)
+                    .map(|(value, fill)| match value {
+                        FeatureValue::Number(number) if number.is_nan() => fill.clone(),
+                        value => value.clone(),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The numeric features as a matrix row per record, missing numbers filled (for models
+    /// that take numbers only); `None` when a feature is categorical.
+    pub fn numeric_rows(&self) -> Option<Vec<Vec<f64>>> {
+        self.filled_rows()
             .iter()
             .map(|row| {
                 row.iter()
@@ -341,8 +370,10 @@ mod tests {
                 FeatureValue::Category("yes, registered".to_owned())
             ]
         );
-        // The empty income reads as the training median (of 1,800 and 4,200: the upper one).
-        assert_eq!(table.rows[2][0], FeatureValue::Number(4200.0));
+        // The empty income stays missing, and fills as the training median (of 1,800 and 4,200:
+        // the upper one).
+        assert!(matches!(table.rows[2][0], FeatureValue::Number(n) if n.is_nan()));
+        assert_eq!(table.filled_rows()[2][0], FeatureValue::Number(4200.0));
     }
 
     #[test]
@@ -372,6 +403,17 @@ mod tests {
         assert_eq!(named.labels, [false, true]);
         let train = file(&dir, "train.csv", "a,kind,label\n1,x,0\n2,y,1\n");
         let trained = LabelledTable::read(&train, "label", &Positive::Conventional).expect("reads");
+        let gaps = file(&dir, "gaps.csv", "kind,label,a\n,1,\ny,0,4\n");
+        let filled = LabelledTable::read_like(&gaps, &trained, "label", &Positive::Conventional)
+            .expect("empty cells read as the training file's fill");
+        assert_eq!(
+            filled.filled_rows()[0],
+            [
+                FeatureValue::Number(2.0),
+                FeatureValue::Category("x".to_owned())
+            ],
+            "the median of 1 and 2 (the upper), the most frequent level (the first of a tie)"
+        );
         let test = file(&dir, "test.csv", "kind,label,a\ny,1,3\nz,0,4\n");
         let error = LabelledTable::read_like(&test, &trained, "label", &Positive::Conventional)
             .expect_err("z is unknown")

@@ -312,6 +312,33 @@ fn model_evaluate_trains_on_one_csv_and_reports_on_another() {
     assert_eq!(rows[0], "line,label,score");
     assert!(rows[1].starts_with("2,"), "{}", rows[1]);
 
+    // The scorecard on the same files: its features ranked by information value.
+    let card = [
+        "model",
+        "evaluate",
+        "--kind",
+        "scorecard",
+        "--train",
+        "train.csv",
+        "--test",
+        "test.csv",
+        "--label",
+        "outcome",
+        "--positive",
+        "bad",
+    ];
+    let (ok, stdout, stderr) = redflag(&sandbox, &card, "", &[]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("scorecard: trained on train.csv (600 rows, "),
+        "{stdout}"
+    );
+    let top = stdout
+        .split("top features (information value):\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(top.starts_with("debt_ratio "), "{stdout}");
+
     // A forest reads numbers only; a row that lost its quotes is refused by its line.
     let forest = [
         "model",

@@ -308,7 +308,7 @@ async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_agains
                             "transactions_24h": 10, "amount_24h": 50000.0});
     assert_eq!(
         report.json(),
-        json!({"learned_at": null, "learned_through": null, "window_days": 30, "quantile": 0.99,
+        json!({"learned_at": null, "learned_through": null, "window_days": 30, "quantile": 0.95,
                "min_members": 3, "configured_limits": configured, "groups": []})
     );
 
@@ -335,7 +335,7 @@ async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_agains
     assert_eq!(
         report,
         json!({"learned_at": null, "learned_through": "2026-03-06T10:58:00.000Z",
-               "window_days": 30, "quantile": 0.99, "min_members": 3,
+               "window_days": 30, "quantile": 0.95, "min_members": 3,
                "configured_limits": configured,
                "groups": [{"segment": "retail", "members": 3, "transfers": 30,
                            "limits": {"transactions_1h": 1, "amount_1h": 100.0,
@@ -360,7 +360,7 @@ async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_agains
         .iter()
         .find(|alert| alert["rule"] == "VelocityRule")
         .unwrap_or_else(|| panic!("velocity against the retail peers: {decision}"));
-    let source = "the 99% quantile of the 3 established senders of segment retail:";
+    let source = "the 95% quantile of the 3 established senders of segment retail:";
     assert_eq!(
         velocity["reason"],
         format!(
