@@ -134,7 +134,8 @@ pub struct PeerGroupReport {
     /// Days of transfers learned from (`aml.velocity_baseline_days`).
     #[schema(example = 30)]
     pub window_days: u32,
-    /// The quantile of the members' hours and days a new sender may reach (`aml.peer_group_quantile`).
+    /// The quantile of the members' hours and days a new sender may reach
+    /// (`aml.peer_group_quantile`).
     #[schema(example = 0.95)]
     pub quantile: f64,
     /// Established senders a segment needs for a group (`aml.peer_group_min_members`).
