@@ -3,7 +3,7 @@
 //! reload interval), so that all of them judge new senders against the same peers.
 
 use chrono::{DateTime, Duration, Utc};
-use redflag_aml::{AmlConfig, PastTransfer, PeerGroups};
+use redflag_aml::{AmlConfig, PeerGroups, PeerLearning};
 use redflag_audit::AuditEvent;
 use redflag_core::Module;
 use redflag_store::{Database, StoredRequest};
@@ -36,7 +36,7 @@ pub fn learn(
         return Ok(PeerGroups::default());
     };
     let since = latest - Duration::days(i64::from(config.velocity_baseline_days));
-    let mut transfers = Vec::new();
+    let mut learning = PeerLearning::default();
     let mut after = 0;
     loop {
         let page = db
@@ -46,9 +46,11 @@ pub fn learn(
             break;
         };
         after = last.decision_id;
-        transfers.extend(page.iter().filter_map(past_transfer));
+        for stored in &page {
+            add_transfer(&mut learning, stored);
+        }
     }
-    let learned = PeerGroups::learn(transfers, config);
+    let learned = learning.finish(config);
     let body = serde_json::to_string(&learned).map_err(|e| e.to_string())?;
     db.put_calibration(CALIBRATION, &body, now)
         .map_err(|e| e.to_string())?;
@@ -81,17 +83,16 @@ pub fn stored(db: &Database) -> Result<Option<(PeerGroups, DateTime<Utc>)>, Stri
     Ok(Some((groups, learned_at)))
 }
 
-/// A stored request as learning reads it: the fields validation let through (a request stored
-/// before `sender_segment` existed has none).
-fn past_transfer(stored: &StoredRequest) -> Option<PastTransfer> {
-    let request: Value = serde_json::from_str(&stored.request_json).ok()?;
-    Some(PastTransfer {
-        sender: request.get("sender_id")?.as_str()?.to_owned(),
-        segment: request
-            .get("sender_segment")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        at: stored.event_time,
-        amount: request.get("amount")?.as_f64()?,
-    })
+/// Adds a stored request as learning reads it: the fields validation let through (a request
+/// stored before `sender_segment` existed has none); one that does not read is passed over.
+fn add_transfer(learning: &mut PeerLearning, stored: &StoredRequest) {
+    let Ok(request) = serde_json::from_str::<Value>(&stored.request_json) else {
+        return;
+    };
+    let sender = request.get("sender_id").and_then(Value::as_str);
+    let amount = request.get("amount").and_then(Value::as_f64);
+    if let (Some(sender), Some(amount)) = (sender, amount) {
+        let segment = request.get("sender_segment").and_then(Value::as_str);
+        learning.add(sender, segment, stored.event_time, amount);
+    }
 }

@@ -36,7 +36,7 @@ pub use fan::{FanInRule, FanOutRule};
 pub use jurisdictions::HighRiskJurisdictionRule;
 pub use large_transaction::LargeTransactionRule;
 pub use pass_through::PassThroughRule;
-pub use peer_group::{PastTransfer, PeerGroup, PeerGroups, PeerLimits, UNSEGMENTED};
+pub use peer_group::{PastTransfer, PeerGroup, PeerGroups, PeerLearning, PeerLimits, UNSEGMENTED};
 pub use profile_break::ProfileBreakRule;
 pub use round_amounts::RoundAmountRule;
 pub use round_trip::RoundTripRule;

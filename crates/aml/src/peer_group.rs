@@ -79,42 +79,91 @@ impl PeerGroups {
     /// before the newest one. A sender belongs to the segment its latest transfer names; only
     /// established senders (`baseline_min_active_days`, `baseline_min_transfers`) are members,
     /// and a segment with fewer than `peer_group_min_members` of them is left out (its new
-    /// senders keep the configured limits).
+    /// senders keep the configured limits). [`PeerLearning`] does the same from transfers read
+    /// a page at a time.
     pub fn learn(transfers: impl IntoIterator<Item = PastTransfer>, config: &AmlConfig) -> Self {
-        let mut senders: FxHashMap<String, Vec<PastTransfer>> = FxHashMap::default();
-        let mut newest: Option<DateTime<Utc>> = None;
+        let mut learning = PeerLearning::default();
         for transfer in transfers {
-            newest = newest.max(Some(transfer.at));
-            senders
-                .entry(transfer.sender.clone())
-                .or_default()
-                .push(transfer);
+            learning.add(
+                &transfer.sender,
+                transfer.segment.as_deref(),
+                transfer.at,
+                transfer.amount,
+            );
         }
-        let mut learned = Self {
-            learned_through: newest,
+        learning.finish(config)
+    }
+
+    /// The learned group of `segment` (absent: the unsegmented senders), if it had enough
+    /// members.
+    pub fn group(&self, segment: Option<&str>) -> Option<&PeerGroup> {
+        let segment = segment.unwrap_or(UNSEGMENTED);
+        self.groups.iter().find(|group| group.segment == segment)
+    }
+}
+
+/// Past transfers gathered sender by sender for [`PeerGroups`], one page of stored decisions at a
+/// time: each sender's name and segment are kept once, each transfer as its time and amount.
+#[derive(Debug, Default)]
+pub struct PeerLearning {
+    senders: FxHashMap<String, SenderHistory>,
+    newest: Option<DateTime<Utc>>,
+}
+
+/// One sender's transfers, and the segment its latest one named.
+#[derive(Debug)]
+struct SenderHistory {
+    sent: Vec<(DateTime<Utc>, f64)>,
+    segment: Option<String>,
+    segment_at: DateTime<Utc>,
+}
+
+impl PeerLearning {
+    /// Adds one past transfer.
+    pub fn add(&mut self, sender: &str, segment: Option<&str>, at: DateTime<Utc>, amount: f64) {
+        self.newest = self.newest.max(Some(at));
+        let history = match self.senders.get_mut(sender) {
+            Some(history) => history,
+            None => self
+                .senders
+                .entry(sender.to_owned())
+                .or_insert_with(|| SenderHistory {
+                    sent: Vec::new(),
+                    segment: segment.map(str::to_owned),
+                    segment_at: at,
+                }),
+        };
+        if at >= history.segment_at {
+            if history.segment.as_deref() != segment {
+                history.segment = segment.map(str::to_owned);
+            }
+            history.segment_at = at;
+        }
+        history.sent.push((at, amount));
+    }
+
+    /// The peer groups of what was added (see [`PeerGroups::learn`]).
+    pub fn finish(self, config: &AmlConfig) -> PeerGroups {
+        let mut learned = PeerGroups {
+            learned_through: self.newest,
             window_days: config.velocity_baseline_days,
             quantile: config.peer_group_quantile,
             min_members: config.peer_group_min_members as usize,
             groups: Vec::new(),
         };
-        let Some(newest) = newest else {
+        let Some(newest) = self.newest else {
             return learned;
         };
         let start = newest - Duration::days(i64::from(config.velocity_baseline_days));
         let mut segments: FxHashMap<String, Vec<(Vec<Sample>, f64)>> = FxHashMap::default();
-        for (_, mut sent) in senders {
-            sent.retain(|transfer| transfer.at > start);
-            sent.sort_by_key(|transfer| transfer.at);
-            let Some(latest) = sent.last() else {
-                continue;
-            };
-            if !established(&sent, config) {
+        for (_, history) in self.senders {
+            let mut sent = history.sent;
+            sent.retain(|(at, _)| *at > start);
+            sent.sort_by_key(|(at, _)| *at);
+            if sent.is_empty() || !established(&sent, config) {
                 continue;
             }
-            let segment = latest
-                .segment
-                .clone()
-                .unwrap_or_else(|| UNSEGMENTED.to_owned());
+            let segment = history.segment.unwrap_or_else(|| UNSEGMENTED.to_owned());
             segments
                 .entry(segment)
                 .or_default()
@@ -140,21 +189,11 @@ impl PeerGroups {
         learned.groups.sort_by(|a, b| a.segment.cmp(&b.segment));
         learned
     }
-
-    /// The learned group of `segment` (absent: the unsegmented senders), if it had enough
-    /// members.
-    pub fn group(&self, segment: Option<&str>) -> Option<&PeerGroup> {
-        let segment = segment.unwrap_or(UNSEGMENTED);
-        self.groups.iter().find(|group| group.segment == segment)
-    }
 }
 
 /// Whether a sender's transfers in the window make a profile (as `Profile::established` asks).
-fn established(sent: &[PastTransfer], config: &AmlConfig) -> bool {
-    let mut days: Vec<_> = sent
-        .iter()
-        .map(|transfer| transfer.at.date_naive())
-        .collect();
+fn established(sent: &[(DateTime<Utc>, f64)], config: &AmlConfig) -> bool {
+    let mut days: Vec<_> = sent.iter().map(|(at, _)| at.date_naive()).collect();
     days.dedup();
     days.len() >= config.baseline_min_active_days as usize
         && sent.len() >= config.baseline_min_transfers as usize
@@ -162,10 +201,10 @@ fn established(sent: &[PastTransfer], config: &AmlConfig) -> bool {
 
 /// A sender's quieter days' transfer (as its profile computes it): the lower quartile of its
 /// days' average transfers.
-fn quiet_transfer(sent: &[PastTransfer]) -> f64 {
+fn quiet_transfer(sent: &[(DateTime<Utc>, f64)]) -> f64 {
     let mut day_means = Vec::new();
-    for day in sent.chunk_by(|a, b| a.at.date_naive() == b.at.date_naive()) {
-        day_means.push(day.iter().map(|transfer| transfer.amount).sum::<f64>() / day.len() as f64);
+    for day in sent.chunk_by(|a, b| a.0.date_naive() == b.0.date_naive()) {
+        day_means.push(day.iter().map(|(_, amount)| amount).sum::<f64>() / day.len() as f64);
     }
     scales(&mut day_means).map_or(0.0, |(_, quiet)| quiet)
 }
@@ -181,17 +220,17 @@ struct Sample {
 }
 
 /// Each of a sender's transfers (oldest first) with its trailing hour and day.
-fn samples(sent: &[PastTransfer]) -> Vec<Sample> {
+fn samples(sent: &[(DateTime<Utc>, f64)]) -> Vec<Sample> {
     let trailing = |span: Duration| {
         let mut first = 0;
         let mut amount = 0.0;
         sent.iter()
             .enumerate()
-            .map(|(i, transfer)| {
-                amount += transfer.amount;
+            .map(|(i, &(at, sent_amount))| {
+                amount += sent_amount;
                 // From `span` before it, inclusive, as velocity counts.
-                while sent[first].at < transfer.at - span {
-                    amount -= sent[first].amount;
+                while sent[first].0 < at - span {
+                    amount -= sent[first].1;
                     first += 1;
                 }
                 ((i + 1 - first) as f64, amount)
@@ -562,5 +601,24 @@ mod tests {
             modest,
         );
         assert!(rules(&modest).is_empty(), "{:?}", rules(&modest));
+    }
+
+    #[test]
+    fn a_sender_belongs_to_the_segment_its_latest_transfer_names_whatever_the_order_read() {
+        // Twenty customers who became business customers on their last day, read newest first.
+        let mut transfers = senders("c", Some("retail"), 20, 10, 1, 100.0);
+        for transfer in &mut transfers {
+            if transfer.at >= at(9, 0) {
+                transfer.segment = Some("business".to_owned());
+            }
+        }
+        transfers.reverse();
+        let learned = PeerGroups::learn(transfers, &config(20));
+        let segments: Vec<&str> = learned
+            .groups
+            .iter()
+            .map(|group| group.segment.as_str())
+            .collect();
+        assert_eq!(segments, ["business"]);
     }
 }
