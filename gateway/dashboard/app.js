@@ -657,13 +657,56 @@ async function modelPage() {
     }
   }));
   show(await api('/api/models/'));
+  const peers = h('div');
+  const showPeers = (groups) => peers.replaceChildren(peerGroupTable(groups));
+  showPeers(await api('/api/aml/peer-groups/'));
+  const learnStatus = h('div');
+  const learn = h('button', { type: 'button', id: 'learn-peer-groups' }, 'Learn now');
+  learn.addEventListener('click', async () => {
+    learn.disabled = true;
+    try {
+      showPeers(await api('/api/aml/peer-groups/learn/', { method: 'POST' }));
+      learnStatus.replaceChildren();
+    } catch (error) {
+      showFailure(learnStatus, error);
+    }
+    learn.disabled = false;
+  });
   return h('div', {},
     h('h1', {}, 'Models'),
     section('In use', table,
       admin
         ? h('p', { class: 'muted' }, 'Retraining learns from closed cases: credit from the decisions they labelled, the anomaly models from recent decisions less confirmed fraud.')
         : h('p', { class: 'muted' }, 'Admins can retrain the models with the labels closed cases give.')),
-    report);
+    report,
+    section('AML peer groups', peers,
+      h('p', { class: 'muted' }, 'A sender too new for a profile of its own is judged against its segment: what the segment\'s established senders do in an hour and a day. The worker learns them every hour.'),
+      admin ? h('p', {}, learn) : null,
+      learnStatus));
+}
+
+/// The learned AML peer groups (GET /api/aml/peer-groups/).
+function peerGroupTable(report) {
+  const limits = (l) => `${l.transactions_1h} or ${amount(l.amount_1h)} an hour; ${l.transactions_24h} or ${amount(l.amount_24h)} a day`;
+  const learned = report.learned_at
+    ? `Learned ${time(report.learned_at)} UTC from the transfers of the ${report.window_days} days to ${time(report.learned_through)} UTC: the ${Math.round(report.quantile * 100)}% quantile of what each segment's established senders do.`
+    : 'Not learned yet: new senders meet the configured limits.';
+  return h('div', { id: 'peer-groups' },
+    h('p', { 'data-field': 'learned' }, learned),
+    report.groups.length === 0
+      ? h('p', { class: 'muted' }, `No segment has ${report.min_members} established senders yet; new senders meet the configured limits: ${limits(report.configured_limits)}.`)
+      : h('table', {},
+        h('thead', {}, h('tr', {}, ['Segment', 'Established senders', 'Transfers', 'At most', 'Quieter-day transfer'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, report.groups.map((group) => h('tr', { 'data-segment': group.segment },
+          h('td', {}, group.segment),
+          h('td', { class: 'number' }, group.members.toLocaleString('en')),
+          h('td', { class: 'number' }, group.transfers.toLocaleString('en')),
+          h('td', {}, limits(group.limits)),
+          h('td', { class: 'number' }, amount(group.quiet_transfer)))))));
+}
+
+function amount(value) {
+  return `$${value.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
 /// The model in use per module; for admins, a button that calls `retrain(module, button)`.

@@ -197,6 +197,9 @@ async function main() {
     await page.waitForSelector('#models tbody tr');
     check(await page.locator('#models tbody tr').count() === 4, 'a model per module');
     check(await page.locator('#models button').count() === 0, 'an analyst cannot retrain');
+    await page.waitForSelector('#peer-groups [data-field=learned]');
+    check((await page.textContent('#peer-groups [data-field=learned]')).startsWith('Not learned yet'), 'no peer group learned at first');
+    check(await page.locator('#learn-peer-groups').count() === 0, 'an analyst cannot learn the peer groups');
 
     // An admin retrains the AML model with the labels: the report compares the previous and the
     // new model on them, and the table shows the new model in use.
@@ -214,6 +217,11 @@ async function main() {
     check(/Labels: 0 confirmed fraud, 1 false positive/.test(report), `the labels counted: ${report}`);
     check(report.includes('Previous model') && report.includes('New model'), `both models measured: ${report}`);
     await page.waitForFunction((before) => document.querySelector('#models tr[data-module=aml] [data-field=trained_at]')?.textContent !== before, trainedBefore);
+    // The admin learns the peer groups now: the page says when, from which transfers.
+    await page.click('#learn-peer-groups');
+    await page.waitForFunction(() => document.querySelector('#peer-groups [data-field=learned]')?.textContent.startsWith('Learned '));
+    const learned = await page.textContent('#peer-groups');
+    check(/the 95% quantile of what each segment's established senders do/.test(learned), `peer groups learned: ${learned}`);
     await shot('models');
 
     // An expired access token is refreshed without the user noticing; a session whose refresh
