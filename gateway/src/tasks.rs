@@ -217,7 +217,9 @@ impl Periodic {
     }
 
     /// Runs every task that has an interval, first at start, then each on its own interval,
-    /// until stopped. A failing run is logged and counted; the next one comes on schedule.
+    /// until stopped; the peer groups are learned at start only when the stored ones are older
+    /// than their interval (every gateway restart would otherwise read a month of decisions). A
+    /// failing run is logged and counted; the next one comes on schedule.
     pub async fn run(self) {
         let mut schedule: Vec<(Task, Duration, Instant)> = Task::ALL
             .into_iter()
@@ -228,6 +230,17 @@ impl Periodic {
             .collect();
         if schedule.is_empty() {
             return;
+        }
+        if let Some((_, every, due)) = schedule
+            .iter_mut()
+            .find(|(task, ..)| *task == Task::LearnPeerGroups)
+        {
+            let db = self.db.clone();
+            if let Ok(Some((_, learned_at))) =
+                blocking(move || crate::peer_groups::stored(&db)).await
+            {
+                *due += first_delay(*every, Utc::now() - learned_at);
+            }
         }
         loop {
             let next = schedule
@@ -256,10 +269,35 @@ impl Periodic {
     }
 }
 
+/// How long after start a task that last ran `age` ago is next due, on an interval of `every`.
+fn first_delay(every: Duration, age: chrono::Duration) -> Duration {
+    age.to_std()
+        .map_or(Duration::ZERO, |age| every.saturating_sub(age))
+}
+
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {
     actix_web::rt::task::spawn_blocking(work)
         .await
         .map_err(|error| error.to_string())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_run_recently_waits_out_the_rest_of_its_interval() {
+        let hour = Duration::from_secs(3600);
+        let minutes = |m| chrono::Duration::minutes(m);
+        assert_eq!(first_delay(hour, minutes(20)), Duration::from_secs(2400));
+        assert_eq!(
+            first_delay(hour, minutes(90)),
+            Duration::ZERO,
+            "overdue: now"
+        );
+        // A clock that moved back since the run: the age is negative; run now.
+        assert_eq!(first_delay(hour, minutes(-5)), Duration::ZERO);
+    }
 }

@@ -84,31 +84,33 @@ impl Rule<Transaction> for VelocityRule {
                 || "limit".to_owned(),
                 |group| peer_source(group, self.peers.quantile),
             );
-            let (max_1h, max_24h) = (
-                limits.transactions_1h as usize,
-                limits.transactions_24h as usize,
-            );
-            if count_1h > max_1h {
-                breaches.push(format!(
-                    "{count_1h} transfers in 1 hour ({source} {max_1h})"
-                ));
-            }
-            if amount_1h > limits.amount_1h {
-                breaches.push(format!(
-                    "${amount_1h:.2} sent in 1 hour ({source} ${:.2})",
-                    limits.amount_1h
-                ));
-            }
-            if count_24h > max_24h {
-                breaches.push(format!(
-                    "{count_24h} transfers in 24 hours ({source} {max_24h})"
-                ));
-            }
-            if amount_24h > limits.amount_24h {
-                breaches.push(format!(
-                    "${amount_24h:.2} sent in 24 hours ({source} ${:.2})",
-                    limits.amount_24h
-                ));
+            let periods = [
+                (
+                    "1 hour",
+                    count_1h,
+                    amount_1h,
+                    limits.transactions_1h,
+                    limits.amount_1h,
+                ),
+                (
+                    "24 hours",
+                    count_24h,
+                    amount_24h,
+                    limits.transactions_24h,
+                    limits.amount_24h,
+                ),
+            ];
+            for (period, count, amount, max_count, max_amount) in periods {
+                if count > max_count as usize {
+                    breaches.push(format!(
+                        "{count} transfers in {period} ({source} {max_count})"
+                    ));
+                }
+                if amount > max_amount {
+                    breaches.push(format!(
+                        "${amount:.2} sent in {period} ({source} ${max_amount:.2})"
+                    ));
+                }
             }
         }
         if breaches.is_empty() {

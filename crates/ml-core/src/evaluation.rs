@@ -69,7 +69,7 @@ pub fn evaluate(
     test: &LabelledTable,
     seed: u64,
 ) -> Result<Evaluation, ModelError> {
-    let (scores, weights) = match kind {
+    let (scores, top_features) = match kind {
         ModelKind::Logistic => {
             let model = LogisticModel::fit(
                 training.features.clone(),
@@ -86,7 +86,7 @@ pub fn evaluate(
                     *weight += contribution.abs();
                 }
             }
-            (scores, weights)
+            (scores, mean_weights(training, weights, test.rows.len()))
         }
         ModelKind::Scorecard => {
             let card = Scorecard::fit(
@@ -100,18 +100,7 @@ pub fn evaluate(
                 .iter()
                 .map(|row| card.score(row).map(|scored| scored.probability))
                 .collect::<Result<Vec<_>, _>>()?;
-            // A feature's weight: its information value (0 for those left out).
-            let weights = training
-                .features
-                .iter()
-                .map(|feature| {
-                    card.information_values
-                        .iter()
-                        .find(|(name, _)| *name == feature.name)
-                        .map_or(0.0, |(_, iv)| iv * test.rows.len() as f64)
-                })
-                .collect();
-            (scores, weights)
+            (scores, card.information_values)
         }
         ModelKind::IsolationForest => {
             let numbers = |table: &LabelledTable| {
@@ -143,17 +132,9 @@ pub fn evaluate(
                     *weight += share;
                 }
             }
-            (scores, weights)
+            (scores, mean_weights(training, weights, test.rows.len()))
         }
     };
-    let count = test.rows.len().max(1) as f64;
-    let mut top_features: Vec<(String, f64)> = training
-        .features
-        .iter()
-        .zip(weights)
-        .map(|(feature, weight)| (feature.name.clone(), weight / count))
-        .collect();
-    top_features.sort_by(|a, b| b.1.total_cmp(&a.1));
     let labels = &test.labels;
     let auc = roc_auc(labels, &scores);
     Ok(Evaluation {
@@ -174,6 +155,19 @@ pub fn evaluate(
         top_features,
         scores,
     })
+}
+
+/// Each feature with its summed weight over `rows` test rows averaged, largest first.
+fn mean_weights(training: &LabelledTable, weights: Vec<f64>, rows: usize) -> Vec<(String, f64)> {
+    let rows = rows.max(1) as f64;
+    let mut features: Vec<(String, f64)> = training
+        .features
+        .iter()
+        .zip(weights)
+        .map(|(feature, weight)| (feature.name.clone(), weight / rows))
+        .collect();
+    features.sort_by(|a, b| b.1.total_cmp(&a.1));
+    features
 }
 
 /// `bins` bins of (nearly) equal size by score, lowest first.

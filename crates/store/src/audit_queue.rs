@@ -108,21 +108,7 @@ impl RedisAuditQueue {
 
     /// New records for this consumer, waiting up to `block_ms` for some to arrive.
     pub async fn read(&self, count: usize, block_ms: u64) -> Result<Vec<Delivery>, WindowError> {
-        let mut connection = self.connection().await?;
-        let reply: Option<StreamReadReply> = cmd("XREADGROUP")
-            .arg("GROUP")
-            .arg(GROUP)
-            .arg(&self.consumer)
-            .arg("COUNT")
-            .arg(count)
-            .arg("BLOCK")
-            .arg(block_ms)
-            .arg("STREAMS")
-            .arg(&self.stream)
-            .arg(">")
-            .query_async(&mut connection)
-            .await?;
-        Ok(first_deliveries(reply))
+        self.read_group(count, Some(block_ms), ">").await
     }
 
     /// Records already delivered to this consumer and not yet acknowledged, oldest first: what a
@@ -130,19 +116,39 @@ impl RedisAuditQueue {
     /// are added), so that it applies them before it exits instead of leaving them to another
     /// worker once they have been idle for `audit.reclaim_idle_ms`.
     pub async fn held(&self, count: usize) -> Result<Vec<Delivery>, WindowError> {
+        self.read_group(count, None, "0").await
+    }
+
+    /// XREADGROUP for this consumer from `from` (`>`: new records; `0`: its own pending ones).
+    async fn read_group(
+        &self,
+        count: usize,
+        block_ms: Option<u64>,
+        from: &str,
+    ) -> Result<Vec<Delivery>, WindowError> {
         let mut connection = self.connection().await?;
-        let reply: Option<StreamReadReply> = cmd("XREADGROUP")
+        let mut command = cmd("XREADGROUP");
+        command
             .arg("GROUP")
             .arg(GROUP)
             .arg(&self.consumer)
             .arg("COUNT")
-            .arg(count)
+            .arg(count);
+        if let Some(block_ms) = block_ms {
+            command.arg("BLOCK").arg(block_ms);
+        }
+        let reply: Option<StreamReadReply> = command
             .arg("STREAMS")
             .arg(&self.stream)
-            .arg("0")
+            .arg(from)
             .query_async(&mut connection)
             .await?;
-        Ok(first_deliveries(reply))
+        Ok(reply
+            .into_iter()
+            .flat_map(|reply| reply.keys)
+            .flat_map(|key| key.ids)
+            .map(|entry| delivery(&entry, 1))
+            .collect())
     }
 
     /// Takes over records another consumer has held unacknowledged for at least `min_idle_ms`
@@ -251,16 +257,6 @@ impl RedisAuditQueue {
 }
 
 /// A stream entry as a delivery; an entry that is not a record keeps `record: None`.
-/// The entries of an XREADGROUP reply, each counted as delivered at least once.
-fn first_deliveries(reply: Option<StreamReadReply>) -> Vec<Delivery> {
-    reply
-        .into_iter()
-        .flat_map(|reply| reply.keys)
-        .flat_map(|key| key.ids)
-        .map(|entry| delivery(&entry, 1))
-        .collect()
-}
-
 fn delivery(entry: &StreamId, deliveries: usize) -> Delivery {
     let record = (|| {
         Some(QueuedAudit {
