@@ -1,7 +1,9 @@
 //! `cargo xtask eval aml`: detection quality on laundering data someone else made, through the
 //! HTTP path of a release-built server (the script is `xtask/eval/aml.py`); `cargo xtask eval
 //! credit`: the scorecard against plain logistic regression on public credit data sets, through
-//! `redflag model evaluate` (`xtask/eval/credit.py`). EVALUATION.md holds their latest figures.
+//! `redflag model evaluate` (`xtask/eval/credit.py`); `cargo xtask eval market`: the market
+//! typologies on a real stock's daily series with planted multi-day pumps, as an intraday flow and
+//! as end-of-day bars (`xtask/eval/market.py`). EVALUATION.md holds their latest figures.
 
 use std::process::Command;
 
@@ -26,9 +28,11 @@ pub fn run(module: Option<&str>, args: &[String]) -> Result<(), String> {
     let script = match module {
         Some("aml") => "aml.py",
         Some("credit") => "credit.py",
+        Some("market") => "market.py",
         _ => {
             return Err(
-                "usage: cargo xtask eval aml [--seeds 404,505,606] | cargo xtask eval credit"
+                "usage: cargo xtask eval aml [--seeds 404,505,606] | cargo xtask eval \
+                 credit | cargo xtask eval market [--seeds 404,505,606]"
                     .to_owned(),
             );
         }
@@ -56,18 +60,30 @@ pub fn run(module: Option<&str>, args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let server = Server::start(&redflag, "eval", &[])?;
-    let report = out.join("aml.json");
-    let status = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg(script)
         .args(["--url", &format!("http://127.0.0.1:{}", server.port)])
-        .args(["--username", USER.0, "--password", USER.1, "--admin", ADMIN])
+        .args(["--username", USER.0, "--password", USER.1]);
+    let report = if module == Some("market") {
+        // pmdarima's wheel carries the price series; it is downloaded once, never installed.
+        command.arg("--cache").arg(out.join("wheels"));
+        out.join("market.json")
+    } else {
+        command.args(["--admin", ADMIN]);
+        out.join("aml.json")
+    };
+    let status = command
         .arg("--out")
         .arg(&report)
         .args(args)
         .status()
         .map_err(|e| format!("cannot run the evaluation script: {e}"))?;
     if !status.success() {
-        return Err("the AML evaluation failed".to_owned());
+        return Err(format!(
+            "the {} evaluation failed",
+            module.unwrap_or_default()
+        ));
     }
     eprintln!("xtask: the full report is in {}", report.display());
     Ok(())

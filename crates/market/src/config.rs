@@ -47,6 +47,30 @@ pub struct MarketConfig {
     pub marking_price_move: f64,
     /// Trades in the session needed before its VWAP means anything.
     pub marking_min_session_trades: u32,
+    /// The fewest trading days a multi-day run-up spans.
+    pub run_up_min_days: u32,
+    /// The most trading days a multi-day run-up spans.
+    pub run_up_max_days: u32,
+    /// Standard deviations of the symbol's daily moves, scaled to the run-up's length
+    /// (sd x sqrt(days)), from which a run-up is a pump.
+    pub run_up_sigmas: f64,
+    /// The run-up days' mean volume over the baseline's median daily volume from which it is a
+    /// pump.
+    pub run_up_volume_multiple: f64,
+    /// The largest share of a run-up's gain one day may carry: above it the rise is a one-day
+    /// jump (news-like), not a build-up.
+    pub run_up_max_jump_share: f64,
+    /// Trading days after a run-up's high within which a fall counts as its dump.
+    pub reversal_within_days: u32,
+    /// Share of the run-up's gain (in log terms) given back that makes the fall a dump.
+    pub reversal_retrace: f64,
+    /// The dump day's volume over the baseline median from which the fall is a dump.
+    pub reversal_volume_multiple: f64,
+    /// The run-up a dump reverses may be weaker than a pump alert's (the reversal is evidence
+    /// too): these many standard deviations...
+    pub reversal_run_up_sigmas: f64,
+    /// ...on this multiple of the baseline volume.
+    pub reversal_run_up_volume_multiple: f64,
     /// Standard deviations from the symbol's own history that make volume or a price move unusual.
     pub unusual_z_score: f64,
     /// Risk score (0-100) from which an event is flagged.
@@ -77,6 +101,16 @@ impl Default for MarketConfig {
             marking_window_minutes: 10,
             marking_price_move: 0.02,
             marking_min_session_trades: 5,
+            run_up_min_days: 2,
+            run_up_max_days: 10,
+            run_up_sigmas: 3.5,
+            run_up_volume_multiple: 2.0,
+            run_up_max_jump_share: 0.6,
+            reversal_within_days: 5,
+            reversal_retrace: 0.5,
+            reversal_volume_multiple: 2.0,
+            reversal_run_up_sigmas: 2.5,
+            reversal_run_up_volume_multiple: 1.5,
             unusual_z_score: 3.0,
             flag_risk_score: 50.0,
         }

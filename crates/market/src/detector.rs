@@ -3,8 +3,8 @@ use redflag_ml_core::{IsolationForest, verdict_with_model};
 
 use crate::session::{Session, SessionError};
 use crate::{
-    DumpAfterPump, MarketConfig, MarketEvent, MarkingTheClose, PumpAndDump, SpoofingRule,
-    UnusualActivity, WashTradeRule, model, windows,
+    DumpAfterPump, DumpAfterRunUp, MarketConfig, MarketEvent, MarkingTheClose, MultiDayPump,
+    PumpAndDump, SpoofingRule, UnusualActivity, WashTradeRule, model, windows,
 };
 
 /// The market engine: surveillance rules over the symbol's, the trader's and the trading pair's
@@ -26,6 +26,8 @@ impl MarketDetector {
         let rules: Vec<Box<dyn Rule<MarketEvent>>> = vec![
             Box::new(PumpAndDump::new(&config)),
             Box::new(DumpAfterPump::new(&config)),
+            Box::new(MultiDayPump::new(&config)),
+            Box::new(DumpAfterRunUp::new(&config)),
             Box::new(SpoofingRule::new(&config)),
             Box::new(WashTradeRule::new(&config)),
             Box::new(MarkingTheClose::new(&config, session)),

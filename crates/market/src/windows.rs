@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use redflag_core::{Activity, EntityKind, History, Module, Observation, WindowKey, WindowMode};
 
+use crate::run_up::RunUpParams;
 use crate::{MarketConfig, MarketEvent, Side, tags};
 
 pub fn symbol_trades(symbol: &str) -> WindowKey {
@@ -98,8 +99,9 @@ pub fn observations(event: &MarketEvent, config: &MarketConfig) -> Vec<Observati
     if !event.is_trade() {
         return observations;
     }
-    let baseline = Duration::days(i64::from(config.baseline_days) + 2)
-        + Duration::hours(i64::from(config.pump_window_hours));
+    let baseline = (Duration::days(i64::from(config.baseline_days) + 2)
+        + Duration::hours(i64::from(config.pump_window_hours)))
+    .max(Duration::days(RunUpParams::horizon_days(config)));
     let daily = WindowMode::Aggregate {
         bucket: Duration::days(1),
     };

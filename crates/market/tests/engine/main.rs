@@ -3,6 +3,7 @@
 
 mod abuse;
 mod baseline;
+mod multi_day;
 mod validation;
 
 use chrono::{DateTime, Duration, Utc};

@@ -1,0 +1,198 @@
+//! Pumps that build over days and the dumps that follow, from end-of-day bars and from an
+//! intraday trade flow alike, and the news jump that must stay quiet.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+
+use super::*;
+
+/// One trading day: the day's move from the last close, and its volume.
+type Day = (f64, f64);
+
+/// 40 weekdays of quiet trading from 2026-01-05: +-1% a day on 10,000 shares.
+fn quiet() -> Vec<Day> {
+    (0..40)
+        .map(|i| (if i % 2 == 0 { 0.01 } else { -0.01 }, 10_000.0))
+        .collect()
+}
+
+/// The weekdays from 2026-01-05, one per day of `days`.
+fn weekdays(count: usize) -> Vec<NaiveDate> {
+    NaiveDate::from_ymd_opt(2026, 1, 5)
+        .expect("a valid date")
+        .iter_days()
+        .filter(|date| !matches!(date.weekday(), Weekday::Sat | Weekday::Sun))
+        .take(count)
+        .collect()
+}
+
+/// Sends each day as one end-of-day bar (a trade at the 16:00 New York close, 21:00 UTC, for
+/// the day's volume) and returns each day's verdict.
+fn daily_bars(scenario: &Scenario, symbol: &str, days: &[Day]) -> Vec<MarketAssessment> {
+    let mut price = 5.0;
+    weekdays(days.len())
+        .into_iter()
+        .zip(days)
+        .map(|(date, (change, volume))| {
+            price *= 1.0 + change;
+            let close = date.and_hms_opt(21, 0, 0).expect("a valid time").and_utc();
+            scenario.trade(
+                close,
+                symbol,
+                (price * 100.0).round() / 100.0,
+                *volume,
+                "EOD-FEED",
+                json!({"trade_id": format!("{symbol}-{date}")}),
+            )
+        })
+        .collect()
+}
+
+/// Sends each day as four trades (10:00, 12:00, 14:00 and 15:50 New York) that walk from the
+/// last close to the day's close, each a quarter of the volume; returns the day's last verdict.
+fn intraday(scenario: &Scenario, symbol: &str, days: &[Day]) -> Vec<MarketAssessment> {
+    let mut price = 5.0;
+    weekdays(days.len())
+        .into_iter()
+        .zip(days)
+        .map(|(date, (change, volume))| {
+            let open = price;
+            price *= 1.0 + change;
+            let mut last = None;
+            for (step, (hour, minute)) in [(15, 0), (17, 0), (19, 0), (20, 50)]
+                .into_iter()
+                .enumerate()
+            {
+                let at = date
+                    .and_hms_opt(hour, minute, 0)
+                    .expect("a valid time")
+                    .and_utc();
+                let walked = open + (price - open) * (step + 1) as f64 / 4.0;
+                last = Some(scenario.trade(
+                    at,
+                    symbol,
+                    (walked * 100.0).round() / 100.0,
+                    volume / 4.0,
+                    &format!("BROKER-{step}"),
+                    json!({}),
+                ));
+            }
+            last.expect("four trades")
+        })
+        .collect()
+}
+
+/// The quiet month, then a five-day build-up on three to five times the volume, then a dump
+/// that gives back most of it on heavy volume, then a quiet day.
+fn pump_and_dump() -> Vec<Day> {
+    let mut days = quiet();
+    days.extend([
+        (0.06, 30_000.0),
+        (0.08, 40_000.0),
+        (0.05, 35_000.0),
+        (0.09, 50_000.0),
+        (0.07, 45_000.0),
+        (-0.22, 70_000.0),
+        (-0.01, 12_000.0),
+    ]);
+    days
+}
+
+fn typologies(verdict: &MarketAssessment) -> Vec<&str> {
+    rules(verdict)
+        .into_iter()
+        .filter(|rule| *rule != "Unusual Activity" && *rule != "AnomalyRule")
+        .collect()
+}
+
+#[test]
+fn a_build_up_over_days_is_a_pump_and_its_reversal_the_dump_on_daily_bars() {
+    let scenario = Scenario::new();
+    let verdicts = daily_bars(&scenario, "MICRO", &pump_and_dump());
+    for (day, verdict) in verdicts[..41].iter().enumerate() {
+        assert_eq!(typologies(verdict), Vec::<&str>::new(), "day {day}");
+    }
+    // The run-up's first day (40) is one day's move: no pump yet. From its second day it is a
+    // build-up: +14.5% in two days, over nine standard deviations of the usual 1% moves.
+    for (day, verdict) in verdicts.iter().enumerate().take(45).skip(41) {
+        assert_eq!(typologies(verdict), ["Multi-Day Pump"], "day {day}");
+    }
+    let pump = alert(&verdicts[44], "Multi-Day Pump").expect("the pump at its high");
+    assert_eq!(pump.code, "pump_and_dump");
+    assert!(verdicts[44].flagged);
+    assert_eq!(pump.metadata["run_up_days"], 5);
+    assert_eq!(pump.metadata["run_up_start"], "2026-02-27");
+    assert_eq!(pump.metadata["run_up_high_date"], "2026-03-06");
+    assert_eq!(
+        pump.evidence,
+        [
+            "The daily VWAP rose 40.3% over 5 trading days (2026-02-27 to 2026-03-06), from $4.99 \
+             to $7.00: 15.3 standard deviations of the symbol's daily moves (sd 0.99% over 23 \
+             trading days) for a move of that length",
+            "Volume over the run-up averaged 4.0x the baseline median of 10000 a day",
+            "5 of 5 days closed higher; the largest single day carried 25% of the rise (a \
+             build-up, not a one-day jump)",
+        ]
+    );
+    let dump_day = &verdicts[45];
+    assert_eq!(typologies(dump_day), ["Dump After Run-Up"]);
+    let dump = alert(dump_day, "Dump After Run-Up").expect("the dump");
+    assert_eq!(dump.code, "dump");
+    assert!(dump_day.flagged);
+    assert_eq!(
+        dump.evidence[..2],
+        [
+            "Price $5.46 is 22.0% below the run-up high $7.00 of 2026-03-06, 1 trading day \
+             later: 73% of the rise given back",
+            "Volume today 70000 shares, 7.0x the baseline median of 10000 a day",
+        ]
+    );
+    assert_eq!(dump.evidence[2], pump.evidence[0], "the run-up it reverses");
+    // The day after, lower again but on ordinary volume: the dump is over.
+    assert_eq!(typologies(&verdicts[46]), Vec::<&str>::new());
+}
+
+#[test]
+fn an_intraday_flow_shows_the_same_pump_and_dump_as_the_daily_bars() {
+    let scenario = Scenario::new();
+    let verdicts = intraday(&scenario, "FLOW", &pump_and_dump());
+    for (day, verdict) in verdicts[..41].iter().enumerate() {
+        assert_eq!(typologies(verdict), Vec::<&str>::new(), "day {day}");
+    }
+    let pump = alert(&verdicts[44], "Multi-Day Pump").expect("the pump at its high");
+    assert_eq!(pump.metadata["run_up_days"], 5);
+    assert_eq!(typologies(&verdicts[45]), ["Dump After Run-Up"]);
+}
+
+#[test]
+fn a_one_day_news_jump_then_a_plateau_is_neither_a_pump_nor_a_dump() {
+    let scenario = Scenario::new();
+    let mut days = quiet();
+    // A 30% jump on eight times the volume, then days that hold it, then a fade on volume.
+    days.extend([
+        (0.30, 80_000.0),
+        (0.004, 30_000.0),
+        (-0.005, 25_000.0),
+        (0.003, 20_000.0),
+        (-0.15, 40_000.0),
+    ]);
+    let verdicts = daily_bars(&scenario, "NEWS", &days);
+    for (day, verdict) in verdicts.iter().enumerate() {
+        assert_eq!(typologies(verdict), Vec::<&str>::new(), "day {day}");
+        assert!(!verdict.flagged, "day {day}: {:?}", rules(verdict));
+    }
+    assert!(
+        alert(&verdicts[40], "Unusual Activity").is_some(),
+        "the jump is unusual, a supporting signal"
+    );
+}
+
+#[test]
+fn a_steady_climb_on_ordinary_volume_is_no_pump() {
+    let scenario = Scenario::new();
+    let mut days = quiet();
+    days.extend([(0.05, 11_000.0); 6]);
+    let verdicts = daily_bars(&scenario, "GROW", &days);
+    for (day, verdict) in verdicts.iter().enumerate() {
+        assert_eq!(typologies(verdict), Vec::<&str>::new(), "day {day}");
+    }
+}
