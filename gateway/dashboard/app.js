@@ -656,7 +656,25 @@ async function modelPage() {
       button.disabled = false;
     }
   }));
-  show(await api('/api/models/'));
+  const models = await api('/api/models/');
+  show(models);
+  const anomaly = h('div');
+  const showAnomaly = (current) => anomaly.replaceChildren(anomalyTable(current));
+  showAnomaly(models);
+  const calibrateStatus = h('div');
+  const calibrate = h('button', { type: 'button', id: 'calibrate-anomaly' }, 'Calibrate now');
+  calibrate.addEventListener('click', async () => {
+    calibrate.disabled = true;
+    try {
+      const calibrated = await api('/api/models/calibrate/', { method: 'POST' });
+      show(calibrated);
+      showAnomaly(calibrated);
+      calibrateStatus.replaceChildren();
+    } catch (error) {
+      showFailure(calibrateStatus, error);
+    }
+    calibrate.disabled = false;
+  });
   const peers = h('div');
   const showPeers = (groups) => peers.replaceChildren(peerGroupTable(groups));
   showPeers(await api('/api/aml/peer-groups/'));
@@ -679,6 +697,10 @@ async function modelPage() {
         ? h('p', { class: 'muted' }, 'Retraining learns from closed cases: credit from the decisions they labelled, the anomaly models from recent decisions less confirmed fraud.')
         : h('p', { class: 'muted' }, 'Admins can retrain the models with the labels closed cases give.')),
     report,
+    section('Anomaly alerts', anomaly,
+      h('p', { class: 'muted' }, 'Each anomaly alert fires on the share of recent events its threshold was calibrated for, on this deployment\'s own traffic; it stays silent while the model warms up. Drift is each feature\'s population stability index between the training data and recent traffic: under 0.1 stable, 0.1-0.25 shifted, over 0.25 a different population.'),
+      admin ? h('p', {}, calibrate) : null,
+      calibrateStatus),
     section('AML peer groups', peers,
       h('p', { class: 'muted' }, 'A sender too new for a profile of its own is judged against its segment: what the segment\'s established senders do in an hour and a day. The worker learns them every hour.'),
       admin ? h('p', {}, learn) : null,
@@ -703,6 +725,30 @@ function peerGroupTable(report) {
           h('td', { class: 'number' }, group.transfers.toLocaleString('en')),
           h('td', {}, limits(group.limits)),
           h('td', { class: 'number' }, amount(group.quiet_transfer)))))));
+}
+
+/// Each anomaly model's alert: status, threshold, what it was measured on, and drift.
+function anomalyTable(models) {
+  const STATUS = { calibrated: 'Calibrated', warming_up: 'Warming up', training_threshold: 'Training threshold' };
+  const rows = MODULES.filter((module) => models[module].anomaly_alert).map((module) => {
+    const alert = models[module].anomaly_alert;
+    const measured = alert.status === 'training_threshold'
+      ? 'calibration off'
+      : `${alert.events.toLocaleString('en')} events (${alert.min_events.toLocaleString('en')} needed)${alert.calibrated_at ? `, ${time(alert.calibrated_at)} UTC` : ', not yet'}`;
+    const drift = alert.drift.map((feature) => h('div', { class: feature.psi > 0.25 ? 'drifted' : null },
+      `${label(feature.feature)} ${feature.psi.toFixed(3)}`));
+    return h('tr', { 'data-module': module },
+      h('td', {}, MODULE_NAMES[module]),
+      h('td', { 'data-field': 'status' }, STATUS[alert.status] || alert.status),
+      h('td', { class: 'number', 'data-field': 'threshold' }, alert.threshold === undefined ? '—' : alert.threshold.toFixed(4)),
+      h('td', { class: 'number' }, percent(alert.alert_rate)),
+      h('td', {}, measured),
+      h('td', {}, models[module].source || '—'),
+      h('td', { 'data-field': 'drift' }, drift.length ? drift : '—'));
+  });
+  return h('table', { id: 'anomaly-alerts' },
+    h('thead', {}, h('tr', {}, ['Module', 'Status', 'Threshold', 'Alert rate', 'Measured on', 'Model trained on', 'Drift (PSI)'].map((t) => h('th', {}, t)))),
+    h('tbody', {}, rows));
 }
 
 function amount(value) {

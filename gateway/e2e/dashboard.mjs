@@ -200,6 +200,11 @@ async function main() {
     await page.waitForSelector('#peer-groups [data-field=learned]');
     check((await page.textContent('#peer-groups [data-field=learned]')).startsWith('Not learned yet'), 'no peer group learned at first');
     check(await page.locator('#learn-peer-groups').count() === 0, 'an analyst cannot learn the peer groups');
+    // The anomaly alerts: one row per anomaly model; the worker found too few decisions at start.
+    await page.waitForSelector('#anomaly-alerts tbody tr');
+    check(await page.locator('#anomaly-alerts tbody tr').count() === 3, 'an anomaly alert per anomaly model');
+    check((await page.textContent('#anomaly-alerts tr[data-module=insurance] [data-field=status]')) === 'Warming up', 'insurance warms up');
+    check(await page.locator('#calibrate-anomaly').count() === 0, 'an analyst cannot calibrate');
 
     // An admin retrains the AML model with the labels: the report compares the previous and the
     // new model on them, and the table shows the new model in use.
@@ -222,6 +227,16 @@ async function main() {
     await page.waitForFunction(() => document.querySelector('#peer-groups [data-field=learned]')?.textContent.startsWith('Learned '));
     const learned = await page.textContent('#peer-groups');
     check(/the 95% quantile of what each segment's established senders do/.test(learned), `peer groups learned: ${learned}`);
+    // The admin calibrates the anomaly alerts now: the retrained AML model has its threshold and
+    // each feature's drift.
+    await page.click('#calibrate-anomaly');
+    await page.waitForFunction(() => document.querySelector('#anomaly-alerts tr[data-module=aml] [data-field=status]')?.textContent === 'Calibrated');
+    const threshold = await page.textContent('#anomaly-alerts tr[data-module=aml] [data-field=threshold]');
+    check(/^0\.\d{4}$/.test(threshold), `a calibrated threshold: ${threshold}`);
+    const measured = await page.textContent('#anomaly-alerts tr[data-module=aml]');
+    check(/\d+ events \(20 needed\)/.test(measured), `what it was measured on: ${measured}`);
+    // A few dozen events say nothing about drift (at least 50 are needed).
+    check((await page.textContent('#anomaly-alerts tr[data-module=insurance] [data-field=drift]')) === '—', 'no drift on a handful of events');
     await shot('models');
 
     // An expired access token is refreshed without the user noticing; a session whose refresh

@@ -3,6 +3,7 @@
 //! `build_app` is the whole service as an actix `App`, used both by `redflag serve` and by the
 //! integration tests, so that tests exercise exactly what runs.
 
+pub mod anomaly_calibration;
 pub mod auth;
 mod body;
 pub mod errors;

@@ -10,6 +10,7 @@ use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand, ValueEnum};
 use redflag_audit::AuditEvent;
 use redflag_core::Module;
+use redflag_gateway::anomaly_calibration;
 use redflag_gateway::auth::{Role, hash_password};
 use redflag_gateway::build_app;
 use redflag_gateway::model_evaluation::EvaluationRequest;
@@ -153,6 +154,9 @@ enum TaskArg {
     /// Learn the AML peer groups (what established senders of each segment do in an hour and a
     /// day) from the stored transfers.
     LearnPeerGroups,
+    /// Calibrate the anomaly alerts to the most recent decisions (models.anomaly_alert_rate),
+    /// retraining a model still on synthetic defaults once enough decisions are stored.
+    CalibrateAnomaly,
 }
 
 impl From<TaskArg> for Task {
@@ -162,6 +166,7 @@ impl From<TaskArg> for Task {
             TaskArg::RollupStatistics => Self::RollUpStatistics,
             TaskArg::RetrainModels => Self::RetrainModels,
             TaskArg::LearnPeerGroups => Self::LearnPeerGroups,
+            TaskArg::CalibrateAnomaly => Self::CalibrateAnomaly,
         }
     }
 }
@@ -402,9 +407,9 @@ fn train(
             .map_err(|e| e.to_string())?,
         None => models::synthetic(module, rows.unwrap_or(settings.models.synthetic_rows), seed),
     };
-    let model = models::train(module, &set, seed).map_err(|e| e.to_string())?;
+    let mut model = models::train(module, &set, seed).map_err(|e| e.to_string())?;
     let source = csv.map_or_else(
-        || "synthetic defaults".to_owned(),
+        || redflag_ml_core::SYNTHETIC_SOURCE.to_owned(),
         |path| path.display().to_string(),
     );
     say(&format!(
@@ -426,6 +431,29 @@ fn train(
         seed,
         models::Trainer::SYSTEM,
     )?;
+    // An anomaly model is measured on the stored traffic at once (its alert is silent while
+    // warming up).
+    if anomaly_calibration::MODULES.contains(&module)
+        && let Some(calibration) = anomaly_calibration::calibrate(
+            &db,
+            &settings.models,
+            &settings.tasks,
+            module,
+            "system",
+            chrono::Utc::now(),
+        )?
+    {
+        say(&match calibration.threshold {
+            Some(threshold) => format!(
+                "calibrated its anomaly alert on {} stored decisions: threshold {threshold:.4}",
+                calibration.events
+            ),
+            None => format!(
+                "its anomaly alert warms up: {} of {} decisions stored",
+                calibration.events, calibration.min_events
+            ),
+        })?;
+    }
     say(&format!(
         "wrote {} (a running service swaps it in within models.reload_seconds)",
         path.display()

@@ -10,7 +10,7 @@ use redflag_core::Module;
 use redflag_ml_core::metrics::LabelAgreement;
 use redflag_ml_core::{
     Artifact, ArtifactError, FeatureValue, IsolationForest, IsolationForestParams, LogisticModel,
-    TrainingError, TrainingSet, train_isolation_forest, train_logistic,
+    SYNTHETIC_SOURCE, TrainingError, TrainingSet, train_isolation_forest, train_logistic,
 };
 use redflag_store::{Database, LabelledDecision};
 
@@ -202,10 +202,11 @@ impl ModuleModel {
         }
     }
 
-    /// Writes the artifact to the module's place in the models directory and records a
-    /// `model.trained` audit event naming what it was trained on; returns where it went.
+    /// Records `source` in the artifact, writes it to the module's place in the models
+    /// directory and records a `model.trained` audit event naming what it was trained on;
+    /// returns where it went.
     pub fn install(
-        &self,
+        &mut self,
         settings: &ModelSettings,
         db: &Database,
         module: Module,
@@ -214,6 +215,10 @@ impl ModuleModel {
         trained_by: Trainer<'_>,
     ) -> Result<PathBuf, String> {
         let path = artifact_path(settings, module);
+        match self {
+            Self::Anomaly(artifact) => artifact.source = source.to_owned(),
+            Self::Default(artifact) => artifact.source = source.to_owned(),
+        }
         self.save(&path).map_err(|e| e.to_string())?;
         let mut details = serde_json::json!({
             "model": self.kind(),
@@ -263,6 +268,8 @@ pub struct ModelCard {
     pub training_rows: usize,
     pub created_at: DateTime<Utc>,
     pub metrics: BTreeMap<String, f64>,
+    /// What it was trained on ([`Artifact::source`]).
+    pub source: String,
 }
 
 impl ModelCard {
@@ -273,6 +280,7 @@ impl ModelCard {
             training_rows: artifact.training_rows,
             created_at: artifact.created_at,
             metrics: artifact.metrics.clone(),
+            source: artifact.source.clone(),
         }
     }
 }
@@ -343,7 +351,8 @@ fn load_or_train_one<
             other => ModelError::Artifact(other),
         });
     }
-    let artifact = train(&synthetic(module, settings.synthetic_rows, settings.seed))?;
+    let mut artifact = train(&synthetic(module, settings.synthetic_rows, settings.seed))?;
+    artifact.source = SYNTHETIC_SOURCE.to_owned();
     artifact.save(&path)?;
     tracing::info!(%module, path = %path.display(), rows = artifact.training_rows, "trained the model on synthetic defaults");
     Ok(artifact)
@@ -398,13 +407,31 @@ pub fn retrain_on_decisions(
     {
         return Ok(Retraining::Fresh);
     }
+    train_on_decisions(
+        models,
+        db,
+        module,
+        tasks.retrain_rows,
+        tasks.retrain_min_rows,
+    )
+}
+
+/// Trains `module`'s anomaly model on the figures of its `rows` most recent decisions, less those
+/// analysts confirmed as fraud, and installs it; at least `min_rows` are needed.
+pub fn train_on_decisions(
+    models: &ModelSettings,
+    db: &Database,
+    module: Module,
+    rows: i64,
+    min_rows: usize,
+) -> Result<Retraining, String> {
     let labelled = db.labelled_decisions(module).map_err(|e| e.to_string())?;
-    let normal = normal_decisions(db, tasks, module, &labelled).map_err(|e| e.to_string())?;
+    let normal = normal_decisions(db, rows, module, &labelled).map_err(|e| e.to_string())?;
     let rows = normal.set.rows.nrows();
-    if rows < tasks.retrain_min_rows.max(2) {
+    if rows < min_rows.max(2) {
         return Ok(Retraining::TooFewDecisions { rows });
     }
-    let model = train(module, &normal.set, models.seed).map_err(|e| e.to_string())?;
+    let mut model = train(module, &normal.set, models.seed).map_err(|e| e.to_string())?;
     model.install(
         models,
         db,
@@ -425,7 +452,7 @@ struct NormalDecisions {
 
 fn normal_decisions(
     db: &Database,
-    tasks: &TaskSettings,
+    rows: i64,
     module: Module,
     labelled: &[LabelledDecision],
 ) -> Result<NormalDecisions, redflag_store::StoreError> {
@@ -434,7 +461,7 @@ fn normal_decisions(
         .filter(|decision| decision.fraud)
         .map(|decision| decision.decision_id)
         .collect();
-    let recent = db.recent_model_features(module, tasks.retrain_rows)?;
+    let recent = db.recent_model_features(module, rows)?;
     let read = recent.len();
     let rows: Vec<Vec<f64>> = recent
         .into_iter()
@@ -525,7 +552,7 @@ pub fn train_with_labels(
             ),
         )
     } else {
-        let normal = normal_decisions(db, tasks, module, &labelled)?;
+        let normal = normal_decisions(db, tasks.retrain_rows, module, &labelled)?;
         let rows = normal.set.rows.nrows();
         if rows < tasks.retrain_min_rows.max(2) {
             return Err(LabelledTrainingError::TooFewDecisions(format!(
@@ -539,7 +566,7 @@ pub fn train_with_labels(
         .ok()
         .flatten()
         .map(|model| model.agreement(&labelled));
-    let model =
+    let mut model =
         train(module, &set, seed).map_err(|e| LabelledTrainingError::Failed(e.to_string()))?;
     let labels = LabelReport {
         confirmed_fraud,
@@ -554,6 +581,12 @@ pub fn train_with_labels(
     let path = model
         .install(models, db, module, &source, seed, trained_by)
         .map_err(LabelledTrainingError::Failed)?;
+    // The new anomaly model is measured on the traffic at once, not left silent until the next
+    // calibration.
+    if crate::anomaly_calibration::MODULES.contains(&module) {
+        crate::anomaly_calibration::calibrate(db, models, tasks, module, actor, Utc::now())
+            .map_err(LabelledTrainingError::Failed)?;
+    }
     Ok(LabelledTraining {
         model,
         source,

@@ -14,8 +14,8 @@ use crate::errors::ErrorDetail;
 use crate::routes::{
     AlertPage, AmlDecision, AuditPage, CaseBody, CasePage, CreditDecision, DecisionDetail,
     Degradation, Health, InstalledModel, InsuranceDecision, MarketDecision, MetricsSnapshot,
-    PeerGroupReport, StatisticsReport, TrainingReport, UserItem, read_alert_query, read_case_patch,
-    read_case_query, read_history_query, read_new_case, read_training_request,
+    PeerGroupReport, StatisticsReport, TrainingReport, UserItem, WarmingUp, read_alert_query,
+    read_case_patch, read_case_query, read_history_query, read_new_case, read_training_request,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -29,6 +29,7 @@ pub fn document() -> Value {
     add::<InsuranceDecision>(&mut schemas);
     add::<MarketDecision>(&mut schemas);
     add::<Degradation>(&mut schemas);
+    add::<WarmingUp>(&mut schemas);
     add::<StatisticsReport>(&mut schemas);
     add::<AuditPage>(&mut schemas);
     add::<MetricsSnapshot>(&mut schemas);
@@ -249,17 +250,22 @@ fn responses(entries: &[(&str, Value)]) -> Map<String, Value> {
 /// A detection endpoint: the module's event in, its decision out; the examples are the seed
 /// backend's, completed with the fields this contract always has.
 fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Value) -> Value {
-    // Present on degraded decisions only: the type's fields, none of them required.
-    let mut degradation = to_json(Degradation::schema());
-    if let Some(schema) = degradation.as_object_mut() {
-        schema.remove("required");
-    }
+    // Present on degraded decisions and while the model warms up only: the types' fields, none
+    // of them required.
+    let optional = |schema: Value| {
+        let mut schema = schema;
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("required");
+        }
+        schema
+    };
     let decided = json!({
         "allOf": [
             {"type": "object", "required": ["id"],
              "properties": {"id": {"type": "integer", "description": "The stored decision's id"}}},
             reference(decision),
-            degradation
+            optional(to_json(Degradation::schema())),
+            optional(to_json(WarmingUp::schema()))
         ]
     });
     let answers = responses(&[
@@ -405,13 +411,40 @@ fn paths() -> Value {
         "Models",
         "The models in use",
         "The model scoring each module's events in this gateway: its kind, the name decisions \
-         give it, what it was trained on and its training report.",
+         give it, what it was trained on and its training report; for aml, insurance and market \
+         its anomaly alert (`anomaly_alert`): calibrated to the deployment's recent traffic, \
+         warming up, or on the training threshold, and each feature's drift (PSI).",
         true,
         None,
         responses(&[(
             "200",
-            json!({"description": "By module name", "content": json_content(in_use)}),
+            json!({"description": "By module name", "content": json_content(in_use.clone())}),
         )]),
+    );
+    let calibration = operation(
+        "Models",
+        "Calibrate the anomaly alerts now",
+        "Admins only; as the worker's `calibrate-anomaly` task (`tasks.calibrate_anomaly_seconds`). \
+         For aml, insurance and market: the score that `models.anomaly_alert_rate` of the most \
+         recent decisions (at most `tasks.retrain_rows`) reach becomes the alert threshold; with \
+         fewer than `models.calibration_min_events` decisions stored the alert stays silent \
+         (warming up); at the first calibration past that, a model still trained on synthetic \
+         defaults is retrained on those decisions (less confirmed fraud) first. Stored, swapped \
+         in here at once (other gateways within `models.reload_seconds`) and, when the model or \
+         threshold changed, audited (`anomaly.calibrated`, actor the admin). No body; the answer \
+         is the models in use, as GET /api/models/ gives them.",
+        true,
+        None,
+        responses(&[
+            (
+                "200",
+                json!({"description": "The models in use, by module name", "content": json_content(in_use)}),
+            ),
+            (
+                "403",
+                response("The user is not an admin", Some("ErrorDetail")),
+            ),
+        ]),
     );
     let mut model_training = operation(
         "Models",
@@ -611,6 +644,7 @@ fn paths() -> Value {
             ]),
         )},
         "/api/models/": {"get": models},
+        "/api/models/calibrate/": {"post": calibration},
         "/api/models/{module}/train/": {"post": model_training},
         "/api/aml/peer-groups/": {"get": operation(
             "AML",

@@ -139,6 +139,14 @@ pub struct ModelSettings {
     /// How often `serve` checks the artifacts and swaps in a changed one, in seconds; 0: never
     /// (a new artifact then waits for the next start).
     pub reload_seconds: u64,
+    /// The share of a module's events its anomaly alert may fire on: the alert threshold is the
+    /// score this share of the deployment's recent traffic reaches (see
+    /// [`crate::anomaly_calibration`]). 0: no calibration; the artifact's training threshold
+    /// is used from the first event.
+    pub anomaly_alert_rate: f64,
+    /// Stored decisions of a module before its anomaly alert speaks: until then the model is
+    /// warming up, and a model trained on synthetic defaults is retrained on that traffic first.
+    pub calibration_min_events: usize,
 }
 
 /// The worker's periodic tasks; an interval of 0 turns a task off.
@@ -162,6 +170,8 @@ pub struct TaskSettings {
     pub retrain_min_rows: usize,
     /// How often the AML peer groups are learned from the stored transfers, in seconds.
     pub peer_groups_seconds: u64,
+    /// How often the anomaly alerts are calibrated to recent traffic, in seconds.
+    pub calibrate_anomaly_seconds: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -291,7 +301,15 @@ impl Settings {
             builder = builder.set_override("redis.url", format!("redis://{host}:{port}/0"))?;
         }
         let settings: Self = builder.build()?.try_deserialize()?;
-        let problems: Vec<String> = [settings.aml.check(), settings.credit.check()]
+        let alert_rate = settings.models.anomaly_alert_rate;
+        let models = if (0.0..0.5).contains(&alert_rate) {
+            Ok(())
+        } else {
+            Err(format!(
+                "models.anomaly_alert_rate must be at least 0 and below 0.5 (got {alert_rate})"
+            ))
+        };
+        let problems: Vec<String> = [settings.aml.check(), settings.credit.check(), models]
             .into_iter()
             .filter_map(Result::err)
             .collect();

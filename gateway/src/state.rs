@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime};
 use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
 use redflag_aml::{AmlDetector, PeerGroups, Watchlist};
+use redflag_core::Module;
 use redflag_credit::CreditDetector;
 use redflag_insurance::{InsuranceDetector, ValuationTable};
 use redflag_market::MarketDetector;
@@ -17,6 +18,7 @@ use redflag_store::{
 };
 use serde_json::Value;
 
+use crate::anomaly_calibration::{self, AnomalyCalibration};
 use crate::auth::{TokenService, hash_password};
 use crate::limits::Limits;
 use crate::models::{ModelVersions, artifact_path, load_or_train};
@@ -31,23 +33,42 @@ pub struct Detectors {
     pub market: MarketDetector,
     /// Which model scores each module's events, for the audit log.
     pub versions: ModelVersions,
+    /// What the worker learned from the stored traffic when these were loaded.
+    pub learned: Learned,
+    /// Whether anomaly alerts are calibrated to the traffic (`models.anomaly_alert_rate` > 0).
+    calibrating: bool,
 }
 
 impl Detectors {
     /// Loads each module's model (training and writing a missing one), the watchlist and the
-    /// valuation table named in settings, and configures the engines with them and with the
-    /// learned AML peer groups.
-    pub fn load(settings: &Settings, peers: PeerGroups) -> Result<Self, StartupError> {
+    /// valuation table named in settings, and configures the engines with them and with what
+    /// the worker learned: the AML peer groups and the calibrated anomaly thresholds.
+    pub fn load(settings: &Settings, learned: Learned) -> Result<Self, StartupError> {
         let models = load_or_train(&settings.models).map_err(Box::new)?;
         let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
         let valuations = ValuationTable::load(&settings.insurance.valuation_file)?;
+        let calibrating = settings.models.anomaly_alert_rate > 0.0;
+        // Calibrated: the stored threshold for the model in use, none (silent) while warming up;
+        // not calibrated: the artifact's training threshold.
+        let threshold = |module: Module, trained: Option<f64>| {
+            if calibrating {
+                learned
+                    .anomaly(module)
+                    .and_then(|calibration| calibration.threshold_for(models.versions.of(module)))
+            } else {
+                trained
+            }
+        };
+        let aml_threshold = threshold(Module::Aml, models.aml_threshold);
+        let insurance_threshold = threshold(Module::Insurance, models.insurance_threshold);
+        let market_threshold = threshold(Module::Market, models.market_threshold);
         Ok(Self {
             aml: {
                 let aml = AmlDetector::new(settings.aml.clone())
                     .with_model(models.aml)
                     .with_watchlist(watchlist)
-                    .with_peer_groups(peers);
-                match models.aml_threshold {
+                    .with_peer_groups(learned.peers.clone());
+                match aml_threshold {
                     Some(threshold) => aml.with_anomaly_threshold(threshold),
                     None => aml,
                 }
@@ -60,7 +81,7 @@ impl Detectors {
                 }
                 let insurance =
                     InsuranceDetector::new(config, valuations).with_model(models.insurance);
-                match models.insurance_threshold {
+                match insurance_threshold {
                     Some(threshold) => insurance.with_anomaly_threshold(threshold),
                     None => insurance,
                 }
@@ -68,13 +89,75 @@ impl Detectors {
             market: {
                 let market =
                     MarketDetector::new(settings.market.clone())?.with_model(models.market);
-                match models.market_threshold {
+                match market_threshold {
                     Some(threshold) => market.with_anomaly_threshold(threshold),
                     None => market,
                 }
             },
             versions: models.versions,
+            learned,
+            calibrating,
         })
+    }
+
+    /// Whether `module`'s anomaly alert is silent because its model has no calibration yet: too
+    /// few events stored, or a new model not measured on them.
+    pub fn warming_up(&self, module: Module) -> bool {
+        self.calibrating
+            && anomaly_calibration::MODULES.contains(&module)
+            && self
+                .learned
+                .anomaly(module)
+                .and_then(|calibration| calibration.threshold_for(self.versions.of(module)))
+                .is_none()
+    }
+}
+
+/// What the worker learns from the stored traffic and every gateway reads back: the AML peer
+/// groups and each anomaly module's calibration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Learned {
+    pub peers: PeerGroups,
+    /// When the peer groups were learned (`None`: never).
+    pub peers_learned_at: Option<DateTime<Utc>>,
+    pub anomaly: Vec<(Module, AnomalyCalibration)>,
+}
+
+impl Learned {
+    /// Reads them from the database; `None` when they cannot be read now (logged): the ones in
+    /// use stay.
+    fn read(db: &Database) -> Option<Self> {
+        let (peers, peers_learned_at) = match crate::peer_groups::stored(db) {
+            Ok(Some((peers, at))) => (peers, Some(at)),
+            Ok(None) => (PeerGroups::default(), None),
+            Err(error) => {
+                tracing::error!(%error, "the AML peer groups cannot be read; keeping those in use");
+                return None;
+            }
+        };
+        let mut anomaly = Vec::new();
+        for module in anomaly_calibration::MODULES {
+            match anomaly_calibration::stored(db, module) {
+                Ok(Some(calibration)) => anomaly.push((module, calibration)),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::error!(%error, %module, "the anomaly calibration cannot be read; keeping the one in use");
+                    return None;
+                }
+            }
+        }
+        Some(Self {
+            peers,
+            peers_learned_at,
+            anomaly,
+        })
+    }
+
+    pub fn anomaly(&self, module: Module) -> Option<&AnomalyCalibration> {
+        self.anomaly
+            .iter()
+            .find(|(calibrated, _)| *calibrated == module)
+            .map(|(_, calibration)| calibration)
     }
 }
 
@@ -147,8 +230,8 @@ impl AppState {
             std::time::Duration::from_millis(settings.database.checkout_timeout_ms.max(1)),
         )?;
         db.migrate()?;
-        let (peers, learned_at) = stored_peer_groups(&db).unwrap_or_default();
-        let detectors = Detectors::load(&settings, peers.clone())?;
+        let learned = Learned::read(&db).unwrap_or_default();
+        let detectors = Detectors::load(&settings, learned.clone())?;
         // The embedded mode's writer keeps the audit chain itself (see `DecisionWriter::start`).
         let keep_chain = settings.audit.embedded_worker
             && settings.audit.queue_url.trim().is_empty()
@@ -167,7 +250,7 @@ impl AppState {
                     .with_max_windows(settings.windows.max_windows),
             )
         };
-        Ok(Self {
+        let state = Self {
             tokens: TokenService::new(
                 &settings.secret_key,
                 settings.auth.access_token_lifetime_seconds,
@@ -179,8 +262,7 @@ impl AppState {
             detectors: RwLock::new(Arc::new(detectors)),
             loaded: Mutex::new(Loaded {
                 artifacts: ArtifactStamps::read(&settings.models),
-                learned_at,
-                peers,
+                learned,
             }),
             db,
             writer,
@@ -191,7 +273,10 @@ impl AppState {
             statistics_cache: Mutex::new(None),
             dummy_hash: OnceLock::new(),
             settings,
-        })
+        };
+        // After the recorder is installed (`prometheus()` above).
+        crate::telemetry::anomaly_calibrations(&state.detectors());
+        Ok(state)
     }
 
     /// The engines as they are now.
@@ -203,29 +288,29 @@ impl AppState {
     }
 
     /// Swaps in the models when an artifact file changed since the last look (`redflag train`,
-    /// or a worker's retraining, replaced it), and the AML peer groups when a worker learned them
-    /// again: requests already running finish with the detectors they started with. Returns
-    /// whether the detectors were swapped. A set that does not load is reported and the detectors
-    /// in use are kept; it is not retried until something changes again.
+    /// or a worker's retraining, replaced it), and what the worker learned (the AML peer groups,
+    /// the anomaly calibrations) when it changed: requests already running finish with the
+    /// detectors they started with. Returns whether the detectors were swapped. A set that does
+    /// not load is reported and the detectors in use are kept; it is not retried until something
+    /// changes again.
     pub fn reload_models(&self) -> Result<bool, StartupError> {
         let artifacts = ArtifactStamps::read(&self.settings.models);
-        let learned = stored_peer_groups(&self.db);
-        let peers = {
+        let read = Learned::read(&self.db);
+        let learned = {
             let mut last = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
-            // Unreadable now: the groups in use stay.
-            let (peers, learned_at) =
-                learned.unwrap_or_else(|| (last.peers.clone(), last.learned_at));
-            if last.artifacts == artifacts && last.learned_at == learned_at {
+            // Unreadable now: what is in use stays.
+            let learned = read.unwrap_or_else(|| last.learned.clone());
+            if last.artifacts == artifacts && last.learned == learned {
                 return Ok(false);
             }
             *last = Loaded {
                 artifacts,
-                learned_at,
-                peers: peers.clone(),
+                learned: learned.clone(),
             };
-            peers
+            learned
         };
-        let detectors = Detectors::load(&self.settings, peers)?;
+        let detectors = Detectors::load(&self.settings, learned)?;
+        crate::telemetry::anomaly_calibrations(&detectors);
         *self
             .detectors
             .write()
@@ -243,26 +328,11 @@ impl AppState {
     }
 }
 
-/// What the detectors in use were loaded from: the artifact files as seen then, and the AML peer
-/// groups with when they were learned (`None`: never).
+/// What the detectors in use were loaded from: the artifact files as seen then, and what the
+/// worker had learned.
 struct Loaded {
     artifacts: ArtifactStamps,
-    learned_at: Option<DateTime<Utc>>,
-    peers: PeerGroups,
-}
-
-/// The AML peer groups as last learned (see [`crate::peer_groups`]) and when: none before the
-/// first learning (new senders meet the configured limits); `None` when they cannot be read now
-/// (logged).
-fn stored_peer_groups(db: &Database) -> Option<(PeerGroups, Option<DateTime<Utc>>)> {
-    match crate::peer_groups::stored(db) {
-        Ok(Some((peers, at))) => Some((peers, Some(at))),
-        Ok(None) => Some((PeerGroups::default(), None)),
-        Err(error) => {
-            tracing::error!(%error, "the AML peer groups cannot be read; keeping those in use");
-            None
-        }
-    }
+    learned: Learned,
 }
 
 /// The AML watchlist named in settings, or an empty one when none is.
@@ -287,7 +357,7 @@ struct ArtifactStamps(Vec<Option<(SystemTime, u64)>>);
 impl ArtifactStamps {
     fn read(settings: &ModelSettings) -> Self {
         Self(
-            redflag_core::Module::ALL
+            Module::ALL
                 .into_iter()
                 .map(|module| {
                     let metadata = std::fs::metadata(artifact_path(settings, module)).ok()?;

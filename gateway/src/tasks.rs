@@ -1,6 +1,6 @@
 //! The worker's periodic tasks, each on its own interval (settings `[tasks]`): remove idle
 //! recent-activity windows, fold settled decisions into the statistics roll-ups, retrain the
-//! anomaly models on recent traffic, and learn the AML peer groups. They run beside the audit
+//! anomaly models on recent traffic, learn the AML peer groups, and calibrate the anomaly alerts. They run beside the audit
 //! worker, in `redflag worker` and in the embedded worker of `serve`; every one is safe with any
 //! number of workers running it.
 
@@ -13,6 +13,7 @@ use redflag_core::Module;
 use redflag_store::{ActivityWindows, Database, Rollup, Sweep};
 use tokio::time::Instant;
 
+use crate::anomaly_calibration::AnomalyCalibration;
 use crate::models::{Retraining, retrain_on_decisions};
 use crate::settings::{ModelSettings, TaskSettings};
 use crate::telemetry;
@@ -28,14 +29,16 @@ pub enum Task {
     RollUpStatistics,
     RetrainModels,
     LearnPeerGroups,
+    CalibrateAnomaly,
 }
 
 impl Task {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::ExpireWindows,
         Self::RollUpStatistics,
         Self::RetrainModels,
         Self::LearnPeerGroups,
+        Self::CalibrateAnomaly,
     ];
 
     /// The task's name in logs, metrics and the `redflag task` command.
@@ -45,6 +48,7 @@ impl Task {
             Self::RollUpStatistics => "rollup-statistics",
             Self::RetrainModels => "retrain-models",
             Self::LearnPeerGroups => "learn-peer-groups",
+            Self::CalibrateAnomaly => "calibrate-anomaly",
         }
     }
 
@@ -55,6 +59,7 @@ impl Task {
             Self::RollUpStatistics => settings.rollup_statistics_seconds,
             Self::RetrainModels => settings.retrain_hours.saturating_mul(3600),
             Self::LearnPeerGroups => settings.peer_groups_seconds,
+            Self::CalibrateAnomaly => settings.calibrate_anomaly_seconds,
         };
         (seconds > 0).then(|| Duration::from_secs(seconds))
     }
@@ -69,6 +74,8 @@ pub enum Outcome {
     RolledUp(Rollup),
     Retrained(Vec<(Module, Retraining)>),
     LearnedPeerGroups(PeerGroups),
+    /// Each anomaly module's calibration; empty when calibration is off.
+    Calibrated(Vec<(Module, AnomalyCalibration)>),
 }
 
 impl std::fmt::Display for Outcome {
@@ -113,6 +120,31 @@ impl std::fmt::Display for Outcome {
                     .map(|group| format!("{} ({} senders)", group.segment, group.members))
                     .collect();
                 write!(f, "learned peer groups {}", parts.join(", "))
+            }
+            Self::Calibrated(modules) if modules.is_empty() => write!(
+                f,
+                "calibration is off (models.anomaly_alert_rate 0): the training thresholds apply"
+            ),
+            Self::Calibrated(modules) => {
+                let parts: Vec<String> = modules
+                    .iter()
+                    .map(|(module, calibration)| match calibration.threshold {
+                        Some(threshold) => format!(
+                            "{module}: threshold {threshold:.4} on {} events{}",
+                            calibration.events,
+                            if calibration.retrained {
+                                ", retrained on them first"
+                            } else {
+                                ""
+                            }
+                        ),
+                        None => format!(
+                            "{module}: warming up ({} of {} events)",
+                            calibration.events, calibration.min_events
+                        ),
+                    })
+                    .collect();
+                write!(f, "{}", parts.join("; "))
             }
         }
     }
@@ -195,16 +227,52 @@ impl Periodic {
                 let (db, models, tasks) =
                     (self.db.clone(), self.models.clone(), self.tasks.clone());
                 let retrained = blocking(move || {
-                    Module::ALL
-                        .into_iter()
-                        .map(|module| {
-                            retrain_on_decisions(&models, &tasks, &db, module, Utc::now())
-                                .map(|retraining| (module, retraining))
-                        })
-                        .collect::<Result<Vec<_>, String>>()
+                    let mut retrained = Vec::new();
+                    for module in Module::ALL {
+                        let retraining =
+                            retrain_on_decisions(&models, &tasks, &db, module, Utc::now())?;
+                        // A new model is measured at once, not left silent until the next
+                        // calibration.
+                        if matches!(retraining, Retraining::Trained { .. })
+                            && crate::anomaly_calibration::MODULES.contains(&module)
+                        {
+                            crate::anomaly_calibration::calibrate(
+                                &db,
+                                &models,
+                                &tasks,
+                                module,
+                                "system",
+                                Utc::now(),
+                            )?;
+                        }
+                        retrained.push((module, retraining));
+                    }
+                    Ok(retrained)
                 })
                 .await?;
                 Ok(Outcome::Retrained(retrained))
+            }
+            Task::CalibrateAnomaly => {
+                let (db, models, tasks) =
+                    (self.db.clone(), self.models.clone(), self.tasks.clone());
+                let calibrated = blocking(move || {
+                    let mut calibrated = Vec::new();
+                    for module in crate::anomaly_calibration::MODULES {
+                        if let Some(calibration) = crate::anomaly_calibration::calibrate(
+                            &db,
+                            &models,
+                            &tasks,
+                            module,
+                            "system",
+                            Utc::now(),
+                        )? {
+                            calibrated.push((module, calibration));
+                        }
+                    }
+                    Ok(calibrated)
+                })
+                .await?;
+                Ok(Outcome::Calibrated(calibrated))
             }
             Task::LearnPeerGroups => {
                 let (db, aml) = (self.db.clone(), self.aml.clone());

@@ -36,6 +36,9 @@ pub mod names {
     pub const MODEL_RELOADS: &str = "redflag_model_reloads_total";
     pub const THROTTLED: &str = "redflag_throttled_total";
     pub const DEGRADED: &str = "redflag_degraded_decisions_total";
+    pub const ANOMALY_THRESHOLD: &str = "redflag_anomaly_threshold";
+    pub const ANOMALY_WARMING_UP: &str = "redflag_anomaly_warming_up";
+    pub const FEATURE_DRIFT: &str = "redflag_model_feature_psi";
 }
 
 /// Counts audit records by what the worker did with them (`relayed`, `applied`, `duplicate`,
@@ -78,6 +81,28 @@ pub fn rollup_watermark(decision_id: i64) {
 /// they did not load and the models in use were kept).
 pub fn model_reload(outcome: &'static str) {
     counter!(names::MODEL_RELOADS, "outcome" => outcome).increment(1);
+}
+
+/// Sets each anomaly module's calibration gauges from the detectors in use: the threshold (0
+/// while warming up), whether it is warming up, and each feature's drift (PSI).
+pub fn anomaly_calibrations(detectors: &crate::state::Detectors) {
+    for module in crate::anomaly_calibration::MODULES {
+        let warming_up = detectors.warming_up(module);
+        let calibration = detectors.learned.anomaly(module);
+        let threshold = calibration
+            .and_then(|calibration| calibration.threshold_for(detectors.versions.of(module)))
+            .unwrap_or(0.0);
+        gauge!(names::ANOMALY_THRESHOLD, "module" => module.as_str()).set(threshold);
+        gauge!(names::ANOMALY_WARMING_UP, "module" => module.as_str())
+            .set(f64::from(u8::from(warming_up)));
+        for drift in calibration
+            .iter()
+            .flat_map(|calibration| &calibration.drift)
+        {
+            gauge!(names::FEATURE_DRIFT, "module" => module.as_str(), "feature" => drift.feature.clone())
+                .set(drift.psi);
+        }
+    }
 }
 
 /// Counts decisions taken without history because the windows could not be read.
@@ -202,6 +227,18 @@ fn describe() {
         names::MODEL_RELOADS,
         Unit::Count,
         "Changed model artifacts noticed, by whether they were swapped in or rejected"
+    );
+    describe_gauge!(
+        names::ANOMALY_THRESHOLD,
+        "The anomaly alert's score threshold calibrated to recent traffic, per module (0 while warming up)"
+    );
+    describe_gauge!(
+        names::ANOMALY_WARMING_UP,
+        "1 while a module's anomaly alert is silent for want of a calibration on its traffic"
+    );
+    describe_gauge!(
+        names::FEATURE_DRIFT,
+        "Population stability index of each model feature between training data and recent traffic"
     );
     describe_counter!(
         names::DEGRADED,

@@ -139,7 +139,9 @@ def score(client, admin, seed, agents, transfers):
     prefixed with the data set, as each data set is a bank of its own. At each midnight of event
     time the admin asks the service to learn the peer groups from what it has seen so far, as the
     worker's task would: from then on a new sender is judged against its segment's peers, and an
-    account that has not sent anything yet at its segment's scale."""
+    account that has not sent anything yet at its segment's scale. It also has the anomaly alert
+    calibrated on the transfers so far, as the worker's calibrate-anomaly task would (silent
+    until 1,000 are stored; then the model is retrained on them)."""
     segments = {agent: f"E{seed}-{profile}" for agent, profile in zip(agents.agent_id, agents.profile)}
     risks, flagged, rules, typology = [], [], [], []
     day = None
@@ -149,6 +151,9 @@ def score(client, admin, seed, agents, transfers):
                 status, answer = admin.call("POST", "/api/aml/peer-groups/learn/", {})
                 if status != 200:
                     sys.exit(f"eval: learning the peer groups answered {status}: {answer}")
+                status, answer = admin.call("POST", "/api/models/calibrate/", {})
+                if status != 200:
+                    sys.exit(f"eval: calibrating the anomaly alerts answered {status}: {answer}")
             day = row.timestamp.date()
         body = {
             "transaction_id": f"E{seed}-{row.txn_id}",

@@ -69,10 +69,11 @@ impl Drop for Server {
 }
 
 /// What the contract and browser runs change from the defaults: a small model trains faster, and
-/// a run's few dozen decisions are enough to retrain on.
+/// a run's few dozen decisions are enough to retrain on and to calibrate the anomaly alerts with.
 pub const TEST_SETTINGS: &[(&str, &str)] = &[
     ("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000"),
     ("REDFLAG__TASKS__RETRAIN_MIN_ROWS", "20"),
+    ("REDFLAG__MODELS__CALIBRATION_MIN_EVENTS", "20"),
 ];
 
 impl Server {

@@ -64,13 +64,12 @@ pub fn run(module: Option<&str>, args: &[String]) -> Result<(), String> {
     command
         .arg(script)
         .args(["--url", &format!("http://127.0.0.1:{}", server.port)])
-        .args(["--username", USER.0, "--password", USER.1]);
+        .args(["--username", USER.0, "--password", USER.1, "--admin", ADMIN]);
     let report = if module == Some("market") {
         // pmdarima's wheel carries the price series; it is downloaded once, never installed.
         command.arg("--cache").arg(out.join("wheels"));
         out.join("market.json")
     } else {
-        command.args(["--admin", ADMIN]);
         out.join("aml.json")
     };
     let status = command

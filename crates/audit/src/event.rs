@@ -25,6 +25,9 @@ impl AuditEvent {
     pub const USER_CREATED: &'static str = "user.created";
     pub const PASSWORD_SET: &'static str = "user.password_set";
     pub const MODEL_TRAINED: &'static str = "model.trained";
+    /// An anomaly alert's threshold calibrated to the deployment's traffic (set, moved, or
+    /// dropped for a new model that is warming up): it changes which events the alert fires on.
+    pub const ANOMALY_CALIBRATED: &'static str = "anomaly.calibrated";
     /// The AML peer groups changed (a segment gained or lost its group, or its limits moved).
     pub const PEER_GROUPS_LEARNED: &'static str = "peer_groups.learned";
     pub const CASE_OPENED: &'static str = "case.opened";

@@ -103,7 +103,7 @@ impl Default for MarketConfig {
             marking_min_session_trades: 5,
             run_up_min_days: 2,
             run_up_max_days: 10,
-            run_up_sigmas: 3.5,
+            run_up_sigmas: 4.0,
             run_up_volume_multiple: 2.0,
             run_up_max_jump_share: 0.6,
             reversal_within_days: 5,

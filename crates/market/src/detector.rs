@@ -4,7 +4,7 @@ use redflag_ml_core::{IsolationForest, verdict_with_model};
 use crate::session::{Session, SessionError};
 use crate::{
     DumpAfterPump, DumpAfterRunUp, MarketConfig, MarketEvent, MarkingTheClose, MultiDayPump,
-    PumpAndDump, SpoofingRule, UnusualActivity, WashTradeRule, model, windows,
+    PumpAndDump, RunUpBuilding, SpoofingRule, UnusualActivity, WashTradeRule, model, windows,
 };
 
 /// The market engine: surveillance rules over the symbol's, the trader's and the trading pair's
@@ -27,6 +27,7 @@ impl MarketDetector {
             Box::new(PumpAndDump::new(&config)),
             Box::new(DumpAfterPump::new(&config)),
             Box::new(MultiDayPump::new(&config)),
+            Box::new(RunUpBuilding::new(&config)),
             Box::new(DumpAfterRunUp::new(&config)),
             Box::new(SpoofingRule::new(&config)),
             Box::new(WashTradeRule::new(&config)),

@@ -21,7 +21,7 @@ pub use detector::{MarketAssessment, MarketDetector};
 pub use dump::DumpAfterPump;
 pub use event::{EventType, MarketEvent, Side};
 pub use marking_close::MarkingTheClose;
-pub use multi_day::{DumpAfterRunUp, MultiDayPump};
+pub use multi_day::{DumpAfterRunUp, MultiDayPump, RunUpBuilding};
 pub use pump_and_dump::PumpAndDump;
 pub use session::{Session, SessionError};
 pub use spoofing::SpoofingRule;

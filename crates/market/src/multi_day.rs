@@ -19,6 +19,36 @@ impl MultiDayPump {
     }
 }
 
+/// A run-up that has begun but is not (yet) a pump: half the pump's standard deviations on half
+/// its extra volume, today at the high or within a quarter of the rise below it. A supporting signal: it ranks the
+/// first days of a pump, its pauses, and the rallies that never become one, above quiet days, and
+/// never flags alone.
+#[derive(Debug, Clone)]
+pub struct RunUpBuilding {
+    building: RunUpParams,
+    pump: RunUpParams,
+}
+
+impl RunUpBuilding {
+    pub fn new(config: &MarketConfig) -> Self {
+        Self {
+            building: RunUpParams::building(config),
+            pump: RunUpParams::new(config),
+        }
+    }
+}
+
+/// The run-up ending today, when today is at its high.
+fn at_high(params: &RunUpParams, bars: &[Bar]) -> Option<RunUp> {
+    let end = bars.len() - 1;
+    let run_up = params.build_up_ending(bars, end)?;
+    let top = bars[end - run_up.days..end]
+        .iter()
+        .map(|bar| bar.price)
+        .fold(f64::NEG_INFINITY, f64::max);
+    (bars[end].price >= top).then_some(run_up)
+}
+
 /// The dump after a multi-day pump: within `reversal_within_days` trading days of the run-up's
 /// high, the price falls to a new low since the high, giving back at least `reversal_retrace` of
 /// the gain, on a day of heavy volume.
@@ -114,17 +144,8 @@ impl Rule<MarketEvent> for MultiDayPump {
         if !event.is_trade() {
             return None;
         }
-        let bars = bars(event, history);
-        let end = bars.len() - 1;
-        let run_up = self.params.build_up_ending(&bars, end)?;
         // A pump is caught at its high; once the price turns, the dump rule speaks.
-        let top = bars[end - run_up.days..end]
-            .iter()
-            .map(|bar| bar.price)
-            .fold(f64::NEG_INFINITY, f64::max);
-        if bars[end].price < top {
-            return None;
-        }
+        let run_up = at_high(&self.params, &bars(event, history))?;
         let confidence = 0.55
             + 0.2 * strength(run_up.sigmas, self.params.sigmas, 2.0)
             + 0.2 * strength(run_up.volume_multiple, self.params.volume_multiple, 3.0);
@@ -143,6 +164,57 @@ impl Rule<MarketEvent> for MultiDayPump {
                 Fixed(run_up.volume_multiple, 1)
             ),
         );
+        Some(describe(alert, &run_up))
+    }
+}
+
+impl Rule<MarketEvent> for RunUpBuilding {
+    fn name(&self) -> &'static str {
+        "Run-Up Building"
+    }
+
+    fn evaluate(&self, event: &MarketEvent, history: &History) -> Option<Alert> {
+        if !event.is_trade() {
+            return None;
+        }
+        let bars = bars(event, history);
+        if at_high(&self.pump, &bars).is_some() {
+            return None;
+        }
+        let end = bars.len() - 1;
+        let run_up = self.building.build_up_ending(&bars, end)?;
+        // A pause keeps most of the rise; a fall that gives back a quarter of it is no longer a
+        // run-up building (the dump rule judges it).
+        let top = bars[end - run_up.days..=end]
+            .iter()
+            .map(|bar| bar.price)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if run_up.log_gain < 0.75 * (top / run_up.base.price).ln() {
+            return None;
+        }
+        let volume_share =
+            (run_up.volume_multiple - 1.0) / (self.pump.volume_multiple - 1.0).max(f64::EPSILON);
+        let confidence = 0.1
+            + 0.15 * (run_up.sigmas / self.pump.sigmas).min(1.0)
+            + 0.15 * volume_share.clamp(0.0, 1.0);
+        let alert = Alert::new(
+            self.name(),
+            "run_up",
+            Severity::from_confidence(confidence),
+            confidence,
+            format!(
+                "Run-up building in {}: up {}% over {} trading days, {} standard deviations, on \
+                 {}x volume (a pump from {} on {}x)",
+                event.symbol,
+                Fixed(run_up.gain() * 100.0, 1),
+                run_up.days,
+                Fixed(run_up.sigmas, 1),
+                Fixed(run_up.volume_multiple, 1),
+                Fixed(self.pump.sigmas, 1),
+                Fixed(self.pump.volume_multiple, 1)
+            ),
+        )
+        .supporting();
         Some(describe(alert, &run_up))
     }
 }

@@ -100,6 +100,16 @@ impl RunUpParams {
         }
     }
 
+    /// A run-up that has begun: half the pump's standard deviations, on half its extra volume.
+    pub fn building(config: &MarketConfig) -> Self {
+        let pump = Self::new(config);
+        Self {
+            sigmas: pump.sigmas / 2.0,
+            volume_multiple: 1.0 + (pump.volume_multiple - 1.0).max(0.0) / 2.0,
+            ..pump
+        }
+    }
+
     /// Calendar days of daily history the run-up rules read: the baseline before the longest
     /// run-up, the run-up, and `reversal_days` after its high, with weekends and holidays.
     pub fn horizon_days(config: &MarketConfig) -> i64 {

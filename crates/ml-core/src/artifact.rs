@@ -6,6 +6,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The `source` of a model trained on a module's synthetic defaults: it has not seen the
+/// deployment's traffic.
+pub const SYNTHETIC_SOURCE: &str = "synthetic defaults";
+
 /// The artifact layout this build writes and reads.
 pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
 
@@ -29,6 +33,15 @@ pub struct Artifact<M> {
     /// Held-out metrics of the training report (`roc_auc`, `brier`, ...).
     pub metrics: BTreeMap<String, f64>,
     pub created_at: DateTime<Utc>,
+    /// What it was trained on, in words ([`SYNTHETIC_SOURCE`], "the 20000 most recent market
+    /// decisions", a file): whether a deployment's model has learned its own traffic yet. Empty
+    /// in artifacts written before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// Each feature's training distribution, which drift is measured against (empty in
+    /// artifacts written before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profile: Vec<crate::FeatureProfile>,
     pub model: M,
 }
 
@@ -187,6 +200,8 @@ mod tests {
             seed: 1,
             metrics: BTreeMap::from([("roc_auc".to_owned(), 0.9)]),
             created_at: DateTime::from_timestamp(1_770_000_000, 0).expect("valid time"),
+            source: SYNTHETIC_SOURCE.to_owned(),
+            profile: Vec::new(),
             model: IsolationForest::fit(data.view(), params).expect("fits"),
         }
     }

@@ -2,6 +2,7 @@
 
 mod anomaly;
 mod artifact;
+mod drift;
 mod error;
 mod evaluation;
 mod isolation_forest;
@@ -13,7 +14,10 @@ mod table;
 mod training;
 
 pub use anomaly::{anomaly_alert, verdict_with_model};
-pub use artifact::{ARTIFACT_FORMAT_VERSION, Artifact, ArtifactError, ModelShape};
+pub use artifact::{
+    ARTIFACT_FORMAT_VERSION, Artifact, ArtifactError, ModelShape, SYNTHETIC_SOURCE,
+};
+pub use drift::FeatureProfile;
 pub use error::ModelError;
 pub use evaluation::{CalibrationBin, Evaluation, ModelKind, evaluate};
 pub use isolation_forest::{

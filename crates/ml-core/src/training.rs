@@ -9,8 +9,8 @@ use ndarray::{Array2, Axis};
 use crate::metrics::{average_precision, brier, kolmogorov_smirnov, roc_auc};
 use crate::sampler::Sampler;
 use crate::{
-    ARTIFACT_FORMAT_VERSION, Artifact, FeatureKind, FeatureSpec, FeatureValue, IsolationForest,
-    IsolationForestParams, LogisticModel, ModelError, contamination_threshold,
+    ARTIFACT_FORMAT_VERSION, Artifact, FeatureKind, FeatureProfile, FeatureSpec, FeatureValue,
+    IsolationForest, IsolationForestParams, LogisticModel, ModelError, contamination_threshold,
 };
 
 /// The share of rows held out for the training report.
@@ -240,6 +240,15 @@ fn artifact<M>(
         seed,
         metrics,
         created_at: Utc::now(),
+        source: String::new(),
+        profile: set
+            .features
+            .iter()
+            .enumerate()
+            .filter_map(|(j, feature)| {
+                FeatureProfile::of(feature, set.rows.column(j).iter().copied())
+            })
+            .collect(),
         model,
     }
 }

@@ -54,6 +54,14 @@ pub struct Degradation {
     pub skipped_rules: Vec<String>,
 }
 
+/// Added while the module's anomaly alert is silent because its model is not yet calibrated on
+/// the deployment's traffic (see `models.calibration_min_events`); absent otherwise.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarmingUp {
+    /// Always true when present.
+    pub model_warming_up: bool,
+}
+
 /// The contract's timestamp format: RFC 3339, UTC, milliseconds, `Z`.
 pub fn format_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -131,6 +139,11 @@ where
         body.extend(object(&Degradation {
             degraded: true,
             skipped_rules: skipped_rules.clone(),
+        }));
+    }
+    if detectors.warming_up(D::MODULE) {
+        body.extend(object(&WarmingUp {
+            model_warming_up: true,
         }));
     }
     let record = DecisionToRecord {

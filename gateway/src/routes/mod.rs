@@ -26,7 +26,7 @@ pub use aml::{AmlDecision, PeerGroupReport};
 pub use audit::{AuditPage, read_query as read_history_query};
 pub use cases::{CaseBody, CasePage, read_case_patch, read_case_query, read_new_case};
 pub use credit::CreditDecision;
-pub use detect::{Degradation, Endpoint};
+pub use detect::{Degradation, Endpoint, WarmingUp};
 pub use health::Health;
 pub use insurance::InsuranceDecision;
 pub use market::MarketDecision;
@@ -70,6 +70,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/alerts/", "GET").route(web::get().to(review::alert_queue)))
         .service(resource("/api/users/", "GET").route(web::get().to(users::list)))
         .service(resource("/api/models/", "GET").route(web::get().to(models::list)))
+        .service(
+            resource("/api/models/calibrate/", "POST").route(web::post().to(models::calibrate)),
+        )
         .service(
             resource("/api/models/{module}/train/", "POST").route(web::post().to(models::train)),
         )

@@ -343,9 +343,19 @@ async fn admins_retrain_over_http_with_labels_and_the_new_model_scores_at_once()
     let models = models.json();
     let card = json!({"model": "string", "version": "string", "training_rows": "integer",
                       "trained_at": "string", "metrics": {"contamination": "float", "threshold": "float",
-                                                          "roc_auc": "float", "average_precision": "float"}});
+                                                          "roc_auc": "float", "average_precision": "float"},
+                      "source": "string",
+                      "anomaly_alert": {"status": "string", "alert_rate": "float", "events": "integer",
+                                        "min_events": "integer", "drift": []}});
     assert_eq!(shape(&models["aml"]), card);
+    assert_eq!(models["aml"]["source"], "synthetic defaults");
+    // Nothing stored yet: the anomaly alert is warming up, never calibrated.
+    assert_eq!(
+        models["aml"]["anomaly_alert"],
+        json!({"status": "warming_up", "alert_rate": 0.005, "events": 0, "min_events": 1000, "drift": []})
+    );
     assert_eq!(models["credit"]["model"], "logistic");
+    assert!(models["credit"].get("anomaly_alert").is_none());
     let synthetic = models["aml"]["version"]
         .as_str()
         .expect("a version")

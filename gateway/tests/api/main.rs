@@ -3,6 +3,7 @@
 mod audit;
 mod audit_queue;
 mod auth;
+mod calibration;
 mod cases;
 mod cli;
 mod concurrency;

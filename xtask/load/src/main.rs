@@ -224,6 +224,7 @@ async fn connect(server: &ServerArgs) -> Result<Session, String> {
                 watchlist_file: None,
                 username: "bench".to_owned(),
                 password: "bench-password-not-for-production".to_owned(),
+                settings: Vec::new(),
             };
             let local = LocalServer::start(&options)?;
             let token = client::token(&local.target, &options.username, &options.password).await?;
@@ -255,6 +256,12 @@ async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> 
                 watchlist_file: Some(watchlist.clone()),
                 username: "demo".to_owned(),
                 password: password.clone(),
+                // A month sent in seconds: the anomaly alerts are calibrated as the traffic
+                // arrives (every 2 s once 500 decisions are stored), not after it.
+                settings: vec![
+                    ("REDFLAG__MODELS__CALIBRATION_MIN_EVENTS", "500"),
+                    ("REDFLAG__TASKS__CALIBRATE_ANOMALY_SECONDS", "2"),
+                ],
             };
             let local = LocalServer::start(&options)?;
             println!(

@@ -24,6 +24,8 @@ pub struct ServerOptions {
     /// The user created (or whose password is set) before the server starts.
     pub username: String,
     pub password: String,
+    /// Further settings, as `REDFLAG__...` environment variables.
+    pub settings: Vec<(&'static str, &'static str)>,
 }
 
 pub struct LocalServer {
@@ -74,7 +76,8 @@ impl LocalServer {
                 .env("REDFLAG__SERVER__ECHO_ROUTE", "true")
                 .env("REDFLAG__REDIS__KEY_PREFIX", &run)
                 .env_remove("REDFLAG_PROFILE")
-                .env_remove("REDIS_HOST");
+                .env_remove("REDIS_HOST")
+                .envs(options.settings.iter().copied());
             match &options.redis_url {
                 Some(url) => command.env("REDIS_URL", url),
                 None => command.env_remove("REDIS_URL"),

@@ -97,10 +97,13 @@ fn pump_and_dump() -> Vec<Day> {
     days
 }
 
+/// The rules that fired as typologies (supporting signals left out).
 fn typologies(verdict: &MarketAssessment) -> Vec<&str> {
-    rules(verdict)
-        .into_iter()
-        .filter(|rule| *rule != "Unusual Activity" && *rule != "AnomalyRule")
+    verdict
+        .alerts
+        .iter()
+        .filter(|alert| alert.metadata.get("supporting") != Some(&json!(true)))
+        .map(|alert| alert.rule.as_str())
         .collect()
 }
 
@@ -195,4 +198,26 @@ fn a_steady_climb_on_ordinary_volume_is_no_pump() {
     for (day, verdict) in verdicts.iter().enumerate() {
         assert_eq!(typologies(verdict), Vec::<&str>::new(), "day {day}");
     }
+}
+
+#[test]
+fn a_rally_short_of_a_pump_is_a_supporting_run_up_that_never_flags_alone() {
+    let scenario = Scenario::new();
+    let mut days = quiet();
+    // +6.7% in three days on 1.6x the volume: 3.8 standard deviations, short of the pump's 2x.
+    days.extend([(0.02, 16_000.0), (0.025, 17_000.0), (0.02, 16_000.0)]);
+    let verdicts = daily_bars(&scenario, "RALLY", &days);
+    let last = verdicts.last().expect("verdicts");
+    assert_eq!(typologies(last), Vec::<&str>::new());
+    let building = alert(last, "Run-Up Building").expect("a run-up building");
+    assert_eq!(building.code, "run_up");
+    assert_eq!(building.metadata["supporting"], true);
+    assert_eq!(building.metadata["run_up_days"], 3);
+    assert!(
+        building.reason.ends_with("(a pump from 4.0 on 2.0x)"),
+        "{}",
+        building.reason
+    );
+    assert!((0.1..=0.4).contains(&building.confidence));
+    assert!(!last.flagged && last.risk > 0.0, "risk {}", last.risk);
 }
