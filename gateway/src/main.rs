@@ -139,6 +139,9 @@ enum ModelKindArg {
     Logistic,
     Scorecard,
     IsolationForest,
+    /// Gradient-boosted trees, monotone in each feature in the direction the training rows
+    /// show.
+    Gbm,
 }
 
 /// The periodic task `task` runs.
@@ -348,6 +351,7 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
                     ModelKindArg::Logistic => ModelKind::Logistic,
                     ModelKindArg::Scorecard => ModelKind::Scorecard,
                     ModelKindArg::IsolationForest => ModelKind::IsolationForest,
+                    ModelKindArg::Gbm => ModelKind::Gbm,
                 },
                 train,
                 test,

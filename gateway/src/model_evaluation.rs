@@ -55,6 +55,7 @@ fn report(request: &EvaluationRequest, evaluation: &Evaluation) -> String {
         ModelKind::Logistic => "logistic regression",
         ModelKind::Scorecard => "scorecard",
         ModelKind::IsolationForest => "isolation forest",
+        ModelKind::Gbm => "monotone gradient-boosted trees",
     };
     let mut out = String::new();
     let _ = writeln!(
@@ -99,6 +100,7 @@ fn report(request: &EvaluationRequest, evaluation: &Evaluation) -> String {
             ModelKind::Logistic => "mean absolute share of the log-odds",
             ModelKind::Scorecard => "information value",
             ModelKind::IsolationForest => "mean share of the isolating splits",
+            ModelKind::Gbm => "share of the split gain",
         }
     );
     for (name, weight) in evaluation.top_features.iter().take(10) {

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::metrics::{average_precision, brier, kolmogorov_smirnov, roc_auc};
 use crate::{
-    IsolationForest, IsolationForestParams, LabelledTable, LogisticModel, ModelError, Scorecard,
-    ScorecardParams,
+    BoostedTrees, BoostedTreesParams, IsolationForest, IsolationForestParams, LabelledTable,
+    LogisticModel, ModelError, Scorecard, ScorecardParams,
 };
 
 /// The models a team can evaluate.
@@ -22,6 +22,9 @@ pub enum ModelKind {
     /// Unsupervised: learns what the training rows look like (labels only measure it); its
     /// scores are anomaly scores, not probabilities. Numeric columns only.
     IsolationForest,
+    /// Supervised: gradient-boosted trees, monotone in each feature in the direction the
+    /// training rows show ([`crate::BoostedTrees`]); its scores are probabilities.
+    Gbm,
 }
 
 /// Scores in one tenth of the test rows (by score), against what happened.
@@ -54,8 +57,8 @@ pub struct Evaluation {
     /// Ten bins of equal size by score, lowest first.
     pub calibration: Vec<CalibrationBin>,
     /// Each feature's weight, largest first: the logistic model's mean absolute share of the
-    /// log-odds on the test rows, the scorecard's information value, the forest's mean share of
-    /// isolating splits.
+    /// log-odds on the test rows, the scorecard's information value, the boosted trees' share of
+    /// split gain, the forest's mean share of isolating splits.
     pub top_features: Vec<(String, f64)>,
     /// Each test row's score, in the test table's order.
     pub scores: Vec<f64>,
@@ -101,6 +104,18 @@ pub fn evaluate(
                 .map(|row| card.score(row).map(|scored| scored.probability))
                 .collect::<Result<Vec<_>, _>>()?;
             (scores, card.information_values)
+        }
+        ModelKind::Gbm => {
+            let model = BoostedTrees::fit(
+                &training.features,
+                &training.rows,
+                &training.labels,
+                &BoostedTreesParams::default(),
+            )?;
+            let names = training.features.iter().map(|spec| spec.name.clone());
+            let mut top: Vec<(String, f64)> = names.zip(model.importance()).collect();
+            top.sort_by(|a, b| b.1.total_cmp(&a.1));
+            (model.probabilities(&test.rows), top)
         }
         ModelKind::IsolationForest => {
             let numbers = |table: &LabelledTable| {
@@ -148,7 +163,7 @@ pub fn evaluate(
         ks: kolmogorov_smirnov(labels, &scores),
         gini: auc.map(|auc| 2.0 * auc - 1.0),
         brier: match kind {
-            ModelKind::Logistic | ModelKind::Scorecard => brier(labels, &scores),
+            ModelKind::Logistic | ModelKind::Scorecard | ModelKind::Gbm => brier(labels, &scores),
             ModelKind::IsolationForest => None,
         },
         calibration: calibration(labels, &scores, 10),

@@ -5,6 +5,7 @@ mod artifact;
 mod drift;
 mod error;
 mod evaluation;
+mod gbm;
 mod isolation_forest;
 mod logistic;
 pub mod metrics;
@@ -20,6 +21,7 @@ pub use artifact::{
 pub use drift::FeatureProfile;
 pub use error::ModelError;
 pub use evaluation::{CalibrationBin, Evaluation, ModelKind, evaluate};
+pub use gbm::{BoostedTrees, BoostedTreesParams};
 pub use isolation_forest::{
     IsolationForest, IsolationForestParams, average_path_length, contamination_threshold,
 };

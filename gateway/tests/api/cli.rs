@@ -339,6 +339,29 @@ fn model_evaluate_trains_on_one_csv_and_reports_on_another() {
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(top.starts_with("debt_ratio "), "{stdout}");
 
+    // Monotone boosted trees on the same files: probabilities (a Brier score), the features by
+    // their share of the split gain.
+    let mut trees = card;
+    trees[3] = "gbm";
+    let (ok, stdout, stderr) = redflag(&sandbox, &trees, "", &[]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("monotone gradient-boosted trees: trained on train.csv (600 rows, "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\nBrier "), "{stdout}");
+    let auc: f64 = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("ROC AUC "))
+        .and_then(|auc| auc.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(auc > 0.85, "{stdout}");
+    let top = stdout
+        .split("top features (share of the split gain):\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(top.starts_with("debt_ratio "), "{stdout}");
+
     // A forest reads numbers only; a row that lost its quotes is refused by its line.
     let forest = [
         "model",
