@@ -3,7 +3,9 @@
 //! credit`: the scorecard against plain logistic regression on public credit data sets, through
 //! `redflag model evaluate` (`xtask/eval/credit.py`); `cargo xtask eval market`: the market
 //! typologies on a real stock's daily series with planted multi-day pumps, as an intraday flow and
-//! as end-of-day bars (`xtask/eval/market.py`). EVALUATION.md holds their latest figures.
+//! as end-of-day bars (`xtask/eval/market.py`); `cargo xtask eval anomaly`: the Isolation Forest
+//! beside scikit-learn's and a naive detector on public outlier sets (`xtask/eval/anomaly.py`).
+//! EVALUATION.md holds their latest figures.
 
 use std::process::Command;
 
@@ -23,16 +25,18 @@ const PACKAGES: &[&str] = &[
     "dmba==0.2.4",
 ];
 
-/// Runs the evaluation of `module` (only `aml` so far); `args` go to the script (`--seeds`).
+/// Runs the evaluation of `module`; `args` go to the script (`--seeds`, `--dump`).
 pub fn run(module: Option<&str>, args: &[String]) -> Result<(), String> {
     let script = match module {
         Some("aml") => "aml.py",
         Some("credit") => "credit.py",
         Some("market") => "market.py",
+        Some("anomaly") => "anomaly.py",
         _ => {
             return Err(
                 "usage: cargo xtask eval aml [--seeds 404,505,606] | cargo xtask eval \
-                 credit | cargo xtask eval market [--seeds 404,505,606]"
+                 credit | cargo xtask eval market [--seeds 404,505,606] | cargo xtask eval \
+                 anomaly"
                     .to_owned(),
             );
         }
@@ -43,8 +47,9 @@ pub fn run(module: Option<&str>, args: &[String]) -> Result<(), String> {
     let out = target_dir().join("eval");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let script = workspace_root().join("xtask").join("eval").join(script);
-    if module == Some("credit") {
-        let report = out.join("credit.json");
+    // The model evaluations run the command line, not a server.
+    if let Some(module @ ("credit" | "anomaly")) = module {
+        let report = out.join(format!("{module}.json"));
         let status = Command::new(python)
             .arg(script)
             .arg("--redflag")
@@ -54,7 +59,7 @@ pub fn run(module: Option<&str>, args: &[String]) -> Result<(), String> {
             .status()
             .map_err(|e| format!("cannot run the evaluation script: {e}"))?;
         if !status.success() {
-            return Err("the credit evaluation failed".to_owned());
+            return Err(format!("the {module} evaluation failed"));
         }
         eprintln!("xtask: the full report is in {}", report.display());
         return Ok(());

@@ -61,6 +61,7 @@ fn main() -> ExitCode {
              cargo xtask eval aml [--seeds 404,505,606]\n       \
              cargo xtask eval credit\n       \
              cargo xtask eval market [--seeds 404,505,606]\n       \
+             cargo xtask eval anomaly\n       \
              cargo xtask openapi\n       \
              cargo xtask dashboard\n       \
              cargo xtask ci"
