@@ -734,7 +734,7 @@ function anomalyTable(models) {
     const alert = models[module].anomaly_alert;
     const measured = alert.status === 'training_threshold'
       ? 'calibration off'
-      : `${alert.events.toLocaleString('en')} events (${alert.min_events.toLocaleString('en')} needed)${alert.calibrated_at ? `, ${time(alert.calibrated_at)} UTC` : ', not yet'}`;
+      : `${alert.events.toLocaleString('en')} event${alert.events === 1 ? '' : 's'} (${alert.min_events.toLocaleString('en')} needed)${alert.calibrated_at ? `, ${time(alert.calibrated_at)} UTC` : ', not yet'}`;
     const drift = alert.drift.map((feature) => h('div', { class: feature.psi > 0.25 ? 'drifted' : null },
       `${label(feature.feature)} ${feature.psi.toFixed(3)}`));
     return h('tr', { 'data-module': module },

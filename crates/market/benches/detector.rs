@@ -1,5 +1,5 @@
-//! The pure market detector on one trade with 30 days of history, as the store keeps it: 31
-//! daily volume and value sums, the symbol's last 72 hours in detail (600 trades), the trader's
+//! The pure market detector on one trade with its history as the store keeps it: 63 daily volume
+//! and value sums (the baseline and the multi-day run-ups), the symbol's last 72 hours in detail (600 trades), the trader's
 //! 200 recent events in the symbol (orders, cancels and trades) and 20 trades with the
 //! counterparty, five minutes before the New York close. Every rule and the anomaly model run;
 //! marking the close and the anomaly alert fire (so both sentences and the model's explanation are
@@ -43,7 +43,7 @@ fn detector(c: &mut Criterion) {
         let key = observation.key.to_string();
         let entries: Vec<Activity> = if key.contains("daily") {
             let notional = key.contains("notional");
-            (1..=31)
+            (1..=63)
                 .map(|day| Activity {
                     at: now - Duration::days(day),
                     reference: (now - Duration::days(day))

@@ -1,6 +1,6 @@
 use redflag_core::{Alert, Fixed, History, Money, Rule, Severity};
 
-use crate::run_up::{Bar, RunUp, RunUpParams, bars};
+use crate::run_up::{DailySeries, RunUp, RunUpParams};
 use crate::{MarketConfig, MarketEvent};
 
 /// The pump as it usually builds: a run-up over 2-10 trading days, several standard deviations
@@ -39,9 +39,10 @@ impl RunUpBuilding {
 }
 
 /// The run-up ending today, when today is at its high.
-fn at_high(params: &RunUpParams, bars: &[Bar]) -> Option<RunUp> {
-    let end = bars.len() - 1;
-    let run_up = params.build_up_ending(bars, end)?;
+fn at_high(params: &RunUpParams, series: &mut DailySeries) -> Option<RunUp> {
+    let end = series.today();
+    let run_up = params.build_up_ending(series, end)?;
+    let bars = &series.bars;
     let top = bars[end - run_up.days..end]
         .iter()
         .map(|bar| bar.price)
@@ -145,7 +146,7 @@ impl Rule<MarketEvent> for MultiDayPump {
             return None;
         }
         // A pump is caught at its high; once the price turns, the dump rule speaks.
-        let run_up = at_high(&self.params, &bars(event, history))?;
+        let run_up = at_high(&self.params, &mut DailySeries::of(event, history))?;
         let confidence = 0.55
             + 0.2 * strength(run_up.sigmas, self.params.sigmas, 2.0)
             + 0.2 * strength(run_up.volume_multiple, self.params.volume_multiple, 3.0);
@@ -177,12 +178,13 @@ impl Rule<MarketEvent> for RunUpBuilding {
         if !event.is_trade() {
             return None;
         }
-        let bars = bars(event, history);
-        if at_high(&self.pump, &bars).is_some() {
+        let mut series = DailySeries::of(event, history);
+        if at_high(&self.pump, &mut series).is_some() {
             return None;
         }
-        let end = bars.len() - 1;
-        let run_up = self.building.build_up_ending(&bars, end)?;
+        let end = series.today();
+        let run_up = self.building.build_up_ending(&mut series, end)?;
+        let bars = &series.bars;
         // A pause keeps most of the rise; a fall that gives back a quarter of it is no longer a
         // run-up building (the dump rule judges it).
         let top = bars[end - run_up.days..=end]
@@ -228,15 +230,16 @@ impl Rule<MarketEvent> for DumpAfterRunUp {
         if !event.is_trade() {
             return None;
         }
-        let bars = bars(event, history);
-        let today = bars.len() - 1;
+        let mut series = DailySeries::of(event, history);
+        let today = series.today();
         // The highest recent day that ended a build-up.
         let (high_at, run_up) = (today.saturating_sub(self.within_days)..today)
-            .filter_map(|end| Some((end, self.params.build_up_ending(&bars, end)?)))
+            .filter_map(|end| Some((end, self.params.build_up_ending(&mut series, end)?)))
             .max_by(|(_, a), (_, b)| a.high.price.total_cmp(&b.high.price))?;
+        let bars = &series.bars;
         // The fall itself: this trade prints a new low since the high (below every day's VWAP
         // since), on a day of heavy volume. The quiet days after a dump are not dumps again.
-        let since_high: &[Bar] = &bars[high_at + 1..today];
+        let since_high = &bars[high_at + 1..today];
         if since_high
             .iter()
             .any(|bar| bar.price > run_up.high.price || bar.price <= event.price)

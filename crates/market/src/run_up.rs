@@ -153,14 +153,85 @@ impl RunUp {
     }
 }
 
+/// The symbol's daily series for one event, with what the run-up rules measure each day against
+/// computed once: the log prices, and each base day's baseline (the rules try every run-up
+/// length, and the dump every recent high, over the same few base days).
+pub struct DailySeries {
+    pub bars: Vec<Bar>,
+    log_prices: Vec<f64>,
+    baselines: Vec<Option<Option<Baseline>>>,
+}
+
+/// What a base day's baseline says: its daily volatility, its median daily volume, its days.
+#[derive(Debug, Clone, Copy)]
+struct Baseline {
+    volatility: f64,
+    volume: f64,
+    days: usize,
+}
+
+impl DailySeries {
+    /// The event's series ([`bars`]).
+    pub fn of(event: &crate::MarketEvent, history: &History) -> Self {
+        Self::new(bars(event, history))
+    }
+
+    pub fn new(bars: Vec<Bar>) -> Self {
+        let log_prices = bars.iter().map(|bar| bar.price.ln()).collect();
+        let baselines = vec![None; bars.len()];
+        Self {
+            bars,
+            log_prices,
+            baselines,
+        }
+    }
+
+    /// Today's position (the last bar).
+    pub fn today(&self) -> usize {
+        self.bars.len().saturating_sub(1)
+    }
+
+    /// The baseline of a run-up from `base`: the trading days of the `params.baseline_days`
+    /// calendar days up to and including it; `None` with too few of them or no volume.
+    fn baseline(&mut self, base: usize, params: &RunUpParams) -> Option<Baseline> {
+        if let Some(known) = self.baselines[base] {
+            return known;
+        }
+        let oldest = self.bars[base].index - params.baseline_days;
+        let first = self.bars[..=base].partition_point(|bar| bar.index < oldest);
+        let days = base + 1 - first;
+        let baseline = (days >= params.min_baseline_days)
+            .then(|| {
+                let moves = self.log_prices[first..=base]
+                    .windows(2)
+                    .map(|pair| pair[1] - pair[0]);
+                let n = (days - 1) as f64;
+                let mean = moves.clone().sum::<f64>() / n;
+                let variance = moves.map(|m| (m - mean).powi(2)).sum::<f64>() / n;
+                let mut volumes: Vec<f64> = self.bars[first..=base]
+                    .iter()
+                    .map(|bar| bar.volume)
+                    .collect();
+                Baseline {
+                    volatility: variance.sqrt().max(MIN_VOLATILITY),
+                    volume: median(&mut volumes),
+                    days,
+                }
+            })
+            .filter(|baseline| baseline.volume > 0.0 && baseline.volatility.is_finite());
+        self.baselines[base] = Some(baseline);
+        baseline
+    }
+}
+
 impl RunUpParams {
-    /// The strongest build-up ending on `bars[end]` that reaches the thresholds: of every length
+    /// The strongest build-up ending on day `end` that reaches the thresholds: of every length
     /// from `min_days` to `max_days`, the one most standard deviations from the base. A rise
     /// carried by one day (its largest one-day move over `max_jump_share` of the gain, or fewer
     /// than two up days) is what a news jump looks like, and is none.
-    pub fn build_up_ending(&self, bars: &[Bar], end: usize) -> Option<RunUp> {
+    pub fn build_up_ending(&self, series: &mut DailySeries, end: usize) -> Option<RunUp> {
         (self.min_days..=self.max_days.min(end))
-            .filter_map(|length| self.measure(bars, end - length, end))
+            .filter_map(|length| self.measure(series, end - length, end))
             .filter(|run_up| {
                 run_up.sigmas >= self.sigmas
                     && run_up.volume_multiple >= self.volume_multiple
@@ -170,66 +241,42 @@ impl RunUpParams {
             .max_by(|a, b| a.sigmas.total_cmp(&b.sigmas))
     }
 
-    /// The move from `bars[base]` to `bars[end]` against the baseline: the trading days of the
-    /// `baseline_days` calendar days up to and including the base.
-    fn measure(&self, bars: &[Bar], base: usize, end: usize) -> Option<RunUp> {
-        let (base_bar, high) = (bars[base], bars[end]);
+    /// The move from day `base` to day `end` against the base's baseline.
+    fn measure(&self, series: &mut DailySeries, base: usize, end: usize) -> Option<RunUp> {
+        let (base_bar, high) = (series.bars[base], series.bars[end]);
         if base_bar.price <= 0.0 || high.price <= base_bar.price {
             return None;
         }
-        let oldest = base_bar.index - self.baseline_days;
-        let first = bars[..=base].partition_point(|bar| bar.index < oldest);
-        let baseline = &bars[first..=base];
-        if baseline.len() < self.min_baseline_days {
-            return None;
+        let baseline = series.baseline(base, self)?;
+        let days = end - base;
+        let log_gain = series.log_prices[end] - series.log_prices[base];
+        let (mut largest, mut up_days) = (f64::NEG_INFINITY, 0);
+        for pair in series.log_prices[base..=end].windows(2) {
+            let change = pair[1] - pair[0];
+            largest = largest.max(change);
+            up_days += usize::from(change > 0.0);
         }
-        let moves: Vec<f64> = baseline
-            .windows(2)
-            .filter(|pair| pair[0].price > 0.0 && pair[1].price > 0.0)
-            .map(|pair| (pair[1].price / pair[0].price).ln())
-            .collect();
-        let volatility = standard_deviation(&moves).max(MIN_VOLATILITY);
-        let baseline_volume = median(baseline.iter().map(|bar| bar.volume).collect());
-        if baseline_volume <= 0.0 {
-            return None;
-        }
-        let run = &bars[base + 1..=end];
-        let days = run.len();
-        let log_gain = (high.price / base_bar.price).ln();
-        let daily: Vec<f64> = bars[base..=end]
-            .windows(2)
-            .map(|pair| (pair[1].price / pair[0].price).ln())
-            .collect();
-        let largest = daily.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let volume: f64 = series.bars[base + 1..=end]
+            .iter()
+            .map(|bar| bar.volume)
+            .sum();
         Some(RunUp {
             base: base_bar,
             high,
             days,
             log_gain,
-            sigmas: log_gain / (volatility * (days as f64).sqrt()),
-            volatility,
-            baseline_volume,
-            baseline_days: baseline.len(),
-            volume_multiple: run.iter().map(|bar| bar.volume).sum::<f64>()
-                / days as f64
-                / baseline_volume,
-            up_days: daily.iter().filter(|change| **change > 0.0).count(),
+            sigmas: log_gain / (baseline.volatility * (days as f64).sqrt()),
+            volatility: baseline.volatility,
+            baseline_volume: baseline.volume,
+            baseline_days: baseline.days,
+            volume_multiple: volume / days as f64 / baseline.volume,
+            up_days,
             largest_day_share: largest / log_gain,
         })
     }
 }
 
-/// Population standard deviation (0 for fewer than two values).
-fn standard_deviation(values: &[f64]) -> f64 {
-    if values.len() < 2 {
-        return 0.0;
-    }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
+fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
         0 => 0.0,
@@ -277,8 +324,9 @@ mod tests {
             (0.05, 35_000.0),
             (0.09, 50_000.0),
         ]);
+        let end = bars.len() - 1;
         let run_up = params()
-            .build_up_ending(&bars, bars.len() - 1)
+            .build_up_ending(&mut DailySeries::new(bars), end)
             .expect("a 31% rise over four days on 3.9x volume, the daily moves 1%");
         assert_eq!(run_up.days, 4);
         assert_eq!(run_up.up_days, 4);
@@ -301,10 +349,11 @@ mod tests {
     fn a_one_day_jump_then_a_plateau_is_news_not_a_build_up() {
         let bars = series(&[(0.30, 80_000.0), (0.002, 30_000.0), (-0.003, 25_000.0)]);
         let end = bars.len() - 1;
-        assert_eq!(params().build_up_ending(&bars, end), None);
+        let mut series = DailySeries::new(bars);
+        assert_eq!(params().build_up_ending(&mut series, end), None);
         // It is strong enough: only its shape keeps it from being a pump.
         let jump = params()
-            .measure(&bars, end - 3, end)
+            .measure(&mut series, end - 3, end)
             .expect("a 30% rise on 4.5x volume");
         assert!(jump.sigmas > 10.0 && jump.volume_multiple > 4.0);
         assert!(jump.largest_day_share > 0.95, "{}", jump.largest_day_share);
@@ -312,18 +361,26 @@ mod tests {
 
     #[test]
     fn a_rise_on_ordinary_volume_or_within_the_usual_moves_is_nothing() {
-        let quiet_volume = series(&[(0.06, 11_000.0), (0.08, 12_000.0), (0.05, 9_000.0)]);
-        assert_eq!(
-            params().build_up_ending(&quiet_volume, quiet_volume.len() - 1),
-            None
-        );
-        let small = series(&[(0.01, 40_000.0), (0.015, 40_000.0), (0.01, 40_000.0)]);
-        assert_eq!(params().build_up_ending(&small, small.len() - 1), None);
+        for tail in [
+            [(0.06, 11_000.0), (0.08, 12_000.0), (0.05, 9_000.0)],
+            [(0.01, 40_000.0), (0.015, 40_000.0), (0.01, 40_000.0)],
+        ] {
+            let bars = series(&tail);
+            let end = bars.len() - 1;
+            assert_eq!(
+                params().build_up_ending(&mut DailySeries::new(bars), end),
+                None
+            );
+        }
     }
 
     #[test]
     fn a_new_symbol_without_a_baseline_has_no_run_up() {
         let bars: Vec<Bar> = series(&[(0.1, 50_000.0), (0.1, 50_000.0)]).split_off(28);
-        assert_eq!(params().build_up_ending(&bars, bars.len() - 1), None);
+        let end = bars.len() - 1;
+        assert_eq!(
+            params().build_up_ending(&mut DailySeries::new(bars), end),
+            None
+        );
     }
 }
