@@ -22,7 +22,6 @@ import argparse
 import collections
 import csv
 import glob
-import http.client
 import io
 import json
 import math
@@ -37,6 +36,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
+
+from service import Client
 
 PMDARIMA = "pmdarima==2.0.4"
 # Before 1990 the adjusted prices move in ticks of about 11%: not a usable daily series.
@@ -124,34 +125,6 @@ def trading_days():
 def utc(day, hour, minute):
     local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
     return local.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-class Client:
-    """Keeps one connection and a fresh access token (they last five minutes)."""
-
-    def __init__(self, url, username, password):
-        host, port = url.removeprefix("http://").rstrip("/").split(":")
-        self.connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        self.username, self.password = username, password
-        self.token, self.signed_in = None, 0.0
-
-    def call(self, method, path, body, token=True):
-        headers = {"Content-Type": "application/json"}
-        if token:
-            if time.monotonic() - self.signed_in > 200:
-                self.sign_in()
-            headers["Authorization"] = f"Bearer {self.token}"
-        self.connection.request(method, path, None if body is None else json.dumps(body), headers)
-        reply = self.connection.getresponse()
-        return reply.status, json.loads(reply.read())
-
-    def sign_in(self):
-        status, body = self.call(
-            "POST", "/api/token/", {"username": self.username, "password": self.password}, token=False
-        )
-        if status != 200:
-            sys.exit(f"eval: sign-in failed: {status} {body}")
-        self.token, self.signed_in = body["access"], time.monotonic()
 
 
 def events(symbol, day, bar, feed, rng):
