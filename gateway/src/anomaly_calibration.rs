@@ -17,7 +17,7 @@ use redflag_store::Database;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::models::{ModuleModel, Retraining, train_on_decisions};
+use crate::models::{ModuleModel, Retraining, Trainer, train_on_decisions};
 use crate::settings::{ModelSettings, TaskSettings};
 
 /// Fewest events drift is measured on: under five per decile bin, the index is noise.
@@ -75,7 +75,8 @@ impl AnomalyCalibration {
 
 /// Calibrates `module`'s anomaly alert on its most recent decisions (at most
 /// `tasks.retrain_rows`) and stores the result; a change of which events the alert fires on is
-/// audited as `anomaly.calibrated` under `actor`. Returns `None` when calibration is off
+/// audited as `anomaly.calibrated` under `actor`, as is the retraining that ends a warm-up
+/// (`model.trained`). Returns `None` when calibration is off
 /// (`models.anomaly_alert_rate` 0).
 pub fn calibrate(
     db: &Database,
@@ -96,9 +97,18 @@ pub fn calibrate(
     let mut retrained = false;
     if warm && model.card().source == SYNTHETIC_SOURCE {
         let rows = tasks.retrain_rows;
-        if let Retraining::Trained { .. } =
-            train_on_decisions(models, db, module, rows, models.calibration_min_events)?
-        {
+        let trained_by = Trainer {
+            actor,
+            labels: None,
+        };
+        if let Retraining::Trained { .. } = train_on_decisions(
+            models,
+            db,
+            module,
+            rows,
+            models.calibration_min_events,
+            trained_by,
+        )? {
             model = installed(models, module)?;
             retrained = true;
             // Retraining read the same decisions; reading them again keeps any that arrived.

@@ -413,17 +413,20 @@ pub fn retrain_on_decisions(
         module,
         tasks.retrain_rows,
         tasks.retrain_min_rows,
+        Trainer::SYSTEM,
     )
 }
 
 /// Trains `module`'s anomaly model on the figures of its `rows` most recent decisions, less those
-/// analysts confirmed as fraud, and installs it; at least `min_rows` are needed.
+/// analysts confirmed as fraud, and installs it as `trained_by`'s; at least `min_rows` are
+/// needed.
 pub fn train_on_decisions(
     models: &ModelSettings,
     db: &Database,
     module: Module,
     rows: i64,
     min_rows: usize,
+    trained_by: Trainer<'_>,
 ) -> Result<Retraining, String> {
     let labelled = db.labelled_decisions(module).map_err(|e| e.to_string())?;
     let normal = normal_decisions(db, rows, module, &labelled).map_err(|e| e.to_string())?;
@@ -432,14 +435,7 @@ pub fn train_on_decisions(
         return Ok(Retraining::TooFewDecisions { rows });
     }
     let mut model = train(module, &normal.set, models.seed).map_err(|e| e.to_string())?;
-    model.install(
-        models,
-        db,
-        module,
-        &normal.source,
-        models.seed,
-        Trainer::SYSTEM,
-    )?;
+    model.install(models, db, module, &normal.source, models.seed, trained_by)?;
     Ok(Retraining::Trained { rows })
 }
 

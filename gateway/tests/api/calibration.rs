@@ -163,6 +163,16 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
     );
     assert_eq!(history["results"][0]["kind"], "anomaly.calibrated");
     assert_eq!(history["results"][0]["actor"], "boss");
+    // So is the retraining that ended the warm-up, with what it learned.
+    let trained = send(&app, get("/api/audit/?entity_id=model:aml", Some(&analyst)))
+        .await
+        .json();
+    assert_eq!(trained["results"][0]["kind"], "model.trained");
+    assert_eq!(trained["results"][0]["actor"], "boss");
+    assert_eq!(
+        trained["results"][0]["payload"]["details"]["source"],
+        "the 60 most recent aml decisions"
+    );
 }
 
 #[actix_web::test]
