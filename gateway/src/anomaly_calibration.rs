@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use redflag_audit::AuditEvent;
 use redflag_core::Module;
 use redflag_ml_core::{SYNTHETIC_SOURCE, contamination_threshold};
-use redflag_store::Database;
+use redflag_store::{Database, ScoredDecision};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -89,10 +89,12 @@ pub fn calibrate(
     if models.anomaly_alert_rate <= 0.0 {
         return Ok(None);
     }
-    let mut recent = db
-        .recent_model_features(module, tasks.retrain_rows)
-        .map_err(|e| e.to_string())?;
-    let warm = recent.len() >= models.calibration_min_events;
+    let mut recent = usable(
+        module,
+        db.recent_model_features(module, tasks.retrain_rows)
+            .map_err(|e| e.to_string())?,
+    );
+    let warm = recent.len() >= models.calibration_min_events.max(1);
     let mut model = installed(models, module)?;
     let mut retrained = false;
     if warm && model.card().source == SYNTHETIC_SOURCE {
@@ -112,9 +114,11 @@ pub fn calibrate(
             model = installed(models, module)?;
             retrained = true;
             // Retraining read the same decisions; reading them again keeps any that arrived.
-            recent = db
-                .recent_model_features(module, rows)
-                .map_err(|e| e.to_string())?;
+            recent = usable(
+                module,
+                db.recent_model_features(module, rows)
+                    .map_err(|e| e.to_string())?,
+            );
         }
     }
     let ModuleModel::Anomaly(artifact) = &model else {
@@ -200,6 +204,19 @@ fn changed(before: Option<&AnomalyCalibration>, now: &AnomalyCalibration) -> boo
         (Some((was, old)), Some((is, new))) => was != is || (old - new).abs() >= 0.01,
         _ => true,
     }
+}
+
+/// The decisions whose stored figures the module's model can read now (one stored before an
+/// upgrade changed the features, or with a missing figure, is left out).
+fn usable(module: Module, decisions: Vec<ScoredDecision>) -> Vec<ScoredDecision> {
+    let width = crate::models::features(module).len();
+    decisions
+        .into_iter()
+        .filter(|decision| {
+            decision.features.len() == width
+                && decision.features.iter().all(|value| value.is_finite())
+        })
+        .collect()
 }
 
 fn installed(models: &ModelSettings, module: Module) -> Result<ModuleModel, String> {
