@@ -257,10 +257,12 @@ async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> 
                 username: "demo".to_owned(),
                 password: password.clone(),
                 // A month sent in seconds: the anomaly alerts are calibrated as the traffic
-                // arrives (every 2 s once 500 decisions are stored), not after it.
+                // arrives (every 2 s once 500 decisions are stored) and read back at once, not
+                // after it.
                 settings: vec![
                     ("REDFLAG__MODELS__CALIBRATION_MIN_EVENTS", "500"),
                     ("REDFLAG__TASKS__CALIBRATE_ANOMALY_SECONDS", "2"),
+                    ("REDFLAG__MODELS__RELOAD_SECONDS", "1"),
                 ],
             };
             let local = LocalServer::start(&options)?;

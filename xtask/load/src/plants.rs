@@ -27,6 +27,12 @@ impl Plant {
     pub fn needs_watchlist(&self) -> bool {
         self.marker == "WatchlistRule"
     }
+
+    /// Whether the case is only caught once the anomaly alert is calibrated on the traffic
+    /// before it (the alert is silent while its model warms up).
+    pub fn needs_calibration(&self) -> bool {
+        self.marker == "AnomalyRule"
+    }
 }
 
 impl Plant {

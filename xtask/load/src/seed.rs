@@ -113,8 +113,16 @@ fn events(plan: &SeedPlan, with_watchlist: bool) -> (Vec<Item>, Vec<(usize, Stri
             // Every event of the case lies in the past: a case longer than the period starts
             // before it.
             let latest_first = end - plant.span - Duration::hours(1);
-            let room = (latest_first - start).num_seconds().max(0) as f64;
-            let first = latest_first.min(start) + Duration::seconds((sampler.unit() * room) as i64);
+            // A case the anomaly alert must catch comes in the second half of the period, once
+            // the traffic before it has calibrated the alert.
+            let earliest = if plant.needs_calibration() {
+                start + (end - start) / 2
+            } else {
+                start
+            };
+            let room = (latest_first - earliest).num_seconds().max(0) as f64;
+            let first =
+                latest_first.min(earliest) + Duration::seconds((sampler.unit() * room) as i64);
             let id = case_id(index, copy, &run);
             for (at, body) in plant.events(&id, first) {
                 items.push(Item {
@@ -150,11 +158,6 @@ pub async fn seed(
 ) -> Result<(), String> {
     let (items, cases) = events(plan, with_watchlist);
     let total = items.len();
-    let mut lanes: Vec<Vec<Item>> = (0..LANES).map(|_| Vec::new()).collect();
-    for (position, item) in items.into_iter().enumerate() {
-        let lane = item.case.unwrap_or(position) % LANES;
-        lanes[lane].push(item);
-    }
     let progress = ProgressBar::new(total as u64);
     progress.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} events  {per_sec}  ETA {eta}  {msg}")
@@ -165,15 +168,56 @@ pub async fn seed(
         ..Outcome::default()
     }));
     let plant_of: Rc<Vec<usize>> = Rc::new(cases.iter().map(|(plant, _)| *plant).collect());
+    // The first half of the period warms the anomaly models up; the second half waits for the
+    // worker to calibrate them on it, as a deployment's later traffic would find them.
+    let middle = match (items.first(), items.last()) {
+        (Some(first), Some(last)) => first.at + (last.at - first.at) / 2,
+        _ => Utc::now(),
+    };
+    let (earlier, later): (Vec<Item>, Vec<Item>) =
+        items.into_iter().partition(|item| item.at < middle);
+    send_items(target, token, earlier, &outcome, &progress, &plant_of).await?;
+    progress.set_message("waiting for the anomaly alerts' calibration");
+    wait_for_calibration(target, token).await;
+    progress.set_message("");
+    send_items(target, token, later, &outcome, &progress, &plant_of).await?;
+    progress.finish_with_message("done");
+    let outcome = outcome.borrow();
+    report(&outcome, &cases);
+    if outcome.errors > 0 {
+        return Err(format!(
+            "{} events were refused; the first: {}",
+            outcome.errors,
+            outcome.first_error.clone().unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Sends `items` over [`LANES`] connections, a planted case's events on one, in order; what came
+/// back goes into `outcome`.
+async fn send_items(
+    target: &Target,
+    token: &str,
+    items: Vec<Item>,
+    outcome: &Rc<RefCell<Outcome>>,
+    progress: &ProgressBar,
+    plant_of: &Rc<Vec<usize>>,
+) -> Result<(), String> {
+    let mut lanes: Vec<Vec<Item>> = (0..LANES).map(|_| Vec::new()).collect();
+    for (position, item) in items.into_iter().enumerate() {
+        let lane = item.case.unwrap_or(position) % LANES;
+        lanes[lane].push(item);
+    }
     let local = tokio::task::LocalSet::new();
     let mut handles = Vec::new();
     for lane in lanes {
         let (target, token, outcome, progress, plant_of) = (
             target.clone(),
             token.to_owned(),
-            Rc::clone(&outcome),
+            Rc::clone(outcome),
             progress.clone(),
-            Rc::clone(&plant_of),
+            Rc::clone(plant_of),
         );
         handles.push(local.spawn_local(async move {
             let mut connection = Connection::open(&target)
@@ -230,20 +274,41 @@ pub async fn seed(
             results
         })
         .await;
-    progress.finish_with_message("done");
     for result in results {
         result?;
     }
-    let outcome = outcome.borrow();
-    report(&outcome, &cases);
-    if outcome.errors > 0 {
-        return Err(format!(
-            "{} events were refused; the first: {}",
-            outcome.errors,
-            outcome.first_error.clone().unwrap_or_default()
-        ));
-    }
     Ok(())
+}
+
+/// Waits (at most a minute) until no anomaly model of the target is warming up: the worker
+/// calibrates them on the traffic stored so far. A server that never calibrates (too little
+/// traffic, or a long interval) is given up on, saying so.
+async fn wait_for_calibration(target: &Target, token: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let Ok(mut connection) = Connection::open(target).await else {
+        return;
+    };
+    while std::time::Instant::now() < deadline {
+        if let Ok(response) = connection
+            .send("GET", "/api/models/", Some(token), b"")
+            .await
+        {
+            let models: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+            let warming = models.as_object().is_some_and(|models| {
+                models
+                    .values()
+                    .any(|model| model["anomaly_alert"]["status"] == "warming_up")
+            });
+            if response.status == 200 && !warming {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    eprintln!(
+        "seed: the anomaly alerts are still warming up after a minute; the anomaly plants may be \
+         missed"
+    );
 }
 
 fn report(outcome: &Outcome, cases: &[(usize, String)]) {
