@@ -793,8 +793,13 @@ function trainingReport(trained) {
 
 document.getElementById('sign-out').addEventListener('click', () => {
   session.clear();
-  location.hash = '#/';
-  render();
+  // A new hash renders the sign-in form through `hashchange`; rendering here as well would draw
+  // it twice, the second replacing a form someone has started to fill in.
+  if (location.hash === '#/' || location.hash === '') {
+    render();
+  } else {
+    location.hash = '#/';
+  }
 });
 window.addEventListener('hashchange', render);
 render();

@@ -89,8 +89,9 @@ async function main() {
     args: ['--no-sandbox'],
   });
   const problems = [];
+  let page;
   try {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     // Content-policy refusals and script errors are problems; a 4xx the page expects (the wrong
     // password below) is logged by Chromium too and is not. No answer may be a 5xx.
@@ -254,6 +255,14 @@ async function main() {
       'a dead session says so at the sign-in form');
     check(await page.locator('#nav').isHidden(), 'the navigation goes with the session');
     check(problems.length === 0, `the page ran without errors: ${problems.join('; ')}`);
+  } catch (error) {
+    // What the page showed when it went wrong, and what it logged.
+    if (page) {
+      await page.screenshot({ path: join(screenshots, 'failure.png'), fullPage: true }).catch(() => {});
+      console.error(`at ${page.url()}: ${(await page.textContent('body').catch(() => '')).slice(0, 600)}`);
+    }
+    if (problems.length) console.error(`page problems: ${problems.join('; ')}`);
+    throw error;
   } finally {
     await browser.close();
   }
