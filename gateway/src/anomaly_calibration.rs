@@ -161,7 +161,8 @@ pub fn calibrate(
         drift,
         calibrated_at: now,
     };
-    let before = stored(db, module)?;
+    // One that no longer reads (written by another version) is replaced, not a reason to stop.
+    let before = stored(db, module).ok().flatten();
     let body = serde_json::to_string(&calibration).map_err(|e| e.to_string())?;
     db.put_calibration(&calibration_name(module), &body, now)
         .map_err(|e| e.to_string())?;
