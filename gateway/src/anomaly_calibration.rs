@@ -76,8 +76,9 @@ impl AnomalyCalibration {
 /// Calibrates `module`'s anomaly alert on its most recent decisions (at most
 /// `tasks.retrain_rows`) and stores the result; a change of which events the alert fires on is
 /// audited as `anomaly.calibrated` under `actor`, as is the retraining that ends a warm-up
-/// (`model.trained`). Returns `None` when calibration is off
-/// (`models.anomaly_alert_rate` 0).
+/// (`model.trained`). Returns `None` when calibration is off (`models.anomaly_alert_rate` 0) or
+/// the module has no anomaly model (credit), so a caller that has just installed any model may
+/// call it.
 pub fn calibrate(
     db: &Database,
     models: &ModelSettings,
@@ -86,7 +87,7 @@ pub fn calibrate(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<AnomalyCalibration>, String> {
-    if models.anomaly_alert_rate <= 0.0 {
+    if models.anomaly_alert_rate <= 0.0 || !MODULES.contains(&module) {
         return Ok(None);
     }
     let mut recent = usable(

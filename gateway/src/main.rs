@@ -437,16 +437,14 @@ fn train(
     )?;
     // An anomaly model is measured on the stored traffic at once (its alert is silent while
     // warming up).
-    if anomaly_calibration::MODULES.contains(&module)
-        && let Some(calibration) = anomaly_calibration::calibrate(
-            &db,
-            &settings.models,
-            &settings.tasks,
-            module,
-            "system",
-            chrono::Utc::now(),
-        )?
-    {
+    if let Some(calibration) = anomaly_calibration::calibrate(
+        &db,
+        &settings.models,
+        &settings.tasks,
+        module,
+        "system",
+        chrono::Utc::now(),
+    )? {
         say(&match calibration.threshold {
             Some(threshold) => format!(
                 "calibrated its anomaly alert on {} stored decisions: threshold {threshold:.4}",

@@ -577,12 +577,10 @@ pub fn train_with_labels(
     let path = model
         .install(models, db, module, &source, seed, trained_by)
         .map_err(LabelledTrainingError::Failed)?;
-    // The new anomaly model is measured on the traffic at once, not left silent until the next
+    // A new anomaly model is measured on the traffic at once, not left silent until the next
     // calibration.
-    if crate::anomaly_calibration::MODULES.contains(&module) {
-        crate::anomaly_calibration::calibrate(db, models, tasks, module, actor, Utc::now())
-            .map_err(LabelledTrainingError::Failed)?;
-    }
+    crate::anomaly_calibration::calibrate(db, models, tasks, module, actor, Utc::now())
+        .map_err(LabelledTrainingError::Failed)?;
     Ok(LabelledTraining {
         model,
         source,

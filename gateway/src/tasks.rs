@@ -233,9 +233,7 @@ impl Periodic {
                             retrain_on_decisions(&models, &tasks, &db, module, Utc::now())?;
                         // A new model is measured at once, not left silent until the next
                         // calibration.
-                        if matches!(retraining, Retraining::Trained { .. })
-                            && crate::anomaly_calibration::MODULES.contains(&module)
-                        {
+                        if matches!(retraining, Retraining::Trained { .. }) {
                             crate::anomaly_calibration::calibrate(
                                 &db,
                                 &models,
