@@ -650,12 +650,15 @@ async fn serve(settings: Settings) -> Result<(), String> {
     if workers > 0 {
         server = server.workers(workers);
     }
-    server
+    let server = server
         .bind(&bind)
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?
-        .run()
-        .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    // The bound address, not the configured one: with port 0 the system chose it, and whoever
+    // started the process (a supervisor, the test suite) learns it here.
+    for address in server.addrs() {
+        tracing::info!("listening on http://{address}");
+    }
+    server.run().await.map_err(|e| e.to_string())?;
     tracing::info!("stopped accepting requests; flushing the audit relay");
     // The embedded worker stops first (its queue connection closes with it), so that it takes no
     // record the flush relays; what it was handed and had not acknowledged, the flush applies.

@@ -2,7 +2,7 @@
 //! spoken to over plain HTTP, killed when the test ends however it ends.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -42,7 +42,7 @@ impl Process {
 }
 
 /// A running `redflag serve` on the sandbox's database (where `cli::redflag` creates users),
-/// logging to `serve-<port>.log` in its directory.
+/// logging to a `serve-*.log` of its own in its directory.
 pub struct Server {
     pub port: u16,
     pub log: PathBuf,
@@ -50,19 +50,21 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the server with `env` set and waits until it listens.
+    /// Starts the server with `env` set and waits until it listens. The server binds port 0 and
+    /// logs the port the system gave it: a port picked here and bound later by the server could
+    /// be taken meanwhile by another test's server (start-up trains models for seconds), and this
+    /// test would then talk to that one.
     pub fn start(sandbox: &Sandbox, env: &[(&str, &str)]) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let log = sandbox.path().join(format!("serve-{port}.log"));
-        let process = Process(
+        let log = sandbox
+            .path()
+            .join(format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
+        let mut process = Process(
             Command::new(env!("CARGO_BIN_EXE_redflag"))
-                .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+                .args(["serve", "--bind", "127.0.0.1:0"])
                 .current_dir(sandbox.path())
                 .env("DATABASE_URL", sandbox.database.url())
                 .env("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000")
+                .env("NO_COLOR", "1")
                 .env_remove("REDFLAG_PROFILE")
                 .env_remove("REDIS_URL")
                 .env_remove("REDIS_HOST")
@@ -73,14 +75,18 @@ impl Server {
                 .expect("the server starts"),
         );
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let port = loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if let Some(port) = listening_port(&text) {
+                break port;
+            }
+            let exited = process.0.try_wait().expect("the child can be polled");
             assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the server did not start: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
+                exited.is_none() && started.elapsed() < Duration::from_secs(60),
+                "the server did not start ({exited:?}): {text}"
             );
             std::thread::sleep(Duration::from_millis(100));
-        }
+        };
         Self { port, log, process }
     }
 
@@ -110,6 +116,13 @@ impl Server {
             .expect("an access token")
             .to_owned()
     }
+}
+
+/// The port of the server's "listening on http://127.0.0.1:<port>" log line.
+fn listening_port(log: &str) -> Option<u16> {
+    let (_, rest) = log.split_once("listening on http://127.0.0.1:")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// One HTTP/1.1 request on its own connection: (status, body), or the error of a server that is
