@@ -3,21 +3,21 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use redflag_audit::AuditEvent;
 use redflag_core::Module;
 use redflag_ml_core::metrics::LabelAgreement;
 use redflag_ml_core::{
-    Artifact, ArtifactError, FeatureValue, IsolationForest, IsolationForestParams, LogisticModel,
-    SYNTHETIC_SOURCE, TrainingError, TrainingSet, train_isolation_forest, train_logistic,
+    Artifact, ArtifactError, Classifier, FeatureValue, IsolationForest, IsolationForestParams,
+    LogisticModel, SYNTHETIC_SOURCE, Scorecard, ScorecardParams, TrainingError, TrainingSet,
+    train_isolation_forest, train_scorecard,
 };
 use redflag_store::{Database, LabelledDecision};
 
 use crate::settings::{ModelSettings, TaskSettings};
 
-/// The L2 penalty of the credit model (scikit-learn's default, C = 1).
-const CREDIT_ALPHA: f64 = 1.0;
 /// Where an Isolation Forest score reads as anomalous when an artifact records no threshold.
 const ANOMALY_SCORE_CUTOFF: f64 = 0.5;
 /// Fewest labelled decisions the supervised credit model is trained on.
@@ -28,7 +28,8 @@ pub struct Models {
     pub aml: IsolationForest,
     /// The AML model's score threshold from its training report, for the anomaly alert.
     pub aml_threshold: Option<f64>,
-    pub credit: LogisticModel,
+    /// The credit default model: a scorecard, or a team's earlier logistic regression.
+    pub credit: Arc<dyn Classifier>,
     pub insurance: IsolationForest,
     /// The insurance model's score threshold, for its anomaly alert.
     pub insurance_threshold: Option<f64>,
@@ -39,10 +40,32 @@ pub struct Models {
     pub versions: ModelVersions,
 }
 
-/// A trained model of either kind with its artifact metadata.
+/// The artifact kind of the anomaly models (aml, insurance, market).
+const ANOMALY_KIND: &str = "isolation_forest";
+/// The artifact kind of the credit default model trained now.
+const SCORECARD_KIND: &str = "scorecard";
+/// The artifact kind of the credit default model before the scorecard: still read.
+const LOGISTIC_KIND: &str = "logistic";
+
+/// A trained model with its artifact metadata.
 pub enum ModuleModel {
     Anomaly(Artifact<IsolationForest>),
-    Default(Artifact<LogisticModel>),
+    /// The credit default model: it measured better than logistic regression on three of four
+    /// public credit data sets (EVALUATION.md), and explains itself in points.
+    Scorecard(Artifact<Scorecard>),
+    /// A credit default model trained before the scorecard: it keeps scoring until retrained.
+    Logistic(Artifact<LogisticModel>),
+}
+
+/// `$body` with `$artifact` bound to the model's artifact, whatever its kind.
+macro_rules! each_artifact {
+    ($model:expr, $artifact:ident => $body:expr) => {
+        match $model {
+            ModuleModel::Anomaly($artifact) => $body,
+            ModuleModel::Scorecard($artifact) => $body,
+            ModuleModel::Logistic($artifact) => $body,
+        }
+    };
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,11 +113,13 @@ pub fn artifact_path(settings: &ModelSettings, module: Module) -> PathBuf {
     Path::new(&settings.directory).join(format!("{module}.json"))
 }
 
-/// Trains a module's model: the credit default model is supervised (logistic), the others are
+/// Trains a module's model: the credit default model is supervised (a scorecard), the others are
 /// anomaly models (Isolation Forest).
 pub fn train(module: Module, set: &TrainingSet, seed: u64) -> Result<ModuleModel, ModelError> {
     match module {
-        Module::Credit => train_default(set, seed).map(ModuleModel::Default),
+        Module::Credit => train_scorecard(set, &ScorecardParams::default(), seed)
+            .map(ModuleModel::Scorecard)
+            .map_err(|source| ModelError::Training { module, source }),
         _ => train_anomaly(module, set, seed).map(ModuleModel::Anomaly),
     }
 }
@@ -111,13 +136,6 @@ fn train_anomaly(
     train_isolation_forest(set, params).map_err(|source| ModelError::Training { module, source })
 }
 
-fn train_default(set: &TrainingSet, seed: u64) -> Result<Artifact<LogisticModel>, ModelError> {
-    train_logistic(set, CREDIT_ALPHA, seed).map_err(|source| ModelError::Training {
-        module: Module::Credit,
-        source,
-    })
-}
-
 impl ModuleModel {
     /// The artifact installed for `module`, if there is one that still fits its features.
     pub fn installed(settings: &ModelSettings, module: Module) -> Result<Option<Self>, ModelError> {
@@ -125,11 +143,30 @@ impl ModuleModel {
         if !path.exists() {
             return Ok(None);
         }
-        let model = match module {
-            Module::Credit => Self::Default(Artifact::load(&path, "logistic", features(module))?),
-            _ => Self::Anomaly(Artifact::load(&path, "isolation_forest", features(module))?),
-        };
-        Ok(Some(model))
+        Ok(Some(Self::read(&path, module)?))
+    }
+
+    /// The artifact at `path` as `module`'s model: credit's of either supervised kind.
+    fn read(path: &Path, module: Module) -> Result<Self, ArtifactError> {
+        let features = features(module);
+        if module != Module::Credit {
+            return Ok(Self::Anomaly(Artifact::load(path, ANOMALY_KIND, features)?));
+        }
+        match Artifact::load(path, SCORECARD_KIND, features) {
+            Err(ArtifactError::Kind { found, .. }) if found == LOGISTIC_KIND => Ok(Self::Logistic(
+                Artifact::load(path, LOGISTIC_KIND, features)?,
+            )),
+            read => read.map(Self::Scorecard),
+        }
+    }
+
+    /// The supervised model, for the credit engine; `None` for an anomaly model.
+    fn classifier(&self) -> Option<&dyn Classifier> {
+        match self {
+            Self::Anomaly(_) => None,
+            Self::Scorecard(artifact) => Some(&artifact.model),
+            Self::Logistic(artifact) => Some(&artifact.model),
+        }
     }
 
     /// How this model's flags agree with analysts' labels: an anomaly model flags at its
@@ -148,7 +185,7 @@ impl ModuleModel {
                     .copied()
                     .unwrap_or(ANOMALY_SCORE_CUTOFF),
             ),
-            Self::Default(artifact) => (
+            supervised => (
                 labelled
                     .iter()
                     .map(|decision| {
@@ -158,7 +195,10 @@ impl ModuleModel {
                             .copied()
                             .map(FeatureValue::Number)
                             .collect();
-                        artifact.model.probability(&row).unwrap_or(f64::NAN)
+                        supervised
+                            .classifier()
+                            .and_then(|model| model.probability(&row).ok())
+                            .unwrap_or(f64::NAN)
                     })
                     .collect(),
                 0.5,
@@ -168,38 +208,27 @@ impl ModuleModel {
     }
 
     pub fn card(&self) -> ModelCard {
-        match self {
-            Self::Anomaly(artifact) => ModelCard::of(artifact),
-            Self::Default(artifact) => ModelCard::of(artifact),
-        }
+        each_artifact!(self, artifact => ModelCard::of(artifact))
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
-        match self {
-            Self::Anomaly(artifact) => artifact.save(path),
-            Self::Default(artifact) => artifact.save(path),
-        }
+        each_artifact!(self, artifact => artifact.save(path))
     }
 
     pub fn kind(&self) -> &str {
-        match self {
-            Self::Anomaly(artifact) => &artifact.kind,
-            Self::Default(artifact) => &artifact.kind,
-        }
+        each_artifact!(self, artifact => &artifact.kind)
     }
 
     pub fn training_rows(&self) -> usize {
-        match self {
-            Self::Anomaly(artifact) => artifact.training_rows,
-            Self::Default(artifact) => artifact.training_rows,
-        }
+        each_artifact!(self, artifact => artifact.training_rows)
     }
 
     pub fn metrics(&self) -> &BTreeMap<String, f64> {
-        match self {
-            Self::Anomaly(artifact) => &artifact.metrics,
-            Self::Default(artifact) => &artifact.metrics,
-        }
+        each_artifact!(self, artifact => &artifact.metrics)
+    }
+
+    fn set_source(&mut self, source: &str) {
+        each_artifact!(self, artifact => artifact.source = source.to_owned())
     }
 
     /// Records `source` in the artifact, writes it to the module's place in the models
@@ -215,10 +244,7 @@ impl ModuleModel {
         trained_by: Trainer<'_>,
     ) -> Result<PathBuf, String> {
         let path = artifact_path(settings, module);
-        match self {
-            Self::Anomaly(artifact) => artifact.source = source.to_owned(),
-            Self::Default(artifact) => artifact.source = source.to_owned(),
-        }
+        self.set_source(source);
         self.save(&path).map_err(|e| e.to_string())?;
         let mut details = serde_json::json!({
             "model": self.kind(),
@@ -312,21 +338,37 @@ impl ModelVersions {
 
 /// Loads every module's artifact, training and writing the missing ones.
 pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
-    let aml = anomaly_model(settings, Module::Aml)?;
-    let insurance = anomaly_model(settings, Module::Insurance)?;
-    let market = anomaly_model(settings, Module::Market)?;
-    let credit = default_model(settings)?;
+    let anomaly = |module| match load_or_train_one(settings, module)? {
+        ModuleModel::Anomaly(artifact) => Ok(artifact),
+        other => Err(wrong_kind(settings, module, other.kind(), ANOMALY_KIND)),
+    };
+    let aml = anomaly(Module::Aml)?;
+    let insurance = anomaly(Module::Insurance)?;
+    let market = anomaly(Module::Market)?;
+    let credit = load_or_train_one(settings, Module::Credit)?;
     let versions = ModelVersions {
         aml: ModelCard::of(&aml),
-        credit: ModelCard::of(&credit),
+        credit: credit.card(),
         insurance: ModelCard::of(&insurance),
         market: ModelCard::of(&market),
+    };
+    let credit: Arc<dyn Classifier> = match credit {
+        ModuleModel::Scorecard(artifact) => Arc::new(artifact.model),
+        ModuleModel::Logistic(artifact) => Arc::new(artifact.model),
+        ModuleModel::Anomaly(artifact) => {
+            return Err(wrong_kind(
+                settings,
+                Module::Credit,
+                &artifact.kind,
+                SCORECARD_KIND,
+            ));
+        }
     };
     Ok(Models {
         versions,
         aml_threshold: aml.metrics.get("threshold").copied(),
         aml: aml.model,
-        credit: credit.model,
+        credit,
         insurance_threshold: insurance.metrics.get("threshold").copied(),
         insurance: insurance.model,
         market_threshold: market.metrics.get("threshold").copied(),
@@ -334,43 +376,61 @@ pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
     })
 }
 
-/// The artifact at `path`; when there is none yet, one trained on the module's synthetic defaults
+fn wrong_kind(settings: &ModelSettings, module: Module, found: &str, expected: &str) -> ModelError {
+    ModelError::Artifact(ArtifactError::Kind {
+        path: artifact_path(settings, module),
+        found: found.to_owned(),
+        expected: expected.to_owned(),
+    })
+}
+
+/// The module's artifact; when there is none yet, one trained on the module's synthetic defaults
 /// and written there.
-fn load_or_train_one<
-    M: serde::Serialize + serde::de::DeserializeOwned + redflag_ml_core::ModelShape,
->(
-    settings: &ModelSettings,
-    module: Module,
-    kind: &str,
-    train: impl FnOnce(&TrainingSet) -> Result<Artifact<M>, ModelError>,
-) -> Result<Artifact<M>, ModelError> {
+fn load_or_train_one(settings: &ModelSettings, module: Module) -> Result<ModuleModel, ModelError> {
     let path = artifact_path(settings, module);
     if path.exists() {
-        return Artifact::<M>::load(&path, kind, features(module)).map_err(|source| match source {
-            ArtifactError::Features { .. } => ModelError::Outdated { module, source },
-            other => ModelError::Artifact(other),
-        });
+        match ModuleModel::read(&path, module) {
+            Ok(model) => return Ok(model),
+            // An anomaly model learns from unlabelled traffic: one that predates the features
+            // is set aside, the synthetic defaults take its place, and the module warms up and
+            // relearns from the decisions scored on the new features (see `calibrate`).
+            Err(source @ ArtifactError::Features { .. }) if module != Module::Credit => {
+                let aside = path.with_extension("outdated.json");
+                match std::fs::rename(&path, &aside) {
+                    Ok(()) => tracing::warn!(
+                        %module, %source, set_aside = %aside.display(),
+                        "the anomaly model predates this version's features: set aside; the \
+                         synthetic defaults replace it until the module has warmed up again"
+                    ),
+                    // Another process sharing the directory set it aside first.
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => {
+                        return Err(ModelError::Artifact(ArtifactError::Write {
+                            path: aside,
+                            source,
+                        }));
+                    }
+                }
+                if path.exists() {
+                    return Ok(ModuleModel::read(&path, module)?);
+                }
+            }
+            // A supervised model needs its labels again: that is the team's call.
+            Err(source @ ArtifactError::Features { .. }) => {
+                return Err(ModelError::Outdated { module, source });
+            }
+            Err(other) => return Err(ModelError::Artifact(other)),
+        }
     }
-    let mut artifact = train(&synthetic(module, settings.synthetic_rows, settings.seed))?;
-    artifact.source = SYNTHETIC_SOURCE.to_owned();
-    artifact.save(&path)?;
-    tracing::info!(%module, path = %path.display(), rows = artifact.training_rows, "trained the model on synthetic defaults");
-    Ok(artifact)
-}
-
-fn anomaly_model(
-    settings: &ModelSettings,
-    module: Module,
-) -> Result<Artifact<IsolationForest>, ModelError> {
-    load_or_train_one(settings, module, "isolation_forest", |set| {
-        train_anomaly(module, set, settings.seed)
-    })
-}
-
-fn default_model(settings: &ModelSettings) -> Result<Artifact<LogisticModel>, ModelError> {
-    load_or_train_one(settings, Module::Credit, "logistic", |set| {
-        train_default(set, settings.seed)
-    })
+    let mut model = train(
+        module,
+        &synthetic(module, settings.synthetic_rows, settings.seed),
+        settings.seed,
+    )?;
+    model.set_source(SYNTHETIC_SOURCE);
+    model.save(&path)?;
+    tracing::info!(%module, path = %path.display(), rows = model.training_rows(), "trained the model on synthetic defaults");
+    Ok(model)
 }
 
 /// What a scheduled retraining did for one module.

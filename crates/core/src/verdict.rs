@@ -76,8 +76,27 @@ impl Verdict {
     /// busiest of the unflagged still rank above the quiet ones. Every engine's verdict is made
     /// here, so no engine can let a supporting signal flag alone.
     pub fn from_alerts(alerts: Vec<Alert>, flag_at_risk: f64) -> Self {
-        let mut probability = noisy_or(alerts.iter().map(|alert| alert.confidence));
+        Self::ranked(alerts, 0.0, flag_at_risk)
+    }
+
+    /// As [`Verdict::from_alerts`], with `background` (a confidence, 0-1) for an event no
+    /// typology speaks for: evidence too weak for an alert of its own (the anomaly model's score
+    /// below its alert threshold) that joins the supporting signals' noisy-OR, so that the
+    /// events with no alert, most of them, are ranked too instead of all tying at 0. A typology's
+    /// risk, and so every flag, is left as its alerts make it.
+    pub fn ranked(alerts: Vec<Alert>, background: f64, flag_at_risk: f64) -> Self {
         let typology = alerts.iter().any(|alert| !alert.is_supporting());
+        let background = if typology {
+            0.0
+        } else {
+            background.clamp(0.0, 1.0)
+        };
+        let mut probability = noisy_or(
+            alerts
+                .iter()
+                .map(|alert| alert.confidence)
+                .chain(std::iter::once(background)),
+        );
         if !typology {
             probability *= (flag_at_risk / 100.0).clamp(0.0, 1.0) * SUPPORTING_CEILING;
         }
@@ -153,5 +172,20 @@ mod tests {
         );
         let typology = Verdict::from_alerts(vec![alert(0.6), weak(0.5)], 50.0);
         assert_eq!((typology.risk, typology.flagged), (80.0, true));
+    }
+
+    #[test]
+    fn background_evidence_ranks_the_events_without_a_typology_and_never_moves_a_typology() {
+        let alert = |confidence| Alert::new("R", "r", Severity::Medium, confidence, "why");
+        let quiet = Verdict::ranked(Vec::new(), 0.0, 50.0);
+        assert_eq!((quiet.risk, quiet.flagged), (0.0, false));
+        let unusual = Verdict::ranked(Vec::new(), 0.2, 50.0);
+        assert_eq!((unusual.risk, unusual.flagged), (9.8, false), "0.2 x 49");
+        let more = Verdict::ranked(Vec::new(), 0.9, 50.0);
+        assert!(!more.flagged && more.risk < 50.0 && more.risk > unusual.risk);
+        let supported = Verdict::ranked(vec![alert(0.3).supporting()], 0.2, 50.0);
+        assert_eq!(supported.risk, 21.6, "(1 - 0.7 x 0.8) x 49");
+        let typology = Verdict::ranked(vec![alert(0.45)], 0.9, 50.0);
+        assert_eq!(typology, Verdict::from_alerts(vec![alert(0.45)], 50.0));
     }
 }

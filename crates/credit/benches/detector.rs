@@ -5,18 +5,23 @@
 //! Run: cargo bench -p redflag-credit --bench detector
 
 use std::hint::black_box;
+use std::sync::Arc;
 
 use chrono::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use redflag_core::{Activity, Detector, History};
 use redflag_credit::{AccountTypes, Application, CreditConfig, CreditDetector};
-use redflag_ml_core::train_logistic;
+use redflag_ml_core::{ScorecardParams, train_scorecard};
 
 fn detector(c: &mut Criterion) {
-    let model = train_logistic(&redflag_credit::model::synthetic(5_000, 1), 1.0, 1)
-        .expect("trains")
-        .model;
-    let detector = CreditDetector::new(CreditConfig::default()).with_model(model);
+    let model = train_scorecard(
+        &redflag_credit::model::synthetic(5_000, 1),
+        &ScorecardParams::default(),
+        1,
+    )
+    .expect("trains")
+    .model;
+    let detector = CreditDetector::new(CreditConfig::default()).with_model(Arc::new(model));
     let application = Application {
         requested_amount: Some(12_000.0),
         loan_term_months: Some(36),

@@ -1,9 +1,11 @@
+use std::sync::Arc;
+
 use chrono::Duration;
 use redflag_core::{
     Activity, Alert, Assessment, Detector, EntityKind, History, Module, Observation,
     ValidationErrors, WindowKey, WindowMode,
 };
-use redflag_ml_core::{FeatureValue, LogisticModel};
+use redflag_ml_core::{Classifier, FeatureValue};
 use serde::Serialize;
 
 use crate::decision::Finding;
@@ -26,7 +28,7 @@ const MAX_STRENGTHS: usize = 4;
 /// reasons, plus the default model's second opinion.
 pub struct CreditDetector {
     config: CreditConfig,
-    model: Option<LogisticModel>,
+    model: Option<Arc<dyn Classifier>>,
 }
 
 /// The credit verdict on one application.
@@ -75,8 +77,9 @@ impl CreditDetector {
     }
 
     /// Estimates every applicant's probability of default with this model too (its features:
-    /// [`crate::model::FEATURES`]); above `max_probability_of_default` it refers an approval.
-    pub fn with_model(mut self, model: LogisticModel) -> Self {
+    /// [`crate::model::FEATURES`]): a scorecard or logistic regression trained on labelled
+    /// outcomes. Above `max_probability_of_default` it refers an approval.
+    pub fn with_model(mut self, model: Arc<dyn Classifier>) -> Self {
         self.model = Some(model);
         self
     }

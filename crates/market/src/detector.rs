@@ -74,7 +74,7 @@ impl Detector for MarketDetector {
             self.config.flag_risk_score,
             self.model.as_ref(),
             &model::FEATURES,
-            &model::features(event, history),
+            &model::features(event, history, &self.config),
             self.anomaly_threshold,
         )
     }

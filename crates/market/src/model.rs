@@ -1,28 +1,40 @@
 //! The market anomaly model's inputs, and the synthetic events it is trained on by default.
 
-use chrono::Duration;
 use redflag_core::History;
 use redflag_ml_core::TrainingSet;
 
+use crate::run_up::{DailySeries, RunUpParams};
 use crate::tags::kind_of;
-use crate::windows::{days, since, symbol_trades, trader_events};
-use crate::{EventType, MarketEvent};
+use crate::windows::{day_index, days, trader_events};
+use crate::{EventType, MarketConfig, MarketEvent};
 
-/// The features, in the order the model takes them.
-pub const FEATURES: [&str; 5] = [
+/// The features, in the order the model takes them. Besides the trade itself, each one is
+/// measured against the symbol's (or the trader's) own history: a 20% week is ordinary for one
+/// stock and a pump for another, and the model is trained on the deployment's own traffic.
+pub const FEATURES: [&str; 6] = [
     "log_volume",
     "volume_to_mean",
-    "price_change_24h",
-    "trades_24h",
+    "move_sigmas_5d",
+    "day_volume_to_median",
+    "day_trades_to_mean",
     "trader_cancel_ratio",
 ];
 
-/// The features of one event given its windows: ln(1 + volume); the volume over the symbol's
-/// average trade size in its daily history (1 without history); the price change from the first
-/// trade in the last 24 hours; the symbol's trades in the last 24 hours; and the share of the
-/// trader's orders in the symbol (in their window) that they cancelled.
-pub fn features(event: &MarketEvent, history: &History) -> [f64; 5] {
-    let (volume, trades) = days(history, &event.symbol)
+/// Trading days the recent move spans: a week, the span of a typical pump.
+pub const MOVE_DAYS: usize = 5;
+
+/// The features of one event given its windows:
+/// - ln(1 + volume);
+/// - the volume over the symbol's average trade size in its daily history (1 without history);
+/// - the move of the daily price (VWAP) over the last [`MOVE_DAYS`] trading days in standard
+///   deviations of the symbol's daily moves before them, signed (0 without a baseline);
+/// - today's volume so far over the symbol's median day before that move (1 without);
+/// - the symbol's trades today so far, this one included, over its mean trades a day before today
+///   (1 without history);
+/// - the share of the trader's orders in the symbol (in their window) that they cancelled.
+pub fn features(event: &MarketEvent, history: &History, config: &MarketConfig) -> [f64; 6] {
+    let days = days(history, &event.symbol);
+    let (volume, trades) = days
         .iter()
         .fold((0.0, 0.0), |(v, n), day| (v + day.volume, n + day.trades));
     let volume_to_mean = if volume > 0.0 && trades > 0.0 {
@@ -30,14 +42,19 @@ pub fn features(event: &MarketEvent, history: &History) -> [f64; 5] {
     } else {
         1.0
     };
-    let recent = since(
-        history.get(&symbol_trades(&event.symbol)),
-        event.at - Duration::hours(24),
-    );
-    let price_change = recent
-        .first()
-        .filter(|first| first.amount > 0.0)
-        .map_or(0.0, |first| (event.price - first.amount) / first.amount);
+    let recent_move = RunUpParams::new(config)
+        .recent_move(&mut DailySeries::of(event, history), MOVE_DAYS)
+        .filter(|recent| recent.sigmas.is_finite() && recent.volume_multiple.is_finite());
+    let today = day_index(event.at);
+    let (mut past_days, mut past_trades, mut trades_today) = (0.0, 0.0, 1.0);
+    for day in &days {
+        if day.index == today {
+            trades_today += day.trades;
+        } else if day.index < today {
+            past_days += 1.0;
+            past_trades += day.trades;
+        }
+    }
     let (orders, cancels) = history
         .get(&trader_events(&event.trader_id, &event.symbol))
         .iter()
@@ -52,8 +69,13 @@ pub fn features(event: &MarketEvent, history: &History) -> [f64; 5] {
     [
         event.volume.ln_1p(),
         volume_to_mean,
-        price_change,
-        recent.len() as f64,
+        recent_move.map_or(0.0, |recent| recent.sigmas),
+        recent_move.map_or(1.0, |recent| recent.volume_multiple),
+        if past_trades > 0.0 {
+            trades_today / (past_trades / past_days)
+        } else {
+            1.0
+        },
         if orders > 0.0 {
             (cancels / orders).min(1.0)
         } else {
@@ -65,9 +87,11 @@ pub fn features(event: &MarketEvent, history: &History) -> [f64; 5] {
 /// `rows` synthetic events, 3% of them planted manipulation (labelled true).
 ///
 /// Ordinary: volume log-normal (median ~400, sigma 1); volume over the mean trade log-normal around
-/// 1 (sigma 0.5); 24-hour price change normal (0, 2%); trades in 24 hours Poisson(20); the
-/// trader's cancel ratio Beta(2, 8) (mean 0.2). Planted, in equal shares: pumps (volume ~4.5x the
-/// mean, price +25% +- 8%, Poisson(60) trades) and spoofers (cancel ratio Beta(18, 2), mean 0.9).
+/// 1 (sigma 0.5); the week's move normal (0, 1) standard deviations; the day's volume over its
+/// median log-normal around 1 (sigma 0.4); trades over the daily mean log-normal around 1 (sigma
+/// 0.3); the trader's cancel ratio Beta(2, 8) (mean 0.2). Planted, in equal shares: pumps (volume
+/// ~4.5x the mean, the week up 5 +- 1.5 standard deviations on ~3x the day's volume and ~2.5x the
+/// trades) and spoofers (cancel ratio Beta(18, 2), mean 0.9).
 pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
     TrainingSet::generate(&FEATURES, rows, seed, |s| {
         let planted = s.chance(0.03);
@@ -85,14 +109,19 @@ pub fn synthetic(rows: usize, seed: u64) -> TrainingSet {
                 s.log_normal(0.0, 0.5)
             },
             if pump {
-                s.normal(0.25, 0.08)
+                s.normal(5.0, 1.5)
             } else {
-                s.normal(0.0, 0.02)
+                s.normal(0.0, 1.0)
             },
             if pump {
-                s.poisson(60.0)
+                s.log_normal(1.1, 0.4)
             } else {
-                s.poisson(20.0)
+                s.log_normal(0.0, 0.4)
+            },
+            if pump {
+                s.log_normal(0.9, 0.3)
+            } else {
+                s.log_normal(0.0, 0.3)
             },
             if spoof {
                 s.beta(18.0, 2.0)
@@ -122,8 +151,8 @@ mod tests {
     fn an_event_without_history_has_neutral_features() {
         let event = MarketEvent::trade("X", 10.0, 500.0, "T");
         assert_eq!(
-            features(&event, &History::new()),
-            [500f64.ln_1p(), 1.0, 0.0, 0.0, 0.0]
+            features(&event, &History::new(), &MarketConfig::default()),
+            [500f64.ln_1p(), 1.0, 0.0, 1.0, 1.0, 0.0]
         );
     }
 }

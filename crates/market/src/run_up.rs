@@ -276,6 +276,30 @@ impl RunUpParams {
     }
 }
 
+/// Today against the symbol's own history, whether or not it is a run-up: the move over the last
+/// few trading days in standard deviations of the daily moves before them (signed: a fall is
+/// negative), and today's volume so far over the median day before them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecentMove {
+    pub sigmas: f64,
+    pub volume_multiple: f64,
+}
+
+impl RunUpParams {
+    /// The move from `days` trading days ago (fewer on a short series) to today; `None` without
+    /// a baseline before it.
+    pub fn recent_move(&self, series: &mut DailySeries, days: usize) -> Option<RecentMove> {
+        let today = series.today();
+        let base = today.checked_sub(days.min(today).max(1))?;
+        let baseline = series.baseline(base, self)?;
+        let log_move = series.log_prices[today] - series.log_prices[base];
+        Some(RecentMove {
+            sigmas: log_move / (baseline.volatility * ((today - base) as f64).sqrt()),
+            volume_multiple: series.bars[today].volume / baseline.volume,
+        })
+    }
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
@@ -382,5 +406,35 @@ mod tests {
             params().build_up_ending(&mut DailySeries::new(bars), end),
             None
         );
+    }
+
+    #[test]
+    fn a_recent_move_is_measured_against_the_days_before_it_up_or_down() {
+        let mut rising = DailySeries::new(series(&[
+            (0.02, 20_000.0),
+            (0.02, 20_000.0),
+            (0.02, 20_000.0),
+            (0.02, 20_000.0),
+            (0.02, 30_000.0),
+        ]));
+        let up = params()
+            .recent_move(&mut rising, 5)
+            .expect("30 days of baseline");
+        // ln(1.02) x 5 over 1% x sqrt(5).
+        assert!((up.sigmas - 0.0990 / 0.02236).abs() < 0.05, "{}", up.sigmas);
+        assert_eq!(up.volume_multiple, 3.0);
+
+        let mut falling = DailySeries::new(series(&[(-0.08, 10_000.0)]));
+        let down = params().recent_move(&mut falling, 5).expect("a baseline");
+        assert!(down.sigmas < -3.0, "{}", down.sigmas);
+        assert_eq!(down.volume_multiple, 1.0);
+    }
+
+    #[test]
+    fn a_symbol_on_its_first_days_has_no_recent_move() {
+        let mut young = DailySeries::new(series(&[]).split_off(28));
+        assert_eq!(params().recent_move(&mut young, 5), None);
+        let mut one_day = DailySeries::new(series(&[]).split_off(29));
+        assert_eq!(params().recent_move(&mut one_day, 5), None);
     }
 }

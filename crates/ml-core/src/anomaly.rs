@@ -23,7 +23,7 @@ pub fn anomaly_alert(
         return None;
     }
     let excess = ((score - threshold) / (1.0 - threshold).max(0.01)).clamp(0.0, 1.0);
-    let confidence = 0.3 + 0.15 * excess;
+    let confidence = ALERT_FLOOR + 0.15 * excess;
     let shares = model.explain(row).ok()?;
     let mut drivers: Vec<(&str, f64)> = names.iter().copied().zip(shares).collect();
     drivers.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -68,7 +68,8 @@ pub fn anomaly_alert(
 
 /// The conclusion of an engine whose rules are backed by an anomaly model: the rules' alerts plus,
 /// when the model's threshold is known and reached, the model's explained alert, combined by
-/// noisy-OR and flagged from `flag_at_risk` (0-100). The model's score and its input row are kept
+/// noisy-OR and flagged from `flag_at_risk` (0-100). Below the threshold the score still ranks an
+/// event no typology speaks for ([`Verdict::ranked`]), without an alert. The model's score and its input row are kept
 /// with the verdict (the row even without a model, so that one can be trained on real traffic).
 pub fn verdict_with_model(
     mut alerts: Vec<Alert>,
@@ -79,13 +80,30 @@ pub fn verdict_with_model(
     threshold: Option<f64>,
 ) -> Verdict {
     let score = model.and_then(|model| model.score(row).ok());
+    let mut background = 0.0;
     if let (Some(model), Some(score), Some(threshold)) = (model, score, threshold) {
         alerts.extend(anomaly_alert(model, names, row, score, threshold));
+        background = below_threshold(score, threshold);
     }
-    Verdict::from_alerts(alerts, flag_at_risk)
+    Verdict::ranked(alerts, background, flag_at_risk)
         .with_model_score(score)
         .with_model_features(row)
 }
+
+/// The confidence an anomaly score below the alert threshold lends an event no typology speaks
+/// for: 0 up to 0.5 (an Isolation Forest's score for a typical point), rising linearly to the
+/// alert's own 0.3 at the threshold, so that the risk does not jump where the alert starts.
+fn below_threshold(score: f64, threshold: f64) -> f64 {
+    if score >= threshold || threshold <= TYPICAL_SCORE {
+        return 0.0;
+    }
+    ALERT_FLOOR * ((score - TYPICAL_SCORE) / (threshold - TYPICAL_SCORE)).clamp(0.0, 1.0)
+}
+
+/// An Isolation Forest's score for a point as easy to isolate as an average one.
+const TYPICAL_SCORE: f64 = 0.5;
+/// The anomaly alert's confidence at its threshold.
+const ALERT_FLOOR: f64 = 0.3;
 
 fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
@@ -139,6 +157,45 @@ mod tests {
             with.risk > 60.0,
             "the anomaly adds to the typology's 60: {}",
             with.risk
+        );
+    }
+
+    #[test]
+    fn below_its_threshold_the_score_ranks_events_without_an_alert_and_meets_the_alert_there() {
+        let forest = forest();
+        let verdict = |row: &[f64], threshold| {
+            verdict_with_model(
+                Vec::new(),
+                50.0,
+                Some(&forest),
+                &["x", "y"],
+                row,
+                Some(threshold),
+            )
+        };
+        let (typical, outlier) = ([1.0, 2.0], [50.0, -50.0]);
+        let score = forest.score(&outlier).expect("a score");
+        let just_below = verdict(&outlier, score + 1e-9);
+        assert!(just_below.alerts.is_empty() && !just_below.flagged);
+        let at = verdict(&outlier, score);
+        assert_eq!(at.alerts.len(), 1, "the alert from its threshold");
+        assert!(
+            (just_below.risk - at.risk).abs() <= 0.1,
+            "no jump where the alert starts: {} and {}",
+            just_below.risk,
+            at.risk
+        );
+        let quiet = verdict(&typical, score + 1e-9);
+        assert!(
+            quiet.risk < just_below.risk,
+            "{} {}",
+            quiet.risk,
+            just_below.risk
+        );
+        assert_eq!(
+            verdict_with_model(Vec::new(), 50.0, Some(&forest), &["x", "y"], &outlier, None).risk,
+            0.0,
+            "no threshold (warming up): the score ranks nothing yet"
         );
     }
 }

@@ -2,6 +2,7 @@
 
 mod anomaly;
 mod artifact;
+mod classifier;
 mod drift;
 mod error;
 mod evaluation;
@@ -18,6 +19,7 @@ pub use anomaly::{anomaly_alert, verdict_with_model};
 pub use artifact::{
     ARTIFACT_FORMAT_VERSION, Artifact, ArtifactError, ModelShape, SYNTHETIC_SOURCE,
 };
+pub use classifier::Classifier;
 pub use drift::FeatureProfile;
 pub use error::ModelError;
 pub use evaluation::{CalibrationBin, Evaluation, ModelKind, evaluate};
@@ -31,4 +33,5 @@ pub use scorecard::{Bin, BinRange, Characteristic, Scorecard, ScorecardParams, S
 pub use table::{LabelledTable, MISSING_LEVEL, Positive, TableError};
 pub use training::{
     DEFAULT_CONTAMINATION, TrainingError, TrainingSet, train_isolation_forest, train_logistic,
+    train_scorecard,
 };

@@ -9,8 +9,9 @@ use ndarray::{Array2, Axis};
 use crate::metrics::{average_precision, brier, kolmogorov_smirnov, roc_auc};
 use crate::sampler::Sampler;
 use crate::{
-    ARTIFACT_FORMAT_VERSION, Artifact, FeatureKind, FeatureProfile, FeatureSpec, FeatureValue,
-    IsolationForest, IsolationForestParams, LogisticModel, ModelError, contamination_threshold,
+    ARTIFACT_FORMAT_VERSION, Artifact, Classifier, FeatureKind, FeatureProfile, FeatureSpec,
+    FeatureValue, IsolationForest, IsolationForestParams, LogisticModel, ModelError, Scorecard,
+    ScorecardParams, contamination_threshold,
 };
 
 /// The share of rows held out for the training report.
@@ -297,13 +298,38 @@ pub fn train_isolation_forest(
     ))
 }
 
-/// Trains the logistic model on 80% of the labelled rows (every feature numeric) and reports
+/// Trains logistic regression on 80% of the labelled rows (every feature numeric) and reports
 /// held-out ROC AUC, average precision, KS and Brier score.
 pub fn train_logistic(
     set: &TrainingSet,
     alpha: f64,
     seed: u64,
 ) -> Result<Artifact<LogisticModel>, TrainingError> {
+    train_classifier(set, seed, "logistic", |specs, rows, labels| {
+        LogisticModel::fit(specs, rows, labels, alpha)
+    })
+}
+
+/// Trains a scorecard on 80% of the labelled rows (every feature numeric) and reports as
+/// [`train_logistic`] does.
+pub fn train_scorecard(
+    set: &TrainingSet,
+    params: &ScorecardParams,
+    seed: u64,
+) -> Result<Artifact<Scorecard>, TrainingError> {
+    train_classifier(set, seed, "scorecard", |specs, rows, labels| {
+        Scorecard::fit(specs, rows, labels, params)
+    })
+}
+
+/// Fits a model of the labelled bad outcome on the training rows and measures it on the
+/// held-out ones.
+fn train_classifier<M: Classifier>(
+    set: &TrainingSet,
+    seed: u64,
+    kind: &str,
+    fit: impl FnOnce(Vec<FeatureSpec>, &[Vec<FeatureValue>], &[bool]) -> Result<M, ModelError>,
+) -> Result<Artifact<M>, TrainingError> {
     let labels = set.labels.as_ref().ok_or(TrainingError::NoLabels)?;
     let (train, test) = set.split(seed);
     let specs: Vec<FeatureSpec> = set
@@ -327,7 +353,7 @@ pub fn train_logistic(
             .collect()
     };
     let train_labels: Vec<bool> = train.iter().map(|i| labels[*i]).collect();
-    let model = LogisticModel::fit(specs, &rows(&train), &train_labels, alpha)?;
+    let model = fit(specs, &rows(&train), &train_labels)?;
     let test_labels: Vec<bool> = test.iter().map(|i| labels[*i]).collect();
     let probabilities = rows(&test)
         .iter()
@@ -348,7 +374,7 @@ pub fn train_logistic(
             metrics.insert(name.to_owned(), value);
         }
     }
-    Ok(artifact("logistic", set, seed, train.len(), metrics, model))
+    Ok(artifact(kind, set, seed, train.len(), metrics, model))
 }
 
 #[cfg(test)]
@@ -447,12 +473,27 @@ mod tests {
         let logistic = train_logistic(&set, 1.0, 1).expect("trains");
         assert!(logistic.metrics["roc_auc"] > 0.95, "{:?}", logistic.metrics);
         assert!(logistic.metrics.contains_key("brier") && logistic.metrics.contains_key("ks"));
+        let scorecard = train_scorecard(&set, &ScorecardParams::default(), 1).expect("trains");
+        assert_eq!(
+            (scorecard.kind.as_str(), scorecard.training_rows),
+            ("scorecard", 800)
+        );
+        assert!(
+            scorecard.metrics["roc_auc"] > 0.95,
+            "{:?}",
+            scorecard.metrics
+        );
+        assert!(scorecard.metrics.contains_key("brier") && scorecard.metrics.contains_key("ks"));
         let unlabelled = TrainingSet {
             labels: None,
             ..set
         };
         assert!(matches!(
             train_logistic(&unlabelled, 1.0, 1),
+            Err(TrainingError::NoLabels)
+        ));
+        assert!(matches!(
+            train_scorecard(&unlabelled, &ScorecardParams::default(), 1),
             Err(TrainingError::NoLabels)
         ));
         let forest =

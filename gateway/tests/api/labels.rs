@@ -247,7 +247,7 @@ async fn the_credit_model_learns_from_labelled_outcomes_once_there_are_enough_of
 
     let trained =
         train_with_labels(models, tasks, db, Module::Credit, 5, "system").expect("trained");
-    assert_eq!(trained.model.kind(), "logistic");
+    assert_eq!(trained.model.kind(), "scorecard");
     assert_eq!(trained.rows, decisions.len());
     assert_eq!(
         trained.source,
@@ -354,7 +354,7 @@ async fn admins_retrain_over_http_with_labels_and_the_new_model_scores_at_once()
         models["aml"]["anomaly_alert"],
         json!({"status": "warming_up", "alert_rate": 0.005, "events": 0, "min_events": 1000, "drift": []})
     );
-    assert_eq!(models["credit"]["model"], "logistic");
+    assert_eq!(models["credit"]["model"], "scorecard");
     assert!(models["credit"].get("anomaly_alert").is_none());
     let synthetic = models["aml"]["version"]
         .as_str()

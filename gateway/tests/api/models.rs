@@ -152,6 +152,70 @@ fn a_corrupt_or_mismatched_artifact_stops_start_up_with_its_name_and_the_problem
     );
 }
 
+#[test]
+fn an_anomaly_model_from_before_a_feature_change_is_set_aside_and_relearned_not_a_stop() {
+    let sandbox = Sandbox::new();
+    let models = tempfile::tempdir().expect("temp dir");
+    let settings = sandbox.settings(with_models_in(&models));
+    assert!(AppState::build(settings.clone()).is_ok(), "the first start");
+
+    // The market model as an earlier version wrote it once it had learned the traffic.
+    let path = models.path().join("market.json");
+    let mut old: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("JSON");
+    old["features"][2] = json!("price_change_24h");
+    old["source"] = json!("the 20000 most recent market decisions");
+    std::fs::write(&path, old.to_string()).expect("written");
+
+    let state = AppState::build(settings).expect("the service starts");
+    let aside: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(models.path().join("market.outdated.json")).expect("kept beside"),
+    )
+    .expect("JSON");
+    assert_eq!(aside, old, "the old model is kept as it was");
+    let new: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("JSON");
+    assert_eq!(
+        new["features"],
+        json!(redflag_market::model::FEATURES),
+        "a model on the current features"
+    );
+    assert_eq!(new["source"], "synthetic defaults", "to be relearned");
+    let detectors = state.detectors();
+    assert_eq!(
+        detectors.versions.market.source, "synthetic defaults",
+        "and it is the one in use"
+    );
+    assert!(
+        detectors.warming_up(redflag_core::Module::Market),
+        "its alert waits for a calibration"
+    );
+}
+
+#[test]
+fn new_credit_models_are_scorecards_and_a_teams_logistic_regression_keeps_scoring() {
+    let sandbox = Sandbox::new();
+    let models = tempfile::tempdir().expect("temp dir");
+    let settings = sandbox.settings(with_models_in(&models));
+    let state = AppState::build(settings.clone()).expect("the first start");
+    assert_eq!(state.detectors().versions.credit.kind, "scorecard");
+
+    // A logistic regression trained before the scorecard, on the team's own labels.
+    let mut logistic =
+        redflag_ml_core::train_logistic(&redflag_credit::model::synthetic(2_000, 9), 1.0, 9)
+            .expect("trains");
+    logistic.source = "credit decisions labelled by closed cases".to_owned();
+    logistic
+        .save(&models.path().join("credit.json"))
+        .expect("written");
+    let state = AppState::build(settings).expect("the service starts");
+    let card = &state.detectors().versions.credit;
+    assert_eq!(
+        (card.kind.as_str(), card.source.as_str()),
+        ("logistic", "credit decisions labelled by closed cases")
+    );
+}
+
 #[actix_web::test]
 async fn a_watchlist_read_at_start_up_flags_a_listed_receiver() {
     let dir = tempfile::tempdir().expect("temp dir");

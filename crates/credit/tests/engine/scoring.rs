@@ -1,4 +1,7 @@
+use std::sync::Arc;
+
 use redflag_credit::{Decision, RiskTier};
+use redflag_ml_core::{Classifier, ScorecardParams};
 use serde_json::json;
 
 use super::*;
@@ -199,20 +202,27 @@ fn thin_files_are_marked_and_explained_as_assumptions_when_referred() {
 
 #[test]
 fn the_default_model_gives_a_probability_and_its_odds_scaled_score() {
-    let artifact =
-        redflag_ml_core::train_logistic(&redflag_credit::model::synthetic(4000, 3), 1.0, 3)
-            .expect("trains");
-    let detector = CreditDetector::new(CreditConfig::default()).with_model(artifact.model);
-    let good = detector.assess(&strong()).expect("valid");
-    let bad = detector.assess(&weak()).expect("valid");
-    let (good_p, bad_p) = (
-        good.probability_of_default.expect("a model"),
-        bad.probability_of_default.expect("a model"),
-    );
-    assert!(good_p < 0.05 && bad_p > 0.5, "{good_p} {bad_p}");
-    assert_eq!(
-        good.model_score,
-        Some(redflag_credit::OddsScaling::STANDARD.score(good_p))
-    );
-    assert!(good.model_score > bad.model_score);
+    let set = redflag_credit::model::synthetic(4000, 3);
+    let scorecard = redflag_ml_core::train_scorecard(&set, &ScorecardParams::default(), 3)
+        .expect("trains")
+        .model;
+    let logistic = redflag_ml_core::train_logistic(&set, 1.0, 3)
+        .expect("trains")
+        .model;
+    let models: [Arc<dyn Classifier>; 2] = [Arc::new(scorecard), Arc::new(logistic)];
+    for model in models {
+        let detector = CreditDetector::new(CreditConfig::default()).with_model(model);
+        let good = detector.assess(&strong()).expect("valid");
+        let bad = detector.assess(&weak()).expect("valid");
+        let (good_p, bad_p) = (
+            good.probability_of_default.expect("a model"),
+            bad.probability_of_default.expect("a model"),
+        );
+        assert!(good_p < 0.05 && bad_p > 0.5, "{good_p} {bad_p}");
+        assert_eq!(
+            good.model_score,
+            Some(redflag_credit::OddsScaling::STANDARD.score(good_p))
+        );
+        assert!(good.model_score > bad.model_score);
+    }
 }

@@ -221,3 +221,28 @@ fn a_rally_short_of_a_pump_is_a_supporting_run_up_that_never_flags_alone() {
     assert!((0.1..=0.4).contains(&building.confidence));
     assert!(!last.flagged && last.risk > 0.0, "risk {}", last.risk);
 }
+
+#[test]
+fn the_anomaly_model_reads_the_week_against_the_symbols_own_moves_and_volume() {
+    let verdicts = daily_bars(&Scenario::new(), "WEEK", &pump_and_dump());
+    let feature = |verdict: &MarketAssessment, name: &str| {
+        let at = redflag_market::model::FEATURES
+            .iter()
+            .position(|feature| *feature == name)
+            .expect("a model feature");
+        verdict.model_features[at]
+    };
+    // A quiet day: within a standard deviation or two, on the usual volume and trades.
+    let quiet = &verdicts[39];
+    assert!(feature(quiet, "move_sigmas_5d").abs() < 2.0, "{quiet:?}");
+    assert_eq!(feature(quiet, "day_volume_to_median"), 1.0);
+    assert_eq!(feature(quiet, "day_trades_to_mean"), 1.0);
+    // The pump's fifth day: up 40% in a week of a stock that moves 1% a day, on 4.5x volume.
+    let pump = &verdicts[44];
+    assert!(feature(pump, "move_sigmas_5d") > 10.0, "{pump:?}");
+    assert_eq!(feature(pump, "day_volume_to_median"), 4.5);
+    // The dump: a fall, in negative standard deviations, on 7x volume.
+    let dump = &verdicts[45];
+    assert!(feature(dump, "move_sigmas_5d") < feature(pump, "move_sigmas_5d"));
+    assert_eq!(feature(dump, "day_volume_to_median"), 7.0);
+}
