@@ -104,7 +104,7 @@ impl Default for MarketConfig {
             run_up_min_days: 2,
             run_up_max_days: 10,
             run_up_sigmas: 4.0,
-            run_up_volume_multiple: 2.0,
+            run_up_volume_multiple: 2.4,
             run_up_max_jump_share: 0.6,
             reversal_within_days: 5,
             reversal_retrace: 0.5,

@@ -204,8 +204,8 @@ fn a_steady_climb_on_ordinary_volume_is_no_pump() {
 fn a_rally_short_of_a_pump_is_a_supporting_run_up_that_never_flags_alone() {
     let scenario = Scenario::new();
     let mut days = quiet();
-    // +6.7% in three days on 1.6x the volume: 3.8 standard deviations, short of the pump's 2x.
-    days.extend([(0.02, 16_000.0), (0.025, 17_000.0), (0.02, 16_000.0)]);
+    // +6.7% in three days on 1.8x the volume: 3.8 standard deviations, short of the pump's 2.4x.
+    days.extend([(0.02, 18_000.0), (0.025, 19_000.0), (0.02, 18_000.0)]);
     let verdicts = daily_bars(&scenario, "RALLY", &days);
     let last = verdicts.last().expect("verdicts");
     assert_eq!(typologies(last), Vec::<&str>::new());
@@ -214,7 +214,7 @@ fn a_rally_short_of_a_pump_is_a_supporting_run_up_that_never_flags_alone() {
     assert_eq!(building.metadata["supporting"], true);
     assert_eq!(building.metadata["run_up_days"], 3);
     assert!(
-        building.reason.ends_with("(a pump from 4.0 on 2.0x)"),
+        building.reason.ends_with("(a pump from 4.0 on 2.4x)"),
         "{}",
         building.reason
     );
