@@ -40,7 +40,12 @@ impl RunUpBuilding {
 
 /// The run-up ending today, when today is at its high.
 fn at_high(params: &RunUpParams, series: &mut DailySeries) -> Option<RunUp> {
-    let end = series.today();
+    let today = series.today();
+    high_on(params, series, today)
+}
+
+/// The run-up ending on day `end`, when that day is at its high.
+fn high_on(params: &RunUpParams, series: &mut DailySeries, end: usize) -> Option<RunUp> {
     let run_up = params.build_up_ending(series, end)?;
     let bars = &series.bars;
     let top = bars[end - run_up.days..end]
@@ -146,7 +151,18 @@ impl Rule<MarketEvent> for MultiDayPump {
             return None;
         }
         // A pump is caught at its high; once the price turns, the dump rule speaks.
-        let run_up = at_high(&self.params, &mut DailySeries::of(event, history))?;
+        let mut series = DailySeries::of(event, history);
+        let run_up = at_high(&self.params, &mut series)?;
+        // One run-up, one alert: when yesterday closed at a pump's high already, the alert of
+        // the first day of that streak stands for this one, and today only ranks (a supporting
+        // signal). A run-up that pauses and then makes a new high is alerted again.
+        let (mut alerted, mut day) = (None, series.today());
+        while let Some(before) = day.checked_sub(1)
+            && let Some(earlier) = high_on(&self.params, &mut series, before)
+        {
+            alerted = Some(earlier);
+            day = before;
+        }
         let confidence = 0.55
             + 0.2 * strength(run_up.sigmas, self.params.sigmas, 2.0)
             + 0.2 * strength(run_up.volume_multiple, self.params.volume_multiple, 3.0);
@@ -165,7 +181,23 @@ impl Rule<MarketEvent> for MultiDayPump {
                 Fixed(run_up.volume_multiple, 1)
             ),
         );
-        Some(describe(alert, &run_up))
+        let alert = describe(alert, &run_up);
+        let Some(alerted) = alerted else {
+            return Some(alert);
+        };
+        Some(
+            alert
+                .supporting()
+                .with_metadata(
+                    "continues_run_up_alerted_on",
+                    alerted.high.date().to_string(),
+                )
+                .with_evidence(format!(
+                    "The run-up was alerted as a pump at the close of {} and has made a new high \
+                     every day since: this day continues it and ranks without a new alert",
+                    alerted.high.date().format("%Y-%m-%d")
+                )),
+        )
     }
 }
 

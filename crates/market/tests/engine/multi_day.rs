@@ -114,14 +114,25 @@ fn a_build_up_over_days_is_a_pump_and_its_reversal_the_dump_on_daily_bars() {
     for (day, verdict) in verdicts[..41].iter().enumerate() {
         assert_eq!(typologies(verdict), Vec::<&str>::new(), "day {day}");
     }
-    // The run-up's first day (40) is one day's move: no pump yet. From its second day it is a
-    // build-up: +14.5% in two days, over nine standard deviations of the usual 1% moves.
-    for (day, verdict) in verdicts.iter().enumerate().take(45).skip(41) {
-        assert_eq!(typologies(verdict), ["Multi-Day Pump"], "day {day}");
+    // The run-up's first day (40) is one day's move: no pump yet. Its second day is a build-up:
+    // +14.5% in two days, over nine standard deviations of the usual 1% moves: the alert.
+    assert_eq!(typologies(&verdicts[41]), ["Multi-Day Pump"]);
+    assert!(verdicts[41].flagged);
+    // One run-up, one alert: the days that carry it higher rank just under the flag level and
+    // name the day it was alerted.
+    for (day, verdict) in verdicts.iter().enumerate().take(45).skip(42) {
+        assert_eq!(typologies(verdict), Vec::<&str>::new(), "day {day}");
+        let continuing = alert(verdict, "Multi-Day Pump").expect("the pump goes on");
+        assert_eq!(continuing.metadata["supporting"], true);
+        assert!(
+            !verdict.flagged && verdict.risk > 40.0,
+            "day {day}: {}",
+            verdict.risk
+        );
     }
     let pump = alert(&verdicts[44], "Multi-Day Pump").expect("the pump at its high");
     assert_eq!(pump.code, "pump_and_dump");
-    assert!(verdicts[44].flagged);
+    assert_eq!(pump.metadata["continues_run_up_alerted_on"], "2026-03-03");
     assert_eq!(pump.metadata["run_up_days"], 5);
     assert_eq!(pump.metadata["run_up_start"], "2026-02-27");
     assert_eq!(pump.metadata["run_up_high_date"], "2026-03-06");
@@ -134,6 +145,8 @@ fn a_build_up_over_days_is_a_pump_and_its_reversal_the_dump_on_daily_bars() {
             "Volume over the run-up averaged 4.0x the baseline median of 10000 a day",
             "5 of 5 days closed higher; the largest single day carried 25% of the rise (a \
              build-up, not a one-day jump)",
+            "The run-up was alerted as a pump at the close of 2026-03-03 and has made a new high \
+             every day since: this day continues it and ranks without a new alert",
         ]
     );
     let dump_day = &verdicts[45];
@@ -245,4 +258,24 @@ fn the_anomaly_model_reads_the_week_against_the_symbols_own_moves_and_volume() {
     let dump = &verdicts[45];
     assert!(feature(dump, "move_sigmas_5d") < feature(pump, "move_sigmas_5d"));
     assert_eq!(feature(dump, "day_volume_to_median"), 7.0);
+}
+
+#[test]
+fn a_run_up_that_pauses_and_makes_a_new_high_is_alerted_again() {
+    let scenario = Scenario::new();
+    let mut days = quiet();
+    days.extend([
+        (0.06, 30_000.0),
+        (0.08, 40_000.0),
+        (-0.01, 20_000.0),
+        (0.09, 50_000.0),
+    ]);
+    let verdicts = daily_bars(&scenario, "PAUSE", &days);
+    assert_eq!(typologies(&verdicts[41]), ["Multi-Day Pump"]);
+    assert!(
+        alert(&verdicts[42], "Multi-Day Pump").is_none(),
+        "the pause is no pump's high"
+    );
+    assert_eq!(typologies(&verdicts[43]), ["Multi-Day Pump"], "a new high");
+    assert!(verdicts[43].flagged);
 }
