@@ -129,7 +129,8 @@ pub async fn train(
 /// A module's model as its artifact describes it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InstalledModel {
-    /// `isolation_forest` or `logistic`.
+    /// `isolation_forest`; for credit `scorecard` (or `logistic`, a model trained before the
+    /// scorecard).
     pub model: String,
     /// The name decisions and the audit log give it.
     #[schema(example = "isolation_forest 2026-11-26T15:25:46Z (2400 rows, seed 42)")]
