@@ -26,17 +26,12 @@ pub const MIN_LABELLED_DECISIONS: usize = 10;
 /// The four modules' models, ready for the detectors.
 pub struct Models {
     pub aml: IsolationForest,
-    /// The AML model's score threshold from its training report, for the anomaly alert.
-    pub aml_threshold: Option<f64>,
     /// The credit default model: a scorecard, or a team's earlier logistic regression.
     pub credit: Arc<dyn Classifier>,
     pub insurance: IsolationForest,
-    /// The insurance model's score threshold, for its anomaly alert.
-    pub insurance_threshold: Option<f64>,
     pub market: IsolationForest,
-    /// The market model's score threshold, for its anomaly alert.
-    pub market_threshold: Option<f64>,
-    /// Each module's model as the audit log names it ([`Artifact::version`]).
+    /// Each module's model as the audit log names it ([`Artifact::version`]), with its training
+    /// report (an anomaly model's training threshold among its metrics).
     pub versions: ModelVersions,
 }
 
@@ -366,12 +361,9 @@ pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
     };
     Ok(Models {
         versions,
-        aml_threshold: aml.metrics.get("threshold").copied(),
         aml: aml.model,
         credit,
-        insurance_threshold: insurance.metrics.get("threshold").copied(),
         insurance: insurance.model,
-        market_threshold: market.metrics.get("threshold").copied(),
         market: market.model,
     })
 }

@@ -48,20 +48,11 @@ impl Detectors {
         let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
         let valuations = ValuationTable::load(&settings.insurance.valuation_file)?;
         let calibrating = settings.models.anomaly_alert_rate > 0.0;
-        // Calibrated: the stored threshold for the model in use, none (silent) while warming up;
-        // not calibrated: the artifact's training threshold.
-        let threshold = |module: Module, trained: Option<f64>| {
-            if calibrating {
-                learned
-                    .anomaly(module)
-                    .and_then(|calibration| calibration.threshold_for(models.versions.of(module)))
-            } else {
-                trained
-            }
-        };
-        let aml_threshold = threshold(Module::Aml, models.aml_threshold);
-        let insurance_threshold = threshold(Module::Insurance, models.insurance_threshold);
-        let market_threshold = threshold(Module::Market, models.market_threshold);
+        let threshold =
+            |module| threshold_in_force(calibrating, &learned, &models.versions, module);
+        let aml_threshold = threshold(Module::Aml);
+        let insurance_threshold = threshold(Module::Insurance);
+        let market_threshold = threshold(Module::Market);
         Ok(Self {
             aml: {
                 let aml = AmlDetector::new(settings.aml.clone())
@@ -100,16 +91,36 @@ impl Detectors {
         })
     }
 
+    /// The score from which `module`'s anomaly alert fires in these detectors; `None` while it
+    /// is warming up, and for credit.
+    pub fn anomaly_threshold(&self, module: Module) -> Option<f64> {
+        threshold_in_force(self.calibrating, &self.learned, &self.versions, module)
+            .filter(|_| anomaly_calibration::MODULES.contains(&module))
+    }
+
     /// Whether `module`'s anomaly alert is silent because its model has no calibration yet: too
     /// few events stored, or a new model not measured on them.
     pub fn warming_up(&self, module: Module) -> bool {
         self.calibrating
             && anomaly_calibration::MODULES.contains(&module)
-            && self
-                .learned
-                .anomaly(module)
-                .and_then(|calibration| calibration.threshold_for(self.versions.of(module)))
-                .is_none()
+            && self.anomaly_threshold(module).is_none()
+    }
+}
+
+/// Calibrated: the stored threshold for the model in use, none (silent) while warming up; not
+/// calibrated: the artifact's training threshold.
+fn threshold_in_force(
+    calibrating: bool,
+    learned: &Learned,
+    versions: &ModelVersions,
+    module: Module,
+) -> Option<f64> {
+    if calibrating {
+        learned
+            .anomaly(module)
+            .and_then(|calibration| calibration.threshold_for(versions.of(module)))
+    } else {
+        versions.card(module).metrics.get("threshold").copied()
     }
 }
 

@@ -1,8 +1,8 @@
 //! The worker's periodic tasks, each on its own interval (settings `[tasks]`): remove idle
 //! recent-activity windows, fold settled decisions into the statistics roll-ups, retrain the
-//! anomaly models on recent traffic, learn the AML peer groups, and calibrate the anomaly alerts. They run beside the audit
-//! worker, in `redflag worker` and in the embedded worker of `serve`; every one is safe with any
-//! number of workers running it.
+//! anomaly models on recent traffic, learn the AML peer groups, and calibrate the anomaly
+//! alerts. They run beside the audit worker, in `redflag worker` and in the embedded worker of
+//! `serve`; every one is safe with any number of workers running it.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -83,15 +83,13 @@ pub fn model_reload(outcome: &'static str) {
     counter!(names::MODEL_RELOADS, "outcome" => outcome).increment(1);
 }
 
-/// Sets each anomaly module's calibration gauges from the detectors in use: the threshold (0
-/// while warming up), whether it is warming up, and each feature's drift (PSI).
+/// Sets each anomaly module's calibration gauges from the detectors in use: the threshold in
+/// force (0 while warming up), whether it is warming up, and each feature's drift (PSI).
 pub fn anomaly_calibrations(detectors: &crate::state::Detectors) {
     for module in crate::anomaly_calibration::MODULES {
         let warming_up = detectors.warming_up(module);
         let calibration = detectors.learned.anomaly(module);
-        let threshold = calibration
-            .and_then(|calibration| calibration.threshold_for(detectors.versions.of(module)))
-            .unwrap_or(0.0);
+        let threshold = detectors.anomaly_threshold(module).unwrap_or(0.0);
         gauge!(names::ANOMALY_THRESHOLD, "module" => module.as_str()).set(threshold);
         gauge!(names::ANOMALY_WARMING_UP, "module" => module.as_str())
             .set(f64::from(u8::from(warming_up)));

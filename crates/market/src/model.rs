@@ -43,7 +43,7 @@ pub fn features(event: &MarketEvent, history: &History, config: &MarketConfig) -
         1.0
     };
     let recent_move = RunUpParams::new(config)
-        .recent_move(&mut DailySeries::of(event, history), MOVE_DAYS)
+        .recent_move(&mut DailySeries::of_days(event, &days), MOVE_DAYS)
         .filter(|recent| recent.sigmas.is_finite() && recent.volume_multiple.is_finite());
     let today = day_index(event.at);
     let (mut past_days, mut past_trades, mut trades_today) = (0.0, 0.0, 1.0);

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate};
 use redflag_core::History;
 
 use crate::MarketConfig;
-use crate::windows::{day_index, days};
+use crate::windows::{Day, day_index, days};
 
 /// One trading day of the symbol: its price (the day's VWAP, or the current trade's price for
 /// today) and volume.
@@ -32,10 +32,15 @@ impl Bar {
 /// counted: today's price is the day's VWAP so far (the close of a daily bar; on an intraday flow,
 /// not one trade at the day's extreme), its volume the day's so far.
 pub fn bars(event: &crate::MarketEvent, history: &History) -> Vec<Bar> {
+    bars_of_days(event, &days(history, &event.symbol))
+}
+
+/// [`bars`] from the symbol's days already read from its windows.
+fn bars_of_days(event: &crate::MarketEvent, days: &[Day]) -> Vec<Bar> {
     let today = day_index(event.at);
     let mut bars: Vec<Bar> = Vec::new();
     let (mut volume_today, mut notional_today) = (event.volume, event.volume * event.price);
-    for day in days(history, &event.symbol) {
+    for day in days {
         if day.index == today {
             volume_today += day.volume;
             notional_today += day.notional;
@@ -174,6 +179,11 @@ impl DailySeries {
     /// The event's series ([`bars`]).
     pub fn of(event: &crate::MarketEvent, history: &History) -> Self {
         Self::new(bars(event, history))
+    }
+
+    /// The event's series from the symbol's days already read ([`crate::windows::days`]).
+    pub fn of_days(event: &crate::MarketEvent, days: &[Day]) -> Self {
+        Self::new(bars_of_days(event, days))
     }
 
     pub fn new(bars: Vec<Bar>) -> Self {

@@ -194,14 +194,9 @@ impl AnomalyAlert {
         if !anomaly_calibration::MODULES.contains(&module) {
             return None;
         }
-        let card = detectors.versions.card(module);
         let calibration = detectors.learned.anomaly(module);
         let calibrating = models.anomaly_alert_rate > 0.0;
-        let threshold = if calibrating {
-            calibration.and_then(|calibration| calibration.threshold_for(&card.version))
-        } else {
-            card.metrics.get("threshold").copied()
-        };
+        let threshold = detectors.anomaly_threshold(module);
         let status = match (calibrating, detectors.warming_up(module)) {
             (false, _) => "training_threshold",
             (true, true) => "warming_up",
