@@ -224,6 +224,7 @@ def evaluate(client, admin, seed, dump=None):
         sys.exit(f"eval: the peer groups answered {status}: {learned}")
     peer_groups = [group for group in learned["groups"] if group["segment"].startswith(f"E{seed}-")]
     if dump:
+        Path(dump).mkdir(parents=True, exist_ok=True)
         scored = transfers.assign(risk=risks, flagged=flagged, rules=[" ".join(r) for r in rules])
         scored.to_csv(Path(dump) / f"aml-{seed}.csv", index=False)
     redflag = figures(risks, flagged, labels, found, days)

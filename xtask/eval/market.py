@@ -50,7 +50,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 # The four intraday trades: the open, the day's first extreme, the other, the close.
 TRADE_TIMES = [(9, 45), (11, 30), (13, 30), (15, 45)]
 PUMP_DUMP_RULES = {"Multi-Day Pump", "Dump After Run-Up", "Pump And Dump", "Dump After Pump"}
-SUPPORTING = {"Unusual Activity", "AnomalyRule"}
+# The market response carries no alert metadata, so the supporting signals are named here.
+SUPPORTING = {"Unusual Activity", "AnomalyRule", "Run-Up Building", "Run-Up Reversing"}
 
 
 def load_series(cache):
@@ -240,6 +241,7 @@ def evaluate(client, admin, seed, series, dump=None):
         started = time.monotonic()
         risk, model, flagged, rules, reasons, sent, anomalies = send(client, admin, seed, windows, feed)
         if dump:
+            Path(dump).mkdir(parents=True, exist_ok=True)
             write_days(Path(dump) / f"market-{seed}-{feed}.csv", seed, feed, windows, risk, model, flagged,
                        rules, reasons, naive)
         pump_flagged = np.array([

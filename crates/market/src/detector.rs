@@ -4,7 +4,8 @@ use redflag_ml_core::{IsolationForest, verdict_with_model};
 use crate::session::{Session, SessionError};
 use crate::{
     DumpAfterPump, DumpAfterRunUp, MarketConfig, MarketEvent, MarkingTheClose, MultiDayPump,
-    PumpAndDump, RunUpBuilding, SpoofingRule, UnusualActivity, WashTradeRule, model, windows,
+    PumpAndDump, RunUpBuilding, RunUpReversing, SpoofingRule, UnusualActivity, WashTradeRule,
+    model, windows,
 };
 
 /// The market engine: surveillance rules over the symbol's, the trader's and the trading pair's
@@ -29,6 +30,7 @@ impl MarketDetector {
             Box::new(MultiDayPump::new(&config)),
             Box::new(RunUpBuilding::new(&config)),
             Box::new(DumpAfterRunUp::new(&config)),
+            Box::new(RunUpReversing::new(&config)),
             Box::new(SpoofingRule::new(&config)),
             Box::new(WashTradeRule::new(&config)),
             Box::new(MarkingTheClose::new(&config, session)),

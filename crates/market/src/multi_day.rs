@@ -55,30 +55,8 @@ fn high_on(params: &RunUpParams, series: &mut DailySeries, end: usize) -> Option
     (bars[end].price >= top).then_some(run_up)
 }
 
-/// The dump after a multi-day pump: within `reversal_within_days` trading days of the run-up's
-/// high, the price falls to a new low since the high, giving back at least `reversal_retrace` of
-/// the gain, on a day of heavy volume.
-#[derive(Debug, Clone)]
-pub struct DumpAfterRunUp {
-    params: RunUpParams,
-    within_days: usize,
-    retrace: f64,
-    volume_multiple: f64,
-}
-
-impl DumpAfterRunUp {
-    pub fn new(config: &MarketConfig) -> Self {
-        Self {
-            params: RunUpParams::for_reversal(config),
-            within_days: config.reversal_within_days.max(1) as usize,
-            retrace: config.reversal_retrace,
-            volume_multiple: config.reversal_volume_multiple,
-        }
-    }
-}
-
 /// 0 at the threshold, 1 at `base` times it (log scale), clamped.
-fn strength(value: f64, threshold: f64, base: f64) -> f64 {
+pub(crate) fn strength(value: f64, threshold: f64, base: f64) -> f64 {
     if threshold <= 0.0 {
         return 1.0;
     }
@@ -94,7 +72,7 @@ fn date_range(run_up: &RunUp) -> String {
 }
 
 /// The run-up's figures in an alert's metadata and evidence.
-fn describe(alert: Alert, run_up: &RunUp) -> Alert {
+pub(crate) fn describe(alert: Alert, run_up: &RunUp) -> Alert {
     alert
         .with_metadata("run_up_days", run_up.days)
         .with_metadata("run_up_pct", (run_up.gain() * 1000.0).round() / 10.0)
@@ -249,85 +227,6 @@ impl Rule<MarketEvent> for RunUpBuilding {
             ),
         )
         .supporting();
-        Some(describe(alert, &run_up))
-    }
-}
-
-impl Rule<MarketEvent> for DumpAfterRunUp {
-    fn name(&self) -> &'static str {
-        "Dump After Run-Up"
-    }
-
-    fn evaluate(&self, event: &MarketEvent, history: &History) -> Option<Alert> {
-        if !event.is_trade() {
-            return None;
-        }
-        let mut series = DailySeries::of(event, history);
-        let today = series.today();
-        // The highest recent day that ended a build-up.
-        let (high_at, run_up) = (today.saturating_sub(self.within_days)..today)
-            .filter_map(|end| Some((end, self.params.build_up_ending(&mut series, end)?)))
-            .max_by(|(_, a), (_, b)| a.high.price.total_cmp(&b.high.price))?;
-        let bars = &series.bars;
-        // The fall itself: this trade prints a new low since the high (below every day's VWAP
-        // since), on a day of heavy volume. The quiet days after a dump are not dumps again.
-        let since_high = &bars[high_at + 1..today];
-        if since_high
-            .iter()
-            .any(|bar| bar.price > run_up.high.price || bar.price <= event.price)
-        {
-            return None;
-        }
-        let price = event.price;
-        let fall = 1.0 - price / run_up.high.price;
-        let retraced = (run_up.high.price / price).ln() / run_up.log_gain;
-        let volume_multiple = bars[today].volume / run_up.baseline_volume;
-        if retraced < self.retrace || volume_multiple < self.volume_multiple {
-            return None;
-        }
-        let confidence = 0.6
-            + 0.15 * (retraced / (2.0 * self.retrace).max(f64::EPSILON)).min(1.0)
-            + 0.15 * strength(volume_multiple, self.volume_multiple, 3.0);
-        let alert = Alert::new(
-            self.name(),
-            "dump",
-            Severity::from_confidence(confidence),
-            confidence,
-            format!(
-                "Dump after a multi-day run-up in {}: {} is {}% below the {} high, giving back \
-                 {}% of the rise",
-                event.symbol,
-                Money(price),
-                Fixed(fall * 100.0, 1),
-                run_up.high.date().format("%Y-%m-%d"),
-                Fixed(retraced * 100.0, 0)
-            ),
-        )
-        .with_metadata("fall_pct", (fall * 1000.0).round() / 10.0)
-        .with_metadata("retraced_pct", (retraced * 1000.0).round() / 10.0)
-        .with_metadata(
-            "dump_volume_multiple",
-            (volume_multiple * 10.0).round() / 10.0,
-        )
-        .with_evidence(format!(
-            "Price {} is {}% below the run-up high {} of {}, {} later: {}% of the rise given \
-             back",
-            Money(price),
-            Fixed(fall * 100.0, 1),
-            Money(run_up.high.price),
-            run_up.high.date().format("%Y-%m-%d"),
-            match today - high_at {
-                1 => "1 trading day".to_owned(),
-                days => format!("{days} trading days"),
-            },
-            Fixed(retraced * 100.0, 0)
-        ))
-        .with_evidence(format!(
-            "Volume today {} shares, {}x the baseline median of {} a day",
-            Fixed(bars[today].volume, 0),
-            Fixed(volume_multiple, 1),
-            Fixed(run_up.baseline_volume, 0)
-        ));
         Some(describe(alert, &run_up))
     }
 }

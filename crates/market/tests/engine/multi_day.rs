@@ -235,6 +235,56 @@ fn a_rally_short_of_a_pump_is_a_supporting_run_up_that_never_flags_alone() {
     assert!(!last.flagged && last.risk > 0.0, "risk {}", last.risk);
 }
 
+/// The quiet month, the five-day build-up of [`pump_and_dump`], then `fall`.
+fn run_up_then(fall: Day) -> Vec<Day> {
+    let mut days = pump_and_dump();
+    days.truncate(45);
+    days.push(fall);
+    days
+}
+
+#[test]
+fn a_fall_from_the_high_on_light_volume_ranks_as_a_reversal_but_is_no_dump() {
+    let scenario = Scenario::new();
+    // -10% the day after the high, on 1.2x the volume: a third of the rise given back.
+    let verdicts = daily_bars(&scenario, "SLIDE", &run_up_then((-0.10, 12_000.0)));
+    let fall = &verdicts[45];
+    assert_eq!(typologies(fall), Vec::<&str>::new());
+    assert!(!fall.flagged && fall.risk > 0.0, "risk {}", fall.risk);
+    let reversing = alert(fall, "Run-Up Reversing").expect("the reversal has begun");
+    assert_eq!(reversing.code, "reversal");
+    assert_eq!(reversing.metadata["supporting"], true);
+    assert_eq!(
+        reversing.reason,
+        "Run-up reversing in SLIDE: $6.30 is 10.0% below the 2026-03-06 high, giving back 31% of \
+         the rise on 1.2x volume (a dump from 50% on 2.0x)"
+    );
+    assert_eq!(reversing.metadata["retraced_pct"], 31.1);
+    assert_eq!(reversing.metadata["dump_volume_multiple"], 1.2);
+    assert_eq!(
+        reversing.evidence[..2],
+        [
+            "Price $6.30 is 10.0% below the run-up high $7.00 of 2026-03-06, 1 trading day \
+             later: 31% of the rise given back",
+            "Volume today 12000 shares, 1.2x the baseline median of 10000 a day",
+        ]
+    );
+    // 0.1 + 0.15 x 31/50 + 0.15 x 0.2/1.0, to two decimals
+    assert_eq!(reversing.confidence, 0.22);
+
+    // The dump itself is the typology alone; a fall of under a quarter of the rise is neither.
+    let dumped = daily_bars(&scenario, "DUMPED", &pump_and_dump());
+    assert!(alert(&dumped[45], "Dump After Run-Up").is_some());
+    assert!(alert(&dumped[45], "Run-Up Reversing").is_none());
+    let dip = daily_bars(&scenario, "DIP", &run_up_then((-0.03, 30_000.0)));
+    assert!(
+        alert(&dip[45], "Run-Up Reversing").is_none(),
+        "{:?}",
+        rules(&dip[45])
+    );
+    assert_eq!(typologies(&dip[45]), Vec::<&str>::new());
+}
+
 #[test]
 fn the_anomaly_model_reads_the_week_against_the_symbols_own_moves_and_volume() {
     let verdicts = daily_bars(&Scenario::new(), "WEEK", &pump_and_dump());
