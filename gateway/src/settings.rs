@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use config::{Config, Environment, File, FileFormat};
 use redflag_aml::AmlConfig;
+use redflag_core::Secret;
 use redflag_credit::CreditConfig;
 use redflag_insurance::InsuranceConfig;
 use redflag_market::MarketConfig;
@@ -25,7 +26,7 @@ const MIN_SECRET_KEY_LENGTH: usize = 32;
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub debug: bool,
-    pub secret_key: String,
+    pub secret_key: Secret,
     pub allowed_hosts: Vec<String>,
     pub server: ServerSettings,
     pub database: DatabaseSettings,
@@ -324,10 +325,10 @@ impl Settings {
         if self.debug {
             return Ok(());
         }
-        if self.secret_key == DEVELOPMENT_SECRET_KEY {
+        if self.secret_key.expose() == DEVELOPMENT_SECRET_KEY {
             return Err(SettingsError::DevelopmentSecret);
         }
-        if self.secret_key.chars().count() < MIN_SECRET_KEY_LENGTH {
+        if self.secret_key.expose().chars().count() < MIN_SECRET_KEY_LENGTH {
             return Err(SettingsError::WeakSecret);
         }
         if self.allowed_hosts.is_empty() {
@@ -394,7 +395,7 @@ mod tests {
             in_file, in_code,
             "config/default.toml must name every setting"
         );
-        assert_eq!(settings.secret_key, DEVELOPMENT_SECRET_KEY);
+        assert_eq!(settings.secret_key.expose(), DEVELOPMENT_SECRET_KEY);
         assert_eq!(settings.server.bind, "127.0.0.1:8000");
         assert!(!settings.redis_configured());
     }

@@ -263,7 +263,7 @@ impl AppState {
         };
         let state = Self {
             tokens: TokenService::new(
-                &settings.secret_key,
+                settings.secret_key.expose(),
                 settings.auth.access_token_lifetime_seconds,
                 settings.auth.refresh_token_lifetime_seconds,
             ),

@@ -15,10 +15,10 @@ pub const DOCUMENT: &str = "gateway/openapi.json";
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 /// Generated requests per operation: about 40 s for the sixteen operations on two cores.
 const EXAMPLES_PER_OPERATION: &str = "100";
-/// A fixed seed, so that CI generates the same requests for the same document: a failure is
-/// reproduced by running again. (One worker: with two, schemathesis 4.32 once failed inside its
-/// own generator.)
-const SEED: &str = "20261126";
+/// Set to a seed to generate the requests of an earlier run (the run prints its seed).
+const SEED_VARIABLE: &str = "REDFLAG_CONTRACT_SEED";
+/// The seed outside a git checkout (a source archive), where no commit names one.
+const FALLBACK_SEED: u64 = 20_261_126;
 /// A user the run creates, whose credentials are the sign-in example of the document, so that
 /// the example signs in for real.
 pub const USER: (&str, &str) = ("analyst", "correct-horse-battery");
@@ -179,8 +179,9 @@ pub fn fuzz(target: &Path) -> Result<(), String> {
         .current_dir(target)
         .args(["run", &schema, "--checks", "all"])
         .args(["--exclude-checks", "positive_data_acceptance"])
+        // One worker: with two, schemathesis 4.32 once failed inside its own generator.
         .args(["--max-examples", EXAMPLES_PER_OPERATION, "--workers", "1"])
-        .args(["--seed", SEED])
+        .args(["--seed", &seed()?.to_string()])
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .status()
         .map_err(|e| format!("cannot run schemathesis: {e}"))?;
@@ -189,4 +190,43 @@ pub fn fuzz(target: &Path) -> Result<(), String> {
     } else {
         Err("schemathesis found responses that break the API contract".to_owned())
     }
+}
+
+/// The run's seed: `REDFLAG_CONTRACT_SEED` when set, else derived from the commit under test, so
+/// that each commit explores requests the last one did not, and a failure reproduces from the
+/// seed printed here.
+fn seed() -> Result<u64, String> {
+    if let Ok(given) = std::env::var(SEED_VARIABLE) {
+        let seed = given
+            .trim()
+            .parse()
+            .map_err(|_| format!("{SEED_VARIABLE}={given} is not a whole number"))?;
+        eprintln!("xtask: schemathesis seed {seed} (from {SEED_VARIABLE})");
+        return Ok(seed);
+    }
+    let commit = Command::new("git")
+        .current_dir(workspace_root())
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    let Some(seed) = commit
+        .as_deref()
+        .and_then(|commit| u64::from_str_radix(commit.get(..8)?, 16).ok())
+    else {
+        eprintln!(
+            "xtask: schemathesis seed {FALLBACK_SEED} (no git commit here; \
+             {SEED_VARIABLE}=N explores others)"
+        );
+        return Ok(FALLBACK_SEED);
+    };
+    eprintln!(
+        "xtask: schemathesis seed {seed} (from commit {}; {SEED_VARIABLE}={seed} repeats this run)",
+        commit
+            .as_deref()
+            .and_then(|c| c.get(..12))
+            .unwrap_or_default()
+    );
+    Ok(seed)
 }

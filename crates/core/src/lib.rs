@@ -7,6 +7,7 @@ mod figures;
 mod fusion;
 mod module;
 pub mod request_schema;
+mod secret;
 mod severity;
 mod validation;
 mod verdict;
@@ -19,6 +20,7 @@ pub use detector::{Assessment, Detector, Rule};
 pub use figures::{Fixed, Money};
 pub use fusion::noisy_or;
 pub use module::{Module, UnknownModule};
+pub use secret::Secret;
 pub use severity::{Severity, UnknownSeverity};
 pub use validation::{
     FieldReader, MAX_ID_LENGTH, MAX_TEXT_LENGTH, NumberBounds, ValidationErrors, messages,

@@ -92,7 +92,8 @@ pub(crate) fn nested(name: &str, read: impl FnOnce()) {
 /// Text without control characters (Unicode category Cc) with something besides white space.
 const TEXT_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
 
-/// A trimmed, non-blank text of at most `max_chars` characters without control characters, or
+/// A non-blank text of at most `max_chars` characters without control characters (as sent;
+/// surrounding spaces are trimmed after), or
 /// an integer (which DRF accepts as its text).
 pub(crate) fn text(max_chars: usize) -> Value {
     json!({"type": ["string", "integer"], "minLength": 1, "maxLength": max_chars,

@@ -232,7 +232,7 @@ impl<'a> FieldReader<'a> {
     }
 
     /// A required identifier: a non-blank string (or an integer, which DRF accepts as its text) of
-    /// at most [`MAX_ID_LENGTH`] characters without control characters, trimmed.
+    /// at most [`MAX_ID_LENGTH`] characters without control characters as sent, then trimmed.
     pub fn required_id(&mut self, field: &str) -> Option<String> {
         request_schema::field(field, true, || request_schema::text(MAX_ID_LENGTH));
         let value = self.present(field, true)?;
@@ -254,30 +254,34 @@ impl<'a> FieldReader<'a> {
     }
 
     fn text(&mut self, field: &str, value: &Value, max_chars: usize) -> Option<String> {
-        let text = match value {
-            Value::String(text) => text.trim().to_owned(),
+        // Length and control characters are judged on the text as sent, as the document's
+        // `maxLength` and `pattern` say: a tab or a newline at either end is refused, not trimmed
+        // away. Surrounding spaces are then trimmed, as DRF does.
+        let sent = match value {
+            Value::String(text) => text.clone(),
             Value::Number(number) if number.is_i64() || number.is_u64() => number.to_string(),
             _ => {
                 self.errors.add(field, messages::NOT_A_STRING);
                 return None;
             }
         };
-        if text.is_empty() {
-            self.errors.add(field, messages::BLANK);
-            return None;
-        }
-        if text.chars().count() > max_chars {
+        if sent.chars().count() > max_chars {
             self.errors.add(
                 field,
                 format!("Ensure this field has no more than {max_chars} characters."),
             );
             return None;
         }
-        if text.chars().any(char::is_control) {
+        if sent.chars().any(char::is_control) {
             self.errors.add(field, messages::CONTROL_CHARACTERS);
             return None;
         }
-        Some(text)
+        let text = sent.trim();
+        if text.is_empty() {
+            self.errors.add(field, messages::BLANK);
+            return None;
+        }
+        Some(text.to_owned())
     }
 
     /// A required secret (a password or a token), taken exactly as sent: not trimmed and never
@@ -605,6 +609,29 @@ mod tests {
                 "long": ["Ensure this field has no more than 100 characters."],
                 "missing": ["This field is required."],
                 "transaction_id": ["This field may not be blank."],
+            })
+        );
+    }
+
+    #[test]
+    fn text_is_judged_as_sent_then_its_spaces_trimmed() {
+        let padded = format!("{}x", " ".repeat(100));
+        let body = json!({"spaced": "  S-1 ", "tab": "\tS-1", "newline": "S-1\n",
+                          "padded": padded, "blank": "   "});
+        let mut reader = FieldReader::new(&body).expect("the body is an object");
+        assert_eq!(reader.required_id("spaced").as_deref(), Some("S-1"));
+        assert_eq!(reader.required_id("tab"), None);
+        assert_eq!(reader.required_id("newline"), None);
+        assert_eq!(reader.required_id("padded"), None);
+        assert_eq!(reader.required_id("blank"), None);
+        let errors = reader.finish(|| ()).expect_err("four fields are wrong");
+        assert_eq!(
+            serde_json::to_value(&errors).expect("errors serialise"),
+            json!({
+                "blank": ["This field may not be blank."],
+                "newline": ["Control characters are not allowed."],
+                "padded": ["Ensure this field has no more than 100 characters."],
+                "tab": ["Control characters are not allowed."],
             })
         );
     }

@@ -1,3 +1,4 @@
+use redflag_core::Secret;
 use serde::{Deserialize, Serialize};
 
 /// The claims-fraud thresholds (`[insurance]` in config/default.toml).
@@ -46,7 +47,7 @@ pub struct InsuranceConfig {
     /// Fraud probability from which a claim is flagged for investigation.
     pub flag_probability: f64,
     /// The secret that keys the contact-identifier hashes; empty: the service's SECRET_KEY.
-    pub identifier_key: String,
+    pub identifier_key: Secret,
 }
 
 impl Default for InsuranceConfig {
@@ -71,7 +72,7 @@ impl Default for InsuranceConfig {
             provider_peer_sample: 200,
             provider_peer_window_days: 90,
             flag_probability: 0.5,
-            identifier_key: String::new(),
+            identifier_key: Secret::default(),
         }
     }
 }

@@ -49,7 +49,7 @@ impl InsuranceDetector {
             Box::new(ProviderOutlierRule::new(&config)),
         ];
         Self {
-            hasher: IdentifierHasher::new(config.identifier_key.as_bytes()),
+            hasher: IdentifierHasher::new(config.identifier_key.expose().as_bytes()),
             config,
             rules: RuleSet::new(rules),
             valuations,

@@ -170,6 +170,27 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
                "module": ["\"forex\" is not a valid choice."],
                "page_size": ["Ensure this value is greater than or equal to 1."]})
     );
+    // As strictly as the document says: control characters anywhere (a newline or a tab at
+    // either end included) and more than 100 characters as sent are refused, not trimmed away.
+    for entity in ["%0AS-1", "S-1%09", "%01%02"] {
+        let path = format!("/api/audit/?entity_id={entity}");
+        let refused = send(&app, get(&path, Some(&token))).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{entity}");
+        assert_eq!(
+            refused.json(),
+            json!({"entity_id": ["Control characters are not allowed."]}),
+            "{entity}"
+        );
+    }
+    let padded = format!("/api/audit/?entity_id={}S-1", "%20".repeat(98));
+    let long = send(&app, get(&padded, Some(&token))).await;
+    assert_eq!(
+        long.json(),
+        json!({"entity_id": ["Ensure this field has no more than 100 characters."]})
+    );
+    let spaced = send(&app, get("/api/audit/?entity_id=%20S-1%20", Some(&token))).await;
+    assert_eq!(spaced.status, StatusCode::OK, "spaces around are trimmed");
+    assert_eq!(spaced.json()["count"], 3);
     let anonymous = send(&app, get("/api/audit/?entity_id=S-1", None)).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }

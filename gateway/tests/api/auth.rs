@@ -139,7 +139,7 @@ async fn expired_tampered_foreign_unsigned_and_refresh_tokens_are_refused() {
     let test_app = TestApp::spawn();
     let app = test_app.service().await;
     let (access, refresh) = login(&app, &test_app, "analyst").await;
-    let secret = &test_app.state.settings.secret_key;
+    let secret = test_app.state.settings.secret_key.expose();
 
     let expired = TokenService::new(secret, -120, 86_400)
         .issue(TokenKind::Access, 1, "analyst", Role::Analyst)
@@ -225,7 +225,7 @@ async fn tokens_of_another_algorithm_or_not_yet_valid_are_refused() {
     let test_app = TestApp::spawn();
     let app = test_app.service().await;
     let (access, _) = login(&app, &test_app, "analyst").await;
-    let key = EncodingKey::from_secret(test_app.state.settings.secret_key.as_bytes());
+    let key = EncodingKey::from_secret(test_app.state.settings.secret_key.expose().as_bytes());
     let now = chrono::Utc::now().timestamp();
     let claims = |extra: serde_json::Value| {
         let mut claims = json!({"token_type": "access", "exp": now + 300, "iat": now,

@@ -32,7 +32,7 @@ impl Scenario {
         Self {
             detector: InsuranceDetector::new(
                 InsuranceConfig {
-                    identifier_key: "test-key".to_owned(),
+                    identifier_key: redflag_core::Secret::new("test-key"),
                     ..config
                 },
                 ValuationTable::bundled(),
