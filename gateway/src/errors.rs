@@ -92,11 +92,15 @@ pub struct ErrorDetail {
     pub code: Option<&'static str>,
 }
 
-/// A store failure the handler has no better words for: the database is unreachable or failing,
-/// and nothing was done (503, the cause logged once).
+/// A store failure the handler has no better words for, the cause logged once: an unreachable or
+/// busy database answers 503 (nothing was done; try again), a failing query (a bug) 500.
 impl From<redflag_store::StoreError> for ApiError {
     fn from(error: redflag_store::StoreError) -> Self {
-        Self::unavailable("Database unavailable.", error)
+        if error.is_unavailable() {
+            Self::unavailable("Database unavailable.", error)
+        } else {
+            Self::internal(error)
+        }
     }
 }
 

@@ -5,8 +5,13 @@ use serde_json::Value;
 
 /// A validated money transfer, as POST /api/aml/detect/ receives it.
 ///
-/// Serialises to the fields the client sent (not the resolved event time), which is what
-/// idempotency compares.
+/// Serialises to the fields the client sent (not the resolved event time).
+///
+/// Its serde form is the idempotency key of a resent business id: the service stores it with the
+/// decision and answers a resend with the stored decision only when the forms are equal, 409
+/// otherwise. A field added, renamed or serialised differently in a later version therefore makes
+/// a resend of an event stored before it a conflict; such a change migrates the stored
+/// `request_json` (or compares only the fields both versions know).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transaction {
     pub transaction_id: String,

@@ -11,6 +11,12 @@ use serde_json::Value;
 ///
 /// A service embedding the scorer builds one with [`Application::new`] and struct update syntax;
 /// [`Application::parse`] reads (and validates) the HTTP body.
+///
+/// Its serde form is the idempotency key of a resent business id: the service stores it with the
+/// decision and answers a resend with the stored decision only when the forms are equal, 409
+/// otherwise. A field added, renamed or serialised differently in a later version therefore makes
+/// a resend of an event stored before it a conflict; such a change migrates the stored
+/// `request_json` (or compares only the fields both versions know).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Application {
     pub applicant_id: String,

@@ -49,6 +49,12 @@ impl ClaimType {
 ///
 /// Contact identifiers arrive in clear and leave [`Claim::parse`] as keyed hashes only
 /// ([`ContactHashes`]): nothing downstream (windows, database, logs) ever sees the values.
+///
+/// Its serde form is the idempotency key of a resent business id: the service stores it with the
+/// decision and answers a resend with the stored decision only when the forms are equal, 409
+/// otherwise. A field added, renamed or serialised differently in a later version therefore makes
+/// a resend of an event stored before it a conflict; such a change migrates the stored
+/// `request_json` (or compares only the fields both versions know).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Claim {
     pub claim_id: String,

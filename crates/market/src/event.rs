@@ -80,6 +80,12 @@ impl Side {
 
 /// One market event, as POST /api/market/detect/ receives it: by default a trade (the seed's
 /// four fields), or an order, cancel or modify.
+///
+/// Its serde form is the idempotency key of a resent business id: the service stores it with the
+/// decision and answers a resend with the stored decision only when the forms are equal, 409
+/// otherwise. A field added, renamed or serialised differently in a later version therefore makes
+/// a resend of an event stored before it a conflict; such a change migrates the stored
+/// `request_json` (or compares only the fields both versions know).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MarketEvent {
     pub symbol: String,

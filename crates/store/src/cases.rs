@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use redflag_audit::AuditEvent;
 use serde_json::json;
 
+use crate::case_state::{CaseStatus, Resolution};
 use crate::connection::DbConnection;
 use crate::outbox::insert_audit_event;
 use crate::schema::{alerts, case_alerts, case_events, cases};
@@ -19,10 +20,9 @@ use crate::{Database, StoreError};
 pub struct CaseRecord {
     pub id: i64,
     pub title: String,
-    /// `open`, `investigating` or `closed`.
-    pub status: String,
-    /// `confirmed_fraud`, `false_positive` or `inconclusive`, once closed.
-    pub resolution: Option<String>,
+    pub status: CaseStatus,
+    /// Once closed.
+    pub resolution: Option<Resolution>,
     /// The username working it.
     pub assignee: Option<String>,
     pub created_by: String,
@@ -90,9 +90,9 @@ impl RuleLabels {
 pub struct CaseChange {
     /// `Some(None)` unassigns.
     pub assignee: Option<Option<String>>,
-    pub status: Option<String>,
+    pub status: Option<CaseStatus>,
     /// `Some(None)` clears it (a case reopened).
-    pub resolution: Option<Option<String>>,
+    pub resolution: Option<Option<Resolution>>,
     pub note: Option<String>,
 }
 
@@ -139,7 +139,7 @@ impl Database {
             let id: i64 = diesel::insert_into(cases::table)
                 .values((
                     cases::title.eq(title),
-                    cases::status.eq("open"),
+                    cases::status.eq(CaseStatus::Open.as_str()),
                     cases::assignee.eq(assignee),
                     cases::created_by.eq(actor),
                     cases::created_at.eq(at),
@@ -238,7 +238,7 @@ impl Database {
     /// Cases, newest first, optionally of one status or assignee: how many, and the page.
     pub fn cases(
         &self,
-        status: Option<&str>,
+        status: Option<CaseStatus>,
         assignee: Option<&str>,
         offset: i64,
         limit: i64,
@@ -246,7 +246,7 @@ impl Database {
         let filtered = || {
             let mut query = cases::table.into_boxed();
             if let Some(status) = status {
-                query = query.filter(cases::status.eq(status.to_owned()));
+                query = query.filter(cases::status.eq(status.as_str()));
             }
             if let Some(assignee) = assignee {
                 query = query.filter(cases::assignee.eq(assignee.to_owned()));
@@ -266,10 +266,10 @@ impl Database {
     /// Every rule whose alerts sit in closed cases, with the resolutions they got, the rule with
     /// the most false positives first.
     pub fn rule_labels(&self) -> Result<Vec<RuleLabels>, StoreError> {
-        let rows: Vec<(String, String, Option<String>, i64)> = case_alerts::table
+        let rows: Vec<(String, String, Option<Resolution>, i64)> = case_alerts::table
             .inner_join(cases::table)
             .inner_join(alerts::table)
-            .filter(cases::status.eq("closed"))
+            .filter(cases::status.eq(CaseStatus::Closed.as_str()))
             .group_by((alerts::module, alerts::rule, cases::resolution))
             .select((
                 alerts::module,
@@ -289,10 +289,10 @@ impl Database {
                     false_positive: 0,
                     inconclusive: 0,
                 });
-            match resolution.as_deref() {
-                Some("confirmed_fraud") => labels.confirmed_fraud += count,
-                Some("false_positive") => labels.false_positive += count,
-                _ => labels.inconclusive += count,
+            match resolution {
+                Some(Resolution::ConfirmedFraud) => labels.confirmed_fraud += count,
+                Some(Resolution::FalsePositive) => labels.false_positive += count,
+                Some(Resolution::Inconclusive) | None => labels.inconclusive += count,
             }
         }
         let mut labels: Vec<RuleLabels> = by_rule.into_values().collect();
@@ -317,16 +317,16 @@ fn apply(
         let details = json!({"assignee": assignee});
         log_change(connection, id, actor, "assigned", &details, now)?;
     }
-    if let Some(status) = &change.status {
+    if let Some(status) = change.status {
         diesel::update(cases::table.find(id))
-            .set(cases::status.eq(status))
+            .set(cases::status.eq(status.as_str()))
             .execute(connection)?;
         let details = json!({"status": status});
         log_change(connection, id, actor, "status", &details, now)?;
     }
-    if let Some(resolution) = &change.resolution {
+    if let Some(resolution) = change.resolution {
         diesel::update(cases::table.find(id))
-            .set(cases::resolution.eq(resolution))
+            .set(cases::resolution.eq(resolution.map(Resolution::as_str)))
             .execute(connection)?;
         let details = json!({"resolution": resolution});
         log_change(connection, id, actor, "resolved", &details, now)?;

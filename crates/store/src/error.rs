@@ -16,3 +16,38 @@ pub enum StoreError {
     #[error("the decision writer is not running")]
     WriterStopped,
 }
+
+impl StoreError {
+    /// Whether the database could not be reached or could not serve the request now (a pool
+    /// timeout, a lost connection, a lock or serialization conflict, the writer stopping): the
+    /// request may succeed later, and the service answers 503. What is left are bugs (a query
+    /// that cannot be built or its rows read, a constraint broken, a missing row the code was
+    /// sure of), which answer 500. An error not known to be a bug counts as unavailability, so
+    /// that an outage is never reported as a bug.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match self {
+            Self::Pool(_) | Self::WriterStopped => true,
+            Self::Migration(_) | Self::Url(_) | Self::Conflict(_) => false,
+            Self::Query(error) => !matches!(
+                error,
+                Error::NotFound
+                    | Error::QueryBuilderError(_)
+                    | Error::DeserializationError(_)
+                    | Error::SerializationError(_)
+                    | Error::InvalidCString(_)
+                    | Error::AlreadyInTransaction
+                    | Error::NotInTransaction
+                    | Error::DatabaseError(
+                        Kind::UniqueViolation
+                            | Kind::ForeignKeyViolation
+                            | Kind::RestrictViolation
+                            | Kind::NotNullViolation
+                            | Kind::CheckViolation
+                            | Kind::ExclusionViolation,
+                        _
+                    )
+            ),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 mod audit_log;
 mod audit_queue;
 mod calibrations;
+mod case_state;
 mod cases;
 mod connection;
 mod decisions;
@@ -24,6 +25,7 @@ pub use audit_log::{
 };
 pub use audit_queue::{Delivery, RedisAuditQueue};
 pub use calibrations::StoredRequest;
+pub use case_state::{CaseStatus, Resolution, UnknownName};
 pub use cases::{CaseChange, CaseError, CaseEvent, CaseFile, CaseRecord, RuleLabels};
 pub use connection::{Backend, Database};
 pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use redflag_core::Module;
 
 use crate::schema::{alerts, case_alerts, cases, decisions};
-use crate::{Database, StoreError};
+use crate::{CaseStatus, Database, Resolution, StoreError};
 
 /// A stored decision's model input row.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,11 +57,14 @@ impl Database {
     /// several closed cases takes the label of the one closed last (an analyst's later finding
     /// supersedes an earlier one); an `inconclusive` case labels nothing and overrides nothing.
     pub fn labelled_decisions(&self, module: Module) -> Result<Vec<LabelledDecision>, StoreError> {
-        let rows: Vec<(i64, Option<String>, Option<String>)> = case_alerts::table
+        let rows: Vec<(i64, Option<String>, Option<Resolution>)> = case_alerts::table
             .inner_join(cases::table)
             .inner_join(alerts::table.inner_join(decisions::table))
-            .filter(cases::status.eq("closed"))
-            .filter(cases::resolution.eq_any(["confirmed_fraud", "false_positive"]))
+            .filter(cases::status.eq(CaseStatus::Closed.as_str()))
+            .filter(cases::resolution.eq_any([
+                Resolution::ConfirmedFraud.as_str(),
+                Resolution::FalsePositive.as_str(),
+            ]))
             .filter(decisions::module.eq(module.as_str()))
             .order((cases::updated_at.asc(), cases::id.asc()))
             .select((decisions::id, decisions::model_features, cases::resolution))
@@ -76,7 +79,7 @@ impl Database {
                 LabelledDecision {
                     decision_id,
                     features,
-                    fraud: resolution.as_deref() == Some("confirmed_fraud"),
+                    fraud: resolution == Some(Resolution::ConfirmedFraud),
                 },
             );
         }

@@ -5,7 +5,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use redflag_core::{FieldReader, ValidationErrors};
-use redflag_store::{CaseChange, CaseError, CaseEvent, CaseFile, CaseRecord, Database};
+use redflag_store::{
+    CaseChange, CaseError, CaseEvent, CaseFile, CaseRecord, CaseStatus, Database, Resolution,
+};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -18,10 +20,6 @@ use crate::body::read_json;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
-/// Where a case stands.
-pub const STATUSES: [&str; 3] = ["open", "investigating", "closed"];
-/// How a closed case ended; its decisions are labelled so.
-pub const RESOLUTIONS: [&str; 3] = ["confirmed_fraud", "false_positive", "inconclusive"];
 /// Most alerts one case opens on.
 const MAX_ALERTS: usize = 100;
 
@@ -47,8 +45,8 @@ pub fn read_new_case(body: &Value) -> Result<NewCase, ValidationErrors> {
 /// The body of PATCH /api/cases/<id>/: any of the fields; `assignee: null` unassigns.
 pub struct CasePatch {
     pub assignee: Option<Option<String>>,
-    pub status: Option<&'static str>,
-    pub resolution: Option<&'static str>,
+    pub status: Option<CaseStatus>,
+    pub resolution: Option<Resolution>,
     pub note: Option<String>,
 }
 
@@ -56,8 +54,12 @@ pub fn read_case_patch(body: &Value) -> Result<CasePatch, ValidationErrors> {
     let mut fields = FieldReader::new(body)?;
     let assignee = fields.optional_id("assignee");
     let unassign = body.get("assignee").is_some_and(Value::is_null);
-    let status = fields.optional_choice("status", &STATUSES);
-    let resolution = fields.optional_choice("resolution", &RESOLUTIONS);
+    let status = fields
+        .optional_choice("status", CaseStatus::NAMES)
+        .and_then(CaseStatus::parse);
+    let resolution = fields
+        .optional_choice("resolution", Resolution::NAMES)
+        .and_then(Resolution::parse);
     let note = fields.optional_text("note");
     if assignee.is_none()
         && !unassign
@@ -162,29 +164,26 @@ pub async fn update(
 /// The change a patch makes to a case as it stands: a case is closed with a resolution (given
 /// now, or kept from before) and only then has one; reopening it clears it.
 fn plan(case: &CaseRecord, patch: CasePatch) -> Result<CaseChange, ApiError> {
-    let status = patch.status.unwrap_or(case.status.as_str());
+    let status = patch.status.unwrap_or(case.status);
     let mut change = CaseChange {
         assignee: patch.assignee,
-        status: patch
-            .status
-            .filter(|status| *status != case.status)
-            .map(str::to_owned),
+        status: patch.status.filter(|status| *status != case.status),
         resolution: None,
         note: patch.note,
     };
     match (status, patch.resolution) {
-        ("closed", Some(resolution)) => change.resolution = Some(Some(resolution.to_owned())),
-        ("closed", None) if case.resolution.is_none() => {
+        (CaseStatus::Closed, Some(resolution)) => change.resolution = Some(Some(resolution)),
+        (CaseStatus::Closed, None) if case.resolution.is_none() => {
             return Err(ValidationErrors::on_field(
                 "resolution",
                 format!(
                     "Closing a case needs a resolution: one of {}.",
-                    RESOLUTIONS.join(", ")
+                    Resolution::NAMES.join(", ")
                 ),
             )
             .into());
         }
-        ("closed", None) => {}
+        (CaseStatus::Closed, None) => {}
         (_, Some(_)) => {
             return Err(ValidationErrors::on_field(
                 "resolution",
@@ -228,7 +227,7 @@ pub async fn list(
             .await
             .map_err(ApiError::internal)??;
     let mut filters: Vec<(&str, String)> = Vec::new();
-    filters.extend(status.map(|status| ("status", status.to_owned())));
+    filters.extend(status.map(|status| ("status", status.as_str().to_owned())));
     filters.extend(assignee.map(|assignee| ("assignee", assignee)));
     let (next, previous) = page.links(&request, &filters, count, cases.len())?;
     Ok(HttpResponse::Ok().json(CasePage {
@@ -241,14 +240,16 @@ pub async fn list(
 
 /// What GET /api/cases/ is asked for.
 pub struct CaseQuery {
-    pub status: Option<&'static str>,
+    pub status: Option<CaseStatus>,
     pub assignee: Option<String>,
     pub page: Page,
 }
 
 pub fn read_case_query(query: &Value) -> Result<CaseQuery, ValidationErrors> {
     let mut fields = FieldReader::new(query)?;
-    let status = fields.optional_choice("status", &STATUSES);
+    let status = fields
+        .optional_choice("status", CaseStatus::NAMES)
+        .and_then(CaseStatus::parse);
     let assignee = fields.optional_id("assignee");
     let (number, size) = Page::read(&mut fields);
     fields.finish(|| CaseQuery {
@@ -304,8 +305,10 @@ impl CaseSummary {
         Self {
             id: case.id,
             title: case.title.clone(),
-            status: case.status.clone(),
-            resolution: case.resolution.clone(),
+            status: case.status.as_str().to_owned(),
+            resolution: case
+                .resolution
+                .map(|resolution| resolution.as_str().to_owned()),
             assignee: case.assignee.clone(),
             created_by: case.created_by.clone(),
             created_at: format_timestamp(case.created_at()),
