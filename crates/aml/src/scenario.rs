@@ -1,9 +1,9 @@
-//! Transfers through the detector as the gateway sends them, over the store's in-process
+//! Transfers through the detector as the gateway sends them, over the in-process
 //! windows: the scenario tests' harness.
 
 use chrono::{DateTime, Duration, Utc};
 use redflag_core::Detector;
-use redflag_store::InProcessWindows;
+use redflag_windows::InProcessWindows;
 use serde_json::{Value, json};
 
 use crate::{AmlAssessment, AmlConfig, AmlDetector, Transaction};

@@ -1,4 +1,4 @@
-//! The insurance engine through its public API, over the store's real in-process windows:
+//! The insurance engine through its public API, over real in-process windows (redflag-windows):
 //! each rule's scenario, its near miss, and what never leaves the request in clear.
 
 mod claims;
@@ -8,7 +8,7 @@ mod privacy;
 use chrono::Utc;
 use redflag_core::{Alert, Detector};
 use redflag_insurance::{InsuranceAssessment, InsuranceConfig, InsuranceDetector, ValuationTable};
-use redflag_store::InProcessWindows;
+use redflag_windows::InProcessWindows;
 use serde_json::{Value, json};
 
 /// Claims through the detector as the gateway sends them.

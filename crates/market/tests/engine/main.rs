@@ -9,7 +9,7 @@ mod validation;
 use chrono::{DateTime, Duration, Utc};
 use redflag_core::{Alert, Detector};
 use redflag_market::{MarketAssessment, MarketConfig, MarketDetector, MarketEvent};
-use redflag_store::InProcessWindows;
+use redflag_windows::InProcessWindows;
 use serde_json::{Value, json};
 
 pub struct Scenario {

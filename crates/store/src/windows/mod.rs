@@ -8,7 +8,7 @@ use std::pin::Pin;
 
 use redflag_core::{History, Observation};
 
-pub use in_process::InProcessWindows;
+pub use redflag_windows::{InProcessWindows, Sweep};
 pub use redis::RedisWindows;
 
 /// The future every window operation returns; boxed so that implementations can sit behind `dyn`.
@@ -26,19 +26,6 @@ pub enum WindowError {
     BadEntry(String),
     #[error("aggregate bucket unreadable: {0}")]
     BadBucket(String),
-}
-
-/// What a sweep of the windows found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Sweep {
-    /// Windows removed by this sweep. Redis removes expired keys itself (each write renews the
-    /// key's expiry to the window's horizon), so there it is always 0.
-    pub removed: usize,
-    /// Windows still held.
-    pub live: usize,
-    /// Windows forgotten since the last sweep to stay within the in-process bound
-    /// (`windows.max_windows`); Redis bounds its memory itself, so there it is always 0.
-    pub evicted: u64,
 }
 
 /// Where the recent activity of entities lives.

@@ -1,0 +1,474 @@
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use chrono::{DateTime, Duration};
+use redflag_core::{Activity, History, Observation, WindowMode, funding_depth};
+
+use crate::Sweep;
+
+/// Independent locks, so that unrelated entities do not queue behind each other.
+const SHARDS: usize = 64;
+/// How many observations of a shard between sweeps of its expired windows.
+const SWEEP_EVERY: u64 = 4096;
+
+/// Windows held in this process's memory: the embedded default, for a single gateway.
+///
+/// Memory grows with the parties active within the horizons, so each window is kept compact:
+/// the key and texts sized exactly, times as milliseconds, and an aggregate window as bare
+/// (index, sum, count) buckets. [`InProcessWindows::with_max_windows`] bounds their number.
+pub struct InProcessWindows {
+    shards: Vec<Mutex<HashMap<Box<str>, Window>>>,
+    max_entries: usize,
+    /// Most windows a shard holds; 0: no bound.
+    max_per_shard: usize,
+    observations: AtomicU64,
+    /// Windows forgotten to stay within the bound since the last sweep.
+    evicted: AtomicU64,
+    /// What the windows' last-use times count from.
+    epoch: Instant,
+}
+
+struct Window {
+    entries: Entries,
+    horizon_ms: i64,
+    /// When an observation last recorded into it, in milliseconds since the windows' epoch.
+    touched_ms: u64,
+    /// The number of that observation: the order in which windows were last used, without ties.
+    last_use: u64,
+}
+
+/// The share of a full shard's windows forgotten at once, least recently used first: one pass
+/// over the shard then makes room for many new windows.
+const EVICT_DIVISOR: usize = 8;
+
+/// A window's contents: activities, or per-bucket sums for an aggregate window.
+enum Entries {
+    Detail(VecDeque<Entry>),
+    Buckets(Vec<Bucket>),
+}
+
+/// One activity as a window holds it.
+struct Entry {
+    at_ms: i64,
+    amount: f64,
+    quantity: f64,
+    reference: Box<str>,
+    counterparty: Box<str>,
+}
+
+/// One time bucket of an aggregate window.
+struct Bucket {
+    index: i64,
+    sum: f64,
+    count: f64,
+}
+
+impl Entry {
+    fn new(activity: &Activity) -> Self {
+        Self {
+            at_ms: activity.at.timestamp_millis(),
+            amount: activity.amount,
+            quantity: activity.quantity,
+            reference: activity.reference.as_str().into(),
+            counterparty: activity.counterparty.as_str().into(),
+        }
+    }
+
+    fn activity(&self) -> Activity {
+        Activity {
+            at: DateTime::from_timestamp_millis(self.at_ms).unwrap_or_default(),
+            reference: self.reference.to_string(),
+            amount: self.amount,
+            quantity: self.quantity,
+            counterparty: self.counterparty.to_string(),
+        }
+    }
+}
+
+impl InProcessWindows {
+    /// Windows keeping at most `max_entries` activities each, as many windows as are in use.
+    pub fn new(max_entries: usize) -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            max_entries: max_entries.max(1),
+            max_per_shard: 0,
+            observations: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// Holds at most about `max_windows` windows (0: no bound), so that memory stays bounded
+    /// however many parties are active. When a new window would pass the bound, the least
+    /// recently used eighth of its shard is forgotten: those parties' history is lost, and the
+    /// next sweep counts them ([`Sweep::evicted`]).
+    pub fn with_max_windows(mut self, max_windows: usize) -> Self {
+        self.max_per_shard = max_windows.div_ceil(SHARDS);
+        self
+    }
+
+    fn shard(&self, key: &str) -> &Mutex<HashMap<Box<str>, Window>> {
+        let mut hasher = DefaultHasher::new();
+        key.hash(&mut hasher);
+        &self.shards[hasher.finish() as usize % SHARDS]
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The window's prior activity; with `add`, `activity` (the observation's own, or with its
+    /// funds-flow depth set) is then added to it.
+    fn observe_one(
+        &self,
+        observation: &Observation,
+        activity: &Activity,
+        add: bool,
+    ) -> Vec<Activity> {
+        let key = observation.key.to_string();
+        let shard = self.shard(&key);
+        let horizon_ms = observation.horizon.num_milliseconds().max(1);
+        let now_ms = self.now_ms();
+        // A panic while holding the lock cannot leave a window half-updated in a way that matters
+        // (each step below keeps it valid), so a poisoned lock is still usable.
+        let mut windows = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        if !observation.mode.records() {
+            // A read leaves the window exactly as it was (as in Redis): its horizon and expiry
+            // belong to the observations that record into it.
+            return windows.get(key.as_str()).map_or_else(Vec::new, |window| {
+                window.prior(activity, horizon_ms, observation.mode.bucket())
+            });
+        }
+        let sequence = self.observations.fetch_add(1, Ordering::Relaxed);
+        if sequence.is_multiple_of(SWEEP_EVERY) {
+            windows.retain(|_, window| !window.expired(now_ms));
+        }
+        if self.max_per_shard > 0
+            && windows.len() >= self.max_per_shard
+            && !windows.contains_key(key.as_str())
+        {
+            let evicted = evict_least_recent(&mut windows, self.max_per_shard);
+            self.evicted.fetch_add(evicted, Ordering::Relaxed);
+        }
+        let aggregate = matches!(observation.mode, WindowMode::Aggregate { .. });
+        let window = windows
+            .entry(key.into_boxed_str())
+            .or_insert_with(|| Window {
+                // Room for one entry: most windows of a large population hold one or two (a
+                // sender seen once today), and the default first allocation holds four.
+                entries: if aggregate {
+                    Entries::Buckets(Vec::with_capacity(1))
+                } else {
+                    Entries::Detail(VecDeque::with_capacity(1))
+                },
+                horizon_ms,
+                touched_ms: now_ms,
+                last_use: sequence,
+            });
+        window.horizon_ms = horizon_ms;
+        window.touched_ms = now_ms;
+        window.last_use = sequence;
+        match observation.mode {
+            WindowMode::Aggregate { bucket } => window.aggregate(activity, bucket, add),
+            WindowMode::Latest { keep } => {
+                window.record(activity, self.max_entries.min(keep.max(1)))
+            }
+            _ => window.record(activity, self.max_entries),
+        }
+    }
+}
+
+impl Window {
+    fn expired(&self, now_ms: u64) -> bool {
+        let idle = now_ms.saturating_sub(self.touched_ms);
+        u64::try_from(self.horizon_ms).is_ok_and(|horizon| idle > horizon)
+    }
+
+    /// Returns the buckets within the horizon (the current one as it was before this activity),
+    /// then, with `add`, adds the activity to its bucket and drops buckets older than the horizon.
+    fn aggregate(&mut self, activity: &Activity, bucket: Duration, add: bool) -> Vec<Activity> {
+        let Entries::Buckets(buckets) = &mut self.entries else {
+            // A key is only ever observed one way; should that change, the new way starts afresh.
+            self.entries = Entries::Buckets(Vec::with_capacity(1));
+            return self.aggregate(activity, bucket, add);
+        };
+        let width = bucket.num_milliseconds().max(1);
+        let at_ms = activity.at.timestamp_millis();
+        let index = at_ms.div_euclid(width);
+        let prior = buckets_within(buckets, activity, width, self.horizon_ms);
+        if !add {
+            return prior;
+        }
+        match buckets.binary_search_by_key(&index, |b| b.index) {
+            Ok(found) => {
+                buckets[found].sum += activity.amount;
+                buckets[found].count += 1.0;
+            }
+            Err(position) => buckets.insert(
+                position,
+                Bucket {
+                    index,
+                    sum: activity.amount,
+                    count: 1.0,
+                },
+            ),
+        }
+        let newest = buckets.last().map_or(index, |b| b.index);
+        let horizon_buckets = self.horizon_ms.div_euclid(width) + 1;
+        buckets.retain(|b| b.index > newest - horizon_buckets - 1);
+        prior
+    }
+
+    /// What a read sees: the activity within `horizon_ms` before `activity` (not itself), or for
+    /// a read of an aggregate (`bucket`), its buckets within the horizon.
+    fn prior(
+        &self,
+        activity: &Activity,
+        horizon_ms: i64,
+        bucket: Option<Duration>,
+    ) -> Vec<Activity> {
+        match (&self.entries, bucket) {
+            (Entries::Detail(entries), None) => prior(entries, activity, horizon_ms).0,
+            (Entries::Buckets(buckets), Some(bucket)) => buckets_within(
+                buckets,
+                activity,
+                bucket.num_milliseconds().max(1),
+                horizon_ms,
+            ),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Returns the prior activity within the horizon, then adds the new one (unless its reference
+    /// is already held) and trims by age and count.
+    fn record(&mut self, activity: &Activity, max_entries: usize) -> Vec<Activity> {
+        if let Entries::Buckets(_) = self.entries {
+            // A key is only ever observed one way; should that change, the new way starts afresh.
+            self.entries = Entries::Detail(VecDeque::with_capacity(1));
+        }
+        let Entries::Detail(entries) = &mut self.entries else {
+            return Vec::new();
+        };
+        let (prior, already_held) = prior(entries, activity, self.horizon_ms);
+        if !already_held {
+            let at_ms = activity.at.timestamp_millis();
+            let position = entries
+                .iter()
+                .rposition(|past| past.at_ms <= at_ms)
+                .map_or(0, |index| index + 1);
+            entries.insert(position, Entry::new(activity));
+        }
+        if let Some(newest) = entries.back().map(|newest| newest.at_ms) {
+            while entries
+                .front()
+                .is_some_and(|oldest| oldest.at_ms < newest - self.horizon_ms)
+            {
+                entries.pop_front();
+            }
+        }
+        while entries.len() > max_entries {
+            entries.pop_front();
+        }
+        prior
+    }
+}
+
+/// The buckets of an aggregate window from `horizon_ms` before `activity` up to its own bucket,
+/// as activities (`at`: the bucket's start, `amount`: its sum, `quantity`: its count).
+fn buckets_within(
+    buckets: &[Bucket],
+    activity: &Activity,
+    width: i64,
+    horizon_ms: i64,
+) -> Vec<Activity> {
+    let at_ms = activity.at.timestamp_millis();
+    let index = at_ms.div_euclid(width);
+    let oldest = (at_ms - horizon_ms).div_euclid(width);
+    buckets
+        .iter()
+        .filter(|b| b.index >= oldest && b.index <= index)
+        .map(|b| Activity {
+            at: DateTime::from_timestamp_millis(b.index * width).unwrap_or(activity.at),
+            reference: b.index.to_string(),
+            amount: b.sum,
+            quantity: b.count,
+            counterparty: String::new(),
+        })
+        .collect()
+}
+
+/// Forgets the least recently used windows of a full shard, an eighth of `max` of them; returns
+/// how many.
+fn evict_least_recent(windows: &mut HashMap<Box<str>, Window>, max: usize) -> u64 {
+    let keep = max - max.div_ceil(EVICT_DIVISOR);
+    let Some(forget) = windows.len().checked_sub(keep).filter(|&n| n > 0) else {
+        return 0;
+    };
+    let mut uses: Vec<u64> = windows.values().map(|window| window.last_use).collect();
+    let (_, &mut newest_forgotten, _) = uses.select_nth_unstable(forget - 1);
+    let before = windows.len();
+    windows.retain(|_, window| window.last_use > newest_forgotten);
+    u64::try_from(before - windows.len()).unwrap_or(u64::MAX)
+}
+
+/// The activity within `horizon_ms` before `activity` (not itself), and whether the window
+/// already holds its reference.
+fn prior(entries: &VecDeque<Entry>, activity: &Activity, horizon_ms: i64) -> (Vec<Activity>, bool) {
+    let at_ms = activity.at.timestamp_millis();
+    let since = at_ms - horizon_ms;
+    let mut already_held = false;
+    let prior = entries
+        .iter()
+        .filter(|past| {
+            if *past.reference == *activity.reference {
+                already_held = true;
+                return false;
+            }
+            past.at_ms >= since && past.at_ms <= at_ms
+        })
+        .map(Entry::activity)
+        .collect();
+    (prior, already_held)
+}
+
+impl InProcessWindows {
+    /// Reads and updates the windows of one event, atomically per window: what each held during
+    /// its observation's horizon, before this event. In-process windows never wait, so this is a
+    /// plain call; the service's asynchronous window trait wraps it.
+    pub fn observe_now(&self, observations: &[Observation]) -> History {
+        // An event a recording window already holds is a resend (a retry after a lost answer or
+        // a crash): it reads its history again but adds to no window, aggregates included.
+        let resent = observations
+            .iter()
+            .any(|observation| self.holds(observation));
+        let mut history = History::new();
+        for (index, observation) in observations.iter().enumerate() {
+            let prior = match observation.mode {
+                WindowMode::Forward {
+                    source,
+                    within,
+                    min_share,
+                } => {
+                    let funding = observations
+                        .get(source)
+                        .filter(|_| source < index)
+                        .map_or(&[][..], |source| history.get(&source.key));
+                    let activity = Activity {
+                        quantity: funding_depth(
+                            funding,
+                            observation.activity.at,
+                            observation.activity.amount,
+                            within,
+                            min_share,
+                        ),
+                        ..observation.activity.clone()
+                    };
+                    self.observe_one(observation, &activity, !resent)
+                }
+                _ => self.observe_one(observation, &observation.activity, !resent),
+            };
+            history.insert(observation.key.clone(), prior);
+        }
+        history
+    }
+
+    /// Whether `observation` records into a window that already holds its reference.
+    fn holds(&self, observation: &Observation) -> bool {
+        if matches!(
+            observation.mode,
+            WindowMode::ReadOnly | WindowMode::Aggregate { .. } | WindowMode::ReadAggregate { .. }
+        ) {
+            return false;
+        }
+        let key = observation.key.to_string();
+        let windows = self
+            .shard(&key)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        windows
+            .get(key.as_str())
+            .is_some_and(|window| match &window.entries {
+                Entries::Detail(entries) => entries
+                    .iter()
+                    .any(|entry| *entry.reference == *observation.activity.reference),
+                Entries::Buckets(_) => false,
+            })
+    }
+}
+
+impl InProcessWindows {
+    /// Removes every window untouched for longer than its horizon, shard by shard (each shard is
+    /// locked only while it is swept).
+    pub fn expire_now(&self) -> Sweep {
+        let now_ms = self.now_ms();
+        let mut sweep = Sweep::default();
+        for shard in &self.shards {
+            let mut windows = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            let before = windows.len();
+            windows.retain(|_, window| !window.expired(now_ms));
+            sweep.removed += before - windows.len();
+            sweep.live += windows.len();
+        }
+        sweep.evicted = self.evicted.swap(0, Ordering::Relaxed);
+        sweep
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use redflag_core::{EntityKind, Module, WindowKey};
+
+    use super::*;
+
+    fn observation(reference: &str, horizon: Duration, mode: WindowMode) -> Observation {
+        Observation {
+            key: WindowKey::new(Module::Aml, EntityKind::Receiver, "ACCOUNT"),
+            activity: Activity {
+                at: DateTime::<Utc>::UNIX_EPOCH + Duration::days(1),
+                reference: reference.to_owned(),
+                amount: 1.0,
+                quantity: 0.0,
+                counterparty: String::new(),
+            },
+            horizon,
+            mode,
+        }
+    }
+
+    #[test]
+    fn a_read_leaves_the_windows_horizon_and_expiry_alone() {
+        let windows = InProcessWindows::new(100);
+        let recorded = observation("IN", Duration::hours(48), WindowMode::Record);
+        windows.observe_one(&recorded, &recorded.activity, true);
+        let touched = |windows: &InProcessWindows| {
+            let key = observation("x", Duration::hours(1), WindowMode::Record)
+                .key
+                .to_string();
+            let shard = windows
+                .shard(&key)
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            shard
+                .get(key.as_str())
+                .map(|window| (window.horizon_ms, window.touched_ms))
+        };
+        let before = touched(&windows);
+        let peek = observation("peek", Duration::hours(1), WindowMode::ReadOnly);
+        let seen = windows.observe_one(&peek, &peek.activity, true);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(
+            touched(&windows),
+            before,
+            "horizon and last use unchanged by a read"
+        );
+        assert_eq!(
+            before.map(|(horizon, _)| horizon),
+            Some(Duration::hours(48).num_milliseconds())
+        );
+    }
+}
