@@ -3,23 +3,21 @@
 //! `build_app` is the whole service as an actix `App`, used both by `redflag serve` and by the
 //! integration tests, so that tests exercise exactly what runs.
 
-pub mod anomaly_calibration;
 pub mod auth;
 mod body;
 pub mod errors;
 mod hardening;
 mod hosts;
 pub mod limits;
-pub mod model_evaluation;
-pub mod models;
 pub mod openapi;
-pub mod peer_groups;
 mod routes;
-pub mod settings;
 pub mod state;
 pub mod tasks;
 pub mod telemetry;
 pub mod worker;
+
+// The service crate's modules, under the paths the binary, the routes and the tests name them by.
+pub use redflag_service::{anomaly_calibration, model_evaluation, models, peer_groups, settings};
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;

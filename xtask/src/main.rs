@@ -42,6 +42,15 @@ const PURE_CRATES: &[&str] = &[
     "redflag-market",
 ];
 const FRAMEWORK_CRATES: &[&str] = &["actix-web", "diesel", "redis", "deadpool-redis", "tokio"];
+/// Crates that hold what the binaries share beyond HTTP: they may reach the database, not the web
+/// framework.
+const SERVICE_CRATES: &[&str] = &["redflag-service"];
+const WEB_CRATES: &[&str] = &[
+    "actix-web",
+    "actix-http",
+    "actix-cors",
+    "actix-web-httpauth",
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -296,44 +305,61 @@ impl TestTotals {
 
 /// The domain crates must not depend on web, SQL or Redis crates: they are libraries that any
 /// Rust service can embed. Their tests, benches and examples (dev edges) too: an embedder who
-/// builds a domain crate's tests compiles no database stack.
+/// builds a domain crate's tests compiles no database stack. The service crate must not depend on
+/// the web framework: it is what every command shares, HTTP or not.
 fn check_purity() -> Result<(), String> {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     for krate in PURE_CRATES {
-        let output = Command::new(&cargo)
-            .args([
-                "tree",
-                "--quiet",
-                "--edges",
-                "normal,dev",
-                "--prefix",
-                "none",
-                "--package",
-                krate,
-            ])
-            .current_dir(workspace_root())
-            .output()
-            .map_err(|e| format!("cannot run cargo tree: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "cargo tree failed for {krate}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        let tree = String::from_utf8_lossy(&output.stdout);
-        for line in tree.lines() {
-            let name = line.split_whitespace().next().unwrap_or_default();
-            if FRAMEWORK_CRATES.contains(&name) {
-                return Err(format!(
-                    "{krate} depends on {name}: domain crates must stay free of IO frameworks"
-                ));
-            }
-        }
+        check_free_of(
+            krate,
+            FRAMEWORK_CRATES,
+            "domain crates must stay free of IO frameworks",
+        )?;
+    }
+    for krate in SERVICE_CRATES {
+        check_free_of(
+            krate,
+            WEB_CRATES,
+            "the service crate must stay free of HTTP",
+        )?;
     }
     eprintln!(
-        "xtask: domain crates are free of {}",
-        FRAMEWORK_CRATES.join(", ")
+        "xtask: domain crates are free of {}; the service crate of {}",
+        FRAMEWORK_CRATES.join(", "),
+        WEB_CRATES.join(", ")
     );
+    Ok(())
+}
+
+/// Fails when `krate` depends on any of `forbidden`, directly or not, in its build or its tests.
+fn check_free_of(krate: &str, forbidden: &[&str], rule: &str) -> Result<(), String> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(&cargo)
+        .args([
+            "tree",
+            "--quiet",
+            "--edges",
+            "normal,dev",
+            "--prefix",
+            "none",
+            "--package",
+            krate,
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run cargo tree: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo tree failed for {krate}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let tree = String::from_utf8_lossy(&output.stdout);
+    for line in tree.lines() {
+        let name = line.split_whitespace().next().unwrap_or_default();
+        if forbidden.contains(&name) {
+            return Err(format!("{krate} depends on {name}: {rule}"));
+        }
+    }
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use redflag_market::MarketConfig;
 use serde::{Deserialize, Serialize};
 
 /// The shipped defaults; the file in the repository is the one documented source of them.
-pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 
 /// The development secret shipped in config/default.toml; never accepted with DEBUG off.
 pub const DEVELOPMENT_SECRET_KEY: &str =
@@ -104,7 +104,7 @@ pub enum OnUnavailable {
     Refuse,
 }
 
-/// Abuse limits (see [`crate::limits`]).
+/// Abuse limits (the gateway enforces them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
@@ -358,7 +358,7 @@ mod tests {
     fn sources(env: &[(&str, &str)]) -> Sources {
         Sources {
             profile: None,
-            config_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../config")),
+            config_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config")),
             env: env
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
