@@ -12,12 +12,12 @@ pub mod limits;
 pub mod openapi;
 mod routes;
 pub mod state;
-pub mod tasks;
 pub mod telemetry;
-pub mod worker;
 
 // The service crate's modules, under the paths the binary, the routes and the tests name them by.
-pub use redflag_service::{anomaly_calibration, model_evaluation, models, peer_groups, settings};
+pub use redflag_service::{
+    anomaly_calibration, model_evaluation, models, peer_groups, settings, tasks, worker,
+};
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;

@@ -1,12 +1,15 @@
 //! What the `redflag` binary's commands (`serve`, `worker`, `task`, `train`, `model evaluate`)
 //! share that is not HTTP: the layered settings, the model registry (load or train, install,
 //! retrain, labelled training), the calibration of the anomaly alerts, the AML peer groups and
-//! the evaluation of a model on a user's CSV. The gateway adds routes, authentication, the API
-//! document and the dashboard on top; this crate knows nothing of actix (`cargo xtask test`
-//! checks).
+//! the evaluation of a model on a user's CSV, the audit worker, the periodic tasks and the metric
+//! names. The gateway adds routes, authentication, the API document and the dashboard on top;
+//! this crate knows nothing of actix (`cargo xtask test` checks).
 
 pub mod anomaly_calibration;
 pub mod model_evaluation;
 pub mod models;
 pub mod peer_groups;
 pub mod settings;
+pub mod tasks;
+pub mod telemetry;
+pub mod worker;

@@ -344,7 +344,7 @@ fn first_delay(every: Duration, age: chrono::Duration) -> Duration {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {
-    actix_web::rt::task::spawn_blocking(work)
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| error.to_string())?
 }

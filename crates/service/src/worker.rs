@@ -54,7 +54,7 @@ pub fn consumer_name() -> String {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, String> {
-    actix_web::rt::task::spawn_blocking(work)
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| error.to_string())?
         .map_err(|error| error.to_string())
@@ -273,11 +273,11 @@ pub async fn run(db: Database, settings: AuditSettings, prefix: String, consumer
             }
         };
         match outcome {
-            Ok(0) => actix_web::rt::time::sleep(pause).await,
+            Ok(0) => tokio::time::sleep(pause).await,
             Ok(moved) => tracing::debug!(moved, "audit records moved"),
             Err(error) => {
                 tracing::warn!(%error, "audit worker: store or queue unavailable");
-                actix_web::rt::time::sleep(pause).await;
+                tokio::time::sleep(pause).await;
             }
         }
     }
