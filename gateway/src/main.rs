@@ -307,8 +307,10 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
             say(&format!("set the password of `{username}`"))
         }
         Command::Worker { once } => {
-            let db = Database::connect(&settings.database.url, 2).map_err(|e| e.to_string())?;
-            db.migrate().map_err(|e| e.to_string())?;
+            let db = settings
+                .database
+                .connect_and_migrate(2)
+                .map_err(|e| e.to_string())?;
             if once {
                 let applied = redflag_gateway::worker::drain(&db, &settings.audit)
                     .map_err(|e| e.to_string())?;
@@ -365,8 +367,10 @@ fn run(command: Command, mut settings: Settings) -> Result<(), String> {
         }
         Command::Task { task } => {
             let task = Task::from(task);
-            let db = Database::connect(&settings.database.url, 2).map_err(|e| e.to_string())?;
-            db.migrate().map_err(|e| e.to_string())?;
+            let db = settings
+                .database
+                .connect_and_migrate(2)
+                .map_err(|e| e.to_string())?;
             let periodic = Periodic::new(
                 db,
                 worker_windows(&settings)?,
@@ -425,8 +429,10 @@ fn train(
     for (metric, value) in model.metrics() {
         say(&format!("  {metric:<18} {value:.4}"))?;
     }
-    let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
-    db.migrate().map_err(|e| e.to_string())?;
+    let db = settings
+        .database
+        .connect_and_migrate(1)
+        .map_err(|e| e.to_string())?;
     let path = model.install(
         &settings.models,
         &db,
@@ -464,8 +470,10 @@ fn train(
 
 fn train_with_labels(settings: &Settings, module: Module, seed: Option<u64>) -> Result<(), String> {
     let seed = seed.unwrap_or(settings.models.seed);
-    let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
-    db.migrate().map_err(|e| e.to_string())?;
+    let db = settings
+        .database
+        .connect_and_migrate(1)
+        .map_err(|e| e.to_string())?;
     let trained = models::train_with_labels(
         &settings.models,
         &settings.tasks,
@@ -530,8 +538,10 @@ fn user_and_password(
         .map_err(|e| e.to_string())?;
     let password = password.trim_end_matches(['\n', '\r']);
     let hash = hash_password(password).map_err(|e| e.to_string())?;
-    let db = Database::connect(&settings.database.url, 1).map_err(|e| e.to_string())?;
-    db.migrate().map_err(|e| e.to_string())?;
+    let db = settings
+        .database
+        .connect_and_migrate(1)
+        .map_err(|e| e.to_string())?;
     let username = username.trim();
     if username.is_empty() {
         return Err("the username may not be blank".to_owned());

@@ -235,12 +235,9 @@ impl AppState {
     /// Connects the database (applying pending migrations) and the windows, and loads (or trains
     /// and writes) each module's model.
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
-        let db = Database::connect_with_timeout(
-            &settings.database.url,
-            settings.database.pool_size,
-            std::time::Duration::from_millis(settings.database.checkout_timeout_ms.max(1)),
-        )?;
-        db.migrate()?;
+        let db = settings
+            .database
+            .connect_and_migrate(settings.database.pool_size)?;
         let learned = Learned::read(&db).unwrap_or_default();
         let detectors = Detectors::load(&settings, learned.clone())?;
         // The embedded mode's writer keeps the audit chain itself (see `DecisionWriter::start`).

@@ -13,3 +13,18 @@ pub mod settings;
 pub mod tasks;
 pub mod telemetry;
 pub mod worker;
+
+/// Runs database work on the blocking pool, so that no runtime thread waits on the database; the
+/// work's error, or the pool's (a panic in it), comes back as text for the task's log line.
+pub(crate) async fn blocking<T, E>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, String>
+where
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| error.to_string())
+}

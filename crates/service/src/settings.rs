@@ -78,6 +78,23 @@ pub struct DatabaseSettings {
     pub commit_batch: usize,
 }
 
+impl DatabaseSettings {
+    /// Connects with `connections` pooled connections and applies pending migrations: how every
+    /// command that reads or writes records starts.
+    pub fn connect_and_migrate(
+        &self,
+        connections: u32,
+    ) -> Result<redflag_store::Database, redflag_store::StoreError> {
+        let db = redflag_store::Database::connect_with_timeout(
+            &self.url,
+            connections,
+            std::time::Duration::from_millis(self.checkout_timeout_ms.max(1)),
+        )?;
+        db.migrate()?;
+        Ok(db)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {

@@ -10,10 +10,11 @@ use std::time::Duration;
 use chrono::Utc;
 use redflag_aml::{AmlConfig, PeerGroups};
 use redflag_core::Module;
-use redflag_store::{ActivityWindows, Database, Rollup, Sweep};
+use redflag_store::{ActivityWindows, Database, Rollup, StoreError, Sweep};
 use tokio::time::Instant;
 
 use crate::anomaly_calibration::AnomalyCalibration;
+use crate::blocking;
 use crate::models::{Retraining, retrain_on_decisions};
 use crate::settings::{ModelSettings, TaskSettings};
 use crate::telemetry;
@@ -208,16 +209,14 @@ impl Periodic {
                         watermark: 0,
                     };
                     for _ in 0..MAX_ROLLUP_BATCHES_PER_RUN {
-                        let rollup = db
-                            .roll_up_statistics(Utc::now(), settle, batch)
-                            .map_err(|e| e.to_string())?;
+                        let rollup = db.roll_up_statistics(Utc::now(), settle, batch)?;
                         total.decisions += rollup.decisions;
                         total.watermark = rollup.watermark;
                         if rollup.decisions < batch {
                             break;
                         }
                     }
-                    Ok(total)
+                    Ok::<_, StoreError>(total)
                 })
                 .await?;
                 telemetry::rollup_watermark(rollup.watermark);
@@ -245,7 +244,7 @@ impl Periodic {
                         }
                         retrained.push((module, retraining));
                     }
-                    Ok(retrained)
+                    Ok::<_, String>(retrained)
                 })
                 .await?;
                 Ok(Outcome::Retrained(retrained))
@@ -267,7 +266,7 @@ impl Periodic {
                             calibrated.push((module, calibration));
                         }
                     }
-                    Ok(calibrated)
+                    Ok::<_, String>(calibrated)
                 })
                 .await?;
                 Ok(Outcome::Calibrated(calibrated))
@@ -339,14 +338,6 @@ impl Periodic {
 fn first_delay(every: Duration, age: chrono::Duration) -> Duration {
     age.to_std()
         .map_or(Duration::ZERO, |age| every.saturating_sub(age))
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| error.to_string())?
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use redflag_store::{Applied, Database, Delivery, QueuedAudit, RedisAuditQueue, StoreError};
 
+use crate::blocking;
 use crate::settings::AuditSettings;
 use crate::telemetry::audit_records;
 
@@ -49,15 +50,6 @@ pub fn consumer_name() -> String {
         std::process::id(),
         uuid::Uuid::new_v4().simple()
     )
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| error.to_string())?
-        .map_err(|error| error.to_string())
 }
 
 /// One pass: relay waiting outbox records, take over records idle with dead workers, read new
