@@ -1,34 +1,13 @@
-//! The HTTP side of the metrics: the request middleware, and the anomaly alerts' gauges read
-//! from the detectors in use. Names, the recorder and the counters are the service crate's
-//! ([`redflag_service::telemetry`]), re-exported here.
+//! The HTTP side of the metrics: the request middleware. Names, the recorder, the counters and
+//! the gauges are the service crate's ([`redflag_service::telemetry`]), re-exported here.
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use metrics::{counter, gauge, histogram};
+use metrics::{counter, histogram};
 pub use redflag_service::telemetry::*;
-
-/// Sets each anomaly module's calibration gauges from the detectors in use: the threshold in
-/// force (0 while warming up), whether it is warming up, and each feature's drift (PSI).
-pub fn anomaly_calibrations(detectors: &crate::state::Detectors) {
-    for module in crate::anomaly_calibration::MODULES {
-        let warming_up = detectors.warming_up(module);
-        let calibration = detectors.learned.anomaly(module);
-        let threshold = detectors.anomaly_threshold(module).unwrap_or(0.0);
-        gauge!(names::ANOMALY_THRESHOLD, "module" => module.as_str()).set(threshold);
-        gauge!(names::ANOMALY_WARMING_UP, "module" => module.as_str())
-            .set(f64::from(u8::from(warming_up)));
-        for drift in calibration
-            .iter()
-            .flat_map(|calibration| &calibration.drift)
-        {
-            gauge!(names::FEATURE_DRIFT, "module" => module.as_str(), "feature" => drift.feature.clone())
-                .set(drift.psi);
-        }
-    }
-}
 
 /// Counts every request and its latency by route pattern (never the raw path, which would let
 /// clients create unbounded series), method and status.

@@ -6,6 +6,7 @@
 //! this crate knows nothing of actix (`cargo xtask test` checks).
 
 pub mod anomaly_calibration;
+pub mod detectors;
 pub mod model_evaluation;
 pub mod models;
 pub mod peer_groups;

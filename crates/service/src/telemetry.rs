@@ -1,6 +1,6 @@
 //! Metrics: every metric name in one place, the Prometheus recorder, what the workers and tasks
-//! record, and the counters behind the JSON snapshot of GET /api/metrics/. The gateway adds the
-//! request middleware and the anomaly gauges read from its detectors.
+//! record, the anomaly alerts' gauges read from the detectors in use, and the counters behind the
+//! JSON snapshot of GET /api/metrics/. The gateway adds the request middleware.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,6 +76,26 @@ pub fn rollup_watermark(decision_id: i64) {
 /// they did not load and the models in use were kept).
 pub fn model_reload(outcome: &'static str) {
     counter!(names::MODEL_RELOADS, "outcome" => outcome).increment(1);
+}
+
+/// Sets each anomaly module's calibration gauges from the detectors in use: the threshold in
+/// force (0 while warming up), whether it is warming up, and each feature's drift (PSI).
+pub fn anomaly_calibrations(detectors: &crate::detectors::Detectors) {
+    for module in crate::anomaly_calibration::MODULES {
+        let warming_up = detectors.warming_up(module);
+        let calibration = detectors.learned.anomaly(module);
+        let threshold = detectors.anomaly_threshold(module).unwrap_or(0.0);
+        gauge!(names::ANOMALY_THRESHOLD, "module" => module.as_str()).set(threshold);
+        gauge!(names::ANOMALY_WARMING_UP, "module" => module.as_str())
+            .set(f64::from(u8::from(warming_up)));
+        for drift in calibration
+            .iter()
+            .flat_map(|calibration| &calibration.drift)
+        {
+            gauge!(names::FEATURE_DRIFT, "module" => module.as_str(), "feature" => drift.feature.clone())
+                .set(drift.psi);
+        }
+    }
 }
 
 /// Counts decisions taken without history because the windows could not be read.

@@ -1,0 +1,223 @@
+//! The four engines as the service runs them: configured from settings, with the models they
+//! score with, the watchlist and valuation table named in settings, and what the worker learned
+//! (the AML peer groups, the anomaly alerts' calibrations). `serve` loads them at start and swaps
+//! in a new set when an artifact or a calibration changes.
+
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+use redflag_aml::{AmlDetector, PeerGroups, Watchlist};
+use redflag_core::Module;
+use redflag_credit::CreditDetector;
+use redflag_insurance::{InsuranceDetector, ValuationTable};
+use redflag_market::MarketDetector;
+use redflag_store::{Database, StoreError, WindowError};
+
+use crate::anomaly_calibration::{self, AnomalyCalibration};
+use crate::models::{ModelVersions, artifact_path, load_or_train};
+use crate::settings::{ModelSettings, Settings};
+
+/// The four engines, configured from settings, with the models they score with.
+pub struct Detectors {
+    pub aml: AmlDetector,
+    pub credit: CreditDetector,
+    pub insurance: InsuranceDetector,
+    pub market: MarketDetector,
+    /// Which model scores each module's events, for the audit log.
+    pub versions: ModelVersions,
+    /// What the worker learned from the stored traffic when these were loaded.
+    pub learned: Learned,
+    /// Whether anomaly alerts are calibrated to the traffic (`models.anomaly_alert_rate` > 0).
+    calibrating: bool,
+}
+
+impl Detectors {
+    /// Loads each module's model (training and writing a missing one), the watchlist and the
+    /// valuation table named in settings, and configures the engines with them and with what
+    /// the worker learned: the AML peer groups and the calibrated anomaly thresholds.
+    pub fn load(settings: &Settings, learned: Learned) -> Result<Self, StartupError> {
+        let models = load_or_train(&settings.models).map_err(Box::new)?;
+        let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
+        let valuations = ValuationTable::load(&settings.insurance.valuation_file)?;
+        let calibrating = settings.models.anomaly_alert_rate > 0.0;
+        let threshold =
+            |module| threshold_in_force(calibrating, &learned, &models.versions, module);
+        let aml_threshold = threshold(Module::Aml);
+        let insurance_threshold = threshold(Module::Insurance);
+        let market_threshold = threshold(Module::Market);
+        Ok(Self {
+            aml: {
+                let aml = AmlDetector::new(settings.aml.clone())
+                    .with_model(models.aml)
+                    .with_watchlist(watchlist)
+                    .with_peer_groups(learned.peers.clone());
+                match aml_threshold {
+                    Some(threshold) => aml.with_anomaly_threshold(threshold),
+                    None => aml,
+                }
+            },
+            credit: CreditDetector::new(settings.credit.clone()).with_model(models.credit),
+            insurance: {
+                let mut config = settings.insurance.clone();
+                if config.identifier_key.is_empty() {
+                    config.identifier_key = settings.secret_key.clone();
+                }
+                let insurance =
+                    InsuranceDetector::new(config, valuations).with_model(models.insurance);
+                match insurance_threshold {
+                    Some(threshold) => insurance.with_anomaly_threshold(threshold),
+                    None => insurance,
+                }
+            },
+            market: {
+                let market =
+                    MarketDetector::new(settings.market.clone())?.with_model(models.market);
+                match market_threshold {
+                    Some(threshold) => market.with_anomaly_threshold(threshold),
+                    None => market,
+                }
+            },
+            versions: models.versions,
+            learned,
+            calibrating,
+        })
+    }
+
+    /// The score from which `module`'s anomaly alert fires in these detectors; `None` while it
+    /// is warming up, and for credit.
+    pub fn anomaly_threshold(&self, module: Module) -> Option<f64> {
+        threshold_in_force(self.calibrating, &self.learned, &self.versions, module)
+            .filter(|_| anomaly_calibration::MODULES.contains(&module))
+    }
+
+    /// Whether `module`'s anomaly alert is silent because its model has no calibration yet: too
+    /// few events stored, or a new model not measured on them.
+    pub fn warming_up(&self, module: Module) -> bool {
+        self.calibrating
+            && anomaly_calibration::MODULES.contains(&module)
+            && self.anomaly_threshold(module).is_none()
+    }
+}
+
+/// Calibrated: the stored threshold for the model in use, none (silent) while warming up; not
+/// calibrated: the artifact's training threshold.
+fn threshold_in_force(
+    calibrating: bool,
+    learned: &Learned,
+    versions: &ModelVersions,
+    module: Module,
+) -> Option<f64> {
+    if calibrating {
+        learned
+            .anomaly(module)
+            .and_then(|calibration| calibration.threshold_for(versions.of(module)))
+    } else {
+        versions.card(module).metrics.get("threshold").copied()
+    }
+}
+
+/// What the worker learns from the stored traffic and every gateway reads back: the AML peer
+/// groups and each anomaly module's calibration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Learned {
+    pub peers: PeerGroups,
+    /// When the peer groups were learned (`None`: never).
+    pub peers_learned_at: Option<DateTime<Utc>>,
+    pub anomaly: Vec<(Module, AnomalyCalibration)>,
+}
+
+impl Learned {
+    /// Reads them from the database; `None` when they cannot be read now (logged): the ones in
+    /// use stay.
+    pub fn read(db: &Database) -> Option<Self> {
+        let (peers, peers_learned_at) = match crate::peer_groups::stored(db) {
+            Ok(Some((peers, at))) => (peers, Some(at)),
+            Ok(None) => (PeerGroups::default(), None),
+            Err(error) => {
+                tracing::error!(%error, "the AML peer groups cannot be read; keeping those in use");
+                return None;
+            }
+        };
+        let mut anomaly = Vec::new();
+        for module in anomaly_calibration::MODULES {
+            match anomaly_calibration::stored(db, module) {
+                Ok(Some(calibration)) => anomaly.push((module, calibration)),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::error!(%error, %module, "the anomaly calibration cannot be read; keeping the one in use");
+                    return None;
+                }
+            }
+        }
+        Some(Self {
+            peers,
+            peers_learned_at,
+            anomaly,
+        })
+    }
+
+    pub fn anomaly(&self, module: Module) -> Option<&AnomalyCalibration> {
+        self.anomaly
+            .iter()
+            .find(|(calibrated, _)| *calibrated == module)
+            .map(|(_, calibration)| calibration)
+    }
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] StoreError),
+    #[error(transparent)]
+    Windows(#[from] WindowError),
+    #[error("cannot start the decision writer thread: {0}")]
+    Writer(std::io::Error),
+    #[error("cannot read the watchlist {path}: {source}")]
+    WatchlistFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Watchlist(#[from] redflag_aml::WatchlistError),
+    #[error(transparent)]
+    Valuations(#[from] redflag_insurance::ValuationError),
+    #[error(transparent)]
+    Session(#[from] redflag_market::SessionError),
+    /// Boxed: model errors carry paths and reasons, and start-up errors are rare.
+    #[error(transparent)]
+    Models(#[from] Box<crate::models::ModelError>),
+}
+
+/// The AML watchlist named in settings, or an empty one when none is.
+fn load_watchlist(path: &str) -> Result<Watchlist, StartupError> {
+    if path.trim().is_empty() {
+        return Ok(Watchlist::default());
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| StartupError::WatchlistFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    let watchlist = Watchlist::from_csv(&text, path)?;
+    tracing::info!(path, entries = watchlist.len(), "watchlist loaded");
+    Ok(watchlist)
+}
+
+/// Each module's artifact file as the file system last described it (modification time and
+/// length; `None` when missing), to notice a replaced artifact without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactStamps(Vec<Option<(SystemTime, u64)>>);
+
+impl ArtifactStamps {
+    pub fn read(settings: &ModelSettings) -> Self {
+        Self(
+            Module::ALL
+                .into_iter()
+                .map(|module| {
+                    let metadata = std::fs::metadata(artifact_path(settings, module)).ok()?;
+                    Some((metadata.modified().ok()?, metadata.len()))
+                })
+                .collect(),
+        )
+    }
+}
