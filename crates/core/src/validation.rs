@@ -488,6 +488,16 @@ impl<'a> FieldReader<'a> {
         }
     }
 
+    /// An optional code from a fixed list, exactly as the list spells it: a query filter takes
+    /// what its documented `enum` lists and nothing else (`AML`, ` aml` are refused).
+    pub fn optional_exact_choice(
+        &mut self,
+        field: &str,
+        choices: &[&'static str],
+    ) -> Option<&'static str> {
+        self.choice(field, choices, |choice, text| choice == text)
+    }
+
     /// An optional code from a fixed list, compared case-insensitively and returned in the list's
     /// spelling.
     pub fn optional_choice(
@@ -495,16 +505,24 @@ impl<'a> FieldReader<'a> {
         field: &str,
         choices: &[&'static str],
     ) -> Option<&'static str> {
+        self.choice(field, choices, |choice, text| {
+            choice.eq_ignore_ascii_case(text.trim())
+        })
+    }
+
+    fn choice(
+        &mut self,
+        field: &str,
+        choices: &[&'static str],
+        matches: impl Fn(&str, &str) -> bool,
+    ) -> Option<&'static str> {
         request_schema::field(field, false, || json!({"type": "string", "enum": choices}));
         let value = self.present(field, false)?;
         let Some(text) = value.as_str() else {
             self.errors.add(field, messages::NOT_A_STRING);
             return None;
         };
-        let found = choices
-            .iter()
-            .find(|choice| choice.eq_ignore_ascii_case(text.trim()))
-            .copied();
+        let found = choices.iter().find(|choice| matches(choice, text)).copied();
         if found.is_none() {
             self.errors
                 .add(field, format!("\"{text}\" is not a valid choice."));

@@ -53,7 +53,7 @@ pub struct HistoryQuery {
 pub fn read_query(query: &Value) -> Result<HistoryQuery, ValidationErrors> {
     let mut fields = FieldReader::new(query)?;
     let entity_id = fields.required_id("entity_id");
-    let module = fields.optional_choice("module", &Module::ALL.map(Module::as_str));
+    let module = fields.optional_exact_choice("module", &Module::ALL.map(Module::as_str));
     let (number, size) = Page::read(&mut fields);
     fields.finish(|| HistoryQuery {
         entity_id: entity_id.unwrap_or_default(),

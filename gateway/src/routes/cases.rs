@@ -248,7 +248,7 @@ pub struct CaseQuery {
 pub fn read_case_query(query: &Value) -> Result<CaseQuery, ValidationErrors> {
     let mut fields = FieldReader::new(query)?;
     let status = fields
-        .optional_choice("status", CaseStatus::NAMES)
+        .optional_exact_choice("status", CaseStatus::NAMES)
         .and_then(CaseStatus::parse);
     let assignee = fields.optional_id("assignee");
     let (number, size) = Page::read(&mut fields);

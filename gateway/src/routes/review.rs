@@ -65,12 +65,12 @@ pub fn read_alert_query(query: &Value) -> Result<AlertQuery, ValidationErrors> {
     // A filter may name any time, the future included: only event times are held to the clock.
     let horizon = Utc::now() + chrono::Duration::days(36_500);
     let mut fields = FieldReader::new(query)?;
-    let module = fields.optional_choice("module", &Module::ALL.map(Module::as_str));
-    let severity = fields.optional_choice("severity", &Severity::ALL.map(Severity::as_str));
+    let module = fields.optional_exact_choice("module", &Module::ALL.map(Module::as_str));
+    let severity = fields.optional_exact_choice("severity", &Severity::ALL.map(Severity::as_str));
     let rule = fields.optional_id("rule");
     let since = fields.optional_timestamp("since", horizon);
     let until = fields.optional_timestamp("until", horizon);
-    let status = fields.optional_choice("status", &ALERT_STATUSES);
+    let status = fields.optional_exact_choice("status", &ALERT_STATUSES);
     let (number, size) = Page::read(&mut fields);
     fields.finish(|| AlertQuery {
         filter: AlertFilter {

@@ -188,6 +188,22 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
         long.json(),
         json!({"entity_id": ["Ensure this field has no more than 100 characters."]})
     );
+    // A documented choice is taken as the document spells it: a filter never silently widens.
+    let upper = send(
+        &app,
+        get("/api/audit/?entity_id=S-1&module=AML", Some(&token)),
+    )
+    .await;
+    assert_eq!(
+        upper.json(),
+        json!({"module": ["\"AML\" is not a valid choice."]})
+    );
+    let lower = send(
+        &app,
+        get("/api/audit/?entity_id=S-1&module=aml", Some(&token)),
+    )
+    .await;
+    assert_eq!(lower.json()["count"], 3);
     let spaced = send(&app, get("/api/audit/?entity_id=%20S-1%20", Some(&token))).await;
     assert_eq!(spaced.status, StatusCode::OK, "spaces around are trimmed");
     assert_eq!(spaced.json()["count"], 3);

@@ -102,14 +102,18 @@ async fn the_queue_lists_alerts_newest_first_filters_them_and_links_each_to_its_
 
     let bad = send(
         &app,
-        get("/api/alerts/?severity=urgent&since=yesterday", Some(&token)),
+        get(
+            "/api/alerts/?severity=urgent&since=yesterday&status=NEW",
+            Some(&token),
+        ),
     )
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         bad.json(),
         json!({"severity": ["\"urgent\" is not a valid choice."],
-               "since": [redflag_core::messages::DATETIME_FORMAT]})
+               "since": [redflag_core::messages::DATETIME_FORMAT],
+               "status": ["\"NEW\" is not a valid choice."]})
     );
     let past_the_end = send(&app, get("/api/alerts/?page=99", Some(&token))).await;
     assert_eq!(past_the_end.status, StatusCode::NOT_FOUND);
