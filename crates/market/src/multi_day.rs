@@ -20,9 +20,9 @@ impl MultiDayPump {
 }
 
 /// A run-up that has begun but is not (yet) a pump: half the pump's standard deviations on half
-/// its extra volume, today at the high or within a quarter of the rise below it. A supporting signal: it ranks the
-/// first days of a pump, its pauses, and the rallies that never become one, above quiet days, and
-/// never flags alone.
+/// its extra volume, today at the high or within a quarter of the rise below it. A supporting
+/// signal: it ranks the first days of a pump, its pauses, and the rallies that never become one,
+/// above quiet days, and never flags alone.
 #[derive(Debug, Clone)]
 pub struct RunUpBuilding {
     building: RunUpParams,

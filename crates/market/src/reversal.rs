@@ -51,6 +51,11 @@ impl ReversalParams {
         }
         let mut series = DailySeries::of(event, history);
         let today = series.today();
+        // Every day since a high is above this trade, so the day before today must be: a trade at
+        // or above it is no fall, whatever run-up came before (checked before searching them).
+        if today == 0 || series.bars[today - 1].price <= event.price {
+            return None;
+        }
         let (high_at, run_up) = (today.saturating_sub(self.within_days)..today)
             .filter_map(|end| Some((end, self.run_up.build_up_ending(&mut series, end)?)))
             .max_by(|(_, a), (_, b)| a.high.price.total_cmp(&b.high.price))?;

@@ -69,8 +69,9 @@ pub fn anomaly_alert(
 /// The conclusion of an engine whose rules are backed by an anomaly model: the rules' alerts plus,
 /// when the model's threshold is known and reached, the model's explained alert, combined by
 /// noisy-OR and flagged from `flag_at_risk` (0-100). Below the threshold the score still ranks an
-/// event no typology speaks for ([`Verdict::ranked`]), without an alert. The model's score and its input row are kept
-/// with the verdict (the row even without a model, so that one can be trained on real traffic).
+/// event no typology speaks for ([`Verdict::ranked`]), without an alert. The model's score and
+/// its input row are kept with the verdict (the row even without a model, so that one can be
+/// trained on real traffic).
 pub fn verdict_with_model(
     mut alerts: Vec<Alert>,
     flag_at_risk: f64,

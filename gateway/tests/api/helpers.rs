@@ -2,7 +2,8 @@
 //! `REDFLAG_TEST_DATABASE=postgres`), in-process windows (or Redis under a unique key prefix), the
 //! real routes and middleware.
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use actix_http::Request;
@@ -296,6 +297,9 @@ where
     ids
 }
 
+/// A model artifact's file name and contents.
+type ArtifactFile = (OsString, Vec<u8>);
+
 /// Puts the default models into an app's empty model directory, trained once per test process
 /// instead of once per test: `AppState::build` then loads them rather than training four models
 /// again. They are what it would have trained: the synthetic defaults depend only on the rows
@@ -303,60 +307,36 @@ where
 /// was trained: the clock run's processes, at other hours, train their own. A test that brings
 /// its own artifacts, or other rows or seed, is left to train.
 fn install_default_models(models: &ModelSettings) {
-    static TRAINED: OnceLock<((usize, u64), PathBuf)> = OnceLock::new();
+    static TRAINED: OnceLock<((usize, u64), Vec<ArtifactFile>)> = OnceLock::new();
     let directory = Path::new(&models.directory);
     if directory.exists() {
         return;
     }
     let key = (models.synthetic_rows, models.seed);
-    let (trained_for, cache) = TRAINED.get_or_init(|| (key, train_defaults(models)));
+    let (trained_for, artifacts) = TRAINED.get_or_init(|| (key, train_defaults(models)));
     if *trained_for != key {
         return;
     }
     std::fs::create_dir_all(directory).expect("the model directory is created");
-    for entry in std::fs::read_dir(cache).expect("the trained models are listed") {
-        let from = entry.expect("a trained model").path();
-        if let Some(name) = from.file_name() {
-            std::fs::copy(&from, directory.join(name)).expect("a trained model is copied");
-        }
+    for (name, bytes) in artifacts {
+        std::fs::write(directory.join(name), bytes).expect("a trained model is written");
     }
 }
 
-/// Trains the default models into a directory of their own under `target/tmp`, first removing
-/// what finished runs left there.
-fn train_defaults(models: &ModelSettings) -> PathBuf {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    remove_stale_defaults(root);
-    let cache = root.join(format!("default-models-{}", std::process::id()));
-    let staging = tempfile::tempdir_in(root).expect("a staging directory");
+/// The default models' artifact files, trained in a directory of their own and read back.
+fn train_defaults(models: &ModelSettings) -> Vec<ArtifactFile> {
+    let trained = tempfile::tempdir().expect("a temporary directory");
     let settings = ModelSettings {
-        directory: staging.path().display().to_string(),
+        directory: trained.path().display().to_string(),
         ..models.clone()
     };
     redflag_gateway::models::load_or_train(&settings).expect("the default models train");
-    // A directory of the same process id from an earlier run goes first.
-    let _ = std::fs::remove_dir_all(&cache);
-    std::fs::rename(staging.path(), &cache).expect("the default models are kept");
-    cache
-}
-
-fn remove_stale_defaults(root: &Path) {
-    let day = std::time::Duration::from_secs(86_400);
-    let proc = Path::new("/proc");
-    for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix("default-models-") else {
-            continue;
-        };
-        // Where /proc lists the processes, a finished run's directory goes at once.
-        let ended = proc.is_dir() && !proc.join(pid).exists();
-        let old = entry
-            .metadata()
-            .and_then(|meta| meta.modified())
-            .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > day));
-        if ended || old {
-            // Best effort: another run may be removing it too.
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
+    std::fs::read_dir(trained.path())
+        .expect("the trained models are listed")
+        .map(|entry| {
+            let path = entry.expect("a trained model").path();
+            let name = path.file_name().map(OsString::from).unwrap_or_default();
+            (name, std::fs::read(&path).expect("a trained model is read"))
+        })
+        .collect()
 }
