@@ -14,14 +14,16 @@ use redflag_core::{Activity, Detector, History};
 use redflag_ml_core::{IsolationForestParams, train_isolation_forest};
 
 fn detector(c: &mut Criterion) {
-    let model = train_isolation_forest(
+    let artifact = train_isolation_forest(
         &redflag_aml::model::synthetic(5_000, 1),
         IsolationForestParams::default(),
     )
-    .expect("trains")
-    .model;
-    let rules_only = AmlDetector::new(AmlConfig::default());
-    let detector = AmlDetector::new(AmlConfig::default()).with_model(model);
+    .expect("trains");
+    let rules_only =
+        AmlDetector::new(AmlConfig::default()).expect("the default settings are valid");
+    let detector = AmlDetector::new(AmlConfig::default())
+        .expect("the default settings are valid")
+        .with_model(artifact);
     let now = DateTime::parse_from_rfc3339("2026-02-09T12:00:00Z")
         .expect("valid")
         .with_timezone(&Utc);

@@ -15,8 +15,8 @@ use redflag_core::{Assessment, Detector};
 use redflag_windows::InProcessWindows;
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let detector = AmlDetector::new(AmlConfig::default());
-    let windows = InProcessWindows::new(10_000);
+    let detector = AmlDetector::new(AmlConfig::default())?;
+    let mut windows = InProcessWindows::new(10_000);
     let start = DateTime::parse_from_rfc3339("2026-02-02T09:00:00Z")?.with_timezone(&Utc);
     let mut out = std::io::stdout().lock();
     // Four deposits just under the $10,000 reporting threshold, two hours apart.
@@ -28,8 +28,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             "sender_id": "SMURF", "receiver_id": format!("R-{i}"), "timestamp": at.to_rfc3339(),
         });
         let transfer = Transaction::parse(&body, Utc::now())?;
-        let history = windows.observe_now(&detector.observations(&transfer));
-        let verdict = detector.detect(&transfer, &history);
+        let verdict = detector.score(&transfer, &mut windows);
         let rules: Vec<&str> = verdict.alerts.iter().map(|a| a.rule.as_str()).collect();
         writeln!(
             out,

@@ -13,8 +13,8 @@ fn detector() -> AmlDetector {
     )
     .expect("trains");
     AmlDetector::new(AmlConfig::default())
-        .with_model(artifact.model)
-        .with_anomaly_threshold(artifact.metrics["threshold"])
+        .expect("the default settings are valid")
+        .with_model(artifact)
 }
 
 fn transfer(amount: f64, at: &str) -> Transaction {

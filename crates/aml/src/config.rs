@@ -1,3 +1,4 @@
+use redflag_core::ConfigError;
 use serde::{Deserialize, Serialize};
 
 /// The AML thresholds; every one is a documented setting (`[aml]` in config/default.toml).
@@ -137,7 +138,7 @@ impl Default for AmlConfig {
 impl AmlConfig {
     /// Refuses settings that would make the profile and funds-flow typologies meaningless,
     /// naming each setting.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ConfigError> {
         let share = |value: f64| (0.0..=1.0).contains(&value);
         let problems = [
             (
@@ -182,16 +183,7 @@ impl AmlConfig {
                 "flag_risk_score must lie in 0..=100",
             ),
         ];
-        let wrong: Vec<String> = problems
-            .iter()
-            .filter(|(wrong, _)| *wrong)
-            .map(|(_, message)| format!("aml.{message}"))
-            .collect();
-        if wrong.is_empty() {
-            Ok(())
-        } else {
-            Err(wrong.join("; "))
-        }
+        ConfigError::check("aml", &problems)
     }
 }
 
@@ -209,12 +201,14 @@ mod tests {
             ..AmlConfig::default()
         };
         assert_eq!(
-            wrong.check(),
-            Err("aml.unusual_amount_multiple must be at least 1; \
-                 aml.pass_through_min_share must lie in 0..=1 and be above 0; \
-                 aml.pass_through_window_hours, round_trip_window_hours, velocity_baseline_days \
+            wrong.check().map_err(|error| error.problems),
+            Err(vec![
+                "aml.unusual_amount_multiple must be at least 1".to_owned(),
+                "aml.pass_through_min_share must lie in 0..=1 and be above 0".to_owned(),
+                "aml.pass_through_window_hours, round_trip_window_hours, velocity_baseline_days \
                  and recurring_payee_days must be at least 1"
-                .to_owned())
+                    .to_owned()
+            ])
         );
     }
 }

@@ -1,8 +1,9 @@
 use chrono::Duration;
 use redflag_core::{
-    Activity, Detector, History, Module, Observation, Rule, RuleSet, Verdict, WindowMode,
+    Activity, ConfigError, Detector, History, Module, Observation, Rule, RuleSet, Verdict,
+    WindowMode,
 };
-use redflag_ml_core::{IsolationForest, verdict_with_model};
+use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
 
 use crate::funds_flow::pass_through_window;
 use crate::windows::{
@@ -21,15 +22,16 @@ use crate::{
 pub struct AmlDetector {
     config: AmlConfig,
     rules: RuleSet<Transaction>,
-    model: Option<IsolationForest>,
-    anomaly_threshold: Option<f64>,
+    model: Option<AnomalyModel>,
 }
 
 /// The AML verdict on one transfer: `risk` is the contract's `risk_score`.
 pub type AmlAssessment = Verdict;
 
 impl AmlDetector {
-    pub fn new(config: AmlConfig) -> Self {
+    /// The engine with its typologies configured; refuses settings that make them meaningless.
+    pub fn new(config: AmlConfig) -> Result<Self, ConfigError> {
+        config.check()?;
         let rules: Vec<Box<dyn Rule<Transaction>>> = vec![
             Box::new(StructuringRule::new(&config)),
             Box::new(LargeTransactionRule::new(&config)),
@@ -45,18 +47,27 @@ impl AmlDetector {
             Box::new(RoundAmountRule::new(&config)),
             Box::new(HighRiskJurisdictionRule::new(&config)),
         ];
-        Self {
+        Ok(Self {
             config,
             rules: RuleSet::new(rules),
             model: None,
-            anomaly_threshold: None,
-        }
+        })
     }
 
-    /// Raises an `AnomalyRule` alert when the model's score reaches `threshold` (the artifact's
-    /// `threshold` metric); without it the score is only reported.
-    pub fn with_anomaly_threshold(mut self, threshold: f64) -> Self {
-        self.anomaly_threshold = Some(threshold);
+    /// Scores every transfer with the artifact's anomaly model too (its features:
+    /// [`crate::model::FEATURES`]), alerting from the score measured on its training data.
+    pub fn with_model(mut self, artifact: Artifact<IsolationForest>) -> Self {
+        self.model = Some(AnomalyModel::from_artifact(artifact));
+        self
+    }
+
+    /// Alerts from this score instead of the one measured on the training data (a deployment's
+    /// calibration to its own traffic); `None` keeps the anomaly alert silent, as while the
+    /// calibration warms up, and the score still ranks events. Call it after `with_model`.
+    pub fn with_anomaly_threshold(mut self, threshold: Option<f64>) -> Self {
+        if let Some(model) = &mut self.model {
+            model.threshold = threshold;
+        }
         self
     }
 
@@ -78,12 +89,6 @@ impl AmlDetector {
         if !watchlist.is_empty() {
             self.rules.push(Box::new(WatchlistRule::new(watchlist)));
         }
-        self
-    }
-
-    /// Scores every transfer with this anomaly model too (its features: [`crate::model::FEATURES`]).
-    pub fn with_model(mut self, model: IsolationForest) -> Self {
-        self.model = Some(model);
         self
     }
 
@@ -212,7 +217,6 @@ impl Detector for AmlDetector {
             self.model.as_ref(),
             &model::FEATURES,
             &model::features(transaction, history),
-            self.anomaly_threshold,
         )
     }
     fn history_rules(&self) -> Vec<&'static str> {
@@ -231,9 +235,11 @@ mod tests {
 
     #[test]
     fn without_history_every_rule_but_size_jurisdiction_and_watchlist_is_skipped() {
-        let detector = AmlDetector::new(AmlConfig::default()).with_watchlist(
-            Watchlist::from_csv("id,name,list\nX,Y,Z\n", "test").expect("a watchlist"),
-        );
+        let detector = AmlDetector::new(AmlConfig::default())
+            .expect("the default settings are valid")
+            .with_watchlist(
+                Watchlist::from_csv("id,name,list\nX,Y,Z\n", "test").expect("a watchlist"),
+            );
         assert_eq!(
             detector.history_rules(),
             [

@@ -439,7 +439,11 @@ mod tests {
             })
         }));
         let peers = PeerGroups::learn(transfers, &config(20));
-        let mut s = Scenario::with_detector(AmlDetector::new(config(20)).with_peer_groups(peers));
+        let mut s = Scenario::with_detector(
+            AmlDetector::new(config(20))
+                .expect("valid settings")
+                .with_peer_groups(peers),
+        );
         let retail = json!({"sender_segment": "retail"});
         let payroll = json!({"sender_segment": "payroll"});
 
@@ -544,7 +548,11 @@ mod tests {
             senders("retail", Some("retail"), 20, 10, 2, 300.0),
             &config(20),
         );
-        let mut s = Scenario::with_detector(AmlDetector::new(config(20)).with_peer_groups(peers));
+        let mut s = Scenario::with_detector(
+            AmlDetector::new(config(20))
+                .expect("valid settings")
+                .with_peer_groups(peers),
+        );
         // A new retail account that has never sent anything receives 5,000 from a stranger.
         let first = s.send(
             "H1",

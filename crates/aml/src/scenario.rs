@@ -19,7 +19,7 @@ impl Scenario {
     }
 
     pub fn with(config: AmlConfig) -> Self {
-        Self::with_detector(AmlDetector::new(config))
+        Self::with_detector(AmlDetector::new(config).expect("the scenario's settings are valid"))
     }
 
     pub fn with_detector(detector: AmlDetector) -> Self {
@@ -45,9 +45,7 @@ impl Scenario {
             body.extend(extra);
         }
         let transaction = Transaction::parse(&body, Utc::now()).expect("a valid transfer");
-        let observations = self.detector.observations(&transaction);
-        let history = self.windows.observe_now(&observations);
-        self.detector.detect(&transaction, &history)
+        self.detector.score(&transaction, &mut self.windows)
     }
 
     /// The rules one transfer raises.

@@ -5,6 +5,9 @@ use serde_json::Value;
 
 /// A validated money transfer, as POST /api/aml/detect/ receives it.
 ///
+/// Made only by [`Transaction::parse`], which validates (an embedder passes its figures as the
+/// JSON body the API takes); the fields are public to read.
+///
 /// Serialises to the fields the client sent (not the resolved event time).
 ///
 /// Its serde form is the idempotency key of a resent business id: the service stores it with the
@@ -13,6 +16,7 @@ use serde_json::Value;
 /// a resend of an event stored before it a conflict; such a change migrates the stored
 /// `request_json` (or compares only the fields both versions know).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Transaction {
     pub transaction_id: String,
     pub user_id: String,

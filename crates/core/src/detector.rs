@@ -24,6 +24,21 @@ pub trait Detector: Send + Sync {
     /// The rules that read recent history, by name: what a decision taken without its history
     /// (the windows' store unreachable) could not check, and must say it did not.
     fn history_rules(&self) -> Vec<&'static str>;
+
+    /// Records the event in its windows and scores it against what they held before it: the one
+    /// call an embedder scoring events in process needs.
+    fn score<W: Windows + ?Sized>(&self, event: &Self::Event, windows: &mut W) -> Self::Assessment {
+        let history = windows.observe(&self.observations(event));
+        self.detect(event, &history)
+    }
+}
+
+/// Recent-activity windows read and updated synchronously, in the caller's process: what
+/// [`Detector::score`] records an event in (`redflag-windows` offers a bounded, sharded one).
+pub trait Windows {
+    /// Records every observation and returns each window's contents before this event, over the
+    /// observation's horizon.
+    fn observe(&mut self, observations: &[Observation]) -> History;
 }
 
 /// What every module's assessment offers to persistence and statistics, whatever its own shape.

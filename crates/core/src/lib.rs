@@ -2,6 +2,7 @@
 
 mod activity;
 mod alert;
+mod config_error;
 mod detector;
 mod figures;
 mod fusion;
@@ -16,7 +17,8 @@ pub use activity::{
     Activity, EntityKind, History, Observation, WindowKey, WindowMode, funding_depth,
 };
 pub use alert::Alert;
-pub use detector::{Assessment, Detector, Rule};
+pub use config_error::ConfigError;
+pub use detector::{Assessment, Detector, Rule, Windows};
 pub use figures::{Fixed, Money};
 pub use fusion::noisy_or;
 pub use module::{Module, UnknownModule};

@@ -5,7 +5,6 @@
 //! Run: cargo bench -p redflag-credit --bench detector
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use chrono::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -14,33 +13,34 @@ use redflag_credit::{AccountTypes, Application, CreditConfig, CreditDetector};
 use redflag_ml_core::{ScorecardParams, train_scorecard};
 
 fn detector(c: &mut Criterion) {
-    let model = train_scorecard(
+    let artifact = train_scorecard(
         &redflag_credit::model::synthetic(5_000, 1),
         &ScorecardParams::default(),
         1,
     )
-    .expect("trains")
-    .model;
-    let detector = CreditDetector::new(CreditConfig::default()).with_model(Arc::new(model));
-    let application = Application {
-        requested_amount: Some(12_000.0),
-        loan_term_months: Some(36),
-        monthly_debt_payments: Some(900.0),
-        credit_history_months: Some(48),
-        open_accounts: Some(4),
-        revolving_balance: Some(4_500.0),
-        revolving_limit: Some(9_000.0),
-        late_payments_12m: Some(1),
-        delinquencies_24m: Some(0),
-        bankruptcies: Some(0),
-        recent_inquiries_6m: Some(2),
-        account_types: Some(AccountTypes {
+    .expect("trains");
+    let detector = CreditDetector::new(CreditConfig::default())
+        .expect("the default settings are valid")
+        .with_model(artifact);
+    let application = Application::builder("BENCH-1", 4_800.0, 30)
+        .requested_amount(12_000.0)
+        .loan_term_months(36)
+        .monthly_debt_payments(900.0)
+        .credit_history_months(48)
+        .open_accounts(4)
+        .revolving_balance(4_500.0)
+        .revolving_limit(9_000.0)
+        .late_payments_12m(1)
+        .delinquencies_24m(0)
+        .bankruptcies(0)
+        .recent_inquiries_6m(2)
+        .account_types(AccountTypes {
             revolving: 3,
             installment: 1,
             mortgage: 0,
-        }),
-        ..Application::new("BENCH-1", 4_800.0, 30)
-    };
+        })
+        .build()
+        .expect("a valid application");
     let observation = detector.observations(&application).remove(0);
     let earlier = (1..=20)
         .map(|i| Activity {

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use redflag_core::{FieldReader, NumberBounds, ValidationErrors};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 /// A credit application, as POST /api/credit/assess/ receives it.
 ///
@@ -9,8 +9,8 @@ use serde_json::Value;
 /// values (see the crate README) rather than zeros that would silently punish or flatter the
 /// applicant, and names the fields it assumed.
 ///
-/// A service embedding the scorer builds one with [`Application::new`] and struct update syntax;
-/// [`Application::parse`] reads (and validates) the HTTP body.
+/// A service embedding the scorer builds one with [`Application::builder`]; [`Application::parse`]
+/// reads the HTTP body. Both validate, and there is no other way to make one outside this crate.
 ///
 /// Its serde form is the idempotency key of a resent business id: the service stores it with the
 /// decision and answers a resend with the stored decision only when the forms are equal, 409
@@ -18,6 +18,7 @@ use serde_json::Value;
 /// a resend of an event stored before it a conflict; such a change migrates the stored
 /// `request_json` (or compares only the fields both versions know).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Application {
     pub applicant_id: String,
     /// Optional business id of this application; when given, a resend is answered idempotently.
@@ -116,34 +117,21 @@ const TERM_MONTHS: NumberBounds = NumberBounds {
 const UTILIZATION_TOLERANCE: f64 = 0.005;
 
 impl Application {
-    /// An application with only the required figures, dated now; set the optional ones with
-    /// struct update syntax.
-    pub fn new(
+    /// An application with the required figures: set the optional ones on the builder, and
+    /// [`ApplicationBuilder::build`] checks them all as the HTTP body is checked.
+    pub fn builder(
         applicant_id: impl Into<String>,
         monthly_income: f64,
         employment_length: i64,
-    ) -> Self {
-        Self {
-            applicant_id: applicant_id.into(),
-            application_id: None,
-            monthly_income,
-            employment_length,
-            requested_amount: None,
-            loan_term_months: None,
-            monthly_debt_payments: None,
-            credit_history_months: None,
-            open_accounts: None,
-            revolving_balance: None,
-            revolving_limit: None,
-            credit_utilization: None,
-            late_payments_12m: None,
-            delinquencies_24m: None,
-            bankruptcies: None,
-            recent_inquiries_6m: None,
-            account_types: None,
-            timestamp: None,
-            at: Utc::now(),
-        }
+    ) -> ApplicationBuilder {
+        let mut body = Map::new();
+        body.insert(
+            "applicant_id".to_owned(),
+            Value::String(applicant_id.into()),
+        );
+        body.insert("monthly_income".to_owned(), body_value(monthly_income));
+        body.insert("employment_length".to_owned(), json!(employment_length));
+        ApplicationBuilder { body }
     }
 
     /// Reads an application from a request body; `now` is the event time when the body has none.
@@ -202,8 +190,18 @@ impl Application {
         })
     }
 
-    /// Checks an application built in code by the rules the HTTP body is held to, so that a
-    /// library caller cannot score figures the service would refuse.
+    /// A builder holding this application's figures: to change some and have them checked again.
+    pub fn to_builder(&self) -> ApplicationBuilder {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(body)) => ApplicationBuilder { body },
+            // A struct of named fields always serialises to an object; were it not, `build`
+            // would name every required field as missing rather than score nothing.
+            _ => ApplicationBuilder { body: Map::new() },
+        }
+    }
+
+    /// Checks an application by the rules the HTTP body is held to, so that a library caller
+    /// that changed a figure after building it cannot score what the service would refuse.
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let body = serde_json::to_value(self)
             .map_err(|error| ValidationErrors::non_field(error.to_string()))?;
@@ -276,5 +274,68 @@ fn check_revolving(
             }
         }
         _ => {}
+    }
+}
+
+/// An application under construction, in the HTTP body's own terms so that one set of checks
+/// (and one set of messages) covers both ways in.
+#[derive(Debug, Clone)]
+pub struct ApplicationBuilder {
+    body: Map<String, Value>,
+}
+
+/// A figure as the body would carry it. JSON has no NaN or infinity (serde_json writes them as
+/// null, which an optional field reads as absent), so those go in as their text, which the
+/// number check refuses.
+fn body_value(value: impl Serialize + std::fmt::Debug) -> Value {
+    match json!(value) {
+        Value::Null => Value::String(format!("{value:?}")),
+        value => value,
+    }
+}
+
+/// A setter per field: `Some` (or a bare value) sets it, `None` leaves it out (which `build`
+/// refuses for a required one).
+macro_rules! fields {
+    ($($field:ident: $kind:ty),* $(,)?) => {
+        $(
+            #[doc = concat!("Sets `", stringify!($field), "` (`None` leaves it out).")]
+            pub fn $field(mut self, value: impl Into<Option<$kind>>) -> Self {
+                match value.into() {
+                    Some(value) => self.body.insert(stringify!($field).to_owned(), body_value(value)),
+                    None => self.body.remove(stringify!($field)),
+                };
+                self
+            }
+        )*
+    };
+}
+
+impl ApplicationBuilder {
+    fields! {
+        applicant_id: String,
+        monthly_income: f64,
+        employment_length: i64,
+        application_id: String,
+        requested_amount: f64,
+        loan_term_months: i64,
+        monthly_debt_payments: f64,
+        credit_history_months: i64,
+        open_accounts: i64,
+        revolving_balance: f64,
+        revolving_limit: f64,
+        credit_utilization: f64,
+        late_payments_12m: i64,
+        delinquencies_24m: i64,
+        bankruptcies: i64,
+        recent_inquiries_6m: i64,
+        account_types: AccountTypes,
+        timestamp: DateTime<Utc>,
+    }
+
+    /// The application, dated by its `timestamp` or else now; every field error at once, in the
+    /// words the HTTP API answers with.
+    pub fn build(&self) -> Result<Application, ValidationErrors> {
+        Application::parse(&Value::Object(self.body.clone()), Utc::now())
     }
 }

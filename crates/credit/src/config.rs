@@ -1,3 +1,4 @@
+use redflag_core::ConfigError;
 use serde::{Deserialize, Serialize};
 
 /// The lender's risk appetite; every cut-off is a documented setting (`[credit]` in
@@ -60,7 +61,7 @@ impl Default for CreditConfig {
 
 impl CreditConfig {
     /// Refuses settings that would make decisions meaningless, naming the setting.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ConfigError> {
         let problems = [
             (
                 self.review_min_score > self.approve_min_score,
@@ -109,15 +110,7 @@ impl CreditConfig {
                 "max_probability_of_default must lie in 0..=1",
             ),
         ];
-        match problems
-            .iter()
-            .filter(|(wrong, _)| *wrong)
-            .map(|(_, message)| format!("credit.{message}"))
-            .collect::<Vec<_>>()
-        {
-            wrong if wrong.is_empty() => Ok(()),
-            wrong => Err(wrong.join("; ")),
-        }
+        ConfigError::check("credit", &problems)
     }
 
     /// The longest window the detector reads: it keeps the applicant's applications that long.

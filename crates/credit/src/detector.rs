@@ -2,10 +2,10 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use redflag_core::{
-    Activity, Alert, Assessment, Detector, EntityKind, History, Module, Observation,
+    Activity, Alert, Assessment, ConfigError, Detector, EntityKind, History, Module, Observation,
     ValidationErrors, WindowKey, WindowMode,
 };
-use redflag_ml_core::{Classifier, FeatureValue};
+use redflag_ml_core::{Artifact, Classifier, FeatureValue};
 use serde::Serialize;
 
 use crate::decision::Finding;
@@ -69,18 +69,20 @@ pub struct CreditAssessment {
 }
 
 impl CreditDetector {
-    pub fn new(config: CreditConfig) -> Self {
-        Self {
+    /// The engine with the lender's cut-offs; refuses settings that make decisions meaningless.
+    pub fn new(config: CreditConfig) -> Result<Self, ConfigError> {
+        config.check()?;
+        Ok(Self {
             config,
             model: None,
-        }
+        })
     }
 
-    /// Estimates every applicant's probability of default with this model too (its features:
-    /// [`crate::model::FEATURES`]): a scorecard or logistic regression trained on labelled
-    /// outcomes. Above `max_probability_of_default` it refers an approval.
-    pub fn with_model(mut self, model: Arc<dyn Classifier>) -> Self {
-        self.model = Some(model);
+    /// Estimates every applicant's probability of default with the artifact's model too (its
+    /// features: [`crate::model::FEATURES`]): a scorecard or logistic regression trained on
+    /// labelled outcomes. Above `max_probability_of_default` it refers an approval.
+    pub fn with_model<M: Classifier + 'static>(mut self, artifact: Artifact<M>) -> Self {
+        self.model = Some(Arc::new(artifact.model));
         self
     }
 

@@ -14,7 +14,7 @@ mod scaling;
 pub mod scorecard;
 
 pub use affordability::{Affordability, instalment};
-pub use application::{AccountTypes, Application};
+pub use application::{AccountTypes, Application, ApplicationBuilder};
 pub use config::CreditConfig;
 pub use decision::{Decision, ReasonCode, RiskTier};
 pub use detector::{CreditAssessment, CreditDetector};

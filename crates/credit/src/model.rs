@@ -98,7 +98,9 @@ mod tests {
 
     #[test]
     fn missing_figures_take_the_assumed_population_means() {
-        let application = Application::new("A", 4200.0, 24);
+        let application = Application::builder("A", 4200.0, 24)
+            .build()
+            .expect("a valid application");
         let evidence = Evidence {
             application: &application,
             affordability: Affordability::of(&application, &CreditConfig::default()),

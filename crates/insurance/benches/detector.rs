@@ -14,7 +14,7 @@ use std::hint::black_box;
 use chrono::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use redflag_core::{Activity, Detector, History};
-use redflag_insurance::{Claim, InsuranceConfig, InsuranceDetector, ValuationTable};
+use redflag_insurance::{Claim, InsuranceConfig, InsuranceDetector};
 use redflag_ml_core::{IsolationForestParams, train_isolation_forest};
 use serde_json::json;
 
@@ -50,9 +50,9 @@ fn detector(c: &mut Criterion) {
         IsolationForestParams::default(),
     )
     .expect("trains");
-    let detector = InsuranceDetector::new(InsuranceConfig::default(), ValuationTable::bundled())
-        .with_model(artifact.model)
-        .with_anomaly_threshold(artifact.metrics["threshold"]);
+    let detector = InsuranceDetector::new(InsuranceConfig::default())
+        .expect("the default settings are valid")
+        .with_model(artifact);
     let claim = |amount: f64, start: &str| {
         let body = json!({
             "claim_id": "CLM-BENCH", "policy_id": "POL-1", "claim_amount": amount,

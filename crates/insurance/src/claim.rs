@@ -48,7 +48,9 @@ impl ClaimType {
 /// A validated insurance claim, as POST /api/insurance/detect/ receives it.
 ///
 /// Contact identifiers arrive in clear and leave [`Claim::parse`] as keyed hashes only
-/// ([`ContactHashes`]): nothing downstream (windows, database, logs) ever sees the values.
+/// ([`ContactHashes`]): nothing downstream (windows, database, logs) ever sees the values. Made
+/// only by [`Claim::parse`] (or `InsuranceDetector::parse`), which validates; the fields are
+/// public to read.
 ///
 /// Its serde form is the idempotency key of a resent business id: the service stores it with the
 /// decision and answers a resend with the stored decision only when the forms are equal, 409
@@ -56,6 +58,7 @@ impl ClaimType {
 /// a resend of an event stored before it a conflict; such a change migrates the stored
 /// `request_json` (or compares only the fields both versions know).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Claim {
     pub claim_id: String,
     pub policy_id: String,
@@ -113,9 +116,9 @@ const ITEM_AGE_YEARS: NumberBounds = NumberBounds {
 };
 
 impl Claim {
-    /// A claim with only the required figures, dated now; set the optional ones with struct
-    /// update syntax (contact hashes with [`IdentifierHasher`]).
-    pub fn new(
+    /// The tests' shorthand: a claim with only the required figures, dated now, unchecked.
+    #[cfg(test)]
+    pub(crate) fn new(
         claim_id: impl Into<String>,
         policy_id: impl Into<String>,
         claim_amount: f64,

@@ -1,5 +1,7 @@
-use redflag_core::Secret;
+use redflag_core::{ConfigError, Secret};
 use serde::{Deserialize, Serialize};
+
+use crate::ClaimType;
 
 /// The claims-fraud thresholds (`[insurance]` in config/default.toml).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,5 +76,115 @@ impl Default for InsuranceConfig {
             flag_probability: 0.5,
             identifier_key: Secret::default(),
         }
+    }
+}
+
+impl InsuranceConfig {
+    /// Refuses settings that would make the claims rules meaningless, naming each setting.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let finite_at_least = |value: f64, least: f64| value >= least && value.is_finite();
+        let unknown_types = self
+            .provider_outlier_claim_types
+            .iter()
+            .any(|name| ClaimType::from_name(name).is_none());
+        ConfigError::check(
+            "insurance",
+            &[
+                (
+                    !finite_at_least(self.inflation_ratio, 1.0)
+                        || !finite_at_least(self.excessive_claim_ratio, 1.0)
+                        || !finite_at_least(self.provider_outlier_ratio, 1.0),
+                    "inflation_ratio, excessive_claim_ratio and provider_outlier_ratio must be at \
+                     least 1",
+                ),
+                (
+                    !(self.round_amount_unit > 0.0
+                        && self.round_amount_unit.is_finite()
+                        && finite_at_least(self.round_amount_min, 0.0)),
+                    "round_amount_unit must be above 0 and round_amount_min 0 or more",
+                ),
+                (
+                    self.authority_limits
+                        .iter()
+                        .any(|limit| !(*limit > 0.0 && limit.is_finite())),
+                    "authority_limits must all be above 0",
+                ),
+                (
+                    !(0.0..1.0).contains(&self.authority_margin),
+                    "authority_margin must be at least 0 and below 1",
+                ),
+                (
+                    self.repeat_claims_min < 2 || self.ring_min_claimants < 2,
+                    "repeat_claims_min and ring_min_claimants must be at least 2",
+                ),
+                (
+                    self.repeat_claims_window_days == 0
+                        || self.ring_window_days == 0
+                        || self.provider_peer_window_days == 0,
+                    "repeat_claims_window_days, ring_window_days and provider_peer_window_days \
+                     must be at least 1",
+                ),
+                (
+                    self.provider_min_peer_claims == 0
+                        || self.provider_peer_sample < self.provider_min_peer_claims,
+                    "provider_min_peer_claims must be at least 1 and provider_peer_sample at \
+                     least provider_min_peer_claims",
+                ),
+                (
+                    unknown_types,
+                    "provider_outlier_claim_types must name claim types (auto, property, health, \
+                     travel, life, other)",
+                ),
+                (
+                    !(0.0..=1.0).contains(&self.flag_probability),
+                    "flag_probability must lie in 0..=1",
+                ),
+            ],
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::InsuranceDetector;
+
+    #[test]
+    fn the_defaults_pass_and_the_engine_refuses_every_meaningless_setting_by_name() {
+        assert_eq!(InsuranceConfig::default().check(), Ok(()));
+        let wrong = InsuranceConfig {
+            round_amount_unit: 0.0,
+            ring_min_claimants: 1,
+            provider_outlier_claim_types: vec!["dental".to_owned()],
+            flag_probability: 50.0,
+            ..InsuranceConfig::default()
+        };
+        let Err(refused) = InsuranceDetector::new(wrong) else {
+            panic!("the engine started on meaningless settings");
+        };
+        assert_eq!(
+            refused.problems,
+            [
+                "insurance.round_amount_unit must be above 0 and round_amount_min 0 or more",
+                "insurance.repeat_claims_min and ring_min_claimants must be at least 2",
+                "insurance.provider_outlier_claim_types must name claim types (auto, property, \
+                 health, travel, life, other)",
+                "insurance.flag_probability must lie in 0..=1",
+            ]
+        );
+        let unreadable = InsuranceConfig {
+            valuation_file: "/nonexistent/valuations.csv".to_owned(),
+            ..InsuranceConfig::default()
+        };
+        let Err(refused) = InsuranceDetector::new(unreadable) else {
+            panic!("the engine started without its valuation table");
+        };
+        assert!(
+            refused.problems[0].starts_with(
+                "insurance.valuation_file: cannot read the valuation table \
+                 /nonexistent/valuations.csv"
+            ),
+            "{refused}"
+        );
     }
 }

@@ -2,9 +2,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use redflag_core::{
-    Detector, History, Module, Observation, Rule, RuleSet, ValidationErrors, Verdict,
+    ConfigError, Detector, History, Module, Observation, Rule, RuleSet, ValidationErrors, Verdict,
 };
-use redflag_ml_core::{IsolationForest, verdict_with_model};
+use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
 use serde_json::Value;
 
 use crate::amounts::{AuthorityLimitRule, RoundAmountRule};
@@ -24,50 +24,46 @@ pub struct InsuranceDetector {
     rules: RuleSet<Claim>,
     valuations: Arc<ValuationTable>,
     hasher: IdentifierHasher,
-    model: Option<IsolationForest>,
-    anomaly_threshold: Option<f64>,
+    model: Option<AnomalyModel>,
 }
 
 /// The insurance verdict on one claim.
 pub type InsuranceAssessment = Verdict;
 
 impl InsuranceDetector {
-    /// The engine with its valuation table (for claims without a market value); contact
-    /// identifiers are hashed with `config.identifier_key`.
-    pub fn new(config: InsuranceConfig, valuations: ValuationTable) -> Self {
+    /// The engine, valuing claims without a market value from `config.valuation_file` (the
+    /// bundled table when empty); contact identifiers are hashed with `config.identifier_key`.
+    /// Refuses settings that make the rules meaningless, and a valuation table it cannot read.
+    pub fn new(config: InsuranceConfig) -> Result<Self, ConfigError> {
+        config.check()?;
+        let valuations =
+            ValuationTable::load(&config.valuation_file).map_err(|error| ConfigError {
+                problems: vec![format!("insurance.valuation_file: {error}")],
+            })?;
         let valuations = Arc::new(valuations);
-        let rules: Vec<Box<dyn Rule<Claim>>> = vec![
-            Box::new(PropertyInflationRule::new(&config, Arc::clone(&valuations))),
-            Box::new(ExcessiveClaimRule::new(&config)),
-            Box::new(EarlyClaimRule::new(&config)),
-            Box::new(LateReportingRule::new(&config)),
-            Box::new(RepeatClaimsRule::new(&config)),
-            Box::new(DuplicateClaimRule),
-            Box::new(RoundAmountRule::new(&config)),
-            Box::new(AuthorityLimitRule::new(&config)),
-            Box::new(SharedIdentifierRule::new(&config)),
-            Box::new(ProviderOutlierRule::new(&config)),
-        ];
-        Self {
+        Ok(Self {
             hasher: IdentifierHasher::new(config.identifier_key.expose().as_bytes()),
-            config,
-            rules: RuleSet::new(rules),
+            rules: rules(&config, Arc::clone(&valuations)),
             valuations,
+            config,
             model: None,
-            anomaly_threshold: None,
-        }
+        })
     }
 
-    /// Scores every claim with this anomaly model too (its features: [`crate::model::FEATURES`]).
-    pub fn with_model(mut self, model: IsolationForest) -> Self {
-        self.model = Some(model);
+    /// Scores every claim with the artifact's anomaly model too (its features:
+    /// [`crate::model::FEATURES`]), alerting from the score measured on its training data.
+    pub fn with_model(mut self, artifact: Artifact<IsolationForest>) -> Self {
+        self.model = Some(AnomalyModel::from_artifact(artifact));
         self
     }
 
-    /// Raises an `AnomalyRule` alert when the model's score reaches `threshold` (the artifact's
-    /// `threshold` metric); without it the score is only reported.
-    pub fn with_anomaly_threshold(mut self, threshold: f64) -> Self {
-        self.anomaly_threshold = Some(threshold);
+    /// Alerts from this score instead of the one measured on the training data (a deployment's
+    /// calibration to its own traffic); `None` keeps the anomaly alert silent, as while the
+    /// calibration warms up, and the score still ranks events. Call it after `with_model`.
+    pub fn with_anomaly_threshold(mut self, threshold: Option<f64>) -> Self {
+        if let Some(model) = &mut self.model {
+            model.threshold = threshold;
+        }
         self
     }
 
@@ -80,6 +76,23 @@ impl InsuranceDetector {
     pub fn hasher(&self) -> &IdentifierHasher {
         &self.hasher
     }
+}
+
+/// The claims rules; the inflation rule values items from `valuations`.
+fn rules(config: &InsuranceConfig, valuations: Arc<ValuationTable>) -> RuleSet<Claim> {
+    let rules: Vec<Box<dyn Rule<Claim>>> = vec![
+        Box::new(PropertyInflationRule::new(config, valuations)),
+        Box::new(ExcessiveClaimRule::new(config)),
+        Box::new(EarlyClaimRule::new(config)),
+        Box::new(LateReportingRule::new(config)),
+        Box::new(RepeatClaimsRule::new(config)),
+        Box::new(DuplicateClaimRule),
+        Box::new(RoundAmountRule::new(config)),
+        Box::new(AuthorityLimitRule::new(config)),
+        Box::new(SharedIdentifierRule::new(config)),
+        Box::new(ProviderOutlierRule::new(config)),
+    ];
+    RuleSet::new(rules)
 }
 
 impl Detector for InsuranceDetector {
@@ -101,7 +114,6 @@ impl Detector for InsuranceDetector {
             self.model.as_ref(),
             &model::FEATURES,
             &model::features(claim, history, &self.valuations),
-            self.anomaly_threshold,
         )
     }
     fn history_rules(&self) -> Vec<&'static str> {

@@ -21,9 +21,8 @@ fn detector(c: &mut Criterion) {
     )
     .expect("trains");
     let detector = MarketDetector::new(MarketConfig::default())
-        .expect("the default session")
-        .with_model(artifact.model)
-        .with_anomaly_threshold(artifact.metrics["threshold"]);
+        .expect("the default settings are valid")
+        .with_model(artifact);
     let now = DateTime::parse_from_rfc3339("2026-02-10T20:55:00Z")
         .expect("valid")
         .with_timezone(&Utc);

@@ -1,4 +1,7 @@
+use redflag_core::ConfigError;
 use serde::{Deserialize, Serialize};
+
+use crate::Session;
 
 /// The market-abuse thresholds (`[market]` in config/default.toml).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,5 +117,124 @@ impl Default for MarketConfig {
             unusual_z_score: 3.0,
             flag_risk_score: 50.0,
         }
+    }
+}
+
+impl MarketConfig {
+    /// Refuses settings that would make the surveillance rules meaningless, and a session that
+    /// cannot be read, naming each setting.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let positive = |value: f64| value > 0.0 && value.is_finite();
+        let multiple = |value: f64| value >= 1.0 && value.is_finite();
+        let share = |value: f64| value > 0.0 && value <= 1.0;
+        let checks = ConfigError::check(
+            "market",
+            &[
+                (
+                    !positive(self.pump_price_rise)
+                        || !share(self.dump_price_fall)
+                        || !positive(self.marking_price_move),
+                    "pump_price_rise and marking_price_move must be above 0, dump_price_fall in \
+                     0..=1 and above 0",
+                ),
+                (
+                    self.pump_window_hours == 0
+                        || self.dump_window_hours == 0
+                        || self.spoof_window_seconds == 0
+                        || self.spoof_max_order_lifetime_seconds == 0
+                        || self.wash_window_seconds == 0
+                        || self.marking_window_minutes == 0
+                        || self.reversal_within_days == 0,
+                    "every window (pump, dump, spoof, order lifetime, wash, marking, reversal) \
+                     must be at least 1",
+                ),
+                (
+                    self.min_baseline_days == 0 || self.min_baseline_days > self.baseline_days,
+                    "min_baseline_days must be at least 1 and at most baseline_days",
+                ),
+                (
+                    self.run_up_min_days == 0 || self.run_up_min_days > self.run_up_max_days,
+                    "run_up_min_days must be at least 1 and at most run_up_max_days",
+                ),
+                (
+                    ![
+                        self.pump_volume_multiple,
+                        self.spoof_min_size_multiple,
+                        self.run_up_volume_multiple,
+                        self.reversal_volume_multiple,
+                        self.reversal_run_up_volume_multiple,
+                    ]
+                    .into_iter()
+                    .all(multiple),
+                    "every volume or size multiple must be at least 1",
+                ),
+                (
+                    ![
+                        self.run_up_sigmas,
+                        self.reversal_run_up_sigmas,
+                        self.unusual_z_score,
+                    ]
+                    .into_iter()
+                    .all(positive),
+                    "run_up_sigmas, reversal_run_up_sigmas and unusual_z_score must be above 0",
+                ),
+                (
+                    !share(self.spoof_min_cancel_ratio)
+                        || !share(self.run_up_max_jump_share)
+                        || !share(self.reversal_retrace),
+                    "spoof_min_cancel_ratio, run_up_max_jump_share and reversal_retrace must lie \
+                     in 0..=1 and be above 0",
+                ),
+                (
+                    self.layering_min_levels < 2,
+                    "layering_min_levels must be at least 2",
+                ),
+                (
+                    !(0.0..1.0).contains(&self.wash_price_tolerance)
+                        || !(0.0..1.0).contains(&self.wash_volume_tolerance),
+                    "wash_price_tolerance and wash_volume_tolerance must be at least 0 and below 1",
+                ),
+                (
+                    !(0.0..=100.0).contains(&self.flag_risk_score),
+                    "flag_risk_score must lie in 0..=100",
+                ),
+            ],
+        );
+        let session = Session::from_config(self)
+            .map(|_| ())
+            .map_err(ConfigError::from);
+        ConfigError::merge([checks, session])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MarketDetector;
+
+    #[test]
+    fn the_defaults_pass_and_the_engine_refuses_every_meaningless_setting_by_name() {
+        assert_eq!(MarketConfig::default().check(), Ok(()));
+        let wrong = MarketConfig {
+            dump_price_fall: 1.5,
+            min_baseline_days: 40,
+            layering_min_levels: 1,
+            session_time_zone: "Mars/Olympus".to_owned(),
+            ..MarketConfig::default()
+        };
+        let Err(refused) = MarketDetector::new(wrong) else {
+            panic!("the engine started on meaningless settings");
+        };
+        assert_eq!(
+            refused.problems,
+            [
+                "market.pump_price_rise and marking_price_move must be above 0, dump_price_fall \
+                 in 0..=1 and above 0",
+                "market.min_baseline_days must be at least 1 and at most baseline_days",
+                "market.layering_min_levels must be at least 2",
+                "market.session_time_zone \"Mars/Olympus\" is not an IANA time zone (e.g. \
+                 America/New_York)",
+            ]
+        );
     }
 }

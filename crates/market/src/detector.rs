@@ -1,7 +1,7 @@
-use redflag_core::{Detector, History, Module, Observation, Rule, RuleSet, Verdict};
-use redflag_ml_core::{IsolationForest, verdict_with_model};
+use redflag_core::{ConfigError, Detector, History, Module, Observation, Rule, RuleSet, Verdict};
+use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
 
-use crate::session::{Session, SessionError};
+use crate::session::Session;
 use crate::{
     DumpAfterPump, DumpAfterRunUp, MarketConfig, MarketEvent, MarkingTheClose, MultiDayPump,
     PumpAndDump, RunUpBuilding, RunUpReversing, SpoofingRule, UnusualActivity, WashTradeRule,
@@ -13,16 +13,17 @@ use crate::{
 pub struct MarketDetector {
     config: MarketConfig,
     rules: RuleSet<MarketEvent>,
-    model: Option<IsolationForest>,
-    anomaly_threshold: Option<f64>,
+    model: Option<AnomalyModel>,
 }
 
 /// The market verdict on one event.
 pub type MarketAssessment = Verdict;
 
 impl MarketDetector {
-    /// The engine; fails only on session settings that cannot be read (zone, open, close).
-    pub fn new(config: MarketConfig) -> Result<Self, SessionError> {
+    /// The engine; refuses settings that make the rules meaningless, and a session (zone, open,
+    /// close) that cannot be read.
+    pub fn new(config: MarketConfig) -> Result<Self, ConfigError> {
+        config.check()?;
         let session = Session::from_config(&config)?;
         let rules: Vec<Box<dyn Rule<MarketEvent>>> = vec![
             Box::new(PumpAndDump::new(&config)),
@@ -40,20 +41,23 @@ impl MarketDetector {
             config,
             rules: RuleSet::new(rules),
             model: None,
-            anomaly_threshold: None,
         })
     }
 
-    /// Scores every event with this anomaly model too (its features: [`crate::model::FEATURES`]).
-    pub fn with_model(mut self, model: IsolationForest) -> Self {
-        self.model = Some(model);
+    /// Scores every event with the artifact's anomaly model too (its features:
+    /// [`crate::model::FEATURES`]), alerting from the score measured on its training data.
+    pub fn with_model(mut self, artifact: Artifact<IsolationForest>) -> Self {
+        self.model = Some(AnomalyModel::from_artifact(artifact));
         self
     }
 
-    /// Raises an `AnomalyRule` alert when the model's score reaches `threshold` (the artifact's
-    /// `threshold` metric); without it the score is only reported.
-    pub fn with_anomaly_threshold(mut self, threshold: f64) -> Self {
-        self.anomaly_threshold = Some(threshold);
+    /// Alerts from this score instead of the one measured on the training data (a deployment's
+    /// calibration to its own traffic); `None` keeps the anomaly alert silent, as while the
+    /// calibration warms up, and the score still ranks events. Call it after `with_model`.
+    pub fn with_anomaly_threshold(mut self, threshold: Option<f64>) -> Self {
+        if let Some(model) = &mut self.model {
+            model.threshold = threshold;
+        }
         self
     }
 }
@@ -77,7 +81,6 @@ impl Detector for MarketDetector {
             self.model.as_ref(),
             &model::FEATURES,
             &model::features(event, history, &self.config),
-            self.anomaly_threshold,
         )
     }
     fn history_rules(&self) -> Vec<&'static str> {

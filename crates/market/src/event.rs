@@ -79,7 +79,8 @@ impl Side {
 }
 
 /// One market event, as POST /api/market/detect/ receives it: by default a trade (the seed's
-/// four fields), or an order, cancel or modify.
+/// four fields), or an order, cancel or modify. Made only by [`MarketEvent::parse`], which
+/// validates; the fields are public to read.
 ///
 /// Its serde form is the idempotency key of a resent business id: the service stores it with the
 /// decision and answers a resend with the stored decision only when the forms are equal, 409
@@ -87,6 +88,7 @@ impl Side {
 /// a resend of an event stored before it a conflict; such a change migrates the stored
 /// `request_json` (or compares only the fields both versions know).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct MarketEvent {
     pub symbol: String,
     pub price: f64,
@@ -120,8 +122,9 @@ pub struct MarketEvent {
 }
 
 impl MarketEvent {
-    /// A trade with only the seed's figures, dated now.
-    pub fn trade(symbol: &str, price: f64, volume: f64, trader_id: &str) -> Self {
+    /// The tests' shorthand: a trade with only the seed's figures, dated now, unchecked.
+    #[cfg(test)]
+    pub(crate) fn trade(symbol: &str, price: f64, volume: f64, trader_id: &str) -> Self {
         Self {
             symbol: symbol.to_ascii_uppercase(),
             price,

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
+use redflag_core::ConfigError;
+
 use crate::MarketConfig;
 
 /// Why a session setting cannot be used.
@@ -14,6 +16,15 @@ pub enum SessionError {
     Time { field: &'static str, value: String },
     #[error("market.session_open must be before market.session_close")]
     Order,
+}
+
+/// A session that cannot be read is one of the settings the market engine refuses.
+impl From<SessionError> for ConfigError {
+    fn from(error: SessionError) -> Self {
+        Self {
+            problems: vec![error.to_string()],
+        }
+    }
 }
 
 /// When the session opens and closes, and where.

@@ -3,7 +3,26 @@
 use redflag_core::{Alert, Severity, Verdict};
 use serde_json::json;
 
-use crate::IsolationForest;
+use crate::{Artifact, IsolationForest};
+
+/// An anomaly model as a detector scores with it: the forest, and the score from which its alert
+/// fires (`None`: the score only ranks events, as while a deployment's calibration warms up).
+#[derive(Debug, Clone)]
+pub struct AnomalyModel {
+    pub forest: IsolationForest,
+    pub threshold: Option<f64>,
+}
+
+impl AnomalyModel {
+    /// The artifact's forest, alerting from the score that flagged the expected anomaly share of
+    /// its training data (the artifact's `threshold` metric), so that no caller digs it out.
+    pub fn from_artifact(artifact: Artifact<IsolationForest>) -> Self {
+        Self {
+            threshold: artifact.metrics.get("threshold").copied(),
+            forest: artifact.model,
+        }
+    }
+}
 
 /// The alert for an event whose anomaly score reaches `threshold` (the score that flags the
 /// expected anomaly share of the model's training data), naming the three features that isolated
@@ -75,15 +94,15 @@ pub fn anomaly_alert(
 pub fn verdict_with_model(
     mut alerts: Vec<Alert>,
     flag_at_risk: f64,
-    model: Option<&IsolationForest>,
+    model: Option<&AnomalyModel>,
     names: &[&str],
     row: &[f64],
-    threshold: Option<f64>,
 ) -> Verdict {
-    let score = model.and_then(|model| model.score(row).ok());
+    let score = model.and_then(|model| model.forest.score(row).ok());
+    let threshold = model.and_then(|model| model.threshold);
     let mut background = 0.0;
     if let (Some(model), Some(score), Some(threshold)) = (model, score, threshold) {
-        alerts.extend(anomaly_alert(model, names, row, score, threshold));
+        alerts.extend(anomaly_alert(&model.forest, names, row, score, threshold));
         background = below_threshold(score, threshold);
     }
     Verdict::ranked(alerts, background, flag_at_risk)
@@ -125,34 +144,28 @@ mod tests {
             .expect("200 finite rows fit")
     }
 
+    fn alerting_from(forest: &IsolationForest, threshold: Option<f64>) -> AnomalyModel {
+        AnomalyModel {
+            forest: forest.clone(),
+            threshold,
+        }
+    }
+
     #[test]
     fn the_anomaly_alone_never_flags_whatever_the_flag_level_but_adds_to_a_typology() {
         let forest = forest();
         let outlier = [50.0, -50.0];
         // The lowest flag level an engine may set: the anomaly (confidence 0.3 or more) would
         // reach it were it a typology.
-        let alone = verdict_with_model(
-            Vec::new(),
-            10.0,
-            Some(&forest),
-            &["x", "y"],
-            &outlier,
-            Some(0.5),
-        );
+        let model = alerting_from(&forest, Some(0.5));
+        let alone = verdict_with_model(Vec::new(), 10.0, Some(&model), &["x", "y"], &outlier);
         let anomaly = alone.alerts.first().expect("the outlier is an anomaly");
         assert!(anomaly.is_supporting() && anomaly.confidence >= 0.3);
         assert!(!alone.flagged, "risk {}", alone.risk);
         assert!(alone.risk > 0.0 && alone.risk < 10.0, "{}", alone.risk);
 
         let typology = Alert::new("Typology", "t", Severity::Medium, 0.6, "because");
-        let with = verdict_with_model(
-            vec![typology],
-            50.0,
-            Some(&forest),
-            &["x", "y"],
-            &outlier,
-            Some(0.5),
-        );
+        let with = verdict_with_model(vec![typology], 50.0, Some(&model), &["x", "y"], &outlier);
         assert!(with.flagged);
         assert!(
             with.risk > 60.0,
@@ -165,14 +178,8 @@ mod tests {
     fn below_its_threshold_the_score_ranks_events_without_an_alert_and_meets_the_alert_there() {
         let forest = forest();
         let verdict = |row: &[f64], threshold| {
-            verdict_with_model(
-                Vec::new(),
-                50.0,
-                Some(&forest),
-                &["x", "y"],
-                row,
-                Some(threshold),
-            )
+            let model = alerting_from(&forest, Some(threshold));
+            verdict_with_model(Vec::new(), 50.0, Some(&model), &["x", "y"], row)
         };
         let (typical, outlier) = ([1.0, 2.0], [50.0, -50.0]);
         let score = forest.score(&outlier).expect("a score");
@@ -194,7 +201,14 @@ mod tests {
             just_below.risk
         );
         assert_eq!(
-            verdict_with_model(Vec::new(), 50.0, Some(&forest), &["x", "y"], &outlier, None).risk,
+            verdict_with_model(
+                Vec::new(),
+                50.0,
+                Some(&alerting_from(&forest, None)),
+                &["x", "y"],
+                &outlier
+            )
+            .risk,
             0.0,
             "no threshold (warming up): the score ranks nothing yet"
         );

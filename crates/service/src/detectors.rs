@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use redflag_aml::{AmlDetector, PeerGroups, Watchlist};
 use redflag_core::Module;
 use redflag_credit::CreditDetector;
-use redflag_insurance::{InsuranceDetector, ValuationTable};
+use redflag_insurance::InsuranceDetector;
 use redflag_market::MarketDetector;
 use redflag_store::{Database, StoreError, WindowError};
 
@@ -38,45 +38,33 @@ impl Detectors {
     pub fn load(settings: &Settings, learned: Learned) -> Result<Self, StartupError> {
         let models = load_or_train(&settings.models).map_err(Box::new)?;
         let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
-        let valuations = ValuationTable::load(&settings.insurance.valuation_file)?;
         let calibrating = settings.models.anomaly_alert_rate > 0.0;
         let threshold =
             |module| threshold_in_force(calibrating, &learned, &models.versions, module);
-        let aml_threshold = threshold(Module::Aml);
-        let insurance_threshold = threshold(Module::Insurance);
-        let market_threshold = threshold(Module::Market);
+        let (aml_threshold, insurance_threshold, market_threshold) = (
+            threshold(Module::Aml),
+            threshold(Module::Insurance),
+            threshold(Module::Market),
+        );
+        let mut insurance = settings.insurance.clone();
+        if insurance.identifier_key.is_empty() {
+            insurance.identifier_key = settings.secret_key.clone();
+        }
         Ok(Self {
-            aml: {
-                let aml = AmlDetector::new(settings.aml.clone())
-                    .with_model(models.aml)
-                    .with_watchlist(watchlist)
-                    .with_peer_groups(learned.peers.clone());
-                match aml_threshold {
-                    Some(threshold) => aml.with_anomaly_threshold(threshold),
-                    None => aml,
-                }
-            },
-            credit: CreditDetector::new(settings.credit.clone()).with_model(models.credit),
-            insurance: {
-                let mut config = settings.insurance.clone();
-                if config.identifier_key.is_empty() {
-                    config.identifier_key = settings.secret_key.clone();
-                }
-                let insurance =
-                    InsuranceDetector::new(config, valuations).with_model(models.insurance);
-                match insurance_threshold {
-                    Some(threshold) => insurance.with_anomaly_threshold(threshold),
-                    None => insurance,
-                }
-            },
-            market: {
-                let market =
-                    MarketDetector::new(settings.market.clone())?.with_model(models.market);
-                match market_threshold {
-                    Some(threshold) => market.with_anomaly_threshold(threshold),
-                    None => market,
-                }
-            },
+            aml: AmlDetector::new(settings.aml.clone())?
+                .with_model(models.aml)
+                .with_anomaly_threshold(aml_threshold)
+                .with_watchlist(watchlist)
+                .with_peer_groups(learned.peers.clone()),
+            credit: models
+                .credit
+                .install(CreditDetector::new(settings.credit.clone())?),
+            insurance: InsuranceDetector::new(insurance)?
+                .with_model(models.insurance)
+                .with_anomaly_threshold(insurance_threshold),
+            market: MarketDetector::new(settings.market.clone())?
+                .with_model(models.market)
+                .with_anomaly_threshold(market_threshold),
             versions: models.versions,
             learned,
             calibrating,
@@ -181,9 +169,7 @@ pub enum StartupError {
     #[error(transparent)]
     Watchlist(#[from] redflag_aml::WatchlistError),
     #[error(transparent)]
-    Valuations(#[from] redflag_insurance::ValuationError),
-    #[error(transparent)]
-    Session(#[from] redflag_market::SessionError),
+    Config(#[from] redflag_core::ConfigError),
     /// Boxed: model errors carry paths and reasons, and start-up errors are rare.
     #[error(transparent)]
     Models(#[from] Box<crate::models::ModelError>),

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use redflag_audit::AuditEvent;
 use redflag_core::Module;
+use redflag_credit::CreditDetector;
 use redflag_ml_core::metrics::LabelAgreement;
 use redflag_ml_core::{
     Artifact, ArtifactError, Classifier, FeatureValue, IsolationForest, IsolationForestParams,
@@ -25,14 +25,29 @@ pub const MIN_LABELLED_DECISIONS: usize = 10;
 
 /// The four modules' models, ready for the detectors.
 pub struct Models {
-    pub aml: IsolationForest,
-    /// The credit default model: a scorecard, or a team's earlier logistic regression.
-    pub credit: Arc<dyn Classifier>,
-    pub insurance: IsolationForest,
-    pub market: IsolationForest,
+    pub aml: Artifact<IsolationForest>,
+    pub credit: CreditModel,
+    pub insurance: Artifact<IsolationForest>,
+    pub market: Artifact<IsolationForest>,
     /// Each module's model as the audit log names it ([`Artifact::version`]), with its training
     /// report (an anomaly model's training threshold among its metrics).
     pub versions: ModelVersions,
+}
+
+/// The credit default model: a scorecard, or a team's earlier logistic regression.
+pub enum CreditModel {
+    Scorecard(Artifact<Scorecard>),
+    Logistic(Artifact<LogisticModel>),
+}
+
+impl CreditModel {
+    /// The credit engine scoring with this model.
+    pub fn install(self, detector: CreditDetector) -> CreditDetector {
+        match self {
+            Self::Scorecard(artifact) => detector.with_model(artifact),
+            Self::Logistic(artifact) => detector.with_model(artifact),
+        }
+    }
 }
 
 /// The artifact kind of the anomaly models (aml, insurance, market).
@@ -347,9 +362,9 @@ pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
         insurance: ModelCard::of(&insurance),
         market: ModelCard::of(&market),
     };
-    let credit: Arc<dyn Classifier> = match credit {
-        ModuleModel::Scorecard(artifact) => Arc::new(artifact.model),
-        ModuleModel::Logistic(artifact) => Arc::new(artifact.model),
+    let credit = match credit {
+        ModuleModel::Scorecard(artifact) => CreditModel::Scorecard(artifact),
+        ModuleModel::Logistic(artifact) => CreditModel::Logistic(artifact),
         ModuleModel::Anomaly(artifact) => {
             return Err(wrong_kind(
                 settings,
@@ -361,10 +376,10 @@ pub fn load_or_train(settings: &ModelSettings) -> Result<Models, ModelError> {
     };
     Ok(Models {
         versions,
-        aml: aml.model,
+        aml,
         credit,
-        insurance: insurance.model,
-        market: market.model,
+        insurance,
+        market,
     })
 }
 

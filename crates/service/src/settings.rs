@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use config::{Config, Environment, File, FileFormat};
 use redflag_aml::AmlConfig;
-use redflag_core::Secret;
+use redflag_core::{ConfigError, Secret};
 use redflag_credit::CreditConfig;
 use redflag_insurance::InsuranceConfig;
 use redflag_market::MarketConfig;
@@ -218,7 +218,7 @@ pub enum SettingsError {
     Invalid(#[from] config::ConfigError),
     /// A setting with a value that would make decisions meaningless.
     #[error("invalid configuration: {0}")]
-    OutOfRange(String),
+    OutOfRange(#[from] ConfigError),
     #[error(
         "refusing to start with DEBUG off and the development SECRET_KEY: set SECRET_KEY to at \
          least {MIN_SECRET_KEY_LENGTH} random characters"
@@ -320,20 +320,19 @@ impl Settings {
         }
         let settings: Self = builder.build()?.try_deserialize()?;
         let alert_rate = settings.models.anomaly_alert_rate;
-        let models = if (0.0..0.5).contains(&alert_rate) {
-            Ok(())
-        } else {
-            Err(format!(
-                "models.anomaly_alert_rate must be at least 0 and below 0.5 (got {alert_rate})"
-            ))
-        };
-        let problems: Vec<String> = [settings.aml.check(), settings.credit.check(), models]
-            .into_iter()
-            .filter_map(Result::err)
-            .collect();
-        if !problems.is_empty() {
-            return Err(SettingsError::OutOfRange(problems.join("; ")));
-        }
+        ConfigError::merge([
+            settings.aml.check(),
+            settings.credit.check(),
+            settings.insurance.check(),
+            settings.market.check(),
+            ConfigError::check(
+                "models",
+                &[(
+                    !(0.0..0.5).contains(&alert_rate),
+                    "anomaly_alert_rate must be at least 0 and below 0.5",
+                )],
+            ),
+        ])?;
         Ok(settings)
     }
 

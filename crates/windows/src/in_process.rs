@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration};
-use redflag_core::{Activity, History, Observation, WindowMode, funding_depth};
+use redflag_core::{Activity, History, Observation, WindowMode, Windows, funding_depth};
 
 use crate::Sweep;
 
@@ -397,6 +397,21 @@ impl InProcessWindows {
                     .any(|entry| *entry.reference == *observation.activity.reference),
                 Entries::Buckets(_) => false,
             })
+    }
+}
+
+/// Windows an embedder owns: `detector.score(&event, &mut windows)`.
+impl Windows for InProcessWindows {
+    fn observe(&mut self, observations: &[Observation]) -> History {
+        self.observe_now(observations)
+    }
+}
+
+/// Windows shared between threads, each window locked on its own:
+/// `detector.score(&event, &mut &windows)`.
+impl Windows for &InProcessWindows {
+    fn observe(&mut self, observations: &[Observation]) -> History {
+        self.observe_now(observations)
     }
 }
 

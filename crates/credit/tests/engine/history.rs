@@ -7,7 +7,9 @@ fn signal<'a>(verdict: &'a CreditAssessment, code: &str) -> Option<&'a redflag_c
 }
 
 fn detect(application: &Application, history: &History) -> CreditAssessment {
-    CreditDetector::new(CreditConfig::default()).detect(application, history)
+    CreditDetector::new(CreditConfig::default())
+        .expect("the default settings are valid")
+        .detect(application, history)
 }
 
 #[test]
@@ -51,10 +53,11 @@ fn three_applications_in_30_days_raise_velocity_and_refer_an_approval() {
 
 #[test]
 fn a_materially_different_income_within_30_days_is_inconsistent() {
-    let application = Application {
-        at: at("2026-03-10T12:00:00Z"),
-        ..strong()
-    };
+    let application = strong()
+        .to_builder()
+        .timestamp(at("2026-03-10T12:00:00Z"))
+        .build()
+        .expect("a valid application");
     let verdict = detect(&application, &earlier(&application, &[(4, 5_000.0)]));
     let alert = signal(&verdict, "income_inconsistency").expect("inconsistency");
     assert_eq!(
@@ -93,12 +96,14 @@ fn a_declined_applicant_keeps_the_scorecard_reasons_with_the_signal_alerted() {
 
 #[test]
 fn the_window_remembers_each_application_with_its_stated_income() {
-    let application = Application {
-        application_id: Some("APP-9".to_owned()),
-        requested_amount: Some(5_000.0),
-        ..Application::new("A", 4_321.0, 12)
-    };
-    let observations = CreditDetector::new(CreditConfig::default()).observations(&application);
+    let application = Application::builder("A", 4_321.0, 12)
+        .application_id("APP-9".to_owned())
+        .requested_amount(5_000.0)
+        .build()
+        .expect("a valid application");
+    let observations = CreditDetector::new(CreditConfig::default())
+        .expect("the default settings are valid")
+        .observations(&application);
     assert_eq!(observations.len(), 1);
     let observation = &observations[0];
     assert_eq!(observation.key.to_string(), "credit:applicant:A");

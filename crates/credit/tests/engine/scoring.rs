@@ -1,14 +1,16 @@
-use std::sync::Arc;
-
 use redflag_credit::{Decision, RiskTier};
-use redflag_ml_core::{Classifier, ScorecardParams};
+use redflag_ml_core::ScorecardParams;
 use serde_json::json;
 
 use super::*;
 
 #[test]
 fn the_seed_applicant_is_approved_on_assumed_averages_with_a_thin_file() {
-    let verdict = assess(&Application::new("USER-101", 4200.0, 24));
+    let verdict = assess(
+        &Application::builder("USER-101", 4200.0, 24)
+            .build()
+            .expect("a valid application"),
+    );
     assert_eq!(verdict.decision, Decision::Approved);
     assert_eq!(verdict.credit_score, 738);
     assert_eq!(verdict.risk_tier, RiskTier::Medium);
@@ -123,7 +125,13 @@ fn a_weak_applicant_is_declined_with_four_reasons_ranked_by_points_lost() {
 
 #[test]
 fn the_points_every_characteristic_lost_add_up_to_the_distance_from_850() {
-    for application in [strong(), weak(), Application::new("THIN", 3000.0, 6)] {
+    for application in [
+        strong(),
+        weak(),
+        Application::builder("THIN", 3000.0, 6)
+            .build()
+            .expect("a valid application"),
+    ] {
         let verdict = assess(&application);
         let lost: f64 = verdict
             .characteristics
@@ -141,15 +149,19 @@ fn the_points_every_characteristic_lost_add_up_to_the_distance_from_850() {
 
 #[test]
 fn a_missing_figure_scores_between_a_good_and_a_bad_reported_one() {
-    let base = Application {
-        credit_history_months: Some(60),
-        ..Application::new("A", 5000.0, 36)
-    };
+    let base = Application::builder("A", 5000.0, 36)
+        .credit_history_months(60)
+        .build()
+        .expect("a valid application");
     let score = |late: Option<i64>| {
-        assess(&Application {
-            late_payments_12m: late,
-            ..base.clone()
-        })
+        assess(
+            &base
+                .clone()
+                .to_builder()
+                .late_payments_12m(late)
+                .build()
+                .expect("a valid application"),
+        )
         .credit_score
     };
     assert!(
@@ -164,19 +176,24 @@ fn a_missing_figure_scores_between_a_good_and_a_bad_reported_one() {
 
 #[test]
 fn thin_files_are_marked_and_explained_as_assumptions_when_referred() {
-    let unknown = Application::new("THIN-1", 1500.0, 2);
-    let empty = Application {
-        open_accounts: Some(0),
-        ..unknown.clone()
-    };
+    let unknown = Application::builder("THIN-1", 1500.0, 2)
+        .build()
+        .expect("a valid application");
+    let empty = unknown
+        .clone()
+        .to_builder()
+        .open_accounts(0)
+        .build()
+        .expect("a valid application");
     assert!(
         assess(&empty).credit_score < assess(&unknown).credit_score,
         "a file known to be empty scores below an unknown one"
     );
-    let thin = Application {
-        late_payments_12m: Some(3),
-        ..empty
-    };
+    let thin = empty
+        .to_builder()
+        .late_payments_12m(3)
+        .build()
+        .expect("a valid application");
     let verdict = assess(&thin);
     assert!(verdict.thin_file);
     assert_ne!(verdict.decision, Decision::Approved);
@@ -189,10 +206,11 @@ fn thin_files_are_marked_and_explained_as_assumptions_when_referred() {
         messages.contains(&"Length of employment is too short: 2 months (full points from 60)"),
         "{messages:?}"
     );
-    let seasoned = Application {
-        credit_history_months: Some(5),
-        ..strong()
-    };
+    let seasoned = strong()
+        .to_builder()
+        .credit_history_months(5)
+        .build()
+        .expect("a valid application");
     assert!(
         assess(&seasoned).thin_file,
         "under six months of history is thin"
@@ -203,15 +221,11 @@ fn thin_files_are_marked_and_explained_as_assumptions_when_referred() {
 #[test]
 fn the_default_model_gives_a_probability_and_its_odds_scaled_score() {
     let set = redflag_credit::model::synthetic(4000, 3);
-    let scorecard = redflag_ml_core::train_scorecard(&set, &ScorecardParams::default(), 3)
-        .expect("trains")
-        .model;
-    let logistic = redflag_ml_core::train_logistic(&set, 1.0, 3)
-        .expect("trains")
-        .model;
-    let models: [Arc<dyn Classifier>; 2] = [Arc::new(scorecard), Arc::new(logistic)];
-    for model in models {
-        let detector = CreditDetector::new(CreditConfig::default()).with_model(model);
+    let scorecard =
+        redflag_ml_core::train_scorecard(&set, &ScorecardParams::default(), 3).expect("trains");
+    let logistic = redflag_ml_core::train_logistic(&set, 1.0, 3).expect("trains");
+    let rules = || CreditDetector::new(CreditConfig::default()).expect("the default settings");
+    for detector in [rules().with_model(scorecard), rules().with_model(logistic)] {
         let good = detector.assess(&strong()).expect("valid");
         let bad = detector.assess(&weak()).expect("valid");
         let (good_p, bad_p) = (

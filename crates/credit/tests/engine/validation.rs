@@ -99,16 +99,31 @@ fn account_types_are_counts_of_the_three_kinds() {
 }
 
 #[test]
-fn a_library_caller_cannot_score_what_the_service_would_refuse() {
-    let detector = CreditDetector::new(CreditConfig::default());
-    let application = Application {
-        credit_utilization: Some(1.4),
-        ..Application::new("A", -5.0, 12)
-    };
-    let errors = detector.assess(&application).expect_err("invalid figures");
+fn a_library_caller_cannot_build_or_score_what_the_service_would_refuse() {
+    let refused = json!({"credit_utilization": ["Ensure this value is less than or equal to 1."],
+                         "monthly_income": ["Ensure this value is greater than 0."]});
+    let built = Application::builder("A", -5.0, 12)
+        .credit_utilization(1.4)
+        .build()
+        .expect_err("invalid figures");
+    assert_eq!(serde_json::to_value(built).expect("serialises"), refused);
+
+    let mut changed = Application::builder("A", 4_000.0, 12)
+        .build()
+        .expect("a valid application");
+    changed.monthly_income = -5.0;
+    changed.credit_utilization = Some(1.4);
+    let detector =
+        CreditDetector::new(CreditConfig::default()).expect("the default settings are valid");
+    let errors = detector.assess(&changed).expect_err("invalid figures");
+    assert_eq!(serde_json::to_value(errors).expect("serialises"), refused);
+
+    let not_a_number = Application::builder("A", 4_000.0, 12)
+        .requested_amount(f64::NAN)
+        .build()
+        .expect_err("NaN is no amount");
     assert_eq!(
-        serde_json::to_value(errors).expect("serialises"),
-        json!({"credit_utilization": ["Ensure this value is less than or equal to 1."],
-               "monthly_income": ["Ensure this value is greater than 0."]})
+        serde_json::to_value(not_a_number).expect("serialises"),
+        json!({"requested_amount": ["A valid number is required."]})
     );
 }

@@ -265,10 +265,9 @@ fn the_model_scores_every_claim_and_an_outlier_raises_an_explained_anomaly() {
     )
     .expect("trains");
     let mut scenario = Scenario::new();
-    scenario.detector =
-        InsuranceDetector::new(InsuranceConfig::default(), ValuationTable::bundled())
-            .with_model(artifact.model)
-            .with_anomaly_threshold(artifact.metrics["threshold"]);
+    scenario.detector = InsuranceDetector::new(InsuranceConfig::default())
+        .expect("the default settings are valid")
+        .with_model(artifact);
     let ordinary = scenario.claim(
         "C1",
         "P1",

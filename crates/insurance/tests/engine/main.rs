@@ -7,7 +7,7 @@ mod privacy;
 
 use chrono::Utc;
 use redflag_core::{Alert, Detector};
-use redflag_insurance::{InsuranceAssessment, InsuranceConfig, InsuranceDetector, ValuationTable};
+use redflag_insurance::{InsuranceAssessment, InsuranceConfig, InsuranceDetector};
 use redflag_windows::InProcessWindows;
 use serde_json::{Value, json};
 
@@ -30,13 +30,11 @@ impl Scenario {
 
     pub fn with(config: InsuranceConfig) -> Self {
         Self {
-            detector: InsuranceDetector::new(
-                InsuranceConfig {
-                    identifier_key: redflag_core::Secret::new("test-key"),
-                    ..config
-                },
-                ValuationTable::bundled(),
-            ),
+            detector: InsuranceDetector::new(InsuranceConfig {
+                identifier_key: redflag_core::Secret::new("test-key"),
+                ..config
+            })
+            .expect("the scenario's settings are valid"),
             windows: InProcessWindows::new(10_000),
         }
     }
@@ -51,9 +49,7 @@ impl Scenario {
             .detector
             .parse(&body, Utc::now())
             .expect("a valid claim");
-        let observations = self.detector.observations(&claim);
-        let history = self.windows.observe_now(&observations);
-        self.detector.detect(&claim, &history)
+        self.detector.score(&claim, &mut &self.windows)
     }
 }
 

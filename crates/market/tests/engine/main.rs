@@ -38,9 +38,7 @@ impl Scenario {
             body.extend(fields);
         }
         let event = MarketEvent::parse(&body, Utc::now()).expect("a valid event");
-        let observations = self.detector.observations(&event);
-        let history = self.windows.observe_now(&observations);
-        self.detector.detect(&event, &history)
+        self.detector.score(&event, &mut &self.windows)
     }
 
     /// A trade of `trader` in `symbol`.
