@@ -6,7 +6,7 @@ use actix_web::web::Payload;
 use serde_json::Value;
 
 use crate::errors::ApiError;
-use crate::settings::ServerSettings;
+use redflag_service::settings::ServerSettings;
 
 /// Reads a JSON body within the server's size and nesting limits.
 ///

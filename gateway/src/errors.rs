@@ -104,6 +104,18 @@ impl From<redflag_store::StoreError> for ApiError {
     }
 }
 
+/// The service's work failing: an outage of the database or Redis answers 503, anything else
+/// (a bug, an artifact that cannot be written) 500, the cause logged once.
+impl From<redflag_service::ServiceError> for ApiError {
+    fn from(error: redflag_service::ServiceError) -> Self {
+        match error {
+            redflag_service::ServiceError::Store(error) => error.into(),
+            error if error.is_unavailable() => Self::unavailable("Service unavailable.", error),
+            error => Self::internal(error),
+        }
+    }
+}
+
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         Self::Validation(errors)

@@ -14,11 +14,6 @@ mod routes;
 pub mod state;
 pub mod telemetry;
 
-// The service crate's modules, under the paths the binary, the routes and the tests name them by.
-pub use redflag_service::{
-    anomaly_calibration, model_evaluation, models, peer_groups, settings, tasks, worker,
-};
-
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -28,8 +23,8 @@ use actix_web::{App, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::errors::ApiError;
-use crate::settings::Settings;
 use crate::state::AppState;
+use redflag_service::settings::Settings;
 
 /// The service: routes, authentication, the request time limit, the Host check, CORS, security
 /// headers and request metrics.

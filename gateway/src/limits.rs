@@ -13,7 +13,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::errors::ApiError;
-use crate::settings::LimitSettings;
+use redflag_service::settings::LimitSettings;
 
 /// Keys tracked at most per counter: a spray of random usernames must not grow memory without
 /// bound. When full, expired keys are dropped; if none are, new keys go uncounted (the per-address

@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::auth::{TokenService, hash_password};
 use crate::limits::Limits;
-use crate::settings::Settings;
 use crate::telemetry::{Telemetry, prometheus};
+use redflag_service::settings::Settings;
 
 pub struct AppState {
     pub settings: Settings,

@@ -65,7 +65,10 @@ mod tests {
             Ok(()),
             ConfigError::check("credit", &[(true, "b")]),
         ]);
-        assert_eq!(merged.expect_err("two sections failed").problems, ["aml.a", "credit.b"]);
+        assert_eq!(
+            merged.expect_err("two sections failed").problems,
+            ["aml.a", "credit.b"]
+        );
         assert_eq!(ConfigError::merge([Ok(()), Ok(())]), Ok(()));
     }
 }

@@ -17,6 +17,7 @@ use redflag_store::{Database, ScoredDecision};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::ServiceError;
 use crate::models::{ModuleModel, Retraining, Trainer, train_on_decisions};
 use crate::settings::{ModelSettings, TaskSettings};
 
@@ -86,14 +87,13 @@ pub fn calibrate(
     module: Module,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Option<AnomalyCalibration>, String> {
+) -> Result<Option<AnomalyCalibration>, ServiceError> {
     if models.anomaly_alert_rate <= 0.0 || !MODULES.contains(&module) {
         return Ok(None);
     }
     let mut recent = usable(
         module,
-        db.recent_model_features(module, tasks.retrain_rows)
-            .map_err(|e| e.to_string())?,
+        db.recent_model_features(module, tasks.retrain_rows)?,
     );
     let warm = recent.len() >= models.calibration_min_events.max(1);
     let mut model = installed(models, module)?;
@@ -115,25 +115,18 @@ pub fn calibrate(
             model = installed(models, module)?;
             retrained = true;
             // Retraining read the same decisions; reading them again keeps any that arrived.
-            recent = usable(
-                module,
-                db.recent_model_features(module, rows)
-                    .map_err(|e| e.to_string())?,
-            );
+            recent = usable(module, db.recent_model_features(module, rows)?);
         }
     }
     let ModuleModel::Anomaly(artifact) = &model else {
-        return Err(format!("the {module} model is not an anomaly model"));
+        return Err(ServiceError::NotAnomaly(module));
     };
     let threshold = if warm {
         let scores: Vec<f64> = recent
             .iter()
             .filter_map(|decision| artifact.model.score(&decision.features).ok())
             .collect();
-        Some(
-            contamination_threshold(&scores, models.anomaly_alert_rate)
-                .map_err(|e| e.to_string())?,
-        )
+        Some(contamination_threshold(&scores, models.anomaly_alert_rate)?)
     } else {
         None
     };
@@ -164,32 +157,32 @@ pub fn calibrate(
     };
     // One that no longer reads (written by another version) is replaced, not a reason to stop.
     let before = stored(db, module).ok().flatten();
-    let body = serde_json::to_string(&calibration).map_err(|e| e.to_string())?;
-    db.put_calibration(&calibration_name(module), &body, now)
-        .map_err(|e| e.to_string())?;
+    let body = serde_json::to_string(&calibration)
+        .map_err(ServiceError::json(format!("{module} calibration")))?;
+    db.put_calibration(&calibration_name(module), &body, now)?;
     if changed(before.as_ref(), &calibration) {
         db.record_audit_event(&AuditEvent {
             kind: AuditEvent::ANOMALY_CALIBRATED,
             module: Some(module.as_str().to_owned()),
             entity_id: calibration_name(module),
             actor: actor.to_owned(),
-            details: serde_json::to_value(&calibration).map_err(|e| e.to_string())?,
+            details: serde_json::to_value(&calibration)
+                .map_err(ServiceError::json(format!("{module} calibration")))?,
             recorded_at: now,
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
     }
     Ok(Some(calibration))
 }
 
 /// The module's calibration as last stored; `None` before the first.
-pub fn stored(db: &Database, module: Module) -> Result<Option<AnomalyCalibration>, String> {
+pub fn stored(db: &Database, module: Module) -> Result<Option<AnomalyCalibration>, ServiceError> {
     let name = calibration_name(module);
-    let Some((body, _)) = db.calibration(&name).map_err(|e| e.to_string())? else {
+    let Some((body, _)) = db.calibration(&name)? else {
         return Ok(None);
     };
     serde_json::from_str(&body)
         .map(Some)
-        .map_err(|e| format!("the stored {name} calibration does not read: {e}"))
+        .map_err(ServiceError::json(format!("stored {name} calibration")))
 }
 
 /// Whether the alert now fires on other events than before: a threshold set, removed, moved by
@@ -221,8 +214,6 @@ fn usable(module: Module, decisions: Vec<ScoredDecision>) -> Vec<ScoredDecision>
         .collect()
 }
 
-fn installed(models: &ModelSettings, module: Module) -> Result<ModuleModel, String> {
-    ModuleModel::installed(models, module)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no {module} model is installed yet"))
+fn installed(models: &ModelSettings, module: Module) -> Result<ModuleModel, ServiceError> {
+    ModuleModel::installed(models, module)?.ok_or(ServiceError::NotInstalled(module))
 }

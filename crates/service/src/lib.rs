@@ -6,7 +6,9 @@
 //! this crate knows nothing of actix (`cargo xtask test` checks).
 
 pub mod anomaly_calibration;
+pub mod cli;
 pub mod detectors;
+mod error;
 pub mod model_evaluation;
 pub mod models;
 pub mod peer_groups;
@@ -15,17 +17,16 @@ pub mod tasks;
 pub mod telemetry;
 pub mod worker;
 
+pub use error::ServiceError;
+
 /// Runs database work on the blocking pool, so that no runtime thread waits on the database; the
-/// work's error, or the pool's (a panic in it), comes back as text for the task's log line.
+/// work's error, or the pool's (a panic in it), comes back as a [`ServiceError`].
 pub(crate) async fn blocking<T, E>(
     work: impl FnOnce() -> Result<T, E> + Send + 'static,
-) -> Result<T, String>
+) -> Result<T, ServiceError>
 where
     T: Send + 'static,
-    E: std::fmt::Display + Send + 'static,
+    E: Into<ServiceError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| error.to_string())?
-        .map_err(|error| error.to_string())
+    tokio::task::spawn_blocking(work).await?.map_err(Into::into)
 }

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::ServiceError;
 use redflag_ml_core::{Evaluation, LabelledTable, ModelKind, Positive, evaluate};
 
 /// What to evaluate, as the command line gives it.
@@ -21,29 +22,33 @@ pub struct EvaluationRequest {
 }
 
 /// Runs the evaluation; returns the report to print.
-pub fn run(request: &EvaluationRequest) -> Result<String, String> {
+pub fn run(request: &EvaluationRequest) -> Result<String, ServiceError> {
     let positive = request
         .positive
         .clone()
         .map_or(Positive::Conventional, Positive::Value);
-    let training = LabelledTable::read(&request.train, &request.label, &positive)
-        .map_err(|e| e.to_string())?;
-    let test = LabelledTable::read_like(&request.test, &training, &request.label, &positive)
-        .map_err(|e| e.to_string())?;
-    let evaluation =
-        evaluate(request.kind, &training, &test, request.seed).map_err(|e| e.to_string())?;
+    let training = LabelledTable::read(&request.train, &request.label, &positive)?;
+    let test = LabelledTable::read_like(&request.test, &training, &request.label, &positive)?;
+    let evaluation = evaluate(request.kind, &training, &test, request.seed)?;
     if let Some(path) = &request.scores {
         write_scores(path, &test, &evaluation)?;
     }
     Ok(report(request, &evaluation))
 }
 
-fn write_scores(path: &Path, test: &LabelledTable, evaluation: &Evaluation) -> Result<(), String> {
+fn write_scores(
+    path: &Path,
+    test: &LabelledTable,
+    evaluation: &Evaluation,
+) -> Result<(), ServiceError> {
     let mut text = String::from("line,label,score\n");
     for ((line, label), score) in test.lines.iter().zip(&test.labels).zip(&evaluation.scores) {
         let _ = writeln!(text, "{line},{},{score}", u8::from(*label));
     }
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, text).map_err(|source| ServiceError::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn figure(value: Option<f64>) -> String {

@@ -16,6 +16,7 @@ use redflag_ml_core::{
 };
 use redflag_store::{Database, LabelledDecision};
 
+use crate::ServiceError;
 use crate::settings::{ModelSettings, TaskSettings};
 
 /// Where an Isolation Forest score reads as anomalous when an artifact records no threshold.
@@ -252,10 +253,10 @@ impl ModuleModel {
         source: &str,
         seed: u64,
         trained_by: Trainer<'_>,
-    ) -> Result<PathBuf, String> {
+    ) -> Result<PathBuf, ServiceError> {
         let path = artifact_path(settings, module);
         self.set_source(source);
-        self.save(&path).map_err(|e| e.to_string())?;
+        self.save(&path)?;
         let mut details = serde_json::json!({
             "model": self.kind(),
             "source": source,
@@ -274,8 +275,7 @@ impl ModuleModel {
             actor: trained_by.actor.to_owned(),
             details,
             recorded_at: Utc::now(),
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         Ok(path)
     }
 }
@@ -464,7 +464,7 @@ pub fn retrain_on_decisions(
     db: &Database,
     module: Module,
     now: DateTime<Utc>,
-) -> Result<Retraining, String> {
+) -> Result<Retraining, ServiceError> {
     if module == Module::Credit {
         return Ok(Retraining::NeedsLabels);
     }
@@ -494,14 +494,14 @@ pub fn train_on_decisions(
     rows: i64,
     min_rows: usize,
     trained_by: Trainer<'_>,
-) -> Result<Retraining, String> {
-    let labelled = db.labelled_decisions(module).map_err(|e| e.to_string())?;
-    let normal = normal_decisions(db, rows, module, &labelled).map_err(|e| e.to_string())?;
+) -> Result<Retraining, ServiceError> {
+    let labelled = db.labelled_decisions(module)?;
+    let normal = normal_decisions(db, rows, module, &labelled)?;
     let rows = normal.set.rows.nrows();
     if rows < min_rows.max(2) {
         return Ok(Retraining::TooFewDecisions { rows });
     }
-    let mut model = train(module, &normal.set, models.seed).map_err(|e| e.to_string())?;
+    let mut model = train(module, &normal.set, models.seed)?;
     model.install(models, db, module, &normal.source, models.seed, trained_by)?;
     Ok(Retraining::Trained { rows })
 }
@@ -567,19 +567,6 @@ pub struct LabelReport {
     pub new: LabelAgreement,
 }
 
-/// Why `train --with-labels` trained nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum LabelledTrainingError {
-    /// Too few labelled (credit) or usable (anomaly) decisions yet.
-    #[error("{0}")]
-    TooFewDecisions(String),
-    #[error(transparent)]
-    Store(#[from] redflag_store::StoreError),
-    /// Training or writing the artifact failed.
-    #[error("{0}")]
-    Failed(String),
-}
-
 /// Trains `module`'s model with what analysts' closed cases say: the supervised credit model on
 /// the labelled decisions themselves (confirmed fraud as the bad outcome), an anomaly model on
 /// recent decisions without the confirmed fraud; installs it and reports the previous model's
@@ -591,13 +578,13 @@ pub fn train_with_labels(
     module: Module,
     seed: u64,
     actor: &str,
-) -> Result<LabelledTraining, LabelledTrainingError> {
+) -> Result<LabelledTraining, ServiceError> {
     let labelled = db.labelled_decisions(module)?;
     let confirmed_fraud = labelled.iter().filter(|decision| decision.fraud).count();
     let false_positive = labelled.len() - confirmed_fraud;
     let (set, source) = if module == Module::Credit {
         if labelled.len() < MIN_LABELLED_DECISIONS || confirmed_fraud == 0 || false_positive == 0 {
-            return Err(LabelledTrainingError::TooFewDecisions(format!(
+            return Err(ServiceError::TooFewDecisions(format!(
                 "the credit model learns from labelled decisions and needs at least \
                  {MIN_LABELLED_DECISIONS} with both outcomes; closed cases label \
                  {confirmed_fraud} confirmed fraud and {false_positive} false positive(s)"
@@ -618,7 +605,7 @@ pub fn train_with_labels(
         let normal = normal_decisions(db, tasks.retrain_rows, module, &labelled)?;
         let rows = normal.set.rows.nrows();
         if rows < tasks.retrain_min_rows.max(2) {
-            return Err(LabelledTrainingError::TooFewDecisions(format!(
+            return Err(ServiceError::TooFewDecisions(format!(
                 "{rows} usable {module} decisions; retraining needs tasks.retrain_min_rows = {}",
                 tasks.retrain_min_rows
             )));
@@ -629,8 +616,7 @@ pub fn train_with_labels(
         .ok()
         .flatten()
         .map(|model| model.agreement(&labelled));
-    let mut model =
-        train(module, &set, seed).map_err(|e| LabelledTrainingError::Failed(e.to_string()))?;
+    let mut model = train(module, &set, seed)?;
     let labels = LabelReport {
         confirmed_fraud,
         false_positive,
@@ -641,13 +627,10 @@ pub fn train_with_labels(
         actor,
         labels: Some(&labels),
     };
-    let path = model
-        .install(models, db, module, &source, seed, trained_by)
-        .map_err(LabelledTrainingError::Failed)?;
+    let path = model.install(models, db, module, &source, seed, trained_by)?;
     // A new anomaly model is measured on the traffic at once, not left silent until the next
     // calibration.
-    crate::anomaly_calibration::calibrate(db, models, tasks, module, actor, Utc::now())
-        .map_err(LabelledTrainingError::Failed)?;
+    crate::anomaly_calibration::calibrate(db, models, tasks, module, actor, Utc::now())?;
     Ok(LabelledTraining {
         model,
         source,

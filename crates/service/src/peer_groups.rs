@@ -2,6 +2,7 @@
 //! deployment stored, kept in the database, and read back by every gateway (at start and on the
 //! reload interval), so that all of them judge new senders against the same peers.
 
+use crate::ServiceError;
 use chrono::{DateTime, Duration, Utc};
 use redflag_aml::{AmlConfig, PeerGroups, PeerLearning};
 use redflag_audit::AuditEvent;
@@ -25,23 +26,18 @@ pub fn learn(
     config: &AmlConfig,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<PeerGroups, String> {
+) -> Result<PeerGroups, ServiceError> {
     let before = stored(db)?
         .map(|(peers, _)| peers.groups)
         .unwrap_or_default();
-    let Some(latest) = db
-        .latest_event_time(Module::Aml)
-        .map_err(|e| e.to_string())?
-    else {
+    let Some(latest) = db.latest_event_time(Module::Aml)? else {
         return Ok(PeerGroups::default());
     };
     let since = latest - Duration::days(i64::from(config.velocity_baseline_days));
     let mut learning = PeerLearning::default();
     let mut after = 0;
     loop {
-        let page = db
-            .requests_since(Module::Aml, since, after, PAGE)
-            .map_err(|e| e.to_string())?;
+        let page = db.requests_since(Module::Aml, since, after, PAGE)?;
         let Some(last) = page.last() else {
             break;
         };
@@ -51,9 +47,8 @@ pub fn learn(
         }
     }
     let learned = learning.finish(config);
-    let body = serde_json::to_string(&learned).map_err(|e| e.to_string())?;
-    db.put_calibration(CALIBRATION, &body, now)
-        .map_err(|e| e.to_string())?;
+    let body = serde_json::to_string(&learned).map_err(ServiceError::json("AML peer groups"))?;
+    db.put_calibration(CALIBRATION, &body, now)?;
     if learned.groups != before {
         db.record_audit_event(&AuditEvent {
             kind: AuditEvent::PEER_GROUPS_LEARNED,
@@ -67,19 +62,18 @@ pub fn learn(
                 "groups": learned.groups,
             }),
             recorded_at: now,
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
     }
     Ok(learned)
 }
 
 /// The peer groups last learned, and when; `None` before the first learning.
-pub fn stored(db: &Database) -> Result<Option<(PeerGroups, DateTime<Utc>)>, String> {
-    let Some((body, learned_at)) = db.calibration(CALIBRATION).map_err(|e| e.to_string())? else {
+pub fn stored(db: &Database) -> Result<Option<(PeerGroups, DateTime<Utc>)>, ServiceError> {
+    let Some((body, learned_at)) = db.calibration(CALIBRATION)? else {
         return Ok(None);
     };
-    let groups = serde_json::from_str(&body)
-        .map_err(|e| format!("the stored {CALIBRATION} do not read: {e}"))?;
+    let groups =
+        serde_json::from_str(&body).map_err(ServiceError::json(format!("stored {CALIBRATION}")))?;
     Ok(Some((groups, learned_at)))
 }
 

@@ -4,65 +4,278 @@
 //! alerts. They run beside the audit worker, in `redflag worker` and in the embedded worker of
 //! `serve`; every one is safe with any number of workers running it.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use redflag_aml::{AmlConfig, PeerGroups};
 use redflag_core::Module;
 use redflag_store::{ActivityWindows, Database, Rollup, StoreError, Sweep};
 use tokio::time::Instant;
 
-use crate::anomaly_calibration::AnomalyCalibration;
-use crate::blocking;
+use crate::anomaly_calibration::{self, AnomalyCalibration};
 use crate::models::{Retraining, retrain_on_decisions};
 use crate::settings::{ModelSettings, TaskSettings};
 use crate::telemetry;
+use crate::{ServiceError, blocking, peer_groups};
 
 /// Most roll-up transactions one run makes, so that a large backlog is worked off over several
 /// runs without holding the writer for long.
 const MAX_ROLLUP_BATCHES_PER_RUN: usize = 100;
 
-/// One of the periodic tasks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Task {
-    ExpireWindows,
-    RollUpStatistics,
-    RetrainModels,
-    LearnPeerGroups,
-    CalibrateAnomaly,
-}
-
-impl Task {
-    pub const ALL: [Self; 5] = [
-        Self::ExpireWindows,
-        Self::RollUpStatistics,
-        Self::RetrainModels,
-        Self::LearnPeerGroups,
-        Self::CalibrateAnomaly,
-    ];
-
+/// One periodic task: named, on its own interval (settings `[tasks]`), and idempotent, so that a
+/// run repeated, or made by several workers at once, does no harm. A new task is a type and a
+/// line in [`ALL`].
+pub trait PeriodicTask: Send + Sync {
     /// The task's name in logs, metrics and the `redflag task` command.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::ExpireWindows => "expire-windows",
-            Self::RollUpStatistics => "rollup-statistics",
-            Self::RetrainModels => "retrain-models",
-            Self::LearnPeerGroups => "learn-peer-groups",
-            Self::CalibrateAnomaly => "calibrate-anomaly",
-        }
-    }
+    fn name(&self) -> &'static str;
+
+    /// What the task does, for `redflag task --help`.
+    fn about(&self) -> &'static str;
 
     /// How often the task runs; `None` when its interval is 0 (off).
-    fn every(self, settings: &TaskSettings) -> Option<Duration> {
-        let seconds = match self {
-            Self::ExpireWindows => settings.expire_windows_seconds,
-            Self::RollUpStatistics => settings.rollup_statistics_seconds,
-            Self::RetrainModels => settings.retrain_hours.saturating_mul(3600),
-            Self::LearnPeerGroups => settings.peer_groups_seconds,
-            Self::CalibrateAnomaly => settings.calibrate_anomaly_seconds,
-        };
-        (seconds > 0).then(|| Duration::from_secs(seconds))
+    fn every(&self, settings: &TaskSettings) -> Option<Duration>;
+
+    /// Runs the task once on what `work` holds.
+    fn run<'a>(&'a self, work: &'a Periodic) -> TaskFuture<'a>;
+
+    /// When the task's work was last done, for a task too costly to repeat at every start (its
+    /// first run then waits out the rest of its interval); `None`: run at start.
+    fn last_done(&self, _db: &Database) -> Result<Option<DateTime<Utc>>, ServiceError> {
+        Ok(None)
+    }
+}
+
+impl std::fmt::Debug for dyn PeriodicTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A task run in progress.
+pub type TaskFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, ServiceError>> + Send + 'a>>;
+
+/// Every periodic task, in the order they first run.
+pub const ALL: [&dyn PeriodicTask; 5] = [
+    &ExpireWindows,
+    &RollUpStatistics,
+    &RetrainModels,
+    &LearnPeerGroups,
+    &CalibrateAnomaly,
+];
+
+/// The task of this name (`redflag task NAME`).
+pub fn named(name: &str) -> Option<&'static dyn PeriodicTask> {
+    ALL.into_iter().find(|task| task.name() == name)
+}
+
+/// An interval in seconds as the scheduler takes it: 0 is off.
+fn seconds(seconds: u64) -> Option<Duration> {
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// Removes the recent-activity windows idle for longer than their horizon.
+pub struct ExpireWindows;
+
+impl PeriodicTask for ExpireWindows {
+    fn name(&self) -> &'static str {
+        "expire-windows"
+    }
+
+    fn about(&self) -> &'static str {
+        "Remove idle recent-activity windows (Redis: count the live ones)."
+    }
+
+    fn every(&self, settings: &TaskSettings) -> Option<Duration> {
+        seconds(settings.expire_windows_seconds)
+    }
+
+    fn run<'a>(&'a self, work: &'a Periodic) -> TaskFuture<'a> {
+        Box::pin(async move {
+            let Some(windows) = &work.windows else {
+                return Ok(Outcome::Swept(None));
+            };
+            let sweep = windows.expire().await?;
+            telemetry::windows_swept(&sweep);
+            if sweep.evicted > 0 {
+                tracing::warn!(
+                    evicted = sweep.evicted,
+                    live = sweep.live,
+                    "recent-activity windows forgotten to stay within windows.max_windows: \
+                     raise it, or keep the windows in Redis"
+                );
+            }
+            Ok(Outcome::Swept(Some(sweep)))
+        })
+    }
+}
+
+/// Folds settled decisions into the statistics roll-ups.
+pub struct RollUpStatistics;
+
+impl PeriodicTask for RollUpStatistics {
+    fn name(&self) -> &'static str {
+        "rollup-statistics"
+    }
+
+    fn about(&self) -> &'static str {
+        "Fold settled decisions into the statistics roll-ups."
+    }
+
+    fn every(&self, settings: &TaskSettings) -> Option<Duration> {
+        seconds(settings.rollup_statistics_seconds)
+    }
+
+    fn run<'a>(&'a self, work: &'a Periodic) -> TaskFuture<'a> {
+        Box::pin(async move {
+            let db = work.db.clone();
+            let settle = chrono::Duration::seconds(
+                i64::try_from(work.tasks.rollup_settle_seconds).unwrap_or(i64::MAX),
+            );
+            let batch = work.tasks.rollup_batch.max(1);
+            let rollup = blocking(move || {
+                let mut total = Rollup {
+                    decisions: 0,
+                    watermark: 0,
+                };
+                for _ in 0..MAX_ROLLUP_BATCHES_PER_RUN {
+                    let rollup = db.roll_up_statistics(Utc::now(), settle, batch)?;
+                    total.decisions += rollup.decisions;
+                    total.watermark = rollup.watermark;
+                    if rollup.decisions < batch {
+                        break;
+                    }
+                }
+                Ok::<_, StoreError>(total)
+            })
+            .await?;
+            telemetry::rollup_watermark(rollup.watermark);
+            Ok(Outcome::RolledUp(rollup))
+        })
+    }
+}
+
+/// Retrains the anomaly models on recent traffic once their artifacts are older than the
+/// interval, and measures each new one at once.
+pub struct RetrainModels;
+
+impl PeriodicTask for RetrainModels {
+    fn name(&self) -> &'static str {
+        "retrain-models"
+    }
+
+    fn about(&self) -> &'static str {
+        "Retrain the anomaly models on recent decisions when their artifacts are older than \
+         tasks.retrain_hours."
+    }
+
+    fn every(&self, settings: &TaskSettings) -> Option<Duration> {
+        seconds(settings.retrain_hours.saturating_mul(3600))
+    }
+
+    fn run<'a>(&'a self, work: &'a Periodic) -> TaskFuture<'a> {
+        Box::pin(async move {
+            let (db, models, tasks) = (work.db.clone(), work.models.clone(), work.tasks.clone());
+            let retrained = blocking(move || {
+                let mut retrained = Vec::new();
+                for module in Module::ALL {
+                    let retraining =
+                        retrain_on_decisions(&models, &tasks, &db, module, Utc::now())?;
+                    // A new model is measured at once, not left silent until the next
+                    // calibration.
+                    if matches!(retraining, Retraining::Trained { .. }) {
+                        anomaly_calibration::calibrate(
+                            &db,
+                            &models,
+                            &tasks,
+                            module,
+                            "system",
+                            Utc::now(),
+                        )?;
+                    }
+                    retrained.push((module, retraining));
+                }
+                Ok::<_, ServiceError>(retrained)
+            })
+            .await?;
+            Ok(Outcome::Retrained(retrained))
+        })
+    }
+}
+
+/// Learns the AML peer groups from the stored decisions.
+pub struct LearnPeerGroups;
+
+impl PeriodicTask for LearnPeerGroups {
+    fn name(&self) -> &'static str {
+        "learn-peer-groups"
+    }
+
+    fn about(&self) -> &'static str {
+        "Learn the AML peer groups (what established senders of each segment do in an hour and \
+         a day) from the stored transfers."
+    }
+
+    fn every(&self, settings: &TaskSettings) -> Option<Duration> {
+        seconds(settings.peer_groups_seconds)
+    }
+
+    fn run<'a>(&'a self, work: &'a Periodic) -> TaskFuture<'a> {
+        Box::pin(async move {
+            let (db, aml) = (work.db.clone(), work.aml.clone());
+            let learned =
+                blocking(move || peer_groups::learn(&db, &aml, "system", Utc::now())).await?;
+            Ok(Outcome::LearnedPeerGroups(learned))
+        })
+    }
+
+    /// Every gateway restart would otherwise read a month of decisions.
+    fn last_done(&self, db: &Database) -> Result<Option<DateTime<Utc>>, ServiceError> {
+        Ok(peer_groups::stored(db)?.map(|(_, learned_at)| learned_at))
+    }
+}
+
+/// Calibrates each anomaly alert to the deployment's recent traffic.
+pub struct CalibrateAnomaly;
+
+impl PeriodicTask for CalibrateAnomaly {
+    fn name(&self) -> &'static str {
+        "calibrate-anomaly"
+    }
+
+    fn about(&self) -> &'static str {
+        "Calibrate the anomaly alerts to the most recent decisions (models.anomaly_alert_rate), \
+         retraining a model still on synthetic defaults once enough decisions are stored."
+    }
+
+    fn every(&self, settings: &TaskSettings) -> Option<Duration> {
+        seconds(settings.calibrate_anomaly_seconds)
+    }
+
+    fn run<'a>(&'a self, work: &'a Periodic) -> TaskFuture<'a> {
+        Box::pin(async move {
+            let (db, models, tasks) = (work.db.clone(), work.models.clone(), work.tasks.clone());
+            let calibrated = blocking(move || {
+                let mut calibrated = Vec::new();
+                for module in anomaly_calibration::MODULES {
+                    if let Some(calibration) = anomaly_calibration::calibrate(
+                        &db,
+                        &models,
+                        &tasks,
+                        module,
+                        "system",
+                        Utc::now(),
+                    )? {
+                        calibrated.push((module, calibration));
+                    }
+                }
+                Ok::<_, ServiceError>(calibrated)
+            })
+            .await?;
+            Ok(Outcome::Calibrated(calibrated))
+        })
     }
 }
 
@@ -179,114 +392,15 @@ impl Periodic {
     }
 
     /// Runs one task now.
-    pub async fn run_task(&self, task: Task) -> Result<Outcome, String> {
-        match task {
-            Task::ExpireWindows => {
-                let Some(windows) = &self.windows else {
-                    return Ok(Outcome::Swept(None));
-                };
-                let sweep = windows.expire().await.map_err(|e| e.to_string())?;
-                telemetry::windows_swept(&sweep);
-                if sweep.evicted > 0 {
-                    tracing::warn!(
-                        evicted = sweep.evicted,
-                        live = sweep.live,
-                        "recent-activity windows forgotten to stay within windows.max_windows: \
-                         raise it, or keep the windows in Redis"
-                    );
-                }
-                Ok(Outcome::Swept(Some(sweep)))
-            }
-            Task::RollUpStatistics => {
-                let db = self.db.clone();
-                let settle = chrono::Duration::seconds(
-                    i64::try_from(self.tasks.rollup_settle_seconds).unwrap_or(i64::MAX),
-                );
-                let batch = self.tasks.rollup_batch.max(1);
-                let rollup = blocking(move || {
-                    let mut total = Rollup {
-                        decisions: 0,
-                        watermark: 0,
-                    };
-                    for _ in 0..MAX_ROLLUP_BATCHES_PER_RUN {
-                        let rollup = db.roll_up_statistics(Utc::now(), settle, batch)?;
-                        total.decisions += rollup.decisions;
-                        total.watermark = rollup.watermark;
-                        if rollup.decisions < batch {
-                            break;
-                        }
-                    }
-                    Ok::<_, StoreError>(total)
-                })
-                .await?;
-                telemetry::rollup_watermark(rollup.watermark);
-                Ok(Outcome::RolledUp(rollup))
-            }
-            Task::RetrainModels => {
-                let (db, models, tasks) =
-                    (self.db.clone(), self.models.clone(), self.tasks.clone());
-                let retrained = blocking(move || {
-                    let mut retrained = Vec::new();
-                    for module in Module::ALL {
-                        let retraining =
-                            retrain_on_decisions(&models, &tasks, &db, module, Utc::now())?;
-                        // A new model is measured at once, not left silent until the next
-                        // calibration.
-                        if matches!(retraining, Retraining::Trained { .. }) {
-                            crate::anomaly_calibration::calibrate(
-                                &db,
-                                &models,
-                                &tasks,
-                                module,
-                                "system",
-                                Utc::now(),
-                            )?;
-                        }
-                        retrained.push((module, retraining));
-                    }
-                    Ok::<_, String>(retrained)
-                })
-                .await?;
-                Ok(Outcome::Retrained(retrained))
-            }
-            Task::CalibrateAnomaly => {
-                let (db, models, tasks) =
-                    (self.db.clone(), self.models.clone(), self.tasks.clone());
-                let calibrated = blocking(move || {
-                    let mut calibrated = Vec::new();
-                    for module in crate::anomaly_calibration::MODULES {
-                        if let Some(calibration) = crate::anomaly_calibration::calibrate(
-                            &db,
-                            &models,
-                            &tasks,
-                            module,
-                            "system",
-                            Utc::now(),
-                        )? {
-                            calibrated.push((module, calibration));
-                        }
-                    }
-                    Ok::<_, String>(calibrated)
-                })
-                .await?;
-                Ok(Outcome::Calibrated(calibrated))
-            }
-            Task::LearnPeerGroups => {
-                let (db, aml) = (self.db.clone(), self.aml.clone());
-                let learned =
-                    blocking(move || crate::peer_groups::learn(&db, &aml, "system", Utc::now()))
-                        .await?;
-                Ok(Outcome::LearnedPeerGroups(learned))
-            }
-        }
+    pub async fn run_task(&self, task: &dyn PeriodicTask) -> Result<Outcome, ServiceError> {
+        task.run(self).await
     }
 
-    /// Runs every task that has an interval, first at start, then each on its own interval,
-    /// until stopped; the peer groups are learned at start only when the stored ones are older
-    /// than their interval (every gateway restart would otherwise read a month of decisions). A
-    /// failing run is logged and counted; the next one comes on schedule.
+    /// Runs every task that has an interval, first at start (or, for a task whose work was done
+    /// recently, once the rest of its interval has passed), then each on its own interval, until
+    /// stopped. A failing run is logged and counted; the next one comes on schedule.
     pub async fn run(self) {
-        let mut schedule: Vec<(Task, Duration, Instant)> = Task::ALL
+        let mut schedule: Vec<(&dyn PeriodicTask, Duration, Instant)> = ALL
             .into_iter()
             .filter_map(|task| {
                 task.every(&self.tasks)
@@ -296,15 +410,10 @@ impl Periodic {
         if schedule.is_empty() {
             return;
         }
-        if let Some((_, every, due)) = schedule
-            .iter_mut()
-            .find(|(task, ..)| *task == Task::LearnPeerGroups)
-        {
-            let db = self.db.clone();
-            if let Ok(Some((_, learned_at))) =
-                blocking(move || crate::peer_groups::stored(&db)).await
-            {
-                *due += first_delay(*every, Utc::now() - learned_at);
+        for (task, every, due) in &mut schedule {
+            let (task, db): (&'static dyn PeriodicTask, _) = (*task, self.db.clone());
+            if let Ok(Some(done)) = blocking(move || task.last_done(&db)).await {
+                *due += first_delay(*every, Utc::now() - done);
             }
         }
         loop {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use redflag_store::{Applied, Database, Delivery, QueuedAudit, RedisAuditQueue, StoreError};
 
+use crate::ServiceError;
 use crate::blocking;
 use crate::settings::AuditSettings;
 use crate::telemetry::audit_records;
@@ -60,7 +61,7 @@ pub async fn step(
     queue: &RedisAuditQueue,
     settings: &AuditSettings,
     block_ms: u64,
-) -> Result<Step, String> {
+) -> Result<Step, ServiceError> {
     let batch = settings.batch_size.max(1);
     let mut report = Step {
         relayed: relay(db, queue, batch).await?,
@@ -69,14 +70,8 @@ pub async fn step(
 
     let mut deliveries = queue
         .reclaim(settings.reclaim_idle_ms, batch as usize)
-        .await
-        .map_err(|e| e.to_string())?;
-    deliveries.extend(
-        queue
-            .read(batch as usize, block_ms)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
+        .await?;
+    deliveries.extend(queue.read(batch as usize, block_ms).await?);
 
     apply(db, queue, settings, deliveries, &mut report).await?;
     count(&report);
@@ -92,7 +87,7 @@ async fn apply(
     settings: &AuditSettings,
     deliveries: Vec<Delivery>,
     report: &mut Step,
-) -> Result<(), String> {
+) -> Result<(), ServiceError> {
     let mut to_apply: Vec<(String, QueuedAudit)> = Vec::new();
     for delivery in deliveries {
         match delivery.record.clone() {
@@ -135,17 +130,17 @@ async fn apply(
             }
         }
     }
-    queue.ack(&acknowledged).await.map_err(|e| e.to_string())
+    Ok(queue.ack(&acknowledged).await?)
 }
 
 /// Hands up to `batch` outbox records to the queue; returns how many.
-async fn relay(db: &Database, queue: &RedisAuditQueue, batch: i64) -> Result<usize, String> {
+async fn relay(db: &Database, queue: &RedisAuditQueue, batch: i64) -> Result<usize, ServiceError> {
     let relay_db = db.clone();
     let records = blocking(move || relay_db.audits_to_relay(batch)).await?;
     if records.is_empty() {
         return Ok(0);
     }
-    queue.publish(&records).await.map_err(|e| e.to_string())?;
+    queue.publish(&records).await?;
     let ids: Vec<i64> = records.iter().map(|record| record.outbox_id).collect();
     let mark_db = db.clone();
     blocking(move || mark_db.mark_relayed(&ids, Utc::now())).await?;
@@ -164,10 +159,9 @@ pub async fn flush(
     settings: &AuditSettings,
     prefix: &str,
     consumer: &str,
-) -> Result<usize, String> {
+) -> Result<usize, ServiceError> {
     if !settings.queue_url.trim().is_empty() {
-        let queue = RedisAuditQueue::connect(&settings.queue_url, prefix, consumer)
-            .map_err(|e| e.to_string())?;
+        let queue = RedisAuditQueue::connect(&settings.queue_url, prefix, consumer)?;
         let batch = settings.batch_size.max(1);
         let mut total = 0;
         loop {
@@ -180,10 +174,7 @@ pub async fn flush(
         }
         if settings.embedded_worker {
             loop {
-                let held = queue
-                    .held(batch as usize)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let held = queue.held(batch as usize).await?;
                 if held.is_empty() {
                     break;
                 }
@@ -220,12 +211,9 @@ async fn dead_letter(
     delivery: &Delivery,
     record: Option<&QueuedAudit>,
     reason: &str,
-) -> Result<(), String> {
+) -> Result<(), ServiceError> {
     tracing::error!(stream_id = %delivery.stream_id, reason, "audit record dead-lettered");
-    queue
-        .dead_letter(delivery, reason)
-        .await
-        .map_err(|e| e.to_string())?;
+    queue.dead_letter(delivery, reason).await?;
     if let Some(record) = record {
         let (dead_db, id, reason) = (db.clone(), record.outbox_id, reason.to_owned());
         blocking(move || dead_db.mark_dead_lettered(id, &reason)).await?;

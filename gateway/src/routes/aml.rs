@@ -85,14 +85,14 @@ pub struct AmlDecision {
 }
 
 /// GET /api/aml/peer-groups/: what new senders of each segment are judged against (see
-/// `crate::peer_groups`), as every gateway reads it from the database.
+/// `redflag_service::peer_groups`), as every gateway reads it from the database.
 #[tracing::instrument(skip_all)]
 pub async fn peer_groups(
     state: web::Data<AppState>,
     _user: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
-    let stored = web::block(move || crate::peer_groups::stored(&db))
+    let stored = web::block(move || redflag_service::peer_groups::stored(&db))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
@@ -110,8 +110,8 @@ pub async fn learn_peer_groups(
     user.role.require(Role::Admin)?;
     let (db, config) = (state.db.clone(), state.settings.aml.clone());
     let stored = web::block(move || {
-        crate::peer_groups::learn(&db, &config, &user.username, Utc::now())?;
-        crate::peer_groups::stored(&db)
+        redflag_service::peer_groups::learn(&db, &config, &user.username, Utc::now())?;
+        redflag_service::peer_groups::stored(&db)
     })
     .await
     .map_err(ApiError::internal)?

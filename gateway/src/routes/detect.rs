@@ -15,8 +15,8 @@ use super::render::object;
 use crate::auth::Authenticated;
 use crate::body::read_json;
 use crate::errors::ApiError;
-use crate::settings::OnUnavailable;
 use crate::state::{AppState, Detectors};
+use redflag_service::settings::OnUnavailable;
 
 /// What the gateway needs to know about a module's detector to serve it over HTTP.
 pub trait Endpoint: Detector + Sized + 'static

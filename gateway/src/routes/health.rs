@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::settings::OnUnavailable;
 use crate::state::AppState;
+use redflag_service::settings::OnUnavailable;
 
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let db = state.db.clone();

@@ -13,13 +13,15 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::detect::format_timestamp;
-use crate::anomaly_calibration::{self, FeatureDrift};
+use redflag_service::ServiceError;
+
 use crate::auth::{Authenticated, Role};
 use crate::body::read_json;
 use crate::errors::ApiError;
-use crate::models::{LabelReport, LabelledTrainingError, ModelCard, train_with_labels};
-use crate::settings::ModelSettings;
 use crate::state::{AppState, Detectors};
+use redflag_service::anomaly_calibration::{self, FeatureDrift};
+use redflag_service::models::{LabelReport, ModelCard, train_with_labels};
+use redflag_service::settings::ModelSettings;
 
 /// GET /api/models/: the model scoring each module's events in this gateway now, with its
 /// anomaly alert's calibration.
@@ -109,9 +111,8 @@ pub async fn train(
             .await
             .map_err(ApiError::internal)?
             .map_err(|error| match error {
-                LabelledTrainingError::TooFewDecisions(detail) => ApiError::Conflict(detail),
-                LabelledTrainingError::Store(error) => error.into(),
-                LabelledTrainingError::Failed(reason) => ApiError::internal(reason),
+                ServiceError::TooFewDecisions(detail) => ApiError::Conflict(detail),
+                error => error.into(),
             })?;
     if let Err(error) = state.reload_models() {
         tracing::error!(%error, "the new model did not load; the models in use are kept");

@@ -40,12 +40,12 @@ async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
     send(&app, post(requests[0].0, Some(&token), &requests[0].1)).await;
     let settings = &test_app.state.settings.audit;
     assert_eq!(
-        redflag_gateway::worker::drain(&test_app.state.db, settings).expect("applies"),
+        redflag_service::worker::drain(&test_app.state.db, settings).expect("applies"),
         5,
         "four decisions and the login's token"
     );
     assert_eq!(
-        redflag_gateway::worker::drain(&test_app.state.db, settings).expect("applies"),
+        redflag_service::worker::drain(&test_app.state.db, settings).expect("applies"),
         0
     );
 
@@ -91,7 +91,7 @@ async fn tokens_issued_and_refreshed_are_audited_without_the_tokens() {
     .await;
     assert_eq!(reply.status, StatusCode::OK);
     let access = reply.json()["access"].as_str().expect("a token").to_owned();
-    redflag_gateway::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
+    redflag_service::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
         .expect("applies");
     let body = send(
         &app,
@@ -122,7 +122,7 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
         let body = json!({"transaction_id": format!("T-{i}"), "user_id": "U", "amount": 100 + i, "sender_id": "S-1", "receiver_id": "R"});
         send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
     }
-    redflag_gateway::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
+    redflag_service::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
         .expect("applies");
     let first = send(
         &app,

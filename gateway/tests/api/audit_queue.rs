@@ -1,8 +1,8 @@
 //! The audit queue in the real Redis on this machine: records wait while no worker runs, a dead
 //! worker's records are taken over and applied once, a poison record is dead-lettered.
 
-use redflag_gateway::settings::AuditSettings;
-use redflag_gateway::worker::{Step, flush, step};
+use redflag_service::settings::AuditSettings;
+use redflag_service::worker::{Step, flush, step};
 use redflag_store::{ChainReport, RedisAuditQueue};
 use serde_json::json;
 
@@ -281,7 +281,7 @@ async fn records_held_by_a_killed_worker_process_are_taken_over_and_applied_once
     let settings = AuditSettings {
         queue_url: redis_url(),
         reclaim_idle_ms: 0,
-        ..redflag_gateway::settings::Settings::load(&redflag_gateway::settings::Sources {
+        ..redflag_service::settings::Settings::load(&redflag_service::settings::Sources {
             profile: None,
             config_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../config").into(),
             env: Default::default(),

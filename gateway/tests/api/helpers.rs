@@ -15,8 +15,8 @@ use actix_web::test::{self, TestRequest};
 use actix_web::web;
 use redflag_gateway::auth::{Role, hash_password};
 use redflag_gateway::build_app;
-use redflag_gateway::settings::{ModelSettings, Settings, Sources};
 use redflag_gateway::state::AppState;
+use redflag_service::settings::{ModelSettings, Settings, Sources};
 use redflag_store::scratch::ScratchDatabase;
 use serde_json::Value;
 
@@ -95,7 +95,7 @@ impl TestApp {
     /// nothing to apply, as the embedded writer appends each entry in its decision's transaction;
     /// on PostgreSQL, where gateways share the log, records go through the outbox.
     pub fn embedded_worker_pass(&self) -> usize {
-        redflag_gateway::worker::drain(&self.state.db, &self.state.settings.audit)
+        redflag_service::worker::drain(&self.state.db, &self.state.settings.audit)
             .expect("the outbox applies")
     }
 
@@ -330,7 +330,7 @@ fn train_defaults(models: &ModelSettings) -> Vec<ArtifactFile> {
         directory: trained.path().display().to_string(),
         ..models.clone()
     };
-    redflag_gateway::models::load_or_train(&settings).expect("the default models train");
+    redflag_service::models::load_or_train(&settings).expect("the default models train");
     std::fs::read_dir(trained.path())
         .expect("the trained models are listed")
         .map(|entry| {

@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use redflag_core::Module;
 use redflag_gateway::auth::Role;
-use redflag_gateway::models::{MIN_LABELLED_DECISIONS, ModuleModel, train_with_labels};
+use redflag_service::models::{MIN_LABELLED_DECISIONS, ModuleModel, train_with_labels};
 use serde_json::{Value, json};
 
 use crate::cli::redflag;

@@ -1,8 +1,8 @@
 //! The model lifecycle: trained and written at first start, loaded after, refused when broken.
 
 use actix_web::http::StatusCode;
-use redflag_gateway::settings::Settings;
 use redflag_gateway::state::AppState;
+use redflag_service::settings::Settings;
 use serde_json::json;
 
 use crate::helpers::{Sandbox, TestApp, login, post, send};

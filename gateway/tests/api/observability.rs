@@ -198,7 +198,7 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
 
     // The worker applies them; the metrics say so.
     let applied =
-        redflag_gateway::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
+        redflag_service::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
             .expect("applies");
     assert_eq!(applied, 3);
     let body = send(&app, get("/api/metrics/", Some(&token))).await.json();
@@ -216,7 +216,7 @@ async fn prometheus_exposes_requests_latency_detections_and_alerts() {
     let (token, _) = login(&app, &test_app, "analyst").await;
     let claim = json!({"claim_id": "C1", "policy_id": "P", "claim_amount": 100, "estimated_value": 52000, "market_value": 32000});
     send(&app, post("/api/insurance/detect/", Some(&token), &claim)).await;
-    redflag_gateway::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
+    redflag_service::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
         .expect("applies");
     let reply = send(&app, get("/api/prometheus/", None)).await;
     assert_eq!(reply.status, StatusCode::OK);

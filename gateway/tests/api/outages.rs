@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use redflag_core::Detector;
-use redflag_gateway::settings::OnUnavailable;
+use redflag_service::settings::OnUnavailable;
 use redflag_store::scratch::ScratchDatabase;
 use serde_json::json;
 

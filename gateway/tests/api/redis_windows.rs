@@ -13,7 +13,7 @@ fn redis_url() -> String {
 /// Two services sharing the real Redis under a prefix of their own, as replicas would.
 fn two_replicas() -> (TestApp, TestApp) {
     let prefix = format!("redflag-test-{}", uuid::Uuid::new_v4().simple());
-    let configure = |settings: &mut redflag_gateway::settings::Settings| {
+    let configure = |settings: &mut redflag_service::settings::Settings| {
         settings.redis.url = redis_url();
         settings.redis.key_prefix = prefix.clone();
     };

@@ -5,8 +5,8 @@ use actix_web::http::StatusCode;
 use chrono::{Duration, Utc};
 use redflag_core::Module;
 use redflag_gateway::auth::Role;
-use redflag_gateway::models::{Retraining, retrain_on_decisions};
-use redflag_gateway::tasks::{Outcome, Periodic, Task};
+use redflag_service::models::{Retraining, retrain_on_decisions};
+use redflag_service::tasks::{self, Outcome, Periodic};
 use redflag_store::DecisionId;
 use serde_json::{Value, json};
 
@@ -62,7 +62,7 @@ async fn statistics_read_the_same_before_and_after_the_worker_rolls_them_up() {
         .json();
 
     let outcome = periodic(&test_app)
-        .run_task(Task::RollUpStatistics)
+        .run_task(&tasks::RollUpStatistics)
         .await
         .expect("rolled up");
     let Outcome::RolledUp(rollup) = outcome else {
@@ -94,7 +94,7 @@ async fn the_window_sweep_reports_the_service_windows() {
     .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let outcome = periodic(&test_app)
-        .run_task(Task::ExpireWindows)
+        .run_task(&tasks::ExpireWindows)
         .await
         .expect("swept");
     // One small transfer records the sender's outflows and daily sums and the receiver's
@@ -119,7 +119,7 @@ async fn a_service_past_its_window_bound_forgets_the_least_recent_and_says_so() 
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     }
     let outcome = periodic(&test_app)
-        .run_task(Task::ExpireWindows)
+        .run_task(&tasks::ExpireWindows)
         .await
         .expect("swept");
     let Outcome::Swept(Some(sweep)) = outcome else {
@@ -150,7 +150,7 @@ async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
 
     // The artifacts written at start-up are younger than the interval: nothing to do yet.
     let fresh = retrain_on_decisions(models, tasks, db, Module::Aml, Utc::now());
-    assert_eq!(fresh, Ok(Retraining::Fresh));
+    assert_eq!(fresh.expect("the database answers"), Retraining::Fresh);
 
     let first_id = ordinary_transfers(&app, &token, 40).await[0];
     test_app.embedded_worker_pass();
@@ -162,16 +162,18 @@ async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
 
     let later = Utc::now() + Duration::hours(25);
     assert_eq!(
-        retrain_on_decisions(models, tasks, db, Module::Aml, later),
-        Ok(Retraining::Trained { rows: 40 })
+        retrain_on_decisions(models, tasks, db, Module::Aml, later).expect("the database answers"),
+        (Retraining::Trained { rows: 40 })
     );
     assert_eq!(
-        retrain_on_decisions(models, tasks, db, Module::Insurance, later),
-        Ok(Retraining::TooFewDecisions { rows: 0 })
+        retrain_on_decisions(models, tasks, db, Module::Insurance, later)
+            .expect("the database answers"),
+        (Retraining::TooFewDecisions { rows: 0 })
     );
     assert_eq!(
-        retrain_on_decisions(models, tasks, db, Module::Credit, later),
-        Ok(Retraining::NeedsLabels)
+        retrain_on_decisions(models, tasks, db, Module::Credit, later)
+            .expect("the database answers"),
+        (Retraining::NeedsLabels)
     );
     // The decisions' entries are in the log already; the training's record waits for the next.
     assert_eq!(
@@ -206,7 +208,7 @@ async fn an_artifact_that_does_not_load_leaves_the_models_in_use() {
     let (token, _) = login(&app, &test_app, "analyst").await;
     let state = &test_app.state;
     let before = state.detectors().versions.clone();
-    let path = redflag_gateway::models::artifact_path(&state.settings.models, Module::Market);
+    let path = redflag_service::models::artifact_path(&state.settings.models, Module::Market);
     std::fs::write(&path, "{\"format_version\": 1").expect("overwritten");
 
     let error = state
@@ -315,7 +317,7 @@ async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_agains
     established_customers(&app, &token).await;
 
     let outcome = periodic(&test_app)
-        .run_task(Task::LearnPeerGroups)
+        .run_task(&tasks::LearnPeerGroups)
         .await
         .expect("learned");
     assert_eq!(
