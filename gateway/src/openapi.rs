@@ -6,6 +6,7 @@
 
 use chrono::Utc;
 use redflag_core::request_schema::describe;
+use redflag_service::registry;
 use serde_json::{Map, Value, json};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -395,12 +396,12 @@ fn paths() -> Value {
     );
     decision["parameters"] = json!([
         {"name": "module", "in": "path", "required": true,
-         "schema": {"type": "string", "enum": ["aml", "credit", "insurance", "market"]}},
+         "schema": {"type": "string", "enum": registry::names().collect::<Vec<_>>()}},
         {"name": "id", "in": "path", "required": true,
          "schema": {"type": "integer", "minimum": 1}}
     ]);
 
-    let module_names = json!(["aml", "credit", "insurance", "market"]);
+    let module_names = json!(registry::names().collect::<Vec<_>>());
     let in_use = json!({"type": "object", "required": module_names,
         "properties": module_names.as_array().map(|names| names.iter()
             .filter_map(|name| name.as_str())

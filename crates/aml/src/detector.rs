@@ -1,7 +1,7 @@
 use chrono::Duration;
 use redflag_core::{
-    Activity, ConfigError, Detector, History, Module, Observation, Rule, RuleSet, Verdict,
-    WindowMode,
+    Activity, ConfigError, Detector, EntityKind, History, Learning, Module, ModuleSpec,
+    Observation, Rule, RuleSet, Verdict, WindowMode,
 };
 use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
 
@@ -126,7 +126,20 @@ impl Detector for AmlDetector {
     type Event = Transaction;
     type Assessment = AmlAssessment;
 
-    const MODULE: Module = Module::Aml;
+    const SPEC: ModuleSpec = ModuleSpec {
+        module: Module::Aml,
+        reference_field: "transaction_id",
+        entity_field: "sender_id",
+        event_time_field: "timestamp",
+        windows: &[
+            EntityKind::Sender,
+            EntityKind::Receiver,
+            EntityKind::SenderDaily,
+            EntityKind::Payee,
+        ],
+        model_features: &model::FEATURES,
+        learning: Learning::Anomaly,
+    };
 
     /// A transfer worth following (at least `pass_through_min_amount`) reads the sender's own
     /// inflows first (what a pass-through moves on); the receiver's inflows then record it with

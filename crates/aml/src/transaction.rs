@@ -139,6 +139,20 @@ impl TransactionType {
     }
 }
 
+impl redflag_core::Event for Transaction {
+    fn reference(&self) -> Option<&str> {
+        Some(&self.transaction_id)
+    }
+
+    fn entity(&self) -> &str {
+        &self.sender_id
+    }
+
+    fn event_time(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

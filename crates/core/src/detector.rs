@@ -1,4 +1,4 @@
-use crate::{Alert, History, Module, Observation};
+use crate::{Alert, Event, History, Module, ModuleSpec, Observation};
 
 /// A fraud detector for one module: pure, deterministic, free of IO.
 ///
@@ -8,12 +8,14 @@ use crate::{Alert, History, Module, Observation};
 /// replay, backfill and tests exact.
 pub trait Detector: Send + Sync {
     /// The validated event this detector scores.
-    type Event;
+    type Event: Event;
     /// What the detector concludes about one event.
     type Assessment: Assessment;
 
+    /// The module, described once: its fields, windows, model and flag level.
+    const SPEC: ModuleSpec;
     /// The module whose decisions this detector makes.
-    const MODULE: Module;
+    const MODULE: Module = Self::SPEC.module;
 
     /// The windows the event must be recorded in, and how far back each is needed.
     fn observations(&self, event: &Self::Event) -> Vec<Observation>;

@@ -7,6 +7,7 @@ mod detector;
 mod figures;
 mod fusion;
 mod module;
+mod module_spec;
 pub mod request_schema;
 mod secret;
 mod severity;
@@ -22,6 +23,7 @@ pub use detector::{Assessment, Detector, Rule, Windows};
 pub use figures::{Fixed, Money};
 pub use fusion::noisy_or;
 pub use module::{Module, UnknownModule};
+pub use module_spec::{Event, Learning, ModuleSpec};
 pub use secret::Secret;
 pub use severity::{Severity, UnknownSeverity};
 pub use validation::{

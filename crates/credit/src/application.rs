@@ -339,3 +339,17 @@ impl ApplicationBuilder {
         Application::parse(&Value::Object(self.body.clone()), Utc::now())
     }
 }
+
+impl redflag_core::Event for Application {
+    fn reference(&self) -> Option<&str> {
+        self.application_id.as_deref()
+    }
+
+    fn entity(&self) -> &str {
+        &self.applicant_id
+    }
+
+    fn event_time(&self) -> DateTime<Utc> {
+        self.at
+    }
+}

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use redflag_core::{
-    Activity, Alert, Assessment, ConfigError, Detector, EntityKind, History, Module, Observation,
-    ValidationErrors, WindowKey, WindowMode,
+    Activity, Alert, Assessment, ConfigError, Detector, EntityKind, History, Learning, Module,
+    ModuleSpec, Observation, ValidationErrors, WindowKey, WindowMode,
 };
 use redflag_ml_core::{Artifact, Classifier, FeatureValue};
 use serde::Serialize;
@@ -126,7 +126,15 @@ impl Detector for CreditDetector {
     type Event = Application;
     type Assessment = CreditAssessment;
 
-    const MODULE: Module = Module::Credit;
+    const SPEC: ModuleSpec = ModuleSpec {
+        module: Module::Credit,
+        reference_field: "application_id",
+        entity_field: "applicant_id",
+        event_time_field: "timestamp",
+        windows: &[EntityKind::Applicant],
+        model_features: &model::FEATURES,
+        learning: Learning::Supervised,
+    };
 
     /// The applicant's applications, each remembered with the monthly income it stated (as the
     /// activity's amount; the amount requested is its quantity, for analysts reading the

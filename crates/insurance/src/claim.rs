@@ -278,3 +278,17 @@ fn check_dates(
         );
     }
 }
+
+impl redflag_core::Event for Claim {
+    fn reference(&self) -> Option<&str> {
+        Some(&self.claim_id)
+    }
+
+    fn entity(&self) -> &str {
+        &self.policy_id
+    }
+
+    fn event_time(&self) -> DateTime<Utc> {
+        self.at
+    }
+}

@@ -2,7 +2,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use redflag_core::{
-    ConfigError, Detector, History, Module, Observation, Rule, RuleSet, ValidationErrors, Verdict,
+    ConfigError, Detector, EntityKind, History, Learning, Module, ModuleSpec, Observation, Rule,
+    RuleSet, ValidationErrors, Verdict,
 };
 use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
 use serde_json::Value;
@@ -99,7 +100,20 @@ impl Detector for InsuranceDetector {
     type Event = Claim;
     type Assessment = InsuranceAssessment;
 
-    const MODULE: Module = Module::Insurance;
+    const SPEC: ModuleSpec = ModuleSpec {
+        module: Module::Insurance,
+        reference_field: "claim_id",
+        entity_field: "policy_id",
+        event_time_field: "timestamp",
+        windows: &[
+            EntityKind::Policy,
+            EntityKind::Claimant,
+            EntityKind::ClaimType,
+            EntityKind::SharedIdentifier,
+        ],
+        model_features: &model::FEATURES,
+        learning: Learning::Anomaly,
+    };
 
     fn observations(&self, claim: &Claim) -> Vec<Observation> {
         windows::observations(claim, &self.config)

@@ -1,4 +1,7 @@
-use redflag_core::{ConfigError, Detector, History, Module, Observation, Rule, RuleSet, Verdict};
+use redflag_core::{
+    ConfigError, Detector, EntityKind, History, Learning, Module, ModuleSpec, Observation, Rule,
+    RuleSet, Verdict,
+};
 use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
 
 use crate::session::Session;
@@ -66,7 +69,21 @@ impl Detector for MarketDetector {
     type Event = MarketEvent;
     type Assessment = MarketAssessment;
 
-    const MODULE: Module = Module::Market;
+    const SPEC: ModuleSpec = ModuleSpec {
+        module: Module::Market,
+        reference_field: "trade_id/order_id",
+        entity_field: "symbol",
+        event_time_field: "timestamp",
+        windows: &[
+            EntityKind::Symbol,
+            EntityKind::Trader,
+            EntityKind::SymbolDailyVolume,
+            EntityKind::SymbolDailyNotional,
+            EntityKind::TraderPair,
+        ],
+        model_features: &model::FEATURES,
+        learning: Learning::Anomaly,
+    };
 
     fn observations(&self, event: &MarketEvent) -> Vec<Observation> {
         windows::observations(event, &self.config)

@@ -238,3 +238,17 @@ fn article(kind: EventType) -> &'static str {
         _ => "",
     }
 }
+
+impl redflag_core::Event for MarketEvent {
+    fn reference(&self) -> Option<&str> {
+        self.reference.as_deref()
+    }
+
+    fn entity(&self) -> &str {
+        &self.symbol
+    }
+
+    fn event_time(&self) -> DateTime<Utc> {
+        self.at
+    }
+}

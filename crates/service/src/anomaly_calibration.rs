@@ -24,9 +24,6 @@ use crate::settings::{ModelSettings, TaskSettings};
 /// Fewest events drift is measured on: under five per decile bin, the index is noise.
 const MIN_DRIFT_EVENTS: usize = 50;
 
-/// The modules whose model is an anomaly model.
-pub const MODULES: [Module; 3] = [Module::Aml, Module::Insurance, Module::Market];
-
 /// Where a module's calibration is stored.
 pub fn calibration_name(module: Module) -> String {
     format!("{module}.anomaly")
@@ -88,7 +85,7 @@ pub fn calibrate(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<AnomalyCalibration>, ServiceError> {
-    if models.anomaly_alert_rate <= 0.0 || !MODULES.contains(&module) {
+    if models.anomaly_alert_rate <= 0.0 || !crate::registry::learns_from_traffic(module) {
         return Ok(None);
     }
     let mut recent = usable(

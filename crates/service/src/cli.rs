@@ -16,7 +16,7 @@ use redflag_store::{ActivityWindows, ChainReport, Database, RedisWindows};
 use crate::model_evaluation::EvaluationRequest;
 use crate::settings::Settings;
 use crate::tasks::{self, Periodic};
-use crate::{ServiceError, anomaly_calibration, model_evaluation, models, worker};
+use crate::{ServiceError, anomaly_calibration, model_evaluation, models, registry, worker};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -130,8 +130,7 @@ pub enum AuditCommand {
 
 /// The modules by name, as every command names them.
 fn module_parser() -> impl TypedValueParser<Value = Module> {
-    PossibleValuesParser::new(Module::ALL.map(Module::as_str))
-        .try_map(|name| name.parse::<Module>())
+    PossibleValuesParser::new(registry::names()).try_map(|name| name.parse::<Module>())
 }
 
 /// The periodic tasks by name, each with its description in `--help`.

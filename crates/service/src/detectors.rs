@@ -75,14 +75,14 @@ impl Detectors {
     /// is warming up, and for credit.
     pub fn anomaly_threshold(&self, module: Module) -> Option<f64> {
         threshold_in_force(self.calibrating, &self.learned, &self.versions, module)
-            .filter(|_| anomaly_calibration::MODULES.contains(&module))
+            .filter(|_| crate::registry::learns_from_traffic(module))
     }
 
     /// Whether `module`'s anomaly alert is silent because its model has no calibration yet: too
     /// few events stored, or a new model not measured on them.
     pub fn warming_up(&self, module: Module) -> bool {
         self.calibrating
-            && anomaly_calibration::MODULES.contains(&module)
+            && crate::registry::learns_from_traffic(module)
             && self.anomaly_threshold(module).is_none()
     }
 }
@@ -127,7 +127,7 @@ impl Learned {
             }
         };
         let mut anomaly = Vec::new();
-        for module in anomaly_calibration::MODULES {
+        for module in crate::registry::anomaly_modules() {
             match anomaly_calibration::stored(db, module) {
                 Ok(Some(calibration)) => anomaly.push((module, calibration)),
                 Ok(None) => {}

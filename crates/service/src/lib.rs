@@ -12,6 +12,7 @@ mod error;
 pub mod model_evaluation;
 pub mod models;
 pub mod peer_groups;
+pub mod registry;
 pub mod settings;
 pub mod tasks;
 pub mod telemetry;

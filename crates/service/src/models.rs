@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use redflag_audit::AuditEvent;
-use redflag_core::Module;
+use redflag_core::{Learning, Module};
 use redflag_credit::CreditDetector;
 use redflag_ml_core::metrics::LabelAgreement;
 use redflag_ml_core::{
@@ -17,6 +17,7 @@ use redflag_ml_core::{
 use redflag_store::{Database, LabelledDecision};
 
 use crate::ServiceError;
+use crate::registry;
 use crate::settings::{ModelSettings, TaskSettings};
 
 /// Where an Isolation Forest score reads as anomalous when an artifact records no threshold.
@@ -101,22 +102,12 @@ pub enum ModelError {
 
 /// The features a module's model takes, in order.
 pub fn features(module: Module) -> &'static [&'static str] {
-    match module {
-        Module::Aml => &redflag_aml::model::FEATURES,
-        Module::Credit => &redflag_credit::model::FEATURES,
-        Module::Insurance => &redflag_insurance::model::FEATURES,
-        Module::Market => &redflag_market::model::FEATURES,
-    }
+    registry::of(module).spec.model_features
 }
 
 /// The module's synthetic training data.
 pub fn synthetic(module: Module, rows: usize, seed: u64) -> TrainingSet {
-    match module {
-        Module::Aml => redflag_aml::model::synthetic(rows, seed),
-        Module::Credit => redflag_credit::model::synthetic(rows, seed),
-        Module::Insurance => redflag_insurance::model::synthetic(rows, seed),
-        Module::Market => redflag_market::model::synthetic(rows, seed),
-    }
+    (registry::of(module).synthetic)(rows, seed)
 }
 
 /// Where a module's artifact lives.
@@ -124,14 +115,14 @@ pub fn artifact_path(settings: &ModelSettings, module: Module) -> PathBuf {
     Path::new(&settings.directory).join(format!("{module}.json"))
 }
 
-/// Trains a module's model: the credit default model is supervised (a scorecard), the others are
-/// anomaly models (Isolation Forest).
+/// Trains a module's model: a supervised one is a scorecard (the credit default model), one that
+/// learns from traffic an Isolation Forest.
 pub fn train(module: Module, set: &TrainingSet, seed: u64) -> Result<ModuleModel, ModelError> {
-    match module {
-        Module::Credit => train_scorecard(set, &ScorecardParams::default(), seed)
+    match registry::of(module).spec.learning {
+        Learning::Supervised => train_scorecard(set, &ScorecardParams::default(), seed)
             .map(ModuleModel::Scorecard)
             .map_err(|source| ModelError::Training { module, source }),
-        _ => train_anomaly(module, set, seed).map(ModuleModel::Anomaly),
+        Learning::Anomaly => train_anomaly(module, set, seed).map(ModuleModel::Anomaly),
     }
 }
 
@@ -401,7 +392,9 @@ fn load_or_train_one(settings: &ModelSettings, module: Module) -> Result<ModuleM
             // An anomaly model learns from unlabelled traffic: one that predates the features
             // is set aside, the synthetic defaults take its place, and the module warms up and
             // relearns from the decisions scored on the new features (see `calibrate`).
-            Err(source @ ArtifactError::Features { .. }) if module != Module::Credit => {
+            Err(source @ ArtifactError::Features { .. })
+                if registry::learns_from_traffic(module) =>
+            {
                 let aside = path.with_extension("outdated.json");
                 match std::fs::rename(&path, &aside) {
                     Ok(()) => tracing::warn!(

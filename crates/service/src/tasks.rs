@@ -19,7 +19,7 @@ use crate::anomaly_calibration::{self, AnomalyCalibration};
 use crate::models::{Retraining, retrain_on_decisions};
 use crate::settings::{ModelSettings, TaskSettings};
 use crate::telemetry;
-use crate::{ServiceError, blocking, peer_groups};
+use crate::{ServiceError, blocking, peer_groups, registry};
 
 /// Most roll-up transactions one run makes, so that a large backlog is worked off over several
 /// runs without holding the writer for long.
@@ -180,7 +180,7 @@ impl PeriodicTask for RetrainModels {
             let (db, models, tasks) = (work.db.clone(), work.models.clone(), work.tasks.clone());
             let retrained = blocking(move || {
                 let mut retrained = Vec::new();
-                for module in Module::ALL {
+                for module in registry::MODULES.map(|registered| registered.spec.module) {
                     let retraining =
                         retrain_on_decisions(&models, &tasks, &db, module, Utc::now())?;
                     // A new model is measured at once, not left silent until the next
@@ -259,7 +259,7 @@ impl PeriodicTask for CalibrateAnomaly {
             let (db, models, tasks) = (work.db.clone(), work.models.clone(), work.tasks.clone());
             let calibrated = blocking(move || {
                 let mut calibrated = Vec::new();
-                for module in anomaly_calibration::MODULES {
+                for module in registry::anomaly_modules() {
                     if let Some(calibration) = anomaly_calibration::calibrate(
                         &db,
                         &models,

@@ -81,7 +81,7 @@ pub fn model_reload(outcome: &'static str) {
 /// Sets each anomaly module's calibration gauges from the detectors in use: the threshold in
 /// force (0 while warming up), whether it is warming up, and each feature's drift (PSI).
 pub fn anomaly_calibrations(detectors: &crate::detectors::Detectors) {
-    for module in crate::anomaly_calibration::MODULES {
+    for module in crate::registry::anomaly_modules() {
         let warming_up = detectors.warming_up(module);
         let calibration = detectors.learned.anomaly(module);
         let threshold = detectors.anomaly_threshold(module).unwrap_or(0.0);

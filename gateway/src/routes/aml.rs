@@ -19,26 +19,12 @@ use crate::errors::ApiError;
 use crate::state::{AppState, Detectors};
 
 impl Endpoint for AmlDetector {
-    const REFERENCE_FIELD: &'static str = "transaction_id";
-
     fn select(detectors: &Detectors) -> &Self {
         &detectors.aml
     }
 
     fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Transaction, ValidationErrors> {
         Transaction::parse(body, now)
-    }
-
-    fn reference(transaction: &Transaction) -> Option<&str> {
-        Some(&transaction.transaction_id)
-    }
-
-    fn entity(transaction: &Transaction) -> &str {
-        &transaction.sender_id
-    }
-
-    fn event_time(transaction: &Transaction) -> DateTime<Utc> {
-        transaction.at
     }
 
     fn render(
@@ -94,8 +80,7 @@ pub async fn peer_groups(
     let db = state.db.clone();
     let stored = web::block(move || redflag_service::peer_groups::stored(&db))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::internal)??;
     Ok(HttpResponse::Ok().json(PeerGroupReport::new(stored, &state.settings.aml)))
 }
 
@@ -114,8 +99,7 @@ pub async fn learn_peer_groups(
         redflag_service::peer_groups::stored(&db)
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    .map_err(ApiError::internal)??;
     if let Err(error) = state.reload_models() {
         tracing::error!(%error, "the detectors did not reload; the peer groups wait for the next reload");
     }

@@ -1,7 +1,8 @@
 //! GET /api/audit/: an entity's audit history, newest first, in DRF's page-number pagination.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use redflag_core::{FieldReader, Module, ValidationErrors};
+use redflag_core::{FieldReader, ValidationErrors};
+use redflag_service::registry;
 use redflag_store::AuditEntry;
 use serde::Serialize;
 use serde_json::Value;
@@ -53,7 +54,7 @@ pub struct HistoryQuery {
 pub fn read_query(query: &Value) -> Result<HistoryQuery, ValidationErrors> {
     let mut fields = FieldReader::new(query)?;
     let entity_id = fields.required_id("entity_id");
-    let module = fields.optional_exact_choice("module", &Module::ALL.map(Module::as_str));
+    let module = fields.optional_exact_choice("module", &registry::names().collect::<Vec<_>>());
     let (number, size) = Page::read(&mut fields);
     fields.finish(|| HistoryQuery {
         entity_id: entity_id.unwrap_or_default(),

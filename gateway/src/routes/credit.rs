@@ -16,26 +16,12 @@ use super::render::object;
 use crate::state::Detectors;
 
 impl Endpoint for CreditDetector {
-    const REFERENCE_FIELD: &'static str = "application_id";
-
     fn select(detectors: &Detectors) -> &Self {
         &detectors.credit
     }
 
     fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Application, ValidationErrors> {
         Application::parse(body, now)
-    }
-
-    fn reference(application: &Application) -> Option<&str> {
-        application.application_id.as_deref()
-    }
-
-    fn entity(application: &Application) -> &str {
-        &application.applicant_id
-    }
-
-    fn event_time(application: &Application) -> DateTime<Utc> {
-        application.at
     }
 
     fn render(

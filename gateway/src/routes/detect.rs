@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
-use redflag_core::{Assessment, Detector, History, Module, ValidationErrors};
+use redflag_core::{Assessment, Detector, Event, History, Module, ValidationErrors};
 use redflag_store::{Backend, DecisionToRecord, Recorded, StoredDecision, UserId};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -23,18 +23,10 @@ pub trait Endpoint: Detector + Sized + 'static
 where
     Self::Event: Serialize,
 {
-    /// The name of the business-id field, for conflict messages.
-    const REFERENCE_FIELD: &'static str;
-
     fn select(detectors: &Detectors) -> &Self;
     /// Reads the event; a method, because a detector may need its own settings to read it (the
     /// insurance engine hashes contact identifiers with its key).
     fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Self::Event, ValidationErrors>;
-    /// The business id, when the event has one: it makes resends idempotent.
-    fn reference(event: &Self::Event) -> Option<&str>;
-    /// The entity the decision is about, for the audit log.
-    fn entity(event: &Self::Event) -> &str;
-    fn event_time(event: &Self::Event) -> DateTime<Utc>;
     /// The response body in the contract's shape, without `id`.
     fn render(
         event: &Self::Event,
@@ -88,7 +80,7 @@ where
     let event = detector.parse(&body, received)?;
     let request_json = serde_json::to_string(&event).map_err(ApiError::internal)?;
 
-    if let Some(reference) = D::reference(&event)
+    if let Some(reference) = event.reference()
         && let Some(stored) = find_decision(&state, D::MODULE, reference).await?
     {
         return replay::<D>(&event, &request_json, stored);
@@ -134,7 +126,7 @@ where
     };
     let assessment = detector.detect(&event, &history);
     let alerts = assessment.alerts();
-    let mut body = D::render(&event, &assessment, format_timestamp(D::event_time(&event)));
+    let mut body = D::render(&event, &assessment, format_timestamp(event.event_time()));
     if !skipped_rules.is_empty() {
         body.extend(object(&Degradation {
             degraded: true,
@@ -148,14 +140,14 @@ where
     }
     let record = DecisionToRecord {
         module: D::MODULE,
-        reference: D::reference(&event).map(str::to_owned),
-        entity_id: D::entity(&event).to_owned(),
+        reference: event.reference().map(str::to_owned),
+        entity_id: event.entity().to_owned(),
         risk_score: assessment.risk(),
         flagged: assessment.flagged(),
         decision: assessment.decision().map(str::to_owned),
         request_json: request_json.clone(),
         response_json: serde_json::to_string(&body).map_err(ApiError::internal)?,
-        event_time: D::event_time(&event),
+        event_time: event.event_time(),
         recorded_at: received,
         created_by: Some(UserId(user.user_id)),
         actor: user.username.clone(),
@@ -216,8 +208,8 @@ where
     if stored.request_json != request_json {
         return Err(ApiError::Conflict(format!(
             "{} `{}` was already assessed with different data.",
-            D::REFERENCE_FIELD,
-            D::reference(event).unwrap_or_default()
+            D::SPEC.reference_field,
+            event.reference().unwrap_or_default()
         )));
     }
     if !stored.response_json.starts_with('{') {

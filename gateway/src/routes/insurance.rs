@@ -12,26 +12,12 @@ use super::render::{EvidenceAlert, evidence_alerts, object};
 use crate::state::Detectors;
 
 impl Endpoint for InsuranceDetector {
-    const REFERENCE_FIELD: &'static str = "claim_id";
-
     fn select(detectors: &Detectors) -> &Self {
         &detectors.insurance
     }
 
     fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Claim, ValidationErrors> {
         InsuranceDetector::parse(self, body, now)
-    }
-
-    fn reference(claim: &Claim) -> Option<&str> {
-        Some(&claim.claim_id)
-    }
-
-    fn entity(claim: &Claim) -> &str {
-        &claim.policy_id
-    }
-
-    fn event_time(claim: &Claim) -> DateTime<Utc> {
-        claim.at
     }
 
     fn render(

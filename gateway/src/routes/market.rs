@@ -12,27 +12,12 @@ use super::render::{TypedEvidenceAlert, object, typed_evidence_alerts};
 use crate::state::Detectors;
 
 impl Endpoint for MarketDetector {
-    /// A trade's `trade_id`, or an order's `order_id` (with its event type).
-    const REFERENCE_FIELD: &'static str = "trade_id/order_id";
-
     fn select(detectors: &Detectors) -> &Self {
         &detectors.market
     }
 
     fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<MarketEvent, ValidationErrors> {
         MarketEvent::parse(body, now)
-    }
-
-    fn reference(event: &MarketEvent) -> Option<&str> {
-        event.reference.as_deref()
-    }
-
-    fn entity(event: &MarketEvent) -> &str {
-        &event.symbol
-    }
-
-    fn event_time(event: &MarketEvent) -> DateTime<Utc> {
-        event.at
     }
 
     fn render(

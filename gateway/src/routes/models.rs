@@ -45,7 +45,7 @@ pub async fn calibrate(
     );
     let actor = user.username.clone();
     web::block(move || {
-        anomaly_calibration::MODULES
+        redflag_service::registry::anomaly_modules()
             .into_iter()
             .try_for_each(|module| {
                 anomaly_calibration::calibrate(&db, &models, &tasks, module, &actor, Utc::now())
@@ -53,8 +53,7 @@ pub async fn calibrate(
             })
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    .map_err(ApiError::internal)??;
     if let Err(error) = state.reload_models() {
         tracing::error!(%error, "the calibrated models did not load; the ones in use are kept");
     }
@@ -192,7 +191,7 @@ pub struct AnomalyAlert {
 
 impl AnomalyAlert {
     fn of(detectors: &Detectors, models: &ModelSettings, module: Module) -> Option<Self> {
-        if !anomaly_calibration::MODULES.contains(&module) {
+        if !redflag_service::registry::learns_from_traffic(module) {
             return None;
         }
         let calibration = detectors.learned.anomaly(module);

@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use redflag_core::{FieldReader, Module, Severity, ValidationErrors};
+use redflag_service::registry;
 use redflag_store::{AlertFilter, DecisionId, DecisionSummary, StoredAlert};
 use serde::Serialize;
 use serde_json::Value;
@@ -65,7 +66,7 @@ pub fn read_alert_query(query: &Value) -> Result<AlertQuery, ValidationErrors> {
     // A filter may name any time, the future included: only event times are held to the clock.
     let horizon = Utc::now() + chrono::Duration::days(36_500);
     let mut fields = FieldReader::new(query)?;
-    let module = fields.optional_exact_choice("module", &Module::ALL.map(Module::as_str));
+    let module = fields.optional_exact_choice("module", &registry::names().collect::<Vec<_>>());
     let severity = fields.optional_exact_choice("severity", &Severity::ALL.map(Severity::as_str));
     let rule = fields.optional_id("rule");
     let since = fields.optional_timestamp("since", horizon);

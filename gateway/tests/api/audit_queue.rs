@@ -221,10 +221,22 @@ async fn records_held_by_a_killed_worker_process_are_taken_over_and_applied_once
     let db = redflag_store::Database::connect(&url, 2).expect("opens");
     db.migrate().expect("migrates");
 
-    // A worker process, started and settled (migrated, running) before the test begins.
+    // A worker process, started and settled (migrated, running) before the test begins. Its
+    // periodic tasks are off: their own audit records (the peer groups learned at start) would
+    // otherwise race the records below into the batch the held lock stops.
     let log = sandbox.path().join("worker.log");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_redflag"));
+    for task in [
+        "EXPIRE_WINDOWS_SECONDS",
+        "ROLLUP_STATISTICS_SECONDS",
+        "RETRAIN_HOURS",
+        "PEER_GROUPS_SECONDS",
+        "CALIBRATE_ANOMALY_SECONDS",
+    ] {
+        command.env(format!("REDFLAG__TASKS__{task}"), "0");
+    }
     let worker = Process(
-        std::process::Command::new(env!("CARGO_BIN_EXE_redflag"))
+        command
             .arg("worker")
             .current_dir(sandbox.path())
             .env("DATABASE_URL", &url)
