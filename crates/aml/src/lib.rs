@@ -1,7 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-#[cfg(test)]
-mod anomaly;
 mod chain;
 mod clustering;
 mod config;
@@ -10,8 +8,6 @@ mod fan;
 mod funds_flow;
 mod jurisdictions;
 mod large_transaction;
-#[cfg(test)]
-mod laundering;
 pub mod model;
 mod pass_through;
 mod peer_group;
@@ -20,8 +16,6 @@ mod profile_break;
 mod round_amounts;
 mod round_trip;
 mod scatter_gather;
-#[cfg(test)]
-mod scenario;
 mod structuring;
 mod transaction;
 mod velocity;

@@ -4,11 +4,11 @@ use chrono::Utc;
 use redflag_core::{Detector, History};
 use redflag_ml_core::{IsolationForestParams, train_isolation_forest};
 
-use crate::{AmlConfig, AmlDetector, Transaction};
+use redflag_aml::{AmlConfig, AmlDetector, Transaction};
 
 fn detector() -> AmlDetector {
     let artifact = train_isolation_forest(
-        &crate::model::synthetic(6000, 3),
+        &redflag_aml::model::synthetic(6000, 3),
         IsolationForestParams::default(),
     )
     .expect("trains");

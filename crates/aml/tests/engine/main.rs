@@ -1,21 +1,33 @@
-//! Transfers through the detector as the gateway sends them, over the in-process
-//! windows: the scenario tests' harness.
+//! The AML engine through its public API, over real in-process windows (redflag-windows): each
+//! typology's scenario and its near miss, the laundering patterns through mule accounts, the
+//! anomaly model's alert and the learned peer groups.
+
+mod anomaly;
+mod laundering;
+mod peer_groups;
+mod typologies;
 
 use chrono::{DateTime, Duration, Utc};
+use redflag_aml::{AmlAssessment, AmlConfig, AmlDetector, Transaction};
 use redflag_core::Detector;
 use redflag_windows::InProcessWindows;
 use serde_json::{Value, json};
 
-use crate::{AmlAssessment, AmlConfig, AmlDetector, Transaction};
-
-pub(crate) struct Scenario {
+/// Transfers through the detector as the gateway sends them, over in-process windows.
+pub struct Scenario {
     detector: AmlDetector,
     windows: InProcessWindows,
 }
 
+impl Default for Scenario {
+    fn default() -> Self {
+        Self::with(AmlConfig::default())
+    }
+}
+
 impl Scenario {
     pub fn new() -> Self {
-        Self::with(AmlConfig::default())
+        Self::default()
     }
 
     pub fn with(config: AmlConfig) -> Self {
@@ -61,7 +73,7 @@ impl Scenario {
     }
 }
 
-pub(crate) fn rules(verdict: &AmlAssessment) -> Vec<String> {
+pub fn rules(verdict: &AmlAssessment) -> Vec<String> {
     verdict
         .alerts
         .iter()
@@ -70,7 +82,7 @@ pub(crate) fn rules(verdict: &AmlAssessment) -> Vec<String> {
 }
 
 /// `hours` after 2026-02-01 09:00 UTC, in RFC 3339: fixed event times, whatever the clock says.
-pub(crate) fn at(hours: f64) -> String {
+pub fn at(hours: f64) -> String {
     let start = DateTime::parse_from_rfc3339("2026-02-01T09:00:00Z")
         .expect("valid")
         .with_timezone(&Utc);

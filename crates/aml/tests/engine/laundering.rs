@@ -3,8 +3,9 @@
 
 use serde_json::json;
 
-use crate::AmlAssessment;
-use crate::scenario::{Scenario, at, rules};
+use redflag_aml::AmlAssessment;
+
+use super::{Scenario, at, rules};
 
 /// Gives each account a few small everyday payments over the three days before hour 100, so
 /// that what it ordinarily sends is known and small.
