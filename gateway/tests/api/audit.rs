@@ -12,8 +12,7 @@ async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
     // Separate `redflag worker` processes apply the outbox (the embedded default's writer keeps
     // the chain itself: see the detection tests).
     let test_app = TestApp::spawn_with(|settings| settings.audit.embedded_worker = false);
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let requests = [
         (
             "/api/aml/detect/",
@@ -33,11 +32,11 @@ async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
         ),
     ];
     for (path, body) in &requests {
-        let reply = send(&app, post(path, Some(&token), body)).await;
+        let reply = client.post(path, body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     }
     // A resend is the same decision: no second audit record.
-    send(&app, post(requests[0].0, Some(&token), &requests[0].1)).await;
+    client.post(requests[0].0, &requests[0].1).await;
     let settings = &test_app.state.settings.audit;
     assert_eq!(
         redflag_service::worker::drain(&test_app.state.db, settings).expect("applies"),
@@ -56,7 +55,7 @@ async fn every_decision_of_every_module_reaches_the_audit_log_exactly_once() {
         ("market", "ACME"),
     ] {
         let path = format!("/api/audit/?entity_id={entity}&module={module}");
-        let body = send(&app, get(&path, Some(&token))).await.json();
+        let body = client.get(&path).await.json();
         assert_eq!(body["count"], 1, "{module}: {body}");
         let entry = &body["results"][0];
         assert_eq!(entry["kind"], "decision.recorded");
@@ -116,17 +115,16 @@ async fn tokens_issued_and_refreshed_are_audited_without_the_tokens() {
 #[actix_web::test]
 async fn the_history_pages_like_drf_and_refuses_bad_queries() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     for i in 0..3 {
         let body = json!({"transaction_id": format!("T-{i}"), "user_id": "U", "amount": 100 + i, "sender_id": "S-1", "receiver_id": "R"});
-        send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+        client.detect_aml(&body).await;
     }
     redflag_service::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
         .expect("applies");
     let first = send(
-        &app,
-        get("/api/audit/?entity_id=S-1&page_size=2", Some(&token)),
+        &client.app,
+        get("/api/audit/?entity_id=S-1&page_size=2", Some(&client.token)),
     )
     .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
@@ -143,8 +141,11 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
         "newest first, chained"
     );
     let second = send(
-        &app,
-        get("/api/audit/?entity_id=S-1&page=2&page_size=2", Some(&token)),
+        &client.app,
+        get(
+            "/api/audit/?entity_id=S-1&page=2&page_size=2",
+            Some(&client.token),
+        ),
     )
     .await
     .json();
@@ -155,12 +156,12 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
     );
     assert_eq!(second["results"].as_array().map(Vec::len), Some(1));
 
-    let past_the_end = send(&app, get("/api/audit/?entity_id=S-1&page=9", Some(&token))).await;
+    let past_the_end = client.get("/api/audit/?entity_id=S-1&page=9").await;
     assert_eq!(past_the_end.status, StatusCode::NOT_FOUND);
     assert_eq!(past_the_end.json(), json!({"detail": "Invalid page."}));
     let bad = send(
-        &app,
-        get("/api/audit/?module=forex&page_size=0", Some(&token)),
+        &client.app,
+        get("/api/audit/?module=forex&page_size=0", Some(&client.token)),
     )
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
@@ -174,7 +175,7 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
     // either end included) and more than 100 characters as sent are refused, not trimmed away.
     for entity in ["%0AS-1", "S-1%09", "%01%02"] {
         let path = format!("/api/audit/?entity_id={entity}");
-        let refused = send(&app, get(&path, Some(&token))).await;
+        let refused = client.get(&path).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{entity}");
         assert_eq!(
             refused.json(),
@@ -183,15 +184,15 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
         );
     }
     let padded = format!("/api/audit/?entity_id={}S-1", "%20".repeat(98));
-    let long = send(&app, get(&padded, Some(&token))).await;
+    let long = client.get(&padded).await;
     assert_eq!(
         long.json(),
         json!({"entity_id": ["Ensure this field has no more than 100 characters."]})
     );
     // A documented choice is taken as the document spells it: a filter never silently widens.
     let upper = send(
-        &app,
-        get("/api/audit/?entity_id=S-1&module=AML", Some(&token)),
+        &client.app,
+        get("/api/audit/?entity_id=S-1&module=AML", Some(&client.token)),
     )
     .await;
     assert_eq!(
@@ -199,15 +200,15 @@ async fn the_history_pages_like_drf_and_refuses_bad_queries() {
         json!({"module": ["\"AML\" is not a valid choice."]})
     );
     let lower = send(
-        &app,
-        get("/api/audit/?entity_id=S-1&module=aml", Some(&token)),
+        &client.app,
+        get("/api/audit/?entity_id=S-1&module=aml", Some(&client.token)),
     )
     .await;
     assert_eq!(lower.json()["count"], 3);
-    let spaced = send(&app, get("/api/audit/?entity_id=%20S-1%20", Some(&token))).await;
+    let spaced = client.get("/api/audit/?entity_id=%20S-1%20").await;
     assert_eq!(spaced.status, StatusCode::OK, "spaces around are trimmed");
     assert_eq!(spaced.json()["count"], 3);
-    let anonymous = send(&app, get("/api/audit/?entity_id=S-1", None)).await;
+    let anonymous = send(&client.app, get("/api/audit/?entity_id=S-1", None)).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 

@@ -5,8 +5,7 @@
 use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, get, login, login_as, post, send, shape};
-use redflag_gateway::auth::Role;
+use crate::helpers::{TestApp, get, post, send, shape};
 
 /// An ordinary transfer of the test's population: seven senders paying five receivers 100 to
 /// 1,000 during business hours, one an hour from 2026-03-02 (the event time is fixed: the
@@ -30,11 +29,10 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
         settings.models.calibration_min_events = 60;
         settings.models.anomaly_alert_rate = 0.02;
     });
-    let app = test_app.service().await;
-    let (analyst, _) = login(&app, &test_app, "analyst").await;
-    let (admin, _) = login_as(&app, &test_app, "boss", Role::Admin).await;
+    let analyst = test_app.login_as_analyst().await;
+    let admin = test_app.login_as_admin().await;
     for i in 0..59 {
-        let reply = send(&app, post("/api/aml/detect/", Some(&analyst), &ordinary(i))).await;
+        let reply = analyst.detect_aml(&ordinary(i)).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let body = reply.json();
         assert_eq!(body["model_warming_up"], true, "{body}");
@@ -42,9 +40,9 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
     }
 
     // Analysts may not calibrate; admins may, and 59 stored decisions are still a warm-up.
-    let refused = send(&app, calibrate(&analyst)).await;
+    let refused = send(&analyst.app, calibrate(&analyst.token)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let warming = send(&app, calibrate(&admin)).await;
+    let warming = send(&analyst.app, calibrate(&admin.token)).await;
     assert_eq!(warming.status, StatusCode::OK, "{}", warming.text);
     let aml = &warming.json()["aml"];
     assert_eq!(aml["source"], "synthetic defaults");
@@ -75,11 +73,11 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
     // The 60th decision ends the warm-up: the synthetic model is retrained on the traffic and
     // the threshold is the score 2% of it reaches.
     send(
-        &app,
-        post("/api/aml/detect/", Some(&analyst), &ordinary(59)),
+        &analyst.app,
+        post("/api/aml/detect/", Some(&analyst.token), &ordinary(59)),
     )
     .await;
-    let calibrated = send(&app, calibrate(&admin)).await;
+    let calibrated = send(&analyst.app, calibrate(&admin.token)).await;
     assert_eq!(calibrated.status, StatusCode::OK, "{}", calibrated.text);
     let aml = calibrated.json()["aml"].clone();
     assert_eq!(aml["source"], "the 60 most recent aml decisions");
@@ -106,7 +104,7 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
     );
     // Prometheus has the calibration too (the recorder is shared by the tests of this process,
     // so only the series are checked, not their values).
-    let metrics = send(&app, get("/api/prometheus/", None)).await.text;
+    let metrics = send(&analyst.app, get("/api/prometheus/", None)).await.text;
     for series in [
         "redflag_anomaly_threshold{module=\"aml\"}",
         "redflag_anomaly_warming_up{module=\"insurance\"}",
@@ -115,15 +113,15 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
         assert!(metrics.contains(series), "{series} in {metrics}");
     }
     // Everyone sees the same on GET.
-    let listed = send(&app, get("/api/models/", Some(&analyst))).await.json();
+    let listed = analyst.get("/api/models/").await.json();
     assert_eq!(listed["aml"]["anomaly_alert"], *alert);
     // Still warming up elsewhere: nothing stored for insurance.
     assert_eq!(listed["insurance"]["anomaly_alert"]["status"], "warming_up");
 
     // An ordinary transfer like the others: no warm-up flag, no anomaly.
     let usual = send(
-        &app,
-        post("/api/aml/detect/", Some(&analyst), &ordinary(61)),
+        &analyst.app,
+        post("/api/aml/detect/", Some(&analyst.token), &ordinary(61)),
     )
     .await
     .json();
@@ -132,9 +130,12 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
     // A transfer unlike the deployment's: the calibrated alert fires, a supporting signal.
     let odd = json!({"transaction_id": "CAL-ODD", "user_id": "U-9", "amount": 4_321.0,
                      "sender_id": "S-NEW", "receiver_id": "R-NEW", "timestamp": "2026-03-12T03:40:00Z"});
-    let body = send(&app, post("/api/aml/detect/", Some(&analyst), &odd))
-        .await
-        .json();
+    let body = send(
+        &analyst.app,
+        post("/api/aml/detect/", Some(&analyst.token), &odd),
+    )
+    .await
+    .json();
     let anomaly = body["alerts"]
         .as_array()
         .and_then(|alerts| alerts.iter().find(|alert| alert["rule"] == "AnomalyRule"))
@@ -152,8 +153,8 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
     // The calibration that changed where the alert fires is audited as the admin's.
     test_app.embedded_worker_pass();
     let history = send(
-        &app,
-        get("/api/audit/?entity_id=aml.anomaly", Some(&analyst)),
+        &analyst.app,
+        get("/api/audit/?entity_id=aml.anomaly", Some(&analyst.token)),
     )
     .await
     .json();
@@ -162,13 +163,16 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
         "the warm-up changed nothing: {history}"
     );
     assert_eq!(history["results"][0]["kind"], "anomaly.calibrated");
-    assert_eq!(history["results"][0]["actor"], "boss");
+    assert_eq!(history["results"][0]["actor"], "admin");
     // So is the retraining that ended the warm-up, with what it learned.
-    let trained = send(&app, get("/api/audit/?entity_id=model:aml", Some(&analyst)))
-        .await
-        .json();
+    let trained = send(
+        &analyst.app,
+        get("/api/audit/?entity_id=model:aml", Some(&analyst.token)),
+    )
+    .await
+    .json();
     assert_eq!(trained["results"][0]["kind"], "model.trained");
-    assert_eq!(trained["results"][0]["actor"], "boss");
+    assert_eq!(trained["results"][0]["actor"], "admin");
     assert_eq!(
         trained["results"][0]["payload"]["details"]["source"],
         "the 60 most recent aml decisions"
@@ -178,14 +182,16 @@ async fn the_anomaly_alert_warms_up_then_fires_from_the_deployments_own_traffic(
 #[actix_web::test]
 async fn without_calibration_the_training_threshold_applies_from_the_first_event() {
     let test_app = TestApp::spawn_with(|settings| settings.models.anomaly_alert_rate = 0.0);
-    let app = test_app.service().await;
-    let (analyst, _) = login(&app, &test_app, "analyst").await;
-    let (admin, _) = login_as(&app, &test_app, "boss", Role::Admin).await;
-    let body = send(&app, post("/api/aml/detect/", Some(&analyst), &ordinary(0)))
-        .await
-        .json();
+    let analyst = test_app.login_as_analyst().await;
+    let admin = test_app.login_as_admin().await;
+    let body = send(
+        &analyst.app,
+        post("/api/aml/detect/", Some(&analyst.token), &ordinary(0)),
+    )
+    .await
+    .json();
     assert!(body.get("model_warming_up").is_none(), "{body}");
-    let models = send(&app, calibrate(&admin)).await.json();
+    let models = send(&analyst.app, calibrate(&admin.token)).await.json();
     let alert = &models["market"]["anomaly_alert"];
     assert_eq!(alert["status"], "training_threshold");
     assert_eq!(alert["threshold"], models["market"]["metrics"]["threshold"]);

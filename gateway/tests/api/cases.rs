@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, get, login, post, send, structuring_run};
+use crate::helpers::{TestApp, get, post, send, structuring_run};
 
 fn patch(path: &str, token: &str, body: &Value) -> TestRequest {
     TestRequest::patch()
@@ -31,11 +31,10 @@ fn actions(case: &Value) -> Vec<&str> {
 async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited() {
     // Statistics cached as in production: closing a case must not wait for the cache to expire.
     let test_app = TestApp::spawn_with(|settings| settings.statistics.cache_seconds = 60);
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     test_app.create_user("lead");
-    structuring_run(&app, &token, "C").await;
-    let queue = send(&app, get("/api/alerts/", Some(&token))).await.json();
+    structuring_run(&client.app, &client.token, "C").await;
+    let queue = client.get("/api/alerts/").await.json();
     let alert_ids: Vec<i64> = queue["results"]
         .as_array()
         .expect("alerts")
@@ -46,10 +45,10 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
     assert_eq!(alert_ids.len(), 2, "{queue}");
 
     let opened = send(
-        &app,
+        &client.app,
         post(
             "/api/cases/",
-            Some(&token),
+            Some(&client.token),
             &json!({"alert_ids": alert_ids, "title": "Smurfing by SMURF"}),
         ),
     )
@@ -77,13 +76,9 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
 
     // The queue knows where each alert stands: new, or in a case of some status.
     let by_status = |status: &'static str| {
-        let (app, token) = (&app, token.clone());
+        let client = &client;
         async move {
-            let reply = send(
-                app,
-                get(&format!("/api/alerts/?status={status}"), Some(&token)),
-            )
-            .await;
+            let reply = client.get(&format!("/api/alerts/?status={status}")).await;
             let mut ids: Vec<i64> = reply.json()["results"]
                 .as_array()
                 .expect("results")
@@ -104,10 +99,10 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
     assert!(by_status("closed").await.is_empty());
 
     let worked = send(
-        &app,
+        &client.app,
         patch(
             &path,
-            &token,
+            &client.token,
             &json!({"assignee": "lead", "status": "investigating"}),
         ),
     )
@@ -118,30 +113,38 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
     assert_eq!(worked["status"], "investigating");
     assert_eq!(actions(&worked), ["opened", "assigned", "status"]);
 
-    let refused = send(&app, patch(&path, &token, &json!({"status": "closed"}))).await;
+    let refused = send(
+        &client.app,
+        patch(&path, &client.token, &json!({"status": "closed"})),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         refused.json(),
         json!({"resolution": ["Closing a case needs a resolution: one of confirmed_fraud, false_positive, inconclusive."]})
     );
     let refused = send(
-        &app,
-        patch(&path, &token, &json!({"resolution": "false_positive"})),
+        &client.app,
+        patch(
+            &path,
+            &client.token,
+            &json!({"resolution": "false_positive"}),
+        ),
     )
     .await;
     assert_eq!(
         refused.json(),
         json!({"resolution": ["A resolution is only given to a closed case."]})
     );
-    let cached = send(&app, get("/api/statistics/", Some(&token)))
+    let cached = send(&client.app, get("/api/statistics/", Some(&client.token)))
         .await
         .json();
     assert_eq!(cached["rule_precision"], json!([]), "nothing closed yet");
     let closed = send(
-        &app,
+        &client.app,
         patch(
             &path,
-            &token,
+            &client.token,
             &json!({"status": "closed", "resolution": "false_positive",
                     "note": "Payroll split by the employer."}),
         ),
@@ -164,7 +167,7 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
     assert_eq!(closed["timeline"][5]["actor"], "analyst");
 
     // The statistics learn which rules raised false positives.
-    let statistics = send(&app, get("/api/statistics/", Some(&token)))
+    let statistics = send(&client.app, get("/api/statistics/", Some(&client.token)))
         .await
         .json();
     let mut labelled: Vec<(String, i64, Value)> = statistics["rule_precision"]
@@ -208,32 +211,45 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
     assert!(by_status("open").await.is_empty());
 
     // Lists filter by status; a reopened case loses its resolution.
-    let closed_list = send(&app, get("/api/cases/?status=closed", Some(&token)))
-        .await
-        .json();
+    let closed_list = send(
+        &client.app,
+        get("/api/cases/?status=closed", Some(&client.token)),
+    )
+    .await
+    .json();
     assert_eq!(closed_list["count"], 1);
     assert_eq!(closed_list["results"][0]["id"], json!(id));
-    let open_list = send(&app, get("/api/cases/?status=open", Some(&token)))
-        .await
-        .json();
+    let open_list = send(
+        &client.app,
+        get("/api/cases/?status=open", Some(&client.token)),
+    )
+    .await
+    .json();
     assert_eq!(open_list["count"], 0);
     let reopened = send(
-        &app,
-        patch(&path, &token, &json!({"status": "open", "assignee": null})),
+        &client.app,
+        patch(
+            &path,
+            &client.token,
+            &json!({"status": "open", "assignee": null}),
+        ),
     )
     .await
     .json();
     assert_eq!(reopened["resolution"], Value::Null);
     assert_eq!(reopened["assignee"], Value::Null);
-    let shown = send(&app, get(&path, Some(&token))).await;
+    let shown = client.get(&path).await;
     assert_eq!(shown.status, StatusCode::OK);
     assert_eq!(shown.json(), reopened);
 
     // Every change is in the audit log, under the case.
     test_app.embedded_worker_pass();
     let audited = send(
-        &app,
-        get(&format!("/api/audit/?entity_id=case:{id}"), Some(&token)),
+        &client.app,
+        get(
+            &format!("/api/audit/?entity_id=case:{id}"),
+            Some(&client.token),
+        ),
     )
     .await
     .json();
@@ -259,8 +275,7 @@ async fn a_case_is_opened_on_alerts_worked_closed_as_false_positive_and_audited(
 #[actix_web::test]
 async fn bad_case_requests_are_400_or_404_and_change_nothing() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     for (body, expected) in [
         (
             json!({"alert_ids": [999_999]}),
@@ -280,43 +295,46 @@ async fn bad_case_requests_are_400_or_404_and_change_nothing() {
             json!({"alert_ids": ["Each item must be a positive integer id."]}),
         ),
     ] {
-        let reply = send(&app, post("/api/cases/", Some(&token), &body)).await;
+        let reply = client.post("/api/cases/", &body).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(reply.json(), expected, "{body}");
     }
     let missing = send(
-        &app,
-        patch("/api/cases/424242/", &token, &json!({"note": "x"})),
+        &client.app,
+        patch("/api/cases/424242/", &client.token, &json!({"note": "x"})),
     )
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    let missing = send(&app, get("/api/cases/424242/", Some(&token))).await;
+    let missing = client.get("/api/cases/424242/").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    let nothing = send(&app, patch("/api/cases/1/", &token, &json!({}))).await;
+    let nothing = send(
+        &client.app,
+        patch("/api/cases/1/", &client.token, &json!({})),
+    )
+    .await;
     assert_eq!(nothing.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         nothing.json(),
         json!({"non_field_errors": ["Give at least one of assignee, status, resolution, note."]})
     );
-    let anonymous = send(&app, get("/api/cases/", None)).await;
+    let anonymous = send(&client.app, get("/api/cases/", None)).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    let list = send(&app, get("/api/cases/", Some(&token))).await.json();
+    let list = client.get("/api/cases/").await.json();
     assert_eq!(list["count"], 0, "nothing was opened");
 }
 
 #[actix_web::test]
 async fn a_case_the_database_cannot_read_back_is_a_500_not_an_outage() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
-    structuring_run(&app, &token, "E").await;
-    let queue = send(&app, get("/api/alerts/", Some(&token))).await.json();
+    let client = test_app.login_as_analyst().await;
+    structuring_run(&client.app, &client.token, "E").await;
+    let queue = client.get("/api/alerts/").await.json();
     let alert_id = queue["results"][0]["id"].as_i64().expect("an alert");
     let opened = send(
-        &app,
+        &client.app,
         post(
             "/api/cases/",
-            Some(&token),
+            Some(&client.token),
             &json!({"alert_ids": [alert_id]}),
         ),
     )
@@ -328,7 +346,7 @@ async fn a_case_the_database_cannot_read_back_is_a_500_not_an_outage() {
         .sandbox
         .database
         .execute("UPDATE cases SET status = 'archived'");
-    let listed = send(&app, get("/api/cases/", Some(&token))).await;
+    let listed = client.get("/api/cases/").await;
     assert_eq!(
         listed.status,
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_timestamp, login, post, send, shape};
+use crate::helpers::{TestApp, assert_timestamp, post, send, shape};
 
 const PATH: &str = "/api/credit/assess/";
 
@@ -26,11 +26,10 @@ fn alerts(body: &Value) -> Vec<(String, String)> {
 #[actix_web::test]
 async fn the_seed_request_is_approved_in_the_documented_shape() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let request =
         json!({"applicant_id": "USER-101", "monthly_income": 4200, "employment_length": 24});
-    let reply = send(&app, post(PATH, Some(&token), &request)).await;
+    let reply = client.post(PATH, &request).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let body = reply.json();
     let points = |names: &[&str]| -> Value {
@@ -69,13 +68,12 @@ async fn the_seed_request_is_approved_in_the_documented_shape() {
 #[actix_web::test]
 async fn a_risky_applicant_is_declined_with_policy_and_ranked_reasons_all_kept() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let request = json!({"applicant_id": "A-7", "application_id": "APP-7", "monthly_income": 2500,
                          "employment_length": 2, "late_payments_12m": 4, "revolving_balance": 4850,
                          "revolving_limit": 5000, "credit_history_months": 8, "recent_inquiries_6m": 5,
                          "monthly_debt_payments": 1400, "account_types": {"revolving": 2}});
-    let reply = send(&app, post(PATH, Some(&token), &request)).await;
+    let reply = client.post(PATH, &request).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let body = reply.json();
     assert_eq!(body["decision"], "DECLINED");
@@ -151,14 +149,13 @@ async fn a_risky_applicant_is_declined_with_policy_and_ranked_reasons_all_kept()
 #[actix_web::test]
 async fn an_approval_lists_its_strengths_and_the_model_opinion() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let request = json!({"applicant_id": "GOOD-1", "monthly_income": 9000, "employment_length": 96,
                          "credit_history_months": 180, "late_payments_12m": 0, "delinquencies_24m": 0,
                          "bankruptcies": 0, "credit_utilization": 0.08, "recent_inquiries_6m": 0,
                          "monthly_debt_payments": 600, "requested_amount": 15000, "loan_term_months": 48,
                          "account_types": {"revolving": 3, "installment": 2, "mortgage": 1}});
-    let body = send(&app, post(PATH, Some(&token), &request)).await.json();
+    let body = client.post(PATH, &request).await.json();
     assert_eq!(body["decision"], "APPROVED");
     assert_eq!(body["risk_tier"], "LOW");
     assert_eq!(
@@ -197,8 +194,7 @@ async fn an_approval_lists_its_strengths_and_the_model_opinion() {
 #[actix_web::test]
 async fn repeated_applications_with_a_changing_income_are_referred() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let application = |id: &str, income: u32, day: u32| {
         json!({"applicant_id": "SHOPPER-1", "application_id": id, "monthly_income": income,
                "employment_length": 96, "credit_history_months": 180, "late_payments_12m": 0,
@@ -206,17 +202,26 @@ async fn repeated_applications_with_a_changing_income_are_referred() {
                "account_types": {"revolving": 2, "installment": 1, "mortgage": 1},
                "timestamp": format!("2026-03-{day:02}T10:00:00Z")})
     };
-    let first = send(&app, post(PATH, Some(&token), &application("S-1", 6000, 1)))
-        .await
-        .json();
+    let first = send(
+        &client.app,
+        post(PATH, Some(&client.token), &application("S-1", 6000, 1)),
+    )
+    .await
+    .json();
     assert_eq!(first["decision"], "APPROVED");
-    let second = send(&app, post(PATH, Some(&token), &application("S-2", 6100, 5)))
-        .await
-        .json();
+    let second = send(
+        &client.app,
+        post(PATH, Some(&client.token), &application("S-2", 6100, 5)),
+    )
+    .await
+    .json();
     assert_eq!(second["decision"], "APPROVED", "{second}");
-    let third = send(&app, post(PATH, Some(&token), &application("S-3", 9500, 9)))
-        .await
-        .json();
+    let third = send(
+        &client.app,
+        post(PATH, Some(&client.token), &application("S-3", 9500, 9)),
+    )
+    .await
+    .json();
     assert_eq!(third["decision"], "REVIEW");
     assert_eq!(
         alerts(&third),
@@ -243,7 +248,7 @@ async fn repeated_applications_with_a_changing_income_are_referred() {
     );
 
     // A resend of the third is the same decision, not a fourth application.
-    let resent = send(&app, post(PATH, Some(&token), &application("S-3", 9500, 9))).await;
+    let resent = client.post(PATH, &application("S-3", 9500, 9)).await;
     assert_eq!(resent.status, StatusCode::OK);
     assert_eq!(resent.json(), third);
 }
@@ -251,12 +256,11 @@ async fn repeated_applications_with_a_changing_income_are_referred() {
 #[actix_web::test]
 async fn bad_figures_are_refused_in_drf_words() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let request = json!({"applicant_id": "A", "monthly_income": -4200, "employment_length": 721,
                          "credit_utilization": 1.2, "revolving_balance": 300,
                          "account_types": {"revolving": "two"}});
-    let reply = send(&app, post(PATH, Some(&token), &request)).await;
+    let reply = client.post(PATH, &request).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         reply.json(),

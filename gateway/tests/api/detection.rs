@@ -7,10 +7,9 @@ use crate::helpers::{TestApp, assert_timestamp, login, post, rules_of, send, sha
 #[actix_web::test]
 async fn the_seed_aml_request_gets_the_documented_shape_and_is_stored() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let request = json!({"transaction_id": "TXN-1001", "user_id": "U-1", "amount": 9800, "sender_id": "S-1", "receiver_id": "R-1"});
-    let reply = send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+    let reply = client.detect_aml(&request).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let body = reply.json();
     // No typology fires, and the anomaly alert is silent: the model is warming up (no decision
@@ -39,15 +38,14 @@ async fn the_seed_aml_request_gets_the_documented_shape_and_is_stored() {
 #[actix_web::test]
 async fn structuring_fires_on_the_third_transfer_below_the_threshold_with_the_seed_reason() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let amounts = [9800.0, 9900.0, 9800.0];
     let mut last = Value::Null;
     for (i, amount) in amounts.iter().enumerate() {
         let request = json!({"transaction_id": format!("TXN-{i}"), "user_id": "U-1", "amount": amount,
                              "sender_id": "S-1", "receiver_id": "R-1",
                              "timestamp": format!("2026-02-09T0{}:12:33.221Z", 7 + i)});
-        let reply = send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+        let reply = client.detect_aml(&request).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         last = reply.json();
         if i < 2 {
@@ -124,12 +122,11 @@ async fn structuring_fires_on_the_third_transfer_below_the_threshold_with_the_se
 #[actix_web::test]
 async fn a_resent_transaction_answers_the_stored_decision_and_different_data_is_a_conflict() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let request = json!({"transaction_id": "TXN-9", "user_id": "U-1", "amount": 500, "sender_id": "S-9", "receiver_id": "R-1"});
-    let first = send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+    let first = client.detect_aml(&request).await;
     assert_eq!(first.status, StatusCode::CREATED);
-    let again = send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+    let again = client.detect_aml(&request).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(
         again.json(),
@@ -139,7 +136,7 @@ async fn a_resent_transaction_answers_the_stored_decision_and_different_data_is_
 
     let mut changed = request.clone();
     changed["amount"] = json!(501);
-    let conflict = send(&app, post("/api/aml/detect/", Some(&token), &changed)).await;
+    let conflict = client.detect_aml(&changed).await;
     assert_eq!(conflict.status, StatusCode::CONFLICT);
     assert_eq!(
         conflict.json(),
@@ -155,15 +152,21 @@ async fn a_resent_transaction_answers_the_stored_decision_and_different_data_is_
     // Near-threshold amounts: had a resend entered the sender's window twice, the next transfer
     // would already be the third and look like structuring.
     let transfer = |id: &str| json!({"transaction_id": id, "user_id": "U-1", "amount": 9800, "sender_id": "S-10", "receiver_id": "R-1"});
-    send(&app, post("/api/aml/detect/", Some(&token), &transfer("A"))).await;
-    send(&app, post("/api/aml/detect/", Some(&token), &transfer("A"))).await;
-    let second = send(&app, post("/api/aml/detect/", Some(&token), &transfer("B")))
-        .await
-        .json();
+    client.detect_aml(&transfer("A")).await;
+    client.detect_aml(&transfer("A")).await;
+    let second = send(
+        &client.app,
+        post("/api/aml/detect/", Some(&client.token), &transfer("B")),
+    )
+    .await
+    .json();
     assert_eq!(second["alerts"], json!([]), "the window holds A once");
-    let third = send(&app, post("/api/aml/detect/", Some(&token), &transfer("C")))
-        .await
-        .json();
+    let third = send(
+        &client.app,
+        post("/api/aml/detect/", Some(&client.token), &transfer("C")),
+    )
+    .await
+    .json();
     let structuring = third["alerts"]
         .as_array()
         .and_then(|alerts| {
@@ -178,18 +181,17 @@ async fn a_resent_transaction_answers_the_stored_decision_and_different_data_is_
 #[actix_web::test]
 async fn the_seed_trade_gets_the_documented_shape_and_a_pump_is_caught_with_its_figures() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let trade = |price: f64, volume: f64, at: String| json!({"symbol": "MSFT", "price": price, "volume": volume, "trader_id": "TR-99", "timestamp": at});
     // Ten quiet days of 2,000 shares at about 340, then a day of rising price on heavy volume.
     let first_day = chrono::DateTime::parse_from_rfc3339("2026-01-29T15:00:00Z").expect("valid");
     for day in 0..10 {
         let at = (first_day + chrono::Duration::days(day)).to_rfc3339();
         let reply = send(
-            &app,
+            &client.app,
             post(
                 "/api/market/detect/",
-                Some(&token),
+                Some(&client.token),
                 &trade(340.0, 2000.0, at),
             ),
         )
@@ -198,28 +200,28 @@ async fn the_seed_trade_gets_the_documented_shape_and_a_pump_is_caught_with_its_
         assert_eq!(reply.json()["alerts"], json!([]));
     }
     send(
-        &app,
+        &client.app,
         post(
             "/api/market/detect/",
-            Some(&token),
+            Some(&client.token),
             &trade(340.4, 2000.0, "2026-02-08T13:00:00Z".into()),
         ),
     )
     .await;
     send(
-        &app,
+        &client.app,
         post(
             "/api/market/detect/",
-            Some(&token),
+            Some(&client.token),
             &trade(380.0, 3400.0, "2026-02-09T04:00:00Z".into()),
         ),
     )
     .await;
     let reply = send(
-        &app,
+        &client.app,
         post(
             "/api/market/detect/",
-            Some(&token),
+            Some(&client.token),
             &trade(425.5, 5000.0, "2026-02-09T09:18:20.112Z".into()),
         ),
     )

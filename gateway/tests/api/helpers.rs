@@ -99,6 +99,36 @@ impl TestApp {
             .expect("the outbox applies")
     }
 
+    /// The service, signed in through the API as the analyst `analyst` (made here).
+    pub async fn login_as_analyst(
+        &self,
+    ) -> Client<
+        impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    > {
+        self.client("analyst", Role::Analyst).await
+    }
+
+    /// The service, signed in through the API as the admin `admin` (made here).
+    pub async fn login_as_admin(
+        &self,
+    ) -> Client<
+        impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    > {
+        self.client("admin", Role::Admin).await
+    }
+
+    async fn client(
+        &self,
+        username: &str,
+        role: Role,
+    ) -> Client<
+        impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    > {
+        let app = self.service().await;
+        let (token, _) = login_as(&app, self, username, role).await;
+        Client { app, token }
+    }
+
     /// Creates an analyst directly in the database.
     pub fn create_user(&self, username: &str) {
         self.create_user_with_role(username, Role::Analyst);
@@ -110,6 +140,48 @@ impl TestApp {
             .db
             .create_user(username, &hash, role.as_str())
             .expect("user created");
+    }
+}
+
+/// A service and the access token of a signed-in user: the calls tests make, typed.
+pub struct Client<S> {
+    pub app: S,
+    pub token: String,
+}
+
+impl<S, B> Client<S>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    /// POST /api/aml/detect/.
+    pub async fn detect_aml(&self, transfer: &Value) -> Reply {
+        self.post("/api/aml/detect/", transfer).await
+    }
+
+    /// POST /api/credit/assess/.
+    pub async fn assess_credit(&self, application: &Value) -> Reply {
+        self.post("/api/credit/assess/", application).await
+    }
+
+    /// POST /api/insurance/detect/.
+    pub async fn detect_insurance(&self, claim: &Value) -> Reply {
+        self.post("/api/insurance/detect/", claim).await
+    }
+
+    /// POST /api/market/detect/.
+    pub async fn detect_market(&self, event: &Value) -> Reply {
+        self.post("/api/market/detect/", event).await
+    }
+
+    /// A JSON POST with this user's token.
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        send(&self.app, post(path, Some(&self.token), body)).await
+    }
+
+    /// A GET with this user's token.
+    pub async fn get(&self, path: &str) -> Reply {
+        send(&self.app, get(path, Some(&self.token))).await
     }
 }
 

@@ -13,10 +13,9 @@ const PATH: &str = "/api/insurance/detect/";
 #[actix_web::test]
 async fn the_seed_claim_has_the_documented_shape_and_inflation_needs_a_reference() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let request = json!({"claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000, "estimated_value": 52000});
-    let reply = send(&app, post(PATH, Some(&token), &request)).await;
+    let reply = client.post(PATH, &request).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let body = reply.json();
     assert_eq!(
@@ -36,7 +35,7 @@ async fn the_seed_claim_has_the_documented_shape_and_inflation_needs_a_reference
 
     let request = json!({"claim_id": "CLM-002", "policy_id": "POL-9", "claim_amount": 45000,
                          "estimated_value": 52000, "market_value": 32000});
-    let body = send(&app, post(PATH, Some(&token), &request)).await.json();
+    let body = client.post(PATH, &request).await.json();
     assert_eq!(
         body["alerts"][0],
         json!({"rule": "PropertyInflationRule", "severity": "medium", "confidence": 0.58,
@@ -98,12 +97,11 @@ async fn three_claimants_sharing_a_bank_account_are_a_ring_on_the_third_claim() 
 #[actix_web::test]
 async fn bad_claims_are_refused_in_drf_words() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let request = json!({"claim_id": "C-1", "policy_id": "P-1", "claim_amount": -100,
                          "claim_type": "spaceship", "incident_date": "2026-03-10",
                          "report_date": "2026-03-02", "claimant_email": "not an email"});
-    let reply = send(&app, post(PATH, Some(&token), &request)).await;
+    let reply = client.post(PATH, &request).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         reply.json(),

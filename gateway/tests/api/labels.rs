@@ -8,14 +8,12 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use redflag_core::Module;
-use redflag_gateway::auth::Role;
 use redflag_service::models::{MIN_LABELLED_DECISIONS, ModuleModel, train_with_labels};
 use serde_json::{Value, json};
 
 use crate::cli::redflag;
 use crate::helpers::{
-    Sandbox, TestApp, get, login, login_as, ordinary_transfers, post, send, shape, structuring_run,
-    transfer,
+    Sandbox, TestApp, get, ordinary_transfers, post, send, shape, structuring_run, transfer,
 };
 
 /// Opens a case on `alert_ids` and closes it with `resolution`; returns the case's id.
@@ -97,33 +95,36 @@ where
 #[actix_web::test]
 async fn confirmed_fraud_is_left_out_of_the_anomaly_model_and_the_old_model_is_measured() {
     let test_app = TestApp::spawn_with(|settings| settings.tasks.retrain_min_rows = 20);
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
-    ordinary_transfers(&app, &token, 30).await;
-    let structuring = structuring_run(&app, &token, "L").await;
+    let client = test_app.login_as_analyst().await;
+    ordinary_transfers(&client.app, &client.token, 30).await;
+    let structuring = structuring_run(&client.app, &client.token, "L").await;
     let smurf = structuring[2]["id"].as_i64().expect("an id");
     let mut large = Vec::new();
     for (i, amount) in [(100, 25_000.0), (101, 30_000.0)] {
         let reply = send(
-            &app,
-            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
+            &client.app,
+            post(
+                "/api/aml/detect/",
+                Some(&client.token),
+                &transfer(i, amount),
+            ),
         )
         .await;
         large.push(reply.json()["id"].as_i64().expect("an id"));
     }
     let decisions = 30 + 3 + 2;
 
-    let smurf_alerts = alerts_of(&app, &token, "aml", smurf).await;
-    close_case(&app, &token, &smurf_alerts, "confirmed_fraud").await;
-    let first_large = alerts_of(&app, &token, "aml", large[0]).await;
-    close_case(&app, &token, &first_large, "false_positive").await;
+    let smurf_alerts = alerts_of(&client.app, &client.token, "aml", smurf).await;
+    close_case(&client.app, &client.token, &smurf_alerts, "confirmed_fraud").await;
+    let first_large = alerts_of(&client.app, &client.token, "aml", large[0]).await;
+    close_case(&client.app, &client.token, &first_large, "false_positive").await;
     // The second large transfer was first cleared, then a later case found it was fraud after
     // all: the later finding is its label.
-    let second_large = alerts_of(&app, &token, "aml", large[1]).await;
-    close_case(&app, &token, &second_large, "false_positive").await;
-    close_case(&app, &token, &second_large, "confirmed_fraud").await;
+    let second_large = alerts_of(&client.app, &client.token, "aml", large[1]).await;
+    close_case(&client.app, &client.token, &second_large, "false_positive").await;
+    close_case(&client.app, &client.token, &second_large, "confirmed_fraud").await;
     // An inconclusive case labels nothing and leaves an earlier finding standing.
-    close_case(&app, &token, &smurf_alerts, "inconclusive").await;
+    close_case(&client.app, &client.token, &smurf_alerts, "inconclusive").await;
 
     let state = &test_app.state;
     let (models, tasks, db) = (&state.settings.models, &state.settings.tasks, &state.db);
@@ -154,9 +155,12 @@ async fn confirmed_fraud_is_left_out_of_the_anomaly_model_and_the_old_model_is_m
 
     // The training is in the audit log with the figures it reported.
     test_app.embedded_worker_pass();
-    let history = send(&app, get("/api/audit/?entity_id=model:aml", Some(&token)))
-        .await
-        .json();
+    let history = send(
+        &client.app,
+        get("/api/audit/?entity_id=model:aml", Some(&client.token)),
+    )
+    .await
+    .json();
     let trained_event = &history["results"][0];
     assert_eq!(trained_event["kind"], "model.trained", "{history}");
     let details = &trained_event["payload"]["details"];
@@ -180,17 +184,16 @@ fn application(i: usize, strain: u32) -> Value {
 #[actix_web::test]
 async fn the_credit_model_learns_from_labelled_outcomes_once_there_are_enough_of_both() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let state = &test_app.state;
     let (models, tasks, db) = (&state.settings.models, &state.settings.tasks, &state.db);
     let mut decisions = Vec::new();
     for i in 0..MIN_LABELLED_DECISIONS + 2 {
         let reply = send(
-            &app,
+            &client.app,
             post(
                 "/api/credit/assess/",
-                Some(&token),
+                Some(&client.token),
                 &application(i, i as u32),
             ),
         )
@@ -201,8 +204,8 @@ async fn the_credit_model_learns_from_labelled_outcomes_once_there_are_enough_of
 
     // Only one outcome so far: refused, naming what is missing, and nothing is installed.
     for id in &decisions[..4] {
-        let alerts = alerts_of(&app, &token, "credit", *id).await;
-        close_case(&app, &token, &alerts, "false_positive").await;
+        let alerts = alerts_of(&client.app, &client.token, "credit", *id).await;
+        close_case(&client.app, &client.token, &alerts, "false_positive").await;
     }
     let installed = || {
         ModuleModel::installed(models, Module::Credit)
@@ -229,9 +232,9 @@ async fn the_credit_model_learns_from_labelled_outcomes_once_there_are_enough_of
     let half = decisions.len() / 2;
     for id in &decisions[4..half] {
         close_case(
-            &app,
-            &token,
-            &alerts_of(&app, &token, "credit", *id).await,
+            &client.app,
+            &client.token,
+            &alerts_of(&client.app, &client.token, "credit", *id).await,
             "false_positive",
         )
         .await;
@@ -239,11 +242,11 @@ async fn the_credit_model_learns_from_labelled_outcomes_once_there_are_enough_of
     let fraud: Vec<i64> = {
         let mut ids = Vec::new();
         for id in &decisions[half..] {
-            ids.extend(alerts_of(&app, &token, "credit", *id).await);
+            ids.extend(alerts_of(&client.app, &client.token, "credit", *id).await);
         }
         ids
     };
-    close_case(&app, &token, &fraud, "confirmed_fraud").await;
+    close_case(&client.app, &client.token, &fraud, "confirmed_fraud").await;
 
     let trained =
         train_with_labels(models, tasks, db, Module::Credit, 5, "system").expect("trained");
@@ -270,8 +273,7 @@ async fn the_credit_model_learns_from_labelled_outcomes_once_there_are_enough_of
 #[actix_web::test]
 async fn train_with_labels_on_the_command_line_reports_the_previous_models_precision() {
     let test_app = TestApp::spawn_in(Sandbox::new(), |_| {});
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let (ok, _, stderr) = redflag(
         &test_app.sandbox,
         &["train", "credit", "--with-labels"],
@@ -284,7 +286,7 @@ async fn train_with_labels_on_the_command_line_reports_the_previous_models_preci
         "{stderr}"
     );
 
-    confirmed_structuring(&app, &token, 24, "CLI").await;
+    confirmed_structuring(&client.app, &client.token, 24, "CLI").await;
 
     let (ok, stdout, stderr) = redflag(
         &test_app.sandbox,
@@ -333,12 +335,11 @@ fn train_request(module: &str, token: &str, body: &Value) -> TestRequest {
 #[actix_web::test]
 async fn admins_retrain_over_http_with_labels_and_the_new_model_scores_at_once() {
     let test_app = TestApp::spawn_with(|settings| settings.tasks.retrain_min_rows = 20);
-    let app = test_app.service().await;
-    let (analyst, _) = login(&app, &test_app, "analyst").await;
-    let (admin, _) = login_as(&app, &test_app, "boss", Role::Admin).await;
+    let analyst = test_app.login_as_analyst().await;
+    let admin = test_app.login_as_admin().await;
 
     // Everyone may see what scores each module.
-    let models = send(&app, get("/api/models/", Some(&analyst))).await;
+    let models = analyst.get("/api/models/").await;
     assert_eq!(models.status, StatusCode::OK, "{}", models.text);
     let models = models.json();
     let card = json!({"model": "string", "version": "string", "training_rows": "integer",
@@ -363,18 +364,26 @@ async fn admins_retrain_over_http_with_labels_and_the_new_model_scores_at_once()
     assert!(synthetic.starts_with("isolation_forest "), "{synthetic}");
 
     // Only admins train; bad bodies and unknown modules are refused before any work.
-    let refused = send(&app, train_request("aml", &analyst, &json!({}))).await;
+    let refused = send(
+        &analyst.app,
+        train_request("aml", &analyst.token, &json!({})),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(
         refused.json(),
         json!({"detail": "You do not have permission to perform this action."})
     );
-    let unknown = send(&app, train_request("crypto", &admin, &json!({}))).await;
+    let unknown = send(
+        &analyst.app,
+        train_request("crypto", &admin.token, &json!({})),
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.json(), json!({"detail": "Not found."}));
     let bad = send(
-        &app,
-        train_request("aml", &admin, &json!({"seed": -1, "rows": 5})),
+        &analyst.app,
+        train_request("aml", &admin.token, &json!({"seed": -1, "rows": 5})),
     )
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
@@ -383,16 +392,20 @@ async fn admins_retrain_over_http_with_labels_and_the_new_model_scores_at_once()
         errors["seed"].is_array() && errors["rows"].is_array(),
         "{errors}"
     );
-    let too_few = send(&app, train_request("aml", &admin, &json!({}))).await;
+    let too_few = send(&analyst.app, train_request("aml", &admin.token, &json!({}))).await;
     assert_eq!(too_few.status, StatusCode::CONFLICT);
     assert_eq!(
         too_few.json(),
         json!({"detail": "0 usable aml decisions; retraining needs tasks.retrain_min_rows = 20"})
     );
 
-    confirmed_structuring(&app, &analyst, 24, "HTTP").await;
+    confirmed_structuring(&analyst.app, &analyst.token, 24, "HTTP").await;
 
-    let trained = send(&app, train_request("aml", &admin, &json!({"seed": 5}))).await;
+    let trained = send(
+        &analyst.app,
+        train_request("aml", &admin.token, &json!({"seed": 5})),
+    )
+    .await;
     assert_eq!(trained.status, StatusCode::CREATED, "{}", trained.text);
     let trained = trained.json();
     assert_eq!(trained["module"], "aml");
@@ -428,25 +441,35 @@ async fn admins_retrain_over_http_with_labels_and_the_new_model_scores_at_once()
     assert!(version.ends_with("(21 rows, seed 5)"), "{version}");
 
     // This gateway scores with it from the next request, and says so.
-    let models = send(&app, get("/api/models/", Some(&analyst))).await.json();
+    let models = analyst.get("/api/models/").await.json();
     assert_eq!(models["aml"]["version"], version.as_str());
     let next = send(
-        &app,
-        post("/api/aml/detect/", Some(&analyst), &transfer(500, 420.0)),
+        &analyst.app,
+        post(
+            "/api/aml/detect/",
+            Some(&analyst.token),
+            &transfer(500, 420.0),
+        ),
     )
     .await
     .json();
     let id = next["id"].as_i64().expect("an id");
-    let detail = send(&app, get(&format!("/api/aml/{id}/"), Some(&analyst)))
-        .await
-        .json();
+    let detail = send(
+        &analyst.app,
+        get(&format!("/api/aml/{id}/"), Some(&analyst.token)),
+    )
+    .await
+    .json();
     assert_eq!(detail["model_version"], version.as_str());
 
     // The training is audited as the admin's.
     test_app.embedded_worker_pass();
-    let history = send(&app, get("/api/audit/?entity_id=model:aml", Some(&analyst)))
-        .await
-        .json();
+    let history = send(
+        &analyst.app,
+        get("/api/audit/?entity_id=model:aml", Some(&analyst.token)),
+    )
+    .await
+    .json();
     assert_eq!(history["results"][0]["kind"], "model.trained");
-    assert_eq!(history["results"][0]["actor"], "boss");
+    assert_eq!(history["results"][0]["actor"], "admin");
 }

@@ -147,15 +147,14 @@ async fn detections_beyond_a_users_rate_are_429_and_not_recorded() {
 #[actix_web::test]
 async fn deeply_nested_json_is_a_parse_error() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let mut nested = json!(1);
     for _ in 0..40 {
         nested = json!([nested]);
     }
     let body = json!({"transaction_id": "T", "user_id": "U", "amount": 1, "sender_id": "S",
                       "receiver_id": "R", "extra": nested});
-    let reply = send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+    let reply = client.detect_aml(&body).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         reply.json(),

@@ -63,12 +63,11 @@ async fn a_first_start_trains_and_writes_every_model_and_a_restart_uses_them() {
 #[actix_web::test]
 async fn an_unusual_transfer_scores_higher_than_an_ordinary_one() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let send_transfer = |id: &str, sender: &str, amount: f64, at: &str| {
         post(
             "/api/aml/detect/",
-            Some(&token),
+            Some(&client.token),
             &json!({"transaction_id": id, "user_id": "U", "amount": amount,
              "sender_id": sender, "receiver_id": "R", "timestamp": at}),
         )
@@ -76,7 +75,7 @@ async fn an_unusual_transfer_scores_higher_than_an_ordinary_one() {
     for (i, sender) in ["ORDINARY", "UNUSUAL"].iter().enumerate() {
         for hour in 10..13 {
             let reply = send(
-                &app,
+                &client.app,
                 send_transfer(
                     &format!("{i}-{hour}"),
                     sender,
@@ -89,13 +88,13 @@ async fn an_unusual_transfer_scores_higher_than_an_ordinary_one() {
         }
     }
     let ordinary = send(
-        &app,
+        &client.app,
         send_transfer("o", "ORDINARY", 260.0, "2026-02-09T14:30:00Z"),
     )
     .await
     .json();
     let unusual = send(
-        &app,
+        &client.app,
         send_transfer("u", "UNUSUAL", 9_000.0, "2026-02-09T03:30:00Z"),
     )
     .await
@@ -223,12 +222,14 @@ async fn a_watchlist_read_at_start_up_flags_a_listed_receiver() {
     std::fs::write(&path, "id,name,list\nR-77,Ivan Example,OFAC-SDN\n").expect("written");
     let file = path.display().to_string();
     let test_app = TestApp::spawn_with(|settings| settings.aml.watchlist_file = file.clone());
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let transfer = json!({"transaction_id": "T", "user_id": "U", "amount": 120.5, "sender_id": "S", "receiver_id": "R-77"});
-    let body = send(&app, post("/api/aml/detect/", Some(&token), &transfer))
-        .await
-        .json();
+    let body = send(
+        &client.app,
+        post("/api/aml/detect/", Some(&client.token), &transfer),
+    )
+    .await
+    .json();
     assert_eq!(body["alerts"][0]["rule"], "WatchlistRule");
     assert_eq!(body["alerts"][0]["severity"], "critical");
     assert_eq!(

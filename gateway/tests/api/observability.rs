@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::helpers::{TestApp, get, login, post, send, shape};
+use crate::helpers::{TestApp, get, post, send, shape};
 
 #[actix_web::test]
 async fn health_is_public_and_reports_the_database_and_redis() {
@@ -22,23 +22,28 @@ async fn health_is_public_and_reports_the_database_and_redis() {
 #[actix_web::test]
 async fn statistics_aggregate_what_was_decided() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let mut replies = Vec::new();
     for i in 0..3 {
         let request = json!({"transaction_id": format!("T{i}"), "user_id": "U", "amount": 9800 + i,
                              "sender_id": "S", "receiver_id": "R"});
         replies.push(
-            send(&app, post("/api/aml/detect/", Some(&token), &request))
-                .await
-                .json(),
+            send(
+                &client.app,
+                post("/api/aml/detect/", Some(&client.token), &request),
+            )
+            .await
+            .json(),
         );
     }
     let claim = json!({"claim_id": "C1", "policy_id": "P", "claim_amount": 100, "estimated_value": 52000, "market_value": 32000});
     replies.push(
-        send(&app, post("/api/insurance/detect/", Some(&token), &claim))
-            .await
-            .json(),
+        send(
+            &client.app,
+            post("/api/insurance/detect/", Some(&client.token), &claim),
+        )
+        .await
+        .json(),
     );
 
     // Sent at the current hour, so the anomaly model's view of them follows the clock: the
@@ -91,7 +96,7 @@ async fn statistics_aggregate_what_was_decided() {
             .then_with(|| a.1.cmp(b.1))
     });
 
-    let reply = send(&app, get("/api/statistics/", Some(&token))).await;
+    let reply = client.get("/api/statistics/").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let body = reply.json();
     assert_eq!(body["total_detections"], 4);
@@ -161,15 +166,14 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
         settings.statistics.cache_seconds = 60;
         settings.audit.embedded_worker = false;
     });
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     for i in 0..2 {
         let request = json!({"transaction_id": format!("T{i}"), "user_id": "U", "amount": 50, "sender_id": "S", "receiver_id": "R"});
-        send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+        client.detect_aml(&request).await;
     }
-    send(&app, get("/api/statistics/", Some(&token))).await;
-    send(&app, get("/api/statistics/", Some(&token))).await;
-    let reply = send(&app, get("/api/metrics/", Some(&token))).await;
+    client.get("/api/statistics/").await;
+    client.get("/api/statistics/").await;
+    let reply = client.get("/api/metrics/").await;
     assert_eq!(reply.status, StatusCode::OK);
     let body = reply.json();
     // Each small transfer looks up three windows (the sender's outflows and daily sums, the
@@ -201,7 +205,7 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
         redflag_service::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
             .expect("applies");
     assert_eq!(applied, 3);
-    let body = send(&app, get("/api/metrics/", Some(&token))).await.json();
+    let body = client.get("/api/metrics/").await.json();
     assert_eq!(
         body["audits"],
         json!({"queued": 0, "pending": 0, "delivered": 3, "applied": 3, "retried": 0,
@@ -212,13 +216,12 @@ async fn the_metrics_snapshot_counts_windows_detections_and_queued_audits() {
 #[actix_web::test]
 async fn prometheus_exposes_requests_latency_detections_and_alerts() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let claim = json!({"claim_id": "C1", "policy_id": "P", "claim_amount": 100, "estimated_value": 52000, "market_value": 32000});
-    send(&app, post("/api/insurance/detect/", Some(&token), &claim)).await;
+    client.detect_insurance(&claim).await;
     redflag_service::worker::drain(&test_app.state.db, &test_app.state.settings.audit)
         .expect("applies");
-    let reply = send(&app, get("/api/prometheus/", None)).await;
+    let reply = send(&client.app, get("/api/prometheus/", None)).await;
     assert_eq!(reply.status, StatusCode::OK);
     let content_type = reply
         .headers

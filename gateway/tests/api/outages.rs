@@ -7,7 +7,7 @@ use redflag_service::settings::OnUnavailable;
 use redflag_store::scratch::ScratchDatabase;
 use serde_json::json;
 
-use crate::helpers::{Sandbox, TestApp, decisions_recorded, get, login, post, rules_of, send};
+use crate::helpers::{Sandbox, TestApp, decisions_recorded, get, post, rules_of, send};
 use crate::process::Process;
 
 #[actix_web::test]
@@ -16,17 +16,16 @@ async fn failing_closed_an_unreachable_redis_is_a_503_and_nothing_is_recorded() 
         settings.redis.url = "redis://127.0.0.1:1/0".to_owned();
         settings.windows.on_unavailable = OnUnavailable::Refuse;
     });
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let request = json!({"transaction_id": "T", "user_id": "U", "amount": 10, "sender_id": "S", "receiver_id": "R"});
-    let reply = send(&app, post("/api/aml/detect/", Some(&token), &request)).await;
+    let reply = client.detect_aml(&request).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         reply.json(),
         json!({"detail": "Recent-activity store unavailable; the event was not recorded."})
     );
     assert_eq!(decisions_recorded(&test_app), 0, "nothing was recorded");
-    let health = send(&app, get("/api/health/", None)).await;
+    let health = send(&client.app, get("/api/health/", None)).await;
     assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(health.json()["status"], "unavailable");
     assert_eq!(health.json()["redis"], json!({"status": "unavailable"}));
@@ -90,8 +89,7 @@ async fn without_redis_detections_degrade_say_what_they_skipped_and_recover_by_t
     let mut redis = DedicatedRedis::start();
     let url = redis.url();
     let test_app = TestApp::spawn_with(|settings| settings.redis.url = url);
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     // Fixed event times: the anomaly model reads the hour of day, and this test asserts that no
     // alert is raised, whatever the hour it runs at.
     let transfer = |id: &str, amount: f64| {
@@ -101,8 +99,12 @@ async fn without_redis_detections_degrade_say_what_they_skipped_and_recover_by_t
     };
     for (id, amount) in [("D1", 9800.0), ("D2", 9900.0)] {
         let reply = send(
-            &app,
-            post("/api/aml/detect/", Some(&token), &transfer(id, amount)),
+            &client.app,
+            post(
+                "/api/aml/detect/",
+                Some(&client.token),
+                &transfer(id, amount),
+            ),
         )
         .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -113,8 +115,12 @@ async fn without_redis_detections_degrade_say_what_they_skipped_and_recover_by_t
     // The third structuring transfer cannot be seen as such without its history: it is decided
     // on its own, recorded, and says which rules it could not check.
     let third = send(
-        &app,
-        post("/api/aml/detect/", Some(&token), &transfer("D3", 9700.0)),
+        &client.app,
+        post(
+            "/api/aml/detect/",
+            Some(&client.token),
+            &transfer("D3", 9700.0),
+        ),
     )
     .await;
     assert_eq!(third.status, StatusCode::CREATED, "{}", third.text);
@@ -136,16 +142,24 @@ async fn without_redis_detections_degrade_say_what_they_skipped_and_recover_by_t
     assert!(rules_of(&body).is_empty(), "{body}");
     // Rules that need no history still fire.
     let large = send(
-        &app,
-        post("/api/aml/detect/", Some(&token), &transfer("D4", 15_000.0)),
+        &client.app,
+        post(
+            "/api/aml/detect/",
+            Some(&client.token),
+            &transfer("D4", 15_000.0),
+        ),
     )
     .await;
     assert_eq!(rules_of(&large.json()), ["LargeTransactionRule"]);
     // The stored record carries the mark: a resend answers it, and the audit record lists the
     // skipped rules.
     let resent = send(
-        &app,
-        post("/api/aml/detect/", Some(&token), &transfer("D3", 9700.0)),
+        &client.app,
+        post(
+            "/api/aml/detect/",
+            Some(&client.token),
+            &transfer("D3", 9700.0),
+        ),
     )
     .await;
     assert_eq!(resent.status, StatusCode::OK);
@@ -156,11 +170,11 @@ async fn without_redis_detections_degrade_say_what_they_skipped_and_recover_by_t
         payload.contains("\"skipped_rules\":[\"StructuringRule\""),
         "{payload}"
     );
-    let health = send(&app, get("/api/health/", None)).await;
+    let health = send(&client.app, get("/api/health/", None)).await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.json()["status"], "degraded");
     assert_eq!(health.json()["redis"], json!({"status": "unavailable"}));
-    let metrics = send(&app, get("/api/prometheus/", None)).await;
+    let metrics = send(&client.app, get("/api/prometheus/", None)).await;
     assert!(
         metrics
             .text
@@ -175,8 +189,12 @@ async fn without_redis_detections_degrade_say_what_they_skipped_and_recover_by_t
     for attempt in 0..50 {
         let id = format!("R{attempt}");
         let reply = send(
-            &app,
-            post("/api/aml/detect/", Some(&token), &transfer(&id, 100.0)),
+            &client.app,
+            post(
+                "/api/aml/detect/",
+                Some(&client.token),
+                &transfer(&id, 100.0),
+            ),
         )
         .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -187,7 +205,7 @@ async fn without_redis_detections_degrade_say_what_they_skipped_and_recover_by_t
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(recovered, "detections use Redis again");
-    let health = send(&app, get("/api/health/", None)).await;
+    let health = send(&client.app, get("/api/health/", None)).await;
     assert_eq!(health.json()["status"], "ok");
 }
 
@@ -196,12 +214,11 @@ async fn an_unreachable_database_is_a_503_without_a_hang_and_the_service_recover
     let test_app = TestApp::spawn_in(Sandbox::on(ScratchDatabase::postgres()), |settings| {
         settings.database.checkout_timeout_ms = 300;
     });
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let transfer = |id: &str| json!({"transaction_id": id, "user_id": "U", "amount": 120, "sender_id": "S", "receiver_id": "R"});
     let reply = send(
-        &app,
-        post("/api/aml/detect/", Some(&token), &transfer("B1")),
+        &client.app,
+        post("/api/aml/detect/", Some(&client.token), &transfer("B1")),
     )
     .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -209,8 +226,8 @@ async fn an_unreachable_database_is_a_503_without_a_hang_and_the_service_recover
     test_app.sandbox.database.set_reachable(false);
     let started = std::time::Instant::now();
     let reply = send(
-        &app,
-        post("/api/aml/detect/", Some(&token), &transfer("B2")),
+        &client.app,
+        post("/api/aml/detect/", Some(&client.token), &transfer("B2")),
     )
     .await;
     assert_eq!(
@@ -229,7 +246,7 @@ async fn an_unreachable_database_is_a_503_without_a_hang_and_the_service_recover
         "answered, not hung: {:?}",
         started.elapsed()
     );
-    let health = send(&app, get("/api/health/", None)).await;
+    let health = send(&client.app, get("/api/health/", None)).await;
     assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(health.json()["database"]["status"], "unavailable");
 
@@ -237,8 +254,8 @@ async fn an_unreachable_database_is_a_503_without_a_hang_and_the_service_recover
     let mut recovered = None;
     for _ in 0..50 {
         let reply = send(
-            &app,
-            post("/api/aml/detect/", Some(&token), &transfer("B2")),
+            &client.app,
+            post("/api/aml/detect/", Some(&client.token), &transfer("B2")),
         )
         .await;
         if reply.status == StatusCode::CREATED {
@@ -251,6 +268,6 @@ async fn an_unreachable_database_is_a_503_without_a_hang_and_the_service_recover
         recovered.is_some(),
         "the service writes again once the database is back"
     );
-    let health = send(&app, get("/api/health/", None)).await;
+    let health = send(&client.app, get("/api/health/", None)).await;
     assert_eq!(health.json()["database"]["status"], "ok");
 }

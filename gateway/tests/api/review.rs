@@ -2,10 +2,9 @@
 //! admin-only user list.
 
 use actix_web::http::StatusCode;
-use redflag_gateway::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, get, login, login_as, post, rules_of, send, structuring_run};
+use crate::helpers::{TestApp, get, post, rules_of, send, structuring_run};
 
 fn transfer(id: &str, sender: &str, amount: f64, minute: u32) -> Value {
     json!({"transaction_id": id, "user_id": "U", "amount": amount, "sender_id": sender,
@@ -15,14 +14,13 @@ fn transfer(id: &str, sender: &str, amount: f64, minute: u32) -> Value {
 #[actix_web::test]
 async fn the_queue_lists_alerts_newest_first_filters_them_and_links_each_to_its_decision() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
-    let mut replies = structuring_run(&app, &token, "Q").await;
+    let client = test_app.login_as_analyst().await;
+    let mut replies = structuring_run(&client.app, &client.token, "Q").await;
     let large = send(
-        &app,
+        &client.app,
         post(
             "/api/aml/detect/",
-            Some(&token),
+            Some(&client.token),
             &transfer("Q9", "WHALE", 25_000.0, 9),
         ),
     )
@@ -31,7 +29,7 @@ async fn the_queue_lists_alerts_newest_first_filters_them_and_links_each_to_its_
     assert!(rules_of(&replies[2]).contains(&"StructuringRule".to_owned()));
     replies.push(large.clone());
 
-    let queue = send(&app, get("/api/alerts/", Some(&token))).await;
+    let queue = client.get("/api/alerts/").await;
     assert_eq!(queue.status, StatusCode::OK, "{}", queue.text);
     let queue = queue.json();
     let results = queue["results"].as_array().expect("results");
@@ -54,11 +52,9 @@ async fn the_queue_lists_alerts_newest_first_filters_them_and_links_each_to_its_
     );
 
     let only = |query: &'static str| {
-        let app = &app;
-        let token = token.clone();
-        let path = format!("/api/alerts/?{query}");
+        let client = &client;
         async move {
-            let reply = send(app, get(&path, Some(&token))).await;
+            let reply = client.get(&format!("/api/alerts/?{query}")).await;
             assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.text);
             reply.json()
         }
@@ -101,10 +97,10 @@ async fn the_queue_lists_alerts_newest_first_filters_them_and_links_each_to_its_
     assert_eq!(page["previous"], Value::Null);
 
     let bad = send(
-        &app,
+        &client.app,
         get(
             "/api/alerts/?severity=urgent&since=yesterday&status=NEW",
-            Some(&token),
+            Some(&client.token),
         ),
     )
     .await;
@@ -115,22 +111,21 @@ async fn the_queue_lists_alerts_newest_first_filters_them_and_links_each_to_its_
                "since": [redflag_core::messages::DATETIME_FORMAT],
                "status": ["\"NEW\" is not a valid choice."]})
     );
-    let past_the_end = send(&app, get("/api/alerts/?page=99", Some(&token))).await;
+    let past_the_end = client.get("/api/alerts/?page=99").await;
     assert_eq!(past_the_end.status, StatusCode::NOT_FOUND);
     assert_eq!(past_the_end.json(), json!({"detail": "Invalid page."}));
-    let anonymous = send(&app, get("/api/alerts/", None)).await;
+    let anonymous = send(&client.app, get("/api/alerts/", None)).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
 #[actix_web::test]
 async fn a_decision_page_has_the_request_the_answer_the_alerts_the_model_and_the_history() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
-    let answers = structuring_run(&app, &token, "D").await;
+    let client = test_app.login_as_analyst().await;
+    let answers = structuring_run(&client.app, &client.token, "D").await;
     let last = &answers[2];
     let id = last["id"].as_i64().expect("an id");
-    let page = send(&app, get(&format!("/api/aml/{id}/"), Some(&token))).await;
+    let page = client.get(&format!("/api/aml/{id}/")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     let page = page.json();
     assert_eq!(page["id"], json!(id));
@@ -170,9 +165,12 @@ async fn a_decision_page_has_the_request_the_answer_the_alerts_the_model_and_the
         "newest first, this one included"
     );
     let earlier = answers[1]["id"].as_i64().expect("an id");
-    let earlier = send(&app, get(&format!("/api/aml/{earlier}/"), Some(&token)))
-        .await
-        .json();
+    let earlier = send(
+        &client.app,
+        get(&format!("/api/aml/{earlier}/"), Some(&client.token)),
+    )
+    .await
+    .json();
     let history: Vec<&str> = earlier["history"]
         .as_array()
         .expect("history")
@@ -186,28 +184,27 @@ async fn a_decision_page_has_the_request_the_answer_the_alerts_the_model_and_the
         "/api/aml/999999/".to_owned(),
         format!("/api/forex/{id}/"),
     ] {
-        let reply = send(&app, get(&path, Some(&token))).await;
+        let reply = client.get(&path).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(reply.json(), json!({"detail": "Not found."}), "{path}");
     }
-    let anonymous = send(&app, get(&format!("/api/aml/{id}/"), None)).await;
+    let anonymous = send(&client.app, get(&format!("/api/aml/{id}/"), None)).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
 #[actix_web::test]
 async fn only_admins_list_users_and_their_roles() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (analyst, _) = login(&app, &test_app, "analyst").await;
-    let (admin, _) = login_as(&app, &test_app, "boss", Role::Admin).await;
+    let analyst = test_app.login_as_analyst().await;
+    let admin = test_app.login_as_admin().await;
 
-    let refused = send(&app, get("/api/users/", Some(&analyst))).await;
+    let refused = analyst.get("/api/users/").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(
         refused.json(),
         json!({"detail": "You do not have permission to perform this action."})
     );
-    let listed = send(&app, get("/api/users/", Some(&admin))).await;
+    let listed = admin.get("/api/users/").await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
     let users: Vec<(String, String)> = listed
         .json()
@@ -226,7 +223,7 @@ async fn only_admins_list_users_and_their_roles() {
         users,
         [
             ("analyst".to_owned(), "analyst".to_owned()),
-            ("boss".to_owned(), "admin".to_owned())
+            ("admin".to_owned(), "admin".to_owned())
         ]
     );
 }

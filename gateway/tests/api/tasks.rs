@@ -4,16 +4,13 @@
 use actix_web::http::StatusCode;
 use chrono::{Duration, Utc};
 use redflag_core::Module;
-use redflag_gateway::auth::Role;
 use redflag_service::models::{Retraining, retrain_on_decisions};
 use redflag_service::tasks::{self, Outcome, Periodic};
 use redflag_store::DecisionId;
 use serde_json::{Value, json};
 
 use crate::cli::{CLI_PASSWORD, create_user, redflag};
-use crate::helpers::{
-    Sandbox, TestApp, get, login, login_as, ordinary_transfers, post, send, transfer,
-};
+use crate::helpers::{Sandbox, TestApp, get, ordinary_transfers, post, send, transfer};
 use crate::process::{Server, eventually};
 
 fn periodic(test_app: &TestApp) -> Periodic {
@@ -44,20 +41,23 @@ fn model_version_of(test_app: &TestApp, id: i64) -> String {
 #[actix_web::test]
 async fn statistics_read_the_same_before_and_after_the_worker_rolls_them_up() {
     let test_app = TestApp::spawn_with(|settings| settings.tasks.rollup_settle_seconds = 0);
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     for (i, amount) in [9800.0, 9900.0, 9700.0, 120.0, 25000.0]
         .into_iter()
         .enumerate()
     {
         let reply = send(
-            &app,
-            post("/api/aml/detect/", Some(&token), &transfer(i, amount)),
+            &client.app,
+            post(
+                "/api/aml/detect/",
+                Some(&client.token),
+                &transfer(i, amount),
+            ),
         )
         .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     }
-    let mut before = send(&app, get("/api/statistics/", Some(&token)))
+    let mut before = send(&client.app, get("/api/statistics/", Some(&client.token)))
         .await
         .json();
 
@@ -69,7 +69,7 @@ async fn statistics_read_the_same_before_and_after_the_worker_rolls_them_up() {
         panic!("a roll-up reports a roll-up: {outcome:?}");
     };
     assert_eq!((rollup.decisions, rollup.watermark), (5, 5));
-    let mut after = send(&app, get("/api/statistics/", Some(&token)))
+    let mut after = send(&client.app, get("/api/statistics/", Some(&client.token)))
         .await
         .json();
     before["generated_at"] = Value::Null;
@@ -85,11 +85,10 @@ async fn statistics_read_the_same_before_and_after_the_worker_rolls_them_up() {
 #[actix_web::test]
 async fn the_window_sweep_reports_the_service_windows() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let reply = send(
-        &app,
-        post("/api/aml/detect/", Some(&token), &transfer(1, 500.0)),
+        &client.app,
+        post("/api/aml/detect/", Some(&client.token), &transfer(1, 500.0)),
     )
     .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -109,13 +108,12 @@ async fn the_window_sweep_reports_the_service_windows() {
 async fn a_service_past_its_window_bound_forgets_the_least_recent_and_says_so() {
     // One window per shard: 64 in all.
     let test_app = TestApp::spawn_with(|settings| settings.windows.max_windows = 64);
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     for i in 0..40 {
         let body = json!({"transaction_id": format!("TXN-{i}"), "user_id": "U-1",
                           "amount": 100.0, "sender_id": format!("S-{i}"),
                           "receiver_id": format!("R-{i}")});
-        let reply = send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+        let reply = client.detect_aml(&body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     }
     let outcome = periodic(&test_app)
@@ -129,7 +127,7 @@ async fn a_service_past_its_window_bound_forgets_the_least_recent_and_says_so() 
     // are held.
     assert!(sweep.live <= 64, "{sweep:?}");
     assert_eq!(sweep.evicted, 120 - sweep.live as u64, "{sweep:?}");
-    let metrics = send(&app, get("/api/prometheus/", None)).await;
+    let metrics = send(&client.app, get("/api/prometheus/", None)).await;
     assert!(
         metrics.text.contains("redflag_windows_evicted_total"),
         "{}",
@@ -143,8 +141,7 @@ async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
         settings.tasks.retrain_hours = 24;
         settings.tasks.retrain_min_rows = 30;
     });
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let state = &test_app.state;
     let (models, tasks, db) = (&state.settings.models, &state.settings.tasks, &state.db);
 
@@ -152,7 +149,7 @@ async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
     let fresh = retrain_on_decisions(models, tasks, db, Module::Aml, Utc::now());
     assert_eq!(fresh.expect("the database answers"), Retraining::Fresh);
 
-    let first_id = ordinary_transfers(&app, &token, 40).await[0];
+    let first_id = ordinary_transfers(&client.app, &client.token, 40).await[0];
     test_app.embedded_worker_pass();
     let synthetic_version = model_version_of(&test_app, first_id);
     assert!(
@@ -189,8 +186,12 @@ async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
         "nothing new the second time"
     );
     let reply = send(
-        &app,
-        post("/api/aml/detect/", Some(&token), &transfer(99, 450.0)),
+        &client.app,
+        post(
+            "/api/aml/detect/",
+            Some(&client.token),
+            &transfer(99, 450.0),
+        ),
     )
     .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -204,8 +205,7 @@ async fn retraining_on_decisions_installs_a_model_the_service_swaps_in() {
 #[actix_web::test]
 async fn an_artifact_that_does_not_load_leaves_the_models_in_use() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let state = &test_app.state;
     let before = state.detectors().versions.clone();
     let path = redflag_service::models::artifact_path(&state.settings.models, Module::Market);
@@ -221,7 +221,7 @@ async fn an_artifact_that_does_not_load_leaves_the_models_in_use() {
         "the same broken file is not retried until it changes"
     );
     let event = json!({"symbol": "ACME", "price": 10.5, "volume": 1000, "trader_id": "T-1"});
-    let reply = send(&app, post("/api/market/detect/", Some(&token), &event)).await;
+    let reply = client.detect_market(&event).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
 }
 
@@ -301,10 +301,9 @@ fn a_running_service_rolls_up_on_schedule_and_swaps_in_a_model_trained_beside_it
 #[actix_web::test]
 async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_against_them() {
     let test_app = TestApp::spawn_with(|settings| settings.aml.peer_group_min_members = 3);
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
 
-    let report = send(&app, get("/api/aml/peer-groups/", Some(&token))).await;
+    let report = client.get("/api/aml/peer-groups/").await;
     assert_eq!(report.status, StatusCode::OK, "{}", report.text);
     let configured = json!({"transactions_1h": 5, "amount_1h": 20000.0,
                             "transactions_24h": 10, "amount_24h": 50000.0});
@@ -314,7 +313,7 @@ async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_agains
                "min_members": 3, "configured_limits": configured, "groups": []})
     );
 
-    established_customers(&app, &token).await;
+    established_customers(&client.app, &client.token).await;
 
     let outcome = periodic(&test_app)
         .run_task(&tasks::LearnPeerGroups)
@@ -329,9 +328,12 @@ async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_agains
         !test_app.state.reload_models().expect("unchanged"),
         "nothing new to swap in"
     );
-    let mut report = send(&app, get("/api/aml/peer-groups/", Some(&token)))
-        .await
-        .json();
+    let mut report = send(
+        &client.app,
+        get("/api/aml/peer-groups/", Some(&client.token)),
+    )
+    .await
+    .json();
     assert!(report["learned_at"].is_string(), "{report}");
     report["learned_at"] = Value::Null;
     assert_eq!(
@@ -352,7 +354,7 @@ async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_agains
         let body = json!({"transaction_id": format!("PEER-NEW-{i}"), "user_id": "U",
             "amount": 150, "sender_id": "NEW", "receiver_id": format!("SHOP-{i}"),
             "sender_segment": "retail", "timestamp": format!("2026-03-09T{hour}:00:00Z")});
-        let reply = send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+        let reply = client.detect_aml(&body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         decision = reply.json();
     }
@@ -380,7 +382,7 @@ async fn the_worker_learns_each_segments_peers_and_new_senders_are_judged_agains
         let body = json!({"transaction_id": format!("PEER-UNSEGMENTED-{i}"), "user_id": "U",
             "amount": 150, "sender_id": "NEW-2", "receiver_id": format!("SHOP-{i}"),
             "timestamp": format!("2026-03-09T{hour}:00:00Z")});
-        let reply = send(&app, post("/api/aml/detect/", Some(&token), &body)).await;
+        let reply = client.detect_aml(&body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let rules: Vec<Value> = reply.json()["alerts"]
             .as_array()
@@ -432,20 +434,27 @@ where
 #[actix_web::test]
 async fn an_admin_learns_the_peer_groups_at_once_and_a_change_is_audited() {
     let test_app = TestApp::spawn_with(|settings| settings.aml.peer_group_min_members = 3);
-    let app = test_app.service().await;
-    let (analyst, _) = login(&app, &test_app, "analyst").await;
-    let (admin, _) = login_as(&app, &test_app, "boss", Role::Admin).await;
-    established_customers(&app, &analyst).await;
+    let analyst = test_app.login_as_analyst().await;
+    let admin = test_app.login_as_admin().await;
+    established_customers(&analyst.app, &analyst.token).await;
 
     let refused = send(
-        &app,
-        post("/api/aml/peer-groups/learn/", Some(&analyst), &json!({})),
+        &analyst.app,
+        post(
+            "/api/aml/peer-groups/learn/",
+            Some(&analyst.token),
+            &json!({}),
+        ),
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
     let learned = send(
-        &app,
-        post("/api/aml/peer-groups/learn/", Some(&admin), &json!({})),
+        &analyst.app,
+        post(
+            "/api/aml/peer-groups/learn/",
+            Some(&admin.token),
+            &json!({}),
+        ),
     )
     .await;
     assert_eq!(learned.status, StatusCode::OK, "{}", learned.text);
@@ -460,7 +469,7 @@ async fn an_admin_learns_the_peer_groups_at_once_and_a_change_is_audited() {
         let body = json!({"transaction_id": format!("ADMIN-NEW-{i}"), "user_id": "U",
             "amount": 150, "sender_id": "NEW", "receiver_id": format!("SHOP-{i}"),
             "sender_segment": "retail", "timestamp": format!("2026-03-09T{hour}:00:00Z")});
-        let reply = send(&app, post("/api/aml/detect/", Some(&analyst), &body)).await;
+        let reply = analyst.detect_aml(&body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let decision = reply.json();
         for alert in decision["alerts"].as_array().expect("alerts") {
@@ -476,21 +485,28 @@ async fn an_admin_learns_the_peer_groups_at_once_and_a_change_is_audited() {
 
     // Learning again on the same transfers changes nothing: one audit event, the admin's.
     let again = send(
-        &app,
-        post("/api/aml/peer-groups/learn/", Some(&admin), &json!({})),
+        &analyst.app,
+        post(
+            "/api/aml/peer-groups/learn/",
+            Some(&admin.token),
+            &json!({}),
+        ),
     )
     .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
     test_app.embedded_worker_pass();
     let history = send(
-        &app,
-        get("/api/audit/?entity_id=aml.peer_groups", Some(&analyst)),
+        &analyst.app,
+        get(
+            "/api/audit/?entity_id=aml.peer_groups",
+            Some(&analyst.token),
+        ),
     )
     .await
     .json();
     assert_eq!(history["count"], 1, "{history}");
     let event = &history["results"][0];
     assert_eq!(event["kind"], "peer_groups.learned");
-    assert_eq!(event["actor"], "boss");
+    assert_eq!(event["actor"], "admin");
     assert_eq!(event["payload"]["details"]["groups"][0]["members"], 3);
 }

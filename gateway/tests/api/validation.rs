@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, decisions_recorded, get, login, post, send};
+use crate::helpers::{TestApp, decisions_recorded, get, send};
 
 const AML: &str = "/api/aml/detect/";
 
@@ -19,8 +19,7 @@ fn with(field: &str, value: Value) -> Value {
 #[actix_web::test]
 async fn bad_fields_get_drf_field_errors_and_nothing_is_recorded() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let cases: Vec<(Value, Value)> = vec![
         (
             json!({}),
@@ -91,7 +90,7 @@ async fn bad_fields_get_drf_field_errors_and_nothing_is_recorded() {
         ),
     ];
     for (body, expected) in cases {
-        let reply = send(&app, post(AML, Some(&token), &body)).await;
+        let reply = client.post(AML, &body).await;
         assert_eq!(
             reply.status,
             StatusCode::BAD_REQUEST,
@@ -101,21 +100,21 @@ async fn bad_fields_get_drf_field_errors_and_nothing_is_recorded() {
         assert_eq!(reply.json(), expected, "{body}");
     }
     let credit = json!({"applicant_id": "A", "monthly_income": 100, "employment_length": 2.5, "credit_utilization": 1.5});
-    let reply = send(&app, post("/api/credit/assess/", Some(&token), &credit)).await;
+    let reply = client.assess_credit(&credit).await;
     assert_eq!(
         reply.json(),
         json!({"credit_utilization": ["Ensure this value is less than or equal to 1."],
                "employment_length": ["A valid integer is required."]})
     );
     let market = json!({"symbol": "X".repeat(21), "price": -1, "volume": 10, "trader_id": "T"});
-    let reply = send(&app, post("/api/market/detect/", Some(&token), &market)).await;
+    let reply = client.detect_market(&market).await;
     assert_eq!(
         reply.json(),
         json!({"price": ["Ensure this value is greater than 0."],
                "symbol": ["Ensure this field has no more than 20 characters."]})
     );
     let claim = json!({"claim_id": "C", "policy_id": "P"});
-    let reply = send(&app, post("/api/insurance/detect/", Some(&token), &claim)).await;
+    let reply = client.detect_insurance(&claim).await;
     assert_eq!(
         reply.json(),
         json!({"claim_amount": ["This field is required."]})
@@ -130,8 +129,7 @@ async fn bad_fields_get_drf_field_errors_and_nothing_is_recorded() {
 #[actix_web::test]
 async fn malformed_bodies_get_a_parse_error_not_a_server_error() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     for raw in [
         "{not json",
         "{\"amount\": 1e400}",
@@ -141,10 +139,10 @@ async fn malformed_bodies_get_a_parse_error_not_a_server_error() {
     ] {
         let request = TestRequest::post()
             .uri(AML)
-            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Authorization", format!("Bearer {}", client.token)))
             .insert_header(("Content-Type", "application/json"))
             .set_payload(raw);
-        let reply = send(&app, request).await;
+        let reply = send(&client.app, request).await;
         assert_eq!(
             reply.status,
             StatusCode::BAD_REQUEST,
@@ -159,10 +157,9 @@ async fn malformed_bodies_get_a_parse_error_not_a_server_error() {
 #[actix_web::test]
 async fn oversized_bodies_are_413_and_other_media_types_415() {
     let test_app = TestApp::spawn();
-    let app = test_app.service().await;
-    let (token, _) = login(&app, &test_app, "analyst").await;
+    let client = test_app.login_as_analyst().await;
     let huge = with("description", json!("x".repeat(70 * 1024)));
-    let reply = send(&app, post(AML, Some(&token), &huge)).await;
+    let reply = client.post(AML, &huge).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         reply.json(),
@@ -171,10 +168,10 @@ async fn oversized_bodies_are_413_and_other_media_types_415() {
 
     let form = TestRequest::post()
         .uri(AML)
-        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Authorization", format!("Bearer {}", client.token)))
         .insert_header(("Content-Type", "text/plain"))
         .set_payload(transaction().to_string());
-    let reply = send(&app, form).await;
+    let reply = send(&client.app, form).await;
     assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(
         reply.json(),
