@@ -75,13 +75,16 @@ impl RedisAuditQueue {
         }
     }
 
-    /// Adds records to the stream, in order.
+    /// Adds records to the stream, in order and at once (MULTI/EXEC): a worker waiting on the
+    /// stream takes the whole batch, never its first record alone, and a publish cut short adds
+    /// nothing (the relay hands the batch again).
     pub async fn publish(&self, records: &[QueuedAudit]) -> Result<(), WindowError> {
         if records.is_empty() {
             return Ok(());
         }
         let mut connection = self.connection().await?;
         let mut pipeline = redis::pipe();
+        pipeline.atomic();
         for record in records {
             pipeline
                 .cmd("XADD")
