@@ -1,9 +1,10 @@
-//! What the `redflag` binary's commands (`serve`, `worker`, `task`, `train`, `model evaluate`)
-//! share that is not HTTP: the layered settings, the model registry (load or train, install,
-//! retrain, labelled training), the calibration of the anomaly alerts, the AML peer groups and
-//! the evaluation of a model on a user's CSV, the audit worker, the periodic tasks and the metric
-//! names. The gateway adds routes, authentication, the API document and the dashboard on top;
-//! this crate knows nothing of actix (`cargo xtask test` checks).
+//! What the `redflag` binary's commands share that is not HTTP: the layered settings, the modules
+//! the service runs (`registry`) and their detectors as configured, the model registry (load or
+//! train, install, retrain, labelled training), the calibration of the anomaly alerts, the AML
+//! peer groups and the evaluation of a model on a user's CSV, the audit worker, the periodic
+//! tasks and the metric names; and the commands themselves that need no HTTP (`cli`). Their
+//! failures are one [`ServiceError`]. The gateway adds routes, authentication, the API document
+//! and the dashboard on top; this crate knows nothing of actix (`cargo xtask test` checks).
 
 pub mod anomaly_calibration;
 pub mod cli;
