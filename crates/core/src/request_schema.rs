@@ -132,7 +132,8 @@ mod tests {
                 "id": {"type": ["string", "integer"], "minLength": 1, "maxLength": 100,
                        "pattern": TEXT_PATTERN},
                 "amount": {"type": ["number", "null"], "maximum": 1e12, "exclusiveMinimum": 0.0},
-                "kind": {"type": ["string", "null"], "enum": ["a", "b", null]},
+                "kind": {"type": ["string", "null"], "enum": ["a", "b", null],
+                         "description": crate::validation::LENIENT_CHOICE},
                 "counts": {"type": ["object", "null"], "properties": {
                     "x": {"type": ["integer", "null"], "maximum": 1e6, "minimum": 0.0}}}
             }})

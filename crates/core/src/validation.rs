@@ -13,6 +13,10 @@ use serde_json::{Map, Value, json};
 
 use crate::request_schema;
 
+/// How a request body's choice field is read, which its schema's `enum` alone cannot say.
+pub(crate) const LENIENT_CHOICE: &str = "One of the listed names, in any letter case and with surrounding \
+                              spaces: it is read as the listed spelling.";
+
 /// The messages shared by every module, worded as Django REST framework words them.
 pub mod messages {
     pub const REQUIRED: &str = "This field is required.";
@@ -495,17 +499,19 @@ impl<'a> FieldReader<'a> {
         field: &str,
         choices: &[&'static str],
     ) -> Option<&'static str> {
-        self.choice(field, choices, |choice, text| choice == text)
+        let schema = json!({"type": "string", "enum": choices});
+        self.choice(field, choices, schema, |choice, text| choice == text)
     }
 
     /// An optional code from a fixed list, compared case-insensitively and returned in the list's
-    /// spelling.
+    /// spelling; its schema says so, as JSON Schema's `enum` cannot.
     pub fn optional_choice(
         &mut self,
         field: &str,
         choices: &[&'static str],
     ) -> Option<&'static str> {
-        self.choice(field, choices, |choice, text| {
+        let schema = json!({"type": "string", "enum": choices, "description": LENIENT_CHOICE});
+        self.choice(field, choices, schema, |choice, text| {
             choice.eq_ignore_ascii_case(text.trim())
         })
     }
@@ -514,9 +520,10 @@ impl<'a> FieldReader<'a> {
         &mut self,
         field: &str,
         choices: &[&'static str],
+        schema: Value,
         matches: impl Fn(&str, &str) -> bool,
     ) -> Option<&'static str> {
-        request_schema::field(field, false, || json!({"type": "string", "enum": choices}));
+        request_schema::field(field, false, || schema);
         let value = self.present(field, false)?;
         let Some(text) = value.as_str() else {
             self.errors.add(field, messages::NOT_A_STRING);
