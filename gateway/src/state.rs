@@ -2,12 +2,12 @@
 //! telemetry. Passed through actix app data, never a global.
 
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-pub use redflag_service::detectors::{ArtifactStamps, Detectors, Learned, StartupError};
-use redflag_store::{ActivityWindows, Database, DecisionWriter, InProcessWindows, RedisWindows};
+pub use redflag_service::detectors::{Detectors, LiveDetectors, StartupError};
+use redflag_store::{ActivityWindows, Database, DecisionWriter};
 use serde_json::Value;
 
 use crate::auth::{TokenService, hash_password};
@@ -30,9 +30,7 @@ pub struct AppState {
     pub openapi: Arc<Value>,
     /// Swapped whole when a model artifact changes (see [`AppState::reload_models`]); each
     /// request holds the set it started with.
-    detectors: RwLock<Arc<Detectors>>,
-    /// What the detectors in use were loaded from.
-    loaded: Mutex<Loaded>,
+    detectors: LiveDetectors,
     pub telemetry: Telemetry,
     pub prometheus: PrometheusHandle,
     pub started: Instant,
@@ -56,26 +54,16 @@ impl AppState {
         let db = settings
             .database
             .connect_and_migrate(settings.database.pool_size)?;
-        let learned = Learned::read(&db).unwrap_or_default();
-        let detectors = Detectors::load(&settings, learned.clone())?;
+        // The recorder first: loading the detectors sets the calibration gauges.
+        let prometheus = prometheus();
+        let detectors = LiveDetectors::load(&settings, &db)?;
         // The embedded mode's writer keeps the audit chain itself (see `DecisionWriter::start`).
         let keep_chain = settings.audit.embedded_worker
             && settings.audit.queue_url.trim().is_empty()
             && db.backend() == redflag_store::Backend::Sqlite;
         let writer = DecisionWriter::start(db.clone(), settings.database.commit_batch, keep_chain)
             .map_err(StartupError::Writer)?;
-        let windows: Arc<dyn ActivityWindows> = if settings.redis_configured() {
-            Arc::new(RedisWindows::connect(
-                &settings.redis.url,
-                &settings.redis.key_prefix,
-                settings.windows.max_entries,
-            )?)
-        } else {
-            Arc::new(
-                InProcessWindows::new(settings.windows.max_entries)
-                    .with_max_windows(settings.windows.max_windows),
-            )
-        };
+        let windows = redflag_service::windows::serving(&settings)?;
         let state = Self {
             tokens: TokenService::new(
                 settings.secret_key.expose(),
@@ -85,63 +73,28 @@ impl AppState {
             limits: Limits::new(&settings.limits),
             windows_unreachable: AtomicBool::new(false),
             openapi: Arc::new(crate::openapi::document()),
-            detectors: RwLock::new(Arc::new(detectors)),
-            loaded: Mutex::new(Loaded {
-                artifacts: ArtifactStamps::read(&settings.models),
-                learned,
-            }),
+            detectors,
             db,
             writer,
             windows,
             telemetry: Telemetry::default(),
-            prometheus: prometheus(),
+            prometheus,
             started: Instant::now(),
             statistics_cache: Mutex::new(None),
             dummy_hash: OnceLock::new(),
             settings,
         };
-        // After the recorder is installed (`prometheus()` above).
-        crate::telemetry::anomaly_calibrations(&state.detectors());
         Ok(state)
     }
 
     /// The engines as they are now.
     pub fn detectors(&self) -> Arc<Detectors> {
-        self.detectors
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.detectors.current()
     }
 
-    /// Swaps in the models when an artifact file changed since the last look (`redflag train`,
-    /// or a worker's retraining, replaced it), and what the worker learned (the AML peer groups,
-    /// the anomaly calibrations) when it changed: requests already running finish with the
-    /// detectors they started with. Returns whether the detectors were swapped. A set that does
-    /// not load is reported and the detectors in use are kept; it is not retried until something
-    /// changes again.
+    /// Swaps in changed models and what the worker learned (see [`LiveDetectors::reload`]).
     pub fn reload_models(&self) -> Result<bool, StartupError> {
-        let artifacts = ArtifactStamps::read(&self.settings.models);
-        let read = Learned::read(&self.db);
-        let learned = {
-            let mut last = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
-            // Unreadable now: what is in use stays.
-            let learned = read.unwrap_or_else(|| last.learned.clone());
-            if last.artifacts == artifacts && last.learned == learned {
-                return Ok(false);
-            }
-            *last = Loaded {
-                artifacts,
-                learned: learned.clone(),
-            };
-            learned
-        };
-        let detectors = Detectors::load(&self.settings, learned)?;
-        crate::telemetry::anomaly_calibrations(&detectors);
-        *self
-            .detectors
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(detectors);
-        Ok(true)
+        self.detectors.reload(&self.settings, &self.db)
     }
 
     /// A hash to verify against when the username does not exist, so that a wrong username costs
@@ -152,11 +105,4 @@ impl AppState {
             hash_password(&random).unwrap_or_default()
         })
     }
-}
-
-/// What the detectors in use were loaded from: the artifact files as seen then, and what the
-/// worker had learned.
-struct Loaded {
-    artifacts: ArtifactStamps,
-    learned: Learned,
 }

@@ -4,14 +4,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Subcommand, ValueEnum};
 use redflag_core::Module;
 use redflag_ml_core::metrics::LabelAgreement;
 use redflag_ml_core::{ModelKind, SYNTHETIC_SOURCE, TrainingSet};
-use redflag_store::{ActivityWindows, ChainReport, Database, RedisWindows};
+use redflag_store::{ChainReport, Database};
 
 use crate::model_evaluation::EvaluationRequest;
 use crate::settings::Settings;
@@ -197,7 +196,7 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
             let db = settings.database.connect_and_migrate(2)?;
             let periodic = Periodic::new(
                 db,
-                worker_windows(&settings)?,
+                crate::windows::shared(&settings)?,
                 settings.models.clone(),
                 settings.tasks.clone(),
                 settings.aml.clone(),
@@ -240,7 +239,7 @@ fn work(settings: Settings, once: bool, out: &mut dyn Write) -> Result<(), Servi
     }
     let periodic = Periodic::new(
         db.clone(),
-        worker_windows(&settings)?,
+        crate::windows::shared(&settings)?,
         settings.models.clone(),
         settings.tasks.clone(),
         settings.aml.clone(),
@@ -393,18 +392,4 @@ fn agreement_line(agreement: &LabelAgreement) -> String {
         figure(agreement.recall),
         figure(agreement.roc_auc)
     )
-}
-
-/// The windows a process other than `serve` can reach: Redis when configured; in-process windows
-/// live in `serve` alone.
-fn worker_windows(settings: &Settings) -> Result<Option<Arc<dyn ActivityWindows>>, ServiceError> {
-    if !settings.redis_configured() {
-        return Ok(None);
-    }
-    let windows = RedisWindows::connect(
-        &settings.redis.url,
-        &settings.redis.key_prefix,
-        settings.windows.max_entries,
-    )?;
-    Ok(Some(Arc::new(windows)))
 }

@@ -3,6 +3,7 @@
 //! (the AML peer groups, the anomaly alerts' calibrations). `serve` loads them at start and swaps
 //! in a new set when an artifact or a calibration changes.
 
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
@@ -205,5 +206,72 @@ impl ArtifactStamps {
                 })
                 .collect(),
         )
+    }
+}
+
+/// The detectors a serving process scores with. They are swapped whole when an artifact file or
+/// what the worker learned changes; each request keeps the set it started with.
+pub struct LiveDetectors {
+    current: RwLock<Arc<Detectors>>,
+    /// What the detectors in use were loaded from.
+    loaded: Mutex<Loaded>,
+}
+
+/// The artifact files as seen when the detectors in use were loaded, and what the worker had
+/// learned then.
+struct Loaded {
+    artifacts: ArtifactStamps,
+    learned: Learned,
+}
+
+impl LiveDetectors {
+    /// Loads the detectors with what the worker has learned so far (nothing, when it cannot be
+    /// read now), and sets the calibration gauges.
+    pub fn load(settings: &Settings, db: &Database) -> Result<Self, StartupError> {
+        let learned = Learned::read(db).unwrap_or_default();
+        let detectors = Detectors::load(settings, learned.clone())?;
+        crate::telemetry::anomaly_calibrations(&detectors);
+        Ok(Self {
+            current: RwLock::new(Arc::new(detectors)),
+            loaded: Mutex::new(Loaded {
+                artifacts: ArtifactStamps::read(&settings.models),
+                learned,
+            }),
+        })
+    }
+
+    /// The engines as they are now.
+    pub fn current(&self) -> Arc<Detectors> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Swaps in the models when an artifact file changed since the last look (`redflag train`,
+    /// or a worker's retraining, replaced it), and what the worker learned (the AML peer groups,
+    /// the anomaly calibrations) when it changed. Returns whether the detectors were swapped. A
+    /// set that does not load is reported and the detectors in use are kept; it is not retried
+    /// until something changes again.
+    pub fn reload(&self, settings: &Settings, db: &Database) -> Result<bool, StartupError> {
+        let artifacts = ArtifactStamps::read(&settings.models);
+        let read = Learned::read(db);
+        let learned = {
+            let mut last = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+            // Unreadable now: what is in use stays.
+            let learned = read.unwrap_or_else(|| last.learned.clone());
+            if last.artifacts == artifacts && last.learned == learned {
+                return Ok(false);
+            }
+            *last = Loaded {
+                artifacts,
+                learned: learned.clone(),
+            };
+            learned
+        };
+        let detectors = Detectors::load(settings, learned)?;
+        crate::telemetry::anomaly_calibrations(&detectors);
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(detectors);
+        Ok(true)
     }
 }

@@ -17,6 +17,7 @@ pub mod registry;
 pub mod settings;
 pub mod tasks;
 pub mod telemetry;
+pub mod windows;
 pub mod worker;
 
 pub use error::ServiceError;
