@@ -234,9 +234,7 @@ async fn serve(settings: Settings) -> Result<(), CommandError> {
             Periodic::new(
                 state.db.clone(),
                 Some(state.windows.clone()),
-                state.settings.models.clone(),
-                state.settings.tasks.clone(),
-                state.settings.aml.clone(),
+                &state.settings,
             )
             .run(),
         );

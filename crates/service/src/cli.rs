@@ -194,13 +194,7 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
         }
         Command::Task { task } => {
             let db = settings.database.connect_and_migrate(2)?;
-            let periodic = Periodic::new(
-                db,
-                crate::windows::shared(&settings)?,
-                settings.models.clone(),
-                settings.tasks.clone(),
-                settings.aml.clone(),
-            );
+            let periodic = Periodic::new(db, crate::windows::shared(&settings)?, &settings);
             let outcome = runtime()?.block_on(periodic.run_task(task))?;
             writeln!(out, "{}: {outcome}", task.name())?;
             Ok(())
@@ -237,13 +231,7 @@ fn work(settings: Settings, once: bool, out: &mut dyn Write) -> Result<(), Servi
         writeln!(out, "applied {applied} audit record(s)")?;
         return Ok(());
     }
-    let periodic = Periodic::new(
-        db.clone(),
-        crate::windows::shared(&settings)?,
-        settings.models.clone(),
-        settings.tasks.clone(),
-        settings.aml.clone(),
-    );
+    let periodic = Periodic::new(db.clone(), crate::windows::shared(&settings)?, &settings);
     tracing::info!("audit worker running");
     runtime()?.block_on(async move {
         tokio::spawn(periodic.run());

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::anomaly_calibration::{self, AnomalyCalibration};
 use crate::models::{Retraining, retrain_on_decisions};
-use crate::settings::{ModelSettings, TaskSettings};
+use crate::settings::{ModelSettings, Settings, TaskSettings};
 use crate::telemetry;
 use crate::{ServiceError, blocking, peer_groups, registry};
 
@@ -375,19 +375,19 @@ pub struct Periodic {
 }
 
 impl Periodic {
+    /// The tasks on `db` and `windows` (the ones this process holds or reaches), with the
+    /// settings they read.
     pub fn new(
         db: Database,
         windows: Option<Arc<dyn ActivityWindows>>,
-        models: ModelSettings,
-        tasks: TaskSettings,
-        aml: AmlConfig,
+        settings: &Settings,
     ) -> Self {
         Self {
             db,
             windows,
-            models,
-            tasks,
-            aml,
+            models: settings.models.clone(),
+            tasks: settings.tasks.clone(),
+            aml: settings.aml.clone(),
         }
     }
 

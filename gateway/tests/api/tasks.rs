@@ -18,9 +18,7 @@ fn periodic(test_app: &TestApp) -> Periodic {
     Periodic::new(
         state.db.clone(),
         Some(state.windows.clone()),
-        state.settings.models.clone(),
-        state.settings.tasks.clone(),
-        state.settings.aml.clone(),
+        &state.settings,
     )
 }
 
