@@ -1,21 +1,19 @@
-//! `redflag`: serve the API, print its document, manage users; the commands that need no HTTP
-//! (migrate, train, model, worker, audit, task) come from `redflag_service::cli`.
+//! `redflag`: serve the API and print its document; the commands that need no HTTP (migrate,
+//! train, model, worker, audit, task, user) come from `redflag_service::cli`.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
-use redflag_audit::AuditEvent;
-use redflag_gateway::auth::{PasswordError, Role, hash_password};
 use redflag_gateway::build_app;
 use redflag_gateway::state::{AppState, StartupError};
 use redflag_service::ServiceError;
 use redflag_service::cli;
 use redflag_service::settings::{Settings, SettingsError, Sources};
 use redflag_service::tasks::Periodic;
-use redflag_store::{Database, StoreError};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc rather than glibc's malloc: under load the detection path's many small allocations
@@ -44,36 +42,8 @@ enum Command {
     },
     /// Print the OpenAPI 3.1 document that GET /api/schema/ serves (JSON).
     Openapi,
-    /// Manage users who may obtain tokens.
-    User {
-        #[command(subcommand)]
-        command: UserCommand,
-    },
     #[command(flatten)]
     Service(cli::Command),
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Create a user; the password is read from the first line of standard input.
-    Create {
-        #[arg(long)]
-        username: String,
-        /// analyst (read, work the alert queue) or admin (also users and models).
-        #[arg(long, value_enum, default_value_t = Role::Analyst)]
-        role: Role,
-        /// Read the password from standard input (required: passwords never go on the command line).
-        #[arg(long, required = true)]
-        password_stdin: bool,
-    },
-    /// Replace a user's password; the new one is read from the first line of standard input.
-    SetPassword {
-        #[arg(long)]
-        username: String,
-        /// Read the password from standard input (required).
-        #[arg(long, required = true)]
-        password_stdin: bool,
-    },
 }
 
 /// Why a command failed: the message `redflag` exits with.
@@ -86,17 +56,9 @@ enum CommandError {
     #[error(transparent)]
     Startup(#[from] StartupError),
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Password(#[from] PasswordError),
-    #[error(transparent)]
     Io(#[from] io::Error),
     #[error("cannot listen on {bind}: {source}")]
     Listen { bind: String, source: io::Error },
-    #[error("no user `{0}`")]
-    NoUser(String),
-    #[error("the username may not be blank")]
-    BlankUsername,
 }
 
 fn main() -> ExitCode {
@@ -134,70 +96,8 @@ fn run(command: Command, mut settings: Settings) -> Result<(), CommandError> {
             writeln!(out, "{document}")?;
             Ok(())
         }
-        Command::User {
-            command: UserCommand::Create { username, role, .. },
-        } => {
-            let (db, username, hash) = user_and_password(&settings, &username)?;
-            let user = db.create_user(&username, &hash, role.as_str())?;
-            audit_user_event(&db, AuditEvent::USER_CREATED, &user.username, user.id().0)?;
-            writeln!(
-                out,
-                "created user `{}` (id {}, {})",
-                user.username,
-                user.id().0,
-                user.role
-            )?;
-            Ok(())
-        }
-        Command::User {
-            command: UserCommand::SetPassword { username, .. },
-        } => {
-            let (db, username, hash) = user_and_password(&settings, &username)?;
-            let user = db
-                .find_user_by_username(&username)?
-                .ok_or_else(|| CommandError::NoUser(username.clone()))?;
-            db.set_password(&username, &hash)?;
-            audit_user_event(&db, AuditEvent::PASSWORD_SET, &user.username, user.id().0)?;
-            writeln!(out, "set the password of `{username}`")?;
-            Ok(())
-        }
         Command::Service(command) => Ok(cli::run(command, settings, &mut out)?),
     }
-}
-
-/// The migrated database, the trimmed username and the hash of the password read from the first
-/// line of standard input (refused when too short, like every password).
-fn user_and_password(
-    settings: &Settings,
-    username: &str,
-) -> Result<(Database, String, String), CommandError> {
-    let mut password = String::new();
-    io::stdin().lock().read_line(&mut password)?;
-    let password = password.trim_end_matches(['\n', '\r']);
-    let hash = hash_password(password)?;
-    let db = settings.database.connect_and_migrate(1)?;
-    let username = username.trim();
-    if username.is_empty() {
-        return Err(CommandError::BlankUsername);
-    }
-    Ok((db, username.to_owned(), hash))
-}
-
-/// Audits a change to a user's account, made from the command line.
-fn audit_user_event(
-    db: &Database,
-    kind: &'static str,
-    username: &str,
-    id: i64,
-) -> Result<(), StoreError> {
-    db.record_audit_event(&AuditEvent {
-        kind,
-        module: None,
-        entity_id: format!("user:{username}"),
-        actor: "system".to_owned(),
-        details: serde_json::json!({"user_id": id}),
-        recorded_at: chrono::Utc::now(),
-    })
 }
 
 #[actix_web::main]
@@ -239,30 +139,12 @@ async fn serve(settings: Settings) -> Result<(), CommandError> {
             .run(),
         );
     }
-    if state.settings.models.reload_seconds > 0 {
-        let reloading = state.clone();
-        actix_web::rt::spawn(async move {
-            let every = Duration::from_secs(reloading.settings.models.reload_seconds);
-            let mut interval = actix_web::rt::time::interval(every);
-            interval.tick().await;
-            loop {
-                interval.tick().await;
-                let state = reloading.clone();
-                match web::block(move || state.reload_models()).await {
-                    Ok(Ok(true)) => {
-                        redflag_gateway::telemetry::model_reload("loaded");
-                        tracing::info!("model artifacts changed: swapped in");
-                    }
-                    Ok(Ok(false)) => {}
-                    Ok(Err(error)) => {
-                        redflag_gateway::telemetry::model_reload("rejected");
-                        tracing::error!(%error, "changed model artifacts not loaded; keeping the models in use");
-                    }
-                    Err(error) => tracing::error!(%error, "model reload did not run"),
-                }
-            }
-        });
-    }
+    actix_web::rt::spawn(
+        state
+            .detectors
+            .clone()
+            .keep_current(Arc::new(state.settings.clone()), state.db.clone()),
+    );
     let server_state = state.clone();
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
     // On SIGTERM (or SIGINT) actix stops accepting and gives in-flight requests up to the grace
@@ -289,27 +171,13 @@ async fn serve(settings: Settings) -> Result<(), CommandError> {
         worker.abort();
         let _stopped = worker.await;
     }
-    let audit = &state.settings.audit;
-    let flushed = actix_web::rt::time::timeout(
+    redflag_service::worker::flush_within(
         grace,
-        redflag_service::worker::flush(
-            &state.db,
-            audit,
-            &state.settings.redis.key_prefix,
-            &consumer,
-        ),
+        &state.db,
+        &state.settings.audit,
+        &state.settings.redis.key_prefix,
+        &consumer,
     )
     .await;
-    // Whatever is not flushed stays in the outbox, where the next worker finds it: nothing is
-    // lost either way, and the exit is still clean.
-    match flushed {
-        Ok(Ok(moved)) => tracing::info!(moved, "audit relay flushed; stopped"),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "audit relay not flushed; the outbox keeps the records")
-        }
-        Err(_) => tracing::warn!(
-            "audit relay flush outlasted the grace period; the outbox keeps the rest"
-        ),
-    }
     Ok(())
 }

@@ -10,10 +10,11 @@ pub use redflag_service::detectors::{Detectors, LiveDetectors, StartupError};
 use redflag_store::{ActivityWindows, Database, DecisionWriter};
 use serde_json::Value;
 
-use crate::auth::{TokenService, hash_password};
+use crate::auth::TokenService;
 use crate::limits::Limits;
 use crate::telemetry::{Telemetry, prometheus};
 use redflag_service::settings::Settings;
+use redflag_service::users::hash_password;
 
 pub struct AppState {
     pub settings: Settings,
@@ -30,7 +31,7 @@ pub struct AppState {
     pub openapi: Arc<Value>,
     /// Swapped whole when a model artifact changes (see [`AppState::reload_models`]); each
     /// request holds the set it started with.
-    detectors: LiveDetectors,
+    pub detectors: Arc<LiveDetectors>,
     pub telemetry: Telemetry,
     pub prometheus: PrometheusHandle,
     pub started: Instant,
@@ -56,7 +57,7 @@ impl AppState {
             .connect_and_migrate(settings.database.pool_size)?;
         // The recorder first: loading the detectors sets the calibration gauges.
         let prometheus = prometheus();
-        let detectors = LiveDetectors::load(&settings, &db)?;
+        let detectors = Arc::new(LiveDetectors::load(&settings, &db)?);
         // The embedded mode's writer keeps the audit chain itself (see `DecisionWriter::start`).
         let keep_chain = settings.audit.embedded_worker
             && settings.audit.queue_url.trim().is_empty()

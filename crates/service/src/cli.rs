@@ -1,8 +1,8 @@
 //! The `redflag` commands that need no HTTP: migrations, training and evaluating models, the audit
-//! worker and its periodic tasks, and the audit chain's check. The binary flattens them into its
-//! own command line beside `serve`, `openapi` and `user`; each writes its report to `out`.
+//! worker and its periodic tasks, the audit chain's check and the users. The binary flattens them
+//! into its own command line beside `serve` and `openapi`; each writes its report to `out`.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -15,6 +15,7 @@ use redflag_store::{ChainReport, Database};
 use crate::model_evaluation::EvaluationRequest;
 use crate::settings::Settings;
 use crate::tasks::{self, Periodic};
+use crate::users::{self, Role};
 use crate::{ServiceError, anomaly_calibration, model_evaluation, models, registry, worker};
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +66,34 @@ pub enum Command {
     Task {
         #[arg(value_parser = task_parser())]
         task: &'static dyn tasks::PeriodicTask,
+    },
+    /// Manage users who may obtain tokens.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from the first line of standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// analyst (read, work the alert queue) or admin (also users and models).
+        #[arg(long, value_enum, default_value_t = Role::Analyst)]
+        role: Role,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Replace a user's password; the new one is read from the first line of standard input.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 
@@ -199,6 +228,28 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
             writeln!(out, "{}: {outcome}", task.name())?;
             Ok(())
         }
+        Command::User {
+            command: UserCommand::Create { username, role, .. },
+        } => {
+            let db = settings.database.connect_and_migrate(1)?;
+            let user = users::create(&db, &username, &password_from_stdin()?, role)?;
+            writeln!(
+                out,
+                "created user `{}` (id {}, {})",
+                user.username,
+                user.id().0,
+                user.role
+            )?;
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::SetPassword { username, .. },
+        } => {
+            let db = settings.database.connect_and_migrate(1)?;
+            let user = users::set_password(&db, &username, &password_from_stdin()?)?;
+            writeln!(out, "set the password of `{}`", user.username)?;
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -224,6 +275,13 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
 
 /// The audit worker with the periodic tasks beside it, until stopped; or, `once`, what is
 /// pending applied.
+/// The first line of standard input, without its line ending.
+fn password_from_stdin() -> Result<String, ServiceError> {
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password)?;
+    Ok(password.trim_end_matches(['\n', '\r']).to_owned())
+}
+
 fn work(settings: Settings, once: bool, out: &mut dyn Write) -> Result<(), ServiceError> {
     let db = settings.database.connect_and_migrate(2)?;
     if once {

@@ -4,7 +4,7 @@
 //! in a new set when an artifact or a calibration changes.
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use redflag_aml::{AmlDetector, PeerGroups, Watchlist};
@@ -273,5 +273,33 @@ impl LiveDetectors {
         crate::telemetry::anomaly_calibrations(&detectors);
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(detectors);
         Ok(true)
+    }
+
+    /// Reloads every `models.reload_seconds` (never when 0), so that a model trained elsewhere
+    /// or what a worker learned reaches this process without a restart; runs until its task is
+    /// dropped. Each outcome is counted in `redflag_model_reloads_total`.
+    pub async fn keep_current(self: Arc<Self>, settings: Arc<Settings>, db: Database) {
+        let every = Duration::from_secs(settings.models.reload_seconds);
+        if every.is_zero() {
+            return;
+        }
+        let mut interval = tokio::time::interval(every);
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            let (live, settings, db) = (self.clone(), settings.clone(), db.clone());
+            match tokio::task::spawn_blocking(move || live.reload(&settings, &db)).await {
+                Ok(Ok(true)) => {
+                    crate::telemetry::model_reload("loaded");
+                    tracing::info!("model artifacts changed: swapped in");
+                }
+                Ok(Ok(false)) => {}
+                Ok(Err(error)) => {
+                    crate::telemetry::model_reload("rejected");
+                    tracing::error!(%error, "changed model artifacts not loaded; keeping the models in use");
+                }
+                Err(error) => tracing::error!(%error, "model reload did not run"),
+            }
+        }
     }
 }

@@ -29,6 +29,8 @@ pub enum ServiceError {
     /// A user's CSV that does not read as a labelled table.
     #[error(transparent)]
     Table(#[from] TableError),
+    #[error(transparent)]
+    User(#[from] crate::users::UserError),
     #[error("the {0} model is not an anomaly model")]
     NotAnomaly(Module),
     #[error("no {0} model is installed yet")]

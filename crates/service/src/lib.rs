@@ -2,7 +2,7 @@
 //! the service runs (`registry`) and their detectors as configured, the model registry (load or
 //! train, install, retrain, labelled training), the calibration of the anomaly alerts, the AML
 //! peer groups and the evaluation of a model on a user's CSV, the audit worker, the periodic
-//! tasks and the metric names; and the commands themselves that need no HTTP (`cli`). Their
+//! tasks, the metric names and the users; and the commands themselves that need no HTTP (`cli`). Their
 //! failures are one [`ServiceError`]. The gateway adds routes, authentication, the API document
 //! and the dashboard on top; this crate knows nothing of actix (`cargo xtask test` checks).
 
@@ -17,6 +17,7 @@ pub mod registry;
 pub mod settings;
 pub mod tasks;
 pub mod telemetry;
+pub mod users;
 pub mod windows;
 pub mod worker;
 

@@ -196,6 +196,27 @@ pub async fn flush(
     Ok(0)
 }
 
+/// [`flush`] within `grace`, reporting the outcome in the log. Whatever is not flushed stays in
+/// the outbox, where the next worker finds it: nothing is lost either way, and `serve` still
+/// exits cleanly.
+pub async fn flush_within(
+    grace: Duration,
+    db: &Database,
+    settings: &AuditSettings,
+    prefix: &str,
+    consumer: &str,
+) {
+    match tokio::time::timeout(grace, flush(db, settings, prefix, consumer)).await {
+        Ok(Ok(moved)) => tracing::info!(moved, "audit relay flushed; stopped"),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "audit relay not flushed; the outbox keeps the records")
+        }
+        Err(_) => tracing::warn!(
+            "audit relay flush outlasted the grace period; the outbox keeps the rest"
+        ),
+    }
+}
+
 /// Adds a pass's figures to the worker counters.
 fn count(report: &Step) {
     audit_records("relayed", report.relayed);

@@ -1,14 +1,12 @@
-//! Authentication: argon2 passwords, simplejwt-compatible tokens, and the extractor that puts the
+//! Authentication: simplejwt-compatible tokens, and the extractor that puts the
 //! authenticated user into handlers.
 
 mod extractor;
-mod passwords;
 mod roles;
 mod routes;
 mod tokens;
 
 pub use extractor::Authenticated;
-pub use passwords::{PasswordError, hash_password, verify_password};
 pub use roles::Role;
 pub use routes::{
     AccessToken, TokenPair, obtain_token, read_credentials, read_refresh, refresh_token,

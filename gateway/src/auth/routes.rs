@@ -5,10 +5,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::auth::{Role, TokenKind, verify_password};
+use crate::auth::{Role, TokenKind};
 use crate::body::read_json;
 use crate::errors::ApiError;
 use crate::state::AppState;
+use redflag_service::users::verify_password;
 
 /// POST /api/token/ `{"username", "password"}` -> `{"refresh", "access"}`.
 #[tracing::instrument(skip_all)]

@@ -92,7 +92,7 @@ pub async fn learn_peer_groups(
     state: web::Data<AppState>,
     user: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    user.role.require(Role::Admin)?;
+    user.require(Role::Admin)?;
     let (db, config) = (state.db.clone(), state.settings.aml.clone());
     let stored = web::block(move || {
         redflag_service::peer_groups::learn(&db, &config, &user.username, Utc::now())?;

@@ -37,7 +37,7 @@ pub async fn calibrate(
     state: web::Data<AppState>,
     user: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    user.role.require(Role::Admin)?;
+    user.require(Role::Admin)?;
     let (db, models, tasks) = (
         state.db.clone(),
         state.settings.models.clone(),
@@ -95,7 +95,7 @@ pub async fn train(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    user.role.require(Role::Admin)?;
+    user.require(Role::Admin)?;
     let module: Module = path.parse().map_err(|_| ApiError::NotFound)?;
     let body = read_json(&request, payload, &state.settings.server).await?;
     let asked = read_training_request(&body)?;

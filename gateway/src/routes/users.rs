@@ -14,7 +14,7 @@ pub async fn list(
     state: web::Data<AppState>,
     user: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    user.role.require(Role::Admin)?;
+    user.require(Role::Admin)?;
     let db = state.db.clone();
     let users = web::block(move || db.users())
         .await

@@ -13,10 +13,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
 use actix_web::web;
-use redflag_gateway::auth::{Role, hash_password};
 use redflag_gateway::build_app;
 use redflag_gateway::state::AppState;
 use redflag_service::settings::{ModelSettings, Settings, Sources};
+use redflag_service::users::{Role, hash_password};
 use redflag_store::scratch::ScratchDatabase;
 use serde_json::Value;
 
