@@ -35,6 +35,7 @@ const POSTGRES: &str = "127.0.0.1:5432";
 const PURE_CRATES: &[&str] = &[
     "redflag-core",
     "redflag-windows",
+    "redflag-rules",
     "redflag-ml-core",
     "redflag-aml",
     "redflag-credit",

@@ -1,9 +1,14 @@
+use std::sync::Arc;
+
 use chrono::Duration;
 use redflag_core::{
     Activity, ConfigError, Detector, EntityKind, History, Learning, Module, ModuleSpec,
     Observation, Rule, RuleSet, Verdict, WindowMode,
 };
 use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
+use redflag_rules::CompiledRules;
+
+use crate::features::FeatureReader;
 
 use crate::funds_flow::pass_through_window;
 use crate::windows::{
@@ -23,6 +28,9 @@ pub struct AmlDetector {
     config: AmlConfig,
     rules: RuleSet<Transaction>,
     model: Option<AnomalyModel>,
+    /// The team's own rules (a published rule set), run after the built-in ones.
+    custom: Option<Arc<CompiledRules>>,
+    features: FeatureReader,
 }
 
 /// The AML verdict on one transfer: `risk` is the contract's `risk_score`.
@@ -47,10 +55,17 @@ impl AmlDetector {
             Box::new(RoundAmountRule::new(&config)),
             Box::new(HighRiskJurisdictionRule::new(&config)),
         ];
+        let features = FeatureReader {
+            jurisdictions: HighRiskJurisdictionRule::new(&config),
+            reporting_threshold: config.reporting_threshold,
+            pass_through_min_amount: config.pass_through_min_amount,
+        };
         Ok(Self {
             config,
             rules: RuleSet::new(rules),
             model: None,
+            custom: None,
+            features,
         })
     }
 
@@ -92,6 +107,24 @@ impl AmlDetector {
         self
     }
 
+    /// Applies a rule set's switches and custom rules: the built-in rules named in `disabled`
+    /// stop running (an unknown name is refused, naming the rules there are), and `custom`
+    /// (compiled against [`crate::features::CATALOGUE`]) runs after the rest on every transfer.
+    pub fn with_rule_set(
+        mut self,
+        disabled: &[String],
+        custom: Arc<CompiledRules>,
+    ) -> Result<Self, String> {
+        self.rules.disable(disabled)?;
+        self.custom = Some(custom).filter(|custom| !custom.is_empty());
+        Ok(self)
+    }
+
+    /// The built-in rules' names, in the order they run: what a rule set can switch off.
+    pub fn builtin_rules(&self) -> Vec<&'static str> {
+        self.rules.names()
+    }
+
     /// How far back the sender's outflow detail is needed: the longest of the rules' windows (the
     /// 30-day baseline reads the daily sums instead).
     fn outflow_horizon(&self) -> Duration {
@@ -102,7 +135,8 @@ impl AmlDetector {
             Duration::hours(i64::from(c.fan_window_hours)),
             Duration::days(i64::from(c.round_amount_window_days)),
             self.round_trip_window(),
-            Duration::hours(24),
+            // The custom rules' longest sender feature (`sender_count_7d`).
+            Duration::days(7),
         ]
         .into_iter()
         .max()
@@ -112,7 +146,8 @@ impl AmlDetector {
     /// How far back an account's inflows are needed: fan-in, the funds-flow typologies and round
     /// trips.
     fn inflow_horizon(&self) -> Duration {
-        Duration::hours(i64::from(self.config.fan_window_hours))
+        // At least a day: the custom rules' `receiver_*_24h` and `sender_received_24h`.
+        Duration::hours(i64::from(self.config.fan_window_hours).max(24))
             .max(pass_through_window(&self.config))
             .max(self.round_trip_window())
     }
@@ -224,12 +259,24 @@ impl Detector for AmlDetector {
     /// Typologies flag; supporting signals (velocity, fans, round amounts, a large non-cash
     /// transfer, the anomaly model) rank but never flag alone ([`Verdict::from_alerts`]).
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
+        let row = model::features(transaction, history);
+        let mut alerts = self.rules.evaluate(transaction, history);
+        if let Some(custom) = &self.custom {
+            let score = self
+                .model
+                .as_ref()
+                .and_then(|model| model.forest.score(&row).ok());
+            alerts
+                .extend(custom.evaluate(&mut |index| {
+                    self.features.value(index, transaction, history, score)
+                }));
+        }
         verdict_with_model(
-            self.rules.evaluate(transaction, history),
+            alerts,
             self.config.flag_risk_score,
             self.model.as_ref(),
             &model::FEATURES,
-            &model::features(transaction, history),
+            &row,
         )
     }
     fn history_rules(&self) -> Vec<&'static str> {

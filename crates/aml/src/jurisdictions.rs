@@ -56,6 +56,11 @@ impl HighRiskJurisdictionRule {
         Self { countries }
     }
 
+    /// Whether the country is on the list in force; false without a country.
+    pub(crate) fn is_high_risk(&self, country: Option<&str>) -> bool {
+        self.lookup(country).is_some()
+    }
+
     fn lookup(&self, country: Option<&str>) -> Option<&(String, String, bool)> {
         let country = country?;
         self.countries

@@ -5,6 +5,7 @@ mod clustering;
 mod config;
 mod detector;
 mod fan;
+pub mod features;
 mod funds_flow;
 mod jurisdictions;
 mod large_transaction;

@@ -119,6 +119,11 @@ impl TransactionType {
         "internal",
     ];
 
+    /// The spelling requests send ([`TransactionType::NAMES`] lists the variants in order).
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
     fn from_name(name: &str) -> Option<Self> {
         Some(match name {
             "cash_deposit" => Self::CashDeposit,

@@ -5,11 +5,42 @@ use crate::{Alert, Assessment, History, Rule, noisy_or};
 /// The rules of one engine, run in order over each event: the strategy pattern of the detectors.
 pub struct RuleSet<E> {
     rules: Vec<Box<dyn Rule<E>>>,
+    /// Rules switched off by name (a published rule set's `disabled`): kept, so that an engine
+    /// reconfigured later still knows them, but never run.
+    disabled: Vec<String>,
 }
 
 impl<E> RuleSet<E> {
     pub fn new(rules: Vec<Box<dyn Rule<E>>>) -> Self {
-        Self { rules }
+        Self {
+            rules,
+            disabled: Vec::new(),
+        }
+    }
+
+    /// Every rule's name, in rule order, switched off or not.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.rules.iter().map(|rule| rule.name()).collect()
+    }
+
+    /// Switches off the rules of these names; refuses a name no rule has, naming it.
+    pub fn disable(&mut self, names: &[String]) -> Result<(), String> {
+        let known = self.names();
+        if let Some(unknown) = names.iter().find(|name| !known.contains(&name.as_str())) {
+            return Err(format!(
+                "no built-in rule is named `{unknown}`; the rules are {}",
+                known.join(", ")
+            ));
+        }
+        self.disabled = names.to_vec();
+        Ok(())
+    }
+
+    fn enabled(&self) -> impl Iterator<Item = &dyn Rule<E>> {
+        self.rules
+            .iter()
+            .map(|rule| rule.as_ref())
+            .filter(|rule| !self.disabled.iter().any(|name| name == rule.name()))
     }
 
     /// Adds a rule after the others.
@@ -28,8 +59,7 @@ impl<E> RuleSet<E> {
 
     /// The names of the rules that read history, in rule order (see [`Rule::needs_history`]).
     pub fn history_rules(&self) -> Vec<&'static str> {
-        self.rules
-            .iter()
+        self.enabled()
             .filter(|rule| rule.needs_history())
             .map(|rule| rule.name())
             .collect()
@@ -37,8 +67,7 @@ impl<E> RuleSet<E> {
 
     /// Every rule's alert for this event, in rule order.
     pub fn evaluate(&self, event: &E, history: &History) -> Vec<Alert> {
-        self.rules
-            .iter()
+        self.enabled()
             .filter_map(|rule| rule.evaluate(event, history))
             .collect()
     }

@@ -3,6 +3,7 @@
 //! anomaly model's alert and the learned peer groups.
 
 mod anomaly;
+mod custom_rules;
 mod laundering;
 mod peer_groups;
 mod typologies;
