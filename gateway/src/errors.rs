@@ -13,6 +13,10 @@ pub enum ApiError {
     /// Field errors: 400 `{"field": ["message"]}`.
     #[error("invalid fields: {0}")]
     Validation(ValidationErrors),
+    /// Errors of a nested body, already in DRF's shape (a rule set's `{"rules": [{}, {"when":
+    /// [...]}]}`): 400 as given.
+    #[error("invalid body: {0}")]
+    Invalid(serde_json::Value),
     /// A body that is not JSON: 400 `{"detail": "JSON parse error - ..."}`.
     #[error("JSON parse error - {0}")]
     MalformedJson(String),
@@ -31,6 +35,9 @@ pub enum ApiError {
     /// Signed in, but the user's role does not allow it.
     #[error("You do not have permission to perform this action.")]
     PermissionDenied,
+    /// Refused for a reason of its own (four eyes): 403 with that reason.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("Not found.")]
     NotFound,
     /// A page number past the last page, as DRF's paginator words it.
@@ -125,14 +132,15 @@ impl From<ValidationErrors> for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::MalformedJson(_) | Self::DisallowedHost(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::Validation(_)
+            | Self::Invalid(_)
+            | Self::MalformedJson(_)
+            | Self::DisallowedHost(_) => StatusCode::BAD_REQUEST,
             Self::NotAuthenticated
             | Self::InvalidToken { .. }
             | Self::BadAuthorizationHeader
             | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::PermissionDenied => StatusCode::FORBIDDEN,
+            Self::PermissionDenied | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound | Self::InvalidPage => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -158,6 +166,7 @@ impl ResponseError for ApiError {
         let detail = |detail: String, code: Option<&'static str>| ErrorDetail { detail, code };
         let mut rendered = match self {
             Self::Validation(errors) => response.json(errors),
+            Self::Invalid(body) => response.json(body),
             Self::InvalidToken { detail: message } => {
                 response.json(detail((*message).to_owned(), Some("token_not_valid")))
             }

@@ -10,13 +10,16 @@ use redflag_service::registry;
 use serde_json::{Map, Value, json};
 use utoipa::{PartialSchema, ToSchema};
 
+mod rules;
+
 use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
 use crate::errors::ErrorDetail;
 use crate::routes::{
     AlertPage, AmlDecision, AuditPage, CaseBody, CasePage, CreditDecision, DecisionDetail,
-    Degradation, Health, InstalledModel, InsuranceDecision, MarketDecision, MetricsSnapshot,
-    PeerGroupReport, StatisticsReport, TrainingReport, UserItem, WarmingUp, read_alert_query,
-    read_case_patch, read_case_query, read_history_query, read_new_case, read_training_request,
+    Degradation, FeatureItem, Health, InstalledModel, InsuranceDecision, ListBody, MarketDecision,
+    MetricsSnapshot, PeerGroupReport, RuleSetBody, StatisticsReport, TrainingReport, UserItem,
+    WarmingUp, read_alert_query, read_case_patch, read_case_query, read_history_query,
+    read_new_case, read_training_request,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -43,6 +46,10 @@ pub fn document() -> Value {
     add::<InstalledModel>(&mut schemas);
     add::<TrainingReport>(&mut schemas);
     add::<PeerGroupReport>(&mut schemas);
+    add::<RuleSetBody>(&mut schemas);
+    add::<FeatureItem>(&mut schemas);
+    add::<ListBody>(&mut schemas);
+    rules::add_schemas(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),
         json!({
@@ -100,7 +107,7 @@ pub fn document() -> Value {
                             or `{\"detail\": \"...\"}`.",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
         },
-        "paths": paths(),
+        "paths": all_paths(),
         "components": {
             "schemas": schemas,
             "securitySchemes": {
@@ -265,6 +272,11 @@ fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Val
             {"type": "object", "required": ["id"],
              "properties": {"id": {"type": "integer", "description": "The stored decision's id"}}},
             reference(decision),
+            {"type": "object", "required": ["ruleset_version"],
+             "properties": {"ruleset_version": {"type": ["integer", "null"],
+                 "description": "The module's rule-set version that made the decision (see \
+                                 GET /api/rules/<module>/versions/); version 1 is the config \
+                                 file's settings"}}},
             optional(to_json(Degradation::schema())),
             optional(to_json(WarmingUp::schema()))
         ]
@@ -307,6 +319,15 @@ fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Val
         Some((event, example)),
         answers,
     )})
+}
+
+/// Every path: the contract's, then the rule sets'.
+fn all_paths() -> Value {
+    let mut all = paths();
+    if let (Some(all), Value::Object(rules)) = (all.as_object_mut(), rules::paths()) {
+        all.extend(rules);
+    }
+    all
 }
 
 fn paths() -> Value {

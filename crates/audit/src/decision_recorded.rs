@@ -23,6 +23,10 @@ pub struct DecisionRecorded {
     pub request_sha256: String,
     /// The model that scored the event, as its artifact names it.
     pub model_version: Option<String>,
+    /// The module's rule-set version that decided it (absent on decisions from before rule
+    /// sets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ruleset_version: Option<i64>,
     /// Milliseconds from receipt to the decision being ready to store.
     pub latency_ms: f64,
     pub findings: Vec<Finding>,

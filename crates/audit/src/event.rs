@@ -31,6 +31,12 @@ impl AuditEvent {
     /// The AML peer groups changed (a segment gained or lost its group, or its limits moved).
     pub const PEER_GROUPS_LEARNED: &'static str = "peer_groups.learned";
     pub const CASE_OPENED: &'static str = "case.opened";
+    /// A rule-set draft written or changed (its sha256 in the details).
+    pub const RULESET_DRAFTED: &'static str = "ruleset.drafted";
+    /// A rule-set version published or restored: it is in force from now.
+    pub const RULESET_PUBLISHED: &'static str = "ruleset.published";
+    pub const LIST_UPDATED: &'static str = "list.updated";
+    pub const LIST_DELETED: &'static str = "list.deleted";
     pub const CASE_UPDATED: &'static str = "case.updated";
 
     /// The JSON payload stored in the outbox.

@@ -125,6 +125,13 @@ impl CompiledRules {
             } else if !seen.insert(name.to_owned()) {
                 error("name", None, format!("another rule is named `{name}`"));
             }
+            if rule.description.chars().count() > MAX_REASON_LENGTH {
+                error(
+                    "description",
+                    None,
+                    format!("a description has at most {MAX_REASON_LENGTH} characters"),
+                );
+            }
             if !(0.0..=1.0).contains(&rule.confidence) {
                 error(
                     "confidence",

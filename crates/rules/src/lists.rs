@@ -15,6 +15,11 @@ impl Lists {
         self.lists.insert(name.into(), values.into_iter().collect());
     }
 
+    /// Removes a list (to check what would still compile without it).
+    pub fn remove(&mut self, name: &str) {
+        self.lists.remove(name);
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.lists.contains_key(name)
     }

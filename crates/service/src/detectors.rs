@@ -16,6 +16,7 @@ use redflag_store::{Database, StoreError, WindowError};
 
 use crate::anomaly_calibration::{self, AnomalyCalibration};
 use crate::models::{ModelVersions, artifact_path, load_or_train};
+use crate::rule_sets::{RuleSets, Stamp};
 use crate::settings::{ModelSettings, Settings};
 
 /// The four engines, configured from settings, with the models they score with.
@@ -28,15 +29,23 @@ pub struct Detectors {
     pub versions: ModelVersions,
     /// What the worker learned from the stored traffic when these were loaded.
     pub learned: Learned,
+    /// The rule sets these detectors apply (and each module's version in force).
+    pub rule_sets: RuleSets,
     /// Whether anomaly alerts are calibrated to the traffic (`models.anomaly_alert_rate` > 0).
     calibrating: bool,
 }
 
 impl Detectors {
     /// Loads each module's model (training and writing a missing one), the watchlist and the
-    /// valuation table named in settings, and configures the engines with them and with what
-    /// the worker learned: the AML peer groups and the calibrated anomaly thresholds.
-    pub fn load(settings: &Settings, learned: Learned) -> Result<Self, StartupError> {
+    /// valuation table named in settings, and configures the engines with them, with the rule
+    /// sets in force (their thresholds in place of the config file's, their switches and custom
+    /// rules) and with what the worker learned: the AML peer groups and the calibrated anomaly
+    /// thresholds.
+    pub fn load(
+        settings: &Settings,
+        learned: Learned,
+        rule_sets: RuleSets,
+    ) -> Result<Self, StartupError> {
         let models = load_or_train(&settings.models).map_err(Box::new)?;
         let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
         let calibrating = settings.models.anomaly_alert_rate > 0.0;
@@ -47,27 +56,30 @@ impl Detectors {
             threshold(Module::Insurance),
             threshold(Module::Market),
         );
-        let mut insurance = settings.insurance.clone();
+        let mut insurance = rule_sets.config(Module::Insurance, &settings.insurance)?;
         if insurance.identifier_key.is_empty() {
             insurance.identifier_key = settings.secret_key.clone();
         }
         Ok(Self {
-            aml: AmlDetector::new(settings.aml.clone())?
-                .with_model(models.aml)
-                .with_anomaly_threshold(aml_threshold)
-                .with_watchlist(watchlist)
-                .with_peer_groups(learned.peers.clone()),
-            credit: models
-                .credit
-                .install(CreditDetector::new(settings.credit.clone())?),
+            aml: rule_sets.apply_to_aml(
+                AmlDetector::new(rule_sets.config(Module::Aml, &settings.aml)?)?
+                    .with_model(models.aml)
+                    .with_anomaly_threshold(aml_threshold)
+                    .with_watchlist(watchlist)
+                    .with_peer_groups(learned.peers.clone()),
+            )?,
+            credit: models.credit.install(CreditDetector::new(
+                rule_sets.config(Module::Credit, &settings.credit)?,
+            )?),
             insurance: InsuranceDetector::new(insurance)?
                 .with_model(models.insurance)
                 .with_anomaly_threshold(insurance_threshold),
-            market: MarketDetector::new(settings.market.clone())?
+            market: MarketDetector::new(rule_sets.config(Module::Market, &settings.market)?)?
                 .with_model(models.market)
                 .with_anomaly_threshold(market_threshold),
             versions: models.versions,
             learned,
+            rule_sets,
             calibrating,
         })
     }
@@ -153,6 +165,12 @@ impl Learned {
     }
 }
 
+impl From<crate::ServiceError> for StartupError {
+    fn from(error: crate::ServiceError) -> Self {
+        Self::RuleSets(Box::new(error))
+    }
+}
+
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -171,6 +189,9 @@ pub enum StartupError {
     Watchlist(#[from] redflag_aml::WatchlistError),
     #[error(transparent)]
     Config(#[from] redflag_core::ConfigError),
+    /// A rule set in force that does not apply, or the rule sets cannot be read.
+    #[error(transparent)]
+    RuleSets(#[from] Box<crate::ServiceError>),
     /// Boxed: model errors carry paths and reasons, and start-up errors are rare.
     #[error(transparent)]
     Models(#[from] Box<crate::models::ModelError>),
@@ -222,20 +243,26 @@ pub struct LiveDetectors {
 struct Loaded {
     artifacts: ArtifactStamps,
     learned: Learned,
+    rule_sets: Stamp,
 }
 
 impl LiveDetectors {
     /// Loads the detectors with what the worker has learned so far (nothing, when it cannot be
     /// read now), and sets the calibration gauges.
+    /// Publishes each module's first rule set when it has none (see [`crate::rule_sets`]).
     pub fn load(settings: &Settings, db: &Database) -> Result<Self, StartupError> {
+        crate::rule_sets::publish_first(db)?;
         let learned = Learned::read(db).unwrap_or_default();
-        let detectors = Detectors::load(settings, learned.clone())?;
+        let stamp = Stamp::read(db)?;
+        let rule_sets = RuleSets::read(db)?;
+        let detectors = Detectors::load(settings, learned.clone(), rule_sets)?;
         crate::telemetry::anomaly_calibrations(&detectors);
         Ok(Self {
             current: RwLock::new(Arc::new(detectors)),
             loaded: Mutex::new(Loaded {
                 artifacts: ArtifactStamps::read(&settings.models),
                 learned,
+                rule_sets: stamp,
             }),
         })
     }
@@ -256,47 +283,84 @@ impl LiveDetectors {
     pub fn reload(&self, settings: &Settings, db: &Database) -> Result<bool, StartupError> {
         let artifacts = ArtifactStamps::read(&settings.models);
         let read = Learned::read(db);
+        let stamp = Stamp::read(db)?;
         let learned = {
             let mut last = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
             // Unreadable now: what is in use stays.
             let learned = read.unwrap_or_else(|| last.learned.clone());
-            if last.artifacts == artifacts && last.learned == learned {
+            if last.artifacts == artifacts && last.learned == learned && last.rule_sets == stamp {
                 return Ok(false);
             }
             *last = Loaded {
                 artifacts,
                 learned: learned.clone(),
+                rule_sets: stamp,
             };
             learned
         };
-        let detectors = Detectors::load(settings, learned)?;
+        let rule_sets = RuleSets::read(db)?;
+        let detectors = Detectors::load(settings, learned, rule_sets)?;
         crate::telemetry::anomaly_calibrations(&detectors);
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(detectors);
         Ok(true)
     }
 
-    /// Reloads every `models.reload_seconds` (never when 0), so that a model trained elsewhere
-    /// or what a worker learned reaches this process without a restart; runs until its task is
-    /// dropped. Each outcome is counted in `redflag_model_reloads_total`.
+    /// Whether a rule set was published or a list changed since the detectors in use were
+    /// loaded (a cheap read; false when it cannot be read now).
+    fn rule_sets_changed(&self, db: &Database) -> bool {
+        let Ok(stamp) = Stamp::read(db) else {
+            return false;
+        };
+        self.loaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .rule_sets
+            != stamp
+    }
+
+    /// Reloads every `models.reload_seconds`, and as soon as a rule set is published or a list
+    /// changes (looked for every `rules.poll_seconds`), so that a model trained elsewhere, what a
+    /// worker learned and another gateway's publish reach this process without a restart; runs
+    /// until its task is dropped (at once when both are 0). Each outcome is counted in
+    /// `redflag_model_reloads_total`.
     pub async fn keep_current(self: Arc<Self>, settings: Arc<Settings>, db: Database) {
-        let every = Duration::from_secs(settings.models.reload_seconds);
-        if every.is_zero() {
+        let (models, rules) = (settings.models.reload_seconds, settings.rules.poll_seconds);
+        let Some(tick) = [models, rules]
+            .into_iter()
+            .filter(|seconds| *seconds > 0)
+            .min()
+        else {
             return;
-        }
-        let mut interval = tokio::time::interval(every);
+        };
+        let mut interval = tokio::time::interval(Duration::from_secs(tick));
         interval.tick().await;
+        let mut since_full = 0;
         loop {
             interval.tick().await;
+            since_full += tick;
+            let full = models > 0 && since_full >= models;
+            if full {
+                since_full = 0;
+            }
             let (live, settings, db) = (self.clone(), settings.clone(), db.clone());
-            match tokio::task::spawn_blocking(move || live.reload(&settings, &db)).await {
+            let reloaded = tokio::task::spawn_blocking(move || {
+                if full || (rules > 0 && live.rule_sets_changed(&db)) {
+                    live.reload(&settings, &db)
+                } else {
+                    Ok(false)
+                }
+            });
+            match reloaded.await {
                 Ok(Ok(true)) => {
                     crate::telemetry::model_reload("loaded");
-                    tracing::info!("model artifacts changed: swapped in");
+                    tracing::info!(
+                        "models, what the worker learned or the rule sets changed: swapped in"
+                    );
                 }
                 Ok(Ok(false)) => {}
                 Ok(Err(error)) => {
                     crate::telemetry::model_reload("rejected");
-                    tracing::error!(%error, "changed model artifacts not loaded; keeping the models in use");
+                    tracing::error!(%error, "the changed models or rule sets did not load; keeping the detectors in use");
                 }
                 Err(error) => tracing::error!(%error, "model reload did not run"),
             }

@@ -31,6 +31,9 @@ pub enum ServiceError {
     Table(#[from] TableError),
     #[error(transparent)]
     User(#[from] crate::users::UserError),
+    /// A published rule set that no longer applies (the config file or a list changed under it).
+    #[error("the {module} rule set in force does not apply: {problems}")]
+    RuleSet { module: Module, problems: String },
     #[error("the {0} model is not an anomaly model")]
     NotAnomaly(Module),
     #[error("no {0} model is installed yet")]

@@ -14,6 +14,7 @@ pub mod model_evaluation;
 pub mod models;
 pub mod peer_groups;
 pub mod registry;
+pub mod rule_sets;
 pub mod settings;
 pub mod tasks;
 pub mod telemetry;

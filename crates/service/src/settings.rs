@@ -38,6 +38,7 @@ pub struct Settings {
     pub models: ModelSettings,
     pub audit: AuditSettings,
     pub tasks: TaskSettings,
+    pub rules: RuleSettings,
     pub aml: AmlConfig,
     pub credit: CreditConfig,
     pub insurance: InsuranceConfig,
@@ -165,6 +166,15 @@ pub struct ModelSettings {
     /// Stored decisions of a module before its anomaly alert speaks: until then the model is
     /// warming up, and a model trained on synthetic defaults is retrained on that traffic first.
     pub calibration_min_events: usize,
+}
+
+/// Rule sets as data (see [`crate::rule_sets`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSettings {
+    /// How often a serving process looks for a newly published rule set or a changed list, in
+    /// seconds; 0: only at start and on its own publishes.
+    pub poll_seconds: u64,
 }
 
 /// The worker's periodic tasks; an interval of 0 turns a task off.

@@ -57,6 +57,7 @@ fn bench_apply(
                     Alert::new("VelocityRule", "velocity", Severity::Medium, 0.5, "y"),
                 ],
                 model_version: Some("isolation_forest (bench)".to_owned()),
+                ruleset_version: None,
                 latency: std::time::Duration::from_micros(900),
                 model_features: vec![1.0, 2.0],
                 skipped_rules: Vec::new(),

@@ -35,6 +35,8 @@ pub struct DecisionToRecord {
     pub alerts: Vec<Alert>,
     /// The model that scored the event (kind, training time, rows, seed), when one did.
     pub model_version: Option<String>,
+    /// The module's rule-set version in force when it was decided.
+    pub ruleset_version: Option<i64>,
     /// From receipt to the decision being ready to store.
     pub latency: std::time::Duration,
     /// The figures the module's model read ([`redflag_core::Assessment::model_features`]);
@@ -57,6 +59,7 @@ impl DecisionToRecord {
             decision: self.decision.clone(),
             request_sha256: redflag_audit::digest(&self.request_json),
             model_version: self.model_version.clone(),
+            ruleset_version: self.ruleset_version,
             latency_ms: (self.latency.as_secs_f64() * 1_000_000.0).round() / 1000.0,
             findings: Finding::of_alerts(&self.alerts),
             skipped_rules: self.skipped_rules.clone(),

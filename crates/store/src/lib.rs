@@ -12,6 +12,7 @@ mod group_commit;
 mod outbox;
 mod review;
 mod rollup;
+mod rule_sets;
 mod schema;
 #[cfg(feature = "scratch")]
 pub mod scratch;
@@ -34,6 +35,7 @@ pub use group_commit::DecisionWriter;
 pub use outbox::OutboxCounts;
 pub use review::{AlertFilter, DecisionRecord, DecisionSummary, QueuedAlert, StoredAlert};
 pub use rollup::Rollup;
+pub use rule_sets::{DraftContent, RuleSetError, StoredList, StoredRuleSet};
 pub use statistics::{
     HourBucket, ModuleHour, ModuleStatistics, RuleCount, SeverityCount, Statistics,
 };

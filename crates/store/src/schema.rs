@@ -155,6 +155,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rule_sets (id) {
+        id -> BigInt,
+        module -> Text,
+        version -> Nullable<BigInt>,
+        document -> Text,
+        sha256 -> Text,
+        description -> Text,
+        author -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_by -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        based_on -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    rule_lists (name) {
+        name -> Text,
+        description -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rule_list_entries (list_name, value) {
+        list_name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(rule_list_entries -> rule_lists (list_name));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     decisions,
@@ -167,7 +202,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     rollup_watermark,
     cases,
     case_alerts,
-    case_events
+    case_events,
+    rule_lists,
+    rule_list_entries
 );
 
 // Precision by rule groups alerts by their rule and their case's resolution.

@@ -42,6 +42,7 @@ fn decision(
         model_version: Some(
             "isolation_forest 2026-02-01T00:00:00Z (20000 rows, seed 42)".to_owned(),
         ),
+        ruleset_version: Some(3),
         latency: std::time::Duration::from_micros(2_345),
         model_features: vec![9800.0, 0.5],
         skipped_rules: Vec::new(),
@@ -61,8 +62,8 @@ fn migrations_apply_revert_and_apply_again_on_both_backends() {
             0,
             "nothing left to apply"
         );
-        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 9);
-        assert_eq!(db.migrate().expect("up.sql works again"), 9);
+        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 10);
+        assert_eq!(db.migrate().expect("up.sql works again"), 10);
     }
 }
 

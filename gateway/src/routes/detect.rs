@@ -133,6 +133,11 @@ where
             skipped_rules: skipped_rules.clone(),
         }));
     }
+    let ruleset_version = detectors.rule_sets.version(D::MODULE);
+    body.insert(
+        "ruleset_version".to_owned(),
+        serde_json::json!(ruleset_version),
+    );
     if detectors.warming_up(D::MODULE) {
         body.extend(object(&WarmingUp {
             model_warming_up: true,
@@ -153,6 +158,7 @@ where
         actor: user.username.clone(),
         alerts,
         model_version: Some(detectors.versions.of(D::MODULE).to_owned()),
+        ruleset_version,
         latency: started.elapsed(),
         model_features: assessment.model_features().to_vec(),
         skipped_rules,

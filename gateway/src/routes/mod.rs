@@ -14,6 +14,7 @@ mod models;
 mod pages;
 mod render;
 mod review;
+mod rules;
 mod statistics;
 mod users;
 
@@ -33,6 +34,7 @@ pub use market::MarketDecision;
 pub use metrics::MetricsSnapshot;
 pub use models::{InstalledModel, TrainingReport, read_training_request};
 pub use review::{AlertPage, DecisionDetail, read_alert_query};
+pub use rules::{FeatureItem, ListBody, RuleSetBody};
 pub use statistics::StatisticsReport;
 pub use users::UserItem;
 
@@ -85,6 +87,41 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/cases/{id:\\d+}/", "GET, PATCH")
                 .route(web::get().to(cases::show))
                 .route(web::patch().to(cases::update)),
+        )
+        .service(resource("/api/rules/lists/", "GET").route(web::get().to(rules::lists)))
+        .service(
+            resource("/api/rules/lists/{name}/", "GET, PUT, DELETE")
+                .route(web::get().to(rules::list))
+                .route(web::put().to(rules::put_list))
+                .route(web::delete().to(rules::delete_list)),
+        )
+        .service(resource("/api/rules/{module}/", "GET").route(web::get().to(rules::in_force)))
+        .service(
+            resource("/api/rules/{module}/versions/", "GET").route(web::get().to(rules::versions)),
+        )
+        .service(
+            resource("/api/rules/{module}/features/", "GET").route(web::get().to(rules::features)),
+        )
+        .service(
+            resource("/api/rules/{module}/drafts/", "GET, POST")
+                .route(web::get().to(rules::drafts))
+                .route(web::post().to(rules::create_draft)),
+        )
+        .service(
+            resource("/api/rules/{module}/drafts/{id:\\d+}/", "GET, PATCH")
+                .route(web::get().to(rules::draft))
+                .route(web::patch().to(rules::update_draft)),
+        )
+        .service(
+            resource("/api/rules/{module}/drafts/{id:\\d+}/publish/", "POST")
+                .route(web::post().to(rules::publish)),
+        )
+        .service(
+            resource(
+                "/api/rules/{module}/versions/{version:\\d+}/restore/",
+                "POST",
+            )
+            .route(web::post().to(rules::restore)),
         )
         // After every fixed path: /api/aml/detect/ and the like are theirs.
         .service(

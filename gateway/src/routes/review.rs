@@ -110,6 +110,7 @@ pub async fn decision_detail(
     .map_err(ApiError::internal)??;
     let (record, alerts, model_version, history) = found.ok_or(ApiError::NotFound)?;
     let json = |text: &str| serde_json::from_str(text).unwrap_or(Value::Null);
+    let response = json(&record.response_json);
     Ok(HttpResponse::Ok().json(DecisionDetail {
         id: record.id,
         module: record.module.clone(),
@@ -121,8 +122,9 @@ pub async fn decision_detail(
         event_time: format_timestamp(record.event_time()),
         recorded_at: format_timestamp(record.recorded_at()),
         model_version,
+        ruleset_version: response["ruleset_version"].as_i64(),
         request: json(&record.request_json),
-        response: json(&record.response_json),
+        response,
         alerts: alerts
             .iter()
             .map(|alert| AlertItem::of(alert, None))
@@ -202,6 +204,8 @@ pub struct DecisionDetail {
     pub recorded_at: String,
     /// The model that scored the event, as its artifact names it.
     pub model_version: Option<String>,
+    /// The module's rule-set version that made it (absent before rule sets).
+    pub ruleset_version: Option<i64>,
     /// The validated request, as stored (contact identifiers only as hashes).
     #[schema(value_type = Object)]
     pub request: Value,

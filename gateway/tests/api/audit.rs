@@ -241,6 +241,7 @@ fn the_worker_applies_the_outbox_and_verify_names_the_edited_entry() {
             actor: "a".to_owned(),
             alerts: Vec::new(),
             model_version: None,
+            ruleset_version: None,
             latency: std::time::Duration::from_micros(1500),
             model_features: Vec::new(),
             skipped_rules: Vec::new(),

@@ -51,7 +51,7 @@ async fn the_seed_request_is_approved_in_the_documented_shape() {
                                        "debt_to_income", "credit_history_length", "employment_length",
                                        "inquiries", "account_mix"]),
                "thin_file": "boolean", "assumed_fields": vec!["string"; 8],
-               "probability_of_default": "float", "model_score": "integer"})
+               "probability_of_default": "float", "model_score": "integer", "ruleset_version": "integer"})
     );
     assert_eq!(body["decision"], "APPROVED");
     assert_eq!(body["risk_score"], 738);

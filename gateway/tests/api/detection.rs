@@ -20,7 +20,7 @@ async fn the_seed_aml_request_gets_the_documented_shape_and_is_stored() {
         shape(&body),
         json!({"id": "integer", "transaction_id": "string", "user_id": "string", "amount": "float",
                "sender_id": "string", "receiver_id": "string", "risk_score": "float", "flagged": "boolean",
-               "timestamp": "string", "alerts": [], "model_score": "float", "model_warming_up": "boolean"})
+               "timestamp": "string", "alerts": [], "model_score": "float", "ruleset_version": "integer", "model_warming_up": "boolean"})
     );
     assert_eq!(body["risk_score"], 0.0);
     assert_eq!(body["amount"], json!(9800.0));
@@ -235,7 +235,7 @@ async fn the_seed_trade_gets_the_documented_shape_and_a_pump_is_caught_with_its_
                "manipulation_risk": "float", "flagged": "boolean", "timestamp": "string",
                "alerts": [{"rule": "string", "alert_type": "string", "severity": "string", "confidence": "float",
                            "reason": "string", "evidence": ["string", "string"]}],
-               "event_type": "string", "model_score": "float", "model_warming_up": "boolean"})
+               "event_type": "string", "model_score": "float", "ruleset_version": "integer", "model_warming_up": "boolean"})
     );
     // A 25% move against ten days of a flat price is also unusual for the symbol; the model is
     // warming up (13 decisions stored), so its alert is silent.

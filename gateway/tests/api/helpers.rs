@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 use actix_http::Request;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
+use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
 use actix_web::web;
 use redflag_gateway::build_app;
@@ -117,7 +117,8 @@ impl TestApp {
         self.client("admin", Role::Admin).await
     }
 
-    async fn client(
+    /// The service, signed in through the API as `username` of `role` (made here).
+    pub async fn client(
         &self,
         username: &str,
         role: Role,
@@ -182,6 +183,22 @@ where
     /// A GET with this user's token.
     pub async fn get(&self, path: &str) -> Reply {
         send(&self.app, get(path, Some(&self.token))).await
+    }
+
+    /// A JSON request of another method (PATCH, PUT) with this user's token.
+    pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> Reply {
+        let request = TestRequest::default()
+            .method(method)
+            .uri(path)
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body.to_string());
+        send(&self.app, with_token(request, Some(&self.token))).await
+    }
+
+    /// A DELETE with this user's token.
+    pub async fn delete(&self, path: &str) -> Reply {
+        let request = TestRequest::delete().uri(path);
+        send(&self.app, with_token(request, Some(&self.token))).await
     }
 }
 

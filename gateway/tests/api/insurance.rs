@@ -24,7 +24,7 @@ async fn the_seed_claim_has_the_documented_shape_and_inflation_needs_a_reference
                "fraud_risk": "float", "timestamp": "string",
                "alerts": [{"rule": "string", "severity": "string", "confidence": "float", "reason": "string",
                            "evidence": ["string"]}],
-               "fraud_probability": "float", "flagged": "boolean", "model_score": "float",
+               "fraud_probability": "float", "flagged": "boolean", "model_score": "float", "ruleset_version": "integer",
                "model_warming_up": "boolean"})
     );
     assert_eq!(

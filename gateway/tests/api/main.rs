@@ -22,6 +22,7 @@ mod outages;
 mod process;
 mod redis_windows;
 mod review;
+mod rules;
 mod scale_out;
 mod tasks;
 mod validation;

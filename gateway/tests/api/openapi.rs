@@ -50,6 +50,15 @@ async fn the_served_document_is_the_checked_in_one_and_covers_every_endpoint() {
             "/api/metrics/",
             "/api/prometheus/",
             "/api/health/",
+            "/api/rules/lists/",
+            "/api/rules/lists/{name}/",
+            "/api/rules/{module}/",
+            "/api/rules/{module}/versions/",
+            "/api/rules/{module}/features/",
+            "/api/rules/{module}/drafts/",
+            "/api/rules/{module}/drafts/{id}/",
+            "/api/rules/{module}/drafts/{id}/publish/",
+            "/api/rules/{module}/versions/{version}/restore/",
         ]
     );
     // Every reference resolves to a schema of the document.

@@ -117,7 +117,8 @@ fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
         assert_eq!(status, 200, "{text}");
         json_of(&text)["audits"].clone()
     };
-    // Six records: the user created, two sign-ins, three decisions.
+    // Six records: the user created, two sign-ins, three decisions (each module's first rule
+    // set, the config file's, is published unaudited).
     eventually("the worker applied every audit record", || {
         let audits = audits(0);
         audits["queued"] == 0 && audits["applied"] == 6
@@ -129,4 +130,73 @@ fn two_gateways_and_a_worker_share_windows_ids_statistics_and_the_audit_log() {
         "{stdout}{stderr}\n{}",
         std::fs::read_to_string(&worker_log).unwrap_or_default()
     );
+}
+
+#[test]
+fn a_rule_set_published_on_one_gateway_decides_on_the_other_within_its_poll() {
+    // Always PostgreSQL: the gateways share the rule sets through it.
+    let sandbox = Sandbox::on(ScratchDatabase::postgres());
+    let env = [("REDFLAG__RULES__POLL_SECONDS", "1")];
+    let (migrated, _, stderr) = redflag(&sandbox, &["migrate"], "", &env);
+    assert!(migrated, "{stderr}");
+    create_user(&sandbox, "analyst", &env);
+    let (created, _, stderr) = redflag(
+        &sandbox,
+        &[
+            "user",
+            "create",
+            "--username",
+            "boss",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &format!("{CLI_PASSWORD}\n"),
+        &env,
+    );
+    assert!(created, "{stderr}");
+    let gateway = |models: &str| {
+        let mut env = env.to_vec();
+        env.push(("REDFLAG__MODELS__DIRECTORY", models));
+        Server::start(&sandbox, &env)
+    };
+    let (writer, other) = (gateway("models-a"), gateway("models-b"));
+    let analyst = writer.token("analyst", CLI_PASSWORD);
+    let boss = writer.token("boss", CLI_PASSWORD);
+    let draft = json!({"rules": [{"name": "Big", "when": "event.amount >= 50000.0",
+                                  "severity": "high", "confidence": 0.8,
+                                  "reason": "{{event.amount}} at once"}]});
+    let (status, text) = writer.http("POST", "/api/rules/aml/drafts/", Some(&analyst), &draft);
+    assert_eq!(status, 201, "{text}");
+    let id = json_of(&text)["id"].clone();
+    let (status, text) = writer.http(
+        "POST",
+        &format!("/api/rules/aml/drafts/{id}/publish/"),
+        Some(&boss),
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{text}");
+
+    // The other gateway, which nobody told, decides with version 2 once it has looked.
+    let token = other.token("analyst", CLI_PASSWORD);
+    let mut n = 0;
+    eventually("the other gateway applies version 2", || {
+        n += 1;
+        let body = json!({"transaction_id": format!("BIG-{n}"), "user_id": "U", "amount": 60_000.0,
+                          "sender_id": format!("S-{n}"), "receiver_id": "R",
+                          "timestamp": "2026-03-04T10:00:00Z"});
+        let (status, text) = other.http("POST", "/api/aml/detect/", Some(&token), &body);
+        assert_eq!(status, 201, "{text}");
+        let reply = json_of(&text);
+        let applied = reply["ruleset_version"] == 2;
+        assert_eq!(
+            applied,
+            rules_of(&reply).contains(&"Big".to_owned()),
+            "the version named is the one that decided: {reply}"
+        );
+        if !applied {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        applied
+    });
 }

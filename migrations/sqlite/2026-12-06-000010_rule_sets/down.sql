@@ -1,0 +1,3 @@
+DROP TABLE rule_list_entries;
+DROP TABLE rule_lists;
+DROP TABLE rule_sets;
