@@ -15,11 +15,11 @@ mod rules;
 use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
 use crate::errors::ErrorDetail;
 use crate::routes::{
-    AlertPage, AmlDecision, AuditPage, CaseBody, CasePage, CreditDecision, DecisionDetail,
-    Degradation, FeatureItem, Health, InstalledModel, InsuranceDecision, ListBody, MarketDecision,
-    MetricsSnapshot, PeerGroupReport, RuleSetBody, StatisticsReport, TrainingReport, UserItem,
-    WarmingUp, read_alert_query, read_case_patch, read_case_query, read_history_query,
-    read_new_case, read_training_request,
+    AlertPage, AmlDecision, AuditPage, BacktestBody, CaseBody, CasePage, CreditDecision,
+    DecisionDetail, Degradation, FeatureItem, Health, InstalledModel, InsuranceDecision, ListBody,
+    MarketDecision, MetricsSnapshot, PeerGroupReport, RuleSetBody, StatisticsReport,
+    TrainingReport, UserItem, WarmingUp, read_alert_query, read_backtest_request, read_case_patch,
+    read_case_query, read_history_query, read_new_case, read_training_request,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -49,6 +49,7 @@ pub fn document() -> Value {
     add::<RuleSetBody>(&mut schemas);
     add::<FeatureItem>(&mut schemas);
     add::<ListBody>(&mut schemas);
+    add::<BacktestBody>(&mut schemas);
     rules::add_schemas(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),
@@ -88,6 +89,10 @@ pub fn document() -> Value {
         (
             "TrainingRequest",
             describe(|body| drop(read_training_request(body))),
+        ),
+        (
+            "BacktestRequest",
+            describe(|body| drop(read_backtest_request(body))),
         ),
     ];
     for (name, schema) in requests {

@@ -262,14 +262,17 @@ impl Detector for AmlDetector {
         let row = model::features(transaction, history);
         let mut alerts = self.rules.evaluate(transaction, history);
         if let Some(custom) = &self.custom {
-            let score = self
-                .model
-                .as_ref()
-                .and_then(|model| model.forest.score(&row).ok());
-            alerts
-                .extend(custom.evaluate(&mut |index| {
-                    self.features.value(index, transaction, history, score)
-                }));
+            // Scored here only for a rule that reads `model_score` (the verdict scores again).
+            let score = || {
+                self.model
+                    .as_ref()
+                    .and_then(|model| model.forest.score(&row).ok())
+            };
+            alerts.extend(
+                custom.evaluate(&mut |index| {
+                    self.features.value(index, transaction, history, &score)
+                }),
+            );
         }
         verdict_with_model(
             alerts,

@@ -175,13 +175,14 @@ fn count_and_sum(activities: &[Activity]) -> (FeatureValue, FeatureValue) {
 }
 
 impl FeatureReader {
-    /// Feature `index` of [`CATALOGUE`] on this transfer.
+    /// Feature `index` of [`CATALOGUE`] on this transfer; `model_score` is asked only for the
+    /// feature of that name.
     pub fn value(
         &self,
         index: usize,
         t: &Transaction,
         history: &History,
-        model_score: Option<f64>,
+        model_score: &dyn Fn() -> Option<f64>,
     ) -> FeatureValue {
         let outflows = || history.get(&sender_outflows(t));
         let inflows = || {
@@ -248,7 +249,7 @@ impl FeatureReader {
             Some("amount_to_threshold") => {
                 FeatureValue::Number(t.amount / self.reporting_threshold)
             }
-            Some("model_score") => FeatureValue::number(model_score),
+            Some("model_score") => FeatureValue::number(model_score()),
             _ => FeatureValue::Missing,
         }
     }

@@ -51,6 +51,11 @@ pub trait Assessment {
     fn flagged(&self) -> bool;
     /// The rule findings, in the order the response lists them.
     fn alerts(&self) -> Vec<Alert>;
+    /// The names of the rules that raised them, in the same order: what a backtest compares,
+    /// without copying each alert's figures and evidence.
+    fn alert_rules(&self) -> Vec<String> {
+        self.alerts().into_iter().map(|alert| alert.rule).collect()
+    }
     /// The module's own decision word, for modules that decide (credit: APPROVED, REVIEW, DECLINED).
     fn decision(&self) -> Option<&str> {
         None

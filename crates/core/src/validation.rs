@@ -428,12 +428,26 @@ impl<'a> FieldReader<'a> {
     /// Windows are trimmed by event time, so an event dated far ahead would push every real event
     /// of its entity out of the window; the bound refuses that while allowing for clock skew.
     pub fn optional_timestamp(&mut self, field: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.timestamp(field, false, now)
+    }
+
+    /// A required RFC 3339 time, bounded as [`FieldReader::optional_timestamp`].
+    pub fn required_timestamp(&mut self, field: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.timestamp(field, true, now)
+    }
+
+    fn timestamp(
+        &mut self,
+        field: &str,
+        required: bool,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         request_schema::field(
             field,
-            false,
+            required,
             || json!({"type": "string", "format": "date-time"}),
         );
-        let value = self.present(field, false)?;
+        let value = self.present(field, required)?;
         let parsed = value
             .as_str()
             .and_then(|text| DateTime::parse_from_rfc3339(text.trim()).ok());

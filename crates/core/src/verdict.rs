@@ -165,6 +165,10 @@ impl Assessment for Verdict {
         self.alerts.clone()
     }
 
+    fn alert_rules(&self) -> Vec<String> {
+        self.alerts.iter().map(|alert| alert.rule.clone()).collect()
+    }
+
     fn model_features(&self) -> &[f64] {
         &self.model_features
     }

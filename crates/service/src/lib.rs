@@ -7,6 +7,7 @@
 //! and the dashboard on top; this crate knows nothing of actix (`cargo xtask test` checks).
 
 pub mod anomaly_calibration;
+pub mod backtest;
 pub mod cli;
 pub mod detectors;
 mod error;

@@ -78,6 +78,18 @@ impl RuleSets {
         })
     }
 
+    /// Puts `document` in force for `module` as a draft (version 0): what a backtest replays.
+    pub fn replace(&mut self, module: Module, document: RuleSetDocument) {
+        self.published
+            .retain(|published| published.module != module);
+        self.published.push(Published {
+            module,
+            version: 0,
+            sha256: String::new(),
+            document,
+        });
+    }
+
     pub fn of(&self, module: Module) -> Option<&Published> {
         self.published
             .iter()

@@ -175,6 +175,8 @@ pub struct RuleSettings {
     /// How often a serving process looks for a newly published rule set or a changed list, in
     /// seconds; 0: only at start and on its own publishes.
     pub poll_seconds: u64,
+    /// Days of stored traffic a backtest replays before its period, to warm the windows.
+    pub backtest_warm_up_days: u32,
 }
 
 /// The worker's periodic tasks; an interval of 0 turns a task off.

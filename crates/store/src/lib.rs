@@ -2,6 +2,7 @@
 
 mod audit_log;
 mod audit_queue;
+mod backtests;
 mod calibrations;
 mod case_state;
 mod cases;
@@ -25,6 +26,7 @@ pub use audit_log::{
     Applied, AuditEntry, AuditOutcome, AuditProgress, ChainReport, MAX_ATTEMPTS, QueuedAudit,
 };
 pub use audit_queue::{Delivery, RedisAuditQueue};
+pub use backtests::{BacktestStartError, ReplayedDecision, StoredBacktest};
 pub use calibrations::StoredRequest;
 pub use case_state::{CaseStatus, Resolution, UnknownName};
 pub use cases::{CaseChange, CaseError, CaseEvent, CaseFile, CaseRecord, RuleLabels};

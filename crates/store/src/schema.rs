@@ -188,6 +188,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rule_backtests (id) {
+        id -> BigInt,
+        module -> Text,
+        draft_id -> BigInt,
+        since -> Timestamp,
+        until -> Timestamp,
+        status -> Text,
+        replayed -> BigInt,
+        total -> BigInt,
+        report -> Nullable<Text>,
+        started_by -> Text,
+        started_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        cancel_requested -> Bool,
+    }
+}
+
 diesel::joinable!(rule_list_entries -> rule_lists (list_name));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -252,6 +252,43 @@ pub(super) fn paths() -> Value {
                         ("404", not_found.clone()),
                         ("409", response("Another version was published at the same moment", Some("ErrorDetail")))]),
         ), &module_and_id)},
+        "/api/rules/{module}/drafts/{id}/backtest/": {
+            "get": with_parameters(operation(
+                "Rules",
+                "The draft's latest backtest",
+                "Its progress while it runs (`replayed` of `total` stored decisions), then its \
+                 report: decisions and alerts per rule flagged before (as decided) and after (the \
+                 draft), the changed decisions with links, precision and recall against closed \
+                 cases' labels, and the time it took.",
+                true,
+                None,
+                responses(&[("200", response("The backtest", Some("BacktestBody"))),
+                            ("404", response("No such draft, or never backtested", Some("ErrorDetail")))]),
+            ), &module_and_id),
+            "post": with_parameters(operation(
+                "Rules",
+                "Backtest a draft",
+                "Replays the stored decisions of the period through the draft, in event-time \
+                 order, into fresh in-process windows warmed on the `rules.backtest_warm_up_days` \
+                 before it; nothing live is touched. Runs in the background (202): read it with \
+                 GET. One backtest at a time per module (409). AML only, for now.",
+                true,
+                Some(("BacktestRequest", json!({"since": "2026-03-01T00:00:00Z",
+                                                "until": "2026-04-01T00:00:00Z"}))),
+                responses(&[("202", response("Started", Some("BacktestBody"))),
+                            ("404", not_found.clone()),
+                            ("409", response("A backtest of the module runs, or the module is not replayed yet", Some("ErrorDetail")))]),
+            ), &module_and_id),
+            "delete": with_parameters(operation(
+                "Rules",
+                "Cancel the draft's running backtest",
+                "It stops within a page of replayed decisions and ends `cancelled`.",
+                true,
+                None,
+                responses(&[("202", json!({"description": "Asked to stop"})),
+                            ("404", response("No backtest of the draft runs", Some("ErrorDetail")))]),
+            ), &module_and_id),
+        },
         "/api/rules/{module}/versions/{version}/restore/": {"post": with_parameters(operation(
             "Rules",
             "Roll back to a version",

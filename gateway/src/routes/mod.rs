@@ -34,7 +34,7 @@ pub use market::MarketDecision;
 pub use metrics::MetricsSnapshot;
 pub use models::{InstalledModel, TrainingReport, read_training_request};
 pub use review::{AlertPage, DecisionDetail, read_alert_query};
-pub use rules::{FeatureItem, ListBody, RuleSetBody};
+pub use rules::{BacktestBody, FeatureItem, ListBody, RuleSetBody, read_backtest_request};
 pub use statistics::StatisticsReport;
 pub use users::UserItem;
 
@@ -115,6 +115,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/rules/{module}/drafts/{id:\\d+}/publish/", "POST")
                 .route(web::post().to(rules::publish)),
+        )
+        .service(
+            resource(
+                "/api/rules/{module}/drafts/{id:\\d+}/backtest/",
+                "GET, POST, DELETE",
+            )
+            .route(web::get().to(rules::backtest_status))
+            .route(web::post().to(rules::start_backtest))
+            .route(web::delete().to(rules::cancel_backtest)),
         )
         .service(
             resource(

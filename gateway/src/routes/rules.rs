@@ -3,12 +3,17 @@
 //! Every change is audited; a publish applies here at once and on other gateways within
 //! `rules.poll_seconds`.
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
-use redflag_core::Module;
+use chrono::{DateTime, Utc};
+use redflag_core::{FieldReader, Module, ValidationErrors};
 use redflag_rules::{FeatureKind, RuleSetDocument};
+use redflag_service::backtest::{self, BacktestReport};
 use redflag_service::rule_sets::{self, DraftErrors};
-use redflag_store::{DraftContent, RuleSetError, StoredList, StoredRuleSet};
+use redflag_store::{
+    BacktestStartError, DraftContent, RuleSetError, StoredBacktest, StoredList, StoredRuleSet,
+};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -132,6 +137,12 @@ impl ListBody {
 
 fn module_of(name: &str) -> Result<Module, ApiError> {
     name.parse().map_err(|_| ApiError::NotFound)
+}
+
+/// A path's module and its draft id or version number.
+fn module_and_number(path: web::Path<(String, i64)>) -> Result<(Module, i64), ApiError> {
+    let (module, number) = path.into_inner();
+    Ok((module_of(&module)?, number))
 }
 
 impl From<DraftErrors> for ApiError {
@@ -370,8 +381,7 @@ pub async fn draft(
     _user: Authenticated,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (module, id) = path.into_inner();
-    let module = module_of(&module)?;
+    let (module, id) = module_and_number(path)?;
     let db = state.db.clone();
     let body = blocking(move || {
         let stored = db
@@ -392,8 +402,7 @@ pub async fn update_draft(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (module, id) = path.into_inner();
-    let module = module_of(&module)?;
+    let (module, id) = module_and_number(path)?;
     let body = read_rules_json(&request, payload, &state).await?;
     let state = state.into_inner();
     let body = blocking(move || {
@@ -431,8 +440,7 @@ pub async fn publish(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Admin)?;
-    let (module, id) = path.into_inner();
-    let module = module_of(&module)?;
+    let (module, id) = module_and_number(path)?;
     let state = state.into_inner();
     let body = blocking(move || {
         let stored = state
@@ -460,8 +468,7 @@ pub async fn restore(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Admin)?;
-    let (module, version) = path.into_inner();
-    let module = module_of(&module)?;
+    let (module, version) = module_and_number(path)?;
     let state = state.into_inner();
     let body = blocking(move || {
         let old = state
@@ -655,4 +662,169 @@ pub async fn delete_list(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A backtest of a draft: its progress and, once done, its report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BacktestBody {
+    pub id: i64,
+    pub module: String,
+    pub draft_id: i64,
+    pub since: String,
+    pub until: String,
+    /// `running`, `done`, `cancelled` or `failed`.
+    #[schema(example = "done")]
+    pub status: String,
+    /// Stored decisions replayed so far, the warm-up included.
+    pub replayed: i64,
+    /// Stored decisions to replay, the warm-up included (known once the replay started).
+    pub total: i64,
+    pub started_by: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// Once done.
+    pub report: Option<BacktestReport>,
+    /// Why it failed, once failed.
+    pub error: Option<String>,
+}
+
+impl BacktestBody {
+    fn of(stored: &StoredBacktest) -> Self {
+        let (report, error) = match (stored.status.as_str(), &stored.report) {
+            ("done", Some(report)) => (serde_json::from_str(report).ok(), None),
+            ("failed", reason) => (None, reason.clone()),
+            _ => (None, None),
+        };
+        Self {
+            id: stored.id,
+            module: stored.module.clone(),
+            draft_id: stored.draft_id,
+            since: format_timestamp(stored.since()),
+            until: format_timestamp(stored.until()),
+            status: stored.status.clone(),
+            replayed: stored.replayed,
+            total: stored.total,
+            started_by: stored.started_by.clone(),
+            started_at: format_timestamp(stored.started_at()),
+            finished_at: stored.finished_at().map(format_timestamp),
+            report,
+            error,
+        }
+    }
+}
+
+/// The longest period one backtest replays.
+const MAX_BACKTEST_DAYS: i64 = 366;
+
+/// `{"since": RFC 3339, "until": RFC 3339}`: the period whose decisions are compared.
+pub fn read_backtest_request(
+    body: &Value,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ValidationErrors> {
+    let now = Utc::now();
+    let mut fields = FieldReader::new(body)?;
+    let since = fields.required_timestamp("since", now);
+    let until = fields.required_timestamp("until", now);
+    fields.reject_unknown(&["since", "until"]);
+    if let (Some(since), Some(until)) = (since, until) {
+        if until <= since {
+            fields.reject("until", "Must be after since.");
+        } else if until - since > chrono::Duration::days(MAX_BACKTEST_DAYS) {
+            fields.reject(
+                "until",
+                format!("A backtest covers at most {MAX_BACKTEST_DAYS} days."),
+            );
+        }
+    }
+    fields.finish(|| (since.unwrap_or(now), until.unwrap_or(now)))
+}
+
+/// POST /api/rules/<module>/drafts/<id>/backtest/: replays the period's stored decisions through
+/// the draft, in the background (202); one at a time per module.
+#[tracing::instrument(skip_all)]
+pub async fn start_backtest(
+    state: web::Data<AppState>,
+    user: Authenticated,
+    path: web::Path<(String, i64)>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (module, id) = module_and_number(path)?;
+    let body = read_json(&request, payload, &state.settings.server).await?;
+    let period = read_backtest_request(&body)?;
+    if !backtest::supported(module) {
+        return Err(ApiError::Conflict(format!(
+            "Backtests replay aml decisions only, for now; {module} is not replayed yet."
+        )));
+    }
+    let state = state.into_inner();
+    let body = blocking(move || {
+        let stored = state
+            .db
+            .rule_set_draft(module.as_str(), id)?
+            .ok_or(ApiError::NotFound)?;
+        still_applies(&state, module, &stored.document)?;
+        let document = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
+        let now = Utc::now();
+        let started = state
+            .db
+            .start_backtest(
+                module.as_str(),
+                id,
+                period,
+                &user.username,
+                now,
+                now - chrono::Duration::seconds(60),
+            )
+            .map_err(|error| match error {
+                BacktestStartError::Busy(_) => ApiError::Conflict(error.to_string()),
+                BacktestStartError::Store(error) => error.into(),
+            })?;
+        backtest::spawn(
+            state.db.clone(),
+            Arc::new(state.settings.clone()),
+            state.detectors(),
+            (module, started.clone()),
+            document,
+        )?;
+        Ok(BacktestBody::of(&started))
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(body))
+}
+
+/// GET /api/rules/<module>/drafts/<id>/backtest/: the draft's latest backtest.
+#[tracing::instrument(skip_all)]
+pub async fn backtest_status(
+    state: web::Data<AppState>,
+    _user: Authenticated,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (module, id) = module_and_number(path)?;
+    let db = state.db.clone();
+    let body = blocking(move || {
+        let stored = db
+            .latest_backtest(module.as_str(), id)?
+            .ok_or(ApiError::NotFound)?;
+        Ok(BacktestBody::of(&stored))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// DELETE /api/rules/<module>/drafts/<id>/backtest/: stops the draft's running backtest (it
+/// notices within a page of replayed decisions).
+#[tracing::instrument(skip_all)]
+pub async fn cancel_backtest(
+    state: web::Data<AppState>,
+    _user: Authenticated,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (module, id) = module_and_number(path)?;
+    let db = state.db.clone();
+    let asked = blocking(move || Ok(db.cancel_backtest(module.as_str(), id)?)).await?;
+    if asked {
+        Ok(HttpResponse::Accepted().finish())
+    } else {
+        Err(ApiError::NotFound)
+    }
 }

@@ -3,6 +3,7 @@
 mod audit;
 mod audit_queue;
 mod auth;
+mod backtests;
 mod calibration;
 mod cases;
 mod cli;

@@ -30,3 +30,24 @@ CREATE TABLE rule_list_entries (
     value TEXT NOT NULL,
     PRIMARY KEY (list_name, value)
 );
+
+-- Backtests of drafts: progress and report, readable from any gateway. At most one runs per
+-- module at a time.
+CREATE TABLE rule_backtests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    module TEXT NOT NULL,
+    draft_id BIGINT NOT NULL,
+    since TIMESTAMP NOT NULL,
+    until TIMESTAMP NOT NULL,
+    status TEXT NOT NULL,
+    replayed BIGINT NOT NULL,
+    total BIGINT NOT NULL,
+    report TEXT,
+    started_by TEXT NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    cancel_requested BOOLEAN NOT NULL
+);
+CREATE UNIQUE INDEX rule_backtests_running ON rule_backtests (module) WHERE status = 'running';
+CREATE INDEX rule_backtests_draft ON rule_backtests (module, draft_id, id);
