@@ -230,11 +230,14 @@ pub(super) fn paths() -> Value {
             "patch": with_parameters(with_body(operation(
                 "Rules",
                 "Change a draft",
-                "The fields given replace the draft's; checked as a new draft is. A published \
-                 version never changes (404).",
+                "The draft's author only (403 for anyone else: whoever publishes a draft must \
+                 not have written any of it). The fields given replace the draft's; checked as a \
+                 new draft is. A published version never changes (404).",
                 true,
                 Some(("RuleSetDraft", json!({"disabled": []}))),
-                responses(&[("200", one("The draft as changed")), ("404", not_found.clone())]),
+                responses(&[("200", one("The draft as changed")),
+                            ("403", response("Not the draft's author", Some("ErrorDetail"))),
+                            ("404", not_found.clone())]),
             )), &module_and_id),
         },
         "/api/rules/{module}/drafts/{id}/publish/": {"post": with_parameters(operation(

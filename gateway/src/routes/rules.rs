@@ -393,7 +393,7 @@ pub async fn draft(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// PATCH /api/rules/<module>/drafts/<id>/: changes the fields given.
+/// PATCH /api/rules/<module>/drafts/<id>/: changes the fields given; the author's alone.
 #[tracing::instrument(skip_all)]
 pub async fn update_draft(
     state: web::Data<AppState>,
@@ -410,6 +410,12 @@ pub async fn update_draft(
             .db
             .rule_set_draft(module.as_str(), id)?
             .ok_or(ApiError::NotFound)?;
+        // Four eyes: whoever publishes a draft must not have written any of it.
+        if stored.author != user.username {
+            return Err(ApiError::Forbidden(
+                "Only a draft's author changes it; write a draft of your own.".to_owned(),
+            ));
+        }
         let (description, document) =
             read_draft(&body, Some((&stored.description, &stored.document)))?;
         let (canonical, sha256) = checked(&state, module, &document)?;

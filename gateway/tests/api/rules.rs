@@ -85,6 +85,30 @@ async fn an_analyst_writes_a_rule_a_second_admin_publishes_it_and_it_fires_with_
     assert_eq!(draft["rules"][0]["supporting"], false);
     let publish = format!("/api/rules/aml/drafts/{}/publish/", draft["id"]);
 
+    // Only the author changes a draft, so that its publisher has written none of it.
+    let edit = format!("/api/rules/aml/drafts/{}/", draft["id"]);
+    let refused = admin
+        .send_json(Method::PATCH, &edit, &json!({"description": "mine now"}))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.json(),
+        json!({"detail": "Only a draft's author changes it; write a draft of your own."})
+    );
+    let edited = analyst
+        .send_json(
+            Method::PATCH,
+            &edit,
+            &json!({"description": "Mules, listed"}),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert_eq!(
+        edited.json()["rules"],
+        draft["rules"],
+        "fields left out keep their value"
+    );
+
     // Analysts may not publish; nor may an admin publish a draft of their own.
     assert_eq!(
         analyst.post(&publish, &json!({})).await.status,
@@ -187,7 +211,11 @@ async fn an_analyst_writes_a_rule_a_second_admin_publishes_it_and_it_fires_with_
         ))
         .await
         .json();
-    assert_eq!(kinds(&drafted), ["ruleset.drafted"]);
+    assert_eq!(
+        kinds(&drafted),
+        ["ruleset.drafted", "ruleset.drafted"],
+        "written, then changed"
+    );
     let audited = analyst
         .get("/api/audit/?entity_id=ruleset:aml:2")
         .await
