@@ -221,11 +221,6 @@ impl CompiledRules {
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
-
-    /// The rule-set version these rules were compiled from.
-    pub fn version(&self) -> i64 {
-        self.version
-    }
 }
 
 type Mistake = (Option<(usize, usize)>, String);

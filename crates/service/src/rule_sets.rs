@@ -30,7 +30,6 @@ pub fn catalogue(module: Module) -> &'static [FeatureSpec] {
 pub struct Published {
     pub module: Module,
     pub version: i64,
-    pub sha256: String,
     pub document: RuleSetDocument,
 }
 
@@ -67,7 +66,6 @@ impl RuleSets {
                 published.push(Published {
                     module,
                     version: stored.version.unwrap_or_default(),
-                    sha256: stored.sha256,
                     document,
                 });
             }
@@ -85,7 +83,6 @@ impl RuleSets {
         self.published.push(Published {
             module,
             version: 0,
-            sha256: String::new(),
             document,
         });
     }

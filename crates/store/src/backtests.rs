@@ -43,9 +43,6 @@ impl StoredBacktest {
     pub fn started_at(&self) -> DateTime<Utc> {
         self.started_at.and_utc()
     }
-    pub fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at.and_utc()
-    }
     pub fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.finished_at.map(|at| at.and_utc())
     }
