@@ -149,6 +149,32 @@ fn invalid(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.to_owned())
 }
 
+/// One JSON request on a connection of its own; the answer's body, or why it was refused.
+pub async fn call(
+    target: &Target,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let mut connection = Connection::open(target)
+        .await
+        .map_err(|e| format!("{}: {e}", target.url))?;
+    let response = connection
+        .send(method, path, Some(token), body.to_string().as_bytes())
+        .await
+        .map_err(|e| format!("{method} {}{path}: {e}", target.url))?;
+    let reply: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    if (200..300).contains(&response.status) {
+        Ok(reply)
+    } else {
+        Err(format!(
+            "{method} {}{path} answered {}: {reply}",
+            target.url, response.status
+        ))
+    }
+}
+
 /// Obtains an access token for `username`.
 pub async fn token(target: &Target, username: &str, password: &str) -> Result<String, String> {
     let mut connection = Connection::open(target)

@@ -103,6 +103,10 @@ enum Command {
         /// Seed of the request bodies.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Publish this many custom AML rules on the server started here before measuring (a
+        /// team's rule set: CEL conditions over window figures, event fields and a list).
+        #[arg(long, default_value_t = 0, conflicts_with = "url")]
+        custom_rules: usize,
         /// Where the JSON figures go.
         #[arg(long, default_value = "target/bench/http.json")]
         output: PathBuf,
@@ -168,6 +172,7 @@ fn main() -> ExitCode {
             endpoint,
             baseline,
             seed,
+            custom_rules,
             output,
         } => {
             let mut endpoints = endpoint.endpoints();
@@ -179,6 +184,7 @@ fn main() -> ExitCode {
                 connections: connections.max(1),
                 duration: Duration::from_secs(duration.max(1)),
                 seed,
+                custom_rules,
                 output,
             };
             runtime.block_on(bench(&server, &plan))
@@ -209,7 +215,51 @@ struct Session {
     local: Option<LocalServer>,
 }
 
-async fn connect(server: &ServerArgs) -> Result<Session, String> {
+/// Writes `count` custom AML rules as the bench user and publishes them as [`PUBLISHER`], with the
+/// list they read; returns the version published.
+async fn publish_custom_rules(session: &Session, count: usize) -> Result<i64, String> {
+    let target = &session.target;
+    let publisher = client::token(target, PUBLISHER.0, PUBLISHER.1).await?;
+    let mules: Vec<String> = (0..1_000).map(|i| format!("MULE-{i}")).collect();
+    client::call(
+        target,
+        "PUT",
+        "/api/rules/lists/mule_accounts/",
+        &publisher,
+        &json!({"values": mules}),
+    )
+    .await?;
+    let conditions = [
+        "sender_count_24h > 500 && event.amount > 9000.0",
+        "sender_sum_7d > 10000000.0",
+        "receiver_distinct_senders_24h > 200 && event.amount >= 5000.0",
+        "sender_distinct_receivers_24h > 100",
+        "in_list('mule_accounts', event.receiver_id) && sender_received_24h > 0.8 * event.amount",
+        "hour_of_day < 5.0 && sender_count_1h > 50",
+    ];
+    let rules: Vec<serde_json::Value> = (0..count)
+        .map(|i| {
+            json!({"name": format!("Bench rule {i}"), "when": conditions[i % conditions.len()],
+                   "severity": "high", "confidence": 0.7,
+                   "reason": "{{sender_count_24h}} transfers in 24h"})
+        })
+        .collect();
+    let draft = client::call(
+        target,
+        "POST",
+        "/api/rules/aml/drafts/",
+        &session.token,
+        &json!({"description": "cargo xtask bench --custom-rules", "rules": rules}),
+    )
+    .await?;
+    let path = format!("/api/rules/aml/drafts/{}/publish/", draft["id"]);
+    let published = client::call(target, "POST", &path, &publisher, &json!({})).await?;
+    published["version"]
+        .as_i64()
+        .ok_or_else(|| format!("publishing answered {published}"))
+}
+
+async fn connect(server: &ServerArgs, with_publisher: bool) -> Result<Session, String> {
     match server.remote.sign_in().await? {
         Some((target, token)) => Ok(Session {
             target,
@@ -224,6 +274,7 @@ async fn connect(server: &ServerArgs) -> Result<Session, String> {
                 watchlist_file: None,
                 username: "bench".to_owned(),
                 password: "bench-password-not-for-production".to_owned(),
+                publisher: with_publisher.then(|| (PUBLISHER.0.to_owned(), PUBLISHER.1.to_owned())),
                 settings: Vec::new(),
             };
             let local = LocalServer::start(&options)?;
@@ -256,6 +307,7 @@ async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> 
                 watchlist_file: Some(watchlist.clone()),
                 username: "demo".to_owned(),
                 password: password.clone(),
+                publisher: None,
                 // A month sent in seconds: the anomaly alerts are calibrated as the traffic
                 // arrives (every 2 s once 500 decisions are stored) and read back at once, not
                 // after it.
@@ -305,11 +357,25 @@ struct BenchPlan {
     connections: usize,
     duration: Duration,
     seed: u64,
+    custom_rules: usize,
     output: PathBuf,
 }
 
+/// The admin who publishes the bench's rule set (the bench user writes it: four eyes).
+const PUBLISHER: (&str, &str) = (
+    "bench-publisher",
+    "bench-publisher-password-not-for-production",
+);
+
 async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
-    let session = connect(server).await?;
+    let session = connect(server, plan.custom_rules > 0).await?;
+    if plan.custom_rules > 0 {
+        let version = publish_custom_rules(&session, plan.custom_rules).await?;
+        println!(
+            "bench: {} custom AML rules published (rule-set version {version})",
+            plan.custom_rules
+        );
+    }
     println!(
         "bench: {} with {} connections, {} s per endpoint{}",
         session.target.url,

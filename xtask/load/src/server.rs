@@ -24,6 +24,9 @@ pub struct ServerOptions {
     /// The user created (or whose password is set) before the server starts.
     pub username: String,
     pub password: String,
+    /// An admin created the same way (username, password), to publish rule sets the first user
+    /// wrote: publishing takes a second person.
+    pub publisher: Option<(String, String)>,
     /// Further settings, as `REDFLAG__...` environment variables.
     pub settings: Vec<(&'static str, &'static str)>,
 }
@@ -88,39 +91,44 @@ impl LocalServer {
             command
         };
 
-        let user = |action: &str| -> Result<(bool, String), String> {
-            let mut child = command(&[
-                "user",
-                action,
-                "--username",
-                &options.username,
-                "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+        let user = |action: &str, username: &str, password: &str, admin: bool| {
+            let mut args = vec!["user", action, "--username", username, "--password-stdin"];
+            if admin && action == "create" {
+                args.extend(["--role", "admin"]);
+            }
+            let mut child = command(&args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
             if let Some(mut stdin) = child.stdin.take() {
                 stdin
-                    .write_all(format!("{}\n", options.password).as_bytes())
+                    .write_all(format!("{password}\n").as_bytes())
                     .map_err(|e| e.to_string())?;
             }
             let output = child.wait_with_output().map_err(|e| e.to_string())?;
-            Ok((
+            Ok::<_, String>((
                 output.status.success(),
                 String::from_utf8_lossy(&output.stderr).into_owned(),
             ))
         };
-        let (created, stderr) = user("create")?;
-        if !created {
-            if !stderr.contains("already exists") {
-                return Err(format!("creating the user failed: {stderr}"));
+        let ensure = |username: &str, password: &str, admin: bool| -> Result<(), String> {
+            let (created, stderr) = user("create", username, password, admin)?;
+            if !created {
+                if !stderr.contains("already exists") {
+                    return Err(format!("creating the user `{username}` failed: {stderr}"));
+                }
+                let (set, stderr) = user("set-password", username, password, admin)?;
+                if !set {
+                    return Err(format!("setting `{username}`'s password failed: {stderr}"));
+                }
             }
-            let (set, stderr) = user("set-password")?;
-            if !set {
-                return Err(format!("setting the user's password failed: {stderr}"));
-            }
+            Ok(())
+        };
+        ensure(&options.username, &options.password, false)?;
+        if let Some((username, password)) = &options.publisher {
+            ensure(username, password, true)?;
         }
 
         let port = TcpListener::bind("127.0.0.1:0")
