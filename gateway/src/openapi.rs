@@ -16,7 +16,7 @@ use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
 use crate::errors::ErrorDetail;
 use crate::routes::{
     AlertPage, AmlDecision, AuditPage, BacktestBody, CaseBody, CasePage, CreditDecision,
-    DecisionDetail, Degradation, FeatureItem, Health, InstalledModel, InsuranceDecision, ListBody,
+    DecisionDetail, Degradation, Health, InstalledModel, InsuranceDecision, ListBody,
     MarketDecision, MetricsSnapshot, PeerGroupReport, RuleSetBody, StatisticsReport,
     TrainingReport, UserItem, WarmingUp, read_alert_query, read_backtest_request, read_case_patch,
     read_case_query, read_history_query, read_new_case, read_training_request,
@@ -47,7 +47,7 @@ pub fn document() -> Value {
     add::<TrainingReport>(&mut schemas);
     add::<PeerGroupReport>(&mut schemas);
     add::<RuleSetBody>(&mut schemas);
-    add::<FeatureItem>(&mut schemas);
+    add::<redflag_rules::FeatureSpec>(&mut schemas);
     add::<ListBody>(&mut schemas);
     add::<BacktestBody>(&mut schemas);
     rules::add_schemas(&mut schemas);

@@ -82,14 +82,16 @@ impl std::fmt::Debug for CompiledRules {
 
 impl CompiledRules {
     /// Checks `rules` against the module's `catalogue` and `lists` and compiles them; refuses
-    /// with every mistake found. `version` names the rule set in logs.
+    /// with every mistake found. `version` names the rule set in logs. The lists are shared, not
+    /// copied: a service compiles every rule set against the same ones.
     pub fn compile(
         module: &'static str,
         version: i64,
         rules: &[CustomRule],
         catalogue: &'static [FeatureSpec],
-        lists: Lists,
+        lists: impl Into<Arc<Lists>>,
     ) -> Result<Self, Vec<RuleError>> {
+        let lists: Arc<Lists> = lists.into();
         let env = Arc::new(Env::stdlib());
         let mut errors = Vec::new();
         if rules.len() > MAX_RULES {
@@ -204,7 +206,7 @@ impl CompiledRules {
             rules: compiled,
             needed,
             uses_lists,
-            lists: Arc::new(lists),
+            lists,
             env,
             failure_logged: AtomicBool::new(false),
         })
@@ -231,7 +233,7 @@ type Mistake = (Option<(usize, usize)>, String);
 fn check_condition(
     when: &str,
     catalogue: &'static [FeatureSpec],
-    lists: &Lists,
+    lists: &Arc<Lists>,
     env: &Arc<Env>,
 ) -> Result<(Program, Vec<usize>), Mistake> {
     if when.trim().is_empty() {
@@ -279,9 +281,8 @@ fn check_condition(
     let sample: Vec<(usize, FeatureValue)> = (0..catalogue.len())
         .map(|index| (index, FeatureValue::sample(catalogue[index].kind)))
         .collect();
-    let lists = Arc::new(lists.clone());
     let scope = Scope::new(catalogue, &sample);
-    let outcome = scope.run(env, &lists, true, |context| program.execute(context));
+    let outcome = scope.run(env, lists, true, |context| program.execute(context));
     match outcome {
         Ok(cel::Value::Bool(_)) => Ok((program, reads)),
         Ok(other) => Err((

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// How a feature reads in an expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FeatureKind {
     /// A figure with a fraction (an amount, a ratio, a score): CEL `double`. Compare it with any
@@ -21,7 +22,9 @@ pub enum FeatureKind {
 /// One feature of a module's catalogue. Names starting `event.` are the validated event's own
 /// fields; the others are figures the detector computes from the event's windows and models.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeatureSpec {
+    #[cfg_attr(feature = "openapi", schema(example = "sender_count_24h"))]
     pub name: &'static str,
     pub kind: FeatureKind,
     /// The unit a figure is in (`currency units`, `transfers`, `hours`, `0..1`), empty for text.

@@ -191,7 +191,7 @@ pub enum StartupError {
     Config(#[from] redflag_core::ConfigError),
     /// A rule set in force that does not apply, or the rule sets cannot be read.
     #[error(transparent)]
-    RuleSets(#[from] Box<crate::ServiceError>),
+    RuleSets(Box<crate::ServiceError>),
     /// Boxed: model errors carry paths and reasons, and start-up errors are rare.
     #[error(transparent)]
     Models(#[from] Box<crate::models::ModelError>),

@@ -6,6 +6,8 @@
 //! is the config file itself (an empty rule set), published at start when the module has none,
 //! so that every decision names the version that made it.
 
+use std::sync::Arc;
+
 use redflag_aml::AmlDetector;
 use redflag_core::Module;
 use redflag_rules::{CompiledRules, FeatureSpec, Lists, RuleError, RuleSetDocument};
@@ -37,7 +39,8 @@ pub struct Published {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleSets {
     pub published: Vec<Published>,
-    pub lists: Lists,
+    /// Shared by every rule set compiled against them.
+    pub lists: Arc<Lists>,
 }
 
 /// What changes when a rule set is published or a list changes: polled cheaply.
@@ -128,7 +131,7 @@ impl RuleSets {
             )
         })?;
         detector
-            .with_rule_set(&published.document.disabled, std::sync::Arc::new(compiled))
+            .with_rule_set(&published.document.disabled, Arc::new(compiled))
             .map_err(|problem| invalid(Module::Aml, vec![problem]))
     }
 }
@@ -141,12 +144,12 @@ fn invalid(module: Module, problems: Vec<String>) -> ServiceError {
 }
 
 /// Every list, as rules read them.
-pub fn read_lists(db: &Database) -> Result<Lists, ServiceError> {
+pub fn read_lists(db: &Database) -> Result<Arc<Lists>, ServiceError> {
     let mut lists = Lists::default();
     for (name, values) in db.rule_list_values()? {
         lists.insert(name, values);
     }
-    Ok(lists)
+    Ok(Arc::new(lists))
 }
 
 /// Compiles a rule set's custom rules for `module`.
@@ -154,14 +157,14 @@ pub fn compile(
     module: Module,
     version: i64,
     document: &RuleSetDocument,
-    lists: &Lists,
+    lists: &Arc<Lists>,
 ) -> Result<CompiledRules, Vec<RuleError>> {
     CompiledRules::compile(
         module.as_str(),
         version,
         &document.rules,
         catalogue(module),
-        lists.clone(),
+        Arc::clone(lists),
     )
 }
 
@@ -209,7 +212,7 @@ pub fn check_draft(
     module: Module,
     body: &Value,
     settings: &Settings,
-    lists: &Lists,
+    lists: &Arc<Lists>,
 ) -> Result<(RuleSetDocument, String), DraftErrors> {
     let document: RuleSetDocument = serde_json::from_value(body.clone())
         .map_err(|error| DraftErrors(json!({"non_field_errors": [error.to_string()]})))?;

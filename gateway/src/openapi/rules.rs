@@ -194,7 +194,7 @@ pub(super) fn paths() -> Value {
             true,
             None,
             responses(&[("200", json!({"description": "The features, in catalogue order",
-                "content": json_content(json!({"type": "array", "items": reference("FeatureItem")}))})),
+                "content": json_content(json!({"type": "array", "items": reference("FeatureSpec")}))})),
                         ("404", not_found.clone())]),
         ), &module_only)},
         "/api/rules/{module}/drafts/": {

@@ -34,7 +34,7 @@ pub use market::MarketDecision;
 pub use metrics::MetricsSnapshot;
 pub use models::{InstalledModel, TrainingReport, read_training_request};
 pub use review::{AlertPage, DecisionDetail, read_alert_query};
-pub use rules::{BacktestBody, FeatureItem, ListBody, RuleSetBody, read_backtest_request};
+pub use rules::{BacktestBody, ListBody, RuleSetBody, read_backtest_request};
 pub use statistics::StatisticsReport;
 pub use users::UserItem;
 

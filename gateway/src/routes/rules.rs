@@ -8,7 +8,7 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use redflag_core::{FieldReader, Module, ValidationErrors};
-use redflag_rules::{FeatureKind, RuleSetDocument};
+use redflag_rules::{Lists, RuleSetDocument};
 use redflag_service::backtest::{self, BacktestReport};
 use redflag_service::rule_sets::{self, DraftErrors};
 use redflag_store::{
@@ -94,19 +94,6 @@ impl RuleSetBody {
                 .collect::<Result<_, _>>()?,
         })
     }
-}
-
-/// A feature custom rules can read.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FeatureItem {
-    #[schema(example = "sender_count_24h")]
-    pub name: &'static str,
-    /// `number` (CEL double), `count` (int), `text` (string) or `flag` (bool).
-    #[schema(value_type = String, example = "count")]
-    pub kind: FeatureKind,
-    #[schema(example = "transfers")]
-    pub unit: &'static str,
-    pub description: &'static str,
 }
 
 /// A list custom rules read with `in_list("name", value)`.
@@ -229,16 +216,7 @@ pub async fn features(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let module = module_of(&path)?;
-    let items: Vec<FeatureItem> = rule_sets::catalogue(module)
-        .iter()
-        .map(|feature| FeatureItem {
-            name: feature.name,
-            kind: feature.kind,
-            unit: feature.unit,
-            description: feature.description,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(items))
+    Ok(HttpResponse::Ok().json(rule_sets::catalogue(module)))
 }
 
 /// GET /api/rules/<module>/drafts/: the drafts, newest first.
@@ -646,12 +624,14 @@ pub async fn delete_list(
     let name = list_name(&path)?.to_owned();
     let state = state.into_inner();
     blocking(move || {
-        let mut lists = rule_sets::read_lists(&state.db)?;
-        if !lists.has(&name) {
+        // The rule sets in force, and their lists less this one: what they would compile with.
+        let in_force = rule_sets::RuleSets::read(&state.db)?;
+        if !in_force.lists.has(&name) {
             return Err(ApiError::NotFound);
         }
-        lists.remove(&name);
-        let in_force = rule_sets::RuleSets::read(&state.db)?;
+        let mut remaining = Lists::clone(&in_force.lists);
+        remaining.remove(&name);
+        let lists = Arc::new(remaining);
         for published in &in_force.published {
             if rule_sets::compile(published.module, published.version, &published.document, &lists)
                 .is_err()
