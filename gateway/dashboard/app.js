@@ -1,5 +1,5 @@
-// The Redflag dashboard: sign-in, the overview charts, the alert queue, decision pages and case
-// handling, all from the API of the binary that serves this file. No framework, no build step and
+// The Redflag dashboard: sign-in, the overview charts, the alert queue, decision pages, case
+// handling and models (the Rules pages are in rules.js), all from the API of the binary that serves this file. No framework, no build step and
 // nothing fetched from anywhere else, so it runs wherever `redflag serve` runs.
 'use strict';
 
@@ -194,6 +194,8 @@ async function render() {
     else if (parts[0] === 'cases' && parts.length === 1) page = await caseList(query);
     else if (parts[0] === 'cases' && parts.length === 2) page = await casePage(parts[1]);
     else if (parts[0] === 'models' && parts.length === 1) page = await modelPage();
+    else if (parts[0] === 'rules' && parts.length <= 2) page = await rulesPage(parts[1] || 'aml');
+    else if (parts[0] === 'rules' && parts.length === 4 && parts[2] === 'drafts') page = await draftPage(parts[1], parts[3]);
     else page = message('There is no such page.');
     view().replaceChildren(page);
     view().dataset.rendered = location.hash;

@@ -1,8 +1,10 @@
 // The dashboard end to end in a real browser: Debian's Chromium driven by playwright-core (no
 // browser download). Feeds a live `redflag serve` real detections through the API, then signs in,
 // checks that the overview charts are drawn from them, opens an alert's evidence, closes a case
-// on it as a false positive and sees the rule's precision change; then, as an admin, retrains the
-// AML model with that label. Saves a screenshot of each page.
+// on it as a false positive and sees the rule's precision change; writes a custom rule (a syntax
+// error shown where it is, then fixed), backtests it over seeded March history and shadows it on
+// live traffic; then, as an admin, publishes it (four eyes), sees it fire on a live detection,
+// rolls back, and retrains the AML model with the label. Saves a screenshot of each page.
 //
 //   node dashboard.mjs <base URL> <analyst> <admin> <password of both> <screenshot directory>
 //
@@ -79,8 +81,43 @@ async function feed() {
   return access;
 }
 
+/// Three days of March 2026 in which money received is passed on two hours later: what the
+/// custom rule is backtested on.
+async function seedHistory(access) {
+  for (let day = 1; day <= 3; day += 1) {
+    const at = (hour) => `2026-03-0${day}T${String(hour).padStart(2, '0')}:00:00Z`;
+    for (let i = 0; i < 5; i += 1) {
+      await call('/api/aml/detect/', access, {
+        transaction_id: `E2E-H${day}-${i}`, user_id: 'U-H', amount: 60 + 45 * i,
+        sender_id: `HS-${i}`, receiver_id: `HR-${i % 2}`, timestamp: at(8 + i),
+      });
+    }
+    await call('/api/aml/detect/', access, {
+      transaction_id: `E2E-H${day}-IN`, user_id: 'U-H', amount: 4000,
+      sender_id: `VICTIM-${day}`, receiver_id: `MULE-${day}`, timestamp: at(9),
+    });
+    await call('/api/aml/detect/', access, {
+      transaction_id: `E2E-H${day}-OUT`, user_id: 'U-H', amount: 3900,
+      sender_id: `MULE-${day}`, receiver_id: `CASHOUT-${day}`, timestamp: at(11),
+    });
+  }
+}
+
+/// Money in and straight out again, now: the second answer.
+async function passThrough(access, name) {
+  await call('/api/aml/detect/', access, {
+    transaction_id: `${name}-IN`, user_id: 'U-L', amount: 5000, sender_id: `${name}-VICTIM`, receiver_id: `${name}-MULE`,
+  });
+  return call('/api/aml/detect/', access, {
+    transaction_id: `${name}-OUT`, user_id: 'U-L', amount: 4900, sender_id: `${name}-MULE`, receiver_id: `${name}-CASHOUT`,
+  });
+}
+
+const RULE = 'E2E pass-through';
+
 async function main() {
   const token = await feed();
+  await seedHistory(token);
   const before = await call('/api/statistics/', token);
   check(before.total_detections >= 33, `the fed detections are counted: ${before.total_detections}`);
 
@@ -207,13 +244,87 @@ async function main() {
     check((await page.textContent('#anomaly-alerts tr[data-module=insurance] [data-field=status]')) === 'Warming up', 'insurance warms up');
     check(await page.locator('#calibrate-anomaly').count() === 0, 'an analyst cannot calibrate');
 
-    // An admin retrains the AML model with the labels: the report compares the previous and the
-    // new model on them, and the table shows the new model in use.
+    // The analyst writes a custom rule in a draft of the AML rule set in force.
+    await page.click('[data-nav=rules]');
+    await page.waitForSelector('#in-force [data-field=version]');
+    check((await page.textContent('#in-force [data-field=version]')) === '1', 'version 1 is in force');
+    check(await page.locator('#versions button.restore').count() === 0, 'an analyst cannot restore');
+    await page.click('#new-draft');
+    await page.waitForSelector('#draft-form');
+    const draftHash = await page.evaluate(() => location.hash);
+    check(/^#\/rules\/aml\/drafts\/\d+$/.test(draftHash), `the new draft's page: ${draftHash}`);
+    check(await page.locator('#features tr[data-feature=sender_received_24h]').count() === 1, 'the feature list');
+    await page.click('#add-rule');
+    const editor = '#draft-rules .rule-editor:last-of-type';
+    await page.fill(`${editor} input[name=name]`, RULE);
+    await page.selectOption(`${editor} select[name=severity]`, 'critical');
+    await page.fill(`${editor} input[name=confidence]`, '0.9');
+    await page.fill(`${editor} textarea[name=when]`, 'sender_received_24h >= 0.8 * event.amount &&');
+    await page.fill(`${editor} input[name=reason]`, '{{event.amount}} sent on after receiving {{sender_received_24h}} in 24h');
+    await page.click('#save-draft');
+    await page.waitForSelector(`${editor} [data-errors=when] li`);
+    const mistake = await page.textContent(`${editor} [data-errors=when]`);
+    check(/line 1, column \d+/.test(mistake), `the expression error says where: ${mistake}`);
+    await shot('rules-draft-error');
+    await page.fill(`${editor} textarea[name=when]`, 'sender_received_24h >= 0.8 * event.amount && event.amount >= 1000.0');
+    await page.fill('#draft-form input[name=ruleset_description]', 'Pass-through to a new payee');
+    await page.click('#save-draft');
+    await page.waitForFunction((name) => [...document.querySelectorAll('#draft-rules legend')].some((l) => l.textContent === name), RULE);
+    check(await page.inputValue('#draft-form input[name=ruleset_description]') === 'Pass-through to a new payee', 'the description is kept');
+
+    // Backtested over the seeded March history: the rule catches each day's pass-through.
+    await page.fill('#backtest-form input[name=since]', '2026-03-01T00:00');
+    await page.fill('#backtest-form input[name=until]', '2026-03-04T00:00');
+    await page.click('#backtest-form button[type=submit]');
+    const backtested = `#backtest-report tr[data-rule="${RULE}"]`;
+    await page.waitForSelector(backtested);
+    const counts = await page.$$eval(`${backtested} svg`, (all) => all.map((bar) => Number(bar.dataset.count)));
+    check(counts.join() === '0,3', `alerts before and after: ${counts}`);
+    const added = await page.$$eval('#backtest-report table.changed tbody tr td:nth-child(4)', (all) => all.map((cell) => cell.textContent));
+    check(added.filter((rules) => rules.includes(RULE)).length === 3, `the three pass-throughs listed as changed: ${added}`);
+
+    // Shadowed on live traffic: the answer does not change, the report counts what it would do.
+    await page.click('#shadow-toggle');
+    await page.waitForFunction(() => document.querySelector('[data-field=shadow-status]')?.textContent.startsWith('Shadowing since'));
+    const shadowed = await passThrough(token, 'E2E-SH');
+    check(!shadowed.alerts.some((alert) => alert.rule === RULE), 'a shadowed draft never answers');
+    await page.click('#shadow-refresh');
+    await page.waitForSelector(`#shadow-report tr[data-rule="${RULE}"] [data-field=after] svg[data-count="1"]`);
+    await page.click('#shadow-toggle');
+    await page.waitForFunction(() => document.querySelector('[data-field=shadow-status]')?.textContent.startsWith('Shadowed '));
+    check((await page.textContent('#publish-note')).includes('An admin other than the author'), 'the analyst cannot publish');
+    await shot('rules-draft');
+
+    // An admin, not the author, publishes it: version 2 is in force and fires on live traffic.
     await page.click('#sign-out');
     await page.fill('input[name=username]', admin);
     await page.fill('input[name=password]', password);
     await page.click('#sign-in-form button[type=submit]');
     await page.waitForSelector('#total-detections');
+    await page.evaluate((hash) => { location.hash = hash; }, draftHash);
+    await page.waitForSelector('#publish');
+    await page.click('#publish');
+    await page.waitForFunction(() => document.querySelector('#in-force [data-field=version]')?.textContent === '2');
+    check(await page.locator(`#in-force-rules tr[data-rule="${RULE}"]`).count() === 1, 'the rule is in force');
+    check((await page.textContent('#versions tr[data-version="2"]')).includes('Pass-through to a new payee'), 'the history describes version 2');
+    const fired = await passThrough(token, 'E2E-LIVE');
+    check(fired.ruleset_version === 2 && fired.alerts.some((alert) => alert.rule === RULE),
+      `the published rule fires: ${JSON.stringify(fired.alerts)}`);
+    await page.evaluate((hash) => { location.hash = hash; }, `#/decisions/aml/${fired.id}`);
+    await page.waitForSelector('#evidence .alert-card');
+    const firedEvidence = await page.textContent('#evidence');
+    check(firedEvidence.includes('4900 sent on after receiving 5000 in 24h'), `the reason with its figures: ${firedEvidence.slice(0, 400)}`);
+    check((await page.textContent('.decision .facts')).includes('version 2'), 'the decision names the rule set');
+    // Rolled back: version 1 published again as version 3.
+    await page.click('[data-nav=rules]');
+    await page.waitForSelector('#versions button.restore[data-version="1"]');
+    await page.click('#versions button.restore[data-version="1"]');
+    await page.waitForFunction(() => document.querySelector('#in-force [data-field=version]')?.textContent === '3');
+    check(await page.locator('#in-force-rules tr').count() === 0, 'the rollback has no custom rule');
+    await shot('rules');
+
+    // The admin retrains the AML model with the labels: the report compares the previous and the
+    // new model on them, and the table shows the new model in use.
     await page.click('[data-nav=models]');
     await page.waitForSelector('#models tbody tr[data-module=aml] button');
     const trainedBefore = await page.textContent('#models tr[data-module=aml] [data-field=trained_at]');

@@ -17,9 +17,9 @@ use crate::errors::ErrorDetail;
 use crate::routes::{
     AlertPage, AmlDecision, AuditPage, BacktestBody, CaseBody, CasePage, CreditDecision,
     DecisionDetail, Degradation, Health, InstalledModel, InsuranceDecision, ListBody,
-    MarketDecision, MetricsSnapshot, PeerGroupReport, RuleSetBody, StatisticsReport,
+    MarketDecision, MetricsSnapshot, PeerGroupReport, RuleSetBody, ShadowBody, StatisticsReport,
     TrainingReport, UserItem, WarmingUp, read_alert_query, read_backtest_request, read_case_patch,
-    read_case_query, read_history_query, read_new_case, read_training_request,
+    read_case_query, read_history_query, read_new_case, read_shadow_request, read_training_request,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -50,6 +50,7 @@ pub fn document() -> Value {
     add::<redflag_rules::FeatureSpec>(&mut schemas);
     add::<ListBody>(&mut schemas);
     add::<BacktestBody>(&mut schemas);
+    add::<ShadowBody>(&mut schemas);
     rules::add_schemas(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),
@@ -93,6 +94,10 @@ pub fn document() -> Value {
         (
             "BacktestRequest",
             describe(|body| drop(read_backtest_request(body))),
+        ),
+        (
+            "ShadowRequest",
+            describe(|body| drop(read_shadow_request(body))),
         ),
     ];
     for (name, schema) in requests {

@@ -5,7 +5,9 @@ use redflag_core::{
     Activity, ConfigError, Detector, EntityKind, History, Learning, Module, ModuleSpec,
     Observation, Rule, RuleSet, Verdict, WindowMode,
 };
-use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
+use redflag_ml_core::{
+    AnomalyModel, Artifact, IsolationForest, verdict_with_model, verdict_with_score,
+};
 use redflag_rules::CompiledRules;
 
 use crate::features::FeatureReader;
@@ -155,6 +157,41 @@ impl AmlDetector {
     fn round_trip_window(&self) -> Duration {
         Duration::hours(i64::from(self.config.round_trip_window_hours))
     }
+
+    /// The rules, the custom rules and the model's verdict; `known_score` is the model's score
+    /// on this event when another decision already computed it.
+    fn decide(
+        &self,
+        transaction: &Transaction,
+        history: &History,
+        known_score: Option<Option<f64>>,
+    ) -> AmlAssessment {
+        let row = model::features(transaction, history);
+        let score = || {
+            known_score.unwrap_or_else(|| {
+                self.model
+                    .as_ref()
+                    .and_then(|model| model.forest.score(&row).ok())
+            })
+        };
+        let mut alerts = self.rules.evaluate(transaction, history);
+        if let Some(custom) = &self.custom {
+            // Scored here only for a rule that reads `model_score` (the verdict scores again,
+            // unless the score is known).
+            alerts.extend(
+                custom.evaluate(&mut |index| {
+                    self.features.value(index, transaction, history, &score)
+                }),
+            );
+        }
+        let (flag_at, model) = (self.config.flag_risk_score, self.model.as_ref());
+        match known_score {
+            Some(known) => {
+                verdict_with_score(alerts, flag_at, model, &model::FEATURES, &row, known)
+            }
+            None => verdict_with_model(alerts, flag_at, model, &model::FEATURES, &row),
+        }
+    }
 }
 
 impl Detector for AmlDetector {
@@ -259,28 +296,16 @@ impl Detector for AmlDetector {
     /// Typologies flag; supporting signals (velocity, fans, round amounts, a large non-cash
     /// transfer, the anomaly model) rank but never flag alone ([`Verdict::from_alerts`]).
     fn detect(&self, transaction: &Transaction, history: &History) -> AmlAssessment {
-        let row = model::features(transaction, history);
-        let mut alerts = self.rules.evaluate(transaction, history);
-        if let Some(custom) = &self.custom {
-            // Scored here only for a rule that reads `model_score` (the verdict scores again).
-            let score = || {
-                self.model
-                    .as_ref()
-                    .and_then(|model| model.forest.score(&row).ok())
-            };
-            alerts.extend(
-                custom.evaluate(&mut |index| {
-                    self.features.value(index, transaction, history, &score)
-                }),
-            );
-        }
-        verdict_with_model(
-            alerts,
-            self.config.flag_risk_score,
-            self.model.as_ref(),
-            &model::FEATURES,
-            &row,
-        )
+        self.decide(transaction, history, None)
+    }
+    /// Reuses the model's score: rule sets change rules and thresholds, never the model.
+    fn detect_beside(
+        &self,
+        transaction: &Transaction,
+        history: &History,
+        decided: &AmlAssessment,
+    ) -> AmlAssessment {
+        self.decide(transaction, history, Some(decided.exact_model_score))
     }
     fn history_rules(&self) -> Vec<&'static str> {
         self.rules.history_rules()

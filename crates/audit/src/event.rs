@@ -35,6 +35,10 @@ impl AuditEvent {
     pub const RULESET_DRAFTED: &'static str = "ruleset.drafted";
     /// A rule-set version published or restored: it is in force from now.
     pub const RULESET_PUBLISHED: &'static str = "ruleset.published";
+    /// A draft started shadowing its module's live decisions (the draft's sha256 in the details).
+    pub const SHADOW_STARTED: &'static str = "ruleset.shadow_started";
+    /// A shadow run stopped: by hand, or because its draft was published.
+    pub const SHADOW_STOPPED: &'static str = "ruleset.shadow_stopped";
     pub const LIST_UPDATED: &'static str = "list.updated";
     pub const LIST_DELETED: &'static str = "list.deleted";
     pub const CASE_UPDATED: &'static str = "case.updated";

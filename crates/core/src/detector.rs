@@ -23,6 +23,20 @@ pub trait Detector: Send + Sync {
     /// Scores the event against its recent history.
     fn detect(&self, event: &Self::Event, history: &History) -> Self::Assessment;
 
+    /// Decides the event again beside `decided`, which another rule set of the same module
+    /// reached on the same event and history with the same model: what a shadowed draft does on
+    /// the live path. The result equals [`Detector::detect`]'s; an engine may reuse what cannot
+    /// differ between rule sets (the model's score) instead of computing it twice.
+    fn detect_beside(
+        &self,
+        event: &Self::Event,
+        history: &History,
+        decided: &Self::Assessment,
+    ) -> Self::Assessment {
+        let _same_model = decided;
+        self.detect(event, history)
+    }
+
     /// The rules that read recent history, by name: what a decision taken without its history
     /// (the windows' store unreachable) could not check, and must say it did not.
     fn history_rules(&self) -> Vec<&'static str>;

@@ -514,7 +514,21 @@ impl<'a> FieldReader<'a> {
         choices: &[&'static str],
     ) -> Option<&'static str> {
         let schema = json!({"type": "string", "enum": choices});
-        self.choice(field, choices, schema, |choice, text| choice == text)
+        self.choice((field, false), choices, schema, |choice, text| {
+            choice == text
+        })
+    }
+
+    /// A required code from a fixed list, exactly as the list spells it: an action's verb.
+    pub fn required_exact_choice(
+        &mut self,
+        field: &str,
+        choices: &[&'static str],
+    ) -> Option<&'static str> {
+        let schema = json!({"type": "string", "enum": choices});
+        self.choice((field, true), choices, schema, |choice, text| {
+            choice == text
+        })
     }
 
     /// An optional code from a fixed list, compared case-insensitively and returned in the list's
@@ -525,20 +539,20 @@ impl<'a> FieldReader<'a> {
         choices: &[&'static str],
     ) -> Option<&'static str> {
         let schema = json!({"type": "string", "enum": choices, "description": LENIENT_CHOICE});
-        self.choice(field, choices, schema, |choice, text| {
+        self.choice((field, false), choices, schema, |choice, text| {
             choice.eq_ignore_ascii_case(text.trim())
         })
     }
 
     fn choice(
         &mut self,
-        field: &str,
+        (field, required): (&str, bool),
         choices: &[&'static str],
         schema: Value,
         matches: impl Fn(&str, &str) -> bool,
     ) -> Option<&'static str> {
-        request_schema::field(field, false, || schema);
-        let value = self.present(field, false)?;
+        request_schema::field(field, required, || schema);
+        let value = self.present(field, required)?;
         let Some(text) = value.as_str() else {
             self.errors.add(field, messages::NOT_A_STRING);
             return None;

@@ -94,6 +94,10 @@ pub struct Verdict {
     /// response.
     #[serde(skip)]
     pub model_features: Vec<f64>,
+    /// `model_score` before rounding: what a second decision on the same event and model (a
+    /// shadowed rule set's) reuses instead of scoring again. Not part of the response.
+    #[serde(skip)]
+    pub exact_model_score: Option<f64>,
 }
 
 impl Verdict {
@@ -136,12 +140,14 @@ impl Verdict {
             alerts,
             model_score: None,
             model_features: Vec::new(),
+            exact_model_score: None,
         }
     }
 
     /// Adds the anomaly model's score, rounded to three decimals.
     pub fn with_model_score(mut self, score: Option<f64>) -> Self {
         self.model_score = score.map(|score| (score * 1000.0).round() / 1000.0);
+        self.exact_model_score = score;
         self
     }
 

@@ -92,13 +92,26 @@ pub fn anomaly_alert(
 /// its input row are kept with the verdict (the row even without a model, so that one can be
 /// trained on real traffic).
 pub fn verdict_with_model(
-    mut alerts: Vec<Alert>,
+    alerts: Vec<Alert>,
     flag_at_risk: f64,
     model: Option<&AnomalyModel>,
     names: &[&str],
     row: &[f64],
 ) -> Verdict {
     let score = model.and_then(|model| model.forest.score(row).ok());
+    verdict_with_score(alerts, flag_at_risk, model, names, row, score)
+}
+
+/// As [`verdict_with_model`], with the model's score on `row` already known: a second decision
+/// on the same event and model (a shadowed rule set's) reuses the first one's.
+pub fn verdict_with_score(
+    mut alerts: Vec<Alert>,
+    flag_at_risk: f64,
+    model: Option<&AnomalyModel>,
+    names: &[&str],
+    row: &[f64],
+    score: Option<f64>,
+) -> Verdict {
     let threshold = model.and_then(|model| model.threshold);
     let mut background = 0.0;
     if let (Some(model), Some(score), Some(threshold)) = (model, score, threshold) {

@@ -15,7 +15,7 @@ mod scorecard;
 mod table;
 mod training;
 
-pub use anomaly::{AnomalyModel, anomaly_alert, verdict_with_model};
+pub use anomaly::{AnomalyModel, anomaly_alert, verdict_with_model, verdict_with_score};
 pub use artifact::{
     ARTIFACT_FORMAT_VERSION, Artifact, ArtifactError, ModelShape, SYNTHETIC_SOURCE,
 };

@@ -72,6 +72,7 @@ fn backtest(c: &mut Criterion) {
             latency: std::time::Duration::ZERO,
             model_features: verdict.model_features().to_vec(),
             skipped_rules: Vec::new(),
+            shadow: None,
         })
         .expect("stored");
     }

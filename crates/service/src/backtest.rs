@@ -12,7 +12,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use redflag_core::{Assessment, Detector, Module, ValidationErrors};
 use redflag_rules::RuleSetDocument;
-use redflag_store::{Database, ReplayedDecision, StoreError, StoredBacktest};
+use redflag_store::{Database, Outcome, ReplayedDecision, StoreError, StoredBacktest};
 use redflag_windows::InProcessWindows;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -219,9 +219,10 @@ fn read_pages<E>(
     }
 }
 
-/// What the replay tallies.
+/// What a comparison of decided against re-decided outcomes tallies: a backtest's replay and a
+/// shadow run's report.
 #[derive(Default)]
-struct Tally {
+pub(crate) struct Tally {
     events: usize,
     warm_up_events: usize,
     unreadable: usize,
@@ -230,6 +231,127 @@ struct Tally {
     changed: usize,
     listed: Vec<ChangedDecision>,
     labels: [usize; 6],
+}
+
+impl Tally {
+    /// Adds one decision: the outcome decided (`before`) against the draft's (`after`).
+    pub(crate) fn add(
+        &mut self,
+        (module, id): (Module, i64),
+        before: &Outcome,
+        after: &Outcome,
+        label: Option<bool>,
+    ) {
+        self.events += 1;
+        let mut count = |rule: &String, after: bool| {
+            let counts = match self.alerts.get_mut(rule) {
+                Some(counts) => counts,
+                None => self.alerts.entry(rule.clone()).or_default(),
+            };
+            if after {
+                counts.1 += 1;
+            } else {
+                counts.0 += 1;
+            }
+        };
+        before.rules.iter().for_each(|rule| count(rule, false));
+        after.rules.iter().for_each(|rule| count(rule, true));
+        self.flagged.0 += usize::from(before.flagged);
+        self.flagged.1 += usize::from(after.flagged);
+        if let Some(fraud) = label {
+            let index = usize::from(!fraud);
+            self.labels[index] += 1;
+            if before.flagged {
+                self.labels[2 + index] += 1;
+            }
+            if after.flagged {
+                self.labels[4 + index] += 1;
+            }
+        }
+        if before.risk_score == after.risk_score
+            && before.flagged == after.flagged
+            && same_rules(&before.rules, &after.rules)
+        {
+            return;
+        }
+        self.changed += 1;
+        if self.listed.len() < MAX_LISTED {
+            self.listed.push(ChangedDecision {
+                id,
+                decision: format!("/api/{module}/{id}/"),
+                risk_before: before.risk_score,
+                risk_after: after.risk_score,
+                flagged_before: before.flagged,
+                flagged_after: after.flagged,
+                rules_added: after
+                    .rules
+                    .iter()
+                    .filter(|rule| !before.rules.contains(rule))
+                    .cloned()
+                    .collect(),
+                rules_removed: before
+                    .rules
+                    .iter()
+                    .filter(|rule| !after.rules.contains(rule))
+                    .cloned()
+                    .collect(),
+            });
+        }
+    }
+
+    /// The report, for a comparison that took `seconds`.
+    pub(crate) fn report(self, seconds: f64) -> BacktestReport {
+        let read = self.events + self.warm_up_events + self.unreadable;
+        let [
+            fraud,
+            false_positive,
+            before_fraud,
+            before_fp,
+            after_fraud,
+            after_fp,
+        ] = self.labels;
+        BacktestReport {
+            events: self.events,
+            warm_up_events: self.warm_up_events,
+            unreadable: self.unreadable,
+            flagged: BeforeAfter {
+                before: self.flagged.0,
+                after: self.flagged.1,
+            },
+            alerts: self
+                .alerts
+                .into_iter()
+                .map(|(rule, (before, after))| RuleCounts {
+                    rule,
+                    before,
+                    after,
+                })
+                .collect(),
+            changed: self.changed,
+            changed_decisions: self.listed,
+            labels: LabelComparison {
+                confirmed_fraud: fraud,
+                false_positive,
+                before: Quality::of(before_fraud, before_fp, fraud),
+                after: Quality::of(after_fraud, after_fp, fraud),
+            },
+            seconds: (seconds * 1000.0).round() / 1000.0,
+            events_per_second: if seconds > 0.0 {
+                (read as f64 / seconds).round()
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// A replayed verdict as one side of a comparison.
+fn outcome_of(verdict: &impl Assessment) -> Outcome {
+    Outcome {
+        risk_score: verdict.risk(),
+        flagged: verdict.flagged(),
+        rules: verdict.alert_rules(),
+    }
 }
 
 fn replay<D>(
@@ -276,7 +398,8 @@ where
                         continue;
                     }
                     let label = labels.get(&stored.id).copied();
-                    compare(&mut tally, module, &stored, &verdict, label);
+                    let after = outcome_of(&verdict);
+                    tally.add((module, stored.id), &stored.decided, &after, label);
                 }
                 if db.backtest_progress(backtest.id, replayed, total, Utc::now())? {
                     return Ok(true);
@@ -292,48 +415,7 @@ where
     if cancelled {
         return Ok(None);
     }
-    let replayed = tally.events + tally.warm_up_events + tally.unreadable;
-    let [
-        fraud,
-        false_positive,
-        before_fraud,
-        before_fp,
-        after_fraud,
-        after_fp,
-    ] = tally.labels;
-    let seconds = started.elapsed().as_secs_f64();
-    Ok(Some(BacktestReport {
-        events: tally.events,
-        warm_up_events: tally.warm_up_events,
-        unreadable: tally.unreadable,
-        flagged: BeforeAfter {
-            before: tally.flagged.0,
-            after: tally.flagged.1,
-        },
-        alerts: tally
-            .alerts
-            .into_iter()
-            .map(|(rule, (before, after))| RuleCounts {
-                rule,
-                before,
-                after,
-            })
-            .collect(),
-        changed: tally.changed,
-        changed_decisions: tally.listed,
-        labels: LabelComparison {
-            confirmed_fraud: fraud,
-            false_positive,
-            before: Quality::of(before_fraud, before_fp, fraud),
-            after: Quality::of(after_fraud, after_fp, fraud),
-        },
-        seconds: (seconds * 1000.0).round() / 1000.0,
-        events_per_second: if seconds > 0.0 {
-            (replayed as f64 / seconds).round()
-        } else {
-            0.0
-        },
-    }))
+    Ok(Some(tally.report(started.elapsed().as_secs_f64())))
 }
 
 /// Whether two alert lists name the same rules, in any order.
@@ -345,71 +427,4 @@ fn same_rules(before: &[String], after: &[String]) -> bool {
     before.sort_unstable();
     after.sort_unstable();
     before == after
-}
-
-/// Adds one decision of the period: the stored outcome against the replayed one.
-fn compare(
-    tally: &mut Tally,
-    module: Module,
-    stored: &ReplayedDecision,
-    verdict: &impl Assessment,
-    label: Option<bool>,
-) {
-    tally.events += 1;
-    let after_rules = verdict.alert_rules();
-    let mut count = |rule: &String, after: bool| {
-        let counts = match tally.alerts.get_mut(rule) {
-            Some(counts) => counts,
-            None => tally.alerts.entry(rule.clone()).or_default(),
-        };
-        if after {
-            counts.1 += 1;
-        } else {
-            counts.0 += 1;
-        }
-    };
-    stored.rules.iter().for_each(|rule| count(rule, false));
-    after_rules.iter().for_each(|rule| count(rule, true));
-    let flagged_after = verdict.flagged();
-    tally.flagged.0 += usize::from(stored.flagged);
-    tally.flagged.1 += usize::from(flagged_after);
-    if let Some(fraud) = label {
-        let index = usize::from(!fraud);
-        tally.labels[index] += 1;
-        if stored.flagged {
-            tally.labels[2 + index] += 1;
-        }
-        if flagged_after {
-            tally.labels[4 + index] += 1;
-        }
-    }
-    let risk_after = verdict.risk();
-    if stored.risk_score == risk_after
-        && stored.flagged == flagged_after
-        && same_rules(&stored.rules, &after_rules)
-    {
-        return;
-    }
-    tally.changed += 1;
-    if tally.listed.len() < MAX_LISTED {
-        tally.listed.push(ChangedDecision {
-            id: stored.id,
-            decision: format!("/api/{module}/{}/", stored.id),
-            risk_before: stored.risk_score,
-            risk_after,
-            flagged_before: stored.flagged,
-            flagged_after,
-            rules_added: after_rules
-                .iter()
-                .filter(|rule| !stored.rules.contains(rule))
-                .cloned()
-                .collect(),
-            rules_removed: stored
-                .rules
-                .iter()
-                .filter(|rule| !after_rules.contains(rule))
-                .cloned()
-                .collect(),
-        });
-    }
 }

@@ -18,6 +18,7 @@ use crate::anomaly_calibration::{self, AnomalyCalibration};
 use crate::models::{ModelVersions, artifact_path, load_or_train};
 use crate::rule_sets::{RuleSets, Stamp};
 use crate::settings::{ModelSettings, Settings};
+use crate::shadow::ShadowRun;
 
 /// The four engines, configured from settings, with the models they score with.
 pub struct Detectors {
@@ -31,6 +32,8 @@ pub struct Detectors {
     pub learned: Learned,
     /// The rule sets these detectors apply (and each module's version in force).
     pub rule_sets: RuleSets,
+    /// The drafts shadowing live decisions (none in a backtest's detectors or a shadow's own).
+    pub shadows: Vec<ShadowRun>,
     /// Whether anomaly alerts are calibrated to the traffic (`models.anomaly_alert_rate` > 0).
     calibrating: bool,
 }
@@ -80,8 +83,14 @@ impl Detectors {
             versions: models.versions,
             learned,
             rule_sets,
+            shadows: Vec::new(),
             calibrating,
         })
+    }
+
+    /// The draft shadowing `module`'s live decisions, while one does.
+    pub fn shadow(&self, module: Module) -> Option<&ShadowRun> {
+        self.shadows.iter().find(|run| run.module == module)
     }
 
     /// The score from which `module`'s anomaly alert fires in these detectors; `None` while it
@@ -211,6 +220,20 @@ fn load_watchlist(path: &str) -> Result<Watchlist, StartupError> {
     Ok(watchlist)
 }
 
+/// The detectors with the rule sets in force, and the drafts shadowing them.
+fn with_shadows(
+    settings: &Settings,
+    learned: Learned,
+    db: &Database,
+) -> Result<Detectors, StartupError> {
+    let running = db.running_shadows()?;
+    let rule_sets = RuleSets::read(db)?;
+    let mut detectors = Detectors::load(settings, learned, rule_sets)?;
+    detectors.shadows =
+        crate::shadow::load(settings, &detectors.learned, &detectors.rule_sets, running);
+    Ok(detectors)
+}
+
 /// Each module's artifact file as the file system last described it (modification time and
 /// length; `None` when missing), to notice a replaced artifact without reading it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,8 +277,7 @@ impl LiveDetectors {
         crate::rule_sets::publish_first(db)?;
         let learned = Learned::read(db).unwrap_or_default();
         let stamp = Stamp::read(db)?;
-        let rule_sets = RuleSets::read(db)?;
-        let detectors = Detectors::load(settings, learned.clone(), rule_sets)?;
+        let detectors = with_shadows(settings, learned.clone(), db)?;
         crate::telemetry::anomaly_calibrations(&detectors);
         Ok(Self {
             current: RwLock::new(Arc::new(detectors)),
@@ -298,15 +320,14 @@ impl LiveDetectors {
             };
             learned
         };
-        let rule_sets = RuleSets::read(db)?;
-        let detectors = Detectors::load(settings, learned, rule_sets)?;
+        let detectors = with_shadows(settings, learned, db)?;
         crate::telemetry::anomaly_calibrations(&detectors);
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(detectors);
         Ok(true)
     }
 
-    /// Whether a rule set was published or a list changed since the detectors in use were
-    /// loaded (a cheap read; false when it cannot be read now).
+    /// Whether a rule set was published, a list changed or a shadow run started or stopped since
+    /// the detectors in use were loaded (a cheap read; false when it cannot be read now).
     fn rule_sets_changed(&self, db: &Database) -> bool {
         let Ok(stamp) = Stamp::read(db) else {
             return false;

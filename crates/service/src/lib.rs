@@ -17,6 +17,7 @@ pub mod peer_groups;
 pub mod registry;
 pub mod rule_sets;
 pub mod settings;
+pub mod shadow;
 pub mod tasks;
 pub mod telemetry;
 pub mod users;

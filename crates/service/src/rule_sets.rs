@@ -43,18 +43,22 @@ pub struct RuleSets {
     pub lists: Arc<Lists>,
 }
 
-/// What changes when a rule set is published or a list changes: polled cheaply.
+/// What changes when a rule set is published, a list changes or a shadow run starts or stops:
+/// polled cheaply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stamp(
-    Vec<(String, i64)>,
-    i64,
-    Option<chrono::DateTime<chrono::Utc>>,
-);
+pub struct Stamp {
+    versions: Vec<(String, i64)>,
+    lists: (i64, Option<chrono::DateTime<chrono::Utc>>),
+    shadows: Vec<i64>,
+}
 
 impl Stamp {
     pub fn read(db: &Database) -> Result<Self, ServiceError> {
-        let (lists, latest) = db.rule_lists_stamp()?;
-        Ok(Self(db.published_rule_set_versions()?, lists, latest))
+        Ok(Self {
+            versions: db.published_rule_set_versions()?,
+            lists: db.rule_lists_stamp()?,
+            shadows: db.running_shadows()?.iter().map(|run| run.id).collect(),
+        })
     }
 }
 

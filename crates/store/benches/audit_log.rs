@@ -61,6 +61,7 @@ fn bench_apply(
                 latency: std::time::Duration::from_micros(900),
                 model_features: vec![1.0, 2.0],
                 skipped_rules: Vec::new(),
+                shadow: None,
             })
             .expect("recorded");
         }

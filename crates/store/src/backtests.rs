@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::schema::{alerts, decisions, rule_backtests};
-use crate::{Database, StoreError};
+use crate::{Database, Outcome, StoreError};
 
 /// A backtest as stored.
 #[derive(Debug, Clone, PartialEq, Queryable)]
@@ -54,10 +54,8 @@ pub struct ReplayedDecision {
     pub id: i64,
     pub event_time: DateTime<Utc>,
     pub request_json: String,
-    pub risk_score: f64,
-    pub flagged: bool,
-    /// The rules its alerts name, in alert order.
-    pub rules: Vec<String>,
+    /// What was decided.
+    pub decided: Outcome,
 }
 
 /// A stored decision's id, event time, request, risk and flag.
@@ -278,9 +276,11 @@ impl Database {
                     id,
                     event_time: event_time.and_utc(),
                     request_json,
-                    risk_score,
-                    flagged,
-                    rules: rules.remove(&id).unwrap_or_default(),
+                    decided: Outcome {
+                        risk_score,
+                        flagged,
+                        rules: rules.remove(&id).unwrap_or_default(),
+                    },
                 };
                 (id, decision)
             })

@@ -5,8 +5,9 @@ use redflag_audit::{DecisionRecorded, Finding};
 use redflag_core::{Alert, Module};
 
 use crate::connection::{DbConnection, insert_returning_id, insert_rows};
-use crate::schema::{alerts, audit_outbox, decisions};
-use crate::{Database, QueuedAudit, StoreError, UserId};
+use crate::schema::{alerts, audit_outbox, decisions, shadow_decisions};
+use crate::shadows::NewShadowDecision;
+use crate::{Database, QueuedAudit, ShadowToRecord, StoreError, UserId};
 
 /// A decision's row id: the `id` of every detection response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,6 +45,9 @@ pub struct DecisionToRecord {
     pub model_features: Vec<f64>,
     /// The rules not checked for want of history (a degraded decision); empty normally.
     pub skipped_rules: Vec<String>,
+    /// What the draft shadowing the module decided, while one does: stored beside the decision,
+    /// in its transaction, and never answered.
+    pub shadow: Option<ShadowToRecord>,
 }
 
 impl DecisionToRecord {
@@ -151,6 +155,7 @@ pub(crate) fn insert_decisions(
     let mut ids = Vec::with_capacity(records.len());
     let mut alert_rows = Vec::new();
     let mut outbox_rows = Vec::with_capacity(records.len());
+    let mut shadow_rows = Vec::new();
     for record in records {
         let module = record.module.as_str();
         let created_at = record.recorded_at.naive_utc();
@@ -173,6 +178,9 @@ pub(crate) fn insert_decisions(
         let decision_id =
             insert_returning_id!(&mut *connection, decisions::table, &row, decisions::id)?;
         ids.push(DecisionId(decision_id));
+        if let Some(shadow) = &record.shadow {
+            shadow_rows.push(NewShadowDecision::of(decision_id, shadow));
+        }
         alert_rows.extend(record.alerts.iter().map(|alert| {
             NewAlert {
                 decision_id,
@@ -200,6 +208,7 @@ pub(crate) fn insert_decisions(
         });
     }
     insert_rows!(&mut *connection, alerts::table, alert_rows);
+    insert_rows!(&mut *connection, shadow_decisions::table, shadow_rows);
     if delivered_at.is_none() {
         insert_rows!(&mut *connection, audit_outbox::table, outbox_rows);
         return Ok(Inserted {

@@ -17,6 +17,7 @@ mod rule_sets;
 mod schema;
 #[cfg(feature = "scratch")]
 pub mod scratch;
+mod shadows;
 mod statistics;
 mod training;
 mod users;
@@ -38,6 +39,9 @@ pub use outbox::OutboxCounts;
 pub use review::{AlertFilter, DecisionRecord, DecisionSummary, QueuedAlert, StoredAlert};
 pub use rollup::Rollup;
 pub use rule_sets::{DraftContent, RuleSetError, StoredList, StoredRuleSet};
+pub use shadows::{
+    Outcome, ShadowStartError, ShadowToRecord, ShadowedDecision, Started, StoredShadow,
+};
 pub use statistics::{
     HourBucket, ModuleHour, ModuleStatistics, RuleCount, SeverityCount, Statistics,
 };

@@ -258,8 +258,8 @@ impl Database {
             .collect())
     }
 
-    /// Publishes a draft as `module`'s next version. `check` sees the draft first and may refuse
-    /// (the service checks it still compiles); the draft's author may not publish it.
+    /// Publishes a draft as `module`'s next version; the draft's author may not publish it. A
+    /// shadow run of the draft stops (audited).
     pub fn publish_rule_set(
         &self,
         module: &str,
@@ -290,6 +290,8 @@ impl Database {
                 .returning(rule_sets::all_columns)
                 .get_result(connection)?;
             audit_published(connection, &published, "published", now)?;
+            // Its shadow run has nothing left to compare: the draft decides live now.
+            crate::shadows::stop_running(connection, module, Some(id), publisher, now)?;
             Ok(published)
         })?;
         Ok(published)

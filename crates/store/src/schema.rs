@@ -207,7 +207,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rule_shadows (id) {
+        id -> BigInt,
+        module -> Text,
+        draft_id -> BigInt,
+        document -> Text,
+        sha256 -> Text,
+        started_by -> Text,
+        started_at -> Timestamp,
+        stopped_by -> Nullable<Text>,
+        stopped_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    shadow_decisions (shadow_id, decision_id) {
+        shadow_id -> BigInt,
+        decision_id -> BigInt,
+        risk_score -> Double,
+        flagged -> Bool,
+        alerts_json -> Text,
+    }
+}
+
 diesel::joinable!(rule_list_entries -> rule_lists (list_name));
+diesel::joinable!(shadow_decisions -> decisions (decision_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -223,7 +248,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_alerts,
     case_events,
     rule_lists,
-    rule_list_entries
+    rule_list_entries,
+    shadow_decisions
 );
 
 // Precision by rule groups alerts by their rule and their case's resolution.

@@ -46,6 +46,7 @@ fn decision(
         latency: std::time::Duration::from_micros(2_345),
         model_features: vec![9800.0, 0.5],
         skipped_rules: Vec::new(),
+        shadow: None,
     }
 }
 

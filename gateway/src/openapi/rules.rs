@@ -292,6 +292,38 @@ pub(super) fn paths() -> Value {
                             ("404", response("No backtest of the draft runs", Some("ErrorDetail")))]),
             ), &module_and_id),
         },
+        "/api/rules/{module}/drafts/{id}/shadow/": {
+            "get": with_parameters(operation(
+                "Rules",
+                "The draft's latest shadow run",
+                "Whether it runs, and its report so far in a backtest's form: the live decisions \
+                 it shadowed, flagged and alerts per rule as decided (before) and as the draft \
+                 decided them (after), the changed decisions with links, precision and recall \
+                 against closed cases' labels.",
+                true,
+                None,
+                responses(&[("200", response("The shadow run", Some("ShadowBody"))),
+                            ("404", response("No such draft, or never shadowed", Some("ErrorDetail")))]),
+            ), &module_and_id),
+            "post": with_parameters(operation(
+                "Rules",
+                "Start or stop shadowing",
+                "`start`: from now on every live decision of the module is also decided by the \
+                 draft (as it is now; its SHA-256 is kept), on the history the live decision \
+                 read, and the outcome stored beside it; answers never change. Every gateway \
+                 starts within `rules.poll_seconds`. One draft shadows a module at a time (409); \
+                 starting the one that shadows answers 200. `stop` ends it (409 when it is not \
+                 shadowing); publishing the draft ends it too. Audited \
+                 (`ruleset.shadow_started`, `ruleset.shadow_stopped`).",
+                true,
+                Some(("ShadowRequest", json!({"action": "start"}))),
+                responses(&[("200", response("Already shadowing, or stopped", Some("ShadowBody"))),
+                            ("201", response("Started", Some("ShadowBody"))),
+                            ("400", invalid.clone()),
+                            ("404", not_found.clone()),
+                            ("409", response("Another draft shadows the module, or this one is not shadowing", Some("ErrorDetail")))]),
+            ), &module_and_id),
+        },
         "/api/rules/{module}/versions/{version}/restore/": {"post": with_parameters(operation(
             "Rules",
             "Roll back to a version",

@@ -7,11 +7,16 @@ use actix_web::{HttpResponse, web};
 use crate::errors::ApiError;
 
 /// The dashboard's files, as `/dashboard/<name>` serves them.
-const ASSETS: [(&str, &str, &str); 3] = [
+const ASSETS: [(&str, &str, &str); 4] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("../../dashboard/app.js"),
+    ),
+    (
+        "rules.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../dashboard/rules.js"),
     ),
     (
         "app.css",

@@ -125,6 +125,11 @@ where
         },
     };
     let assessment = detector.detect(&event, &history);
+    // A shadowed draft decides on the same history; its outcome is stored, never answered.
+    let shadow = detectors.shadow(D::MODULE).map(|run| {
+        let decided = D::select(&run.detectors).detect_beside(&event, &history, &assessment);
+        redflag_service::shadow::outcome(run, &decided)
+    });
     let alerts = assessment.alerts();
     let mut body = D::render(&event, &assessment, format_timestamp(event.event_time()));
     if !skipped_rules.is_empty() {
@@ -162,6 +167,7 @@ where
         latency: started.elapsed(),
         model_features: assessment.model_features().to_vec(),
         skipped_rules,
+        shadow,
     };
     let outcome = state.writer.record(record).await.map_err(|error| {
         ApiError::unavailable("Database unavailable; the event was not recorded.", error)

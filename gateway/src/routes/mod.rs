@@ -34,7 +34,9 @@ pub use market::MarketDecision;
 pub use metrics::MetricsSnapshot;
 pub use models::{InstalledModel, TrainingReport, read_training_request};
 pub use review::{AlertPage, DecisionDetail, read_alert_query};
-pub use rules::{BacktestBody, ListBody, RuleSetBody, read_backtest_request};
+pub use rules::{
+    BacktestBody, ListBody, RuleSetBody, ShadowBody, read_backtest_request, read_shadow_request,
+};
 pub use statistics::StatisticsReport;
 pub use users::UserItem;
 
@@ -124,6 +126,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             .route(web::get().to(rules::backtest_status))
             .route(web::post().to(rules::start_backtest))
             .route(web::delete().to(rules::cancel_backtest)),
+        )
+        .service(
+            resource("/api/rules/{module}/drafts/{id:\\d+}/shadow/", "GET, POST")
+                .route(web::get().to(rules::shadow_status))
+                .route(web::post().to(rules::shadow_action)),
         )
         .service(
             resource(

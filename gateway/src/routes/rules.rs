@@ -11,8 +11,10 @@ use redflag_core::{FieldReader, Module, ValidationErrors};
 use redflag_rules::{Lists, RuleSetDocument};
 use redflag_service::backtest::{self, BacktestReport};
 use redflag_service::rule_sets::{self, DraftErrors};
+use redflag_service::shadow;
 use redflag_store::{
-    BacktestStartError, DraftContent, RuleSetError, StoredBacktest, StoredList, StoredRuleSet,
+    BacktestStartError, Database, DraftContent, RuleSetError, ShadowStartError, Started,
+    StoredBacktest, StoredList, StoredRuleSet, StoredShadow,
 };
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -813,4 +815,136 @@ pub async fn cancel_backtest(
     } else {
         Err(ApiError::NotFound)
     }
+}
+
+/// A shadow run of a draft and its report so far.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShadowBody {
+    pub id: i64,
+    pub module: String,
+    pub draft_id: i64,
+    /// SHA-256 of the draft as it was when the run started: what every outcome was decided by.
+    pub sha256: String,
+    /// `running` or `stopped`.
+    #[schema(example = "running")]
+    pub status: &'static str,
+    pub started_by: String,
+    pub started_at: String,
+    pub stopped_by: Option<String>,
+    pub stopped_at: Option<String>,
+    /// The live decisions shadowed so far against what the draft decided for them, in a
+    /// backtest report's form.
+    pub report: BacktestReport,
+}
+
+impl ShadowBody {
+    fn of(stored: &StoredShadow, report: BacktestReport) -> Self {
+        Self {
+            id: stored.id,
+            module: stored.module.clone(),
+            draft_id: stored.draft_id,
+            sha256: stored.sha256.clone(),
+            status: if stored.running() {
+                "running"
+            } else {
+                "stopped"
+            },
+            started_by: stored.started_by.clone(),
+            started_at: format_timestamp(stored.started_at()),
+            stopped_by: stored.stopped_by.clone(),
+            stopped_at: stored.stopped_at().map(format_timestamp),
+            report,
+        }
+    }
+
+    fn with_report(db: &Database, module: Module, stored: &StoredShadow) -> Result<Self, ApiError> {
+        let report = shadow::report(db, module, stored)?;
+        Ok(Self::of(stored, report))
+    }
+}
+
+/// `{"action": "start" | "stop"}`.
+pub fn read_shadow_request(body: &Value) -> Result<bool, ValidationErrors> {
+    let mut fields = FieldReader::new(body)?;
+    let action = fields.required_exact_choice("action", &["start", "stop"]);
+    fields.reject_unknown(&["action"]);
+    fields.finish(|| action == Some("start"))
+}
+
+/// POST /api/rules/<module>/drafts/<id>/shadow/: starts the draft shadowing its module's live
+/// decisions (201; 200 when it already does) or stops it (200).
+#[tracing::instrument(skip_all)]
+pub async fn shadow_action(
+    state: web::Data<AppState>,
+    user: Authenticated,
+    path: web::Path<(String, i64)>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (module, id) = module_and_number(path)?;
+    let body = read_json(&request, payload, &state.settings.server).await?;
+    let start = read_shadow_request(&body)?;
+    let state = state.into_inner();
+    let (created, body) = blocking(move || {
+        let now = Utc::now();
+        let (created, run) = if start {
+            let stored = state
+                .db
+                .rule_set_draft(module.as_str(), id)?
+                .ok_or(ApiError::NotFound)?;
+            still_applies(&state, module, &stored.document)?;
+            let started = state
+                .db
+                .start_shadow(
+                    module.as_str(),
+                    id,
+                    (&stored.document, &stored.sha256),
+                    &user.username,
+                    now,
+                )
+                .map_err(|error| match error {
+                    ShadowStartError::Busy { .. } => ApiError::Conflict(error.to_string()),
+                    ShadowStartError::Store(error) => error.into(),
+                })?;
+            match started {
+                Started::New(run) => (true, run),
+                Started::AlreadyRunning(run) => (false, run),
+            }
+        } else {
+            let stopped = state
+                .db
+                .stop_shadow(module.as_str(), id, &user.username, now)?
+                .ok_or_else(|| {
+                    ApiError::Conflict("The draft is not shadowing; nothing to stop.".to_owned())
+                })?;
+            (false, stopped)
+        };
+        swap_in(&state);
+        Ok((created, ShadowBody::with_report(&state.db, module, &run)?))
+    })
+    .await?;
+    Ok(if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
+
+/// GET /api/rules/<module>/drafts/<id>/shadow/: the draft's latest shadow run and its report.
+#[tracing::instrument(skip_all)]
+pub async fn shadow_status(
+    state: web::Data<AppState>,
+    _user: Authenticated,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (module, id) = module_and_number(path)?;
+    let db = state.db.clone();
+    let body = blocking(move || {
+        let stored = db
+            .latest_shadow(module.as_str(), id)?
+            .ok_or(ApiError::NotFound)?;
+        ShadowBody::with_report(&db, module, &stored)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
 }

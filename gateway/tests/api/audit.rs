@@ -245,6 +245,7 @@ fn the_worker_applies_the_outbox_and_verify_names_the_edited_entry() {
             latency: std::time::Duration::from_micros(1500),
             model_features: Vec::new(),
             skipped_rules: Vec::new(),
+            shadow: None,
         })
         .expect("recorded");
     }

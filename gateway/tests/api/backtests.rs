@@ -12,44 +12,51 @@ use serde_json::{Value, json};
 use crate::helpers::{Client, TestApp, rules_of};
 
 /// Three days of March 2026: ordinary payments, a structuring run, and a victim's money passed
-/// on to the listed mule MULE-1 two hours later; returns the id of each day's pass-through.
-async fn history<S, B>(client: &Client<S>) -> Vec<Value>
+/// on to the listed mule MULE-1 two hours later; returns every answer, in the order sent.
+pub(crate) async fn history<S, B>(client: &Client<S>) -> Vec<Value>
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let mut passed_on = Vec::new();
+    let mut answers = Vec::new();
     for day in 1..=3 {
         let at = |hour: u32| format!("2026-03-0{day}T{hour:02}:{:02}:00Z", day * 7 % 60);
+        let mut bodies = Vec::new();
         for n in 0..12_u32 {
-            let body = json!({"transaction_id": format!("D{day}-P{n}"), "user_id": "U",
-                              "amount": 40.0 + f64::from(n * 37 % 500),
-                              "sender_id": format!("PAYER-{}", n % 5), "receiver_id": format!("SHOP-{}", n % 3),
-                              "timestamp": at(8 + n % 10)});
-            assert_eq!(client.detect_aml(&body).await.status, StatusCode::CREATED);
+            bodies.push(json!({"transaction_id": format!("D{day}-P{n}"), "user_id": "U",
+                               "amount": 40.0 + f64::from(n * 37 % 500),
+                               "sender_id": format!("PAYER-{}", n % 5), "receiver_id": format!("SHOP-{}", n % 3),
+                               "timestamp": at(8 + n % 10)}));
         }
         for (n, hour) in [9, 11, 13].into_iter().enumerate() {
-            let body = json!({"transaction_id": format!("D{day}-S{n}"), "user_id": "U",
-                              "amount": 9_400.0 + 100.0 * n as f64, "sender_id": format!("SMURF-{day}"),
-                              "receiver_id": "BANK", "timestamp": at(hour)});
-            client.detect_aml(&body).await;
+            bodies.push(json!({"transaction_id": format!("D{day}-S{n}"), "user_id": "U",
+                               "amount": 9_400.0 + 100.0 * n as f64, "sender_id": format!("SMURF-{day}"),
+                               "receiver_id": "BANK", "timestamp": at(hour)}));
         }
-        client
-            .detect_aml(&json!({"transaction_id": format!("D{day}-IN"), "user_id": "U", "amount": 4_000.0,
-                                "sender_id": format!("VICTIM-{day}"), "receiver_id": format!("ACC-{day}"),
-                                "timestamp": at(9)}))
-            .await;
-        let out = client
-            .detect_aml(
-                &json!({"transaction_id": format!("D{day}-OUT"), "user_id": "U", "amount": 3_900.0,
-                                "sender_id": format!("ACC-{day}"), "receiver_id": "MULE-1",
-                                "timestamp": at(11)}),
-            )
-            .await
-            .json();
-        passed_on.push(out);
+        bodies.push(json!({"transaction_id": format!("D{day}-IN"), "user_id": "U", "amount": 4_000.0,
+                           "sender_id": format!("VICTIM-{day}"), "receiver_id": format!("ACC-{day}"),
+                           "timestamp": at(9)}));
+        bodies.push(
+            json!({"transaction_id": format!("D{day}-OUT"), "user_id": "U", "amount": 3_900.0,
+                           "sender_id": format!("ACC-{day}"), "receiver_id": "MULE-1",
+                           "timestamp": at(11)}),
+        );
+        for body in bodies {
+            let answer = client.detect_aml(&body).await;
+            assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+            answers.push(answer.json());
+        }
     }
-    passed_on
+    answers
+}
+
+/// The answers to the transfers passed on to the mule, one a day.
+fn passed_on(answers: &[Value]) -> Vec<Value> {
+    answers
+        .iter()
+        .filter(|answer| answer["receiver_id"] == "MULE-1")
+        .cloned()
+        .collect()
 }
 
 async fn finished<S, B>(client: &Client<S>, path: &str) -> Value
@@ -85,7 +92,7 @@ async fn a_backtest_replays_a_period_exactly_and_reports_what_a_draft_changes() 
             &json!({"values": ["MULE-1"]}),
         )
         .await;
-    let passed_on = history(&analyst).await;
+    let passed_on = passed_on(&history(&analyst).await);
     // An analyst confirmed the first pass-through as fraud.
     let stored = analyst
         .get(&format!("/api/aml/{}/", passed_on[0]["id"]))

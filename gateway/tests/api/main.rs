@@ -25,5 +25,6 @@ mod redis_windows;
 mod review;
 mod rules;
 mod scale_out;
+mod shadows;
 mod tasks;
 mod validation;

@@ -59,6 +59,7 @@ async fn the_served_document_is_the_checked_in_one_and_covers_every_endpoint() {
             "/api/rules/{module}/drafts/{id}/",
             "/api/rules/{module}/drafts/{id}/publish/",
             "/api/rules/{module}/drafts/{id}/backtest/",
+            "/api/rules/{module}/drafts/{id}/shadow/",
             "/api/rules/{module}/versions/{version}/restore/",
         ]
     );

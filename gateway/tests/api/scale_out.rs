@@ -169,6 +169,46 @@ fn a_rule_set_published_on_one_gateway_decides_on_the_other_within_its_poll() {
     let (status, text) = writer.http("POST", "/api/rules/aml/drafts/", Some(&analyst), &draft);
     assert_eq!(status, 201, "{text}");
     let id = json_of(&text)["id"].clone();
+
+    // Shadowed first: the other gateway, which nobody told, decides beside its live decisions
+    // with the draft once it has looked, and the writer reports what it stored.
+    let shadow = format!("/api/rules/aml/drafts/{id}/shadow/");
+    let (status, text) = writer.http("POST", &shadow, Some(&analyst), &json!({"action": "start"}));
+    assert_eq!(status, 201, "{text}");
+    let token = other.token("analyst", CLI_PASSWORD);
+    let mut n = 0;
+    eventually("the other gateway shadows the draft", || {
+        n += 1;
+        let body = json!({"transaction_id": format!("SHADOWED-{n}"), "user_id": "U",
+                          "amount": 70_000.0, "sender_id": format!("S-{n}"), "receiver_id": "R",
+                          "timestamp": "2026-03-04T09:00:00Z"});
+        let (status, text) = other.http("POST", "/api/aml/detect/", Some(&token), &body);
+        assert_eq!(status, 201, "{text}");
+        assert!(
+            !rules_of(&json_of(&text)).contains(&"Big".to_owned()),
+            "never answered"
+        );
+        let (status, text) = writer.http("GET", &shadow, Some(&analyst), &json!({}));
+        assert_eq!(status, 200, "{text}");
+        let report = json_of(&text)["report"].clone();
+        let shadowed = report["events"].as_u64().unwrap_or_default();
+        if shadowed == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            return false;
+        }
+        let big = report["alerts"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|row| row["rule"] == "Big"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            big,
+            json!({"rule": "Big", "before": 0, "after": shadowed}),
+            "{report}"
+        );
+        true
+    });
+
     let (status, text) = writer.http(
         "POST",
         &format!("/api/rules/aml/drafts/{id}/publish/"),
@@ -177,9 +217,7 @@ fn a_rule_set_published_on_one_gateway_decides_on_the_other_within_its_poll() {
     );
     assert_eq!(status, 200, "{text}");
 
-    // The other gateway, which nobody told, decides with version 2 once it has looked.
-    let token = other.token("analyst", CLI_PASSWORD);
-    let mut n = 0;
+    // The other gateway decides with version 2 once it has looked.
     eventually("the other gateway applies version 2", || {
         n += 1;
         let body = json!({"transaction_id": format!("BIG-{n}"), "user_id": "U", "amount": 60_000.0,

@@ -107,6 +107,10 @@ enum Command {
         /// team's rule set: CEL conditions over window figures, event fields and a list).
         #[arg(long, default_value_t = 0, conflicts_with = "url")]
         custom_rules: usize,
+        /// Shadow a draft of this many custom AML rules (the same kind) while measuring: every
+        /// live decision is also decided by the draft and its outcome stored.
+        #[arg(long, default_value_t = 0, conflicts_with = "url")]
+        shadow_rules: usize,
         /// Where the JSON figures go.
         #[arg(long, default_value = "target/bench/http.json")]
         output: PathBuf,
@@ -173,6 +177,7 @@ fn main() -> ExitCode {
             baseline,
             seed,
             custom_rules,
+            shadow_rules,
             output,
         } => {
             let mut endpoints = endpoint.endpoints();
@@ -185,6 +190,7 @@ fn main() -> ExitCode {
                 duration: Duration::from_secs(duration.max(1)),
                 seed,
                 custom_rules,
+                shadow_rules,
                 output,
             };
             runtime.block_on(bench(&server, &plan))
@@ -215,9 +221,9 @@ struct Session {
     local: Option<LocalServer>,
 }
 
-/// Writes `count` custom AML rules as the bench user and publishes them as [`PUBLISHER`], with the
-/// list they read; returns the version published.
-async fn publish_custom_rules(session: &Session, count: usize) -> Result<i64, String> {
+/// Writes a draft of `count` custom AML rules as the bench user, with the list they read
+/// (written by [`PUBLISHER`]); returns the draft's id.
+async fn write_custom_rules(session: &Session, count: usize, why: &str) -> Result<i64, String> {
     let target = &session.target;
     let publisher = client::token(target, PUBLISHER.0, PUBLISHER.1).await?;
     let mules: Vec<String> = (0..1_000).map(|i| format!("MULE-{i}")).collect();
@@ -249,14 +255,41 @@ async fn publish_custom_rules(session: &Session, count: usize) -> Result<i64, St
         "POST",
         "/api/rules/aml/drafts/",
         &session.token,
-        &json!({"description": "cargo xtask bench --custom-rules", "rules": rules}),
+        &json!({"description": why, "rules": rules}),
     )
     .await?;
-    let path = format!("/api/rules/aml/drafts/{}/publish/", draft["id"]);
-    let published = client::call(target, "POST", &path, &publisher, &json!({})).await?;
+    draft["id"]
+        .as_i64()
+        .ok_or_else(|| format!("writing the draft answered {draft}"))
+}
+
+/// Publishes `count` custom AML rules (written by the bench user, published by [`PUBLISHER`]:
+/// four eyes); returns the version published.
+async fn publish_custom_rules(session: &Session, count: usize) -> Result<i64, String> {
+    let id = write_custom_rules(session, count, "cargo xtask bench --custom-rules").await?;
+    let publisher = client::token(&session.target, PUBLISHER.0, PUBLISHER.1).await?;
+    let path = format!("/api/rules/aml/drafts/{id}/publish/");
+    let published = client::call(&session.target, "POST", &path, &publisher, &json!({})).await?;
     published["version"]
         .as_i64()
         .ok_or_else(|| format!("publishing answered {published}"))
+}
+
+/// Starts a draft of `count` custom AML rules shadowing the live decisions; returns its run's id.
+async fn shadow_custom_rules(session: &Session, count: usize) -> Result<i64, String> {
+    let id = write_custom_rules(session, count, "cargo xtask bench --shadow-rules").await?;
+    let path = format!("/api/rules/aml/drafts/{id}/shadow/");
+    let run = client::call(
+        &session.target,
+        "POST",
+        &path,
+        &session.token,
+        &json!({"action": "start"}),
+    )
+    .await?;
+    run["id"]
+        .as_i64()
+        .ok_or_else(|| format!("starting the shadow answered {run}"))
 }
 
 async fn connect(server: &ServerArgs, with_publisher: bool) -> Result<Session, String> {
@@ -358,6 +391,7 @@ struct BenchPlan {
     duration: Duration,
     seed: u64,
     custom_rules: usize,
+    shadow_rules: usize,
     output: PathBuf,
 }
 
@@ -368,12 +402,19 @@ const PUBLISHER: (&str, &str) = (
 );
 
 async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
-    let session = connect(server, plan.custom_rules > 0).await?;
+    let session = connect(server, plan.custom_rules + plan.shadow_rules > 0).await?;
     if plan.custom_rules > 0 {
         let version = publish_custom_rules(&session, plan.custom_rules).await?;
         println!(
             "bench: {} custom AML rules published (rule-set version {version})",
             plan.custom_rules
+        );
+    }
+    if plan.shadow_rules > 0 {
+        let run = shadow_custom_rules(&session, plan.shadow_rules).await?;
+        println!(
+            "bench: a draft of {} custom AML rules shadows every decision (shadow run {run})",
+            plan.shadow_rules
         );
     }
     println!(

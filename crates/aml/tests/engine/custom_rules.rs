@@ -198,3 +198,50 @@ fn every_catalogue_feature_has_a_value_and_a_unique_name() {
     );
     assert!(alert.is_supporting());
 }
+
+/// A draft shadowing the live engine decides beside it on the live history, reusing the live
+/// decision's model score: it must reach exactly what it would deciding alone.
+#[test]
+fn a_draft_deciding_beside_the_live_engine_reaches_what_it_decides_alone() {
+    use redflag_core::{Detector, Windows};
+    use redflag_ml_core::{IsolationForestParams, train_isolation_forest};
+
+    let artifact = train_isolation_forest(
+        &redflag_aml::model::synthetic(3000, 5),
+        IsolationForestParams::default(),
+    )
+    .expect("trains");
+    let live = AmlDetector::new(AmlConfig::default())
+        .expect("default settings")
+        .with_model(artifact.clone());
+    let unusual = CustomRule {
+        name: "Unusual and large".to_owned(),
+        when: "model_score > 0.55 && event.amount > 1000.0".to_owned(),
+        reason: "model score {{model_score}}".to_owned(),
+        ..mule_rule()
+    };
+    let draft =
+        detector(&[mule_rule(), unusual], &["StructuringRule".to_owned()]).with_model(artifact);
+    let mut windows = redflag_windows::InProcessWindows::new(10_000);
+    let transfers = [
+        ("e1", "VICTIM", "ACC-7", 4_000.0, "2026-03-02T09:00:00Z"),
+        ("e2", "ACC-7", "MULE-1", 3_900.0, "2026-03-02T11:00:00Z"),
+        ("e3", "SMURF", "BANK", 9_500.0, "2026-03-02T12:00:00Z"),
+        ("e4", "SMURF", "BANK", 9_600.0, "2026-03-02T13:00:00Z"),
+        ("e5", "SMURF", "BANK", 9_700.0, "2026-03-02T14:00:00Z"),
+        ("e6", "P", "SHOP", 18.5, "2026-03-03T03:00:00Z"),
+    ];
+    let mut differed = 0;
+    for (id, sender, receiver, amount, at) in transfers {
+        let body = json!({"transaction_id": id, "user_id": "U", "amount": amount,
+                          "sender_id": sender, "receiver_id": receiver, "timestamp": at});
+        let transfer =
+            redflag_aml::Transaction::parse(&body, chrono::Utc::now()).expect("a valid transfer");
+        let history = windows.observe(&live.observations(&transfer));
+        let decided = live.detect(&transfer, &history);
+        let beside = draft.detect_beside(&transfer, &history, &decided);
+        assert_eq!(beside, draft.detect(&transfer, &history), "{id}");
+        differed += usize::from(beside.alerts != decided.alerts);
+    }
+    assert!(differed >= 2, "the draft changes some outcomes");
+}

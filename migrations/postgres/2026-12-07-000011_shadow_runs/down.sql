@@ -1,0 +1,2 @@
+DROP TABLE shadow_decisions;
+DROP TABLE rule_shadows;
