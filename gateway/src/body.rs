@@ -2,7 +2,7 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use actix_web::web::Payload;
+use actix_web::web::{Bytes, Payload};
 use serde_json::Value;
 
 use crate::errors::ApiError;
@@ -18,34 +18,13 @@ pub async fn read_json(
     payload: Payload,
     server: &ServerSettings,
 ) -> Result<Value, ApiError> {
-    let limit = server.body_limit_bytes;
-    if let Some(content_type) = request.headers().get(header::CONTENT_TYPE) {
-        let media_type = content_type.to_str().unwrap_or_default();
-        let essence = media_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        if essence != "application/json"
-            && !(essence.starts_with("application/") && essence.ends_with("+json"))
-        {
-            return Err(ApiError::UnsupportedMediaType(media_type.to_owned()));
-        }
-    }
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|length| length.to_str().ok())
-        .and_then(|length| length.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(ApiError::PayloadTooLarge(limit));
-    }
-    let body = payload
-        .to_bytes_limited(limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(limit))?
-        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    accept_media_type(request, |essence| {
+        essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json"))
+    })?;
+    let body = read_limited(request, payload, server.body_limit_bytes)
+        .await?
+        .map_err(ApiError::MalformedJson)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
@@ -58,6 +37,77 @@ pub async fn read_json(
         )));
     }
     Ok(value)
+}
+
+/// Reads a CSV file sent as the body (`text/csv`, `text/plain` or no media type; 415 otherwise)
+/// within `limit` bytes, as UTF-8 text without a byte-order mark; 400 `{"csv": [...]}` when it
+/// is not UTF-8.
+pub async fn read_csv(
+    request: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<String, ApiError> {
+    accept_media_type(request, |essence| {
+        matches!(essence, "text/csv" | "text/plain" | "application/csv")
+    })?;
+    let body = read_limited(request, payload, limit)
+        .await?
+        .map_err(|error| csv_error(format!("The file could not be read: {error}")))?;
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| csv_error("The file is not UTF-8 text.".to_owned()))?;
+    Ok(text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text))
+}
+
+fn csv_error(message: String) -> ApiError {
+    ApiError::Invalid(serde_json::json!({ "csv": [message] }))
+}
+
+/// 415 unless the request names no media type or one `accepted` takes (compared lower-case,
+/// without parameters).
+fn accept_media_type(
+    request: &HttpRequest,
+    accepted: impl Fn(&str) -> bool,
+) -> Result<(), ApiError> {
+    let Some(content_type) = request.headers().get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let media_type = content_type.to_str().unwrap_or_default();
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if accepted(&essence) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(media_type.to_owned()))
+    }
+}
+
+/// The body, refused with 413 past `limit` bytes (by its declared length first); the inner error
+/// is a stream that broke off.
+async fn read_limited(
+    request: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<Result<Bytes, String>, ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok())
+        .and_then(|length| length.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    Ok(payload
+        .to_bytes_limited(limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(limit))?
+        .map_err(|error| error.to_string()))
 }
 
 /// How deeply arrays and objects nest in `value` (a scalar is 0, `{}` is 1), without recursion.

@@ -16,7 +16,7 @@ use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
 use crate::errors::ErrorDetail;
 use crate::routes::{
     AlertPage, AmlDecision, AuditPage, BacktestBody, CaseBody, CasePage, CreditDecision,
-    DecisionDetail, Degradation, Health, InstalledModel, InsuranceDecision, ListBody,
+    DecisionDetail, Degradation, Health, InstalledModel, InsuranceDecision, ListBody, ListImport,
     MarketDecision, MetricsSnapshot, PeerGroupReport, RuleSetBody, ShadowBody, StatisticsReport,
     TrainingReport, UserItem, WarmingUp, read_alert_query, read_backtest_request, read_case_patch,
     read_case_query, read_history_query, read_new_case, read_shadow_request, read_training_request,
@@ -51,6 +51,7 @@ pub fn document() -> Value {
     add::<ListBody>(&mut schemas);
     add::<BacktestBody>(&mut schemas);
     add::<ShadowBody>(&mut schemas);
+    add::<ListImport>(&mut schemas);
     rules::add_schemas(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),

@@ -38,7 +38,7 @@ pub use group_commit::DecisionWriter;
 pub use outbox::OutboxCounts;
 pub use review::{AlertFilter, DecisionRecord, DecisionSummary, QueuedAlert, StoredAlert};
 pub use rollup::Rollup;
-pub use rule_sets::{DraftContent, RuleSetError, StoredList, StoredRuleSet};
+pub use rule_sets::{DraftContent, ListImportError, RuleSetError, StoredList, StoredRuleSet};
 pub use shadows::{
     Outcome, ShadowStartError, ShadowToRecord, ShadowedDecision, Started, StoredShadow,
 };

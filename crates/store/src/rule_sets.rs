@@ -56,6 +56,22 @@ pub struct DraftContent<'a> {
     pub description: &'a str,
 }
 
+/// Why an imported list was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum ListImportError {
+    /// The list would hold more values than a list may.
+    #[error("the list would hold {entries} values; a list holds at most {max}")]
+    TooLarge { entries: usize, max: usize },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DieselError> for ListImportError {
+    fn from(error: DieselError) -> Self {
+        Self::Store(error.into())
+    }
+}
+
 /// Why a rule set could not be changed or published.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleSetError {
@@ -386,49 +402,68 @@ impl Database {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<StoredList, StoreError> {
-        let at = now.naive_utc();
         let stored = self.write()?.transaction(|connection| {
-            diesel::delete(rule_list_entries::table.filter(rule_list_entries::list_name.eq(name)))
-                .execute(connection)?;
-            let updated = diesel::update(rule_lists::table.find(name))
-                .set((
-                    rule_lists::description.eq(description),
-                    rule_lists::updated_by.eq(actor),
-                    rule_lists::updated_at.eq(at),
-                ))
-                .execute(connection)?;
-            if updated == 0 {
-                diesel::insert_into(rule_lists::table)
-                    .values((
-                        rule_lists::name.eq(name),
-                        rule_lists::description.eq(description),
-                        rule_lists::updated_by.eq(actor),
-                        rule_lists::updated_at.eq(at),
-                    ))
-                    .execute(connection)?;
-            }
-            let rows: Vec<_> = values
-                .iter()
-                .map(|value| {
-                    (
-                        rule_list_entries::list_name.eq(name),
-                        rule_list_entries::value.eq(value),
-                    )
-                })
-                .collect();
-            insert_rows!(&mut **connection, rule_list_entries::table, rows);
-            audit(
-                connection,
-                AuditEvent::LIST_UPDATED,
-                None,
-                format!("list:{name}"),
+            let list = ListWrite {
+                name,
+                description,
                 actor,
-                json!({"entries": values.len(), "description": description}),
                 now,
-            )?;
-            rule_lists::table.find(name).first(connection)
+            };
+            write_list(connection, &list, values, json!({}))
         })?;
         Ok(stored)
+    }
+
+    /// Writes the list `name` from an imported file's `values` (trimmed, each once), audited:
+    /// `append` keeps the values it holds, otherwise they are replaced. Without a `description`
+    /// the list keeps its own. Appending reads the list after locking its row, so two imports at
+    /// once both land. Refused with [`ListImportError::TooLarge`] past `max_values`.
+    pub fn import_rule_list(
+        &self,
+        (name, description): (&str, Option<&str>),
+        values: Vec<String>,
+        (append, max_values): (bool, usize),
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(StoredList, usize), ListImportError> {
+        let imported = values.len();
+        let written = self.write()?.transaction(|connection| {
+            // Touching the row first makes a concurrent import of the same list wait here.
+            diesel::update(rule_lists::table.find(name))
+                .set(rule_lists::updated_at.eq(now.naive_utc()))
+                .execute(connection)?;
+            let existing: Option<StoredList> =
+                rule_lists::table.find(name).first(connection).optional()?;
+            let mut all = values;
+            if append {
+                let held: Vec<String> = rule_list_entries::table
+                    .filter(rule_list_entries::list_name.eq(name))
+                    .select(rule_list_entries::value)
+                    .load(connection)?;
+                all.extend(held);
+            }
+            all.sort_unstable();
+            all.dedup();
+            if all.len() > max_values {
+                return Ok(Err(all.len()));
+            }
+            let kept = existing
+                .as_ref()
+                .map_or("", |list| list.description.as_str());
+            let list = ListWrite {
+                name,
+                description: description.unwrap_or(kept),
+                actor,
+                now,
+            };
+            let details = json!({"imported": imported,
+                                 "mode": if append { "append" } else { "replace" }});
+            write_list(connection, &list, &all, details).map(|stored| Ok((stored, all.len())))
+        })?;
+        written.map_err(|entries| ListImportError::TooLarge {
+            entries,
+            max: max_values,
+        })
     }
 
     /// Deletes the list `name`; false when there was none.
@@ -560,4 +595,65 @@ fn audit_published(
                "how": how, "based_on": published.based_on, "draft_id": published.id}),
         now,
     )
+}
+
+/// A list being written: its name and description, by whom and when.
+struct ListWrite<'a> {
+    name: &'a str,
+    description: &'a str,
+    actor: &'a str,
+    now: DateTime<Utc>,
+}
+
+/// Creates or replaces the list with exactly `values` on this connection, audited with `details`
+/// added to the entries and description.
+fn write_list(
+    connection: &mut DbConnection,
+    list: &ListWrite,
+    values: &[String],
+    mut details: serde_json::Value,
+) -> QueryResult<StoredList> {
+    let (name, description, actor) = (list.name, list.description, list.actor);
+    let at = list.now.naive_utc();
+    diesel::delete(rule_list_entries::table.filter(rule_list_entries::list_name.eq(name)))
+        .execute(connection)?;
+    let updated = diesel::update(rule_lists::table.find(name))
+        .set((
+            rule_lists::description.eq(description),
+            rule_lists::updated_by.eq(actor),
+            rule_lists::updated_at.eq(at),
+        ))
+        .execute(connection)?;
+    if updated == 0 {
+        diesel::insert_into(rule_lists::table)
+            .values((
+                rule_lists::name.eq(name),
+                rule_lists::description.eq(description),
+                rule_lists::updated_by.eq(actor),
+                rule_lists::updated_at.eq(at),
+            ))
+            .execute(connection)?;
+    }
+    let rows: Vec<_> = values
+        .iter()
+        .map(|value| {
+            (
+                rule_list_entries::list_name.eq(name),
+                rule_list_entries::value.eq(value),
+            )
+        })
+        .collect();
+    insert_rows!(&mut *connection, rule_list_entries::table, rows);
+    details["entries"] = json!(values.len());
+    details["description"] = json!(description);
+    audit(
+        connection,
+        AuditEvent::LIST_UPDATED,
+        None,
+        format!("list:{name}"),
+        actor,
+        details,
+        list.now,
+    )?;
+    rule_lists::table.find(name).first(connection)
 }

@@ -1,6 +1,9 @@
 //! The rule sets' paths and request bodies in the API document.
 
+use redflag_core::request_schema::describe;
 use redflag_service::registry;
+
+use crate::routes::read_import_query;
 use serde_json::{Map, Value, json};
 
 use super::{json_content, operation, reference, response, responses};
@@ -75,6 +78,62 @@ pub(super) fn add_schemas(schemas: &mut Map<String, Value>) {
             }
         }),
     );
+}
+
+/// POST /api/rules/lists/<name>/import/: a CSV body, read as its query parameters say.
+fn import_operation(name: &Value) -> Value {
+    let mut operation = operation(
+        "Rules",
+        "Import a list from a CSV file",
+        "Admins only. The body is a CSV file (`text/csv`, UTF-8) whose first row names its \
+         columns; the values are the cells of `column` (the first column when absent), trimmed, \
+         blank cells skipped, each value once. `mode=replace` (the default) makes the list hold \
+         exactly them; `mode=append` adds them to its values. A list holds at most 100,000 \
+         values; the file may be up to 16 MiB. Mistakes name the row (`{\"csv\": [\"row 17: \
+         ...\"]}`) or the column. Rules reading the list see it at once on this gateway, on \
+         others within `rules.poll_seconds`. Audited (`list.updated`, with the mode and the \
+         values imported).",
+        true,
+        None,
+        responses(&[
+            (
+                "200",
+                response("What was read, and the list as stored", Some("ListImport")),
+            ),
+            (
+                "403",
+                response("The user is not an admin", Some("ErrorDetail")),
+            ),
+        ]),
+    );
+    let mut parameters = vec![name.clone()];
+    if let Value::Array(query) = super::query_parameters(&describe(|query| {
+        drop(read_import_query(query));
+    })) {
+        parameters.extend(query);
+    }
+    operation["parameters"] = Value::Array(parameters);
+    operation["requestBody"] = json!({
+        "required": true,
+        "content": {"text/csv": {"schema": {"type": "string"},
+                                 "example": "account_id,note\nACC-991,confirmed 2026-03-02\nACC-1204,\n"}}
+    });
+    if let Some(responses) = operation["responses"].as_object_mut() {
+        super::body_errors(responses);
+        responses.insert(
+            "400".to_owned(),
+            json!({"description": "A mistake in the file or the parameters, by row or column",
+                   "content": json_content(reference("FieldErrors"))}),
+        );
+        responses.insert(
+            "415".to_owned(),
+            response(
+                "A media type other than CSV or plain text",
+                Some("ErrorDetail"),
+            ),
+        );
+    }
+    operation
 }
 
 fn with_parameters(mut operation: Value, parameters: &Value) -> Value {
@@ -166,6 +225,7 @@ pub(super) fn paths() -> Value {
                             ("409", response("A rule set in force reads it", Some("ErrorDetail")))]),
             ), &json!([name])),
         },
+        "/api/rules/lists/{name}/import/": {"post": import_operation(&name)},
         "/api/rules/{module}/": {"get": with_parameters(operation(
             "Rules",
             "The rule set in force",

@@ -8,6 +8,7 @@ mod dashboard;
 mod detect;
 mod health;
 mod insurance;
+mod list_import;
 mod market;
 mod metrics;
 mod models;
@@ -30,6 +31,7 @@ pub use credit::CreditDecision;
 pub use detect::{Degradation, Endpoint, WarmingUp};
 pub use health::Health;
 pub use insurance::InsuranceDecision;
+pub use list_import::{ListImport, read_import_query};
 pub use market::MarketDecision;
 pub use metrics::MetricsSnapshot;
 pub use models::{InstalledModel, TrainingReport, read_training_request};
@@ -96,6 +98,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::get().to(rules::list))
                 .route(web::put().to(rules::put_list))
                 .route(web::delete().to(rules::delete_list)),
+        )
+        .service(
+            resource("/api/rules/lists/{name}/import/", "POST")
+                .route(web::post().to(list_import::import_list)),
         )
         .service(resource("/api/rules/{module}/", "GET").route(web::get().to(rules::in_force)))
         .service(

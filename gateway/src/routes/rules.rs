@@ -31,9 +31,9 @@ const MAX_DESCRIPTION: usize = 500;
 /// Most values in one list written at once.
 const MAX_LIST_VALUES: usize = 10_000;
 /// Largest rule-set or list body: a hundred rules of long conditions, ten thousand list values.
-const RULES_BODY_LIMIT: usize = 16 * 1024 * 1024;
+pub(super) const RULES_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// Longest list value (an account id, a name).
-const MAX_LIST_VALUE: usize = 200;
+pub(super) const MAX_LIST_VALUE: usize = 200;
 
 /// A draft or a published version of a module's rule set.
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,7 +112,7 @@ pub struct ListBody {
 }
 
 impl ListBody {
-    fn of(list: &StoredList, entries: i64, values: Option<Vec<String>>) -> Self {
+    pub(super) fn of(list: &StoredList, entries: i64, values: Option<Vec<String>>) -> Self {
         Self {
             name: list.name.clone(),
             description: list.description.clone(),
@@ -165,7 +165,7 @@ async fn read_rules_json(
 }
 
 /// Runs database work on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     web::block(work).await.map_err(ApiError::internal)?
@@ -482,7 +482,7 @@ fn still_applies(state: &AppState, module: Module, document: &str) -> Result<(),
 }
 
 /// Swaps the detectors with the new rule set or lists in, here and now.
-fn swap_in(state: &AppState) {
+pub(super) fn swap_in(state: &AppState) {
     if let Err(error) = state.reload_models() {
         tracing::error!(%error, "the published rule set did not load here; the detectors in use are kept");
     }
@@ -507,7 +507,7 @@ pub async fn lists(
 }
 
 /// A list name as rules quote it: letters, digits, `_` and `-`, up to 64.
-fn list_name(name: &str) -> Result<&str, ApiError> {
+pub(super) fn list_name(name: &str) -> Result<&str, ApiError> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name
@@ -566,6 +566,16 @@ pub async fn put_list(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// A list value as sent, trimmed: text of 1 to [`MAX_LIST_VALUE`] characters without control
+/// characters; `None` otherwise.
+pub(super) fn list_value(sent: &str) -> Option<&str> {
+    let value = sent.trim();
+    (!value.is_empty()
+        && value.chars().count() <= MAX_LIST_VALUE
+        && !value.chars().any(char::is_control))
+    .then_some(value)
+}
+
 /// `{"description"?: "...", "values": ["...", ...]}`: values trimmed, blanks refused, duplicates
 /// kept once.
 fn read_list(body: &Value) -> Result<(String, Vec<String>), ApiError> {
@@ -579,15 +589,9 @@ fn read_list(body: &Value) -> Result<(String, Vec<String>), ApiError> {
         }
         Some(Value::Array(items)) if items.len() <= MAX_LIST_VALUES => {
             for item in items {
-                match item.as_str().map(str::trim) {
-                    Some(value)
-                        if !value.is_empty()
-                            && value.chars().count() <= MAX_LIST_VALUE
-                            && !value.chars().any(char::is_control) =>
-                    {
-                        values.push(value.to_owned());
-                    }
-                    _ => {
+                match item.as_str().and_then(list_value) {
+                    Some(value) => values.push(value.to_owned()),
+                    None => {
                         errors.insert(
                             "values".to_owned(),
                             json!([format!(

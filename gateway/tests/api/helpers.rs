@@ -195,6 +195,15 @@ where
         send(&self.app, with_token(request, Some(&self.token))).await
     }
 
+    /// A POST of a raw body of `content_type` (a CSV file) with this user's token.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let request = TestRequest::post()
+            .uri(path)
+            .insert_header(("Content-Type", content_type))
+            .set_payload(body);
+        send(&self.app, with_token(request, Some(&self.token))).await
+    }
+
     /// A DELETE with this user's token.
     pub async fn delete(&self, path: &str) -> Reply {
         let request = TestRequest::delete().uri(path);

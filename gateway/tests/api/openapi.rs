@@ -52,6 +52,7 @@ async fn the_served_document_is_the_checked_in_one_and_covers_every_endpoint() {
             "/api/health/",
             "/api/rules/lists/",
             "/api/rules/lists/{name}/",
+            "/api/rules/lists/{name}/import/",
             "/api/rules/{module}/",
             "/api/rules/{module}/versions/",
             "/api/rules/{module}/features/",

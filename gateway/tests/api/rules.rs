@@ -498,3 +498,163 @@ async fn a_list_read_by_the_rule_set_in_force_cannot_be_deleted() {
         json!({"extra": ["Unknown field."], "values": ["Each value is text of 1 to 200 characters without control characters."]})
     );
 }
+
+#[actix_web::test]
+async fn a_list_is_imported_from_a_csv_file_replaced_or_appended_and_rules_read_it_at_once() {
+    let test_app = TestApp::spawn();
+    let analyst = test_app.login_as_analyst().await;
+    let admin = test_app.login_as_admin().await;
+    let import = "/api/rules/lists/mule_accounts/import/";
+    let csv = "account_id,note\n MULE-7 ,confirmed 2026-03-02\n,no account\n\"MULE-8\",\"cash out, twice\"\nMULE-7,again\n";
+
+    // Admins only; and only CSV or plain text.
+    let refused = analyst
+        .post_raw(import, "text/csv", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let json_body = admin
+        .post_raw(import, "application/json", b"{}".to_vec())
+        .await;
+    assert_eq!(json_body.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let imported = admin
+        .post_raw(
+            &format!("{import}?column=account_id&description=Confirmed%20mules"),
+            "text/csv; charset=utf-8",
+            csv.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    let imported = imported.json();
+    assert_eq!(
+        (
+            imported["rows"].clone(),
+            imported["blank"].clone(),
+            imported["values"].clone()
+        ),
+        (json!(4), json!(1), json!(2)),
+        "{imported}"
+    );
+    assert_eq!(imported["list"]["entries"], 2);
+    assert_eq!(imported["list"]["description"], "Confirmed mules");
+    let stored = analyst.get("/api/rules/lists/mule_accounts/").await.json();
+    assert_eq!(stored["values"], json!(["MULE-7", "MULE-8"]));
+
+    // A rule reading the list, published, fires on an imported value.
+    let draft = analyst
+        .post(
+            "/api/rules/aml/drafts/",
+            &json!({"rules": [{"name": "Paid a listed mule",
+                               "when": "in_list('mule_accounts', event.receiver_id)",
+                               "severity": "high", "confidence": 0.8,
+                               "reason": "{{event.receiver_id}} is a listed mule"}]}),
+        )
+        .await
+        .json();
+    let published = admin
+        .post(
+            &format!("/api/rules/aml/drafts/{}/publish/", draft["id"]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+    let paid = |id: &str, to: &str| {
+        json!({"transaction_id": id, "user_id": "U", "amount": 250.0, "sender_id": "PAYER",
+               "receiver_id": to, "timestamp": "2026-03-05T10:00:00Z"})
+    };
+    let answer = analyst.detect_aml(&paid("IMP-1", "MULE-8")).await.json();
+    assert!(rules_of(&answer).contains(&"Paid a listed mule".to_owned()));
+
+    // Appended: the first column by default, the description kept; the rule sees the new value.
+    let appended = admin
+        .post_raw(
+            &format!("{import}?mode=append"),
+            "text/csv",
+            b"account\nMULE-9\nMULE-7\n".to_vec(),
+        )
+        .await;
+    assert_eq!(appended.status, StatusCode::OK, "{}", appended.text);
+    let appended = appended.json();
+    assert_eq!(appended["list"]["entries"], 3);
+    assert_eq!(appended["list"]["description"], "Confirmed mules");
+    let answer = analyst.detect_aml(&paid("IMP-2", "MULE-9")).await.json();
+    assert!(rules_of(&answer).contains(&"Paid a listed mule".to_owned()));
+    // Replaced (the default): only the file's values remain.
+    let replaced = admin
+        .post_raw(import, "text/csv", b"account\nMULE-9\n".to_vec())
+        .await;
+    assert_eq!(replaced.json()["list"]["entries"], 1);
+    let answer = analyst.detect_aml(&paid("IMP-3", "MULE-8")).await.json();
+    assert!(!rules_of(&answer).contains(&"Paid a listed mule".to_owned()));
+
+    // Mistakes name the row or the column, and change nothing.
+    for (query, body, errors) in [
+        (
+            "?column=iban",
+            b"account\nMULE-1\n".to_vec(),
+            json!({"column": ["The file has no column `iban`; its columns are account."]}),
+        ),
+        (
+            "",
+            b"account\n\xff\xfe\n".to_vec(),
+            json!({"csv": ["The file is not UTF-8 text."]}),
+        ),
+        (
+            "",
+            b"account\nMULE-1\nbad\tvalue\n".to_vec(),
+            json!({"csv": ["row 3: each value is text of 1 to 200 characters without control characters."]}),
+        ),
+        (
+            "?mode=merge",
+            b"account\nMULE-1\n".to_vec(),
+            json!({"mode": ["\"merge\" is not a valid choice."]}),
+        ),
+        (
+            "",
+            Vec::new(),
+            json!({"csv": ["The file is empty: its first row names the columns."]}),
+        ),
+    ] {
+        let reply = admin
+            .post_raw(&format!("{import}{query}"), "text/csv", body)
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{query}: {}",
+            reply.text
+        );
+        assert_eq!(reply.json(), errors, "{query}");
+    }
+    let unchanged = analyst.get("/api/rules/lists/mule_accounts/").await.json();
+    assert_eq!(unchanged["values"], json!(["MULE-9"]));
+
+    // Audited, with how each import went.
+    test_app.embedded_worker_pass();
+    let audited = analyst
+        .get("/api/audit/?entity_id=list:mule_accounts")
+        .await
+        .json();
+    let mut imports: Vec<(Value, Value, Value)> = audited["results"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| {
+            let details = &entry["payload"]["details"];
+            (
+                details["mode"].clone(),
+                details["imported"].clone(),
+                details["entries"].clone(),
+            )
+        })
+        .collect();
+    imports.sort_by_key(|(_, _, entries)| entries.as_i64());
+    assert_eq!(
+        imports,
+        [
+            (json!("replace"), json!(1), json!(1)),
+            (json!("replace"), json!(2), json!(2)),
+            (json!("append"), json!(2), json!(3)),
+        ]
+    );
+}
