@@ -150,7 +150,6 @@ async function draftPage(module, id) {
 }
 
 function featureTable(features) {
-  if (features.length === 0) return h('p', { class: 'muted' }, 'This module offers no features to custom rules yet; its thresholds and switches can change.');
   return h('div', { class: 'feature-list' }, h('table', { id: 'features' },
     h('thead', {}, h('tr', {}, ['Feature', 'Type', 'Unit', 'Meaning'].map((t) => h('th', {}, t)))),
     h('tbody', {}, features.map((feature) => h('tr', { 'data-feature': feature.name },

@@ -14,7 +14,7 @@ use redflag_aml::features::CATALOGUE;
 use redflag_aml::{AmlConfig, AmlDetector, Transaction};
 use redflag_core::{Activity, Detector, History, Severity};
 use redflag_ml_core::{IsolationForestParams, train_isolation_forest};
-use redflag_rules::{CompiledRules, CustomRule, Lists};
+use redflag_rules::{CompiledRules, CustomRule, Customisable, Lists};
 
 fn detector(c: &mut Criterion) {
     let artifact = train_isolation_forest(

@@ -8,7 +8,7 @@ use redflag_core::{
 use redflag_ml_core::{
     AnomalyModel, Artifact, IsolationForest, verdict_with_model, verdict_with_score,
 };
-use redflag_rules::CompiledRules;
+use redflag_rules::{CompiledRules, Customisable, FeatureSpec};
 
 use crate::features::FeatureReader;
 
@@ -109,24 +109,6 @@ impl AmlDetector {
         self
     }
 
-    /// Applies a rule set's switches and custom rules: the built-in rules named in `disabled`
-    /// stop running (an unknown name is refused, naming the rules there are), and `custom`
-    /// (compiled against [`crate::features::CATALOGUE`]) runs after the rest on every transfer.
-    pub fn with_rule_set(
-        mut self,
-        disabled: &[String],
-        custom: Arc<CompiledRules>,
-    ) -> Result<Self, String> {
-        self.rules.disable(disabled)?;
-        self.custom = Some(custom).filter(|custom| !custom.is_empty());
-        Ok(self)
-    }
-
-    /// The built-in rules' names, in the order they run: what a rule set can switch off.
-    pub fn builtin_rules(&self) -> Vec<&'static str> {
-        self.rules.names()
-    }
-
     /// How far back the sender's outflow detail is needed: the longest of the rules' windows (the
     /// 30-day baseline reads the daily sums instead).
     fn outflow_horizon(&self) -> Duration {
@@ -191,6 +173,24 @@ impl AmlDetector {
             }
             None => verdict_with_model(alerts, flag_at, model, &model::FEATURES, &row),
         }
+    }
+}
+
+impl Customisable for AmlDetector {
+    const CATALOGUE: &'static [FeatureSpec] = crate::features::CATALOGUE;
+
+    fn builtin_rules(&self) -> Vec<&'static str> {
+        self.rules.names()
+    }
+
+    fn with_rule_set(
+        mut self,
+        disabled: &[String],
+        custom: Arc<CompiledRules>,
+    ) -> Result<Self, String> {
+        self.rules.disable(disabled)?;
+        self.custom = Some(custom).filter(|custom| !custom.is_empty());
+        Ok(self)
     }
 }
 

@@ -115,6 +115,14 @@ impl Finding {
         Self::new(rule, code, code, severity, confidence, message)
     }
 
+    /// A team's own rule that fired (its alert kept as the rule set wrote it).
+    pub(crate) fn custom(alert: Alert) -> Self {
+        Self {
+            code: "custom_rule",
+            alert,
+        }
+    }
+
     pub(crate) fn reason(&self) -> ReasonCode {
         ReasonCode {
             code: self.code,

@@ -3,12 +3,14 @@ use std::sync::Arc;
 use chrono::Duration;
 use redflag_core::{
     Activity, Alert, Assessment, ConfigError, Detector, EntityKind, History, Learning, Module,
-    ModuleSpec, Observation, ValidationErrors, WindowKey, WindowMode,
+    ModuleSpec, Observation, Severity, ValidationErrors, WindowKey, WindowMode,
 };
 use redflag_ml_core::{Artifact, Classifier, FeatureValue};
+use redflag_rules::{CompiledRules, Customisable, FeatureSpec};
 use serde::Serialize;
 
 use crate::decision::Finding;
+use crate::features::Facts;
 use crate::scaling::OddsScaling;
 use crate::scorecard::{Evidence, Inquiries, Scorecard, Scored, thin_file};
 use crate::{
@@ -29,7 +31,22 @@ const MAX_STRENGTHS: usize = 4;
 pub struct CreditDetector {
     config: CreditConfig,
     model: Option<Arc<dyn Classifier>>,
+    /// Built-in policy rules and referral signals a rule set switched off.
+    disabled: Vec<&'static str>,
+    /// A rule set's custom rules: critical ones decline, others refer, supporting ones report.
+    custom: Option<Arc<CompiledRules>>,
 }
+
+/// The built-in policy rules and referral signals, by name: what a rule set can switch off.
+const BUILTIN_RULES: [&str; 7] = [
+    "MinimumIncomePolicy",
+    "DebtToIncomePolicy",
+    "BankruptcyPolicy",
+    "LoanToIncomePolicy",
+    referrals::APPLICATION_VELOCITY,
+    referrals::INCOME_INCONSISTENCY,
+    referrals::MODEL_RISK,
+];
 
 /// The credit verdict on one application.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,6 +92,8 @@ impl CreditDetector {
         Ok(Self {
             config,
             model: None,
+            disabled: Vec::new(),
+            custom: None,
         })
     }
 
@@ -120,6 +139,35 @@ fn applicant_window(application: &Application) -> WindowKey {
         EntityKind::Applicant,
         &application.applicant_id,
     )
+}
+
+impl Customisable for CreditDetector {
+    const CATALOGUE: &'static [FeatureSpec] = crate::features::CATALOGUE;
+
+    fn builtin_rules(&self) -> Vec<&'static str> {
+        BUILTIN_RULES.to_vec()
+    }
+
+    fn with_rule_set(
+        mut self,
+        disabled: &[String],
+        custom: Arc<CompiledRules>,
+    ) -> Result<Self, String> {
+        let mut off = Vec::with_capacity(disabled.len());
+        for name in disabled {
+            let known = BUILTIN_RULES.iter().find(|rule| **rule == name.as_str());
+            let Some(rule) = known else {
+                return Err(format!(
+                    "no built-in rule is named `{name}`; the rules are {}",
+                    BUILTIN_RULES.join(", ")
+                ));
+            };
+            off.push(*rule);
+        }
+        self.disabled = off;
+        self.custom = Some(custom).filter(|custom| !custom.is_empty());
+        Ok(self)
+    }
 }
 
 impl Detector for CreditDetector {
@@ -180,9 +228,37 @@ impl Detector for CreditDetector {
         let scorecard = Scorecard::of(&evidence);
         let model_features = model::features(&evidence);
         let probability_of_default = self.probability_of_default(&model_features);
-        let breaches = policy::breaches(&evidence, &self.config);
-        let signals =
-            referrals::signals(application, earlier, probability_of_default, &self.config);
+        let on = |finding: &Finding| !self.disabled.contains(&finding.alert.rule.as_str());
+        let mut breaches: Vec<Finding> = policy::breaches(&evidence, &self.config)
+            .into_iter()
+            .filter(on)
+            .collect();
+        let mut signals: Vec<Finding> =
+            referrals::signals(application, earlier, probability_of_default, &self.config)
+                .into_iter()
+                .filter(on)
+                .collect();
+        let mut reported = Vec::new();
+        if let Some(custom) = &self.custom {
+            let facts = Facts {
+                application,
+                debt_to_income: evidence.affordability.reported_ratio(),
+                new_instalment: evidence.affordability.new_instalment,
+                credit_score: scorecard.score,
+                probability_of_default,
+                earlier,
+                inquiry_window: Duration::days(i64::from(self.config.inquiry_window_days)),
+            };
+            for alert in custom.evaluate(&mut |index| facts.value(index)) {
+                if alert.is_supporting() {
+                    reported.push(alert);
+                } else if alert.severity == Severity::Critical {
+                    breaches.push(Finding::custom(alert));
+                } else {
+                    signals.push(Finding::custom(alert));
+                }
+            }
+        }
 
         let by_score = self.by_score(scorecard.score);
         let decision = if !breaches.is_empty() {
@@ -225,6 +301,7 @@ impl Detector for CreditDetector {
             .iter()
             .chain(&signals)
             .map(|finding| finding.alert.clone())
+            .chain(reported)
             .chain(characteristic_reasons.into_iter().map(|(scored, message)| {
                 Alert::new(
                     "AdverseActionReason",

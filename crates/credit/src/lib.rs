@@ -6,6 +6,7 @@ mod config;
 mod decision;
 mod detector;
 mod factors;
+pub mod features;
 pub mod model;
 mod policy;
 mod reasons;

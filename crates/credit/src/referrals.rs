@@ -12,6 +12,7 @@ use crate::{Application, CreditConfig};
 /// The referral rules that compare an application with the applicant's earlier ones.
 pub(crate) const APPLICATION_VELOCITY: &str = "ApplicationVelocityRule";
 pub(crate) const INCOME_INCONSISTENCY: &str = "IncomeInconsistencyRule";
+pub(crate) const MODEL_RISK: &str = "DefaultModelRule";
 
 /// The referral signals the application raises; `earlier` are the applicant's earlier
 /// applications (their `amount` is the monthly income each stated), oldest first.
@@ -118,7 +119,7 @@ fn income_inconsistency(
 fn model_risk(probability: f64, config: &CreditConfig) -> Option<Finding> {
     (probability > config.max_probability_of_default).then(|| {
         Finding::referral(
-            "DefaultModelRule",
+            MODEL_RISK,
             "model_risk",
             Severity::Medium,
             probability,

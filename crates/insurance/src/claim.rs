@@ -209,6 +209,23 @@ impl Claim {
         })
     }
 
+    /// Reads back a claim as the service stored it, its contact identifiers already hashed
+    /// (under `claimant_phone_hash` and the like): what a backtest replays. `now` is the event
+    /// time when the body has none.
+    pub fn from_stored(body: &Value, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
+        // A stored claim holds no identifier in clear, so nothing is hashed with this key.
+        let mut claim = Self::parse(body, now, &IdentifierHasher::new(&[]))?;
+        for kind in IdentifierKind::ALL {
+            let stored = body
+                .get(format!("{}_hash", kind.field()))
+                .and_then(Value::as_str);
+            if let Some(hash) = stored {
+                claim.contacts.set(kind, hash.to_owned());
+            }
+        }
+        Ok(claim)
+    }
+
     /// Who is claiming: the claimant id, or the policy when the claim names no claimant.
     pub fn claimant(&self) -> String {
         match &self.claimant_id {

@@ -6,6 +6,7 @@ use redflag_core::{
     RuleSet, ValidationErrors, Verdict,
 };
 use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
+use redflag_rules::{CompiledRules, Customisable, FeatureSpec};
 use serde_json::Value;
 
 use crate::amounts::{AuthorityLimitRule, RoundAmountRule};
@@ -26,6 +27,8 @@ pub struct InsuranceDetector {
     valuations: Arc<ValuationTable>,
     hasher: IdentifierHasher,
     model: Option<AnomalyModel>,
+    /// A rule set's custom rules, run after the built-in ones.
+    custom: Option<Arc<CompiledRules>>,
 }
 
 /// The insurance verdict on one claim.
@@ -48,6 +51,7 @@ impl InsuranceDetector {
             valuations,
             config,
             model: None,
+            custom: None,
         })
     }
 
@@ -96,6 +100,24 @@ fn rules(config: &InsuranceConfig, valuations: Arc<ValuationTable>) -> RuleSet<C
     RuleSet::new(rules)
 }
 
+impl Customisable for InsuranceDetector {
+    const CATALOGUE: &'static [FeatureSpec] = crate::features::CATALOGUE;
+
+    fn builtin_rules(&self) -> Vec<&'static str> {
+        self.rules.names()
+    }
+
+    fn with_rule_set(
+        mut self,
+        disabled: &[String],
+        custom: Arc<CompiledRules>,
+    ) -> Result<Self, String> {
+        self.rules.disable(disabled)?;
+        self.custom = Some(custom).filter(|custom| !custom.is_empty());
+        Ok(self)
+    }
+}
+
 impl Detector for InsuranceDetector {
     type Event = Claim;
     type Assessment = InsuranceAssessment;
@@ -122,12 +144,25 @@ impl Detector for InsuranceDetector {
     /// The rules' alerts plus the anomaly alert; the fraud probability is their noisy-OR,
     /// 1 - prod(1 - confidence), flagged from `flag_probability`.
     fn detect(&self, claim: &Claim, history: &History) -> InsuranceAssessment {
+        let row = model::features(claim, history, &self.valuations);
+        let mut alerts = self.rules.evaluate(claim, history);
+        if let Some(custom) = &self.custom {
+            // Scored here only for a rule that reads `model_score` (the verdict scores again).
+            let score = || {
+                self.model
+                    .as_ref()
+                    .and_then(|model| model.forest.score(&row).ok())
+            };
+            alerts.extend(
+                custom.evaluate(&mut |index| crate::features::value(index, claim, history, &score)),
+            );
+        }
         verdict_with_model(
-            self.rules.evaluate(claim, history),
+            alerts,
             self.config.flag_probability * 100.0,
             self.model.as_ref(),
             &model::FEATURES,
-            &model::features(claim, history, &self.valuations),
+            &row,
         )
     }
     fn history_rules(&self) -> Vec<&'static str> {

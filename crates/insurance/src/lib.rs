@@ -7,6 +7,7 @@ mod contacts;
 mod detector;
 mod duplicate;
 mod excessive;
+pub mod features;
 mod inflation;
 pub mod model;
 mod provider;

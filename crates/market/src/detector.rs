@@ -2,8 +2,12 @@ use redflag_core::{
     ConfigError, Detector, EntityKind, History, Learning, Module, ModuleSpec, Observation, Rule,
     RuleSet, Verdict,
 };
-use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
+use std::sync::Arc;
 
+use redflag_ml_core::{AnomalyModel, Artifact, IsolationForest, verdict_with_model};
+use redflag_rules::{CompiledRules, Customisable, FeatureSpec};
+
+use crate::features::FeatureReader;
 use crate::session::Session;
 use crate::{
     DumpAfterPump, DumpAfterRunUp, MarketConfig, MarketEvent, MarkingTheClose, MultiDayPump,
@@ -17,6 +21,9 @@ pub struct MarketDetector {
     config: MarketConfig,
     rules: RuleSet<MarketEvent>,
     model: Option<AnomalyModel>,
+    /// A rule set's custom rules, run after the built-in ones.
+    custom: Option<Arc<CompiledRules>>,
+    features: FeatureReader,
 }
 
 /// The market verdict on one event.
@@ -41,9 +48,11 @@ impl MarketDetector {
             Box::new(UnusualActivity::new(&config)),
         ];
         Ok(Self {
+            features: FeatureReader::new(&config),
             config,
             rules: RuleSet::new(rules),
             model: None,
+            custom: None,
         })
     }
 
@@ -62,6 +71,24 @@ impl MarketDetector {
             model.threshold = threshold;
         }
         self
+    }
+}
+
+impl Customisable for MarketDetector {
+    const CATALOGUE: &'static [FeatureSpec] = crate::features::CATALOGUE;
+
+    fn builtin_rules(&self) -> Vec<&'static str> {
+        self.rules.names()
+    }
+
+    fn with_rule_set(
+        mut self,
+        disabled: &[String],
+        custom: Arc<CompiledRules>,
+    ) -> Result<Self, String> {
+        self.rules.disable(disabled)?;
+        self.custom = Some(custom).filter(|custom| !custom.is_empty());
+        Ok(self)
     }
 }
 
@@ -92,12 +119,25 @@ impl Detector for MarketDetector {
     /// The rules' alerts plus the anomaly alert; manipulation risk is 100 x their noisy-OR,
     /// 1 - prod(1 - confidence), flagged from `flag_risk_score`.
     fn detect(&self, event: &MarketEvent, history: &History) -> MarketAssessment {
+        let row = model::features(event, history, &self.config);
+        let mut alerts = self.rules.evaluate(event, history);
+        if let Some(custom) = &self.custom {
+            // Scored here only for a rule that reads `model_score` (the verdict scores again).
+            let score = || {
+                self.model
+                    .as_ref()
+                    .and_then(|model| model.forest.score(&row).ok())
+            };
+            alerts.extend(
+                custom.evaluate(&mut |index| self.features.value(index, event, history, &score)),
+            );
+        }
         verdict_with_model(
-            self.rules.evaluate(event, history),
+            alerts,
             self.config.flag_risk_score,
             self.model.as_ref(),
             &model::FEATURES,
-            &model::features(event, history, &self.config),
+            &row,
         )
     }
     fn history_rules(&self) -> Vec<&'static str> {

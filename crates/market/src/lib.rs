@@ -4,6 +4,7 @@ mod config;
 mod detector;
 mod dump;
 mod event;
+pub mod features;
 mod marking_close;
 pub mod model;
 mod multi_day;

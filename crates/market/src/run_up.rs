@@ -310,7 +310,8 @@ impl RunUpParams {
     }
 }
 
-fn median(values: &mut [f64]) -> f64 {
+/// The median, 0 for none.
+pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
         0 => 0.0,

@@ -112,11 +112,6 @@ impl Quality {
     }
 }
 
-/// The modules a backtest can replay today.
-pub fn supported(module: Module) -> bool {
-    module == Module::Aml
-}
-
 /// Runs the backtest on a thread of its own and records its outcome (a panic is recorded as a
 /// failure too); the caller answers at once.
 pub fn spawn(
@@ -178,10 +173,33 @@ pub fn run(
             &detectors.aml,
             redflag_aml::Transaction::parse,
         ),
-        other => Err(ServiceError::RuleSet {
-            module: other,
-            problems: "backtests replay aml decisions only, for now".to_owned(),
-        }),
+        Module::Market => replay(
+            db,
+            settings,
+            (module, backtest),
+            warm_up,
+            period,
+            &detectors.market,
+            redflag_market::MarketEvent::parse,
+        ),
+        Module::Insurance => replay(
+            db,
+            settings,
+            (module, backtest),
+            warm_up,
+            period,
+            &detectors.insurance,
+            redflag_insurance::Claim::from_stored,
+        ),
+        Module::Credit => replay(
+            db,
+            settings,
+            (module, backtest),
+            warm_up,
+            period,
+            &detectors.credit,
+            redflag_credit::Application::parse,
+        ),
     }
 }
 

@@ -64,22 +64,32 @@ impl Detectors {
             insurance.identifier_key = settings.secret_key.clone();
         }
         Ok(Self {
-            aml: rule_sets.apply_to_aml(
+            aml: rule_sets.apply(
+                Module::Aml,
                 AmlDetector::new(rule_sets.config(Module::Aml, &settings.aml)?)?
                     .with_model(models.aml)
                     .with_anomaly_threshold(aml_threshold)
                     .with_watchlist(watchlist)
                     .with_peer_groups(learned.peers.clone()),
             )?,
-            credit: models.credit.install(CreditDetector::new(
-                rule_sets.config(Module::Credit, &settings.credit)?,
-            )?),
-            insurance: InsuranceDetector::new(insurance)?
-                .with_model(models.insurance)
-                .with_anomaly_threshold(insurance_threshold),
-            market: MarketDetector::new(rule_sets.config(Module::Market, &settings.market)?)?
-                .with_model(models.market)
-                .with_anomaly_threshold(market_threshold),
+            credit: rule_sets.apply(
+                Module::Credit,
+                models.credit.install(CreditDetector::new(
+                    rule_sets.config(Module::Credit, &settings.credit)?,
+                )?),
+            )?,
+            insurance: rule_sets.apply(
+                Module::Insurance,
+                InsuranceDetector::new(insurance)?
+                    .with_model(models.insurance)
+                    .with_anomaly_threshold(insurance_threshold),
+            )?,
+            market: rule_sets.apply(
+                Module::Market,
+                MarketDetector::new(rule_sets.config(Module::Market, &settings.market)?)?
+                    .with_model(models.market)
+                    .with_anomaly_threshold(market_threshold),
+            )?,
             versions: models.versions,
             learned,
             rule_sets,

@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use redflag_aml::AmlDetector;
 use redflag_core::Module;
-use redflag_rules::{CompiledRules, FeatureSpec, Lists, RuleError, RuleSetDocument};
+use redflag_credit::CreditDetector;
+use redflag_insurance::InsuranceDetector;
+use redflag_market::MarketDetector;
+use redflag_rules::{CompiledRules, Customisable, FeatureSpec, Lists, RuleError, RuleSetDocument};
 use redflag_store::{Database, DraftContent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -19,11 +22,13 @@ use serde_json::{Map, Value, json};
 use crate::ServiceError;
 use crate::settings::Settings;
 
-/// The features a module's custom rules read; empty for a module that offers none yet.
+/// The features a module's custom rules read.
 pub fn catalogue(module: Module) -> &'static [FeatureSpec] {
     match module {
-        Module::Aml => redflag_aml::features::CATALOGUE,
-        Module::Credit | Module::Insurance | Module::Market => &[],
+        Module::Aml => AmlDetector::CATALOGUE,
+        Module::Market => MarketDetector::CATALOGUE,
+        Module::Insurance => InsuranceDetector::CATALOGUE,
+        Module::Credit => CreditDetector::CATALOGUE,
     }
 }
 
@@ -117,26 +122,16 @@ impl RuleSets {
         merged(base, &published.document.thresholds).map_err(|problems| invalid(module, problems))
     }
 
-    /// The AML engine with its rule set's switches and custom rules.
-    pub fn apply_to_aml(&self, detector: AmlDetector) -> Result<AmlDetector, ServiceError> {
-        let Some(published) = self.of(Module::Aml) else {
+    /// `module`'s engine with its rule set's switches and custom rules.
+    pub fn apply<D: Customisable>(&self, module: Module, detector: D) -> Result<D, ServiceError> {
+        let Some(published) = self.of(module) else {
             return Ok(detector);
         };
-        let compiled = compile(
-            Module::Aml,
-            published.version,
-            &published.document,
-            &self.lists,
-        )
-        .map_err(|errors| {
-            invalid(
-                Module::Aml,
-                errors.iter().map(ToString::to_string).collect(),
-            )
-        })?;
+        let compiled = compile(module, published.version, &published.document, &self.lists)
+            .map_err(|errors| invalid(module, errors.iter().map(ToString::to_string).collect()))?;
         detector
             .with_rule_set(&published.document.disabled, Arc::new(compiled))
-            .map_err(|problem| invalid(Module::Aml, vec![problem]))
+            .map_err(|problem| invalid(module, vec![problem]))
     }
 }
 
@@ -237,14 +232,10 @@ pub fn check_draft(
                 .iter()
                 .filter(|name| !known.contains(&name.as_str()))
                 .map(|name| {
-                    if known.is_empty() {
-                        format!("`{name}`: {module} has no built-in rules to switch off yet")
-                    } else {
-                        format!(
-                            "no built-in rule is named `{name}`; the rules are {}",
-                            known.join(", ")
-                        )
-                    }
+                    format!(
+                        "no built-in rule is named `{name}`; the rules are {}",
+                        known.join(", ")
+                    )
                 })
                 .collect();
             if !unknown.is_empty() {
@@ -252,12 +243,7 @@ pub fn check_draft(
             }
         }
     }
-    if !document.rules.is_empty() && catalogue(module).is_empty() {
-        errors.insert(
-            "rules".to_owned(),
-            json!([format!("custom rules are not available for {module} yet")]),
-        );
-    } else if let Err(problems) = compile(module, 0, &document, lists) {
+    if let Err(problems) = compile(module, 0, &document, lists) {
         let mut by_rule = vec![Map::new(); document.rules.len()];
         for problem in problems {
             let message = match (problem.line, problem.column) {
@@ -300,18 +286,21 @@ fn built_in_rules(
         }
         Module::Credit => {
             let config = merged(&settings.credit, thresholds)?;
-            config.check().map_err(|error| error.problems)?;
-            Ok(Vec::new())
+            Ok(CreditDetector::new(config)
+                .map_err(|error| error.problems)?
+                .builtin_rules())
         }
         Module::Insurance => {
             let config = merged(&settings.insurance, thresholds)?;
-            config.check().map_err(|error| error.problems)?;
-            Ok(Vec::new())
+            Ok(InsuranceDetector::new(config)
+                .map_err(|error| error.problems)?
+                .builtin_rules())
         }
         Module::Market => {
             let config = merged(&settings.market, thresholds)?;
-            config.check().map_err(|error| error.problems)?;
-            Ok(Vec::new())
+            Ok(MarketDetector::new(config)
+                .map_err(|error| error.problems)?
+                .builtin_rules())
         }
     }
 }

@@ -250,7 +250,7 @@ pub(super) fn paths() -> Value {
             "What custom rules can read",
             "The module's features: the event's fields (`event.<field>`) and the figures its \
              detector computes from the event's windows and model, each with its kind (`number`, \
-             `count`, `text`, `flag`) and unit. Empty for a module without custom rules yet.",
+             `count`, `text`, `flag`) and unit.",
             true,
             None,
             responses(&[("200", json!({"description": "The features, in catalogue order",
@@ -334,13 +334,13 @@ pub(super) fn paths() -> Value {
                 "Replays the stored decisions of the period through the draft, in event-time \
                  order, into fresh in-process windows warmed on the `rules.backtest_warm_up_days` \
                  before it; nothing live is touched. Runs in the background (202): read it with \
-                 GET. One backtest at a time per module (409). AML only, for now.",
+                 GET. One backtest at a time per module (409).",
                 true,
                 Some(("BacktestRequest", json!({"since": "2026-03-01T00:00:00Z",
                                                 "until": "2026-04-01T00:00:00Z"}))),
                 responses(&[("202", response("Started", Some("BacktestBody"))),
                             ("404", not_found.clone()),
-                            ("409", response("A backtest of the module runs, or the module is not replayed yet", Some("ErrorDetail")))]),
+                            ("409", response("A backtest of the module runs", Some("ErrorDetail")))]),
             ), &module_and_id),
             "delete": with_parameters(operation(
                 "Rules",

@@ -743,11 +743,6 @@ pub async fn start_backtest(
     let (module, id) = module_and_number(path)?;
     let body = read_json(&request, payload, &state.settings.server).await?;
     let period = read_backtest_request(&body)?;
-    if !backtest::supported(module) {
-        return Err(ApiError::Conflict(format!(
-            "Backtests replay aml decisions only, for now; {module} is not replayed yet."
-        )));
-    }
     let state = state.into_inner();
     let body = blocking(move || {
         let stored = state

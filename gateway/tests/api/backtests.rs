@@ -239,3 +239,283 @@ async fn a_backtest_replays_a_period_exactly_and_reports_what_a_draft_changes() 
         StatusCode::NOT_FOUND
     );
 }
+
+/// Twenty ordinary days of a thin stock in March 2026 (five trades a day around $10), then a
+/// promoter's heavy trade at a price 15% up; returns every answer.
+async fn thin_stock<S, B>(client: &Client<S>) -> Vec<Value>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut answers = Vec::new();
+    for day in 1..=20_u32 {
+        for i in 0..5_u32 {
+            let wobble = f64::from((day * 7 + i * 3) % 9) - 4.0;
+            let body = json!({"trade_id": format!("T-{day}-{i}"), "symbol": "THIN",
+                              "price": 10.0 + wobble * 0.02, "volume": 400.0 + wobble * 5.0,
+                              "trader_id": format!("MM-{i}"),
+                              "timestamp": format!("2026-03-{day:02}T{:02}:00:00Z", 14 + 2 * i)});
+            let answer = client.detect_market(&body).await;
+            assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+            answers.push(answer.json());
+        }
+    }
+    let pushed = json!({"trade_id": "T-PUSH", "symbol": "THIN", "price": 11.5, "volume": 12_000.0,
+                        "trader_id": "PROMOTER", "timestamp": "2026-03-21T15:00:00Z"});
+    answers.push(client.detect_market(&pushed).await.json());
+    answers
+}
+
+#[actix_web::test]
+async fn a_market_backtest_replays_exactly_and_a_custom_surveillance_rule_finds_the_pushed_trade() {
+    let test_app = TestApp::spawn();
+    let analyst = test_app.login_as_analyst().await;
+    let admin = test_app.login_as_admin().await;
+    let features = analyst.get("/api/rules/market/features/").await.json();
+    assert!(
+        features
+            .as_array()
+            .expect("the catalogue")
+            .iter()
+            .any(|feature| feature["name"] == "volume_to_median_daily"
+                && feature["kind"] == "number"),
+        "{features}"
+    );
+    let answers = thin_stock(&analyst).await;
+    let pushed = answers.last().expect("the pushed trade").clone();
+    assert!(!rules_of(&pushed).contains(&"Thin stock, heavy day".to_owned()));
+
+    // The rule set in force, replayed over the last ten days (the first ten warm the windows).
+    let unchanged = analyst
+        .post("/api/rules/market/drafts/", &json!({}))
+        .await
+        .json();
+    let path = format!("/api/rules/market/drafts/{}/backtest/", unchanged["id"]);
+    let period = json!({"since": "2026-03-12T00:00:00Z", "until": "2026-03-22T00:00:00Z"});
+    let started = analyst.post(&path, &period).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
+    let report = finished(&analyst, &path).await["report"].clone();
+    assert_eq!(report["events"], 9 * 5 + 1, "{report}");
+    assert_eq!(report["warm_up_events"], 11 * 5);
+    assert_eq!(
+        report["changed"], 0,
+        "an exact replay changes nothing: {report}"
+    );
+
+    // A surveillance team's rule, switching Unusual Activity off: the pushed trade changes.
+    let draft = analyst
+        .post(
+            "/api/rules/market/drafts/",
+            &json!({"disabled": ["Unusual Activity"],
+                    "rules": [{"name": "Thin stock, heavy day",
+                               "when": "volume_to_median_daily > 5.0 && symbol_price_change_24h > 0.1",
+                               "severity": "high", "confidence": 0.8,
+                               "reason": "{{volume_to_median_daily}} times the median daily volume"}]}),
+        )
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.text);
+    let draft = draft.json();
+    let path = format!("/api/rules/market/drafts/{}/backtest/", draft["id"]);
+    assert_eq!(
+        analyst.post(&path, &period).await.status,
+        StatusCode::ACCEPTED
+    );
+    let report = finished(&analyst, &path).await["report"].clone();
+    let changed = report["changed_decisions"].as_array().expect("listed");
+    let pushed_change = changed
+        .iter()
+        .find(|change| change["id"] == pushed["id"])
+        .unwrap_or_else(|| panic!("the pushed trade changed: {report}"));
+    assert_eq!(
+        pushed_change["rules_added"],
+        json!(["Thin stock, heavy day"])
+    );
+
+    // Published by an admin, it decides the next heavy trade live.
+    let published = admin
+        .post(
+            &format!("/api/rules/market/drafts/{}/publish/", draft["id"]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+    let live = analyst
+        .detect_market(
+            &json!({"trade_id": "T-PUSH-2", "symbol": "THIN", "price": 11.9,
+                               "volume": 6_000.0, "trader_id": "PROMOTER",
+                               "timestamp": "2026-03-21T16:00:00Z"}),
+        )
+        .await
+        .json();
+    assert_eq!(live["ruleset_version"], 2);
+    assert!(
+        rules_of(&live).contains(&"Thin stock, heavy day".to_owned()),
+        "{live}"
+    );
+    assert!(
+        !rules_of(&live).contains(&"Unusual Activity".to_owned()),
+        "{live}"
+    );
+}
+
+#[actix_web::test]
+async fn an_insurance_backtest_replays_hashed_contacts_exactly_and_a_custom_rule_reads_them_as_counts()
+ {
+    let test_app = TestApp::spawn();
+    let analyst = test_app.login_as_analyst().await;
+    // Six claimants over six days; three of them give one bank account (a ring).
+    let mut answers = Vec::new();
+    for (n, name) in ["ALICE", "BOB", "CAROL", "DAN", "ERIN", "FRANK"]
+        .into_iter()
+        .enumerate()
+    {
+        let account = if n % 2 == 0 {
+            "GB29 NWBK 6016 1331 9268 19".to_owned()
+        } else {
+            format!("GB82 WEST 1234 5698 7654 3{n}")
+        };
+        let claim = json!({"claim_id": format!("CLM-{n}"), "policy_id": format!("POL-{n}"),
+                           "claim_amount": 2_400.0, "claimant_id": name,
+                           "claimant_bank_account": account,
+                           "timestamp": format!("2026-03-0{}T10:00:00Z", n + 1)});
+        let answer = analyst.detect_insurance(&claim).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        answers.push(answer.json());
+    }
+    assert!(
+        rules_of(&answers[4]).contains(&"SharedIdentifierRule".to_owned()),
+        "the ring's third claim"
+    );
+    let stored = analyst
+        .get(&format!("/api/insurance/{}/", answers[4]["id"]))
+        .await
+        .json();
+    assert!(
+        !stored.to_string().to_lowercase().contains("nwbk"),
+        "stored hashed: {stored}"
+    );
+
+    let unchanged = analyst
+        .post("/api/rules/insurance/drafts/", &json!({}))
+        .await
+        .json();
+    let path = format!("/api/rules/insurance/drafts/{}/backtest/", unchanged["id"]);
+    let period = json!({"since": "2026-03-01T00:00:00Z", "until": "2026-03-07T00:00:00Z"});
+    assert_eq!(
+        analyst.post(&path, &period).await.status,
+        StatusCode::ACCEPTED
+    );
+    let report = finished(&analyst, &path).await["report"].clone();
+    assert_eq!(
+        (report["events"].clone(), report["unreadable"].clone()),
+        (json!(6), json!(0)),
+        "{report}"
+    );
+    assert_eq!(
+        report["changed"], 0,
+        "hashed contacts replay exactly: {report}"
+    );
+
+    let draft = analyst
+        .post(
+            "/api/rules/insurance/drafts/",
+            &json!({"rules": [{"name": "Account given by another claimant",
+                               "when": "bank_account_shared_by >= 1",
+                               "severity": "high", "confidence": 0.75,
+                               "reason": "given by {{bank_account_shared_by}} other claimant(s)"}]}),
+        )
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.text);
+    let path = format!(
+        "/api/rules/insurance/drafts/{}/backtest/",
+        draft.json()["id"]
+    );
+    assert_eq!(
+        analyst.post(&path, &period).await.status,
+        StatusCode::ACCEPTED
+    );
+    let report = finished(&analyst, &path).await["report"].clone();
+    let changed: Vec<Value> = report["changed_decisions"]
+        .as_array()
+        .expect("listed")
+        .iter()
+        .map(|change| change["id"].clone())
+        .collect();
+    assert_eq!(
+        changed,
+        [answers[2]["id"].clone(), answers[4]["id"].clone()],
+        "{report}"
+    );
+}
+
+#[actix_web::test]
+async fn a_credit_backtest_replays_exactly_and_a_custom_policy_rule_would_decline() {
+    let test_app = TestApp::spawn();
+    let analyst = test_app.login_as_analyst().await;
+    let mut answers = Vec::new();
+    for n in 0..6_u32 {
+        let application = json!({"application_id": format!("APP-{n}"), "applicant_id": format!("A-{}", n % 3),
+                                 "monthly_income": 6_000.0 - 1_500.0 * f64::from(n / 3),
+                                 "employment_length": 48, "credit_history_months": 120,
+                                 "open_accounts": 5, "late_payments_12m": 0,
+                                 "requested_amount": 10_000.0 + 4_000.0 * f64::from(n),
+                                 "loan_term_months": 36,
+                                 "timestamp": format!("2026-03-0{}T10:00:00Z", n + 1)});
+        let answer = analyst.assess_credit(&application).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        answers.push(answer.json());
+    }
+    let unchanged = analyst
+        .post("/api/rules/credit/drafts/", &json!({}))
+        .await
+        .json();
+    let path = format!("/api/rules/credit/drafts/{}/backtest/", unchanged["id"]);
+    let period = json!({"since": "2026-03-01T00:00:00Z", "until": "2026-03-07T00:00:00Z"});
+    assert_eq!(
+        analyst.post(&path, &period).await.status,
+        StatusCode::ACCEPTED
+    );
+    let report = finished(&analyst, &path).await["report"].clone();
+    assert_eq!(
+        (report["events"].clone(), report["unreadable"].clone()),
+        (json!(6), json!(0)),
+        "{report}"
+    );
+    assert_eq!(
+        report["changed"], 0,
+        "an exact replay changes nothing: {report}"
+    );
+
+    // A critical custom rule is a policy rule: the second applications, whose income fell,
+    // would have been declined.
+    let draft = analyst
+        .post(
+            "/api/rules/credit/drafts/",
+            &json!({"rules": [{"name": "Income fell since the last application",
+                               "when": "income_change < -0.2",
+                               "severity": "critical", "confidence": 0.9,
+                               "reason": "income {{income_change}} against the last application"}]}),
+        )
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.text);
+    let path = format!("/api/rules/credit/drafts/{}/backtest/", draft.json()["id"]);
+    assert_eq!(
+        analyst.post(&path, &period).await.status,
+        StatusCode::ACCEPTED
+    );
+    let report = finished(&analyst, &path).await["report"].clone();
+    let changed: Vec<(Value, Value)> = report["changed_decisions"]
+        .as_array()
+        .expect("listed")
+        .iter()
+        .map(|change| (change["id"].clone(), change["flagged_after"].clone()))
+        .collect();
+    assert_eq!(
+        changed,
+        answers[3..]
+            .iter()
+            .map(|answer| (answer["id"].clone(), json!(true)))
+            .collect::<Vec<_>>(),
+        "{report}"
+    );
+}

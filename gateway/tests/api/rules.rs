@@ -324,19 +324,14 @@ async fn mistakes_answer_400_naming_the_rule_the_field_and_the_position_and_noth
             json!({"non_field_errors": ["missing field `when`"]}),
         ),
         (
-            json!({"rules": [{"name": "x", "when": "true", "severity": "high", "confidence": 0.5, "reason": "r"}]}),
-            Value::Null,
+            json!({"rules": [{"name": "x", "when": "sender_count_24h > 3", "severity": "high",
+                              "confidence": 0.5, "reason": "r"}]}),
+            json!({"rules": [{"when": ["line 1, column 1: unknown feature `sender_count_24h`"]}]}),
         ),
     ] {
+        // Each module checks against its own catalogue: credit has no transfer windows.
         let reply = analyst.post("/api/rules/credit/drafts/", &body).await;
-        if expected.is_null() {
-            assert_eq!(
-                reply.json(),
-                json!({"rules": ["custom rules are not available for credit yet"]})
-            );
-        } else {
-            assert_eq!(reply.json(), expected, "{body}");
-        }
+        assert_eq!(reply.json(), expected, "{body}");
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     }
     assert_eq!(
@@ -425,10 +420,23 @@ async fn switches_thresholds_and_failing_rules_change_the_live_engine_but_never_
         "description": "Transfers the sender made in the 24 hours before."}))),
         "{features}"
     );
-    assert_eq!(
-        analyst.get("/api/rules/credit/features/").await.json(),
-        json!([])
-    );
+    // Every module publishes its own catalogue.
+    for (module, feature) in [
+        ("credit", "income_change"),
+        ("insurance", "bank_account_shared_by"),
+        ("market", "volume_to_median_daily"),
+    ] {
+        let features = analyst
+            .get(&format!("/api/rules/{module}/features/"))
+            .await
+            .json();
+        assert!(
+            features
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f["name"] == feature)),
+            "{module}: {features}"
+        );
+    }
 }
 
 #[actix_web::test]

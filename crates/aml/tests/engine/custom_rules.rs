@@ -6,7 +6,7 @@ use std::sync::Arc;
 use redflag_aml::features::CATALOGUE;
 use redflag_aml::{AmlConfig, AmlDetector};
 use redflag_core::Severity;
-use redflag_rules::{CompiledRules, CustomRule, Lists};
+use redflag_rules::{CompiledRules, CustomRule, Customisable, Lists};
 use serde_json::json;
 
 use crate::{Scenario, rules};

@@ -1,5 +1,6 @@
 //! The credit engine through its public library API: what a lender embedding it relies on.
 
+mod custom_rules;
 mod history;
 mod monotonicity;
 mod policy;

@@ -2,6 +2,7 @@
 //! each rule's scenario, its near miss, and what never leaves the request in clear.
 
 mod claims;
+mod custom_rules;
 mod history;
 mod privacy;
 
@@ -29,12 +30,21 @@ impl Scenario {
     }
 
     pub fn with(config: InsuranceConfig) -> Self {
+        Self::with_detector(Self::detector(config))
+    }
+
+    /// The engine as the scenarios run it (with a test key for contact identifiers).
+    pub fn detector(config: InsuranceConfig) -> InsuranceDetector {
+        InsuranceDetector::new(InsuranceConfig {
+            identifier_key: redflag_core::Secret::new("test-key"),
+            ..config
+        })
+        .expect("the scenario's settings are valid")
+    }
+
+    pub fn with_detector(detector: InsuranceDetector) -> Self {
         Self {
-            detector: InsuranceDetector::new(InsuranceConfig {
-                identifier_key: redflag_core::Secret::new("test-key"),
-                ..config
-            })
-            .expect("the scenario's settings are valid"),
+            detector,
             windows: InProcessWindows::new(10_000),
         }
     }

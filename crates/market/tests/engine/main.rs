@@ -3,6 +3,7 @@
 
 mod abuse;
 mod baseline;
+mod custom_rules;
 mod multi_day;
 mod validation;
 
@@ -29,6 +30,13 @@ impl Default for Scenario {
 impl Scenario {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub fn with_detector(detector: MarketDetector) -> Self {
+        Self {
+            detector,
+            windows: InProcessWindows::new(10_000),
+        }
     }
 
     /// Sends one event: `fields` completes the body (symbol, price, volume, trader_id, ...).
