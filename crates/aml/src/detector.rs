@@ -310,4 +310,16 @@ impl Detector for AmlDetector {
     fn history_rules(&self) -> Vec<&'static str> {
         self.rules.history_rules()
     }
+    fn history_horizon(&self) -> Duration {
+        let days = |days: u32| Duration::days(i64::from(days));
+        [
+            self.outflow_horizon(),
+            self.inflow_horizon(),
+            days(self.config.velocity_baseline_days),
+            days(self.config.recurring_payee_days),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_else(|| self.outflow_horizon())
+    }
 }

@@ -1,3 +1,5 @@
+use chrono::Duration;
+
 use crate::{Alert, Event, History, Module, ModuleSpec, Observation};
 
 /// A fraud detector for one module: pure, deterministic, free of IO.
@@ -22,6 +24,10 @@ pub trait Detector: Send + Sync {
 
     /// Scores the event against its recent history.
     fn detect(&self, event: &Self::Event, history: &History) -> Self::Assessment;
+
+    /// How far back its longest window reaches: a replay starts this long before its period,
+    /// so that every window holds what it held live.
+    fn history_horizon(&self) -> Duration;
 
     /// Decides the event again beside `decided`, which another rule set of the same module
     /// reached on the same event and history with the same model: what a shadowed draft does on

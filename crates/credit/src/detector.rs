@@ -344,6 +344,10 @@ impl Detector for CreditDetector {
             referrals::INCOME_INCONSISTENCY,
         ]
     }
+
+    fn history_horizon(&self) -> Duration {
+        Duration::days(i64::from(self.config.history_days()))
+    }
 }
 
 /// The characteristics that count as reasons, most costly first: those that lost at least

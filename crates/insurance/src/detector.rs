@@ -168,4 +168,12 @@ impl Detector for InsuranceDetector {
     fn history_rules(&self) -> Vec<&'static str> {
         self.rules.history_rules()
     }
+    fn history_horizon(&self) -> chrono::Duration {
+        let c = &self.config;
+        chrono::Duration::days(i64::from(
+            c.repeat_claims_window_days
+                .max(c.ring_window_days)
+                .max(c.provider_peer_window_days),
+        ))
+    }
 }

@@ -143,4 +143,7 @@ impl Detector for MarketDetector {
     fn history_rules(&self) -> Vec<&'static str> {
         self.rules.history_rules()
     }
+    fn history_horizon(&self) -> chrono::Duration {
+        windows::longest_horizon(&self.config)
+    }
 }

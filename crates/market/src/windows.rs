@@ -77,6 +77,29 @@ fn window_reference(event: &MarketEvent) -> String {
     }
 }
 
+/// How long a trader's own events are kept: spoofing, wash trades and the dump window.
+fn trader_horizon(config: &MarketConfig) -> Duration {
+    Duration::seconds(i64::from(
+        config.spoof_window_seconds.max(config.wash_window_seconds),
+    ))
+    .max(Duration::hours(i64::from(config.dump_window_hours)))
+}
+
+/// How long a symbol's daily volume and value are kept: the baseline and the run-ups.
+fn baseline_horizon(config: &MarketConfig) -> Duration {
+    (Duration::days(i64::from(config.baseline_days) + 2)
+        + Duration::hours(i64::from(config.pump_window_hours)))
+    .max(Duration::days(RunUpParams::horizon_days(config)))
+}
+
+/// The longest of the windows.
+pub fn longest_horizon(config: &MarketConfig) -> Duration {
+    trader_horizon(config)
+        .max(baseline_horizon(config))
+        .max(intraday_horizon(config))
+        .max(Duration::seconds(i64::from(config.wash_window_seconds)))
+}
+
 /// Every window the event is recorded in.
 pub fn observations(event: &MarketEvent, config: &MarketConfig) -> Vec<Observation> {
     let activity = |amount: f64, counterparty: String| Activity {
@@ -86,10 +109,7 @@ pub fn observations(event: &MarketEvent, config: &MarketConfig) -> Vec<Observati
         quantity: event.volume,
         counterparty,
     };
-    let trader_horizon = Duration::seconds(i64::from(
-        config.spoof_window_seconds.max(config.wash_window_seconds),
-    ))
-    .max(Duration::hours(i64::from(config.dump_window_hours)));
+    let trader_horizon = trader_horizon(config);
     let mut observations = vec![Observation {
         key: trader_events(&event.trader_id, &event.symbol),
         activity: activity(event.price, tags::encode(event)),
@@ -99,9 +119,7 @@ pub fn observations(event: &MarketEvent, config: &MarketConfig) -> Vec<Observati
     if !event.is_trade() {
         return observations;
     }
-    let baseline = (Duration::days(i64::from(config.baseline_days) + 2)
-        + Duration::hours(i64::from(config.pump_window_hours)))
-    .max(Duration::days(RunUpParams::horizon_days(config)));
+    let baseline = baseline_horizon(config);
     let daily = WindowMode::Aggregate {
         bucket: Duration::days(1),
     };

@@ -33,8 +33,8 @@ const MAX_LISTED: usize = 500;
 pub struct BacktestReport {
     /// Stored decisions of the period replayed.
     pub events: usize,
-    /// Stored decisions before the period replayed to warm the windows
-    /// (`rules.backtest_warm_up_days`).
+    /// Stored decisions before the period replayed to warm the windows (one window horizon of
+    /// the module: its longest window, and at least `rules.backtest_warm_up_days`).
     pub warm_up_events: usize,
     /// Stored requests that no longer read as events (left out).
     pub unreadable: usize,
@@ -161,14 +161,14 @@ pub fn run(
                 problems: error.to_string(),
             }
         })?;
-    let warm_up = Duration::days(i64::from(settings.rules.backtest_warm_up_days));
+    let at_least = Duration::days(i64::from(settings.rules.backtest_warm_up_days));
     let period = (backtest.since(), backtest.until());
     match module {
         Module::Aml => replay(
             db,
             settings,
             (module, backtest),
-            warm_up,
+            at_least,
             period,
             &detectors.aml,
             redflag_aml::Transaction::parse,
@@ -177,7 +177,7 @@ pub fn run(
             db,
             settings,
             (module, backtest),
-            warm_up,
+            at_least,
             period,
             &detectors.market,
             redflag_market::MarketEvent::parse,
@@ -186,7 +186,7 @@ pub fn run(
             db,
             settings,
             (module, backtest),
-            warm_up,
+            at_least,
             period,
             &detectors.insurance,
             redflag_insurance::Claim::from_stored,
@@ -195,7 +195,7 @@ pub fn run(
             db,
             settings,
             (module, backtest),
-            warm_up,
+            at_least,
             period,
             &detectors.credit,
             redflag_credit::Application::parse,
@@ -376,7 +376,7 @@ fn replay<D>(
     db: &Database,
     settings: &Settings,
     (module, backtest): (Module, &StoredBacktest),
-    warm_up: Duration,
+    at_least: Duration,
     (since, until): (DateTime<Utc>, DateTime<Utc>),
     detector: &D,
     parse: impl Fn(&Value, DateTime<Utc>) -> Result<D::Event, ValidationErrors> + Sync,
@@ -386,7 +386,9 @@ where
     D::Event: Send,
 {
     let started = Instant::now();
-    let from = since - warm_up;
+    // One window horizon of the draft's detector before the period, so that every window holds
+    // what it held live (and at least `rules.backtest_warm_up_days`).
+    let from = since - detector.history_horizon().max(at_least);
     let order = db.decisions_in_period(module.as_str(), (from, until))?;
     let total = i64::try_from(order.len()).unwrap_or(i64::MAX);
     let labels: HashMap<i64, bool> = db

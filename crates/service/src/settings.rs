@@ -175,7 +175,8 @@ pub struct RuleSettings {
     /// How often a serving process looks for a newly published rule set or a changed list, in
     /// seconds; 0: only at start and on its own publishes.
     pub poll_seconds: u64,
-    /// Days of stored traffic a backtest replays before its period, to warm the windows.
+    /// Fewest days of stored traffic a backtest replays before its period to warm the windows;
+    /// it replays the module's longest window when that is longer (a year for insurance).
     pub backtest_warm_up_days: u32,
 }
 

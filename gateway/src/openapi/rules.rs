@@ -332,7 +332,8 @@ pub(super) fn paths() -> Value {
                 "Rules",
                 "Backtest a draft",
                 "Replays the stored decisions of the period through the draft, in event-time \
-                 order, into fresh in-process windows warmed on the `rules.backtest_warm_up_days` \
+                 order, into fresh in-process windows warmed on the module's longest window (at least \
+                 `rules.backtest_warm_up_days`) \
                  before it; nothing live is touched. Runs in the background (202): read it with \
                  GET. One backtest at a time per module (409).",
                 true,
