@@ -35,6 +35,8 @@ impl AuditEvent {
     pub const RULESET_DRAFTED: &'static str = "ruleset.drafted";
     /// A rule-set version published or restored: it is in force from now.
     pub const RULESET_PUBLISHED: &'static str = "ruleset.published";
+    /// A backtest of a draft started (the draft's sha256 and the period in the details).
+    pub const BACKTEST_STARTED: &'static str = "ruleset.backtest_started";
     /// A draft started shadowing its module's live decisions (the draft's sha256 in the details).
     pub const SHADOW_STARTED: &'static str = "ruleset.shadow_started";
     /// A shadow run stopped: by hand, or because its draft was published.

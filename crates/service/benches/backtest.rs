@@ -100,7 +100,7 @@ fn backtest(c: &mut Criterion) {
     };
     let period = (start + Duration::days(15), start + Duration::days(30));
     let stored = db
-        .start_backtest("aml", 1, period, "bench", Utc::now(), Utc::now())
+        .start_backtest("aml", (1, "bench"), period, "bench", Utc::now(), Utc::now())
         .expect("a backtest row");
     let mut group = c.benchmark_group("backtest");
     group.sample_size(10);

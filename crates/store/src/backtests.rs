@@ -7,6 +7,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use redflag_audit::AuditEvent;
+use serde_json::json;
+
+use crate::outbox::insert_audit_event;
 use crate::schema::{alerts, decisions, rule_backtests};
 use crate::{Database, Outcome, StoreError};
 
@@ -72,13 +76,13 @@ pub enum BacktestStartError {
 }
 
 impl Database {
-    /// Records a new running backtest of `draft_id` over `since..until`, unless another of the
-    /// module runs. A running one whose progress has not moved since `stale_before` is marked
-    /// failed first (its gateway stopped).
+    /// Records a new running backtest of the draft (its id and SHA-256) over `since..until`,
+    /// audited, unless another of the module runs. A running one whose progress has not moved
+    /// since `stale_before` is marked failed first (its gateway stopped).
     pub fn start_backtest(
         &self,
         module: &str,
-        draft_id: i64,
+        (draft_id, sha256): (i64, &str),
         (since, until): (DateTime<Utc>, DateTime<Utc>),
         started_by: &str,
         now: DateTime<Utc>,
@@ -107,7 +111,7 @@ impl Database {
             if let Some(running) = running {
                 return Ok(Err(running));
             }
-            diesel::insert_into(rule_backtests::table)
+            let started = diesel::insert_into(rule_backtests::table)
                 .values((
                     rule_backtests::module.eq(module),
                     rule_backtests::draft_id.eq(draft_id),
@@ -122,8 +126,20 @@ impl Database {
                     rule_backtests::cancel_requested.eq(false),
                 ))
                 .returning(rule_backtests::all_columns)
-                .get_result::<StoredBacktest>(connection)
-                .map(Ok)
+                .get_result::<StoredBacktest>(connection)?;
+            insert_audit_event(
+                connection,
+                &AuditEvent {
+                    kind: AuditEvent::BACKTEST_STARTED,
+                    module: module.parse().ok(),
+                    entity_id: format!("ruleset:{module}:draft:{draft_id}"),
+                    actor: started_by.to_owned(),
+                    details: json!({"backtest_id": started.id, "draft_id": draft_id,
+                                    "sha256": sha256, "since": since, "until": until}),
+                    recorded_at: now,
+                },
+            )?;
+            Ok(Ok(started))
         });
         match started {
             Ok(Ok(backtest)) => Ok(backtest),

@@ -335,7 +335,8 @@ pub(super) fn paths() -> Value {
                  order, into fresh in-process windows warmed on the module's longest window (at least \
                  `rules.backtest_warm_up_days`) \
                  before it; nothing live is touched. Runs in the background (202): read it with \
-                 GET. One backtest at a time per module (409).",
+                 GET. One backtest at a time per module (409). Audited (`ruleset.backtest_started`, with \
+                 the draft's SHA-256 and the period).",
                 true,
                 Some(("BacktestRequest", json!({"since": "2026-03-01T00:00:00Z",
                                                 "until": "2026-04-01T00:00:00Z"}))),

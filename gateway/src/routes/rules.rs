@@ -756,7 +756,7 @@ pub async fn start_backtest(
             .db
             .start_backtest(
                 module.as_str(),
-                id,
+                (id, &stored.sha256),
                 period,
                 &user.username,
                 now,

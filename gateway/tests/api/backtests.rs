@@ -211,6 +211,27 @@ async fn a_backtest_replays_a_period_exactly_and_reports_what_a_draft_changes() 
     assert_eq!(labels["confirmed_fraud"], 1, "{labels}");
     assert_eq!(labels["after"]["recall"], 1.0, "{labels}");
 
+    // Audited: who backtested which version of the draft, over which period.
+    test_app.embedded_worker_pass();
+    let audited = analyst
+        .get(&format!(
+            "/api/audit/?entity_id=ruleset:aml:draft:{}",
+            mule["id"]
+        ))
+        .await
+        .json();
+    let started: Vec<&Value> = audited["results"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|entry| entry["kind"] == "ruleset.backtest_started")
+        .collect();
+    assert_eq!(started.len(), 2, "{audited}");
+    for entry in started {
+        assert_eq!(entry["actor"], "analyst");
+        assert_eq!(entry["payload"]["details"]["sha256"], mule["sha256"]);
+    }
+
     // Mistakes and the absent.
     let reply = analyst
         .post(
