@@ -36,6 +36,7 @@ const PURE_CRATES: &[&str] = &[
     "redflag-core",
     "redflag-windows",
     "redflag-rules",
+    "redflag-screening",
     "redflag-ml-core",
     "redflag-aml",
     "redflag-credit",

@@ -1,0 +1,158 @@
+//! Names as the matcher compares them: transliterated to ASCII (diacritics, Cyrillic, Greek and
+//! other scripts through `deunicode`), lower case, punctuation gone, "SURNAME, Given" read in
+//! either order, and legal forms (Co. Ltd, Company Limited, LLC, OOO, ...) set apart, so that
+//! what is left is what identifies the party.
+
+/// Legal forms and their spelled-out variants: they say what kind of company a name is, not
+/// which one.
+const LEGAL_FORMS: &[&str] = &[
+    "co",
+    "company",
+    "companies",
+    "ltd",
+    "limited",
+    "llc",
+    "llp",
+    "lp",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "plc",
+    "sa",
+    "sarl",
+    "sas",
+    "srl",
+    "spa",
+    "gmbh",
+    "ag",
+    "kg",
+    "bv",
+    "nv",
+    "ab",
+    "oy",
+    "as",
+    "asa",
+    "ooo",
+    "oao",
+    "zao",
+    "pao",
+    "jsc",
+    "ojsc",
+    "cjsc",
+    "pjsc",
+    "fzc",
+    "fze",
+    "fzco",
+    "llc",
+    "pte",
+    "pty",
+    "sdn",
+    "bhd",
+    "tbk",
+    "sac",
+    "sl",
+    "cia",
+    "kft",
+    "doo",
+    "dd",
+    "ad",
+    "eood",
+    "ood",
+    "sro",
+    "as",
+    "sp",
+    "zoo",
+];
+
+/// Legal forms long enough to be misspelt, and recognised when they are ("coreoration").
+const SPELLED_OUT: &[&str] = &["company", "limited", "corporation", "incorporated"];
+
+fn is_legal_form(word: &str) -> bool {
+    LEGAL_FORMS.contains(&word)
+        || (word.len() >= 6
+            && SPELLED_OUT
+                .iter()
+                .any(|form| strsim::jaro_winkler(word, form) >= 0.88))
+}
+
+/// One name, ready to compare: its tokens and the tokens glued together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormalName {
+    /// The identifying tokens, in the order written (legal forms left out).
+    pub tokens: Vec<String>,
+    /// Every token run together: "al qaida" and "alqaida" meet here.
+    pub joined: String,
+}
+
+/// Normalises a name for matching.
+pub fn normalise(name: &str) -> NormalName {
+    let ascii = deunicode::deunicode(name).to_lowercase();
+    // "SURNAME, Given" and "Given SURNAME" give the same tokens; the order only decides which
+    // token pairs are tried first, and the matcher aligns tokens in any order.
+    let mut cleaned = String::with_capacity(ascii.len());
+    for character in ascii.chars() {
+        match character {
+            'a'..='z' | '0'..='9' => cleaned.push(character),
+            // O'Brien and OBrien are one name.
+            '\'' | '`' => {}
+            _ => cleaned.push(' '),
+        }
+    }
+    // Initials run together ("S.A.", "L.L.C.") are one abbreviation: "sa", "llc".
+    let mut words: Vec<String> = Vec::new();
+    let mut run = String::new();
+    for word in cleaned.split_whitespace() {
+        if word.len() == 1 {
+            run.push_str(word);
+            continue;
+        }
+        if !run.is_empty() {
+            words.push(std::mem::take(&mut run));
+        }
+        words.push(word.to_owned());
+    }
+    if !run.is_empty() {
+        words.push(run);
+    }
+    let mut tokens: Vec<String> = words
+        .iter()
+        .filter(|word| !is_legal_form(word))
+        .cloned()
+        .collect();
+    if tokens.is_empty() {
+        // A name made only of legal forms keeps them: it is still a name.
+        tokens = words;
+    }
+    let joined = tokens.concat();
+    NormalName { tokens, joined }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_diacritics_order_and_legal_forms_fold_away() {
+        assert_eq!(
+            normalise("NORIEGA, Manuel Antonio").tokens,
+            ["noriega", "manuel", "antonio"]
+        );
+        assert_eq!(
+            normalise("José Müller-Lüdenscheidt").tokens,
+            ["jose", "muller", "ludenscheidt"]
+        );
+        assert_eq!(normalise("Владимир Путин").tokens, ["vladimir", "putin"]);
+        assert_eq!(
+            normalise("O'Brien Trading Co., Ltd.").tokens,
+            ["obrien", "trading"]
+        );
+        assert_eq!(normalise("OOO Rosneft").tokens, ["rosneft"]);
+        assert_eq!(normalise("AL-QAIDA").joined, "alqaida");
+        assert_eq!(
+            normalise("LLC").tokens,
+            ["llc"],
+            "a name of legal forms only keeps them"
+        );
+    }
+}
