@@ -1,7 +1,7 @@
 //! What custom rules can read of a transfer: its validated fields and the figures of its windows
 //! (published at GET /api/rules/aml/features/).
 
-use chrono::{Duration, Timelike};
+use chrono::Duration;
 use redflag_core::{Activity, History};
 use redflag_rules::{FeatureKind, FeatureSpec, FeatureValue};
 
@@ -208,9 +208,7 @@ impl FeatureReader {
             Some("event.sender_segment") => FeatureValue::text(t.sender_segment.as_deref()),
             Some("event.receiver_segment") => FeatureValue::text(t.receiver_segment.as_deref()),
             Some("event.description") => FeatureValue::text(t.description.as_deref()),
-            Some("hour_of_day") => {
-                FeatureValue::Number(f64::from(t.at.hour()) + f64::from(t.at.minute()) / 60.0)
-            }
+            Some("hour_of_day") => FeatureValue::Number(redflag_core::hour_of_day(t.at)),
             Some("sender_count_1h") => count_and_sum(within(1)).0,
             Some("sender_sum_1h") => count_and_sum(within(1)).1,
             Some("sender_count_24h") => count_and_sum(within(24)).0,

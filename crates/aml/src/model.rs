@@ -1,6 +1,5 @@
 //! The AML anomaly model's inputs, and the synthetic transfers it is trained on by default.
 
-use chrono::Timelike;
 use redflag_core::History;
 use redflag_ml_core::TrainingSet;
 
@@ -35,7 +34,7 @@ pub fn features(transaction: &Transaction, history: &History) -> [f64; 6] {
     let at = transaction.at;
     [
         transaction.amount.ln_1p(),
-        f64::from(at.hour()) + f64::from(at.minute()) / 60.0,
+        redflag_core::hour_of_day(at),
         past.len() as f64,
         total.ln_1p(),
         ratio,

@@ -6,7 +6,7 @@
 //! a policy rule (the application is declined), any other refers an approval to review, and a
 //! supporting one is only reported.
 
-use chrono::{Duration, Timelike};
+use chrono::Duration;
 use redflag_core::Activity;
 use redflag_rules::{FeatureKind, FeatureSpec, FeatureValue};
 
@@ -169,9 +169,7 @@ impl Facts<'_> {
             Some("event.delinquencies_24m") => count(application.delinquencies_24m),
             Some("event.bankruptcies") => count(application.bankruptcies),
             Some("event.recent_inquiries_6m") => count(application.recent_inquiries_6m),
-            Some("hour_of_day") => FeatureValue::Number(
-                f64::from(application.at.hour()) + f64::from(application.at.minute()) / 60.0,
-            ),
+            Some("hour_of_day") => FeatureValue::Number(redflag_core::hour_of_day(application.at)),
             Some("debt_to_income") => FeatureValue::number(self.debt_to_income),
             Some("new_instalment") => FeatureValue::number(self.new_instalment),
             Some("loan_to_income") => FeatureValue::number(

@@ -3,7 +3,7 @@
 //! identifiers are hashed before any rule sees a claim, so rules read how many claimants share
 //! one, never the value.
 
-use chrono::{Duration, NaiveDate, Timelike};
+use chrono::{Duration, NaiveDate};
 use redflag_core::{Activity, History};
 use redflag_rules::{FeatureKind, FeatureSpec, FeatureValue};
 
@@ -201,9 +201,7 @@ pub(crate) fn value(
         Some("event.coverage_limit") => money(claim.coverage_limit),
         Some("event.deductible") => money(claim.deductible),
         Some("event.provider_id") => FeatureValue::text(claim.provider_id.as_deref()),
-        Some("hour_of_day") => {
-            FeatureValue::Number(f64::from(claim.at.hour()) + f64::from(claim.at.minute()) / 60.0)
-        }
+        Some("hour_of_day") => FeatureValue::Number(redflag_core::hour_of_day(claim.at)),
         Some("days_since_policy_start") => {
             days_between(claim.policy_start_date, claim.incident_date)
         }

@@ -1,7 +1,7 @@
 //! What custom rules can read of a market event: its validated fields and the figures of its
 //! windows (published at GET /api/rules/market/features/).
 
-use chrono::{Duration, Timelike};
+use chrono::Duration;
 use redflag_core::{Activity, History};
 use redflag_rules::{FeatureKind, FeatureSpec, FeatureValue};
 
@@ -181,9 +181,7 @@ impl FeatureReader {
             Some("event.counterparty_id") => FeatureValue::text(event.counterparty_id.as_deref()),
             Some("event.account_id") => FeatureValue::text(event.account_id.as_deref()),
             Some("event.venue") => FeatureValue::text(event.venue.as_deref()),
-            Some("hour_of_day") => FeatureValue::Number(
-                f64::from(event.at.hour()) + f64::from(event.at.minute()) / 60.0,
-            ),
+            Some("hour_of_day") => FeatureValue::Number(redflag_core::hour_of_day(event.at)),
             Some("symbol_trades_1h") => trades(1).map_or(FeatureValue::Missing, count),
             Some("symbol_volume_1h") => trades(1).map_or(FeatureValue::Missing, volume),
             Some("symbol_trades_24h") => trades(24).map_or(FeatureValue::Missing, count),

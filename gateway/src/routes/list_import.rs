@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::pages::query_object;
 use super::rules::{
-    ListBody, MAX_LIST_VALUE, RULES_BODY_LIMIT, blocking, list_name, list_value, swap_in,
+    ListBody, MAX_LIST_VALUE, blocking, list_name, list_value, rules_body_limit, swap_in,
 };
 use crate::auth::{Authenticated, Role};
 use crate::body::read_csv;
@@ -136,8 +136,7 @@ pub async fn import_list(
     user.require(Role::Admin)?;
     let name = list_name(&path)?.to_owned();
     let query = read_import_query(&query_object(&request)?)?;
-    let limit = state.settings.server.body_limit_bytes.max(RULES_BODY_LIMIT);
-    let text = read_csv(&request, payload, limit).await?;
+    let text = read_csv(&request, payload, rules_body_limit(&state)).await?;
     let column = read_column(&text, query.column.as_deref()).map_err(ApiError::Invalid)?;
     let read = (column.rows, column.blank, column.values.len());
     let state = state.into_inner();

@@ -31,7 +31,7 @@ const MAX_DESCRIPTION: usize = 500;
 /// Most values in one list written at once.
 const MAX_LIST_VALUES: usize = 10_000;
 /// Largest rule-set or list body: a hundred rules of long conditions, ten thousand list values.
-pub(super) const RULES_BODY_LIMIT: usize = 16 * 1024 * 1024;
+const RULES_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// Longest list value (an account id, a name).
 pub(super) const MAX_LIST_VALUE: usize = 200;
 
@@ -153,14 +153,20 @@ impl From<RuleSetError> for ApiError {
     }
 }
 
-/// A rule-set or list body, read with [`RULES_BODY_LIMIT`] (or the server's limit when larger).
+/// How large a rule-set or list body may be: [`RULES_BODY_LIMIT`], or the server's limit when
+/// larger.
+pub(super) fn rules_body_limit(state: &AppState) -> usize {
+    state.settings.server.body_limit_bytes.max(RULES_BODY_LIMIT)
+}
+
+/// A rule-set or list body, read within [`rules_body_limit`].
 async fn read_rules_json(
     request: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
 ) -> Result<Value, ApiError> {
     let mut server = state.settings.server.clone();
-    server.body_limit_bytes = server.body_limit_bytes.max(RULES_BODY_LIMIT);
+    server.body_limit_bytes = rules_body_limit(state);
     read_json(request, payload, &server).await
 }
 
@@ -429,12 +435,8 @@ pub async fn publish(
     let (module, id) = module_and_number(path)?;
     let state = state.into_inner();
     let body = blocking(move || {
-        let stored = state
-            .db
-            .rule_set_draft(module.as_str(), id)?
-            .ok_or(ApiError::NotFound)?;
         // The settings or a list may have changed since the draft was written.
-        still_applies(&state, module, &stored.document)?;
+        draft_that_applies(&state, module, id)?;
         let published =
             state
                 .db
@@ -473,6 +475,21 @@ pub async fn restore(
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// The draft, refused with 400 when it no longer checks against the settings and lists of now
+/// (they may have changed since it was written): what is published, backtested or shadowed.
+fn draft_that_applies(
+    state: &AppState,
+    module: Module,
+    id: i64,
+) -> Result<StoredRuleSet, ApiError> {
+    let stored = state
+        .db
+        .rule_set_draft(module.as_str(), id)?
+        .ok_or(ApiError::NotFound)?;
+    still_applies(state, module, &stored.document)?;
+    Ok(stored)
 }
 
 /// Refuses with 400 a stored document that no longer checks against the settings and lists.
@@ -745,11 +762,7 @@ pub async fn start_backtest(
     let period = read_backtest_request(&body)?;
     let state = state.into_inner();
     let body = blocking(move || {
-        let stored = state
-            .db
-            .rule_set_draft(module.as_str(), id)?
-            .ok_or(ApiError::NotFound)?;
-        still_applies(&state, module, &stored.document)?;
+        let stored = draft_that_applies(&state, module, id)?;
         let document = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
         let now = Utc::now();
         let started = state
@@ -887,11 +900,7 @@ pub async fn shadow_action(
     let (created, body) = blocking(move || {
         let now = Utc::now();
         let (created, run) = if start {
-            let stored = state
-                .db
-                .rule_set_draft(module.as_str(), id)?
-                .ok_or(ApiError::NotFound)?;
-            still_applies(&state, module, &stored.document)?;
+            let stored = draft_that_applies(&state, module, id)?;
             let started = state
                 .db
                 .start_shadow(
