@@ -37,9 +37,8 @@ pub trait Detector: Send + Sync {
         &self,
         event: &Self::Event,
         history: &History,
-        decided: &Self::Assessment,
+        _decided: &Self::Assessment,
     ) -> Self::Assessment {
-        let _same_model = decided;
         self.detect(event, history)
     }
 
