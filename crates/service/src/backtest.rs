@@ -161,45 +161,20 @@ pub fn run(
                 problems: error.to_string(),
             }
         })?;
-    let at_least = Duration::days(i64::from(settings.rules.backtest_warm_up_days));
-    let period = (backtest.since(), backtest.until());
+    let replay = Replay {
+        db,
+        settings,
+        module,
+        backtest,
+        at_least: Duration::days(i64::from(settings.rules.backtest_warm_up_days)),
+    };
     match module {
-        Module::Aml => replay(
-            db,
-            settings,
-            (module, backtest),
-            at_least,
-            period,
-            &detectors.aml,
-            redflag_aml::Transaction::parse,
-        ),
-        Module::Market => replay(
-            db,
-            settings,
-            (module, backtest),
-            at_least,
-            period,
-            &detectors.market,
-            redflag_market::MarketEvent::parse,
-        ),
-        Module::Insurance => replay(
-            db,
-            settings,
-            (module, backtest),
-            at_least,
-            period,
-            &detectors.insurance,
-            redflag_insurance::Claim::from_stored,
-        ),
-        Module::Credit => replay(
-            db,
-            settings,
-            (module, backtest),
-            at_least,
-            period,
-            &detectors.credit,
-            redflag_credit::Application::parse,
-        ),
+        Module::Aml => replay.run(&detectors.aml, redflag_aml::Transaction::parse),
+        Module::Market => replay.run(&detectors.market, redflag_market::MarketEvent::parse),
+        Module::Insurance => {
+            replay.run(&detectors.insurance, redflag_insurance::Claim::from_stored)
+        }
+        Module::Credit => replay.run(&detectors.credit, redflag_credit::Application::parse),
     }
 }
 
@@ -372,70 +347,87 @@ fn outcome_of(verdict: &impl Assessment) -> Outcome {
     }
 }
 
-fn replay<D>(
-    db: &Database,
-    settings: &Settings,
-    (module, backtest): (Module, &StoredBacktest),
+/// One backtest's replay, whichever module it replays.
+struct Replay<'a> {
+    db: &'a Database,
+    settings: &'a Settings,
+    module: Module,
+    backtest: &'a StoredBacktest,
+    /// The least warm-up (`rules.backtest_warm_up_days`).
     at_least: Duration,
-    (since, until): (DateTime<Utc>, DateTime<Utc>),
-    detector: &D,
-    parse: impl Fn(&Value, DateTime<Utc>) -> Result<D::Event, ValidationErrors> + Sync,
-) -> Result<Option<BacktestReport>, ServiceError>
-where
-    D: Detector,
-    D::Event: Send,
-{
-    let started = Instant::now();
-    // One window horizon of the draft's detector before the period, so that every window holds
-    // what it held live (and at least `rules.backtest_warm_up_days`).
-    let from = since - detector.history_horizon().max(at_least);
-    let order = db.decisions_in_period(module.as_str(), (from, until))?;
-    let total = i64::try_from(order.len()).unwrap_or(i64::MAX);
-    let labels: HashMap<i64, bool> = db
-        .labelled_decisions(module)?
-        .into_iter()
-        .map(|labelled| (labelled.decision_id, labelled.fraud))
-        .collect();
-    let mut windows = InProcessWindows::new(settings.windows.max_entries);
-    let mut tally = Tally::default();
-    let mut replayed = 0_i64;
-    // Two stages on two threads: one reads and parses the stored requests a page ahead, this
-    // one replays them in order (the windows are one sequence) and compares.
-    let (pages, parsed) = std::sync::mpsc::sync_channel::<Result<Page<D::Event>, StoreError>>(2);
-    let cancelled = std::thread::scope(|scope| {
-        scope.spawn(|| read_pages(db, &order, &parse, pages));
-        let mut consume = || -> Result<bool, ServiceError> {
-            for page in parsed.iter() {
-                for (stored, event) in page? {
-                    replayed += 1;
-                    let Some(event) = event else {
-                        tally.unreadable += 1;
-                        continue;
-                    };
-                    let verdict = detector.score(&event, &mut windows);
-                    if stored.event_time < since {
-                        tally.warm_up_events += 1;
-                        continue;
+}
+
+impl Replay<'_> {
+    fn run<D>(
+        &self,
+        detector: &D,
+        parse: impl Fn(&Value, DateTime<Utc>) -> Result<D::Event, ValidationErrors> + Sync,
+    ) -> Result<Option<BacktestReport>, ServiceError>
+    where
+        D: Detector,
+        D::Event: Send,
+    {
+        let Self {
+            db,
+            settings,
+            module,
+            backtest,
+            at_least,
+        } = *self;
+        let (since, until) = (backtest.since(), backtest.until());
+        let started = Instant::now();
+        // One window horizon of the draft's detector before the period, so that every window holds
+        // what it held live (and at least `rules.backtest_warm_up_days`).
+        let from = since - detector.history_horizon().max(at_least);
+        let order = db.decisions_in_period(module.as_str(), (from, until))?;
+        let total = i64::try_from(order.len()).unwrap_or(i64::MAX);
+        let labels: HashMap<i64, bool> = db
+            .labelled_decisions(module)?
+            .into_iter()
+            .map(|labelled| (labelled.decision_id, labelled.fraud))
+            .collect();
+        let mut windows = InProcessWindows::new(settings.windows.max_entries);
+        let mut tally = Tally::default();
+        let mut replayed = 0_i64;
+        // Two stages on two threads: one reads and parses the stored requests a page ahead, this
+        // one replays them in order (the windows are one sequence) and compares.
+        let (pages, parsed) =
+            std::sync::mpsc::sync_channel::<Result<Page<D::Event>, StoreError>>(2);
+        let cancelled = std::thread::scope(|scope| {
+            scope.spawn(|| read_pages(db, &order, &parse, pages));
+            let mut consume = || -> Result<bool, ServiceError> {
+                for page in parsed.iter() {
+                    for (stored, event) in page? {
+                        replayed += 1;
+                        let Some(event) = event else {
+                            tally.unreadable += 1;
+                            continue;
+                        };
+                        let verdict = detector.score(&event, &mut windows);
+                        if stored.event_time < since {
+                            tally.warm_up_events += 1;
+                            continue;
+                        }
+                        let label = labels.get(&stored.id).copied();
+                        let after = outcome_of(&verdict);
+                        tally.add((module, stored.id), &stored.decided, &after, label);
                     }
-                    let label = labels.get(&stored.id).copied();
-                    let after = outcome_of(&verdict);
-                    tally.add((module, stored.id), &stored.decided, &after, label);
+                    if db.backtest_progress(backtest.id, replayed, total, Utc::now())? {
+                        return Ok(true);
+                    }
                 }
-                if db.backtest_progress(backtest.id, replayed, total, Utc::now())? {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        };
-        let outcome = consume();
-        // The reader stops at its next page once no one listens.
-        drop(parsed);
-        outcome
-    })?;
-    if cancelled {
-        return Ok(None);
+                Ok(false)
+            };
+            let outcome = consume();
+            // The reader stops at its next page once no one listens.
+            drop(parsed);
+            outcome
+        })?;
+        if cancelled {
+            return Ok(None);
+        }
+        Ok(Some(tally.report(started.elapsed().as_secs_f64())))
     }
-    Ok(Some(tally.report(started.elapsed().as_secs_f64())))
 }
 
 /// Whether two alert lists name the same rules, in any order.

@@ -62,7 +62,7 @@ impl Stamp {
         Ok(Self {
             versions: db.published_rule_set_versions()?,
             lists: db.rule_lists_stamp()?,
-            shadows: db.running_shadows()?.iter().map(|run| run.id).collect(),
+            shadows: db.running_shadow_ids()?,
         })
     }
 }

@@ -144,9 +144,16 @@ impl Database {
         match started {
             Ok(Ok(backtest)) => Ok(backtest),
             Ok(Err(running)) => Err(BacktestStartError::Busy(running)),
-            // Two starts at once: the unique index on running backtests let one in.
+            // Two starts at once: the unique index on running backtests let the other in.
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                Err(BacktestStartError::Busy(0))
+                let running: Option<i64> = rule_backtests::table
+                    .filter(rule_backtests::module.eq(module))
+                    .filter(rule_backtests::status.eq("running"))
+                    .select(rule_backtests::id)
+                    .first(&mut *self.read()?)
+                    .optional()
+                    .map_err(StoreError::from)?;
+                Err(BacktestStartError::Busy(running.unwrap_or_default()))
             }
             Err(error) => Err(StoreError::from(error).into()),
         }

@@ -427,7 +427,7 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<(StoredList, usize), ListImportError> {
         let imported = values.len();
-        let written = self.write()?.transaction(|connection| {
+        self.write()?.transaction(|connection| {
             // Touching the row first makes a concurrent import of the same list wait here.
             diesel::update(rule_lists::table.find(name))
                 .set(rule_lists::updated_at.eq(now.naive_utc()))
@@ -445,7 +445,11 @@ impl Database {
             all.sort_unstable();
             all.dedup();
             if all.len() > max_values {
-                return Ok(Err(all.len()));
+                // An error rolls the transaction back: the list, its time included, stays.
+                return Err(ListImportError::TooLarge {
+                    entries: all.len(),
+                    max: max_values,
+                });
             }
             let kept = existing
                 .as_ref()
@@ -458,11 +462,8 @@ impl Database {
             };
             let details = json!({"imported": imported,
                                  "mode": if append { "append" } else { "replace" }});
-            write_list(connection, &list, &all, details).map(|stored| Ok((stored, all.len())))
-        })?;
-        written.map_err(|entries| ListImportError::TooLarge {
-            entries,
-            max: max_values,
+            let stored = write_list(connection, &list, &all, details)?;
+            Ok((stored, all.len()))
         })
     }
 

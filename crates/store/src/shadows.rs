@@ -211,7 +211,10 @@ impl Database {
                         id: run.id,
                         draft_id: run.draft_id,
                     }),
-                    None => Err(StoreError::from(DieselError::NotFound).into()),
+                    // The run that won has stopped again already: this start may go ahead.
+                    None => {
+                        self.start_shadow(module, draft_id, (document, sha256), started_by, now)
+                    }
                 }
             }
             Err(error) => Err(StoreError::from(error).into()),
@@ -231,7 +234,17 @@ impl Database {
         })?)
     }
 
-    /// Every running shadow run: what serving processes load (and poll, to notice a change).
+    /// The ids of the running shadow runs: what serving processes poll to notice a start or a
+    /// stop, without reading the drafts.
+    pub fn running_shadow_ids(&self) -> Result<Vec<i64>, StoreError> {
+        Ok(rule_shadows::table
+            .filter(rule_shadows::stopped_at.is_null())
+            .order(rule_shadows::id.asc())
+            .select(rule_shadows::id)
+            .load(&mut *self.read()?)?)
+    }
+
+    /// Every running shadow run: what serving processes load.
     pub fn running_shadows(&self) -> Result<Vec<StoredShadow>, StoreError> {
         Ok(rule_shadows::table
             .filter(rule_shadows::stopped_at.is_null())

@@ -890,3 +890,54 @@ fn a_calibration_is_replaced_whole_and_learning_pages_through_one_modules_window
         );
     }
 }
+
+#[test]
+fn an_import_that_would_overfill_a_list_is_refused_and_changes_nothing() {
+    for test in both_backends() {
+        let db = &test.database;
+        let values = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect();
+        let (list, entries) = db
+            .import_rule_list(
+                ("mules", Some("Confirmed")),
+                values(&["A", "B"]),
+                (false, 3),
+                "admin",
+                at("2026-03-01T10:00:00Z"),
+            )
+            .expect("two values fit");
+        assert_eq!((list.description.as_str(), entries), ("Confirmed", 2));
+        let refused = db
+            .import_rule_list(
+                ("mules", None),
+                values(&["B", "C", "D"]),
+                (true, 3),
+                "admin",
+                at("2026-03-01T11:00:00Z"),
+            )
+            .expect_err("four distinct values do not fit");
+        assert!(
+            matches!(
+                refused,
+                redflag_store::ListImportError::TooLarge { entries: 4, max: 3 }
+            ),
+            "{refused:?}"
+        );
+        let (kept, held) = db.rule_list("mules").expect("reads").expect("the list");
+        assert_eq!(
+            (kept.description.as_str(), held),
+            ("Confirmed", values(&["A", "B"]))
+        );
+        assert_eq!(kept.updated_at(), list.updated_at(), "not even touched");
+        // Appending what it holds already fits: values are kept once.
+        let (_, entries) = db
+            .import_rule_list(
+                ("mules", None),
+                values(&["A", "C"]),
+                (true, 3),
+                "admin",
+                at("2026-03-01T12:00:00Z"),
+            )
+            .expect("three distinct values fit");
+        assert_eq!(entries, 3);
+    }
+}

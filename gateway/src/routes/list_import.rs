@@ -137,10 +137,11 @@ pub async fn import_list(
     let name = list_name(&path)?.to_owned();
     let query = read_import_query(&query_object(&request)?)?;
     let text = read_csv(&request, payload, rules_body_limit(&state)).await?;
-    let column = read_column(&text, query.column.as_deref()).map_err(ApiError::Invalid)?;
-    let read = (column.rows, column.blank, column.values.len());
     let state = state.into_inner();
+    // Parsing a file of up to 16 MiB is work for the blocking pool, not the request's thread.
     let body = blocking(move || {
+        let column = read_column(&text, query.column.as_deref()).map_err(ApiError::Invalid)?;
+        let read = (column.rows, column.blank, column.values.len());
         let (list, entries) = state
             .db
             .import_rule_list(
@@ -151,9 +152,9 @@ pub async fn import_list(
                 Utc::now(),
             )
             .map_err(|error| match error {
-                ListImportError::TooLarge { .. } => ApiError::Invalid(
-                    json!({ "csv": [format!("{}.", capitalised(&error.to_string()))] }),
-                ),
+                ListImportError::TooLarge { entries, max } => ApiError::Invalid(json!({
+                    "csv": [format!("The list would hold {entries} values; a list holds at most {max}.")]
+                })),
                 ListImportError::Store(error) => error.into(),
             })?;
         swap_in(&state);
@@ -167,14 +168,6 @@ pub async fn import_list(
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -191,6 +184,22 @@ mod tests {
         assert_eq!(names.values, ["Alice", "Alice again", "Bob, Jr", "Nobody"]);
         let first = read_column("id\nX\n", None).expect("reads");
         assert_eq!(first.values, ["X"]);
+    }
+
+    #[test]
+    fn a_file_of_more_values_than_a_list_holds_is_refused() {
+        let text = format!(
+            "account\n{}",
+            (0..=MAX_IMPORTED_VALUES)
+                .map(|n| format!("A-{n}\n"))
+                .collect::<String>()
+        );
+        assert_eq!(
+            read_column(&text, None).err(),
+            Some(json!({"csv": [format!(
+                "The file has more than {MAX_IMPORTED_VALUES} values; a list holds at most that many."
+            )]}))
+        );
     }
 
     #[test]

@@ -899,7 +899,8 @@ pub async fn shadow_action(
     let state = state.into_inner();
     let (created, body) = blocking(move || {
         let now = Utc::now();
-        let (created, run) = if start {
+        // Whether a run started or stopped (starting the draft that shadows changes nothing).
+        let (created, changed, run) = if start {
             let stored = draft_that_applies(&state, module, id)?;
             let started = state
                 .db
@@ -915,8 +916,8 @@ pub async fn shadow_action(
                     ShadowStartError::Store(error) => error.into(),
                 })?;
             match started {
-                Started::New(run) => (true, run),
-                Started::AlreadyRunning(run) => (false, run),
+                Started::New(run) => (true, true, run),
+                Started::AlreadyRunning(run) => (false, false, run),
             }
         } else {
             let stopped = state
@@ -925,9 +926,11 @@ pub async fn shadow_action(
                 .ok_or_else(|| {
                     ApiError::Conflict("The draft is not shadowing; nothing to stop.".to_owned())
                 })?;
-            (false, stopped)
+            (false, true, stopped)
         };
-        swap_in(&state);
+        if changed {
+            swap_in(&state);
+        }
         Ok((created, ShadowBody::with_report(&state.db, module, &run)?))
     })
     .await?;
