@@ -4,7 +4,7 @@
 'use strict';
 
 const MODULES = ['aml', 'credit', 'insurance', 'market'];
-const MODULE_NAMES = { aml: 'AML', credit: 'Credit', insurance: 'Insurance', market: 'Market' };
+const MODULE_NAMES = { aml: 'AML', credit: 'Credit', insurance: 'Insurance', market: 'Market', screening: 'Screening' };
 const MODULE_COLOURS = { aml: '#2563eb', credit: '#d97706', insurance: '#059669', market: '#9333ea' };
 const SEVERITIES = ['low', 'medium', 'high', 'critical'];
 const SEVERITY_COLOURS = { low: '#64748b', medium: '#d97706', high: '#ea580c', critical: '#dc2626' };
@@ -194,6 +194,7 @@ async function render() {
     else if (parts[0] === 'cases' && parts.length === 1) page = await caseList(query);
     else if (parts[0] === 'cases' && parts.length === 2) page = await casePage(parts[1]);
     else if (parts[0] === 'models' && parts.length === 1) page = await modelPage();
+    else if (parts[0] === 'screening' && parts.length === 1) page = await screeningPage();
     else if (parts[0] === 'rules' && parts.length <= 2) page = await rulesPage(parts[1] || 'aml');
     else if (parts[0] === 'rules' && parts.length === 4 && parts[2] === 'drafts') page = await draftPage(parts[1], parts[3]);
     else page = message('There is no such page.');
@@ -372,7 +373,7 @@ async function alertQueue(query) {
   const page = await api(`/api/alerts/?${query}`);
   const selected = new Set();
   const filters = h('form', { class: 'filters', id: 'alert-filters' },
-    choice('module', ['', ...MODULES], query.get('module'), (m) => (m ? MODULE_NAMES[m] : 'All modules')),
+    choice('module', ['', ...MODULES, 'screening'], query.get('module'), (m) => (m ? MODULE_NAMES[m] : 'All modules')),
     choice('severity', ['', ...SEVERITIES], query.get('severity'), (v) => (v ? label(v) : 'Any severity')),
     choice('status', ['', ...ALERT_STATUSES], query.get('status'), (v) => (v ? label(v) : 'Any status')),
     h('input', { name: 'rule', placeholder: 'Rule, e.g. StructuringRule', value: query.get('rule') || '' }),
@@ -490,7 +491,7 @@ async function decisionPage(module, id) {
       fact('Rule set', decision.ruleset_version ? `version ${decision.ruleset_version}` : '—')),
     section(`Alerts (${decision.alerts.length})`,
       decision.alerts.length === 0 ? h('p', { class: 'muted' }, 'No alert was raised.') : null,
-      h('div', { id: 'evidence' }, decision.alerts.map(alertCard)),
+      h('div', { id: 'evidence' }, decision.alerts.map((alert) => alertCard(alert, render))),
       decision.alerts.length > 0 ? h('div', { class: 'actions' }, openCase) : null,
       status),
     section(`History of ${decision.entity_id}`, historyTable(decision.module, decision.id, decision.history)),
@@ -503,10 +504,13 @@ function fact(name, value) {
   return h('div', {}, h('dt', {}, name), h('dd', {}, value));
 }
 
-function alertCard(alert) {
+/// One alert with its figures; a sanctions match alert also lists its matches, each resolvable
+/// as a false positive (then `onResolved` draws the page again).
+function alertCard(alert, onResolved) {
   return h('article', { class: 'alert-card', 'data-alert': alert.id },
     h('header', {}, badge('severity', alert.severity), h('strong', {}, alert.rule), h('span', { class: 'muted' }, ` ${label(alert.alert_type)} · confidence ${alert.confidence}`)),
     h('p', {}, alert.reason),
+    onResolved ? sanctionsMatches(alert, onResolved) : null,
     figures(alert.details));
 }
 

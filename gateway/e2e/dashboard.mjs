@@ -4,14 +4,17 @@
 // on it as a false positive and sees the rule's precision change; writes a custom rule (a syntax
 // error shown where it is, then fixed), backtests it over seeded March history and shadows it on
 // live traffic; then, as an admin, publishes it (four eyes), sees it fire on a live detection,
-// rolls back, and retrains the AML model with the label. Saves a screenshot of each page.
+// rolls back, and retrains the AML model with the label; imports a sanctions list, screens a name
+// on the Screening page, and resolves a list update's match with a remembered party as a false
+// positive. Saves a screenshot of each page.
 //
 //   node dashboard.mjs <base URL> <analyst> <admin> <password of both> <screenshot directory>
 //
 // `cargo xtask test` runs it against a fresh server; exits non-zero naming the failed step.
 
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const [base, username, admin, password, screenshots] = process.argv.slice(2);
@@ -40,6 +43,19 @@ async function call(path, token, body) {
   });
   const answer = await response.json();
   check(response.ok, `${path} answered ${response.status}: ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/// Imports `csv` as the next version of the list `demo`, as an admin would over the API.
+async function importDemoList(csv) {
+  const { access } = await call('/api/token/', undefined, { username: admin, password });
+  const form = new FormData();
+  form.append('file', new Blob([csv], { type: 'text/csv' }), 'demo.csv');
+  const response = await fetch(`${base}/api/screening/lists/demo/versions/?format=csv`, {
+    method: 'POST', headers: { Authorization: `Bearer ${access}` }, body: form,
+  });
+  const answer = await response.json();
+  check(response.status === 201, `the list imports: ${response.status} ${JSON.stringify(answer)}`);
   return answer;
 }
 
@@ -350,6 +366,45 @@ async function main() {
     // A few dozen events say nothing about drift (at least 50 are needed).
     check((await page.textContent('#anomaly-alerts tr[data-module=insurance] [data-field=drift]')) === '—', 'no drift on a handful of events');
     await shot('models');
+
+    // Sanctions screening: the demo list imported, a name screened with the parts of its score;
+    // a transfer naming a listed party flagged inline; a party remembered from a transfer matched
+    // by the list's next version, and that match resolved as a false positive.
+    const demoList = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../config/sanctions-demo.csv'), 'utf8');
+    await importDemoList(demoList);
+    await page.click('[data-nav=screening]');
+    await page.waitForSelector('#screening-form');
+    check((await page.textContent('#screening-lists tr[data-list=demo]')).includes('1 (in use)'), 'the list and its version');
+    await page.fill('#screening-form input[name=name]', 'Ivan Petrovich Dragomirov');
+    await page.selectOption('#screening-form select[name=entity_type]', 'individual');
+    await page.fill('#screening-form input[name=date_of_birth]', '1961');
+    await page.click('#screening-form button[type=submit]');
+    await page.waitForSelector('#screening-results[data-screened]');
+    const match = await page.textContent('#screening-matches tr[data-entry=RF-001]');
+    check(match.includes('DRAGOMIROV, Ivan Petrovich') && match.includes('agrees'), `the match with its parts: ${match}`);
+    await shot('screening');
+    const named = await call('/api/aml/detect/', token, {
+      transaction_id: 'E2E-SANCTIONED', user_id: 'U-9', amount: 700, sender_id: 'S-N1', receiver_id: 'R-N1',
+      receiver_name: 'Carla Beatriz Moreno-Valdez',
+    });
+    check(named.flagged && named.alerts.some((alert) => alert.rule === 'SanctionsMatchRule'), `screened inline: ${JSON.stringify(named.alerts)}`);
+    await call('/api/aml/detect/', token, {
+      transaction_id: 'E2E-OLGA', user_id: 'U-9', amount: 80, sender_id: 'S-N2', receiver_id: 'R-N2',
+      receiver_name: 'Olga Smirnova',
+    });
+    const update = await importDemoList(`${demoList}RF-009,"SMIRNOVA, Olga",individual,,,,DEMO-FINANCE\n`);
+    check(update.version === 2 && update.added === 1 && update.alerts === 1, `the update raised one alert: ${JSON.stringify(update)}`);
+    await page.evaluate(() => { location.hash = '#/alerts?module=screening'; });
+    await rendered(page, 'module=screening');
+    await page.click('#alerts tbody tr:first-child a.open-decision');
+    await page.waitForSelector('.sanctions-match[data-entry=RF-009] button.resolve-match');
+    await page.fill('.sanctions-match[data-entry=RF-009] input[name=note]', 'Another Olga Smirnova: KYC date of birth 1990');
+    await page.click('.sanctions-match[data-entry=RF-009] button.resolve-match');
+    await page.waitForSelector('.sanctions-match[data-entry=RF-009] .resolved');
+    const resolvedText = await page.textContent('.sanctions-match[data-entry=RF-009] .resolved');
+    check(resolvedText.includes(`Resolved as a false positive by ${admin}`) && resolvedText.includes('KYC date of birth 1990'),
+      `the resolution shows on the alert: ${resolvedText}`);
+    await shot('screening-alert');
 
     // An expired access token is refreshed without the user noticing; a session whose refresh
     // token no longer holds returns to the sign-in form, saying so.

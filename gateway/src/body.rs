@@ -61,6 +61,53 @@ pub async fn read_csv(
         .unwrap_or(text))
 }
 
+/// Reads a `multipart/form-data` body (415 for another media type) within `limit` bytes: each
+/// part's name and content, in order. A form that does not read is 400 `{"detail": "Multipart
+/// form parse error - ..."}`, as DRF words it.
+pub async fn read_form(
+    request: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<Vec<(String, Bytes)>, ApiError> {
+    let malformed = |reason: String| ApiError::MalformedForm(reason);
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "multipart/form-data" {
+        return Err(ApiError::UnsupportedMediaType(content_type));
+    }
+    let boundary = multer::parse_boundary(&content_type)
+        .map_err(|error| malformed(format!("Invalid boundary in multipart: {error}")))?;
+    let body = read_limited(request, payload, limit)
+        .await?
+        .map_err(malformed)?;
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut parts = Vec::new();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|error| malformed(error.to_string()))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let content = field
+            .bytes()
+            .await
+            .map_err(|error| malformed(error.to_string()))?;
+        parts.push((name, content));
+    }
+    Ok(parts)
+}
+
 fn csv_error(message: String) -> ApiError {
     ApiError::Invalid(serde_json::json!({ "csv": [message] }))
 }

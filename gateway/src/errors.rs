@@ -20,6 +20,9 @@ pub enum ApiError {
     /// A body that is not JSON: 400 `{"detail": "JSON parse error - ..."}`.
     #[error("JSON parse error - {0}")]
     MalformedJson(String),
+    /// A `multipart/form-data` body that does not read.
+    #[error("Multipart form parse error - {0}")]
+    MalformedForm(String),
     /// No credentials: 401 with the DRF wording.
     #[error("Authentication credentials were not provided.")]
     NotAuthenticated,
@@ -135,6 +138,7 @@ impl ResponseError for ApiError {
             Self::Validation(_)
             | Self::Invalid(_)
             | Self::MalformedJson(_)
+            | Self::MalformedForm(_)
             | Self::DisallowedHost(_) => StatusCode::BAD_REQUEST,
             Self::NotAuthenticated
             | Self::InvalidToken { .. }

@@ -145,6 +145,26 @@ async fn serve(settings: Settings) -> Result<(), CommandError> {
             .clone()
             .keep_current(Arc::new(state.settings.clone()), state.db.clone()),
     );
+    // A list import interrupted before its re-screen finished (a gateway stopped mid-way) is
+    // finished here; it raises nothing twice.
+    let (screening, db) = (state.detectors.screening.clone(), state.db.clone());
+    actix_web::rt::spawn(async move {
+        let done = web::block(move || screening.rescreen_pending(&db, chrono::Utc::now())).await;
+        match done {
+            Ok(Ok(done)) if done.alerts > 0 => {
+                tracing::info!(
+                    alerts = done.alerts,
+                    parties = done.parties,
+                    "finished a pending re-screen"
+                )
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::error!(%error, "a pending re-screen failed; `redflag lists rescreen` finishes it")
+            }
+            Err(error) => tracing::error!(%error, "a pending re-screen did not run"),
+        }
+    });
     let server_state = state.clone();
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
     // On SIGTERM (or SIGINT) actix stops accepting and gives in-flight requests up to the grace

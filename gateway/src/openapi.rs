@@ -11,15 +11,17 @@ use serde_json::{Map, Value, json};
 use utoipa::{PartialSchema, ToSchema};
 
 mod rules;
+mod screening;
 
 use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
 use crate::errors::ErrorDetail;
 use crate::routes::{
     AlertPage, AmlDecision, AuditPage, BacktestBody, CaseBody, CasePage, CreditDecision,
     DecisionDetail, Degradation, Health, InstalledModel, InsuranceDecision, ListBody, ListImport,
-    MarketDecision, MetricsSnapshot, PeerGroupReport, RuleSetBody, ShadowBody, StatisticsReport,
-    TrainingReport, UserItem, WarmingUp, read_alert_query, read_backtest_request, read_case_patch,
-    read_case_query, read_history_query, read_new_case, read_shadow_request, read_training_request,
+    ListImportResult, MarketDecision, MetricsSnapshot, PeerGroupReport, ResolvedMatch, RuleSetBody,
+    ScreeningLists, ScreeningResult, ShadowBody, StatisticsReport, SuppressionList, TrainingReport,
+    UserItem, WarmingUp, read_alert_query, read_backtest_request, read_case_patch, read_case_query,
+    read_history_query, read_new_case, read_shadow_request, read_training_request,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -52,7 +54,13 @@ pub fn document() -> Value {
     add::<BacktestBody>(&mut schemas);
     add::<ShadowBody>(&mut schemas);
     add::<ListImport>(&mut schemas);
+    add::<ScreeningResult>(&mut schemas);
+    add::<ScreeningLists>(&mut schemas);
+    add::<ListImportResult>(&mut schemas);
+    add::<SuppressionList>(&mut schemas);
+    add::<ResolvedMatch>(&mut schemas);
     rules::add_schemas(&mut schemas);
+    screening::add_schemas(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),
         json!({
@@ -332,11 +340,13 @@ fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Val
     )})
 }
 
-/// Every path: the contract's, then the rule sets'.
+/// Every path: the contract's, then the rule sets' and screening's.
 fn all_paths() -> Value {
     let mut all = paths();
-    if let (Some(all), Value::Object(rules)) = (all.as_object_mut(), rules::paths()) {
-        all.extend(rules);
+    for more in [rules::paths(), screening::paths()] {
+        if let (Some(all), Value::Object(more)) = (all.as_object_mut(), more) {
+            all.extend(more);
+        }
     }
     all
 }
@@ -426,9 +436,13 @@ fn paths() -> Value {
             ),
         ]),
     );
+    let decision_modules: Vec<&str> = registry::names()
+        .chain(std::iter::once(redflag_store::SCREENING_MODULE))
+        .collect();
     decision["parameters"] = json!([
         {"name": "module", "in": "path", "required": true,
-         "schema": {"type": "string", "enum": registry::names().collect::<Vec<_>>()}},
+         "description": "A detection module, or `screening` for the alerts list updates raise",
+         "schema": {"type": "string", "enum": decision_modules}},
         {"name": "id", "in": "path", "required": true,
          "schema": {"type": "integer", "minimum": 1}}
     ]);

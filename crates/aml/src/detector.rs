@@ -19,9 +19,9 @@ use crate::windows::{
 };
 use crate::{
     AmlConfig, ChainRule, FanInRule, FanOutRule, HighRiskJurisdictionRule, LargeTransactionRule,
-    NearThresholdClusteringRule, PassThroughRule, PeerGroups, ProfileBreakRule, RoundAmountRule,
-    RoundTripRule, ScatterGatherRule, StructuringRule, Transaction, VelocityRule, Watchlist,
-    WatchlistRule, model,
+    NameScreening, NearThresholdClusteringRule, PassThroughRule, PeerGroups, ProfileBreakRule,
+    RoundAmountRule, RoundTripRule, SanctionsMatchRule, ScatterGatherRule, StructuringRule,
+    Transaction, VelocityRule, Watchlist, WatchlistRule, model,
 };
 
 /// The AML engine: the transaction-monitoring typologies over each transfer's sender and receiver
@@ -33,6 +33,8 @@ pub struct AmlDetector {
     /// The team's own rules (a published rule set), run after the built-in ones.
     custom: Option<Arc<CompiledRules>>,
     features: FeatureReader,
+    /// Screening of the parties' names, when the service gives the lists.
+    screening: Option<NameScreening>,
 }
 
 /// The AML verdict on one transfer: `risk` is the contract's `risk_score`.
@@ -68,6 +70,7 @@ impl AmlDetector {
             model: None,
             custom: None,
             features,
+            screening: None,
         })
     }
 
@@ -99,6 +102,36 @@ impl AmlDetector {
             VelocityRule::new(&self.config).with_peer_groups(peers),
         ));
         self
+    }
+
+    /// Screens the parties' names, when a transfer gives them, against the lists in use
+    /// (`SanctionsMatchRule`).
+    pub fn with_screening(mut self, screening: NameScreening) -> Self {
+        self.screening = Some(screening.clone());
+        self.rules
+            .push(Box::new(SanctionsMatchRule::new(screening)));
+        self
+    }
+
+    /// Hashes the transfer's named parties for screening and for the stored request (which
+    /// keeps the hashes, never the names); without screening, the names are left unscreened
+    /// and unstored.
+    pub fn name_parties(&self, transaction: &mut Transaction) {
+        let Some(screening) = &self.screening else {
+            return;
+        };
+        let sender = transaction
+            .sender_name
+            .as_ref()
+            .and_then(|name| screening.party("sender", name));
+        let receiver = transaction
+            .receiver_name
+            .as_ref()
+            .and_then(|name| screening.party("receiver", name));
+        transaction.sender_name_hash = sender.as_ref().map(|named| named.party.name_hash.clone());
+        transaction.receiver_name_hash =
+            receiver.as_ref().map(|named| named.party.name_hash.clone());
+        transaction.parties = sender.into_iter().chain(receiver).collect();
     }
 
     /// Checks every transfer's parties against this watchlist too.

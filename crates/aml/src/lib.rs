@@ -16,6 +16,7 @@ mod profile;
 mod profile_break;
 mod round_amounts;
 mod round_trip;
+mod sanctions;
 mod scatter_gather;
 mod structuring;
 mod transaction;
@@ -35,6 +36,7 @@ pub use peer_group::{PastTransfer, PeerGroup, PeerGroups, PeerLearning, PeerLimi
 pub use profile_break::ProfileBreakRule;
 pub use round_amounts::RoundAmountRule;
 pub use round_trip::RoundTripRule;
+pub use sanctions::{NameScreening, NamedParty, PartyName, SanctionsMatchRule};
 pub use scatter_gather::ScatterGatherRule;
 pub use structuring::StructuringRule;
 pub use transaction::{Transaction, TransactionType};

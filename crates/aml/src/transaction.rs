@@ -1,7 +1,10 @@
 use chrono::{DateTime, Utc};
 use redflag_core::{FieldReader, NumberBounds, ValidationErrors, messages};
+use redflag_screening::BirthDate;
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::sanctions::{NamedParty, PartyName};
 
 /// A validated money transfer, as POST /api/aml/detect/ receives it.
 ///
@@ -47,6 +50,25 @@ pub struct Transaction {
     /// to have sent anything is judged at its segment's scale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receiver_segment: Option<String>,
+    /// The keyed hashes of the parties' names, when given (the names themselves are never
+    /// stored; see [`crate::NameScreening`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_name_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver_name_hash: Option<String>,
+    /// `YYYY` or `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_date_of_birth: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver_date_of_birth: Option<String>,
+    /// The parties' names as sent, for screening; never serialised.
+    #[serde(skip)]
+    pub sender_name: Option<PartyName>,
+    #[serde(skip)]
+    pub receiver_name: Option<PartyName>,
+    /// The named parties, hashed by the detector that screens them ([`crate::AmlDetector::name_parties`]).
+    #[serde(skip)]
+    pub parties: Vec<NamedParty>,
     /// The event time: the client's `timestamp`, or the time of receipt.
     #[serde(skip)]
     pub at: DateTime<Utc>,
@@ -72,6 +94,19 @@ impl Transaction {
         let description = fields.optional_text("description");
         let sender_segment = fields.optional_id("sender_segment");
         let receiver_segment = fields.optional_id("receiver_segment");
+        let sender_name = fields.optional_name("sender_name");
+        let receiver_name = fields.optional_name("receiver_name");
+        let sender_date_of_birth = fields.optional_birth_date("sender_date_of_birth");
+        let receiver_date_of_birth = fields.optional_birth_date("receiver_date_of_birth");
+        let party = |name: Option<String>, date: &Option<String>, country: &Option<String>| {
+            name.map(|name| PartyName {
+                name,
+                date_of_birth: date.as_deref().and_then(BirthDate::parse_iso),
+                country: country.clone(),
+            })
+        };
+        let sender_name = party(sender_name, &sender_date_of_birth, &sender_country);
+        let receiver_name = party(receiver_name, &receiver_date_of_birth, &receiver_country);
         fields.finish(|| Self {
             transaction_id: transaction_id.unwrap_or_default(),
             user_id: user_id.unwrap_or_default(),
@@ -88,6 +123,13 @@ impl Transaction {
             description,
             sender_segment,
             receiver_segment,
+            sender_name_hash: None,
+            receiver_name_hash: None,
+            sender_date_of_birth,
+            receiver_date_of_birth,
+            sender_name,
+            receiver_name,
+            parties: Vec::new(),
         })
     }
 }

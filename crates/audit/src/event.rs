@@ -41,6 +41,15 @@ impl AuditEvent {
     pub const SHADOW_STARTED: &'static str = "ruleset.shadow_started";
     /// A shadow run stopped: by hand, or because its draft was published.
     pub const SHADOW_STOPPED: &'static str = "ruleset.shadow_stopped";
+    /// A new version of a sanctions or PEP list imported (format, entries, sha256, changes).
+    pub const SCREENING_LIST_IMPORTED: &'static str = "screening.list_imported";
+    /// A name screened through the API (its keyed hash, the threshold, the lists and what
+    /// matched): proof that a party was screened, and against which versions.
+    pub const SCREENING_SEARCHED: &'static str = "screening.searched";
+    /// A list update matched a remembered party: a screening alert.
+    pub const SCREENING_MATCH: &'static str = "screening.match";
+    /// A screening match resolved as a false positive for that party and entry.
+    pub const SCREENING_SUPPRESSED: &'static str = "screening.match_suppressed";
     pub const LIST_UPDATED: &'static str = "list.updated";
     pub const LIST_DELETED: &'static str = "list.deleted";
     pub const CASE_UPDATED: &'static str = "case.updated";

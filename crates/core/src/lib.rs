@@ -7,6 +7,7 @@ mod detector;
 mod figures;
 mod fusion;
 mod hours;
+mod keyed;
 mod module;
 mod module_spec;
 pub mod request_schema;
@@ -24,11 +25,13 @@ pub use detector::{Assessment, Detector, Rule, Windows};
 pub use figures::{Fixed, Money};
 pub use fusion::noisy_or;
 pub use hours::hour_of_day;
+pub use keyed::{derive_key, keyed_hash};
 pub use module::{Module, UnknownModule};
 pub use module_spec::{Event, Learning, ModuleSpec};
 pub use secret::Secret;
 pub use severity::{Severity, UnknownSeverity};
 pub use validation::{
-    FieldReader, MAX_ID_LENGTH, MAX_TEXT_LENGTH, NumberBounds, ValidationErrors, messages,
+    FieldReader, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, NumberBounds, ValidationErrors,
+    messages,
 };
 pub use verdict::{RuleSet, Verdict};

@@ -92,6 +92,13 @@ pub(crate) fn nested(name: &str, read: impl FnOnce()) {
 /// Text without control characters (Unicode category Cc) with something besides white space.
 const TEXT_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
 
+/// A name: text without control characters holding a letter or a digit, or an integer (DRF
+/// reads it as its text).
+pub(crate) fn name(max_chars: usize) -> Value {
+    json!({"type": ["string", "integer"], "minLength": 1, "maxLength": max_chars,
+           "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\W_][^\\u0000-\\u001F\\u007F-\\u009F]*$"})
+}
+
 /// A non-blank text of at most `max_chars` characters without control characters (as sent;
 /// surrounding spaces are trimmed after), or
 /// an integer (which DRF accepts as its text).

@@ -33,6 +33,8 @@ pub mod messages {
     pub const NOT_AN_OBJECT: &str = "Invalid data. Expected a dictionary.";
     pub const FUTURE_TIMESTAMP: &str =
         "Ensure this timestamp is no more than 1 hour in the future.";
+    pub const NAME: &str = "Enter a name with at least one letter or digit.";
+    pub const BIRTH_DATE: &str = "Enter a date of birth as YYYY or YYYY-MM-DD.";
     pub const CURRENCY: &str = "Enter a valid ISO 4217 currency code (three letters, e.g. USD).";
     pub const COUNTRY: &str =
         "Enter a valid ISO 3166-1 alpha-2 country code (two letters, e.g. US).";
@@ -112,6 +114,10 @@ const MAX_LISTED_ID: i64 = 9_000_000_000_000_000 / 1000;
 
 /// The longest free-text field accepted.
 pub const MAX_TEXT_LENGTH: usize = 1000;
+
+/// Longest name of a person, a company, a vessel or an aircraft: the longest listed names (UN,
+/// OFAC) are well under it.
+pub const MAX_NAME_LENGTH: usize = 200;
 
 impl<'a> FieldReader<'a> {
     /// Starts reading a request body, which must be a JSON object.
@@ -462,6 +468,49 @@ impl<'a> FieldReader<'a> {
                 None
             }
         }
+    }
+
+    /// A party's name: text of at most [`MAX_NAME_LENGTH`] characters holding a letter or a
+    /// digit, trimmed.
+    pub fn optional_name(&mut self, field: &str) -> Option<String> {
+        self.name(field, false)
+    }
+
+    pub fn required_name(&mut self, field: &str) -> Option<String> {
+        self.name(field, true)
+    }
+
+    fn name(&mut self, field: &str, required: bool) -> Option<String> {
+        request_schema::field(field, required, || request_schema::name(MAX_NAME_LENGTH));
+        let value = self.present(field, required)?;
+        let name = self.text(field, value, MAX_NAME_LENGTH)?;
+        if name.chars().any(char::is_alphanumeric) {
+            Some(name)
+        } else {
+            self.errors.add(field, messages::NAME);
+            None
+        }
+    }
+
+    /// A date of birth as precise as it is known: `YYYY` or `YYYY-MM-DD` (a real date, year 1800
+    /// or later), as sent.
+    pub fn optional_birth_date(&mut self, field: &str) -> Option<String> {
+        request_schema::field(
+            field,
+            false,
+            || json!({"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$"}),
+        );
+        let value = self.present(field, false)?;
+        let valid = value.as_str().map(str::trim).filter(|text| {
+            let year_only = text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit());
+            let year = text.get(..4).and_then(|year| year.parse::<i32>().ok());
+            let day = text.len() == 10 && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok();
+            (year_only || day) && year.is_some_and(|year| year >= 1800)
+        });
+        if valid.is_none() {
+            self.errors.add(field, messages::BIRTH_DATE);
+        }
+        valid.map(str::to_owned)
     }
 
     /// An optional calendar date, `YYYY-MM-DD` (an RFC 3339 date-time is accepted too and

@@ -5,8 +5,7 @@
 //! key, a hash cannot be confirmed against guesses) the moment the request is read. The clear
 //! value is never stored, logged, or echoed in an error.
 
-use blake2::Blake2bMac512;
-use blake2::digest::{KeyInit, Mac};
+use redflag_core::{derive_key, keyed_hash as keyed};
 use serde::Serialize;
 
 /// The kinds of contact identifier a claim may carry, with their request field names.
@@ -182,9 +181,9 @@ impl IdentifierHasher {
     /// A hasher keyed by `secret` (any length; the same secret gives the same hashes, so rings
     /// are found across restarts and replicas, and changing it starts the linkage afresh).
     pub fn new(secret: &[u8]) -> Self {
-        let mut key = [0u8; 64];
-        key.copy_from_slice(&keyed(b"redflag-identifier-key", secret));
-        Self { key }
+        Self {
+            key: derive_key(b"redflag-identifier-key", secret),
+        }
     }
 
     /// The hash of an already normalised identifier of `kind`, as 32 hex digits.
@@ -198,19 +197,6 @@ impl IdentifierHasher {
             .map(|byte| format!("{byte:02x}"))
             .collect()
     }
-}
-
-/// Keyed BLAKE2b-512 of `message`; an empty key is replaced by one zero byte (BLAKE2 refuses
-/// empty keys).
-fn keyed(key: &[u8], message: &[u8]) -> [u8; 64] {
-    let key = if key.is_empty() { &[0u8][..] } else { key };
-    let key = &key[..key.len().min(64)];
-    let mut mac = <Blake2bMac512 as KeyInit>::new_from_slice(key)
-        .expect("BLAKE2b accepts any key of 1 to 64 bytes, which the two lines above guarantee");
-    mac.update(message);
-    let mut out = [0u8; 64];
-    out.copy_from_slice(&mac.finalize().into_bytes());
-    out
 }
 
 #[cfg(test)]

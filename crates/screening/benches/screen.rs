@@ -1,5 +1,6 @@
 //! One screen against OFAC SDN 2021 and the UN consolidated list (about 27,000 names and aliases):
-//! a round of listed names, a typo of each and names that match nothing.
+//! a round of listed names, a typo of each and names that match nothing; and customers' names
+//! with their country, as AML screens them inline.
 //!
 //!   cargo bench -p redflag-screening --bench screen
 
@@ -82,6 +83,31 @@ fn screen(c: &mut Criterion) {
         b.iter(|| {
             next = (next + 1) % queries.len();
             screener.screen(&queries[next], DEFAULT_THRESHOLD)
+        });
+    });
+    // What AML screens inline: customers' names, with their country, that mostly match nothing.
+    let given = [
+        "James", "Maria", "Wei", "Fatima", "Olga", "Carlos", "Aisha", "Mohammed", "Ivan",
+    ];
+    let surnames = [
+        "Smith", "Garcia", "Wang", "Khan", "Ivanova", "Silva", "Hassan", "Ali", "Petrov",
+    ];
+    let customers: Vec<Query> = (0..given.len() * surnames.len())
+        .map(|n| Query {
+            country: Some("US".to_owned()),
+            ..Query::name(format!(
+                "{} {}. {}",
+                given[n % given.len()],
+                char::from(b'A' + (n % 26) as u8),
+                surnames[n / given.len()]
+            ))
+        })
+        .collect();
+    let mut next = 0;
+    c.bench_function("screening/customer_with_country", |b| {
+        b.iter(|| {
+            next = (next + 1) % customers.len();
+            screener.screen(&customers[next], DEFAULT_THRESHOLD)
         });
     });
 }

@@ -1,10 +1,10 @@
 //! One listed party as every list format reads into it: its names, the facts that confirm or
 //! contradict a match (dates of birth, countries), and why it is listed.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What kind of party an entry is; matching compares like with like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PartyKind {
     Individual,
@@ -36,7 +36,7 @@ impl PartyKind {
 
 /// Another name of an entry. Lists mark some aliases as weak (OFAC's a.k.a.s in remarks, the UN's
 /// low-quality aliases): a match on one counts for less.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alias {
     pub name: String,
     pub weak: bool,
@@ -44,7 +44,7 @@ pub struct Alias {
 
 /// A date of birth as precise as the list gives it: a year, a month or a day, possibly only
 /// approximate ("circa 1958", "1958 to 1962" gives both years).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BirthDate {
     pub year: i32,
     pub month: Option<u32>,
@@ -89,7 +89,7 @@ impl BirthDate {
 }
 
 /// One listed party.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     /// The list's own id (OFAC `ent_num`, UN `DATAID`, senzing `RECORD_ID`).
     pub id: String,

@@ -124,6 +124,20 @@ pub fn normalise(name: &str) -> NormalName {
         // A name made only of legal forms keeps them: it is still a name.
         tokens = words;
     }
+    if tokens.is_empty() {
+        // Letters the transliteration does not know are compared as themselves, each written as
+        // its code point: such a name still matches itself exactly.
+        tokens = name
+            .split_whitespace()
+            .map(|word| {
+                word.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .map(|c| format!("u{:x}", u32::from(c)))
+                    .collect::<String>()
+            })
+            .filter(|token| !token.is_empty())
+            .collect();
+    }
     let joined = tokens.concat();
     NormalName { tokens, joined }
 }
@@ -154,5 +168,22 @@ mod tests {
             ["llc"],
             "a name of legal forms only keeps them"
         );
+        let untransliterated = ('\u{370}'..='\u{1FFFF}')
+            .find(|c| {
+                c.is_alphanumeric()
+                    && deunicode::deunicode_char(*c)
+                        .is_none_or(|ascii| !ascii.chars().any(|a| a.is_ascii_alphanumeric()))
+            })
+            .expect("some letter has no transliteration");
+        let code = format!("u{:x}", u32::from(untransliterated));
+        assert_eq!(
+            normalise(&format!(
+                "{untransliterated}{untransliterated} {untransliterated}"
+            ))
+            .tokens,
+            [format!("{code}{code}"), code],
+            "letters without a transliteration are kept as code points"
+        );
+        assert!(normalise("... --").tokens.is_empty());
     }
 }

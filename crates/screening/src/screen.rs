@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use serde::Serialize;
 
 use crate::entry::{BirthDate, Entry, PartyKind};
@@ -13,6 +15,10 @@ use crate::names::{NormalName, normalise};
 
 /// The score from which a match is reported, unless the caller asks otherwise.
 pub const DEFAULT_THRESHOLD: f64 = 0.85;
+/// A name whose block keys shared with the query weigh less than this share of all the query's
+/// keys is not scored: on the quality set this changes no result and halves a search of a name
+/// that matches nothing (0.25 loses 1% of the typos).
+const SHARED_KEYS_FLOOR: f64 = 0.15;
 /// Candidates scored in full per search (the best by the blocking index).
 const CANDIDATES: usize = 100;
 /// Matches returned at most.
@@ -20,13 +26,39 @@ const MAX_MATCHES: usize = 20;
 /// A token pair this similar counts as the same token (below: unmatched).
 const TOKEN_FLOOR: f64 = 0.8;
 /// About what one typo leaves of a short name token's Jaro-Winkler similarity.
-const TYPO_SIMILARITY: f64 = 0.88;
+pub(crate) const TYPO_SIMILARITY: f64 = 0.88;
 /// What an initial is worth against a token it begins.
 const INITIAL_SIMILARITY: f64 = 0.82;
 /// Tokens of four letters or fewer must be this similar to count.
 const SHORT_TOKEN_FLOOR: f64 = 0.9;
 /// Names run together must be this similar to count (a glued or split token, not a lookalike).
 const GLUED_FLOOR: f64 = 0.94;
+
+/// The facts that confirm or contradict a match, however the name was given.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Facts<'a> {
+    pub(crate) kind: Option<PartyKind>,
+    pub(crate) date_of_birth: Option<BirthDate>,
+    pub(crate) country: Option<&'a str>,
+    /// `country` as an ISO alpha-2 code, when it reads as one.
+    pub(crate) country_code: Option<&'static str>,
+}
+
+impl<'a> Facts<'a> {
+    pub(crate) fn new(
+        kind: Option<PartyKind>,
+        date_of_birth: Option<BirthDate>,
+        country: Option<&'a str>,
+    ) -> Self {
+        let country = country.map(str::trim).filter(|country| !country.is_empty());
+        Self {
+            kind,
+            date_of_birth,
+            country,
+            country_code: country.and_then(country_code),
+        }
+    }
+}
 
 /// What is screened: a name and, when known, facts that confirm or contradict a match.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -90,25 +122,52 @@ pub struct Match {
     pub programs: Vec<String>,
 }
 
-struct IndexedName {
-    entry: usize,
-    text: String,
-    normal: NormalName,
+pub(crate) struct IndexedName {
+    pub(crate) entry: usize,
+    pub(crate) text: String,
+    pub(crate) normal: NormalName,
     /// Each token's weight (its rarity), worked out once at indexing.
-    weights: Vec<f64>,
+    pub(crate) weights: Vec<f64>,
+    /// Each token's letters, counted: what bounds its similarity to another token cheaply.
+    letters: Vec<Letters>,
     alias: bool,
     weak: bool,
+}
+
+thread_local! {
+    /// One search's block weight per indexed name, and the names it touched (reset after the
+    /// search): a dense array instead of a hash map on the search's hottest loop.
+    static BLOCK_WEIGHTS: std::cell::RefCell<(Vec<f64>, Vec<u32>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Each entry's best-scoring name so far: one match per entry.
+#[derive(Default)]
+pub(crate) struct Best<'a>(HashMap<usize, (f64, &'a IndexedName, Parts)>);
+
+impl<'a> Best<'a> {
+    pub(crate) fn offer(&mut self, score: f64, name: &'a IndexedName, parts: Parts) {
+        let better = self
+            .0
+            .get(&name.entry)
+            .is_none_or(|(known, _, _)| score > *known);
+        if better {
+            self.0.insert(name.entry, (score, name, parts));
+        }
+    }
 }
 
 /// Every name and alias of the loaded lists, indexed for screening.
 pub struct Screener {
     lists: Vec<ListVersion>,
-    entries: Vec<(usize, Entry)>,
-    names: Vec<IndexedName>,
+    pub(crate) entries: Vec<(usize, Entry)>,
+    /// Each entry's countries as ISO alpha-2 codes, and whether every one of them read as one.
+    countries: Vec<(Vec<&'static str>, bool)>,
+    pub(crate) names: Vec<IndexedName>,
     /// Inverse document frequency of each token across the names.
-    rarity: HashMap<String, f64>,
+    rarity: FxHashMap<String, f64>,
     /// Block key (token, `<first three`, `>last three`) to the names holding it.
-    blocks: HashMap<String, Vec<u32>>,
+    blocks: FxHashMap<String, Vec<u32>>,
     /// The rarity of a token seen once.
     rarest: f64,
     /// A name token's rarity on average: what a token the lists never use (a typo, a name not
@@ -136,9 +195,10 @@ impl Screener {
         let mut screener = Self {
             lists: Vec::new(),
             entries: Vec::new(),
+            countries: Vec::new(),
             names: Vec::new(),
-            rarity: HashMap::new(),
-            blocks: HashMap::new(),
+            rarity: FxHashMap::default(),
+            blocks: FxHashMap::default(),
             rarest: 1.0,
             typical: 1.0,
         };
@@ -155,12 +215,26 @@ impl Screener {
                     screener.names.push(IndexedName {
                         entry: index,
                         text: name.to_owned(),
+                        letters: normal
+                            .tokens
+                            .iter()
+                            .map(|token| Letters::of(token))
+                            .collect(),
                         normal,
                         weights: Vec::new(),
                         alias: position > 0,
                         weak,
                     });
                 }
+                let codes: Vec<Option<&'static str>> = entry
+                    .countries
+                    .iter()
+                    .map(|country| country_code(country))
+                    .collect();
+                screener.countries.push((
+                    codes.iter().flatten().copied().collect(),
+                    codes.iter().all(Option::is_some),
+                ));
                 screener.entries.push((at, entry));
             }
         }
@@ -238,12 +312,17 @@ impl Screener {
     }
 
     /// What a token weighs in a name: its rarity; an initial weighs little.
-    fn weight(&self, token: &str) -> f64 {
+    pub(crate) fn weight(&self, token: &str) -> f64 {
         if token.len() == 1 {
             1.0
         } else {
             self.rarity(token)
         }
+    }
+
+    /// What a token the lists do not hold weighs: the rarity of a name token on average.
+    pub(crate) fn typical_weight(&self) -> f64 {
+        self.typical
     }
 
     /// The entries `query` matches at `threshold` or above, best first, one per entry.
@@ -252,24 +331,34 @@ impl Screener {
         if normal.tokens.is_empty() {
             return Vec::new();
         }
-        let mut best: HashMap<usize, (f64, &IndexedName, Parts)> = HashMap::new();
+        let mut best = Best::default();
+        // Candidates share tokens ("mohammed", "trading"): each pair is compared once.
+        let mut compared = Compared::default();
+        let facts = Facts::new(query.kind, query.date_of_birth, query.country.as_deref());
+        let letters: Vec<Letters> = normal
+            .tokens
+            .iter()
+            .map(|token| Letters::of(token))
+            .collect();
         for id in self.candidates(&normal) {
             let Some(name) = self.names.get(id as usize) else {
                 continue;
             };
             let (_, entry) = &self.entries[name.entry];
-            let (score, parts) = self.score(query, &normal, name, entry);
-            if score < threshold {
-                continue;
-            }
-            let better = best
-                .get(&name.entry)
-                .is_none_or(|(known, _, _)| score > *known);
-            if better {
-                best.insert(name.entry, (score, name, parts));
+            let similarity =
+                self.name_similarity((&normal, &letters), name, entry.kind, &mut compared);
+            let (score, parts) = self.adjusted(similarity, &facts, name, entry);
+            if score >= threshold {
+                best.offer(score, name, parts);
             }
         }
+        self.ranked(best)
+    }
+
+    /// The best match of each entry as answers give them, best first, at most [`MAX_MATCHES`].
+    pub(crate) fn ranked(&self, best: Best<'_>) -> Vec<Match> {
         let mut matches: Vec<Match> = best
+            .0
             .into_iter()
             .map(|(index, (score, name, parts))| {
                 let (list, entry) = &self.entries[index];
@@ -297,55 +386,74 @@ impl Screener {
     /// The names sharing the most (and rarest) block keys with the query.
     fn candidates(&self, query: &NormalName) -> Vec<u32> {
         let common = (self.names.len() / 25).max(200);
-        let mut weights: HashMap<u32, f64> = HashMap::new();
         let mut keys: Vec<(String, f64)> = Vec::new();
         for token in &query.tokens {
             let rarity = self.rarity(token);
             keys.extend(block_keys(token).map(|key| (key, rarity)));
         }
         keys.push((query.joined.clone(), self.rarest));
-        for (key, rarity) in keys {
-            let Some(postings) = self.blocks.get(&key) else {
-                continue;
-            };
-            if postings.len() > common {
-                continue;
+        let floor = SHARED_KEYS_FLOOR * keys.iter().map(|(_, rarity)| rarity).sum::<f64>();
+        let mut ranked: Vec<(u32, f64)> = BLOCK_WEIGHTS.with_borrow_mut(|(weights, touched)| {
+            if weights.len() < self.names.len() {
+                weights.resize(self.names.len(), 0.0);
             }
-            for id in postings {
-                *weights.entry(*id).or_default() += rarity;
+            for (key, rarity) in keys {
+                let Some(postings) = self.blocks.get(&key) else {
+                    continue;
+                };
+                if postings.len() > common {
+                    continue;
+                }
+                for id in postings {
+                    let weight = &mut weights[*id as usize];
+                    if *weight == 0.0 {
+                        touched.push(*id);
+                    }
+                    // A rarity is at least 1: a touched name's weight is never 0 again.
+                    *weight += rarity;
+                }
             }
+            touched
+                .drain(..)
+                .map(|id| (id, std::mem::take(&mut weights[id as usize])))
+                .filter(|(_, weight)| *weight >= floor)
+                .collect()
+        });
+        let order = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > CANDIDATES {
+            ranked.select_nth_unstable_by(CANDIDATES, order);
+            ranked.truncate(CANDIDATES);
         }
-        let mut ranked: Vec<(u32, f64)> = weights.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(CANDIDATES);
+        ranked.sort_by(order);
         ranked.into_iter().map(|(id, _)| id).collect()
     }
 
-    fn score(
+    /// The score of a name similarity once the facts have spoken, with its parts.
+    pub(crate) fn adjusted(
         &self,
-        query: &Query,
-        normal: &NormalName,
+        similarity: f64,
+        facts: &Facts<'_>,
         name: &IndexedName,
         entry: &Entry,
     ) -> (f64, Parts) {
-        let mut score = self.name_similarity(normal, name, entry.kind);
-        let name_score = score;
+        let mut score = similarity;
         if name.weak {
             score *= 0.92;
         }
-        let date_of_birth = dates_agree(query.date_of_birth, &entry.dates_of_birth);
+        let date_of_birth = dates_agree(facts.date_of_birth, &entry.dates_of_birth);
         match date_of_birth {
             Agreement::Agrees => score += 0.05,
             Agreement::Disagrees => score -= 0.15,
             Agreement::Unknown => {}
         }
-        let country = countries_agree(query.country.as_deref(), &entry.countries);
+        let (codes, all_known) = &self.countries[name.entry];
+        let country = countries_agree(facts, &entry.countries, codes, *all_known);
         match country {
             Agreement::Agrees => score += 0.02,
             Agreement::Disagrees => score -= 0.05,
             Agreement::Unknown => {}
         }
-        let kind = match query.kind {
+        let kind = match facts.kind {
             None => Agreement::Unknown,
             Some(kind) if kind == entry.kind => Agreement::Agrees,
             Some(_) => Agreement::Disagrees,
@@ -357,7 +465,7 @@ impl Screener {
         (
             round(score),
             Parts {
-                name: round(name_score),
+                name: round(similarity),
                 alias: name.alias,
                 weak_alias: name.weak,
                 date_of_birth,
@@ -371,26 +479,72 @@ impl Screener {
     /// token (each used once), the alignment weighted by rarity both ways, and discounted when
     /// the tokens that agree carry little information together (common words only). Glued or
     /// split names ("alqaida", "al qaida") are compared run together too.
-    fn name_similarity(
+    fn name_similarity<'a>(
         &self,
-        query: &NormalName,
-        indexed: &IndexedName,
+        (query, letters): (&NormalName, &[Letters]),
+        indexed: &'a IndexedName,
         candidate_kind: PartyKind,
+        compared: &mut Compared<'a>,
     ) -> f64 {
         let candidate = &indexed.normal;
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
         for (q, query_token) in query.tokens.iter().enumerate() {
             for (c, candidate_token) in candidate.tokens.iter().enumerate() {
-                let similarity = token_similarity(query_token, candidate_token);
+                if !letters[q].may_reach(&indexed.letters[c], TOKEN_FLOOR) {
+                    continue;
+                }
+                let similarity = *compared
+                    .0
+                    .entry((q, candidate_token.as_str()))
+                    .or_insert_with(|| token_similarity(query_token, candidate_token));
                 if similarity >= TOKEN_FLOOR {
                     pairs.push((similarity, q, c));
                 }
             }
         }
+        let aligned = self.aligned(
+            pairs,
+            query.tokens.len(),
+            |q| self.weight(&query.tokens[q]),
+            indexed,
+            candidate_kind,
+        );
+        let (short, long) = if query.joined.len() <= candidate.joined.len() {
+            (query.joined.len(), candidate.joined.len())
+        } else {
+            (candidate.joined.len(), query.joined.len())
+        };
+        let glued = if query.tokens.len() != candidate.tokens.len()
+            && short >= 6
+            && (long - short) * 100 <= long * 15
+        {
+            let similarity = jaro_winkler(&query.joined, &candidate.joined);
+            if similarity >= GLUED_FLOOR {
+                similarity - 0.02
+            } else {
+                0.0
+            }
+        } else {
+            0.0
+        };
+        aligned.max(glued)
+    }
+
+    /// The alignment's score from the similar token pairs (similarity, query token, candidate
+    /// token): the best pairs first, each token used once. A query token left unmatched weighs
+    /// `unmatched_weight`.
+    pub(crate) fn aligned(
+        &self,
+        mut pairs: Vec<(f64, usize, usize)>,
+        query_tokens: usize,
+        unmatched_weight: impl Fn(usize) -> f64,
+        indexed: &IndexedName,
+        candidate_kind: PartyKind,
+    ) -> f64 {
         pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
         // Each token's partner (its index on the other side) and the pair's credit.
-        let mut query_used: Vec<Option<(usize, f64)>> = vec![None; query.tokens.len()];
-        let mut candidate_used: Vec<Option<(usize, f64)>> = vec![None; candidate.tokens.len()];
+        let mut query_used: Vec<Option<(usize, f64)>> = vec![None; query_tokens];
+        let mut candidate_used: Vec<Option<(usize, f64)>> = vec![None; indexed.weights.len()];
         for (similarity, q, c) in pairs {
             if query_used[q].is_none() && candidate_used[c].is_none() {
                 let credit = credit(similarity);
@@ -409,10 +563,10 @@ impl Screener {
         // A query token weighs what the listed token it matched weighs (a misspelt token is
         // as telling as the right one); an unmatched one weighs its own rarity.
         let (mut query_matched, mut query_total) = (0.0, 0.0);
-        for (token, used) in query.tokens.iter().zip(&query_used) {
+        for (q, used) in query_used.iter().enumerate() {
             let (token_weight, credit) = match used {
                 Some((c, credit)) => (indexed.weights[*c], *credit),
-                None => (self.weight(token), 0.0),
+                None => (unmatched_weight(q), 0.0),
             };
             query_total += token_weight;
             query_matched += token_weight * credit;
@@ -429,28 +583,74 @@ impl Screener {
             + (1.0 - query_part) * share(candidate_matched, candidate_total);
         // What the agreeing tokens say together, against one very rare token.
         let information = (agreeing / self.rarest).min(1.0);
-        let aligned = aligned * (0.75 + 0.25 * information);
-        let (short, long) = if query.joined.len() <= candidate.joined.len() {
-            (query.joined.len(), candidate.joined.len())
-        } else {
-            (candidate.joined.len(), query.joined.len())
-        };
-        let glued = if query.tokens.len() != candidate.tokens.len()
-            && short >= 6
-            && (long - short) * 100 <= long * 15
-        {
-            let similarity = strsim::jaro_winkler(&query.joined, &candidate.joined);
-            if similarity >= GLUED_FLOOR {
-                similarity - 0.02
-            } else {
-                0.0
-            }
-        } else {
-            0.0
-        };
-        aligned.max(glued)
+        aligned * (0.75 + 0.25 * information)
     }
 }
+
+/// A normalised token's letters and digits, counted, and its length.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Letters {
+    counts: [u8; 36],
+    len: usize,
+}
+
+impl Letters {
+    pub(crate) fn of(token: &str) -> Self {
+        let mut counts = [0u8; 36];
+        for byte in token.bytes() {
+            let slot = match byte {
+                b'a'..=b'z' => usize::from(byte - b'a'),
+                b'0'..=b'9' => 26 + usize::from(byte - b'0'),
+                _ => continue,
+            };
+            counts[slot] = counts[slot].saturating_add(1);
+        }
+        Self {
+            counts,
+            len: token.len(),
+        }
+    }
+
+    /// Whether the two tokens could be `floor` similar: Jaro's matches pair equal letters, so
+    /// they are at most the letters both hold, which bounds Jaro-Winkler (a prefix of four at
+    /// most) and the share of letters the edit distance keeps. Initials are always compared.
+    fn may_reach(&self, other: &Self, floor: f64) -> bool {
+        if self.len <= 1 || other.len <= 1 {
+            return true;
+        }
+        let common: u32 = self
+            .counts
+            .iter()
+            .zip(&other.counts)
+            .map(|(a, b)| u32::from(*a.min(b)))
+            .sum();
+        let (common, a, b) = (f64::from(common), self.len as f64, other.len as f64);
+        let jaro = (common / a + common / b + 1.0) / 3.0;
+        let jaro_winkler = jaro + 0.4 * (1.0 - jaro);
+        jaro_winkler.max(common / a.max(b)) >= floor
+    }
+}
+
+/// A normalised (ASCII) name's bytes, as strsim's generic measures take a sequence.
+struct Bytes<'s>(&'s [u8]);
+
+impl<'s> IntoIterator for &Bytes<'s> {
+    type Item = u8;
+    type IntoIter = std::iter::Copied<std::slice::Iter<'s, u8>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().copied()
+    }
+}
+
+/// Jaro-Winkler over the bytes: normalised names are ASCII, and bytes spare decoding characters.
+fn jaro_winkler(a: &str, b: &str) -> f64 {
+    strsim::generic_jaro_winkler(&Bytes(a.as_bytes()), &Bytes(b.as_bytes()))
+}
+
+/// The token pairs compared in one screen: a query token (by position) and a listed token.
+#[derive(Default)]
+struct Compared<'a>(FxHashMap<(usize, &'a str), f64>);
 
 /// What a token pair's similarity is worth: full within a typo's distance, falling three times
 /// as fast beyond it, so that two merely similar tokens ("sarah", "sandra") do not add up to a match.
@@ -476,9 +676,10 @@ fn token_similarity(a: &str, b: &str) -> f64 {
     }
     // Jaro-Winkler undervalues a wrong letter among repeated ones ("mechanga", "machanga": 0.80);
     // the edit distance sees one letter in eight.
-    let mut similarity = strsim::jaro_winkler(a, b);
+    let mut similarity = jaro_winkler(a, b);
     if (0.7..TYPO_SIMILARITY).contains(&similarity) && a.len().abs_diff(b.len()) <= 2 {
-        similarity = similarity.max(strsim::normalized_levenshtein(a, b));
+        let distance = strsim::generic_levenshtein(&Bytes(a.as_bytes()), &Bytes(b.as_bytes()));
+        similarity = similarity.max(1.0 - distance as f64 / a.len().max(b.len()) as f64);
     }
     let short = a.len().min(b.len()) <= 4;
     if short && (similarity < SHORT_TOKEN_FLOOR || a.len().abs_diff(b.len()) > 1) {
@@ -510,21 +711,49 @@ fn dates_agree(query: Option<BirthDate>, listed: &[BirthDate]) -> Agreement {
     }
 }
 
-fn countries_agree(query: Option<&str>, listed: &[String]) -> Agreement {
-    let Some(query) = query.map(str::trim).filter(|query| !query.is_empty()) else {
+/// Whether the query's country is among the entry's (`codes` are the entry's countries read as
+/// ISO codes; `all_known` says every one of them read). A country neither side can place is
+/// not evidence against the match.
+fn countries_agree(
+    query: &Facts<'_>,
+    listed: &[String],
+    codes: &[&'static str],
+    all_known: bool,
+) -> Agreement {
+    let Some(country) = query.country else {
         return Agreement::Unknown;
     };
     if listed.is_empty() {
         return Agreement::Unknown;
     }
-    if listed
+    let same_text = listed
         .iter()
-        .any(|country| country.eq_ignore_ascii_case(query))
-    {
+        .any(|known| known.eq_ignore_ascii_case(country));
+    let same_code = query.country_code.is_some_and(|code| codes.contains(&code));
+    if same_text || same_code {
         Agreement::Agrees
-    } else {
+    } else if query.country_code.is_some() && all_known {
         Agreement::Disagrees
+    } else {
+        Agreement::Unknown
     }
+}
+
+/// A country's ISO 3166 alpha-2 code from a code or a name as lists and requests write it
+/// ("IR", "IRN", "Iran", "Iran (Islamic Republic of)", "Russia"); `None` when unknown.
+pub fn country_code(text: &str) -> Option<&'static str> {
+    let text = text.trim();
+    let read = |text: &str| {
+        text.parse::<celes::Country>()
+            .ok()
+            .map(|country| country.alpha2)
+    };
+    read(text).or_else(|| {
+        text.split_once('(')
+            .map(|(name, _)| name.trim())
+            .filter(|name| !name.is_empty())
+            .and_then(read)
+    })
 }
 
 #[cfg(test)]
@@ -644,6 +873,28 @@ mod tests {
         let weak = screener.screen(&Query::name("Cara de Pina"), 0.0);
         let weak = weak.iter().find(|m| m.entry_id == "P-1").expect("scored");
         assert!(weak.parts.weak_alias && weak.score < 1.0 && weak.parts.name == 1.0);
+    }
+
+    #[test]
+    fn countries_are_compared_by_code_or_name_and_an_unknown_one_is_no_evidence() {
+        assert_eq!(country_code("IR"), Some("IR"));
+        assert_eq!(country_code("Iran"), Some("IR"));
+        assert_eq!(country_code("Iran (Islamic Republic of)"), Some("IR"));
+        assert_eq!(country_code("Panama"), Some("PA"));
+        assert_eq!(country_code("Atlantis"), None);
+        let agree = |query: &str, listed: &[String]| {
+            let codes: Vec<Option<&'static str>> =
+                listed.iter().map(|country| country_code(country)).collect();
+            let known: Vec<&'static str> = codes.iter().flatten().copied().collect();
+            let facts = Facts::new(None, None, Some(query));
+            countries_agree(&facts, listed, &known, codes.iter().all(Option::is_some))
+        };
+        let listed = ["Panama".to_owned()];
+        assert_eq!(agree("pa", &listed), Agreement::Agrees);
+        assert_eq!(agree("CU", &listed), Agreement::Disagrees);
+        assert_eq!(agree("Atlantis", &listed), Agreement::Unknown);
+        let unplaced = ["Region X".to_owned()];
+        assert_eq!(agree("CU", &unplaced), Agreement::Unknown);
     }
 
     #[test]

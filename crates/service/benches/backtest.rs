@@ -73,6 +73,7 @@ fn backtest(c: &mut Criterion) {
             model_features: verdict.model_features().to_vec(),
             skipped_rules: Vec::new(),
             shadow: None,
+            parties: Vec::new(),
         })
         .expect("stored");
     }
@@ -127,6 +128,7 @@ fn backtest(c: &mut Criterion) {
                 &settings,
                 live.learned.clone(),
                 live.rule_sets.clone(),
+                None,
             )
             .expect("loads")
         })

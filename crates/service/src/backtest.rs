@@ -154,12 +154,10 @@ pub fn run(
 ) -> Result<Option<BacktestReport>, ServiceError> {
     let mut rule_sets: RuleSets = live.rule_sets.clone();
     rule_sets.replace(module, document);
-    let detectors =
-        Detectors::load(settings, Learned::clone(&live.learned), rule_sets).map_err(|error| {
-            ServiceError::RuleSet {
-                module,
-                problems: error.to_string(),
-            }
+    let detectors = Detectors::load(settings, Learned::clone(&live.learned), rule_sets, None)
+        .map_err(|error| ServiceError::RuleSet {
+            module,
+            problems: error.to_string(),
         })?;
     let replay = Replay {
         db,

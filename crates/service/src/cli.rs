@@ -12,7 +12,10 @@ use redflag_ml_core::metrics::LabelAgreement;
 use redflag_ml_core::{ModelKind, SYNTHETIC_SOURCE, TrainingSet};
 use redflag_store::{ChainReport, Database};
 
+use redflag_screening::ListFormat;
+
 use crate::model_evaluation::EvaluationRequest;
+use crate::screening::Screening;
 use crate::settings::Settings;
 use crate::tasks::{self, Periodic};
 use crate::users::{self, Role};
@@ -72,6 +75,38 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Sanctions and PEP lists for screening.
+    Lists {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListCommand {
+    /// Import a new version of a list (audited); serving gateways screen with it within
+    /// rules.poll_seconds, and the parties remembered from the flow are screened against its
+    /// added and changed entries. A file that does not read changes nothing.
+    Import {
+        /// The list's name (1 to 64 letters, digits, '-', '_' or '.').
+        #[arg(long)]
+        name: String,
+        /// ofac-csv takes sdn.csv, alt.csv and add.csv in that order; un-xml, senzing-json and
+        /// csv take one file.
+        #[arg(long, value_parser = PossibleValuesParser::new(ListFormat::NAMES)
+            .try_map(|name| ListFormat::from_name(&name).ok_or(name)))]
+        format: ListFormat,
+        /// Who imports it, as the audit log names them.
+        #[arg(long, default_value = "cli")]
+        actor: String,
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+    },
+    /// The lists and their versions.
+    Show,
+    /// Screen the remembered parties against every list version's changes not yet screened
+    /// (an import interrupted before it finished).
+    Rescreen,
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +285,7 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
             writeln!(out, "set the password of `{}`", user.username)?;
             Ok(())
         }
+        Command::Lists { command } => lists(&settings, command, out),
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -273,8 +309,76 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
     }
 }
 
-/// The audit worker with the periodic tasks beside it, until stopped; or, `once`, what is
-/// pending applied.
+/// The `lists` commands.
+fn lists(
+    settings: &Settings,
+    command: ListCommand,
+    out: &mut dyn Write,
+) -> Result<(), ServiceError> {
+    let db = settings.database.connect_and_migrate(2)?;
+    let screening = Screening::load(settings, &db)?;
+    match command {
+        ListCommand::Import {
+            name,
+            format,
+            actor,
+            files,
+        } => {
+            let mut read = Vec::with_capacity(files.len());
+            for path in &files {
+                read.push(std::fs::read(path).map_err(|source| ServiceError::Read {
+                    path: path.clone(),
+                    source,
+                })?);
+            }
+            let files: Vec<&[u8]> = read.iter().map(Vec::as_slice).collect();
+            let imported = screening
+                .import(&db, (&name, format), &files, &actor, chrono::Utc::now())
+                .map_err(Box::new)?;
+            let (version, delta, rescreen) =
+                (&imported.version, &imported.delta, &imported.rescreen);
+            writeln!(
+                out,
+                "imported list `{}` version {} ({}): {} entries; {} added, {} changed, {} removed; \
+                 screened {} remembered parties: {} new alerts, {} resolved matches left out",
+                version.list_name,
+                version.version,
+                version.format,
+                version.entry_count,
+                delta.added.len(),
+                delta.changed.len(),
+                delta.removed.len(),
+                rescreen.parties,
+                rescreen.alerts,
+                rescreen.suppressed
+            )?;
+        }
+        ListCommand::Show => {
+            for version in db.screening_list_versions()? {
+                writeln!(
+                    out,
+                    "{} version {}: {} ({} entries), imported by {} at {}",
+                    version.list_name,
+                    version.version,
+                    version.format,
+                    version.entry_count,
+                    version.imported_by,
+                    version.imported_at().to_rfc3339()
+                )?;
+            }
+        }
+        ListCommand::Rescreen => {
+            let done = screening.rescreen_pending(&db, chrono::Utc::now())?;
+            writeln!(
+                out,
+                "screened {} remembered parties: {} new alerts, {} resolved matches left out",
+                done.parties, done.alerts, done.suppressed
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// The first line of standard input, without its line ending.
 fn password_from_stdin() -> Result<String, ServiceError> {
     let mut password = String::new();
@@ -282,6 +386,8 @@ fn password_from_stdin() -> Result<String, ServiceError> {
     Ok(password.trim_end_matches(['\n', '\r']).to_owned())
 }
 
+/// The audit worker with the periodic tasks beside it, until stopped; or, `once`, what is
+/// pending applied.
 fn work(settings: Settings, once: bool, out: &mut dyn Write) -> Result<(), ServiceError> {
     let db = settings.database.connect_and_migrate(2)?;
     if once {

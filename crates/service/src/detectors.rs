@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
-use redflag_aml::{AmlDetector, PeerGroups, Watchlist};
+use redflag_aml::{AmlDetector, NameScreening, PeerGroups, Watchlist};
 use redflag_core::Module;
 use redflag_credit::CreditDetector;
 use redflag_insurance::InsuranceDetector;
@@ -17,6 +17,7 @@ use redflag_store::{Database, StoreError, WindowError};
 use crate::anomaly_calibration::{self, AnomalyCalibration};
 use crate::models::{ModelVersions, artifact_path, load_or_train};
 use crate::rule_sets::{RuleSets, Stamp};
+use crate::screening::Screening;
 use crate::settings::{ModelSettings, Settings};
 use crate::shadow::ShadowRun;
 
@@ -44,10 +45,13 @@ impl Detectors {
     /// sets in force (their thresholds in place of the config file's, their switches and custom
     /// rules) and with what the worker learned: the AML peer groups and the calibrated anomaly
     /// thresholds.
+    /// With `screening`, AML screens the parties' names against the lists in use; without
+    /// (backtests, whose stored requests keep only the names' hashes), it does not.
     pub fn load(
         settings: &Settings,
         learned: Learned,
         rule_sets: RuleSets,
+        screening: Option<&NameScreening>,
     ) -> Result<Self, StartupError> {
         let models = load_or_train(&settings.models).map_err(Box::new)?;
         let watchlist = load_watchlist(&settings.aml.watchlist_file)?;
@@ -63,15 +67,16 @@ impl Detectors {
         if insurance.identifier_key.is_empty() {
             insurance.identifier_key = settings.secret_key.clone();
         }
+        let mut aml = AmlDetector::new(rule_sets.config(Module::Aml, &settings.aml)?)?
+            .with_model(models.aml)
+            .with_anomaly_threshold(aml_threshold)
+            .with_watchlist(watchlist)
+            .with_peer_groups(learned.peers.clone());
+        if let Some(screening) = screening {
+            aml = aml.with_screening(screening.clone());
+        }
         Ok(Self {
-            aml: rule_sets.apply(
-                Module::Aml,
-                AmlDetector::new(rule_sets.config(Module::Aml, &settings.aml)?)?
-                    .with_model(models.aml)
-                    .with_anomaly_threshold(aml_threshold)
-                    .with_watchlist(watchlist)
-                    .with_peer_groups(learned.peers.clone()),
-            )?,
+            aml: rule_sets.apply(Module::Aml, aml)?,
             credit: rule_sets.apply(
                 Module::Credit,
                 models.credit.install(CreditDetector::new(
@@ -235,12 +240,17 @@ fn with_shadows(
     settings: &Settings,
     learned: Learned,
     db: &Database,
+    screening: &NameScreening,
 ) -> Result<Detectors, StartupError> {
     let running = db.running_shadows()?;
     let rule_sets = RuleSets::read(db)?;
-    let mut detectors = Detectors::load(settings, learned, rule_sets)?;
-    detectors.shadows =
-        crate::shadow::load(settings, &detectors.learned, &detectors.rule_sets, running);
+    let mut detectors = Detectors::load(settings, learned, rule_sets, Some(screening))?;
+    detectors.shadows = crate::shadow::load(
+        settings,
+        &detectors.learned,
+        (&detectors.rule_sets, screening),
+        running,
+    );
     Ok(detectors)
 }
 
@@ -267,6 +277,8 @@ impl ArtifactStamps {
 /// what the worker learned changes; each request keeps the set it started with.
 pub struct LiveDetectors {
     current: RwLock<Arc<Detectors>>,
+    /// The sanctions and PEP lists in use, shared by every set of detectors loaded.
+    pub screening: Arc<Screening>,
     /// What the detectors in use were loaded from.
     loaded: Mutex<Loaded>,
 }
@@ -287,10 +299,12 @@ impl LiveDetectors {
         crate::rule_sets::publish_first(db)?;
         let learned = Learned::read(db).unwrap_or_default();
         let stamp = Stamp::read(db)?;
-        let detectors = with_shadows(settings, learned.clone(), db)?;
+        let screening = Arc::new(Screening::load(settings, db)?);
+        let detectors = with_shadows(settings, learned.clone(), db, &screening.inline())?;
         crate::telemetry::anomaly_calibrations(&detectors);
         Ok(Self {
             current: RwLock::new(Arc::new(detectors)),
+            screening,
             loaded: Mutex::new(Loaded {
                 artifacts: ArtifactStamps::read(&settings.models),
                 learned,
@@ -330,7 +344,7 @@ impl LiveDetectors {
             };
             learned
         };
-        let detectors = with_shadows(settings, learned, db)?;
+        let detectors = with_shadows(settings, learned, db, &self.screening.inline())?;
         crate::telemetry::anomaly_calibrations(&detectors);
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(detectors);
         Ok(true)
@@ -375,6 +389,15 @@ impl LiveDetectors {
             }
             let (live, settings, db) = (self.clone(), settings.clone(), db.clone());
             let reloaded = tokio::task::spawn_blocking(move || {
+                if rules > 0 {
+                    match live.screening.refresh(&db) {
+                        Ok(true) => tracing::info!("the screening lists changed: swapped in"),
+                        Ok(false) => {}
+                        Err(error) => {
+                            tracing::error!(%error, "the screening lists did not load; keeping those in use")
+                        }
+                    }
+                }
                 if full || (rules > 0 && live.rule_sets_changed(&db)) {
                     live.reload(&settings, &db)
                 } else {

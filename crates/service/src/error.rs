@@ -62,6 +62,14 @@ pub enum ServiceError {
     /// A command's report that cannot be written, or a runtime that cannot start.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A sanctions or PEP list that was not imported (boxed: it may hold a service error).
+    #[error(transparent)]
+    ListImport(#[from] Box<crate::screening::ImportError>),
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The work panicked or was cancelled on the blocking pool.
     #[error("the blocking work did not finish: {0}")]
     Blocking(#[from] tokio::task::JoinError),

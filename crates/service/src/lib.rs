@@ -16,6 +16,7 @@ pub mod models;
 pub mod peer_groups;
 pub mod registry;
 pub mod rule_sets;
+pub mod screening;
 pub mod settings;
 pub mod shadow;
 pub mod tasks;

@@ -39,6 +39,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub tasks: TaskSettings,
     pub rules: RuleSettings,
+    pub screening: ScreeningSettings,
     pub aml: AmlConfig,
     pub credit: CreditConfig,
     pub insurance: InsuranceConfig,
@@ -178,6 +179,19 @@ pub struct RuleSettings {
     /// Fewest days of stored traffic a backtest replays before its period to warm the windows;
     /// it replays the module's longest window when that is longer (a year for insurance).
     pub backtest_warm_up_days: u32,
+}
+
+/// Sanctions and PEP screening (see [`crate::screening`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningSettings {
+    /// The score from which a name matches a listed entry, 0..1: in the flow, on list updates,
+    /// and by default in `POST /api/screening/`.
+    pub threshold: f64,
+    /// Secret keying the hashes parties' names are kept as; empty: SECRET_KEY. Changing it
+    /// forgets every remembered party's linkage (list updates are no longer screened against
+    /// them).
+    pub name_key: Secret,
 }
 
 /// The worker's periodic tasks; an interval of 0 turns a task off.
@@ -343,6 +357,13 @@ impl Settings {
                 &[(
                     !(0.0..0.5).contains(&alert_rate),
                     "anomaly_alert_rate must be at least 0 and below 0.5",
+                )],
+            ),
+            ConfigError::check(
+                "screening",
+                &[(
+                    !(settings.screening.threshold > 0.0 && settings.screening.threshold <= 1.0),
+                    "threshold must be above 0 and at most 1",
                 )],
             ),
         ])?;

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use redflag_aml::NameScreening;
 use redflag_core::{Assessment, Module};
 use redflag_rules::RuleSetDocument;
 use redflag_store::{Database, ShadowToRecord, StoredShadow};
@@ -34,7 +35,7 @@ pub struct ShadowRun {
 pub fn load(
     settings: &Settings,
     learned: &Learned,
-    live: &RuleSets,
+    (live, screening): (&RuleSets, &NameScreening),
     running: Vec<StoredShadow>,
 ) -> Vec<ShadowRun> {
     running
@@ -46,7 +47,7 @@ pub fn load(
                 .and_then(|document| {
                     let mut rule_sets = live.clone();
                     rule_sets.replace(module, document);
-                    Detectors::load(settings, learned.clone(), rule_sets)
+                    Detectors::load(settings, learned.clone(), rule_sets, Some(screening))
                         .map_err(|error| error.to_string())
                 });
             match loaded {

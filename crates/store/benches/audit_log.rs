@@ -62,6 +62,7 @@ fn bench_apply(
                 model_features: vec![1.0, 2.0],
                 skipped_rules: Vec::new(),
                 shadow: None,
+                parties: Vec::new(),
             })
             .expect("recorded");
         }

@@ -6,8 +6,9 @@ use redflag_core::{Alert, Module};
 
 use crate::connection::{DbConnection, insert_returning_id, insert_rows};
 use crate::schema::{alerts, audit_outbox, decisions, shadow_decisions};
+use crate::screening::remember_parties;
 use crate::shadows::NewShadowDecision;
-use crate::{Database, QueuedAudit, ShadowToRecord, StoreError, UserId};
+use crate::{Database, PartyToRemember, QueuedAudit, ShadowToRecord, StoreError, UserId};
 
 /// A decision's row id: the `id` of every detection response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,6 +49,8 @@ pub struct DecisionToRecord {
     /// What the draft shadowing the module decided, while one does: stored beside the decision,
     /// in its transaction, and never answered.
     pub shadow: Option<ShadowToRecord>,
+    /// The parties the event named, to remember for screening when a list changes.
+    pub parties: Vec<PartyToRemember>,
 }
 
 impl DecisionToRecord {
@@ -90,25 +93,25 @@ pub enum Recorded {
 
 #[derive(Insertable)]
 #[diesel(table_name = decisions)]
-struct NewDecision<'a> {
-    module: &'a str,
-    reference: Option<&'a str>,
-    entity_id: &'a str,
-    risk_score: f64,
-    flagged: bool,
-    decision: Option<&'a str>,
-    request_json: &'a str,
-    response_json: &'a str,
-    event_time: NaiveDateTime,
-    event_hour: i64,
-    created_at: NaiveDateTime,
-    created_by: Option<i64>,
-    model_features: Option<String>,
+pub(crate) struct NewDecision<'a> {
+    pub(crate) module: &'a str,
+    pub(crate) reference: Option<&'a str>,
+    pub(crate) entity_id: &'a str,
+    pub(crate) risk_score: f64,
+    pub(crate) flagged: bool,
+    pub(crate) decision: Option<&'a str>,
+    pub(crate) request_json: &'a str,
+    pub(crate) response_json: &'a str,
+    pub(crate) event_time: NaiveDateTime,
+    pub(crate) event_hour: i64,
+    pub(crate) created_at: NaiveDateTime,
+    pub(crate) created_by: Option<i64>,
+    pub(crate) model_features: Option<String>,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = alerts)]
-struct NewAlert<'a> {
+pub(crate) struct NewAlert<'a> {
     decision_id: i64,
     module: &'a str,
     rule: &'a str,
@@ -118,6 +121,32 @@ struct NewAlert<'a> {
     reason: &'a str,
     details_json: String,
     created_at: NaiveDateTime,
+}
+
+impl<'a> NewAlert<'a> {
+    /// The row of one of a decision's alerts: its evidence and metadata as JSON.
+    pub(crate) fn of(
+        decision_id: i64,
+        module: &'a str,
+        alert: &'a Alert,
+        created_at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            decision_id,
+            module,
+            rule: &alert.rule,
+            code: &alert.code,
+            severity: alert.severity.as_str(),
+            confidence: alert.confidence,
+            reason: &alert.reason,
+            details_json: serde_json::json!({
+                "metadata": alert.metadata,
+                "evidence": alert.evidence,
+            })
+            .to_string(),
+            created_at,
+        }
+    }
 }
 
 #[derive(Insertable)]
@@ -156,6 +185,7 @@ pub(crate) fn insert_decisions(
     let mut alert_rows = Vec::new();
     let mut outbox_rows = Vec::with_capacity(records.len());
     let mut shadow_rows = Vec::new();
+    let mut parties = Vec::new();
     for record in records {
         let module = record.module.as_str();
         let created_at = record.recorded_at.naive_utc();
@@ -181,23 +211,13 @@ pub(crate) fn insert_decisions(
         if let Some(shadow) = &record.shadow {
             shadow_rows.push(NewShadowDecision::of(decision_id, shadow));
         }
-        alert_rows.extend(record.alerts.iter().map(|alert| {
-            NewAlert {
-                decision_id,
-                module,
-                rule: &alert.rule,
-                code: &alert.code,
-                severity: alert.severity.as_str(),
-                confidence: alert.confidence,
-                reason: &alert.reason,
-                details_json: serde_json::json!({
-                    "metadata": alert.metadata,
-                    "evidence": alert.evidence,
-                })
-                .to_string(),
-                created_at,
-            }
-        }));
+        alert_rows.extend(
+            record
+                .alerts
+                .iter()
+                .map(|alert| NewAlert::of(decision_id, module, alert, created_at)),
+        );
+        parties.extend(&record.parties);
         outbox_rows.push(NewOutboxRow {
             decision_id,
             kind: DecisionRecorded::KIND,
@@ -209,6 +229,9 @@ pub(crate) fn insert_decisions(
     }
     insert_rows!(&mut *connection, alerts::table, alert_rows);
     insert_rows!(&mut *connection, shadow_decisions::table, shadow_rows);
+    if let Some(first) = records.first() {
+        remember_parties(connection, &parties, first.recorded_at.naive_utc())?;
+    }
     if delivered_at.is_none() {
         insert_rows!(&mut *connection, audit_outbox::table, outbox_rows);
         return Ok(Inserted {

@@ -17,6 +17,7 @@ mod rule_sets;
 mod schema;
 #[cfg(feature = "scratch")]
 pub mod scratch;
+mod screening;
 mod shadows;
 mod statistics;
 mod training;
@@ -39,6 +40,10 @@ pub use outbox::OutboxCounts;
 pub use review::{AlertFilter, DecisionRecord, DecisionSummary, QueuedAlert, StoredAlert};
 pub use rollup::Rollup;
 pub use rule_sets::{DraftContent, ListImportError, RuleSetError, StoredList, StoredRuleSet};
+pub use screening::{
+    ListVersionError, ListVersionToWrite, PartyToRemember, SCREENING_MODULE,
+    ScreeningAlertToRecord, StoredListVersion, StoredSuppression, SuppressionToWrite,
+};
 pub use shadows::{
     Outcome, ShadowStartError, ShadowToRecord, ShadowedDecision, Started, StoredShadow,
 };

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use redflag_core::Module;
 
 use diesel::dsl::{exists, not};
 
@@ -19,7 +18,8 @@ pub const HISTORY_SCAN: i64 = 100_000;
 /// Which alerts the queue lists; every filter is optional.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
-    pub module: Option<Module>,
+    /// A detection module's name, or `screening`.
+    pub module: Option<String>,
     /// `low`, `medium`, `high` or `critical`.
     pub severity: Option<String>,
     /// The rule's display name, e.g. `StructuringRule`.
@@ -116,8 +116,8 @@ impl Database {
         // A boxed query cannot be reused after it runs: one for the count, one for the page.
         let filtered = || {
             let mut query = alerts::table.inner_join(decisions::table).into_boxed();
-            if let Some(module) = filter.module {
-                query = query.filter(alerts::module.eq(module.as_str()));
+            if let Some(module) = &filter.module {
+                query = query.filter(alerts::module.eq(module.clone()));
             }
             if let Some(severity) = &filter.severity {
                 query = query.filter(alerts::severity.eq(severity.clone()));
@@ -165,15 +165,15 @@ impl Database {
         ))
     }
 
-    /// One decision of `module`, if it exists.
+    /// One decision of `module` (a detection module's name, or `screening`), if it exists.
     pub fn decision(
         &self,
-        module: Module,
+        module: &str,
         id: DecisionId,
     ) -> Result<Option<DecisionRecord>, StoreError> {
         Ok(decisions::table
             .filter(decisions::id.eq(id.0))
-            .filter(decisions::module.eq(module.as_str()))
+            .filter(decisions::module.eq(module))
             .select((
                 decisions::id,
                 decisions::module,
@@ -211,7 +211,7 @@ impl Database {
     /// most `limit`, among the [`HISTORY_SCAN`] decisions before it.
     pub fn entity_history(
         &self,
-        module: Module,
+        module: &str,
         entity_id: &str,
         until: DecisionId,
         limit: i64,
@@ -219,7 +219,7 @@ impl Database {
         Ok(decisions::table
             .filter(decisions::id.le(until.0))
             .filter(decisions::id.gt(until.0 - HISTORY_SCAN))
-            .filter(decisions::module.eq(module.as_str()))
+            .filter(decisions::module.eq(module))
             .filter(decisions::entity_id.eq(entity_id))
             .order(decisions::id.desc())
             .limit(limit)

@@ -113,7 +113,7 @@ impl StoredList {
     }
 }
 
-fn audit(
+pub(crate) fn audit(
     connection: &mut DbConnection,
     kind: &'static str,
     module: Option<&str>,

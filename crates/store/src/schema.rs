@@ -231,6 +231,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    screening_list_versions (id) {
+        id -> BigInt,
+        list_name -> Text,
+        version -> BigInt,
+        format -> Text,
+        entries_json -> Text,
+        entry_count -> BigInt,
+        sha256 -> Text,
+        delta_json -> Text,
+        imported_by -> Text,
+        imported_at -> Timestamp,
+        rescreened_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    screening_parties (id) {
+        id -> BigInt,
+        party_id -> Text,
+        print_json -> Text,
+        first_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    screening_suppressions (party_id, list_name, entry_id) {
+        party_id -> Text,
+        list_name -> Text,
+        entry_id -> Text,
+        entry_sha256 -> Text,
+        note -> Text,
+        alert_id -> Nullable<BigInt>,
+        resolved_by -> Text,
+        resolved_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(rule_list_entries -> rule_lists (list_name));
 diesel::joinable!(shadow_decisions -> decisions (decision_id));
 

@@ -47,6 +47,7 @@ fn decision(
         model_features: vec![9800.0, 0.5],
         skipped_rules: Vec::new(),
         shadow: None,
+        parties: Vec::new(),
     }
 }
 
@@ -63,8 +64,8 @@ fn migrations_apply_revert_and_apply_again_on_both_backends() {
             0,
             "nothing left to apply"
         );
-        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 11);
-        assert_eq!(db.migrate().expect("up.sql works again"), 11);
+        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 12);
+        assert_eq!(db.migrate().expect("up.sql works again"), 12);
     }
 }
 

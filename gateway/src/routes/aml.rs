@@ -7,6 +7,7 @@ use redflag_aml::{
     AmlAssessment, AmlConfig, AmlDetector, PeerGroup, PeerGroups, PeerLimits, Transaction,
 };
 use redflag_core::ValidationErrors;
+use redflag_store::PartyToRemember;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -24,7 +25,22 @@ impl Endpoint for AmlDetector {
     }
 
     fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Transaction, ValidationErrors> {
-        Transaction::parse(body, now)
+        let mut transaction = Transaction::parse(body, now)?;
+        self.name_parties(&mut transaction);
+        Ok(transaction)
+    }
+
+    fn parties(transaction: &Transaction) -> Vec<PartyToRemember> {
+        transaction
+            .parties
+            .iter()
+            .filter_map(|named| {
+                Some(PartyToRemember {
+                    party_id: named.party.party_id.clone(),
+                    print_json: serde_json::to_string(named.print.as_ref()?).ok()?,
+                })
+            })
+            .collect()
     }
 
     fn render(

@@ -333,7 +333,7 @@ impl CaseBody {
             case: CaseSummary::of(&file.case),
             alerts: alerts
                 .iter()
-                .map(|alert| AlertItem::of(alert, None))
+                .map(|alert| AlertItem::of(alert, None, None))
                 .collect(),
             timeline: file.timeline.iter().map(TimelineEntry::of).collect(),
         })

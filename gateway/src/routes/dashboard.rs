@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use crate::errors::ApiError;
 
 /// The dashboard's files, as `/dashboard/<name>` serves them.
-const ASSETS: [(&str, &str, &str); 4] = [
+const ASSETS: [(&str, &str, &str); 5] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
@@ -17,6 +17,11 @@ const ASSETS: [(&str, &str, &str); 4] = [
         "rules.js",
         "text/javascript; charset=utf-8",
         include_str!("../../dashboard/rules.js"),
+    ),
+    (
+        "screening.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../dashboard/screening.js"),
     ),
     (
         "app.css",

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use redflag_core::{Assessment, Detector, Event, History, Module, ValidationErrors};
-use redflag_store::{Backend, DecisionToRecord, Recorded, StoredDecision, UserId};
+use redflag_store::{Backend, DecisionToRecord, PartyToRemember, Recorded, StoredDecision, UserId};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -27,6 +27,11 @@ where
     /// Reads the event; a method, because a detector may need its own settings to read it (the
     /// insurance engine hashes contact identifiers with its key).
     fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Self::Event, ValidationErrors>;
+    /// The parties the event names, to remember for screening when a list changes (AML's
+    /// named senders and receivers); none by default.
+    fn parties(_event: &Self::Event) -> Vec<PartyToRemember> {
+        Vec::new()
+    }
     /// The response body in the contract's shape, without `id`.
     fn render(
         event: &Self::Event,
@@ -168,6 +173,7 @@ where
         model_features: assessment.model_features().to_vec(),
         skipped_rules,
         shadow,
+        parties: D::parties(&event),
     };
     let outcome = state.writer.record(record).await.map_err(|error| {
         ApiError::unavailable("Database unavailable; the event was not recorded.", error)

@@ -16,6 +16,7 @@ mod pages;
 mod render;
 mod review;
 mod rules;
+mod screening;
 mod statistics;
 mod users;
 
@@ -35,9 +36,13 @@ pub use list_import::{ListImport, read_import_query};
 pub use market::MarketDecision;
 pub use metrics::MetricsSnapshot;
 pub use models::{InstalledModel, TrainingReport, read_training_request};
-pub use review::{AlertPage, DecisionDetail, read_alert_query};
+pub use review::{AlertPage, DecisionDetail, ResolvedMatch, read_alert_query};
 pub use rules::{
     BacktestBody, ListBody, RuleSetBody, ShadowBody, read_backtest_request, read_shadow_request,
+};
+pub use screening::{
+    ListImportResult, ScreeningLists, ScreeningResult, SuppressionList, read_screening_request,
+    read_suppression,
 };
 pub use statistics::StatisticsReport;
 pub use users::UserItem;
@@ -102,6 +107,17 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/rules/lists/{name}/import/", "POST")
                 .route(web::post().to(list_import::import_list)),
+        )
+        .service(resource("/api/screening/", "POST").route(web::post().to(screening::screen)))
+        .service(resource("/api/screening/lists/", "GET").route(web::get().to(screening::lists)))
+        .service(
+            resource("/api/screening/lists/{name}/versions/", "POST")
+                .route(web::post().to(screening::import_version)),
+        )
+        .service(
+            resource("/api/screening/suppressions/", "GET, POST")
+                .route(web::get().to(screening::suppressions))
+                .route(web::post().to(screening::suppress)),
         )
         .service(resource("/api/rules/{module}/", "GET").route(web::get().to(rules::in_force)))
         .service(

@@ -3,9 +3,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use redflag_core::{FieldReader, Module, Severity, ValidationErrors};
+use std::collections::HashMap;
+
+use redflag_core::{FieldReader, Severity, ValidationErrors};
+use redflag_screening::SANCTIONS_MATCH_RULE;
 use redflag_service::registry;
-use redflag_store::{AlertFilter, DecisionId, DecisionSummary, StoredAlert};
+use redflag_store::{AlertFilter, DecisionId, DecisionSummary, SCREENING_MODULE, StoredAlert};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -33,11 +36,21 @@ pub async fn alert_queue(
     let AlertQuery { filter, page } = read_alert_query(&query_object(&request)?)?;
     let db = state.db.clone();
     let query = filter.clone();
-    let (count, alerts) = web::block(move || db.alert_queue(&query, page.offset(), page.size))
-        .await
-        .map_err(ApiError::internal)??;
+    let (count, alerts, mut resolved) = web::block(move || {
+        let (count, alerts) = db.alert_queue(&query, page.offset(), page.size)?;
+        let resolved = resolutions(
+            &db,
+            &alerts
+                .iter()
+                .map(|queued| &queued.alert)
+                .collect::<Vec<_>>(),
+        )?;
+        Ok::<_, redflag_store::StoreError>((count, alerts, resolved))
+    })
+    .await
+    .map_err(ApiError::internal)??;
     let mut filters: Vec<(&str, String)> = Vec::new();
-    filters.extend(filter.module.map(|m| ("module", m.as_str().to_owned())));
+    filters.extend(filter.module.clone().map(|m| ("module", m)));
     filters.extend(filter.severity.map(|s| ("severity", s)));
     filters.extend(filter.rule.map(|r| ("rule", r)));
     filters.extend(filter.since.map(|t| ("since", format_timestamp(t))));
@@ -50,7 +63,10 @@ pub async fn alert_queue(
         previous,
         results: alerts
             .into_iter()
-            .map(|queued| AlertItem::of(&queued.alert, Some(queued.entity_id)))
+            .map(|queued| {
+                let resolved = resolved.remove(&queued.alert.id);
+                AlertItem::of(&queued.alert, Some(queued.entity_id), resolved)
+            })
             .collect(),
     }))
 }
@@ -66,7 +82,7 @@ pub fn read_alert_query(query: &Value) -> Result<AlertQuery, ValidationErrors> {
     // A filter may name any time, the future included: only event times are held to the clock.
     let horizon = Utc::now() + chrono::Duration::days(36_500);
     let mut fields = FieldReader::new(query)?;
-    let module = fields.optional_exact_choice("module", &registry::names().collect::<Vec<_>>());
+    let module = fields.optional_exact_choice("module", &alert_modules());
     let severity = fields.optional_exact_choice("severity", &Severity::ALL.map(Severity::as_str));
     let rule = fields.optional_id("rule");
     let since = fields.optional_timestamp("since", horizon);
@@ -75,7 +91,7 @@ pub fn read_alert_query(query: &Value) -> Result<AlertQuery, ValidationErrors> {
     let (number, size) = Page::read(&mut fields);
     fields.finish(|| AlertQuery {
         filter: AlertFilter {
-            module: module.and_then(|name| name.parse().ok()),
+            module: module.map(str::to_owned),
             severity: severity.map(str::to_owned),
             rule,
             since,
@@ -86,6 +102,36 @@ pub fn read_alert_query(query: &Value) -> Result<AlertQuery, ValidationErrors> {
     })
 }
 
+/// The modules alerts come from: the detection modules, and screening (list updates matching
+/// remembered parties).
+fn alert_modules() -> Vec<&'static str> {
+    registry::names()
+        .chain(std::iter::once(SCREENING_MODULE))
+        .collect()
+}
+
+/// The false positives resolved from each of these alerts.
+pub(super) fn resolutions(
+    db: &redflag_store::Database,
+    alerts: &[&StoredAlert],
+) -> Result<HashMap<i64, Vec<ResolvedMatch>>, redflag_store::StoreError> {
+    let ids: Vec<i64> = alerts
+        .iter()
+        .filter(|alert| alert.rule == SANCTIONS_MATCH_RULE)
+        .map(|alert| alert.id)
+        .collect();
+    let mut resolved: HashMap<i64, Vec<ResolvedMatch>> = HashMap::new();
+    for suppression in db.screening_suppressions_of_alerts(&ids)? {
+        if let Some(alert_id) = suppression.alert_id {
+            resolved
+                .entry(alert_id)
+                .or_default()
+                .push(ResolvedMatch::of(&suppression));
+        }
+    }
+    Ok(resolved)
+}
+
 /// GET /api/<module>/<id>/: the stored decision, whole.
 #[tracing::instrument(skip_all)]
 pub async fn decision_detail(
@@ -94,21 +140,31 @@ pub async fn decision_detail(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (module, id) = path.into_inner();
-    let module: Module = module.parse().map_err(|_| ApiError::NotFound)?;
+    let module = alert_modules()
+        .into_iter()
+        .find(|known| *known == module)
+        .ok_or(ApiError::NotFound)?;
     let db = state.db.clone();
     let found = web::block(move || {
         let Some(record) = db.decision(module, DecisionId(id))? else {
             return Ok(None);
         };
         let alerts = db.decision_alerts(DecisionId(id))?;
+        let resolved = resolutions(&db, &alerts.iter().collect::<Vec<_>>())?;
         let model_version = db.decision_model_version(DecisionId(id))?;
         let history =
             db.entity_history(module, &record.entity_id, DecisionId(id), HISTORY_LENGTH)?;
-        Ok::<_, redflag_store::StoreError>(Some((record, alerts, model_version, history)))
+        Ok::<_, redflag_store::StoreError>(Some((
+            record,
+            (alerts, resolved),
+            model_version,
+            history,
+        )))
     })
     .await
     .map_err(ApiError::internal)??;
-    let (record, alerts, model_version, history) = found.ok_or(ApiError::NotFound)?;
+    let (record, (alerts, mut resolved), model_version, history) =
+        found.ok_or(ApiError::NotFound)?;
     let json = |text: &str| serde_json::from_str(text).unwrap_or(Value::Null);
     let response = json(&record.response_json);
     Ok(HttpResponse::Ok().json(DecisionDetail {
@@ -127,7 +183,7 @@ pub async fn decision_detail(
         response,
         alerts: alerts
             .iter()
-            .map(|alert| AlertItem::of(alert, None))
+            .map(|alert| AlertItem::of(alert, None, resolved.remove(&alert.id)))
             .collect(),
         history: history
             .iter()
@@ -167,10 +223,48 @@ pub struct AlertItem {
     #[schema(value_type = Object)]
     pub details: Value,
     pub raised_at: String,
+    /// The sanctions matches of this alert that analysts resolved as false positives (only on
+    /// `SanctionsMatchRule` alerts that have some).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resolved_matches: Vec<ResolvedMatch>,
+}
+
+/// A sanctions match resolved as a false positive for a party and an entry: suppressed until
+/// the entry changes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResolvedMatch {
+    pub party_id: String,
+    pub list: String,
+    pub entry_id: String,
+    /// The entry as it was when resolved (SHA-256): a changed entry matches again.
+    pub entry_sha256: String,
+    pub note: String,
+    pub alert_id: Option<i64>,
+    pub resolved_by: String,
+    pub resolved_at: String,
+}
+
+impl ResolvedMatch {
+    pub(super) fn of(stored: &redflag_store::StoredSuppression) -> Self {
+        Self {
+            party_id: stored.party_id.clone(),
+            list: stored.list_name.clone(),
+            entry_id: stored.entry_id.clone(),
+            entry_sha256: stored.entry_sha256.clone(),
+            note: stored.note.clone(),
+            alert_id: stored.alert_id,
+            resolved_by: stored.resolved_by.clone(),
+            resolved_at: format_timestamp(stored.resolved_at()),
+        }
+    }
 }
 
 impl AlertItem {
-    pub(super) fn of(alert: &StoredAlert, entity_id: Option<String>) -> Self {
+    pub(super) fn of(
+        alert: &StoredAlert,
+        entity_id: Option<String>,
+        resolved_matches: Option<Vec<ResolvedMatch>>,
+    ) -> Self {
         Self {
             id: alert.id,
             decision_id: alert.decision_id,
@@ -184,6 +278,7 @@ impl AlertItem {
             reason: alert.reason.clone(),
             details: serde_json::from_str(&alert.details_json).unwrap_or(Value::Null),
             raised_at: format_timestamp(alert.created_at()),
+            resolved_matches: resolved_matches.unwrap_or_default(),
         }
     }
 }
@@ -230,10 +325,10 @@ pub struct HistoryItem {
 }
 
 impl HistoryItem {
-    fn of(module: Module, summary: &DecisionSummary) -> Self {
+    fn of(module: &str, summary: &DecisionSummary) -> Self {
         Self {
             id: summary.id,
-            decision: format!("/api/{}/{}/", module.as_str(), summary.id),
+            decision: format!("/api/{module}/{}/", summary.id),
             reference: summary.reference.clone(),
             risk_score: summary.risk_score,
             flagged: summary.flagged,

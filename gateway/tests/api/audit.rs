@@ -246,6 +246,7 @@ fn the_worker_applies_the_outbox_and_verify_names_the_edited_entry() {
             model_features: Vec::new(),
             skipped_rules: Vec::new(),
             shadow: None,
+            parties: Vec::new(),
         })
         .expect("recorded");
     }

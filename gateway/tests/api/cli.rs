@@ -390,3 +390,68 @@ fn model_evaluate_trains_on_one_csv_and_reports_on_another() {
         "{stderr}"
     );
 }
+
+#[test]
+fn lists_import_reads_the_ofac_files_versions_them_and_refuses_a_broken_file_with_its_line() {
+    let sandbox = Sandbox::new();
+    let shared =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sanctions");
+    let file = |name: &str| shared.join(name).to_string_lossy().into_owned();
+    let (sdn, alt, add) = (
+        file("ofac_sdn_2019.csv"),
+        file("ofac_alt_2019.csv"),
+        file("ofac_add_2019.csv"),
+    );
+    let (ok, stdout, stderr) = redflag(
+        &sandbox,
+        &[
+            "lists", "import", "--name", "ofac-sdn", "--format", "ofac-csv", &sdn, &alt, &add,
+        ],
+        "",
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("imported list `ofac-sdn` version 1 (ofac-csv): 7379 entries; 7379 added, 0 changed, 0 removed;"),
+        "{stdout}"
+    );
+    let broken = sandbox.path().join("broken.csv");
+    std::fs::write(&broken, "id,name\nX-1,Someone\nX-2,\n").expect("writes");
+    let (ok, _, stderr) = redflag(
+        &sandbox,
+        &[
+            "lists",
+            "import",
+            "--name",
+            "ofac-sdn",
+            "--format",
+            "csv",
+            &broken.to_string_lossy(),
+        ],
+        "",
+        &[],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("CSV list, line 3:"), "{stderr}");
+    let (ok, _, stderr) = redflag(
+        &sandbox,
+        &[
+            "lists", "import", "--name", "x", "--format", "ofac-csv", &sdn,
+        ],
+        "",
+        &[],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("the format takes 3 file(s) (sdn, alt, add), not 1"),
+        "{stderr}"
+    );
+    let (ok, stdout, stderr) = redflag(&sandbox, &["lists", "show"], "", &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the broken imports changed nothing: {stdout}"
+    );
+    assert!(stdout.starts_with("ofac-sdn version 1: ofac-csv (7379 entries), imported by cli at "));
+}

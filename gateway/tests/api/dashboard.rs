@@ -46,6 +46,11 @@ async fn the_dashboard_is_served_at_the_root_without_a_token() {
             "text/javascript; charset=utf-8",
             "async function draftPage(",
         ),
+        (
+            "screening.js",
+            "text/javascript; charset=utf-8",
+            "async function screeningPage(",
+        ),
         ("app.css", "text/css; charset=utf-8", ".chart"),
         ("icon.svg", "image/svg+xml", "<svg"),
     ] {

@@ -25,6 +25,7 @@ mod redis_windows;
 mod review;
 mod rules;
 mod scale_out;
+mod screening;
 mod shadows;
 mod tasks;
 mod validation;

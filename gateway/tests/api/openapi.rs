@@ -62,6 +62,10 @@ async fn the_served_document_is_the_checked_in_one_and_covers_every_endpoint() {
             "/api/rules/{module}/drafts/{id}/backtest/",
             "/api/rules/{module}/drafts/{id}/shadow/",
             "/api/rules/{module}/versions/{version}/restore/",
+            "/api/screening/",
+            "/api/screening/lists/",
+            "/api/screening/lists/{name}/versions/",
+            "/api/screening/suppressions/",
         ]
     );
     // Every reference resolves to a schema of the document.

@@ -30,7 +30,7 @@ fn pass_through(prefix: &str, account: &str, to: &str) -> [Value; 2] {
     ]
 }
 
-fn kinds(audited: &Value) -> Vec<String> {
+pub(crate) fn kinds(audited: &Value) -> Vec<String> {
     audited["results"]
         .as_array()
         .expect("entries")

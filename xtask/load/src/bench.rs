@@ -98,7 +98,7 @@ pub async fn run(
     endpoint: Endpoint,
     connections: usize,
     duration: Duration,
-    seed: u64,
+    (seed, names): (u64, bool),
 ) -> Figures {
     let run_id = format!("{}", chrono::Utc::now().timestamp_millis());
     let sequence = Rc::new(Cell::new(0u64));
@@ -116,6 +116,9 @@ pub async fn run(
         handles.push(local.spawn_local(async move {
             let mut traffic =
                 Traffic::new(seed.wrapping_add(index as u64), &run_id, Population::LOAD);
+            if names {
+                traffic = traffic.with_names();
+            }
             let mut tally = Tally::default();
             let mut slot: Option<Connection> = None;
             while Instant::now() < deadline {

@@ -111,6 +111,10 @@ enum Command {
         /// live decision is also decided by the draft and its outcome stored.
         #[arg(long, default_value_t = 0, conflicts_with = "url")]
         shadow_rules: usize,
+        /// Import the real OFAC SDN (2021) and UN lists from this directory before measuring, and
+        /// name the sender and the receiver of every AML transfer (screened inline).
+        #[arg(long, conflicts_with = "url")]
+        screening: Option<PathBuf>,
         /// Where the JSON figures go.
         #[arg(long, default_value = "target/bench/http.json")]
         output: PathBuf,
@@ -178,6 +182,7 @@ fn main() -> ExitCode {
             seed,
             custom_rules,
             shadow_rules,
+            screening,
             output,
         } => {
             let mut endpoints = endpoint.endpoints();
@@ -191,6 +196,7 @@ fn main() -> ExitCode {
                 seed,
                 custom_rules,
                 shadow_rules,
+                screening,
                 output,
             };
             runtime.block_on(bench(&server, &plan))
@@ -292,7 +298,11 @@ async fn shadow_custom_rules(session: &Session, count: usize) -> Result<i64, Str
         .ok_or_else(|| format!("starting the shadow answered {run}"))
 }
 
-async fn connect(server: &ServerArgs, with_publisher: bool) -> Result<Session, String> {
+async fn connect(
+    server: &ServerArgs,
+    with_publisher: bool,
+    lists: Vec<(String, String, Vec<PathBuf>)>,
+) -> Result<Session, String> {
     match server.remote.sign_in().await? {
         Some((target, token)) => Ok(Session {
             target,
@@ -309,6 +319,7 @@ async fn connect(server: &ServerArgs, with_publisher: bool) -> Result<Session, S
                 password: "bench-password-not-for-production".to_owned(),
                 publisher: with_publisher.then(|| (PUBLISHER.0.to_owned(), PUBLISHER.1.to_owned())),
                 settings: Vec::new(),
+                lists,
             };
             let local = LocalServer::start(&options)?;
             let token = client::token(&local.target, &options.username, &options.password).await?;
@@ -349,6 +360,7 @@ async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> 
                     ("REDFLAG__TASKS__CALIBRATE_ANOMALY_SECONDS", "2"),
                     ("REDFLAG__MODELS__RELOAD_SECONDS", "1"),
                 ],
+                lists: Vec::new(),
             };
             let local = LocalServer::start(&options)?;
             println!(
@@ -392,6 +404,8 @@ struct BenchPlan {
     seed: u64,
     custom_rules: usize,
     shadow_rules: usize,
+    /// The directory of the shared sanctions data, to import and screen against.
+    screening: Option<PathBuf>,
     output: PathBuf,
 }
 
@@ -402,7 +416,38 @@ const PUBLISHER: (&str, &str) = (
 );
 
 async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
-    let session = connect(server, plan.custom_rules + plan.shadow_rules > 0).await?;
+    let lists = match &plan.screening {
+        Some(dir) => {
+            // The server runs in a directory of its own: the files are named absolutely.
+            let dir = dir
+                .canonicalize()
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
+            let file = |name: &str| dir.join(name);
+            vec![
+                (
+                    "ofac-sdn".to_owned(),
+                    "ofac-csv".to_owned(),
+                    [
+                        "ofac_sdn_2021.csv",
+                        "ofac_alt_2021.csv",
+                        "ofac_add_2021.csv",
+                    ]
+                    .map(file)
+                    .to_vec(),
+                ),
+                (
+                    "un".to_owned(),
+                    "un-xml".to_owned(),
+                    vec![file("un_consolidated_2026-02-27.xml")],
+                ),
+            ]
+        }
+        None => Vec::new(),
+    };
+    if !lists.is_empty() {
+        println!("bench: OFAC SDN 2021 and the UN list imported; every transfer names its parties");
+    }
+    let session = connect(server, plan.custom_rules + plan.shadow_rules > 0, lists).await?;
     if plan.custom_rules > 0 {
         let version = publish_custom_rules(&session, plan.custom_rules).await?;
         println!(
@@ -449,7 +494,7 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
             *endpoint,
             plan.connections,
             plan.duration,
-            plan.seed,
+            (plan.seed, plan.screening.is_some()),
         )
         .await;
         let mut line = figures.summary();

@@ -29,6 +29,9 @@ pub struct ServerOptions {
     pub publisher: Option<(String, String)>,
     /// Further settings, as `REDFLAG__...` environment variables.
     pub settings: Vec<(&'static str, &'static str)>,
+    /// Sanctions lists imported before the server starts (`redflag lists import`): name, format
+    /// and files.
+    pub lists: Vec<(String, String, Vec<PathBuf>)>,
 }
 
 pub struct LocalServer {
@@ -127,6 +130,25 @@ impl LocalServer {
             Ok(())
         };
         ensure(&options.username, &options.password, false)?;
+        for (name, format, files) in &options.lists {
+            let mut args = vec!["lists", "import", "--name", name, "--format", format];
+            let files: Vec<String> = files
+                .iter()
+                .map(|file| file.display().to_string())
+                .collect();
+            args.extend(files.iter().map(String::as_str));
+            let output = command(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "importing the list `{name}` failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
         if let Some((username, password)) = &options.publisher {
             ensure(username, password, true)?;
         }

@@ -100,11 +100,82 @@ fn money(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
+/// Given names and surnames the bench's parties are named from (ordinary names from many
+/// countries: some share a token with listed names, as real customers' do).
+const GIVEN_NAMES: [&str; 40] = [
+    "James", "Maria", "Wei", "Fatima", "Olga", "Carlos", "Aisha", "Hiroshi", "Anna", "Mohammed",
+    "Sofia", "Ivan", "Priya", "Lucas", "Emma", "Ahmed", "Chen", "Elena", "David", "Grace", "Omar",
+    "Ingrid", "Pedro", "Yuki", "Sarah", "Tomasz", "Amara", "Lars", "Nadia", "Kofi", "Isabel",
+    "Raj", "Leila", "Mateo", "Hannah", "Dmitri", "Zainab", "Oliver", "Mei", "Jonas",
+];
+const SURNAMES: [&str; 50] = [
+    "Smith",
+    "Garcia",
+    "Wang",
+    "Khan",
+    "Ivanova",
+    "Silva",
+    "Okafor",
+    "Tanaka",
+    "Muller",
+    "Rossi",
+    "Nguyen",
+    "Kowalski",
+    "Patel",
+    "Johansson",
+    "Dubois",
+    "Hassan",
+    "Lopez",
+    "Kim",
+    "Novak",
+    "Brown",
+    "Fernandez",
+    "Yamamoto",
+    "Schmidt",
+    "Mensah",
+    "Costa",
+    "Petrov",
+    "Haddad",
+    "Larsen",
+    "Moreau",
+    "Singh",
+    "Andersen",
+    "Romero",
+    "Takahashi",
+    "Wilson",
+    "Eriksson",
+    "Bianchi",
+    "Abubakar",
+    "Horvat",
+    "Jensen",
+    "Castillo",
+    "Chowdhury",
+    "Fischer",
+    "Ali",
+    "Murphy",
+    "Nakamura",
+    "Oliveira",
+    "Popescu",
+    "Reyes",
+    "Stewart",
+    "Virtanen",
+];
+
+/// The name of party `index`: a given name, a middle initial and a surname.
+fn party_name(index: usize) -> String {
+    let given = GIVEN_NAMES[index % GIVEN_NAMES.len()];
+    let surname = SURNAMES[(index / GIVEN_NAMES.len()) % SURNAMES.len()];
+    let initial = char::from(b'A' + (index / (GIVEN_NAMES.len() * SURNAMES.len()) % 26) as u8);
+    format!("{given} {initial}. {surname}")
+}
+
 /// A seeded source of ordinary request bodies; `run` keeps business ids unique across runs.
 pub struct Traffic {
     sampler: Sampler,
     run: String,
     population: Population,
+    /// Whether AML transfers name their sender and receiver (screened inline).
+    names: bool,
 }
 
 impl Traffic {
@@ -113,7 +184,14 @@ impl Traffic {
             sampler: Sampler::new(seed),
             run: run.to_owned(),
             population,
+            names: false,
         }
+    }
+
+    /// AML transfers name their sender and receiver.
+    pub fn with_names(mut self) -> Self {
+        self.names = true;
+        self
     }
 
     /// The `sequence`-th ordinary body for `endpoint`; with `at`, the event carries that time
@@ -135,16 +213,23 @@ impl Traffic {
         let s = &mut self.sampler;
         let sender = s.below(self.population.senders);
         let amount = money(s.log_normal(5.8, 1.1).clamp(5.0, 8_000.0));
-        json!({
+        let receiver = s.below(self.population.receivers);
+        let mut transfer = json!({
             "transaction_id": format!("TXN-{}-{sequence}", self.run),
             "user_id": format!("U-{sender}"),
             "amount": amount,
             "sender_id": format!("S-{sender}"),
-            "receiver_id": format!("R-{}", s.below(self.population.receivers)),
+            "receiver_id": format!("R-{receiver}"),
             "transaction_type": TRANSFER_TYPES[s.below(TRANSFER_TYPES.len())],
             "sender_country": "US",
             "receiver_country": if s.unit() < 0.9 { "US" } else { "GB" },
-        })
+        });
+        if self.names {
+            transfer["sender_name"] = json!(party_name(sender));
+            // Receivers are named from another stretch of the names than senders.
+            transfer["receiver_name"] = json!(party_name(receiver + 7 * GIVEN_NAMES.len()));
+        }
+        transfer
     }
 
     fn application(&mut self, sequence: u64) -> Value {
