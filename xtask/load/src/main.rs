@@ -341,6 +341,7 @@ async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> 
                 plan.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
             );
             let workdir = std::env::current_dir().map_err(|e| e.to_string())?;
+            let demo_list = workdir.join("config").join("sanctions-demo.csv");
             let watchlist = write_watchlist(&workdir, plan)?;
             let options = ServerOptions {
                 database_url: Some(
@@ -360,7 +361,9 @@ async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> 
                     ("REDFLAG__TASKS__CALIBRATE_ANOMALY_SECONDS", "2"),
                     ("REDFLAG__MODELS__RELOAD_SECONDS", "1"),
                 ],
-                lists: Vec::new(),
+                // The demo sanctions list of our own: the seed's named payments are screened
+                // against it. A second seed imports it again as the list's next version.
+                lists: vec![("demo".to_owned(), "csv".to_owned(), vec![demo_list])],
             };
             let local = LocalServer::start(&options)?;
             println!(

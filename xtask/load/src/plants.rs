@@ -28,6 +28,12 @@ impl Plant {
         self.marker == "WatchlistRule"
     }
 
+    /// Whether the case is only caught by a server screening names against the demo sanctions
+    /// list (`config/sanctions-demo.csv`, imported into the seed's own server).
+    pub fn needs_demo_list(&self) -> bool {
+        self.marker == "SanctionsMatchRule"
+    }
+
     /// Whether the case is only caught once the anomaly alert is calibrated on the traffic
     /// before it (the alert is silent while its model warms up).
     pub fn needs_calibration(&self) -> bool {
@@ -845,6 +851,21 @@ pub const PLANTS: &[Plant] = &[
                 at,
                 transfer(id, 0, &watched_party(id), &format!("{id}-R"), 1_250.0),
             )]
+        },
+    },
+    Plant {
+        typology: "payment to a sanctioned party, by name (the demo list)",
+        module: Endpoint::Aml,
+        span: Duration::minutes(1),
+        marker: "SanctionsMatchRule",
+        build: |id, at| {
+            let mut body = transfer(id, 0, &format!("{id}-S"), &format!("{id}-R"), 2_400.0);
+            // RF-005 of config/sanctions-demo.csv, written as a customer would: in another
+            // order, with a hyphen, and her date of birth and country.
+            body["receiver_name"] = json!("Carla Beatriz Moreno-Valdez");
+            body["receiver_date_of_birth"] = json!("1982-11-03");
+            body["receiver_country"] = json!("PA");
+            vec![(at, body)]
         },
     },
     Plant {

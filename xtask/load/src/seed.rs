@@ -77,7 +77,7 @@ pub fn watched_parties(plan: &SeedPlan) -> Vec<String> {
 
 /// The events of the plan, in time order: ordinary traffic spread over the period (half AML,
 /// a quarter market, the rest insurance and credit) and the planted cases among it (those that
-/// need the seed's watchlist only `with_watchlist`). The period ends at the start of today (UTC),
+/// need the seed's watchlist or its demo sanctions list only `with_watchlist`, on its own server). The period ends at the start of today (UTC),
 /// so that a second run the same day sends the same events and is answered idempotently.
 fn events(plan: &SeedPlan, with_watchlist: bool) -> (Vec<Item>, Vec<(usize, String)>) {
     let (end, run, copies) = run_of(plan);
@@ -105,7 +105,7 @@ fn events(plan: &SeedPlan, with_watchlist: bool) -> (Vec<Item>, Vec<(usize, Stri
     }
     let mut cases = Vec::new();
     for (index, plant) in PLANTS.iter().enumerate() {
-        if plant.needs_watchlist() && !with_watchlist {
+        if (plant.needs_watchlist() || plant.needs_demo_list()) && !with_watchlist {
             continue;
         }
         for copy in 0..copies {
@@ -410,7 +410,7 @@ mod tests {
     }
 
     #[test]
-    fn the_watchlist_cases_are_planted_only_with_the_seeds_watchlist_and_send_from_its_parties() {
+    fn the_watchlist_and_sanctions_cases_are_planted_only_on_the_seeds_own_server() {
         let plan = plan(7);
         let (with, cases) = events(&plan, true);
         let (without, cases_without) = events(&plan, false);
@@ -425,6 +425,14 @@ mod tests {
         };
         assert_eq!(senders(&with), watched);
         assert!(senders(&without).is_empty());
-        assert_eq!(cases.len(), cases_without.len() + 2);
+        // Two watchlist cases and two payments to a party on the demo sanctions list.
+        assert_eq!(cases.len(), cases_without.len() + 4);
+        let named = |items: &[Item]| {
+            items
+                .iter()
+                .filter(|item| item.body.get("receiver_name").is_some())
+                .count()
+        };
+        assert_eq!((named(&with), named(&without)), (2, 0));
     }
 }
