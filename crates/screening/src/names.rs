@@ -83,6 +83,32 @@ pub struct NormalName {
     pub tokens: Vec<String>,
     /// Every token run together: "al qaida" and "alqaida" meet here.
     pub joined: String,
+    /// Written in Arabic or Hebrew script, whose writing leaves most vowels out: its tokens are
+    /// compared by their consonants ([`skeleton`]).
+    pub abjad: bool,
+}
+
+/// Whether `letter` is of the Arabic or the Hebrew script (their blocks and presentation forms).
+fn is_abjad(letter: char) -> bool {
+    matches!(u32::from(letter),
+        0x0590..=0x05FF | 0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF
+        | 0xFB1D..=0xFB4F | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
+/// A token's consonants, each run of one letter once: what a name written without vowels
+/// ("mhmd", "hsn") shares with its spellings in Latin letters ("mohamed", "hassan").
+/// `w` and `y` go too: in Arabic and Hebrew they mostly write long vowels ("mhmwd", "mahmoud").
+pub fn skeleton(token: &str) -> String {
+    let mut consonants = String::with_capacity(token.len());
+    for letter in token.chars() {
+        if matches!(letter, 'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'w') {
+            continue;
+        }
+        if !consonants.ends_with(letter) {
+            consonants.push(letter);
+        }
+    }
+    consonants
 }
 
 /// Normalises a name for matching.
@@ -139,7 +165,11 @@ pub fn normalise(name: &str) -> NormalName {
             .collect();
     }
     let joined = tokens.concat();
-    NormalName { tokens, joined }
+    NormalName {
+        tokens,
+        joined,
+        abjad: name.chars().any(is_abjad),
+    }
 }
 
 #[cfg(test)]
@@ -185,5 +215,19 @@ mod tests {
             "letters without a transliteration are kept as code points"
         );
         assert!(normalise("... --").tokens.is_empty());
+        let arabic = normalise("خالد محمود");
+        assert!(arabic.abjad && !normalise("Khaled Mahmoud").abjad);
+        assert_eq!(
+            arabic
+                .tokens
+                .iter()
+                .map(|t| skeleton(t))
+                .collect::<Vec<_>>(),
+            ["khld", "mhmd"]
+        );
+        assert_eq!(
+            (skeleton("khaled"), skeleton("mahmoud"), skeleton("hassan")),
+            ("khld".to_owned(), "mhmd".to_owned(), "hsn".to_owned())
+        );
     }
 }

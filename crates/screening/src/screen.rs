@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::entry::{BirthDate, Entry, PartyKind};
-use crate::names::{NormalName, normalise};
+use crate::names::{NormalName, normalise, skeleton};
 
 /// The score from which a match is reported, unless the caller asks otherwise.
 pub const DEFAULT_THRESHOLD: f64 = 0.85;
@@ -248,10 +248,19 @@ impl Screener {
             for token in &seen {
                 *frequency.entry((*token).clone()).or_default() += 1;
             }
+            // Names written without vowels find their Latin spellings by consonants.
+            let consonants = seen
+                .iter()
+                .map(|token| skeleton(token))
+                .chain(glued.as_deref().map(skeleton))
+                .filter(|consonants| consonants.len() >= 2)
+                .map(|consonants| format!("^{consonants}"))
+                .collect::<Vec<_>>();
             for key in seen
                 .into_iter()
                 .flat_map(|token| block_keys(token))
                 .chain(glued)
+                .chain(consonants)
             {
                 let postings = screener.blocks.entry(key).or_default();
                 if postings.last() != Some(&id) {
@@ -393,6 +402,16 @@ impl Screener {
         }
         keys.push((query.joined.clone(), self.rarest));
         let floor = SHARED_KEYS_FLOOR * keys.iter().map(|(_, rarity)| rarity).sum::<f64>();
+        // A name written without vowels shares few spelled keys with its Latin spellings: its
+        // consonants are another way in, not counted in what a candidate must share.
+        if query.abjad {
+            for token in query.tokens.iter().chain(std::iter::once(&query.joined)) {
+                let consonants = skeleton(token);
+                if consonants.len() >= 2 {
+                    keys.push((format!("^{consonants}"), self.typical));
+                }
+            }
+        }
         let mut ranked: Vec<(u32, f64)> = BLOCK_WEIGHTS.with_borrow_mut(|(weights, touched)| {
             if weights.len() < self.names.len() {
                 weights.resize(self.names.len(), 0.0);
@@ -490,13 +509,19 @@ impl Screener {
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
         for (q, query_token) in query.tokens.iter().enumerate() {
             for (c, candidate_token) in candidate.tokens.iter().enumerate() {
-                if !letters[q].may_reach(&indexed.letters[c], TOKEN_FLOOR) {
+                if !query.abjad && !letters[q].may_reach(&indexed.letters[c], TOKEN_FLOOR) {
                     continue;
                 }
                 let similarity = *compared
                     .0
                     .entry((q, candidate_token.as_str()))
-                    .or_insert_with(|| token_similarity(query_token, candidate_token));
+                    .or_insert_with(|| {
+                        if query.abjad {
+                            abjad_similarity(query_token, candidate_token)
+                        } else {
+                            token_similarity(query_token, candidate_token)
+                        }
+                    });
                 if similarity >= TOKEN_FLOOR {
                     pairs.push((similarity, q, c));
                 }
@@ -514,7 +539,13 @@ impl Screener {
         } else {
             (candidate.joined.len(), query.joined.len())
         };
-        let glued = if query.tokens.len() != candidate.tokens.len()
+        let glued = if query.abjad
+            && query.tokens.len() != candidate.tokens.len()
+            && skeleton(&query.joined).len() >= 3
+            && skeleton(&query.joined) == skeleton(&candidate.joined)
+        {
+            ABJAD_SIMILARITY - 0.02
+        } else if query.tokens.len() != candidate.tokens.len()
             && short >= 6
             && (long - short) * 100 <= long * 15
         {
@@ -659,6 +690,21 @@ fn credit(similarity: f64) -> f64 {
         similarity
     } else {
         similarity - 2.0 * (TYPO_SIMILARITY - similarity)
+    }
+}
+
+/// What a token written without vowels (Arabic, Hebrew) is worth against a token with the same
+/// consonants: a likely spelling of it, not a certain one.
+const ABJAD_SIMILARITY: f64 = 0.95;
+
+/// A token of a name written in Arabic or Hebrew script against a listed token: alike when their
+/// consonants are ([`skeleton`]), otherwise as any two tokens.
+fn abjad_similarity(query: &str, candidate: &str) -> f64 {
+    let consonants = skeleton(query);
+    if !consonants.is_empty() && consonants == skeleton(candidate) {
+        ABJAD_SIMILARITY
+    } else {
+        token_similarity(query, candidate)
     }
 }
 
@@ -895,6 +941,36 @@ mod tests {
         assert_eq!(agree("Atlantis", &listed), Agreement::Unknown);
         let unplaced = ["Region X".to_owned()];
         assert_eq!(agree("CU", &unplaced), Agreement::Unknown);
+    }
+
+    #[test]
+    fn a_name_in_arabic_or_hebrew_script_finds_its_latin_spellings_by_consonants() {
+        let screener = Screener::new(vec![(
+            ListVersion {
+                name: "demo".to_owned(),
+                version: 1,
+            },
+            vec![
+                Entry::new("A-1", PartyKind::Individual, "MAHMOUD, Khaled"),
+                Entry::new("A-2", PartyKind::Individual, "ABDULLAH"),
+                Entry::new("H-1", PartyKind::Individual, "DAVID, Moshe"),
+                Entry::new("X-1", PartyKind::Individual, "MAHDI, Kamal"),
+            ],
+        )]);
+        let best = |name: &str| best(&screener, &Query::name(name)).map(|found| found.entry_id);
+        assert_eq!(best("خالد محمود").as_deref(), Some("A-1"));
+        assert_eq!(
+            best("عبد الله").as_deref(),
+            Some("A-2"),
+            "split in Arabic, one word listed"
+        );
+        assert_eq!(best("משה דוד").as_deref(), Some("H-1"));
+        assert_eq!(best("كمال حسن"), None, "other consonants do not match");
+        assert_eq!(
+            best("Khld Mhmd"),
+            None,
+            "a name in Latin letters is not read as written without vowels"
+        );
     }
 
     #[test]
