@@ -296,7 +296,8 @@ impl Screening {
         let index = lists.screener().print_index(&touched, &hash);
         let mut report = Rescreen::default();
         if !index.is_empty() {
-            let (mut after, mut screened) = (0, HashSet::new());
+            // A party several processes remembered is screened once.
+            let (mut after, mut seen) = (0, HashSet::new());
             loop {
                 let page = db.screening_parties_page(after, PARTY_PAGE)?;
                 let Some((last, _, _)) = page.last() else {
@@ -305,7 +306,7 @@ impl Screening {
                 after = *last;
                 let mut alerts = Vec::new();
                 for (_, party_id, print_json) in &page {
-                    if !screened.insert(party_id.clone()) {
+                    if !seen.insert(party_id.clone()) {
                         continue;
                     }
                     report.parties += 1;
