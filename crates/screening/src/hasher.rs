@@ -74,6 +74,17 @@ impl NameHasher {
         base16ct::lower::encode_string(&keyed_hash(&self.key, message)[..16])
     }
 
+    /// The hash of the name alone (32 hex digits), as a stored request and the audit log keep
+    /// it; `None` for a name with nothing to match on.
+    pub fn name_hash(&self, name: &str) -> Option<String> {
+        let mut tokens = normalise(name).tokens;
+        if tokens.is_empty() {
+            return None;
+        }
+        tokens.sort_unstable();
+        Some(self.hex(format!("name\0{}", tokens.join(" ")).as_bytes()))
+    }
+
     /// The party `name` with its facts; `None` for a name with nothing to match on. Names that
     /// normalise alike ("NORIEGA, Manuel", "Manuel Noriega") are one party.
     pub fn party(
@@ -83,12 +94,7 @@ impl NameHasher {
         date_of_birth: Option<BirthDate>,
         country: Option<&str>,
     ) -> Option<Party> {
-        let mut tokens = normalise(name).tokens;
-        if tokens.is_empty() {
-            return None;
-        }
-        tokens.sort_unstable();
-        let name_hash = self.hex(format!("name\0{}", tokens.join(" ")).as_bytes());
+        let name_hash = self.name_hash(name)?;
         let date = date_of_birth
             .map(|date| format!("{}-{:?}-{:?}", date.year, date.month, date.day))
             .unwrap_or_default();
@@ -140,6 +146,10 @@ mod tests {
             .expect("a name");
         assert_eq!((a.name_hash.len(), a.party_id.len()), (32, 32));
         assert_eq!((&a.name_hash, &a.party_id), (&b.name_hash, &b.party_id));
+        assert_eq!(
+            hasher.name_hash("manuel  NORIEGA"),
+            Some(a.name_hash.clone())
+        );
         let older = hasher
             .party(
                 "Manuel Noriega",

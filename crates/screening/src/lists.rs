@@ -36,14 +36,21 @@ const CACHED_PARTIES: usize = 200_000;
 
 /// The lists in use.
 pub struct ListSet {
-    /// Each party's answer at a threshold, while these lists are in use: a party id stands for
-    /// its normalised name and facts, so it has one answer (parties send again and again).
+    /// Each party's answer at a threshold, while these lists and resolutions are in use: a
+    /// party id stands for its normalised name and facts, so it has one answer (parties send
+    /// again and again).
     cache: DashMap<(String, u64), Screened>,
+    /// The index and the entries' digests, shared with the set a new resolution makes.
+    indexed: Arc<Indexed>,
+    /// `(party id, list, entry id)` to the entry's digest when resolved.
+    suppressions: HashMap<(String, String, String), String>,
+}
+
+/// What the lists themselves give: the screener and each entry's digest.
+struct Indexed {
     screener: Screener,
     /// `(list, entry id)` to the entry's digest.
     digests: HashMap<(String, String), String>,
-    /// `(party id, list, entry id)` to the entry's digest when resolved.
-    suppressions: HashMap<(String, String, String), String>,
 }
 
 /// The entry's SHA-256 (hex) over its JSON: it changes when anything listed about it changes.
@@ -60,15 +67,28 @@ impl ListSet {
                 digests.insert((list.name.clone(), entry.id.clone()), entry_digest(entry));
             }
         }
-        Self {
-            cache: DashMap::new(),
+        let indexed = Indexed {
             screener: Screener::new(lists),
             digests,
+        };
+        Self::with(Arc::new(indexed), suppressions)
+    }
+
+    fn with(indexed: Arc<Indexed>, suppressions: Vec<Suppression>) -> Self {
+        Self {
+            cache: DashMap::new(),
+            indexed,
             suppressions: suppressions
                 .into_iter()
                 .map(|s| ((s.party_id, s.list, s.entry_id), s.entry_sha256))
                 .collect(),
         }
+    }
+
+    /// The same lists with these resolutions: the index is shared, not built again (a
+    /// resolution changes no list).
+    pub fn resolved(&self, suppressions: Vec<Suppression>) -> Self {
+        Self::with(Arc::clone(&self.indexed), suppressions)
     }
 
     /// No list loaded: nothing matches.
@@ -77,12 +97,13 @@ impl ListSet {
     }
 
     pub fn screener(&self) -> &Screener {
-        &self.screener
+        &self.indexed.screener
     }
 
     /// The entry's digest in the version in use.
     pub fn entry_digest(&self, list: &str, entry_id: &str) -> Option<&str> {
-        self.digests
+        self.indexed
+            .digests
             .get(&(list.to_owned(), entry_id.to_owned()))
             .map(String::as_str)
     }
@@ -113,7 +134,7 @@ impl ListSet {
 
     /// Screens a party's name with its facts: the matches at `threshold` or above, split.
     pub fn screen_party(&self, query: &Query, party_id: &str, threshold: f64) -> Screened {
-        self.sift(party_id, self.screener.screen(query, threshold))
+        self.sift(party_id, self.screener().screen(query, threshold))
     }
 }
 
@@ -183,9 +204,11 @@ mod tests {
             entry_id: "7".to_owned(),
             entry_sha256: digest.clone(),
         };
-        let lists = ListSet::new(
-            vec![(list.clone(), vec![entry.clone()])],
-            vec![resolved.clone()],
+        let unresolved = ListSet::new(vec![(list.clone(), vec![entry.clone()])], Vec::new());
+        let lists = unresolved.resolved(vec![resolved.clone()]);
+        assert!(
+            Arc::ptr_eq(&unresolved.indexed, &lists.indexed),
+            "a resolution shares the index"
         );
         let query = Query::name("Manuel Antonio Noriega");
         let a = lists.screen_party(&query, "party-a", DEFAULT_THRESHOLD);

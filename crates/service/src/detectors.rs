@@ -45,6 +45,7 @@ impl Detectors {
     /// sets in force (their thresholds in place of the config file's, their switches and custom
     /// rules) and with what the worker learned: the AML peer groups and the calibrated anomaly
     /// thresholds.
+    ///
     /// With `screening`, AML screens the parties' names against the lists in use; without
     /// (backtests, whose stored requests keep only the names' hashes), it does not.
     pub fn load(

@@ -15,7 +15,7 @@ use redflag_screening::{
 };
 use redflag_store::{
     Database, DecisionId, ListVersionError, ListVersionToWrite, ScreeningAlertToRecord,
-    StoredListVersion,
+    ScreeningStamp, StoredListVersion,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -37,7 +37,7 @@ pub struct Screening {
     /// The parties this process printed for remembering already.
     seen: SeenParties,
     /// The database's screening stamp when the lists in use were read.
-    stamp: Mutex<Option<String>>,
+    stamp: Mutex<Option<ScreeningStamp>>,
 }
 
 impl std::fmt::Debug for Screening {
@@ -171,13 +171,29 @@ impl Screening {
         Ok(screening)
     }
 
-    /// Reads the lists and resolutions again when they changed since the last read; returns
-    /// whether they did.
+    /// Reads the lists and resolutions again when they changed since the last read (only the
+    /// resolutions when no list did: the index is kept); returns whether they did.
     pub fn refresh(&self, db: &Database) -> Result<bool, ServiceError> {
         let stamp = db.screening_stamp()?;
         let mut last = self.stamp.lock().unwrap_or_else(PoisonError::into_inner);
-        if last.as_deref() == Some(stamp.as_str()) {
+        if *last == Some(stamp) {
             return Ok(false);
+        }
+        let suppressions = db
+            .screening_suppressions()?
+            .into_iter()
+            .map(|stored| Suppression {
+                party_id: stored.party_id,
+                list: stored.list_name,
+                entry_id: stored.entry_id,
+                entry_sha256: stored.entry_sha256,
+            })
+            .collect();
+        if last.is_some_and(|last| last.lists == stamp.lists) {
+            self.lists
+                .replace(self.lists.current().resolved(suppressions));
+            *last = Some(stamp);
+            return Ok(true);
         }
         let mut lists = Vec::new();
         for (version, entries_json) in db.screening_lists_in_use()? {
@@ -194,16 +210,6 @@ impl Screening {
                 entries,
             ));
         }
-        let suppressions = db
-            .screening_suppressions()?
-            .into_iter()
-            .map(|stored| Suppression {
-                party_id: stored.party_id,
-                list: stored.list_name,
-                entry_id: stored.entry_id,
-                entry_sha256: stored.entry_sha256,
-            })
-            .collect();
         self.lists.replace(ListSet::new(lists, suppressions));
         *last = Some(stamp);
         Ok(true)
@@ -329,12 +335,14 @@ impl Screening {
                         let Some(alert) = sanctions_alert(&[named]) else {
                             continue;
                         };
+                        let risk_score = (found.score * 100.0).round();
                         alerts.push(ScreeningAlertToRecord {
                             reference: format!(
                                 "{}:{}:{}:{party_id}",
                                 version.list_name, version.version, found.entry_id
                             ),
                             party_id: party_id.clone(),
+                            risk_score,
                             request_json: json!({"party_id": party_id,
                                                  "list": version.list_name,
                                                  "version": version.version,
@@ -344,7 +352,7 @@ impl Screening {
                                                   "list": version.list_name,
                                                   "version": version.version,
                                                   "match": found,
-                                                  "risk_score": (found.score * 100.0).round(),
+                                                  "risk_score": risk_score,
                                                   "flagged": true,
                                                   "alerts": [&alert]})
                             .to_string(),

@@ -42,7 +42,8 @@ pub use rollup::Rollup;
 pub use rule_sets::{DraftContent, ListImportError, RuleSetError, StoredList, StoredRuleSet};
 pub use screening::{
     ListVersionError, ListVersionToWrite, PartyToRemember, SCREENING_MODULE,
-    ScreeningAlertToRecord, StoredListVersion, StoredSuppression, SuppressionToWrite,
+    ScreeningAlertToRecord, ScreeningStamp, StoredListVersion, StoredSuppression,
+    SuppressionToWrite,
 };
 pub use shadows::{
     Outcome, ShadowStartError, ShadowToRecord, ShadowedDecision, Started, StoredShadow,

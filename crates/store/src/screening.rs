@@ -51,6 +51,14 @@ impl StoredListVersion {
     }
 }
 
+/// Where the lists and the resolutions stand: the newest version's row, and the resolutions'
+/// count and latest time (a resolution replaced keeps the count and moves the time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScreeningStamp {
+    pub lists: i64,
+    resolutions: (i64, Option<NaiveDateTime>),
+}
+
 /// A new version of a list, read and checked.
 #[derive(Debug, Clone, Copy)]
 pub struct ListVersionToWrite<'a> {
@@ -88,6 +96,8 @@ pub struct ScreeningAlertToRecord {
     /// Unique per alert (list, version, entry, party): a re-run of the same update adds nothing.
     pub reference: String,
     pub party_id: String,
+    /// The match's score on the 0..=100 scale, as the response gives it.
+    pub risk_score: f64,
     /// What was screened (the list version and the entry), as JSON.
     pub request_json: String,
     /// The match, as JSON.
@@ -255,23 +265,20 @@ impl Database {
         Ok(lists)
     }
 
-    /// What changes when a list is imported or a match resolved: gateways reload their
-    /// screener when it moves.
-    pub fn screening_stamp(&self) -> Result<String, StoreError> {
+    /// What changes when a list is imported or a match resolved: gateways read the lists or
+    /// the resolutions again when it moves.
+    pub fn screening_stamp(&self) -> Result<ScreeningStamp, StoreError> {
         let mut connection = self.read()?;
-        let latest: Option<i64> = screening_list_versions::table
+        let lists: Option<i64> = screening_list_versions::table
             .select(max(screening_list_versions::id))
             .first(&mut *connection)?;
-        let (count, resolved): (i64, Option<NaiveDateTime>) = screening_suppressions::table
+        let resolutions: (i64, Option<NaiveDateTime>) = screening_suppressions::table
             .select((count_star(), max(screening_suppressions::resolved_at)))
             .first(&mut *connection)?;
-        Ok(format!(
-            "{}:{count}:{}",
-            latest.unwrap_or_default(),
-            resolved
-                .map(|at| at.and_utc().timestamp_micros())
-                .unwrap_or_default()
-        ))
+        Ok(ScreeningStamp {
+            lists: lists.unwrap_or_default(),
+            resolutions,
+        })
     }
 
     /// The versions whose changes the remembered parties were not yet screened against, oldest
@@ -343,9 +350,12 @@ impl Database {
         let mut connection = self.write()?;
         let mut ids = Vec::new();
         for record in records {
-            let id =
-                connection.transaction(|connection| record_screening_alert(connection, record))?;
-            ids.extend(id);
+            match connection.transaction(|connection| record_screening_alert(connection, record)) {
+                Ok(id) => ids.extend(id),
+                // Another process re-screening the same update stored it first.
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+                Err(error) => return Err(error.into()),
+            }
         }
         Ok(ids)
     }
@@ -433,7 +443,7 @@ fn record_screening_alert(
         module: SCREENING_MODULE,
         reference: Some(&record.reference),
         entity_id: &record.party_id,
-        risk_score: (record.alert.confidence * 100.0).round(),
+        risk_score: record.risk_score,
         flagged: true,
         decision: None,
         request_json: &record.request_json,

@@ -165,15 +165,7 @@ pub async fn screen(
     let threshold = threshold.unwrap_or(screening.threshold);
     let lists = screening.lists.current();
     let matches = lists.screener().screen(&query, threshold);
-    let name_hash = screening
-        .hasher
-        .party(
-            &query.name,
-            query.kind,
-            query.date_of_birth,
-            query.country.as_deref(),
-        )
-        .map(|party| party.name_hash);
+    let name_hash = screening.hasher.name_hash(&query.name);
     let event = AuditEvent {
         kind: AuditEvent::SCREENING_SEARCHED,
         module: Some(redflag_store::SCREENING_MODULE.to_owned()),
@@ -424,7 +416,7 @@ fn import_error(error: ImportError) -> ApiError {
         )),
         ImportError::Version(ListVersionError::Delta(reason)) => ApiError::internal(reason),
         ImportError::Version(ListVersionError::Store(error)) => error.into(),
-        ImportError::Service(error) => ApiError::internal(error),
+        ImportError::Service(error) => error.into(),
     }
 }
 
@@ -516,7 +508,7 @@ pub async fn suppress(
             &user.username,
             Utc::now(),
         )?;
-        screening.refresh(&state.db).map_err(ApiError::internal)?;
+        screening.refresh(&state.db)?;
         Ok(ResolvedMatch::of(&stored))
     })
     .await?;

@@ -236,9 +236,8 @@ async fn a_list_imported_by_an_admin_screens_names_with_the_parts_of_each_score(
         .detectors
         .screening
         .hasher
-        .party("Ivan Petrovich Dragomirov", None, None, None)
-        .expect("a name")
-        .name_hash;
+        .name_hash("Ivan Petrovich Dragomirov")
+        .expect("a name");
     let searched = analyst
         .get(&format!("/api/audit/?entity_id=name:{hash}"))
         .await;
