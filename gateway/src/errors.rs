@@ -8,7 +8,7 @@ use redflag_core::ValidationErrors;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// Field errors: 400 `{"field": ["message"]}`.
     #[error("invalid fields: {0}")]
@@ -72,6 +72,28 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The error's body in DRF's shape: the fields' messages, or `{"detail": ...}`. A batch's
+    /// slot holds it in place of the event's answer.
+    pub fn body(&self) -> serde_json::Value {
+        let detail = |detail: String, code: Option<&'static str>| ErrorDetail { detail, code };
+        let rendered = match self {
+            Self::Validation(errors) => serde_json::to_value(errors),
+            Self::Invalid(body) => Ok(body.clone()),
+            Self::InvalidToken { detail: message } => {
+                serde_json::to_value(detail((*message).to_owned(), Some("token_not_valid")))
+            }
+            Self::BadAuthorizationHeader => {
+                serde_json::to_value(detail(self.to_string(), Some("bad_authorization_header")))
+            }
+            Self::Internal(_) => {
+                serde_json::to_value(detail("A server error occurred.".to_owned(), None))
+            }
+            other => serde_json::to_value(detail(other.to_string(), None)),
+        };
+        // Maps of strings and plain structs always serialise; keep a body should one not.
+        rendered.unwrap_or_else(|_| serde_json::json!({"detail": "A server error occurred."}))
+    }
+
     /// Wraps an unexpected failure, logging its cause once here.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed unexpectedly");
@@ -167,19 +189,7 @@ impl ResponseError for ApiError {
         if let Self::Throttled(seconds) = self {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        let detail = |detail: String, code: Option<&'static str>| ErrorDetail { detail, code };
-        let mut rendered = match self {
-            Self::Validation(errors) => response.json(errors),
-            Self::Invalid(body) => response.json(body),
-            Self::InvalidToken { detail: message } => {
-                response.json(detail((*message).to_owned(), Some("token_not_valid")))
-            }
-            Self::BadAuthorizationHeader => {
-                response.json(detail(self.to_string(), Some("bad_authorization_header")))
-            }
-            Self::Internal(_) => response.json(detail("A server error occurred.".to_owned(), None)),
-            other => response.json(detail(other.to_string(), None)),
-        };
+        let mut rendered = response.json(self.body());
         crate::hardening::protect(rendered.headers_mut(), crate::hardening::API_POLICY);
         rendered
     }

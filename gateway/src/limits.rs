@@ -96,6 +96,34 @@ impl Limits {
     }
 }
 
+impl Limits {
+    /// Takes `count` detections (a batch's events) from the user's allowance at once, or says
+    /// how long to wait; a batch larger than the allowed burst can never pass and is refused.
+    pub fn check_detections(&self, user_id: i64, count: usize) -> Result<(), ApiError> {
+        let Some(limiter) = &self.detections else {
+            return Ok(());
+        };
+        let Some(cells) = u32::try_from(count).ok().and_then(NonZeroU32::new) else {
+            return Ok(());
+        };
+        match limiter.check_key_n(&user_id, cells) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                crate::telemetry::throttled("detections");
+                Err(ApiError::throttled(
+                    not_until.wait_time_from(DefaultClock::default().now()),
+                ))
+            }
+            Err(insufficient) => Err(ApiError::Invalid(serde_json::json!({
+                "non_field_errors": [format!(
+                    "A batch of {count} events exceeds the {} detections a user may send at once (limits.detections_burst).",
+                    insufficient.0
+                )]
+            }))),
+        }
+    }
+}
+
 /// Failures per key over a fixed window that starts with the key's first failure: at `limit`
 /// failures the key waits until the window ends. A limit of 0 counts nothing.
 struct FailureWindow {

@@ -18,10 +18,11 @@ use crate::errors::ErrorDetail;
 use crate::routes::{
     AlertPage, AmlDecision, AuditPage, BacktestBody, CaseBody, CasePage, CreditDecision,
     DecisionDetail, Degradation, Health, InstalledModel, InsuranceDecision, ListBody, ListImport,
-    ListImportResult, MarketDecision, MetricsSnapshot, PeerGroupReport, ResolvedMatch, RuleSetBody,
-    ScreeningLists, ScreeningResult, ShadowBody, StatisticsReport, SuppressionList, TrainingReport,
-    UserItem, WarmingUp, read_alert_query, read_backtest_request, read_case_patch, read_case_query,
-    read_history_query, read_new_case, read_shadow_request, read_training_request,
+    ListImportResult, MAX_BATCH_EVENTS, MarketDecision, MetricsSnapshot, PeerGroupReport,
+    ResolvedMatch, RuleSetBody, ScreeningLists, ScreeningResult, ShadowBody, StatisticsReport,
+    SuppressionList, TrainingReport, UserItem, WarmingUp, read_alert_query, read_backtest_request,
+    read_case_patch, read_case_query, read_history_query, read_new_case, read_shadow_request,
+    read_training_request,
 };
 
 /// The document, as served and as checked in (`cargo xtask openapi`).
@@ -274,9 +275,9 @@ fn responses(entries: &[(&str, Value)]) -> Map<String, Value> {
         .collect()
 }
 
-/// A detection endpoint: the module's event in, its decision out; the examples are the seed
-/// backend's, completed with the fields this contract always has.
-fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Value) -> Value {
+/// A stored decision as every detection answer carries it: `id`, the module's decision, the
+/// rule-set version, and the optional degradation and warm-up markers.
+fn decided_schema(decision: &str) -> Value {
     // Present on degraded decisions and while the model warms up only: the types' fields, none
     // of them required.
     let optional = |schema: Value| {
@@ -286,7 +287,7 @@ fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Val
         }
         schema
     };
-    let decided = json!({
+    json!({
         "allOf": [
             {"type": "object", "required": ["id"],
              "properties": {"id": {"type": "integer", "description": "The stored decision's id"}}},
@@ -299,7 +300,63 @@ fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Val
             optional(to_json(Degradation::schema())),
             optional(to_json(WarmingUp::schema()))
         ]
+    })
+}
+
+/// A module's batch endpoint: up to [`MAX_BATCH_EVENTS`] of its events in, each one's answer (or
+/// error) out, in order.
+fn batch(tag: &str, event: &str, decision: &str, single: &str, example: Value) -> Value {
+    let slot = json!({"oneOf": [decided_schema(decision), reference("FieldErrors"), reference("ErrorDetail")]});
+    let answers = responses(&[
+        (
+            "200",
+            json!({"description": "Each event's answer in its slot, in the order sent: the \
+                                   decision (new, or stored for a resent business id), or the \
+                                   event's error body (its fields' errors; a 409's or a 503's \
+                                   `detail`). One bad event does not fail the others.",
+                   "content": json_content(json!({"type": "array", "items": slot}))}),
+        ),
+        (
+            "429",
+            response(
+                "Over the user's `limits.detections_per_second`, counting each event (see \
+                 Retry-After)",
+                Some("ErrorDetail"),
+            ),
+        ),
+    ]);
+    let mut operation = operation(
+        tag,
+        &format!(
+            "Assess up to {MAX_BATCH_EVENTS} {} events at once",
+            tag.to_lowercase()
+        ),
+        &format!(
+            "Each event is decided exactly as {single} decides it (idempotency by business id, \
+             event time, windows, audit record), in the array's order; the decisions are \
+             committed together. A body that is not a non-empty array of at most \
+             {MAX_BATCH_EVENTS} events is 400 `{{\"non_field_errors\": [...]}}`. The body may be \
+             up to 8 MiB (or `server.body_limit_bytes` when larger)."
+        ),
+        true,
+        Some((event, example.clone())),
+        answers,
+    );
+    operation["requestBody"] = json!({
+        "required": true,
+        "content": {"application/json": {
+            "schema": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH_EVENTS,
+                       "items": reference(event)},
+            "example": [example]
+        }}
     });
+    json!({ "post": operation })
+}
+
+/// A detection endpoint: the module's event in, its decision out; the examples are the seed
+/// backend's, completed with the fields this contract always has.
+fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Value) -> Value {
+    let decided = decided_schema(decision);
     let answers = responses(&[
         (
             "201",
@@ -651,6 +708,34 @@ fn paths() -> Value {
                                "reason": "Pump and dump pattern detected (score: 0.71)",
                                "evidence": ["Trading volume 5.2x higher than 30-day average",
                                             "Price surged 25.0% in 24 hours"]}]}),
+        ),
+        "/api/aml/batch/": batch(
+            "AML",
+            "AmlTransaction",
+            "AmlDecision",
+            "POST /api/aml/detect/",
+            json!({"transaction_id": "TXN-1001", "user_id": "U-1", "amount": 9800, "sender_id": "S-1", "receiver_id": "R-1"}),
+        ),
+        "/api/credit/batch/": batch(
+            "Credit",
+            "CreditApplication",
+            "CreditDecision",
+            "POST /api/credit/assess/",
+            json!({"applicant_id": "USER-101", "monthly_income": 4200, "employment_length": 24}),
+        ),
+        "/api/insurance/batch/": batch(
+            "Insurance",
+            "InsuranceClaim",
+            "InsuranceDecision",
+            "POST /api/insurance/detect/",
+            json!({"claim_id": "CLM-001", "policy_id": "POL-9", "claim_amount": 45000, "estimated_value": 52000}),
+        ),
+        "/api/market/batch/": batch(
+            "Market",
+            "MarketEvent",
+            "MarketDecision",
+            "POST /api/market/detect/",
+            json!({"symbol": "MSFT", "price": 425.5, "volume": 12000, "trader_id": "TR-99"}),
         ),
         "/api/statistics/": {"get": operation(
             "Dashboard",

@@ -64,6 +64,27 @@ pub fn format_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// One event's outcome: its response body (with `id`), and whether it was decided now (201) or
+/// is the stored decision of a resent business id (200).
+pub struct Decided {
+    pub created: bool,
+    pub body: String,
+}
+
+impl Decided {
+    /// The answer to a single-event request: 201 for a new decision, 200 for a replay.
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = if self.created {
+            HttpResponse::Created()
+        } else {
+            HttpResponse::Ok()
+        };
+        response
+            .content_type(actix_web::http::header::ContentType::json())
+            .body(self.body)
+    }
+}
+
 /// POST /api/<module>/...: scores one event and records the decision before answering.
 #[tracing::instrument(skip_all, fields(module = %D::MODULE))]
 pub async fn detect<D>(
@@ -79,16 +100,88 @@ where
     let started = std::time::Instant::now();
     state.limits.check_detection(user.user_id)?;
     let body = read_json(&request, payload, &state.settings.server).await?;
+    Ok(decide::<D>(&state, &user, &body, started)
+        .await?
+        .into_response())
+}
+
+/// The detection pipeline for one event read from any transport (a single request, a stream
+/// message): parse, idempotency check, window read-and-update, detect, persist. The decision is
+/// committed when this returns `Ok`.
+pub async fn decide<D>(
+    state: &AppState,
+    user: &Authenticated,
+    body: &Value,
+    started: std::time::Instant,
+) -> Result<Decided, ApiError>
+where
+    D: Endpoint,
+    D::Event: Serialize,
+{
+    match prepare::<D>(state, user, body, started, &mut InFlight::default()).await? {
+        Prepared::Decided(decided) => Ok(decided),
+        Prepared::Record(record) => commit::<D>(state, *record).await,
+        Prepared::SameAs { .. } => Err(ApiError::internal("no other event in flight")),
+    }
+}
+
+/// The business ids of the events prepared and not yet committed in one run (a batch): a resend
+/// within the run is answered from the first event's outcome instead of being counted twice in
+/// the windows.
+#[derive(Default)]
+pub struct InFlight {
+    references: std::collections::HashMap<String, usize>,
+    next: usize,
+}
+
+/// An event read, checked and decided, up to its decision's commit.
+pub enum Prepared {
+    /// Answered without a new decision: the stored decision of a resent business id.
+    Decided(Decided),
+    /// Decided, to be committed with [`commit`].
+    Record(Box<DecisionToRecord>),
+    /// The same business id as the run's event at index `first`, with this request (as
+    /// stored): its answer is that event's, or 409 when the data differ.
+    SameAs {
+        first: usize,
+        request_json: String,
+        reference: String,
+    },
+}
+
+/// Everything of [`decide`] before the commit: parse, idempotency check, window
+/// read-and-update, detect. Each call takes the next index of `in_flight`'s run.
+pub async fn prepare<D>(
+    state: &AppState,
+    user: &Authenticated,
+    body: &Value,
+    started: std::time::Instant,
+    in_flight: &mut InFlight,
+) -> Result<Prepared, ApiError>
+where
+    D: Endpoint,
+    D::Event: Serialize,
+{
+    let index = in_flight.next;
+    in_flight.next += 1;
     let received = Utc::now();
     let detectors = state.detectors();
     let detector = D::select(&detectors);
-    let event = detector.parse(&body, received)?;
+    let event = detector.parse(body, received)?;
     let request_json = serde_json::to_string(&event).map_err(ApiError::internal)?;
 
-    if let Some(reference) = event.reference()
-        && let Some(stored) = find_decision(&state, D::MODULE, reference).await?
-    {
-        return replay::<D>(&event, &request_json, stored);
+    if let Some(reference) = event.reference() {
+        if let Some(first) = in_flight.references.get(reference) {
+            return Ok(Prepared::SameAs {
+                first: *first,
+                request_json,
+                reference: reference.to_owned(),
+            });
+        }
+        if let Some(stored) = find_decision(state, D::MODULE, reference).await? {
+            return replay::<D>(Some(reference), &request_json, stored).map(Prepared::Decided);
+        }
+        in_flight.references.insert(reference.to_owned(), index);
     }
 
     let observations = detector.observations(&event);
@@ -160,7 +253,7 @@ where
         risk_score: assessment.risk(),
         flagged: assessment.flagged(),
         decision: assessment.decision().map(str::to_owned),
-        request_json: request_json.clone(),
+        request_json,
         response_json: serde_json::to_string(&body).map_err(ApiError::internal)?,
         event_time: event.event_time(),
         recorded_at: received,
@@ -175,6 +268,19 @@ where
         shadow,
         parties: D::parties(&event),
     };
+    Ok(Prepared::Record(Box::new(record)))
+}
+
+/// Stores a prepared decision (group-committed with others in flight) and answers it; a
+/// business id stored meanwhile by another request answers as its replay.
+pub async fn commit<D: Endpoint>(
+    state: &AppState,
+    record: DecisionToRecord,
+) -> Result<Decided, ApiError>
+where
+    D::Event: Serialize,
+{
+    let (reference, request_json) = (record.reference.clone(), record.request_json.clone());
     let outcome = state.writer.record(record).await.map_err(|error| {
         ApiError::unavailable("Database unavailable; the event was not recorded.", error)
     })?;
@@ -183,13 +289,12 @@ where
             state
                 .telemetry
                 .decision(D::MODULE, record.flagged, &record.alerts);
-            Ok(json_with_id(
-                HttpResponse::Created(),
-                id.0,
-                &record.response_json,
-            ))
+            Ok(Decided {
+                created: true,
+                body: json_with_id(id.0, &record.response_json),
+            })
         }
-        (Recorded::Existing(stored), _) => replay::<D>(&event, &request_json, stored),
+        (Recorded::Existing(stored), _) => replay::<D>(reference.as_deref(), &request_json, stored),
     }
 }
 
@@ -216,48 +321,47 @@ async fn find_decision(
 
 /// Answers a resent business id: the stored decision when the data is the same, 409 otherwise.
 fn replay<D: Endpoint>(
-    event: &D::Event,
+    reference: Option<&str>,
     request_json: &str,
     stored: StoredDecision,
-) -> Result<HttpResponse, ApiError>
+) -> Result<Decided, ApiError>
 where
     D::Event: Serialize,
 {
     if stored.request_json != request_json {
-        return Err(ApiError::Conflict(format!(
-            "{} `{}` was already assessed with different data.",
-            D::SPEC.reference_field,
-            event.reference().unwrap_or_default()
-        )));
+        return Err(conflict::<D>(reference.unwrap_or_default()));
     }
     if !stored.response_json.starts_with('{') {
         return Err(ApiError::internal("stored response is not a JSON object"));
     }
-    Ok(json_with_id(
-        HttpResponse::Ok(),
-        stored.id.0,
-        &stored.response_json,
+    Ok(Decided {
+        created: false,
+        body: json_with_id(stored.id.0, &stored.response_json),
+    })
+}
+
+/// 409 for a business id already assessed with other data.
+pub fn conflict<D: Endpoint>(reference: &str) -> ApiError
+where
+    D::Event: Serialize,
+{
+    ApiError::Conflict(format!(
+        "{} `{reference}` was already assessed with different data.",
+        D::SPEC.reference_field
     ))
 }
 
 /// The response: `id` first, as the contract's examples show it, then the body exactly as stored.
 /// The stored text is reused rather than serialised again: it is the same JSON object, and the
 /// answer to a resend is then byte for byte the first answer.
-fn json_with_id(
-    mut response: actix_web::HttpResponseBuilder,
-    id: i64,
-    stored_object: &str,
-) -> HttpResponse {
+fn json_with_id(id: i64, stored_object: &str) -> String {
     let fields = stored_object
         .strip_prefix('{')
         .unwrap_or(stored_object)
         .trim_start();
-    let body = if fields.starts_with('}') {
+    if fields.starts_with('}') {
         format!("{{\"id\":{id}}}")
     } else {
         format!("{{\"id\":{id},{fields}")
-    };
-    response
-        .content_type(actix_web::http::header::ContentType::json())
-        .body(body)
+    }
 }

@@ -2,6 +2,7 @@
 
 mod aml;
 mod audit;
+mod batch;
 mod cases;
 mod credit;
 mod dashboard;
@@ -27,6 +28,7 @@ use crate::errors::ApiError;
 
 pub use aml::{AmlDecision, PeerGroupReport};
 pub use audit::{AuditPage, read_query as read_history_query};
+pub use batch::MAX_BATCH_EVENTS;
 pub use cases::{CaseBody, CasePage, read_case_patch, read_case_query, read_new_case};
 pub use credit::CreditDecision;
 pub use detect::{Degradation, Endpoint, WarmingUp};
@@ -57,6 +59,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/aml/detect/", "POST")
                 .route(web::post().to(detect::detect::<redflag_aml::AmlDetector>)),
         )
+        .service(
+            resource("/api/aml/batch/", "POST")
+                .route(web::post().to(batch::batch::<redflag_aml::AmlDetector>)),
+        )
         .service(resource("/api/aml/peer-groups/", "GET").route(web::get().to(aml::peer_groups)))
         .service(
             resource("/api/aml/peer-groups/learn/", "POST")
@@ -67,12 +73,24 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::post().to(detect::detect::<redflag_credit::CreditDetector>)),
         )
         .service(
+            resource("/api/credit/batch/", "POST")
+                .route(web::post().to(batch::batch::<redflag_credit::CreditDetector>)),
+        )
+        .service(
             resource("/api/insurance/detect/", "POST")
                 .route(web::post().to(detect::detect::<redflag_insurance::InsuranceDetector>)),
         )
         .service(
+            resource("/api/insurance/batch/", "POST")
+                .route(web::post().to(batch::batch::<redflag_insurance::InsuranceDetector>)),
+        )
+        .service(
             resource("/api/market/detect/", "POST")
                 .route(web::post().to(detect::detect::<redflag_market::MarketDetector>)),
+        )
+        .service(
+            resource("/api/market/batch/", "POST")
+                .route(web::post().to(batch::batch::<redflag_market::MarketDetector>)),
         )
         .service(resource("/api/statistics/", "GET").route(web::get().to(statistics::statistics)))
         .service(resource("/api/audit/", "GET").route(web::get().to(audit::history)))

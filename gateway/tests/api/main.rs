@@ -4,6 +4,7 @@ mod audit;
 mod audit_queue;
 mod auth;
 mod backtests;
+mod batch;
 mod calibration;
 mod cases;
 mod cli;
