@@ -195,6 +195,7 @@ async function render() {
     else if (parts[0] === 'cases' && parts.length === 2) page = await casePage(parts[1]);
     else if (parts[0] === 'models' && parts.length === 1) page = await modelPage();
     else if (parts[0] === 'screening' && parts.length === 1) page = await screeningPage();
+    else if (parts[0] === 'webhooks' && parts.length === 1) page = await webhooksPage();
     else if (parts[0] === 'rules' && parts.length <= 2) page = await rulesPage(parts[1] || 'aml');
     else if (parts[0] === 'rules' && parts.length === 4 && parts[2] === 'drafts') page = await draftPage(parts[1], parts[3]);
     else page = message('There is no such page.');

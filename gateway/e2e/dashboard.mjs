@@ -12,7 +12,9 @@
 //
 // `cargo xtask test` runs it against a fresh server; exits non-zero naming the failed step.
 
+import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -405,6 +407,54 @@ async function main() {
     check(resolvedText.includes(`Resolved as a false positive by ${admin}`) && resolvedText.includes('KYC date of birth 1990'),
       `the resolution shows on the alert: ${resolvedText}`);
     await shot('screening-alert');
+
+    // Webhooks: the admin subscribes a receiver (this script's own server) to flagged decisions;
+    // a flagged transfer reaches it signed with the secret shown once, and the delivery log on
+    // the page says it was delivered.
+    const hooks = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => { body += chunk; });
+      request.on('end', () => {
+        hooks.push({ headers: request.headers, body });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      await page.click('[data-nav=webhooks]');
+      await page.waitForSelector('#webhook-form');
+      await page.fill('#webhook-form input[name=url]', `http://127.0.0.1:${receiver.address().port}/hook`);
+      await page.fill('#webhook-form input[name=description]', 'e2e receiver');
+      await page.click('#webhook-form button[type=submit]');
+      await page.waitForSelector('#webhook-created[data-secret]');
+      const secret = await page.getAttribute('#webhook-created', 'data-secret');
+      check(secret.startsWith('whsec_'), `a signing secret: ${secret}`);
+      const hooked = await call('/api/aml/detect/', token, {
+        transaction_id: 'E2E-HOOK', user_id: 'U-9', amount: 640, sender_id: 'S-N3', receiver_id: 'R-N3',
+        receiver_name: 'Carla Beatriz Moreno-Valdez',
+      });
+      check(hooked.flagged, 'a flagged transfer to notify');
+      for (let waited = 0; hooks.length === 0 && waited < 15000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      check(hooks.length === 1, `one delivery reached the receiver: ${hooks.length}`);
+      const [hook] = hooks;
+      const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+      const expected = createHmac('sha256', key)
+        .update(`${hook.headers['webhook-id']}.${hook.headers['webhook-timestamp']}.${hook.body}`)
+        .digest('base64');
+      check(hook.headers['webhook-signature'] === `v1,${expected}`, `signed with the secret: ${hook.headers['webhook-signature']}`);
+      const message = JSON.parse(hook.body);
+      check(message.type === 'decision.flagged' && message.data.decision.transaction_id === 'E2E-HOOK',
+        `the flagged decision: ${hook.body.slice(0, 200)}`);
+      await page.click('.subscription .show-log');
+      await page.waitForSelector('.deliveries tr[data-status=delivered]');
+      check((await page.textContent('.deliveries')).includes(hook.headers['webhook-id']), 'the log names the message');
+      await shot('webhooks');
+    } finally {
+      receiver.close();
+    }
 
     // An expired access token is refreshed without the user noticing; a session whose refresh
     // token no longer holds returns to the sign-in form, saying so.

@@ -130,6 +130,10 @@ async fn serve(settings: Settings) -> Result<(), CommandError> {
             state.settings.redis.key_prefix.clone(),
             consumer.clone(),
         )));
+        // Webhook deliveries beside the audit worker: the log it writes is what they send.
+        let dispatcher =
+            redflag_service::webhooks::Dispatcher::new(state.db.clone(), &state.settings.webhooks)?;
+        actix_web::rt::spawn(dispatcher.run());
         actix_web::rt::spawn(
             Periodic::new(
                 state.db.clone(),

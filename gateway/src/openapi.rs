@@ -12,6 +12,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 mod rules;
 mod screening;
+mod webhooks;
 
 use crate::auth::{AccessToken, TokenPair, read_credentials, read_refresh};
 use crate::errors::ErrorDetail;
@@ -62,6 +63,7 @@ pub fn document() -> Value {
     add::<ResolvedMatch>(&mut schemas);
     rules::add_schemas(&mut schemas);
     screening::add_schemas(&mut schemas);
+    webhooks::add_schemas(&mut schemas);
     schemas.insert(
         "FieldErrors".to_owned(),
         json!({
@@ -400,7 +402,7 @@ fn detection(tag: &str, event: &str, decision: &str, example: Value, answer: Val
 /// Every path: the contract's, then the rule sets' and screening's.
 fn all_paths() -> Value {
     let mut all = paths();
-    for more in [rules::paths(), screening::paths()] {
+    for more in [rules::paths(), screening::paths(), webhooks::paths()] {
         if let (Some(all), Value::Object(more)) = (all.as_object_mut(), more) {
             all.extend(more);
         }

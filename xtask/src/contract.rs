@@ -69,8 +69,10 @@ impl Drop for Server {
 }
 
 /// What the contract and browser runs change from the defaults: a small model trains faster, and
-/// a run's few dozen decisions are enough to retrain on and to calibrate the anomaly alerts with.
+/// a run's few dozen decisions are enough to retrain on and to calibrate the anomaly alerts with,
+/// and webhooks may go to the browser run's receiver on 127.0.0.1.
 pub const TEST_SETTINGS: &[(&str, &str)] = &[
+    ("REDFLAG__WEBHOOKS__ALLOW_PRIVATE_ADDRESSES", "true"),
     ("REDFLAG__MODELS__SYNTHETIC_ROWS", "3000"),
     ("REDFLAG__TASKS__RETRAIN_MIN_ROWS", "20"),
     ("REDFLAG__MODELS__CALIBRATION_MIN_EVENTS", "20"),

@@ -396,9 +396,11 @@ fn work(settings: Settings, once: bool, out: &mut dyn Write) -> Result<(), Servi
         return Ok(());
     }
     let periodic = Periodic::new(db.clone(), crate::windows::shared(&settings)?, &settings);
+    let dispatcher = crate::webhooks::Dispatcher::new(db.clone(), &settings.webhooks)?;
     tracing::info!("audit worker running");
     runtime()?.block_on(async move {
         tokio::spawn(periodic.run());
+        tokio::spawn(dispatcher.run());
         worker::run(
             db,
             settings.audit,

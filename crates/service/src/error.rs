@@ -70,6 +70,12 @@ pub enum ServiceError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A webhook secret that is not a `whsec_` base64 key, or no randomness to make one.
+    #[error("webhook secret: {0}")]
+    Secret(String),
+    /// The webhook client could not be built (its TLS roots).
+    #[error("webhook client: {0}")]
+    Webhook(String),
     /// The work panicked or was cancelled on the blocking pool.
     #[error("the blocking work did not finish: {0}")]
     Blocking(#[from] tokio::task::JoinError),

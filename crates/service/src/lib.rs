@@ -22,6 +22,7 @@ pub mod shadow;
 pub mod tasks;
 pub mod telemetry;
 pub mod users;
+pub mod webhooks;
 pub mod windows;
 pub mod worker;
 

@@ -40,6 +40,7 @@ pub struct Settings {
     pub tasks: TaskSettings,
     pub rules: RuleSettings,
     pub screening: ScreeningSettings,
+    pub webhooks: WebhookSettings,
     pub aml: AmlConfig,
     pub credit: CreditConfig,
     pub insurance: InsuranceConfig,
@@ -192,6 +193,23 @@ pub struct ScreeningSettings {
     /// forgets every remembered party's linkage (list updates are no longer screened against
     /// them).
     pub name_key: Secret,
+}
+
+/// Webhook deliveries (see [`crate::webhooks`]); the workers send them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Lets subscriptions point at loopback, private and link-local addresses: off, so that an
+    /// admin's URL cannot reach the service's own network; on for tests and an in-house receiver.
+    pub allow_private_addresses: bool,
+    /// How long an endpoint has to answer one delivery.
+    pub timeout_seconds: u64,
+    /// How often each worker looks for new events and due deliveries, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Deliveries one worker sends at once.
+    pub concurrency: usize,
+    /// How long the secret before a rotation keeps signing, in hours.
+    pub rotation_grace_hours: u64,
 }
 
 /// The worker's periodic tasks; an interval of 0 turns a task off.

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use redflag_core::{Alert, Module};
-use redflag_store::{AuditProgress, OutboxCounts, Sweep};
+use redflag_store::{AuditProgress, DeliveryCounts, OutboxCounts, Sweep};
 
 /// The metric names, all prefixed `redflag_`.
 pub mod names {
@@ -34,6 +34,8 @@ pub mod names {
     pub const ANOMALY_THRESHOLD: &str = "redflag_anomaly_threshold";
     pub const ANOMALY_WARMING_UP: &str = "redflag_anomaly_warming_up";
     pub const FEATURE_DRIFT: &str = "redflag_model_feature_psi";
+    pub const WEBHOOK_ATTEMPTS: &str = "redflag_webhook_attempts_total";
+    pub const WEBHOOK_DELIVERIES: &str = "redflag_webhook_deliveries";
 }
 
 /// Counts audit records by what the worker did with them (`relayed`, `applied`, `duplicate`,
@@ -52,6 +54,23 @@ pub fn audit_state(outbox: &OutboxCounts, progress: &AuditProgress) {
     gauge!(names::AUDIT_APPLIED).set(progress.applied as f64);
     gauge!(names::AUDIT_DEAD_LETTERED).set(progress.dead_lettered as f64);
     gauge!(names::AUDIT_LAG).set(progress.lag_seconds);
+}
+
+/// Counts a webhook delivery attempt by outcome (`delivered`, `retried`, `failed`: given up on,
+/// `gone`: the endpoint answered 410).
+pub fn webhook_attempt(outcome: &'static str) {
+    counter!(names::WEBHOOK_ATTEMPTS, "outcome" => outcome).increment(1);
+}
+
+/// Sets the webhook deliveries' gauges by status (read from the store at each scrape).
+pub fn webhook_state(counts: &DeliveryCounts) {
+    for (status, count) in [
+        ("pending", counts.pending),
+        ("delivered", counts.delivered),
+        ("failed", counts.failed),
+    ] {
+        gauge!(names::WEBHOOK_DELIVERIES, "status" => status).set(count as f64);
+    }
 }
 
 /// Counts a periodic task's run (`outcome`: `ok` or `failed`).
@@ -160,6 +179,16 @@ fn describe() {
         names::ALERTS,
         Unit::Count,
         "Alerts raised, by module, rule and severity"
+    );
+    describe_counter!(
+        names::WEBHOOK_ATTEMPTS,
+        Unit::Count,
+        "Webhook delivery attempts made by workers in this process, by outcome"
+    );
+    describe_gauge!(
+        names::WEBHOOK_DELIVERIES,
+        Unit::Count,
+        "Webhook deliveries by status: pending (waiting or retrying), delivered, failed"
     );
     describe_counter!(
         names::AUDIT_RECORDS,

@@ -22,6 +22,7 @@ mod shadows;
 mod statistics;
 mod training;
 mod users;
+mod webhooks;
 mod windows;
 
 pub use audit_log::{
@@ -53,6 +54,10 @@ pub use statistics::{
 };
 pub use training::{LabelledDecision, ScoredDecision};
 pub use users::{User, UserId};
+pub use webhooks::{
+    AttemptOutcome, DeliveryCounts, EVENT_TYPES as WEBHOOK_EVENT_TYPES, NewSubscription,
+    StoredDelivery, StoredSubscription, SubscriptionChange,
+};
 pub use windows::{
     ActivityWindows, InProcessWindows, RedisWindows, Sweep, WindowError, WindowFuture,
 };

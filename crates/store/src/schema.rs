@@ -272,6 +272,51 @@ diesel::table! {
 diesel::joinable!(rule_list_entries -> rule_lists (list_name));
 diesel::joinable!(shadow_decisions -> decisions (decision_id));
 
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> BigInt,
+        url -> Text,
+        event_types -> Text,
+        description -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        starts_after -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        message_id -> Text,
+        event_type -> Text,
+        audit_id -> BigInt,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_cursor (id) {
+        id -> Integer,
+        audit_id -> BigInt,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     decisions,
@@ -287,7 +332,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_events,
     rule_lists,
     rule_list_entries,
-    shadow_decisions
+    shadow_decisions,
+    webhook_subscriptions,
+    webhook_deliveries
 );
 
 // Precision by rule groups alerts by their rule and their case's resolution.

@@ -64,8 +64,8 @@ fn migrations_apply_revert_and_apply_again_on_both_backends() {
             0,
             "nothing left to apply"
         );
-        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 12);
-        assert_eq!(db.migrate().expect("up.sql works again"), 12);
+        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 13);
+        assert_eq!(db.migrate().expect("up.sql works again"), 13);
     }
 }
 

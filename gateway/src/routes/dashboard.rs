@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use crate::errors::ApiError;
 
 /// The dashboard's files, as `/dashboard/<name>` serves them.
-const ASSETS: [(&str, &str, &str); 5] = [
+const ASSETS: [(&str, &str, &str); 6] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
@@ -22,6 +22,11 @@ const ASSETS: [(&str, &str, &str); 5] = [
         "screening.js",
         "text/javascript; charset=utf-8",
         include_str!("../../dashboard/screening.js"),
+    ),
+    (
+        "webhooks.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../dashboard/webhooks.js"),
     ),
     (
         "app.css",

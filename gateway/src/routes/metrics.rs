@@ -115,15 +115,17 @@ pub struct AuditCounts {
 /// gauges are read from the store at each scrape; if it does not answer, the rest still is served.
 pub async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
     let db = state.db.clone();
-    if let Ok(Ok((outbox, progress))) = web::block(move || {
+    if let Ok(Ok((outbox, progress, webhooks))) = web::block(move || {
         Ok::<_, redflag_store::StoreError>((
             db.outbox_counts()?,
             db.audit_progress(chrono::Utc::now())?,
+            db.webhook_delivery_counts()?,
         ))
     })
     .await
     {
         crate::telemetry::audit_state(&outbox, &progress);
+        crate::telemetry::webhook_state(&webhooks);
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -20,6 +20,7 @@ mod rules;
 mod screening;
 mod statistics;
 mod users;
+mod webhooks;
 
 use actix_web::{ResponseError, web};
 
@@ -48,6 +49,7 @@ pub use screening::{
 };
 pub use statistics::StatisticsReport;
 pub use users::UserItem;
+pub use webhooks::{DeliveryBody, DeliveryPage, SubscriptionBody};
 
 /// Registers every route. Each resource answers other methods with 405 in the DRF shape.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -125,6 +127,32 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/rules/lists/{name}/import/", "POST")
                 .route(web::post().to(list_import::import_list)),
+        )
+        .service(
+            resource("/api/webhooks/", "GET, POST")
+                .route(web::get().to(webhooks::list))
+                .route(web::post().to(webhooks::create)),
+        )
+        .service(
+            resource("/api/webhooks/{id:\\d+}/", "GET, PATCH, DELETE")
+                .route(web::get().to(webhooks::show))
+                .route(web::patch().to(webhooks::update))
+                .route(web::delete().to(webhooks::delete)),
+        )
+        .service(
+            resource("/api/webhooks/{id:\\d+}/rotate-secret/", "POST")
+                .route(web::post().to(webhooks::rotate_secret)),
+        )
+        .service(
+            resource("/api/webhooks/{id:\\d+}/deliveries/", "GET")
+                .route(web::get().to(webhooks::deliveries)),
+        )
+        .service(
+            resource(
+                "/api/webhooks/{id:\\d+}/deliveries/{delivery:\\d+}/resend/",
+                "POST",
+            )
+            .route(web::post().to(webhooks::resend)),
         )
         .service(resource("/api/screening/", "POST").route(web::post().to(screening::screen)))
         .service(resource("/api/screening/lists/", "GET").route(web::get().to(screening::lists)))

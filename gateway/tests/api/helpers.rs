@@ -356,11 +356,25 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
+    structuring_run_by(app, token, prefix, "SMURF").await
+}
+
+/// [`structuring_run`] from `sender`: a sender of its own makes one flagged decision per run.
+pub async fn structuring_run_by<S, B>(
+    app: &S,
+    token: &str,
+    prefix: &str,
+    sender: &str,
+) -> Vec<Value>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
     let mut answers = Vec::new();
     for (i, amount) in [9800.0, 9900.0, 9700.0].into_iter().enumerate() {
         let transfer = serde_json::json!({
             "transaction_id": format!("{prefix}{i}"), "user_id": "U", "amount": amount,
-            "sender_id": "SMURF", "receiver_id": "BANK",
+            "sender_id": sender, "receiver_id": "BANK",
             "timestamp": format!("2026-02-09T09:0{i}:00Z")});
         let reply = send(app, post("/api/aml/detect/", Some(token), &transfer)).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);

@@ -30,3 +30,4 @@ mod screening;
 mod shadows;
 mod tasks;
 mod validation;
+mod webhooks;

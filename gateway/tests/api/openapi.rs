@@ -70,6 +70,11 @@ async fn the_served_document_is_the_checked_in_one_and_covers_every_endpoint() {
             "/api/screening/lists/",
             "/api/screening/lists/{name}/versions/",
             "/api/screening/suppressions/",
+            "/api/webhooks/",
+            "/api/webhooks/{id}/",
+            "/api/webhooks/{id}/rotate-secret/",
+            "/api/webhooks/{id}/deliveries/",
+            "/api/webhooks/{id}/deliveries/{delivery_id}/resend/",
         ]
     );
     // Every reference resolves to a schema of the document.
