@@ -4,6 +4,7 @@
 //! integration tests, so that tests exercise exactly what runs.
 
 pub mod auth;
+pub mod background;
 mod body;
 pub mod errors;
 mod hardening;
@@ -12,6 +13,7 @@ pub mod limits;
 pub mod openapi;
 mod routes;
 pub mod state;
+pub mod stream;
 pub mod telemetry;
 
 use actix_cors::Cors;

@@ -4,16 +4,22 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
+use redflag_core::Module;
+use redflag_gateway::background::Background;
 use redflag_gateway::build_app;
 use redflag_gateway::state::{AppState, StartupError};
+use redflag_gateway::stream::nats::{Nats, Source};
+use redflag_gateway::stream::{
+    Actor, MAX_BATCH_EVENTS, Outlets, StreamError, consume as consume_stream,
+};
 use redflag_service::ServiceError;
 use redflag_service::cli;
 use redflag_service::settings::{Settings, SettingsError, Sources};
-use redflag_service::tasks::Periodic;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc rather than glibc's malloc: under load the detection path's many small allocations
@@ -42,8 +48,45 @@ enum Command {
     },
     /// Print the OpenAPI 3.1 document that GET /api/schema/ serves (JSON).
     Openapi,
+    /// Decide a module's events from a NATS JetStream stream (made if missing), each as the HTTP
+    /// path does; publish each decision's answer; dead-letter what cannot be decided.
+    Consume(ConsumeArgs),
     #[command(flatten)]
     Service(cli::Command),
+}
+
+#[derive(clap::Args)]
+struct ConsumeArgs {
+    /// The module whose events the stream carries.
+    #[arg(long, value_parser = cli::module_parser())]
+    module: Module,
+    /// The JetStream stream (made, capturing --subject, if missing).
+    #[arg(long)]
+    stream: String,
+    /// The subject the events are published on: each message's body is the HTTP request body.
+    #[arg(long)]
+    subject: String,
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
+    /// The durable consumer; processes with the same name share the stream's messages.
+    /// Default: redflag-<module>.
+    #[arg(long)]
+    durable: Option<String>,
+    /// Where each decision's answer is published. Default: redflag.decisions.<module>.
+    #[arg(long)]
+    decisions_subject: Option<String>,
+    /// Where messages that cannot be decided go, with their error. Default: redflag.dead.<module>.
+    #[arg(long)]
+    dead_letter_subject: Option<String>,
+    /// Messages taken and decided together.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Seconds a taken message may go unacknowledged before another consumer gets it.
+    #[arg(long, default_value_t = 30)]
+    ack_wait_seconds: u64,
+    /// Serve the Prometheus metrics (the consumer's lag among them) at http://ADDR/metrics.
+    #[arg(long)]
+    metrics_bind: Option<String>,
 }
 
 /// Why a command failed: the message `redflag` exits with.
@@ -59,6 +102,8 @@ enum CommandError {
     Io(#[from] io::Error),
     #[error("cannot listen on {bind}: {source}")]
     Listen { bind: String, source: io::Error },
+    #[error(transparent)]
+    Stream(#[from] StreamError),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +141,7 @@ fn run(command: Command, mut settings: Settings) -> Result<(), CommandError> {
             writeln!(out, "{document}")?;
             Ok(())
         }
+        Command::Consume(args) => consume(settings, args),
         Command::Service(command) => Ok(cli::run(command, settings, &mut out)?),
     }
 }
@@ -113,62 +159,7 @@ async fn serve(settings: Settings) -> Result<(), CommandError> {
         debug = state.settings.debug,
         "redflag serving"
     );
-    let upkeep = state.prometheus.clone();
-    actix_web::rt::spawn(async move {
-        let mut interval = actix_web::rt::time::interval(Duration::from_secs(5));
-        loop {
-            interval.tick().await;
-            upkeep.run_upkeep();
-        }
-    });
-    let consumer = redflag_service::worker::consumer_name();
-    let mut audit_worker = None;
-    if state.settings.audit.embedded_worker {
-        audit_worker = Some(actix_web::rt::spawn(redflag_service::worker::run(
-            state.db.clone(),
-            state.settings.audit.clone(),
-            state.settings.redis.key_prefix.clone(),
-            consumer.clone(),
-        )));
-        // Webhook deliveries beside the audit worker: the log it writes is what they send.
-        let dispatcher =
-            redflag_service::webhooks::Dispatcher::new(state.db.clone(), &state.settings.webhooks)?;
-        actix_web::rt::spawn(dispatcher.run());
-        actix_web::rt::spawn(
-            Periodic::new(
-                state.db.clone(),
-                Some(state.windows.clone()),
-                &state.settings,
-            )
-            .run(),
-        );
-    }
-    actix_web::rt::spawn(
-        state
-            .detectors
-            .clone()
-            .keep_current(Arc::new(state.settings.clone()), state.db.clone()),
-    );
-    // A list import interrupted before its re-screen finished (a gateway stopped mid-way) is
-    // finished here; it raises nothing twice.
-    let (screening, db) = (state.detectors.screening.clone(), state.db.clone());
-    actix_web::rt::spawn(async move {
-        let done = web::block(move || screening.rescreen_pending(&db, chrono::Utc::now())).await;
-        match done {
-            Ok(Ok(done)) if done.alerts > 0 => {
-                tracing::info!(
-                    alerts = done.alerts,
-                    parties = done.parties,
-                    "finished a pending re-screen"
-                )
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                tracing::error!(%error, "a pending re-screen failed; `redflag lists rescreen` finishes it")
-            }
-            Err(error) => tracing::error!(%error, "a pending re-screen did not run"),
-        }
-    });
+    let background = Background::start(&state)?;
     let server_state = state.clone();
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
     // On SIGTERM (or SIGINT) actix stops accepting and gives in-flight requests up to the grace
@@ -189,19 +180,139 @@ async fn serve(settings: Settings) -> Result<(), CommandError> {
     }
     server.run().await?;
     tracing::info!("stopped accepting requests; flushing the audit relay");
-    // The embedded worker stops first (its queue connection closes with it), so that it takes no
-    // record the flush relays; what it was handed and had not acknowledged, the flush applies.
-    if let Some(worker) = audit_worker {
-        worker.abort();
-        let _stopped = worker.await;
+    background.stop(grace).await;
+    Ok(())
+}
+
+#[actix_web::main]
+async fn consume(settings: Settings, args: ConsumeArgs) -> Result<(), CommandError> {
+    let module = args.module;
+    let durable = args
+        .durable
+        .unwrap_or_else(|| format!("redflag-{}", module.as_str()));
+    let source = Source {
+        url: args.nats_url,
+        stream: args.stream,
+        subject: args.subject,
+        durable: durable.clone(),
+        ack_wait: Duration::from_secs(args.ack_wait_seconds.max(1)),
+    };
+    let outlets = Outlets {
+        decisions: args
+            .decisions_subject
+            .unwrap_or_else(|| format!("redflag.decisions.{}", module.as_str())),
+        dead_letters: args
+            .dead_letter_subject
+            .unwrap_or_else(|| format!("redflag.dead.{}", module.as_str())),
+        batch: args.batch.clamp(1, MAX_BATCH_EVENTS),
+    };
+    let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
+    let state = web::Data::new(AppState::build(settings)?);
+    let mut transport = Nats::connect(&source).await?;
+    let background = Background::start(&state)?;
+    if let Some(bind) = &args.metrics_bind {
+        let handle = state.prometheus.clone();
+        let server = HttpServer::new(move || {
+            let handle = handle.clone();
+            actix_web::App::new().route(
+                "/metrics",
+                web::get().to(move || {
+                    let body = handle.render();
+                    async move {
+                        actix_web::HttpResponse::Ok()
+                            .content_type("text/plain; version=0.0.4; charset=utf-8")
+                            .body(body)
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .disable_signals()
+        .bind(bind)
+        .map_err(|source| CommandError::Listen {
+            bind: bind.clone(),
+            source,
+        })?;
+        for address in server.addrs() {
+            tracing::info!("metrics on http://{address}/metrics");
+        }
+        actix_web::rt::spawn(server.run());
     }
-    redflag_service::worker::flush_within(
-        grace,
-        &state.db,
-        &state.settings.audit,
-        &state.settings.redis.key_prefix,
-        &consumer,
-    )
-    .await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let signalled = stop.clone();
+    actix_web::rt::spawn(async move {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(terminate) => terminate,
+                Err(error) => {
+                    tracing::error!(%error, "SIGTERM cannot be caught; stop with SIGINT");
+                    let _ = tokio::signal::ctrl_c().await;
+                    signalled.store(true, Ordering::Relaxed);
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        signalled.store(true, Ordering::Relaxed);
+    });
+    let actor = Actor {
+        user_id: None,
+        name: format!("nats:{}/{durable}", source.stream),
+    };
+    tracing::info!(
+        module = module.as_str(),
+        stream = %source.stream,
+        subject = %source.subject,
+        durable = %durable,
+        decisions = %outlets.decisions,
+        dead_letters = %outlets.dead_letters,
+        "consuming"
+    );
+    match module {
+        Module::Aml => {
+            consume_stream::<redflag_aml::AmlDetector, _>(
+                &state,
+                &mut transport,
+                &outlets,
+                &actor,
+                stop,
+            )
+            .await
+        }
+        Module::Credit => {
+            consume_stream::<redflag_credit::CreditDetector, _>(
+                &state,
+                &mut transport,
+                &outlets,
+                &actor,
+                stop,
+            )
+            .await
+        }
+        Module::Insurance => {
+            consume_stream::<redflag_insurance::InsuranceDetector, _>(
+                &state,
+                &mut transport,
+                &outlets,
+                &actor,
+                stop,
+            )
+            .await
+        }
+        Module::Market => {
+            consume_stream::<redflag_market::MarketDetector, _>(
+                &state,
+                &mut transport,
+                &outlets,
+                &actor,
+                stop,
+            )
+            .await
+        }
+    }
+    tracing::info!("stopped consuming; flushing the audit relay");
+    background.stop(grace).await;
     Ok(())
 }

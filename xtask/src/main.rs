@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 const REDIS: &str = "127.0.0.1:6379";
 const POSTGRES: &str = "127.0.0.1:5432";
+const NATS: &str = "127.0.0.1:4222";
 /// Crates that must know nothing of HTTP, SQL or Redis.
 const PURE_CRATES: &[&str] = &[
     "redflag-core",
@@ -174,6 +175,12 @@ fn test(extra: &[String]) -> Result<(), String> {
     } else {
         let url = start_redis(&mut services)?;
         envs.push(("REDFLAG_TEST_REDIS_URL".to_owned(), url));
+    }
+    if nats_answers(NATS) {
+        eprintln!("xtask: using NATS at {NATS}");
+    } else if env::var("REDFLAG_TEST_NATS_URL").is_err() {
+        let url = start_nats(&mut services)?;
+        envs.push(("REDFLAG_TEST_NATS_URL".to_owned(), url));
     }
     if tcp_answers(POSTGRES) && env::var("REDFLAG_TEST_POSTGRES_URL").is_err() {
         eprintln!("xtask: using PostgreSQL at {POSTGRES}");
@@ -421,6 +428,44 @@ fn find_program(name: &str, extra_dirs: &[PathBuf]) -> Option<PathBuf> {
         .chain(extra_dirs.iter().cloned())
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
+}
+
+/// Whether a NATS server answers there: it greets every connection with `INFO {...}`.
+fn nats_answers(address: &str) -> bool {
+    let Ok(address) = address.parse::<SocketAddr>() else {
+        return false;
+    };
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut greeting = [0u8; 4];
+    stream
+        .read(&mut greeting)
+        .is_ok_and(|n| greeting[..n].starts_with(b"INFO"))
+}
+
+/// A throwaway nats-server with JetStream, its store in a temporary directory.
+fn start_nats(services: &mut Services) -> Result<String, String> {
+    let server = find_program("nats-server", &[PathBuf::from("/usr/sbin")]).ok_or(
+        "NATS does not answer at 127.0.0.1:4222 and `nats-server` is not installed: \
+         install the Debian package `nats-server` (apt-get install nats-server)",
+    )?;
+    let port = free_port()?;
+    let dir = TempDir::new("nats")?;
+    let child = Command::new(server)
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start nats-server: {e}"))?;
+    services.children.push(child);
+    services._temp.push(dir);
+    let address = format!("127.0.0.1:{port}");
+    wait_until("nats-server", || nats_answers(&address))?;
+    eprintln!("xtask: started a throwaway NATS (JetStream) at {address}");
+    Ok(format!("nats://{address}"))
 }
 
 fn start_redis(services: &mut Services) -> Result<String, String> {

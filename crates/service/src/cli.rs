@@ -192,7 +192,7 @@ pub enum AuditCommand {
 }
 
 /// The modules by name, as every command names them.
-fn module_parser() -> impl TypedValueParser<Value = Module> {
+pub fn module_parser() -> impl TypedValueParser<Value = Module> {
     PossibleValuesParser::new(registry::names()).try_map(|name| name.parse::<Module>())
 }
 

@@ -36,6 +36,8 @@ pub mod names {
     pub const FEATURE_DRIFT: &str = "redflag_model_feature_psi";
     pub const WEBHOOK_ATTEMPTS: &str = "redflag_webhook_attempts_total";
     pub const WEBHOOK_DELIVERIES: &str = "redflag_webhook_deliveries";
+    pub const STREAM_MESSAGES: &str = "redflag_stream_messages_total";
+    pub const STREAM_LAG: &str = "redflag_stream_lag";
 }
 
 /// Counts audit records by what the worker did with them (`relayed`, `applied`, `duplicate`,
@@ -71,6 +73,19 @@ pub fn webhook_state(counts: &DeliveryCounts) {
     ] {
         gauge!(names::WEBHOOK_DELIVERIES, "status" => status).set(count as f64);
     }
+}
+
+/// Counts a stream message by what became of it (`decided`, `replayed`: a redelivery or resend
+/// answered from its stored decision, `dead_lettered`, `retried`).
+pub fn stream_message(module: Module, outcome: &'static str) {
+    counter!(names::STREAM_MESSAGES, "module" => module.as_str(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// Sets a stream consumer's lag: messages not yet delivered to it or not yet acknowledged.
+pub fn stream_lag(stream: &str, consumer: &str, lag: u64) {
+    gauge!(names::STREAM_LAG, "stream" => stream.to_owned(), "consumer" => consumer.to_owned())
+        .set(lag as f64);
 }
 
 /// Counts a periodic task's run (`outcome`: `ok` or `failed`).
@@ -179,6 +194,16 @@ fn describe() {
         names::ALERTS,
         Unit::Count,
         "Alerts raised, by module, rule and severity"
+    );
+    describe_counter!(
+        names::STREAM_MESSAGES,
+        Unit::Count,
+        "Stream messages handled by this consumer, by module and outcome"
+    );
+    describe_gauge!(
+        names::STREAM_LAG,
+        Unit::Count,
+        "Messages of a stream consumer not yet delivered or not yet acknowledged"
     );
     describe_counter!(
         names::WEBHOOK_ATTEMPTS,

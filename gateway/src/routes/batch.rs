@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::detect::{Decided, Endpoint, InFlight, Prepared, commit, conflict, prepare};
+use super::detect::{Actor, Decided, Endpoint, InFlight, Prepared, commit, conflict, prepare};
 use crate::auth::Authenticated;
 use crate::body::read_json;
 use crate::errors::ApiError;
@@ -69,16 +69,32 @@ where
     }
     state.limits.check_detections(user.user_id, events.len())?;
 
+    let answers = decide_many::<D>(&state, &Actor::from(&user), &events).await;
+    Ok(respond(answers))
+}
+
+/// Decides `events` in order, as [`super::detect::decide`] decides each, with their decisions
+/// committed together: each event's answer or error, in order. A business id sent twice is decided
+/// once; its second slot answers the first's decision (or 409 with other data).
+pub async fn decide_many<D>(
+    state: &AppState,
+    actor: &Actor,
+    events: &[Value],
+) -> Vec<Result<Decided, ApiError>>
+where
+    D: Endpoint,
+    D::Event: Serialize,
+{
     let mut in_flight = InFlight::default();
     let mut slots = Vec::with_capacity(events.len());
     let mut commits = Vec::new();
-    for event in &events {
+    for event in events {
         let started = std::time::Instant::now();
-        let slot = match prepare::<D>(&state, &user, event, started, &mut in_flight).await {
+        let slot = match prepare::<D>(state, actor, event, started, &mut in_flight).await {
             Ok(Prepared::Decided(decided)) => Slot::Done(Ok(decided)),
             Ok(Prepared::Record(record)) => {
                 let request_json = record.request_json.clone();
-                commits.push(commit::<D>(&state, *record));
+                commits.push(commit::<D>(state, *record));
                 Slot::Committing(request_json)
             }
             Ok(Prepared::SameAs {
@@ -126,7 +142,7 @@ where
         answers.push(answer);
         stored_requests.push(stored);
     }
-    Ok(respond(answers))
+    answers
 }
 
 /// The answer: a JSON array of the slots' bodies, in order, written from the stored texts.

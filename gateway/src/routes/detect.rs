@@ -85,6 +85,22 @@ impl Decided {
     }
 }
 
+/// Who a decision is recorded as: a signed-in user, or a stream consumer (no user row).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+}
+
+impl From<&Authenticated> for Actor {
+    fn from(user: &Authenticated) -> Self {
+        Self {
+            user_id: Some(user.user_id),
+            name: user.username.clone(),
+        }
+    }
+}
+
 /// POST /api/<module>/...: scores one event and records the decision before answering.
 #[tracing::instrument(skip_all, fields(module = %D::MODULE))]
 pub async fn detect<D>(
@@ -100,7 +116,7 @@ where
     let started = std::time::Instant::now();
     state.limits.check_detection(user.user_id)?;
     let body = read_json(&request, payload, &state.settings.server).await?;
-    Ok(decide::<D>(&state, &user, &body, started)
+    Ok(decide::<D>(&state, &Actor::from(&user), &body, started)
         .await?
         .into_response())
 }
@@ -110,7 +126,7 @@ where
 /// committed when this returns `Ok`.
 pub async fn decide<D>(
     state: &AppState,
-    user: &Authenticated,
+    actor: &Actor,
     body: &Value,
     started: std::time::Instant,
 ) -> Result<Decided, ApiError>
@@ -118,7 +134,7 @@ where
     D: Endpoint,
     D::Event: Serialize,
 {
-    match prepare::<D>(state, user, body, started, &mut InFlight::default()).await? {
+    match prepare::<D>(state, actor, body, started, &mut InFlight::default()).await? {
         Prepared::Decided(decided) => Ok(decided),
         Prepared::Record(record) => commit::<D>(state, *record).await,
         Prepared::SameAs { .. } => Err(ApiError::internal("no other event in flight")),
@@ -153,7 +169,7 @@ pub enum Prepared {
 /// read-and-update, detect. Each call takes the next index of `in_flight`'s run.
 pub async fn prepare<D>(
     state: &AppState,
-    user: &Authenticated,
+    actor: &Actor,
     body: &Value,
     started: std::time::Instant,
     in_flight: &mut InFlight,
@@ -257,8 +273,8 @@ where
         response_json: serde_json::to_string(&body).map_err(ApiError::internal)?,
         event_time: event.event_time(),
         recorded_at: received,
-        created_by: Some(UserId(user.user_id)),
-        actor: user.username.clone(),
+        created_by: actor.user_id.map(UserId),
+        actor: actor.name.clone(),
         alerts,
         model_version: Some(detectors.versions.of(D::MODULE).to_owned()),
         ruleset_version,

@@ -28,6 +28,7 @@ mod rules;
 mod scale_out;
 mod screening;
 mod shadows;
+mod streams;
 mod tasks;
 mod validation;
 mod webhooks;
