@@ -20,6 +20,8 @@ const WARM_UP: Duration = Duration::from_secs(2);
 pub struct Figures {
     pub endpoint: Endpoint,
     pub connections: usize,
+    /// Events per request: 1, or a batch's size (`POST /api/<module>/batch/`).
+    pub batch: usize,
     pub seconds: f64,
     pub requests: usize,
     pub errors: usize,
@@ -34,6 +36,11 @@ impl Figures {
         self.requests as f64 / self.seconds
     }
 
+    /// Events decided per second: requests times the batch size.
+    pub fn events_per_second(&self) -> f64 {
+        (self.requests * self.batch) as f64 / self.seconds
+    }
+
     /// The latency at percentile `p` (0-100), in milliseconds.
     pub fn percentile_ms(&self, p: f64) -> f64 {
         if self.latencies.is_empty() {
@@ -46,8 +53,10 @@ impl Figures {
     pub fn to_json(&self) -> Value {
         json!({
             "endpoint": self.endpoint.name(),
-            "path": self.endpoint.path(),
+            "path": self.endpoint.path_for(self.batch),
             "connections": self.connections,
+            "batch": self.batch,
+            "events_per_second": round(self.events_per_second(), 1),
             "seconds": round(self.seconds, 3),
             "requests": self.requests,
             "errors": self.errors,
@@ -64,7 +73,7 @@ impl Figures {
 
     /// One line for the terminal.
     pub fn summary(&self) -> String {
-        format!(
+        let line = format!(
             "{:<9} {:>9.0} req/s  p50 {:>7.2} ms  p90 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}",
             self.endpoint.name(),
             self.requests_per_second(),
@@ -73,7 +82,17 @@ impl Figures {
             self.percentile_ms(99.0),
             self.percentile_ms(100.0),
             self.errors
-        )
+        );
+        if self.batch > 1 {
+            format!(
+                "{line}  ({} events of {} per request: {:.0} events/s)",
+                self.requests * self.batch,
+                self.batch,
+                self.events_per_second()
+            )
+        } else {
+            line
+        }
     }
 }
 
@@ -99,7 +118,9 @@ pub async fn run(
     connections: usize,
     duration: Duration,
     (seed, names): (u64, bool),
+    batch: usize,
 ) -> Figures {
+    let batch = batch.max(1);
     let run_id = format!("{}", chrono::Utc::now().timestamp_millis());
     let sequence = Rc::new(Cell::new(0u64));
     let measuring_from = Instant::now() + WARM_UP;
@@ -123,8 +144,15 @@ pub async fn run(
             let mut slot: Option<Connection> = None;
             while Instant::now() < deadline {
                 let next = sequence.get();
-                sequence.set(next + 1);
-                let body = traffic.body(endpoint, next, None).to_string();
+                sequence.set(next + batch as u64);
+                let body = if batch == 1 {
+                    traffic.body(endpoint, next, None).to_string()
+                } else {
+                    let events: Vec<Value> = (0..batch as u64)
+                        .map(|offset| traffic.body(endpoint, next + offset, None))
+                        .collect();
+                    Value::Array(events).to_string()
+                };
                 let connection = match &mut slot {
                     Some(connection) => connection,
                     empty => match Connection::open(&target).await {
@@ -138,7 +166,12 @@ pub async fn run(
                 };
                 let sent = Instant::now();
                 let outcome = connection
-                    .send("POST", endpoint.path(), token.as_deref(), body.as_bytes())
+                    .send(
+                        "POST",
+                        endpoint.path_for(batch),
+                        token.as_deref(),
+                        body.as_bytes(),
+                    )
                     .await;
                 let measured = sent >= measuring_from;
                 match outcome {
@@ -181,6 +214,7 @@ pub async fn run(
     let mut figures = Figures {
         endpoint,
         connections,
+        batch,
         seconds,
         requests: 0,
         errors: 0,
@@ -215,6 +249,7 @@ mod tests {
         let figures = Figures {
             endpoint: Endpoint::Aml,
             connections: 4,
+            batch: 5,
             seconds: 2.0,
             requests: 100,
             errors: 0,
@@ -222,6 +257,8 @@ mod tests {
             first_error: None,
         };
         assert_eq!(figures.requests_per_second(), 50.0);
+        assert_eq!(figures.events_per_second(), 250.0);
+        assert_eq!(figures.to_json()["path"], "/api/aml/batch/");
         assert_eq!(figures.percentile_ms(50.0), 50.0);
         assert_eq!(figures.percentile_ms(99.0), 99.0);
         assert_eq!(figures.percentile_ms(100.0), 100.0);

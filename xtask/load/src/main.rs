@@ -11,6 +11,7 @@ mod client;
 mod plants;
 mod seed;
 mod server;
+mod stream;
 mod traffic;
 
 use std::path::PathBuf;
@@ -115,6 +116,20 @@ enum Command {
         /// name the sender and the receiver of every AML transfer (screened inline).
         #[arg(long, conflicts_with = "url")]
         screening: Option<PathBuf>,
+        /// Events per request: more than 1 sends them to the module's batch endpoint
+        /// (`POST /api/<module>/batch/`, at most 1,000) and reports events per second too.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        batch: u16,
+        /// Measure the NATS JetStream consume path instead of HTTP: a stream filled with
+        /// `--events` AML transfers, drained by a release `redflag consume` (embedded SQLite and
+        /// in-process windows) taking `--batch` messages at a time (default 256).
+        #[arg(long, conflicts_with = "url")]
+        nats: bool,
+        #[arg(long, default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+        /// Transfers in the stream, with --nats.
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
         /// Where the JSON figures go.
         #[arg(long, default_value = "target/bench/http.json")]
         output: PathBuf,
@@ -183,8 +198,16 @@ fn main() -> ExitCode {
             custom_rules,
             shadow_rules,
             screening,
+            batch,
+            nats,
+            nats_url,
+            events,
             output,
         } => {
+            if nats {
+                let batch = if batch > 1 { usize::from(batch) } else { 256 };
+                return finish(runtime.block_on(bench_stream(&nats_url, events, batch, &output)));
+            }
             let mut endpoints = endpoint.endpoints();
             if baseline {
                 endpoints.insert(0, Endpoint::Echo);
@@ -197,6 +220,7 @@ fn main() -> ExitCode {
                 custom_rules,
                 shadow_rules,
                 screening,
+                batch: usize::from(batch),
                 output,
             };
             runtime.block_on(bench(&server, &plan))
@@ -211,6 +235,11 @@ fn main() -> ExitCode {
             runtime.block_on(run_seed(&remote, &plan))
         }
     };
+    finish(result)
+}
+
+/// The exit status of a command, its error printed.
+fn finish(result: Result<(), String>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -409,7 +438,31 @@ struct BenchPlan {
     shadow_rules: usize,
     /// The directory of the shared sanctions data, to import and screen against.
     screening: Option<PathBuf>,
+    /// Events per request (1: the single endpoints).
+    batch: usize,
     output: PathBuf,
+}
+
+/// `bench --nats`: the consume path's throughput, printed and written to `output`.
+async fn bench_stream(
+    nats_url: &str,
+    events: u64,
+    batch: usize,
+    output: &std::path::Path,
+) -> Result<(), String> {
+    let binary = server::redflag_binary()?;
+    let figures = stream::run(&binary, nats_url, events, batch).await?;
+    println!(
+        "nats consume (aml) {:>9.0} events/s  ({} events in {:.2} s, batches of {batch})",
+        figures.events as f64 / figures.seconds,
+        figures.events,
+        figures.seconds
+    );
+    if let Some(parent) = output.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    let text = serde_json::to_string_pretty(&figures.to_json(batch)).map_err(|e| e.to_string())?;
+    std::fs::write(output, text).map_err(|e| format!("cannot write {}: {e}", output.display()))
 }
 
 /// The admin who publishes the bench's rule set (the bench user writes it: four eyes).
@@ -498,6 +551,7 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
             plan.connections,
             plan.duration,
             (plan.seed, plan.screening.is_some()),
+            plan.batch,
         )
         .await;
         let mut line = figures.summary();

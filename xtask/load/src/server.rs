@@ -45,7 +45,7 @@ pub struct LocalServer {
 }
 
 /// The `redflag` binary built beside this one (`cargo build --release` puts both in one folder).
-fn redflag_binary() -> Result<PathBuf, String> {
+pub fn redflag_binary() -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let binary = exe.with_file_name("redflag");
     if binary.exists() {

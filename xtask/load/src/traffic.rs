@@ -40,6 +40,17 @@ impl Endpoint {
         }
     }
 
+    /// The path for requests of `batch` events: the batch endpoint when more than one.
+    pub fn path_for(self, batch: usize) -> &'static str {
+        match (self, batch > 1) {
+            (Self::Aml, true) => "/api/aml/batch/",
+            (Self::Credit, true) => "/api/credit/batch/",
+            (Self::Insurance, true) => "/api/insurance/batch/",
+            (Self::Market, true) => "/api/market/batch/",
+            _ => self.path(),
+        }
+    }
+
     /// Whether the endpoint wants a token.
     pub fn authenticated(self) -> bool {
         self != Self::Echo
