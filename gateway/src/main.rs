@@ -270,47 +270,17 @@ async fn consume(settings: Settings, args: ConsumeArgs) -> Result<(), CommandErr
         dead_letters = %outlets.dead_letters,
         "consuming"
     );
+    // One consumer loop per module's detector type.
+    macro_rules! consume_as {
+        ($detector:ty) => {
+            consume_stream::<$detector, _>(&state, &mut transport, &outlets, &actor, stop).await
+        };
+    }
     match module {
-        Module::Aml => {
-            consume_stream::<redflag_aml::AmlDetector, _>(
-                &state,
-                &mut transport,
-                &outlets,
-                &actor,
-                stop,
-            )
-            .await
-        }
-        Module::Credit => {
-            consume_stream::<redflag_credit::CreditDetector, _>(
-                &state,
-                &mut transport,
-                &outlets,
-                &actor,
-                stop,
-            )
-            .await
-        }
-        Module::Insurance => {
-            consume_stream::<redflag_insurance::InsuranceDetector, _>(
-                &state,
-                &mut transport,
-                &outlets,
-                &actor,
-                stop,
-            )
-            .await
-        }
-        Module::Market => {
-            consume_stream::<redflag_market::MarketDetector, _>(
-                &state,
-                &mut transport,
-                &outlets,
-                &actor,
-                stop,
-            )
-            .await
-        }
+        Module::Aml => consume_as!(redflag_aml::AmlDetector),
+        Module::Credit => consume_as!(redflag_credit::CreditDetector),
+        Module::Insurance => consume_as!(redflag_insurance::InsuranceDetector),
+        Module::Market => consume_as!(redflag_market::MarketDetector),
     }
     tracing::info!("stopped consuming; flushing the audit relay");
     background.stop(grace).await;
