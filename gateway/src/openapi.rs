@@ -348,7 +348,12 @@ fn batch(tag: &str, event: &str, decision: &str, single: &str, example: Value) -
         "required": true,
         "content": {"application/json": {
             "schema": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH_EVENTS,
-                       "items": reference(event)},
+                       // Any JSON per slot: an event that does not read (not an object, a field
+                       // missing or wrong) is answered in its slot, not by refusing the batch.
+                       "items": {"description": format!(
+                           "A {event} body (see that schema). An event that is not one gets \
+                            its errors in its slot of the answer; the others are decided."
+                       )}},
             "example": [example]
         }}
     });

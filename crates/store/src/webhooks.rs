@@ -167,6 +167,25 @@ fn event_type_of(kind: &str, payload: &Value) -> Option<&'static str> {
     }
 }
 
+/// The audit-log kinds that make webhook events, and the event types each can make.
+const KINDS: [(&str, &[&str]); 6] = [
+    (redflag_audit::DecisionRecorded::KIND, &["decision.flagged"]),
+    (redflag_audit::AuditEvent::CASE_OPENED, &["case.opened"]),
+    (
+        redflag_audit::AuditEvent::CASE_UPDATED,
+        &["case.updated", "case.closed"],
+    ),
+    (
+        redflag_audit::AuditEvent::SCREENING_MATCH,
+        &["screening.match"],
+    ),
+    (
+        redflag_audit::AuditEvent::RULESET_PUBLISHED,
+        &["ruleset.published"],
+    ),
+    (redflag_audit::AuditEvent::MODEL_TRAINED, &["model.trained"]),
+];
+
 /// Every event type a subscription may ask for.
 pub const EVENT_TYPES: [&str; 7] = [
     "decision.flagged",
@@ -305,7 +324,8 @@ impl Database {
 
     /// Turns up to `limit` new audit-log entries into deliveries, one per active subscription
     /// that asked for the entry's event type, and moves the cursor past them, all in one
-    /// transaction. Returns how many log entries were read (0 when caught up).
+    /// transaction. Returns how many log entries it passed (0 when caught up); only the kinds
+    /// some subscription wants are read.
     pub fn fan_out_webhooks(&self, limit: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut connection = self.write()?;
         Ok(connection.transaction(|connection| {
@@ -320,20 +340,45 @@ impl Database {
             let subscriptions: Vec<StoredSubscription> = webhook_subscriptions::table
                 .filter(webhook_subscriptions::active.eq(true))
                 .load(connection)?;
-            let entries: Vec<LogEntry> = audit_log::table
+            // The log's kinds some subscription wants: the others are passed over unread, and
+            // with no subscription the cursor only moves.
+            let wanted: Vec<&str> = KINDS
+                .iter()
+                .filter(|(_, types)| {
+                    subscriptions.iter().any(|subscription| {
+                        subscription
+                            .event_types()
+                            .iter()
+                            .any(|wanted| types.contains(&wanted.as_str()))
+                    })
+                })
+                .map(|(kind, _)| *kind)
+                .collect();
+            let ids: Vec<i64> = audit_log::table
                 .filter(audit_log::id.gt(cursor))
                 .order(audit_log::id)
                 .limit(limit)
-                .select((
-                    audit_log::id,
-                    audit_log::event_id,
-                    audit_log::kind,
-                    audit_log::payload,
-                    audit_log::occurred_at,
-                ))
+                .select(audit_log::id)
                 .load(connection)?;
-            let Some(last) = entries.last().map(|entry| entry.0) else {
+            let Some(last) = ids.last().copied() else {
                 return Ok(0);
+            };
+            let entries: Vec<LogEntry> = if wanted.is_empty() {
+                Vec::new()
+            } else {
+                audit_log::table
+                    .filter(audit_log::id.gt(cursor))
+                    .filter(audit_log::id.le(last))
+                    .filter(audit_log::kind.eq_any(&wanted))
+                    .order(audit_log::id)
+                    .select((
+                        audit_log::id,
+                        audit_log::event_id,
+                        audit_log::kind,
+                        audit_log::payload,
+                        audit_log::occurred_at,
+                    ))
+                    .load(connection)?
             };
             for entry in &entries {
                 fan_out_entry(connection, entry, &subscriptions, now)?;
@@ -341,7 +386,7 @@ impl Database {
             diesel::update(webhook_cursor::table.find(1))
                 .set(webhook_cursor::audit_id.eq(last))
                 .execute(connection)?;
-            Ok::<_, diesel::result::Error>(entries.len())
+            Ok::<_, diesel::result::Error>(ids.len())
         })?)
     }
 
