@@ -133,14 +133,14 @@ pub async fn consume<D, T>(
 {
     let fills_reference = reference_is_optional::<D>(state);
     let (stream, consumer) = transport.names();
-    let mut lag_read = Instant::now() - Duration::from_secs(60);
+    let mut lag_read: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
-        if lag_read.elapsed() >= Duration::from_secs(2) {
+        if lag_read.is_none_or(|read| read.elapsed() >= Duration::from_secs(2)) {
             match transport.lag().await {
                 Ok(lag) => telemetry::stream_lag(&stream, &consumer, lag),
                 Err(error) => tracing::warn!(%error, "consumer lag not read"),
             }
-            lag_read = Instant::now();
+            lag_read = Some(Instant::now());
         }
         let messages = match transport
             .receive(outlets.batch.max(1), Duration::from_millis(500))
