@@ -28,12 +28,17 @@ pub async fn read_json(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
-    if depth(&value) > server.max_json_depth {
+    parse_json(&body, server.max_json_depth)
+}
+
+/// A JSON document read as a request body is: 400 `{"detail": "JSON parse error - ..."}` when it
+/// does not parse or nests deeper than `max_depth`. Stream messages are read the same way.
+pub fn parse_json(text: &[u8], max_depth: usize) -> Result<Value, ApiError> {
+    let value: Value =
+        serde_json::from_slice(text).map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    if depth(&value) > max_depth {
         return Err(ApiError::MalformedJson(format!(
-            "nesting deeper than {} levels",
-            server.max_json_depth
+            "nesting deeper than {max_depth} levels"
         )));
     }
     Ok(value)

@@ -32,6 +32,6 @@ pub use secret::Secret;
 pub use severity::{Severity, UnknownSeverity};
 pub use validation::{
     FieldReader, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, NumberBounds, ValidationErrors,
-    messages,
+    json_type, messages,
 };
 pub use verdict::{RuleSet, Verdict};

@@ -616,7 +616,7 @@ impl<'a> FieldReader<'a> {
 }
 
 /// DRF's (Python's) name for a JSON value's type, as its error messages give it.
-fn json_type(value: &Value) -> &'static str {
+pub fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "bool",

@@ -138,15 +138,13 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<Url, UrlRefused
     if allow_private {
         return Ok(parsed);
     }
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let lookup = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((lookup.as_str(), port))
-        .await
-        .map_err(|_| UrlRefused::Unresolved(host.clone()))?
-        .collect();
+    let addresses: Vec<SocketAddr> = match literal_address(&parsed) {
+        Some(address) => vec![SocketAddr::new(address, 0)],
+        None => tokio::net::lookup_host((host.as_str(), 0))
+            .await
+            .map_err(|_| UrlRefused::Unresolved(host.clone()))?
+            .collect(),
+    };
     if addresses.is_empty() {
         return Err(UrlRefused::Unresolved(host));
     }
@@ -154,6 +152,15 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<Url, UrlRefused
         return Err(UrlRefused::Private(host));
     }
     Ok(parsed)
+}
+
+/// The address written in a URL (`http://10.0.0.1/`, `http://[::1]/`), which no resolver sees.
+fn literal_address(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(address) => Some(IpAddr::V4(address)),
+        url::Host::Ipv6(address) => Some(IpAddr::V6(address)),
+        url::Host::Domain(_) => None,
+    }
 }
 
 /// The delivery client's resolver: only public addresses, unless private ones are allowed, so
@@ -183,7 +190,6 @@ pub struct Pass {
     pub fanned_out: usize,
     /// Deliveries attempted.
     pub attempted: usize,
-    pub delivered: usize,
 }
 
 /// The delivery loop's state: the store, the HTTP client and the settings.
@@ -227,31 +233,26 @@ impl Dispatcher {
         let (db, limit) = (self.db.clone(), self.settings.concurrency.max(1) as i64);
         let claimed = blocking(move || db.claim_webhook_deliveries(limit, now, lease)).await?;
         let attempted = claimed.len();
-        let outcomes = futures_util::future::join_all(
+        futures_util::future::join_all(
             claimed
                 .into_iter()
                 .map(|(delivery, subscription)| self.attempt(delivery, subscription)),
         )
-        .await;
-        let delivered = outcomes
-            .into_iter()
-            .collect::<Result<Vec<bool>, ServiceError>>()?
-            .into_iter()
-            .filter(|delivered| *delivered)
-            .count();
+        .await
+        .into_iter()
+        .collect::<Result<Vec<()>, ServiceError>>()?;
         Ok(Pass {
             fanned_out,
             attempted,
-            delivered,
         })
     }
 
-    /// Sends one delivery and records the outcome; true when it was delivered.
+    /// Sends one delivery and records the outcome.
     async fn attempt(
         &self,
         delivery: StoredDelivery,
         subscription: StoredSubscription,
-    ) -> Result<bool, ServiceError> {
+    ) -> Result<(), ServiceError> {
         let now = Utc::now();
         let outcome = match self.send(&delivery, &subscription, now).await {
             Ok(status) if (200..300).contains(&status) => AttemptOutcome::Delivered { status },
@@ -276,10 +277,8 @@ impl Dispatcher {
         if let AttemptOutcome::Failed { error, .. } = &outcome {
             tracing::info!(message_id = %delivery.message_id, subscription = subscription.id, %error, "webhook delivery failed");
         }
-        let delivered = matches!(outcome, AttemptOutcome::Delivered { .. });
         let db = self.db.clone();
-        blocking(move || db.record_webhook_attempt(&delivery, &outcome, Utc::now())).await?;
-        Ok(delivered)
+        blocking(move || db.record_webhook_attempt(&delivery, &outcome, Utc::now())).await
     }
 
     /// POSTs the delivery's body, signed; the answer's status, or why there was none.
@@ -292,14 +291,12 @@ impl Dispatcher {
         let url = Url::parse(&subscription.url).map_err(|error| error.to_string())?;
         // The resolver guards names; an address written in the URL is checked here.
         if !self.settings.allow_private_addresses
-            && let Some(host) = url.host_str()
-            && let Ok(address) = host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
+            && let Some(address) = literal_address(&url)
             && !is_public(address)
         {
-            return Err(UrlRefused::Private(host.to_owned()).to_string());
+            return Err(
+                UrlRefused::Private(url.host_str().unwrap_or_default().to_owned()).to_string(),
+            );
         }
         let timestamp = now.timestamp();
         let signature = signature(
@@ -460,6 +457,10 @@ mod tests {
         assert_eq!(
             check_url("http://127.0.0.1:9/hook", false).await,
             Err(UrlRefused::Private("127.0.0.1".to_owned()))
+        );
+        assert_eq!(
+            check_url("http://10.1.2.3/hook", false).await,
+            Err(UrlRefused::Private("10.1.2.3".to_owned()))
         );
         assert_eq!(
             check_url("http://[::1]:9/hook", false).await,

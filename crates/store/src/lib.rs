@@ -55,8 +55,8 @@ pub use statistics::{
 pub use training::{LabelledDecision, ScoredDecision};
 pub use users::{User, UserId};
 pub use webhooks::{
-    AttemptOutcome, DeliveryCounts, EVENT_TYPES as WEBHOOK_EVENT_TYPES, NewSubscription,
-    StoredDelivery, StoredSubscription, SubscriptionChange,
+    AttemptOutcome, DeliveryCounts, NewSubscription, StoredDelivery, StoredSubscription,
+    SubscriptionChange, event_types as webhook_event_types,
 };
 pub use windows::{
     ActivityWindows, InProcessWindows, RedisWindows, Sweep, WindowError, WindowFuture,

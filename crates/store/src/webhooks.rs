@@ -186,16 +186,10 @@ const KINDS: [(&str, &[&str]); 6] = [
     (redflag_audit::AuditEvent::MODEL_TRAINED, &["model.trained"]),
 ];
 
-/// Every event type a subscription may ask for.
-pub const EVENT_TYPES: [&str; 7] = [
-    "decision.flagged",
-    "case.opened",
-    "case.updated",
-    "case.closed",
-    "screening.match",
-    "ruleset.published",
-    "model.trained",
-];
+/// Every event type a subscription may ask for, in [`KINDS`]' order.
+pub fn event_types() -> impl Iterator<Item = &'static str> {
+    KINDS.iter().flat_map(|(_, types)| types.iter().copied())
+}
 
 type LogEntry = (i64, String, String, String, NaiveDateTime);
 
@@ -324,9 +318,24 @@ impl Database {
 
     /// Turns up to `limit` new audit-log entries into deliveries, one per active subscription
     /// that asked for the entry's event type, and moves the cursor past them, all in one
-    /// transaction. Returns how many log entries it passed (0 when caught up); only the kinds
-    /// some subscription wants are read.
+    /// transaction. Returns how many entries were turned over (0 when caught up). Only the kinds
+    /// some subscription wants are read; with no subscription the cursor jumps to the log's end
+    /// and 0 is returned; with nothing new no write is made.
     pub fn fan_out_webhooks(&self, limit: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        // A read first: an idle worker's passes do not queue behind the decisions' writer.
+        {
+            let mut connection = self.read()?;
+            let cursor: i64 = webhook_cursor::table
+                .find(1)
+                .select(webhook_cursor::audit_id)
+                .first(&mut *connection)?;
+            let newest: Option<i64> = audit_log::table
+                .select(diesel::dsl::max(audit_log::id))
+                .first(&mut *connection)?;
+            if newest.is_none_or(|newest| newest <= cursor) {
+                return Ok(0);
+            }
+        }
         let mut connection = self.write()?;
         Ok(connection.transaction(|connection| {
             // The update first: it locks the cursor against another worker's pass on PostgreSQL.
@@ -337,23 +346,38 @@ impl Database {
                 .find(1)
                 .select(webhook_cursor::audit_id)
                 .first(connection)?;
-            let subscriptions: Vec<StoredSubscription> = webhook_subscriptions::table
+            let subscriptions: Vec<Interest> = webhook_subscriptions::table
                 .filter(webhook_subscriptions::active.eq(true))
-                .load(connection)?;
-            // The log's kinds some subscription wants: the others are passed over unread, and
-            // with no subscription the cursor only moves.
+                .load::<StoredSubscription>(connection)?
+                .into_iter()
+                .map(|subscription| Interest {
+                    types: subscription.event_types(),
+                    id: subscription.id,
+                    starts_after: subscription.starts_after,
+                })
+                .collect();
+            // The log's kinds some subscription wants: the others are passed over unread.
             let wanted: Vec<&str> = KINDS
                 .iter()
                 .filter(|(_, types)| {
-                    subscriptions.iter().any(|subscription| {
-                        subscription
-                            .event_types()
-                            .iter()
-                            .any(|wanted| types.contains(&wanted.as_str()))
-                    })
+                    subscriptions
+                        .iter()
+                        .any(|subscription| types.iter().any(|t| subscription.wants(t)))
                 })
                 .map(|(kind, _)| *kind)
                 .collect();
+            if wanted.is_empty() {
+                // Nobody listens: the cursor jumps to the log's end.
+                let newest: Option<i64> = audit_log::table
+                    .select(diesel::dsl::max(audit_log::id))
+                    .first(connection)?;
+                if let Some(newest) = newest.filter(|newest| *newest > cursor) {
+                    diesel::update(webhook_cursor::table.find(1))
+                        .set(webhook_cursor::audit_id.eq(newest))
+                        .execute(connection)?;
+                }
+                return Ok(0);
+            }
             let ids: Vec<i64> = audit_log::table
                 .filter(audit_log::id.gt(cursor))
                 .order(audit_log::id)
@@ -363,23 +387,19 @@ impl Database {
             let Some(last) = ids.last().copied() else {
                 return Ok(0);
             };
-            let entries: Vec<LogEntry> = if wanted.is_empty() {
-                Vec::new()
-            } else {
-                audit_log::table
-                    .filter(audit_log::id.gt(cursor))
-                    .filter(audit_log::id.le(last))
-                    .filter(audit_log::kind.eq_any(&wanted))
-                    .order(audit_log::id)
-                    .select((
-                        audit_log::id,
-                        audit_log::event_id,
-                        audit_log::kind,
-                        audit_log::payload,
-                        audit_log::occurred_at,
-                    ))
-                    .load(connection)?
-            };
+            let entries: Vec<LogEntry> = audit_log::table
+                .filter(audit_log::id.gt(cursor))
+                .filter(audit_log::id.le(last))
+                .filter(audit_log::kind.eq_any(&wanted))
+                .order(audit_log::id)
+                .select((
+                    audit_log::id,
+                    audit_log::event_id,
+                    audit_log::kind,
+                    audit_log::payload,
+                    audit_log::occurred_at,
+                ))
+                .load(connection)?;
             for entry in &entries {
                 fan_out_entry(connection, entry, &subscriptions, now)?;
             }
@@ -562,32 +582,34 @@ impl Database {
     }
 }
 
+/// An active subscription as a fan-out pass reads it: its event types parsed once per pass.
+struct Interest {
+    id: i64,
+    starts_after: i64,
+    types: Vec<String>,
+}
+
+impl Interest {
+    fn wants(&self, event_type: &str) -> bool {
+        self.types.iter().any(|wanted| wanted == event_type)
+    }
+}
+
 /// One log entry's deliveries, in the fan-out's transaction.
 fn fan_out_entry(
     connection: &mut DbConnection,
     (audit_id, event_id, kind, payload, occurred_at): &LogEntry,
-    subscriptions: &[StoredSubscription],
+    subscriptions: &[Interest],
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let interested: Vec<&StoredSubscription> = subscriptions
-        .iter()
-        .filter(|subscription| subscription.starts_after < *audit_id)
-        .collect();
-    if interested.is_empty() {
-        return Ok(());
-    }
     let recorded: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
     let Some(event_type) = event_type_of(kind, &recorded) else {
         return Ok(());
     };
-    let interested: Vec<&StoredSubscription> = interested
-        .into_iter()
-        .filter(|subscription| {
-            subscription
-                .event_types()
-                .iter()
-                .any(|wanted| wanted == event_type)
-        })
+    let interested: Vec<&Interest> = subscriptions
+        .iter()
+        .filter(|subscription| subscription.starts_after < *audit_id)
+        .filter(|subscription| subscription.wants(event_type))
         .collect();
     if interested.is_empty() {
         return Ok(());

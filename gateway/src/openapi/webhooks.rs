@@ -1,6 +1,6 @@
 //! The webhook paths and bodies in the API document.
 
-use redflag_store::WEBHOOK_EVENT_TYPES;
+use redflag_store::webhook_event_types;
 use serde_json::{Map, Value, json};
 
 use crate::routes::{DeliveryBody, DeliveryPage, SubscriptionBody};
@@ -13,7 +13,7 @@ pub(super) fn add_schemas(schemas: &mut Map<String, Value>) {
     add::<DeliveryBody>(schemas);
     add::<DeliveryPage>(schemas);
     let event_types = json!({"type": "array", "minItems": 1,
-                             "items": {"type": "string", "enum": WEBHOOK_EVENT_TYPES}});
+                             "items": {"type": "string", "enum": webhook_event_types().collect::<Vec<_>>()}});
     schemas.insert(
         "NewSubscription".to_owned(),
         json!({
@@ -74,7 +74,7 @@ pub(super) fn paths() -> Value {
          or no answer within `webhooks.timeout_seconds`; redirects are not followed) is retried \
          with exponential back-off and jitter over about three days, then the delivery is \
          `failed`; 410 disables the subscription.",
-        WEBHOOK_EVENT_TYPES.join(", ")
+        webhook_event_types().collect::<Vec<_>>().join(", ")
     );
     let mut resend = operation(
         "Webhooks",

@@ -7,10 +7,11 @@
 //! group commits, which is what makes a batch cheaper than as many requests.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use redflag_core::json_type;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::detect::{Actor, Decided, Endpoint, InFlight, Prepared, commit, conflict, prepare};
+use super::detect::{Actor, Decided, Endpoint, decide_many};
 use crate::auth::Authenticated;
 use crate::body::read_json;
 use crate::errors::ApiError;
@@ -23,19 +24,6 @@ pub const MAX_BATCH_EVENTS: usize = 1000;
 /// How large a batch body may be (or the server's limit when larger): a thousand events of a few
 /// hundred bytes each, with room to spare.
 pub const BATCH_BODY_LIMIT: usize = 8 << 20;
-
-/// One slot of the answer while the batch is in flight.
-enum Slot {
-    Done(Result<Decided, ApiError>),
-    /// Waiting for its commit; the request as stored, for a later resend in the same batch.
-    Committing(String),
-    /// A resend, within the batch, of the business id of the slot at this index.
-    SameAs {
-        first: usize,
-        request_json: String,
-        reference: String,
-    },
-}
 
 pub async fn batch<D>(
     state: web::Data<AppState>,
@@ -73,78 +61,6 @@ where
     Ok(respond(answers))
 }
 
-/// Decides `events` in order, as [`super::detect::decide`] decides each, with their decisions
-/// committed together: each event's answer or error, in order. A business id sent twice is decided
-/// once; its second slot answers the first's decision (or 409 with other data).
-pub async fn decide_many<D>(
-    state: &AppState,
-    actor: &Actor,
-    events: &[Value],
-) -> Vec<Result<Decided, ApiError>>
-where
-    D: Endpoint,
-    D::Event: Serialize,
-{
-    let mut in_flight = InFlight::default();
-    let mut slots = Vec::with_capacity(events.len());
-    let mut commits = Vec::new();
-    for event in events {
-        let started = std::time::Instant::now();
-        let slot = match prepare::<D>(state, actor, event, started, &mut in_flight).await {
-            Ok(Prepared::Decided(decided)) => Slot::Done(Ok(decided)),
-            Ok(Prepared::Record(record)) => {
-                let request_json = record.request_json.clone();
-                commits.push(commit::<D>(state, *record));
-                Slot::Committing(request_json)
-            }
-            Ok(Prepared::SameAs {
-                first,
-                request_json,
-                reference,
-            }) => Slot::SameAs {
-                first,
-                request_json,
-                reference,
-            },
-            Err(error) => Slot::Done(Err(error)),
-        };
-        slots.push(slot);
-    }
-    let mut committed = futures_util::future::join_all(commits).await.into_iter();
-
-    let mut answers: Vec<Result<Decided, ApiError>> = Vec::with_capacity(slots.len());
-    let mut stored_requests: Vec<Option<String>> = Vec::with_capacity(slots.len());
-    for slot in slots {
-        let (answer, stored) = match slot {
-            Slot::Done(answer) => (answer, None),
-            Slot::Committing(request_json) => {
-                let answer = committed
-                    .next()
-                    .unwrap_or_else(|| Err(ApiError::internal("a commit went missing")));
-                (answer, Some(request_json))
-            }
-            Slot::SameAs {
-                first,
-                request_json,
-                reference,
-            } => {
-                let answer = match (&answers[first], &stored_requests[first]) {
-                    (Ok(decided), Some(stored)) if *stored == request_json => Ok(Decided {
-                        created: false,
-                        body: decided.body.clone(),
-                    }),
-                    (Ok(_), _) => Err(conflict::<D>(&reference)),
-                    (Err(error), _) => Err(error.clone()),
-                };
-                (answer, None)
-            }
-        };
-        answers.push(answer);
-        stored_requests.push(stored);
-    }
-    answers
-}
-
 /// The answer: a JSON array of the slots' bodies, in order, written from the stored texts.
 fn respond(answers: Vec<Result<Decided, ApiError>>) -> HttpResponse {
     let mut body = String::with_capacity(answers.len() * 512);
@@ -167,15 +83,4 @@ fn respond(answers: Vec<Result<Decided, ApiError>>) -> HttpResponse {
 /// A body that is not a batch, worded as DRF's list serializer words it.
 fn not_a_batch(message: String) -> ApiError {
     ApiError::Invalid(json!({ "non_field_errors": [message] }))
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
 }

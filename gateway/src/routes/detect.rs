@@ -68,6 +68,8 @@ pub fn format_timestamp(at: DateTime<Utc>) -> String {
 /// is the stored decision of a resent business id (200).
 pub struct Decided {
     pub created: bool,
+    /// The stored decision's id.
+    pub id: i64,
     pub body: String,
 }
 
@@ -139,6 +141,92 @@ where
         Prepared::Record(record) => commit::<D>(state, *record).await,
         Prepared::SameAs { .. } => Err(ApiError::internal("no other event in flight")),
     }
+}
+
+/// Decides `events` in order, as [`decide`] decides each, with their decisions
+/// committed together: each event's answer or error, in order. A business id sent twice is decided
+/// once; its second slot answers the first's decision (or 409 with other data).
+pub async fn decide_many<D>(
+    state: &AppState,
+    actor: &Actor,
+    events: &[Value],
+) -> Vec<Result<Decided, ApiError>>
+where
+    D: Endpoint,
+    D::Event: Serialize,
+{
+    let mut in_flight = InFlight::default();
+    let mut slots = Vec::with_capacity(events.len());
+    let mut commits = Vec::new();
+    for event in events {
+        let started = std::time::Instant::now();
+        let slot = match prepare::<D>(state, actor, event, started, &mut in_flight).await {
+            Ok(Prepared::Decided(decided)) => Slot::Done(Ok(decided)),
+            Ok(Prepared::Record(record)) => {
+                let request_json = record.request_json.clone();
+                commits.push(commit::<D>(state, *record));
+                Slot::Committing(request_json)
+            }
+            Ok(Prepared::SameAs {
+                first,
+                request_json,
+                reference,
+            }) => Slot::SameAs {
+                first,
+                request_json,
+                reference,
+            },
+            Err(error) => Slot::Done(Err(error)),
+        };
+        slots.push(slot);
+    }
+    let mut committed = futures_util::future::join_all(commits).await.into_iter();
+
+    let mut answers: Vec<Result<Decided, ApiError>> = Vec::with_capacity(slots.len());
+    let mut stored_requests: Vec<Option<String>> = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let (answer, stored) = match slot {
+            Slot::Done(answer) => (answer, None),
+            Slot::Committing(request_json) => {
+                let answer = committed
+                    .next()
+                    .unwrap_or_else(|| Err(ApiError::internal("a commit went missing")));
+                (answer, Some(request_json))
+            }
+            Slot::SameAs {
+                first,
+                request_json,
+                reference,
+            } => {
+                let answer = match (&answers[first], &stored_requests[first]) {
+                    (Ok(decided), Some(stored)) if *stored == request_json => Ok(Decided {
+                        created: false,
+                        id: decided.id,
+                        body: decided.body.clone(),
+                    }),
+                    (Ok(_), _) => Err(conflict::<D>(&reference)),
+                    (Err(error), _) => Err(error.clone()),
+                };
+                (answer, None)
+            }
+        };
+        answers.push(answer);
+        stored_requests.push(stored);
+    }
+    answers
+}
+
+/// One slot of the answer while the batch is in flight.
+enum Slot {
+    Done(Result<Decided, ApiError>),
+    /// Waiting for its commit; the request as stored, for a later resend in the same batch.
+    Committing(String),
+    /// A resend, within the batch, of the business id of the slot at this index.
+    SameAs {
+        first: usize,
+        request_json: String,
+        reference: String,
+    },
 }
 
 /// The business ids of the events prepared and not yet committed in one run (a batch): a resend
@@ -307,6 +395,7 @@ where
                 .decision(D::MODULE, record.flagged, &record.alerts);
             Ok(Decided {
                 created: true,
+                id: id.0,
                 body: json_with_id(id.0, &record.response_json),
             })
         }
@@ -352,6 +441,7 @@ where
     }
     Ok(Decided {
         created: false,
+        id: stored.id.0,
         body: json_with_id(stored.id.0, &stored.response_json),
     })
 }

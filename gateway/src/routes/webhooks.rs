@@ -3,10 +3,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use redflag_core::{FieldReader, ValidationErrors};
+use redflag_core::{FieldReader, ValidationErrors, json_type, messages};
 use redflag_service::webhooks::{check_url, new_secret};
 use redflag_store::{
-    NewSubscription, StoredDelivery, StoredSubscription, SubscriptionChange, WEBHOOK_EVENT_TYPES,
+    NewSubscription, StoredDelivery, StoredSubscription, SubscriptionChange, webhook_event_types,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -138,11 +138,9 @@ pub fn read_subscription(
         ..SubscriptionFields::default()
     };
     match body.get("url") {
-        None | Some(Value::Null) if creating => errors.add("url", "This field is required."),
+        None | Some(Value::Null) if creating => errors.add("url", messages::REQUIRED),
         None => {}
-        Some(Value::String(url)) if url.trim().is_empty() => {
-            errors.add("url", "This field may not be blank.")
-        }
+        Some(Value::String(url)) if url.trim().is_empty() => errors.add("url", messages::BLANK),
         Some(Value::String(url)) if url.chars().count() > MAX_URL_LENGTH => errors.add(
             "url",
             format!("Ensure this field has no more than {MAX_URL_LENGTH} characters."),
@@ -151,9 +149,7 @@ pub fn read_subscription(
         Some(_) => errors.add("url", "Enter a valid URL."),
     }
     match body.get("event_types") {
-        None | Some(Value::Null) if creating => {
-            errors.add("event_types", "This field is required.")
-        }
+        None | Some(Value::Null) if creating => errors.add("event_types", messages::REQUIRED),
         None => {}
         Some(Value::Array(types)) if types.is_empty() => {
             errors.add("event_types", "This list may not be empty.")
@@ -162,7 +158,7 @@ pub fn read_subscription(
             let mut chosen = Vec::with_capacity(types.len());
             for value in types {
                 match value.as_str() {
-                    Some(name) if WEBHOOK_EVENT_TYPES.contains(&name) => {
+                    Some(name) if webhook_event_types().any(|known| known == name) => {
                         if !chosen.iter().any(|known: &String| known == name) {
                             chosen.push(name.to_owned());
                         }
@@ -174,7 +170,7 @@ pub fn read_subscription(
                             value
                                 .as_str()
                                 .map_or_else(|| value.to_string(), str::to_owned),
-                            WEBHOOK_EVENT_TYPES.join(", ")
+                            webhook_event_types().collect::<Vec<_>>().join(", ")
                         ),
                     ),
                 }
@@ -185,7 +181,7 @@ pub fn read_subscription(
             "event_types",
             format!(
                 "Expected a list of items but got type \"{}\".",
-                if other.is_string() { "str" } else { "other" }
+                json_type(other)
             ),
         ),
     }

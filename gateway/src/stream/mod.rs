@@ -109,14 +109,6 @@ const MAX_DELIVERIES: u64 = 5;
 /// How long a message that met an outage waits before it is delivered again.
 const RETRY_DELAY: Duration = Duration::from_secs(2);
 
-/// What one batch came to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Handled {
-    pub decided: usize,
-    pub dead_lettered: usize,
-    pub retried: usize,
-}
-
 /// Consumes until `stop` is set: batch after batch, the lag refreshed every few seconds. A
 /// transport failure is logged and retried after a pause; nothing is acknowledged that was not
 /// decided.
@@ -181,14 +173,14 @@ where
 
 /// Decides one batch and settles each message: published and acknowledged, dead-lettered, or
 /// left for a later delivery.
-pub async fn handle<D, T>(
+async fn handle<D, T>(
     state: &AppState,
     transport: &T,
     outlets: &Outlets,
     actor: &Actor,
     fills_reference: bool,
     messages: Vec<T::Message>,
-) -> Result<Handled, StreamError>
+) -> Result<(), StreamError>
 where
     D: Endpoint,
     D::Event: Serialize,
@@ -196,10 +188,13 @@ where
 {
     let mut bodies = Vec::with_capacity(messages.len());
     let mut readable = Vec::with_capacity(messages.len());
-    let mut handled = Handled::default();
     let mut unreadable = Vec::new();
     for message in messages {
-        match read_body::<D>(&message, fills_reference) {
+        match read_body::<D>(
+            &message,
+            fills_reference,
+            state.settings.server.max_json_depth,
+        ) {
             Ok(body) => {
                 bodies.push(body);
                 readable.push(message);
@@ -212,9 +207,7 @@ where
     for (message, answer) in readable.into_iter().zip(answers) {
         match answer {
             Ok(decided) => {
-                let id = decision_id(&decided.body)
-                    .map(|id| format!("{}-{id}", D::MODULE.as_str()))
-                    .unwrap_or_else(|| message.key());
+                let id = format!("{}-{}", D::MODULE.as_str(), decided.id);
                 transport
                     .publish(&outlets.decisions, &id, decided.body.into_bytes())
                     .await?;
@@ -226,7 +219,6 @@ where
                         "replayed"
                     },
                 );
-                handled.decided += 1;
                 to_acknowledge.push(message);
             }
             Err(error)
@@ -235,14 +227,12 @@ where
             {
                 message.retry_later(RETRY_DELAY).await?;
                 telemetry::stream_message(D::MODULE, "retried");
-                handled.retried += 1;
             }
             Err(error) => unreadable.push((message, error)),
         }
     }
     for (message, error) in unreadable {
         dead_letter::<D, T>(transport, outlets, &message, &error).await?;
-        handled.dead_lettered += 1;
         to_acknowledge.push(message);
     }
     // Acknowledged only once the decisions' answers and the dead letters are with the broker.
@@ -250,17 +240,20 @@ where
     for message in &to_acknowledge {
         message.acknowledge().await?;
     }
-    Ok(handled)
+    Ok(())
 }
 
 /// A message's body as the HTTP path would read it; a message without the business id takes
 /// its key when the module allows the id to be left out.
-fn read_body<D: Endpoint>(message: &impl Received, fills_reference: bool) -> Result<Value, ApiError>
+fn read_body<D: Endpoint>(
+    message: &impl Received,
+    fills_reference: bool,
+    max_depth: usize,
+) -> Result<Value, ApiError>
 where
     D::Event: Serialize,
 {
-    let mut body: Value = serde_json::from_slice(message.payload())
-        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    let mut body = crate::body::parse_json(message.payload(), max_depth)?;
     if fills_reference
         && let Some(fields) = body.as_object_mut()
         && fields
@@ -270,13 +263,6 @@ where
         fields.insert(D::SPEC.reference_field.to_owned(), json!(message.key()));
     }
     Ok(body)
-}
-
-/// The stored decision's id at the head of an answer (`{"id":17,...}`).
-fn decision_id(body: &str) -> Option<i64> {
-    let digits = body.strip_prefix("{\"id\":")?;
-    let end = digits.find(|c: char| !c.is_ascii_digit())?;
-    digits[..end].parse().ok()
 }
 
 async fn dead_letter<D: Endpoint, T: Transport>(
@@ -308,21 +294,4 @@ where
         .await?;
     telemetry::stream_message(D::MODULE, "dead_lettered");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decision_id;
-
-    #[test]
-    fn the_decision_id_is_read_from_the_head_of_the_answer() {
-        assert_eq!(
-            decision_id(r#"{"id":1742,"transaction_id":"T"}"#),
-            Some(1742)
-        );
-        assert_eq!(
-            decision_id(r#"{"amount":["A valid number is required."]}"#),
-            None
-        );
-    }
 }
