@@ -12,6 +12,7 @@ mod hosts;
 pub mod limits;
 pub mod openapi;
 mod routes;
+pub mod score;
 pub mod state;
 pub mod stream;
 pub mod telemetry;

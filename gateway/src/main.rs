@@ -1,7 +1,8 @@
-//! `redflag`: serve the API and print its document; the commands that need no HTTP (migrate,
+//! `redflag`: serve the API and print its document, consume a stream, score a file; the commands that need no HTTP (migrate,
 //! train, model, worker, audit, task, user) come from `redflag_service::cli`.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use clap::{Parser, Subcommand};
 use redflag_core::Module;
 use redflag_gateway::background::Background;
 use redflag_gateway::build_app;
+use redflag_gateway::score::{Job, ScoreError, Summary, score as score_file};
 use redflag_gateway::state::{AppState, StartupError};
 use redflag_gateway::stream::nats::{Nats, Source};
 use redflag_gateway::stream::{
@@ -51,6 +53,10 @@ enum Command {
     /// Decide a module's events from a NATS JetStream stream (made if missing), each as the HTTP
     /// path does; publish each decision's answer; dead-letter what cannot be decided.
     Consume(ConsumeArgs),
+    /// Score a file of a module's events (CSV or NDJSON) against the configured database, in
+    /// event-time order, each decided and recorded as the HTTP path does; one output record per
+    /// input line; a run cut off goes on with --resume.
+    Score(ScoreArgs),
     #[command(flatten)]
     Service(cli::Command),
 }
@@ -89,6 +95,29 @@ struct ConsumeArgs {
     metrics_bind: Option<String>,
 }
 
+#[derive(clap::Args)]
+struct ScoreArgs {
+    /// The module whose events the file holds.
+    #[arg(long, value_parser = cli::module_parser())]
+    module: Module,
+    /// The events: .csv (a header row of request fields) or .ndjson/.jsonl (one request body
+    /// per line).
+    #[arg(long)]
+    input: PathBuf,
+    /// One record per input line: .ndjson (with each answer) or .csv.
+    #[arg(long)]
+    output: PathBuf,
+    /// Continue the run that wrote --output: its lines are not scored again.
+    #[arg(long)]
+    resume: bool,
+    /// Events decided and committed together.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Print the summary as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Why a command failed: the message `redflag` exits with.
 #[derive(Debug, thiserror::Error)]
 enum CommandError {
@@ -104,6 +133,10 @@ enum CommandError {
     Listen { bind: String, source: io::Error },
     #[error(transparent)]
     Stream(#[from] StreamError),
+    #[error(transparent)]
+    Score(#[from] ScoreError),
+    #[error("the file is not fully scored")]
+    Incomplete,
 }
 
 fn main() -> ExitCode {
@@ -142,6 +175,21 @@ fn run(command: Command, mut settings: Settings) -> Result<(), CommandError> {
             Ok(())
         }
         Command::Consume(args) => consume(settings, args),
+        Command::Score(args) => {
+            let json = args.json;
+            let summary = score(settings, args)?;
+            if json {
+                let text = serde_json::to_string_pretty(&summary).map_err(io::Error::other)?;
+                writeln!(out, "{text}")?;
+            } else {
+                writeln!(out, "{summary}")?;
+            }
+            if summary.complete {
+                Ok(())
+            } else {
+                Err(CommandError::Incomplete)
+            }
+        }
         Command::Service(command) => Ok(cli::run(command, settings, &mut out)?),
     }
 }
@@ -238,25 +286,7 @@ async fn consume(settings: Settings, args: ConsumeArgs) -> Result<(), CommandErr
         }
         actix_web::rt::spawn(server.run());
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let signalled = stop.clone();
-    actix_web::rt::spawn(async move {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(terminate) => terminate,
-                Err(error) => {
-                    tracing::error!(%error, "SIGTERM cannot be caught; stop with SIGINT");
-                    let _ = tokio::signal::ctrl_c().await;
-                    signalled.store(true, Ordering::Relaxed);
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = terminate.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-        signalled.store(true, Ordering::Relaxed);
-    });
+    let stop = stop_on_signal();
     let actor = Actor {
         user_id: None,
         name: format!("nats:{}/{durable}", source.stream),
@@ -285,4 +315,57 @@ async fn consume(settings: Settings, args: ConsumeArgs) -> Result<(), CommandErr
     tracing::info!("stopped consuming; flushing the audit relay");
     background.stop(grace).await;
     Ok(())
+}
+
+#[actix_web::main]
+async fn score(settings: Settings, args: ScoreArgs) -> Result<Summary, CommandError> {
+    let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
+    let state = web::Data::new(AppState::build(settings)?);
+    let background = Background::start(&state)?;
+    let stop = stop_on_signal();
+    let job = Job {
+        input: args.input,
+        output: args.output,
+        batch: args.batch,
+        resume: args.resume,
+    };
+    // One scoring run per module's detector type.
+    macro_rules! score_as {
+        ($detector:ty) => {
+            score_file::<$detector>(&state, &job, &stop).await
+        };
+    }
+    let summary = match args.module {
+        Module::Aml => score_as!(redflag_aml::AmlDetector),
+        Module::Credit => score_as!(redflag_credit::CreditDetector),
+        Module::Insurance => score_as!(redflag_insurance::InsuranceDetector),
+        Module::Market => score_as!(redflag_market::MarketDetector),
+    };
+    // The audit records of what was decided reach the log before the process ends.
+    background.stop(grace).await;
+    Ok(summary?)
+}
+
+/// Set once SIGTERM or SIGINT arrives: a long-running command finishes what it holds and stops.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let signalled = stop.clone();
+    actix_web::rt::spawn(async move {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(terminate) => terminate,
+                Err(error) => {
+                    tracing::error!(%error, "SIGTERM cannot be caught; stop with SIGINT");
+                    let _ = tokio::signal::ctrl_c().await;
+                    signalled.store(true, Ordering::Relaxed);
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        signalled.store(true, Ordering::Relaxed);
+    });
+    stop
 }

@@ -30,6 +30,13 @@ impl Endpoint for AmlDetector {
         Ok(transaction)
     }
 
+    fn read_stored(
+        stored: &Value,
+        event_time: DateTime<Utc>,
+    ) -> Result<Transaction, ValidationErrors> {
+        Transaction::parse(stored, event_time)
+    }
+
     fn parties(transaction: &Transaction) -> Vec<PartyToRemember> {
         transaction
             .parties

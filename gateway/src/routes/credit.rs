@@ -24,6 +24,17 @@ impl Endpoint for CreditDetector {
         Application::parse(body, now)
     }
 
+    fn optional_reference_field(_body: &Map<String, Value>) -> Option<&'static str> {
+        Some("application_id")
+    }
+
+    fn read_stored(
+        stored: &Value,
+        event_time: DateTime<Utc>,
+    ) -> Result<Application, ValidationErrors> {
+        Application::parse(stored, event_time)
+    }
+
     fn render(
         application: &Application,
         assessment: &CreditAssessment,

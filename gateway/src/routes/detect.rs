@@ -27,6 +27,17 @@ where
     /// Reads the event; a method, because a detector may need its own settings to read it (the
     /// insurance engine hashes contact identifiers with its key).
     fn parse(&self, body: &Value, now: DateTime<Utc>) -> Result<Self::Event, ValidationErrors>;
+    /// The business-id field this body may leave out (credit's `application_id`, a market
+    /// trade's `trade_id`); none where the id is required (AML, insurance) or the event has none.
+    fn optional_reference_field(_body: &Map<String, Value>) -> Option<&'static str> {
+        None
+    }
+    /// Reads back an event as its decision stored it (`request_json`, at its event time): what
+    /// windows are warmed with, without the request-time work (screening names, hashing).
+    fn read_stored(
+        stored: &Value,
+        event_time: DateTime<Utc>,
+    ) -> Result<Self::Event, ValidationErrors>;
     /// The parties the event names, to remember for screening when a list changes (AML's
     /// named senders and receivers); none by default.
     fn parties(_event: &Self::Event) -> Vec<PartyToRemember> {
@@ -62,6 +73,21 @@ pub struct WarmingUp {
 /// The contract's timestamp format: RFC 3339, UTC, milliseconds, `Z`.
 pub fn format_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Gives an event read from a stream or a file that left out its optional business id (see
+/// [`Endpoint::optional_reference_field`]) the id `key`: the place it was read from, so that
+/// reading it again is recognised as the same event.
+pub fn fill_reference<D: Endpoint>(body: &mut Value, key: impl FnOnce() -> String)
+where
+    D::Event: Serialize,
+{
+    if let Some(fields) = body.as_object_mut()
+        && let Some(field) = D::optional_reference_field(fields)
+        && fields.get(field).is_none_or(Value::is_null)
+    {
+        fields.insert(field.to_owned(), Value::String(key()));
+    }
 }
 
 /// One event's outcome: its response body (with `id`), and whether it was decided now (201) or

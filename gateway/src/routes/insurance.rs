@@ -20,6 +20,10 @@ impl Endpoint for InsuranceDetector {
         InsuranceDetector::parse(self, body, now)
     }
 
+    fn read_stored(stored: &Value, event_time: DateTime<Utc>) -> Result<Claim, ValidationErrors> {
+        Claim::from_stored(stored, event_time)
+    }
+
     fn render(
         claim: &Claim,
         assessment: &InsuranceAssessment,

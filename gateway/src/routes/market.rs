@@ -20,6 +20,24 @@ impl Endpoint for MarketDetector {
         MarketEvent::parse(body, now)
     }
 
+    /// A trade's `trade_id`; orders carry their `order_id` (required), and a modification has
+    /// no business id.
+    fn optional_reference_field(body: &Map<String, Value>) -> Option<&'static str> {
+        let is_trade = match body.get("event_type") {
+            None | Some(Value::Null) => true,
+            Some(Value::String(kind)) => kind.trim().eq_ignore_ascii_case("trade"),
+            Some(_) => false,
+        };
+        is_trade.then_some("trade_id")
+    }
+
+    fn read_stored(
+        stored: &Value,
+        event_time: DateTime<Utc>,
+    ) -> Result<MarketEvent, ValidationErrors> {
+        MarketEvent::parse(stored, event_time)
+    }
+
     fn render(
         event: &MarketEvent,
         assessment: &MarketAssessment,

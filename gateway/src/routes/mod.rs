@@ -32,7 +32,9 @@ pub use audit::{AuditPage, read_query as read_history_query};
 pub use batch::MAX_BATCH_EVENTS;
 pub use cases::{CaseBody, CasePage, read_case_patch, read_case_query, read_new_case};
 pub use credit::CreditDecision;
-pub use detect::{Actor, Degradation, Endpoint, WarmingUp, decide_many, format_timestamp};
+pub use detect::{
+    Actor, Degradation, Endpoint, WarmingUp, decide_many, fill_reference, format_timestamp,
+};
 pub use health::Health;
 pub use insurance::InsuranceDecision;
 pub use list_import::{ListImport, read_import_query};

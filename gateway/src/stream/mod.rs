@@ -20,11 +20,11 @@ use actix_web::ResponseError;
 use chrono::Utc;
 use redflag_core::Module;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::errors::ApiError;
 pub use crate::routes::{Actor, MAX_BATCH_EVENTS};
-use crate::routes::{Endpoint, decide_many};
+use crate::routes::{Endpoint, decide_many, fill_reference};
 use crate::state::AppState;
 use redflag_service::telemetry;
 
@@ -123,7 +123,6 @@ pub async fn consume<D, T>(
     D::Event: Serialize,
     T: Transport,
 {
-    let fills_reference = reference_is_optional::<D>(state);
     let (stream, consumer) = transport.names();
     let mut lag_read: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
@@ -148,26 +147,10 @@ pub async fn consume<D, T>(
         if messages.is_empty() {
             continue;
         }
-        if let Err(error) =
-            handle::<D, T>(state, transport, outlets, actor, fills_reference, messages).await
-        {
+        if let Err(error) = handle::<D, T>(state, transport, outlets, actor, messages).await {
             tracing::warn!(%error, "a batch was not settled; its messages come again");
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-    }
-}
-
-/// Whether the module's business id may be left out (credit's `application_id`, market's
-/// `trade_id`): then a message without it takes its key, so that a redelivery is recognised.
-/// Where the id is required (AML, insurance), a message without it is invalid, as over HTTP.
-fn reference_is_optional<D: Endpoint>(state: &AppState) -> bool
-where
-    D::Event: Serialize,
-{
-    let detectors = state.detectors();
-    match D::select(&detectors).parse(&json!({}), Utc::now()) {
-        Ok(_) => true,
-        Err(errors) => errors.field(D::SPEC.reference_field).is_empty(),
     }
 }
 
@@ -178,7 +161,6 @@ async fn handle<D, T>(
     transport: &T,
     outlets: &Outlets,
     actor: &Actor,
-    fills_reference: bool,
     messages: Vec<T::Message>,
 ) -> Result<(), StreamError>
 where
@@ -190,11 +172,7 @@ where
     let mut readable = Vec::with_capacity(messages.len());
     let mut unreadable = Vec::new();
     for message in messages {
-        match read_body::<D>(
-            &message,
-            fills_reference,
-            state.settings.server.max_json_depth,
-        ) {
+        match read_body::<D>(&message, state.settings.server.max_json_depth) {
             Ok(body) => {
                 bodies.push(body);
                 readable.push(message);
@@ -245,23 +223,12 @@ where
 
 /// A message's body as the HTTP path would read it; a message without the business id takes
 /// its key when the module allows the id to be left out.
-fn read_body<D: Endpoint>(
-    message: &impl Received,
-    fills_reference: bool,
-    max_depth: usize,
-) -> Result<Value, ApiError>
+fn read_body<D: Endpoint>(message: &impl Received, max_depth: usize) -> Result<Value, ApiError>
 where
     D::Event: Serialize,
 {
     let mut body = crate::body::parse_json(message.payload(), max_depth)?;
-    if fills_reference
-        && let Some(fields) = body.as_object_mut()
-        && fields
-            .get(D::SPEC.reference_field)
-            .is_none_or(Value::is_null)
-    {
-        fields.insert(D::SPEC.reference_field.to_owned(), json!(message.key()));
-    }
+    fill_reference::<D>(&mut body, || message.key());
     Ok(body)
 }
 

@@ -26,6 +26,7 @@ mod redis_windows;
 mod review;
 mod rules;
 mod scale_out;
+mod score;
 mod screening;
 mod shadows;
 mod streams;
