@@ -16,6 +16,7 @@ use crate::helpers::{TestApp, structuring_run_by};
 /// One request the receiver took.
 #[derive(Debug, Clone)]
 struct Received {
+    path: String,
     id: String,
     signature: String,
     headers: http::HeaderMap,
@@ -37,7 +38,8 @@ impl Received {
 }
 
 /// A webhook receiver on 127.0.0.1: records every request and answers the scripted statuses in
-/// turn (200 once the script is used up).
+/// turn (200 once the script is used up); a scripted 302 redirects to `/followed`, and a scripted
+/// [`SLOW`] answers 200 after three seconds.
 #[derive(Clone, Default)]
 struct Receiver {
     received: Arc<Mutex<Vec<Received>>>,
@@ -91,6 +93,7 @@ async fn take(receiver: web::Data<Receiver>, request: HttpRequest, body: String)
         .lock()
         .expect("not poisoned")
         .push(Received {
+            path: request.path().to_owned(),
             id: header("webhook-id"),
             signature: header("webhook-signature"),
             headers,
@@ -102,8 +105,19 @@ async fn take(receiver: web::Data<Receiver>, request: HttpRequest, body: String)
         .expect("not poisoned")
         .pop_front()
         .unwrap_or(200);
-    HttpResponse::build(StatusCode::from_u16(status).expect("a status")).finish()
+    if status == SLOW {
+        actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+        return HttpResponse::Ok().finish();
+    }
+    let mut response = HttpResponse::build(StatusCode::from_u16(status).expect("a status"));
+    if status == 302 {
+        response.insert_header(("Location", "/followed"));
+    }
+    response.finish()
 }
+
+/// In a receiver's script: answer 200, three seconds late.
+const SLOW: u16 = 0;
 
 fn allow_loopback(test_app_settings: &mut redflag_service::settings::Settings) {
     test_app_settings.webhooks.allow_private_addresses = true;
@@ -312,6 +326,74 @@ async fn a_failed_delivery_is_retried_with_the_same_id_and_a_dead_worker_loses_n
     assert_eq!(received.len(), 5);
     assert_eq!(received[4].id, received[0].id);
     assert_eq!(received[4].body, received[0].body);
+}
+
+#[actix_web::test]
+async fn a_redirect_is_not_followed_and_a_slow_endpoint_times_out() {
+    let test_app = TestApp::spawn_with(|settings| {
+        allow_loopback(settings);
+        settings.webhooks.timeout_seconds = 1;
+    });
+    let (receiver, url) = Receiver::start().await;
+    let admin = test_app.login_as_admin().await;
+    let id = admin
+        .post(
+            "/api/webhooks/",
+            &json!({"url": url, "event_types": ["decision.flagged"]}),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .expect("an id");
+    receiver.answer_next(&[302, SLOW]);
+    let analyst = test_app.login_as_analyst().await;
+    structuring_run_by(&analyst.app, &analyst.token, "REDIR-", "REDIR").await;
+    let delivery = || async {
+        admin
+            .get(&format!("/api/webhooks/{id}/deliveries/"))
+            .await
+            .json()["results"][0]
+            .clone()
+    };
+
+    // A redirect is an answer that is not 2xx: retried later, never followed.
+    deliver(&test_app).await;
+    let attempt = delivery().await;
+    assert_eq!(attempt["status"], "pending");
+    assert_eq!(attempt["last_status_code"], 302);
+    assert_eq!(attempt["last_error"], "the endpoint answered 302");
+    let paths: Vec<String> = receiver.received().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/hook"]);
+
+    // An endpoint slower than webhooks.timeout_seconds: the attempt is given up and retried
+    // (one pass, when the retry is due).
+    let dispatcher = Dispatcher::new(test_app.state.db.clone(), &test_app.state.settings.webhooks)
+        .expect("a client");
+    let pass = dispatcher
+        .pass_at(Utc::now() + Duration::from_secs(60))
+        .await
+        .expect("the store answers");
+    assert_eq!(pass.attempted, 1);
+    let attempt = delivery().await;
+    assert_eq!(attempt["status"], "pending");
+    assert_eq!(attempt["attempts"], 2);
+    assert_eq!(attempt["last_status_code"], Value::Null);
+    assert!(
+        attempt["last_error"]
+            .as_str()
+            .is_some_and(|error| error.starts_with("timed out")),
+        "{attempt}"
+    );
+    deliver_at(&test_app, Utc::now() + Duration::from_secs(600)).await;
+    let attempt = delivery().await;
+    assert_eq!(attempt["status"], "delivered", "{attempt}");
+    assert_eq!(attempt["attempts"], 3);
+    assert!(
+        receiver
+            .received()
+            .iter()
+            .all(|message| message.path == "/hook")
+    );
 }
 
 #[actix_web::test]

@@ -101,6 +101,15 @@ fn round(value: f64, places: i32) -> f64 {
     (value * scale).round() / scale
 }
 
+/// The requests' bodies: their seed, whether transfers name their parties, and the share of
+/// transfers that are flagged.
+#[derive(Debug, Clone, Copy)]
+pub struct TrafficOptions {
+    pub seed: u64,
+    pub names: bool,
+    pub flagged_share: f64,
+}
+
 /// What one connection saw while measuring.
 #[derive(Default)]
 struct Tally {
@@ -117,7 +126,7 @@ pub async fn run(
     endpoint: Endpoint,
     connections: usize,
     duration: Duration,
-    (seed, names): (u64, bool),
+    traffic: TrafficOptions,
     batch: usize,
 ) -> Figures {
     let batch = batch.max(1);
@@ -128,6 +137,7 @@ pub async fn run(
     let local = tokio::task::LocalSet::new();
     let mut handles = Vec::with_capacity(connections);
     for index in 0..connections {
+        let traffic_options = traffic;
         let (target, token, run_id, sequence) = (
             target.clone(),
             token.map(str::to_owned),
@@ -135,9 +145,13 @@ pub async fn run(
             Rc::clone(&sequence),
         );
         handles.push(local.spawn_local(async move {
-            let mut traffic =
-                Traffic::new(seed.wrapping_add(index as u64), &run_id, Population::LOAD);
-            if names {
+            let mut traffic = Traffic::new(
+                traffic_options.seed.wrapping_add(index as u64),
+                &run_id,
+                Population::LOAD,
+            )
+            .with_flagged_share(traffic_options.flagged_share);
+            if traffic_options.names {
                 traffic = traffic.with_names();
             }
             let mut tally = Tally::default();

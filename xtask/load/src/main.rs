@@ -13,6 +13,7 @@ mod seed;
 mod server;
 mod stream;
 mod traffic;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -127,6 +128,11 @@ enum Command {
         nats: bool,
         #[arg(long, default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
+        /// Measure what webhook deliveries cost detection: the AML endpoint on two fresh servers,
+        /// 15% of its transfers flagged, without and then with a subscription of a local receiver
+        /// to `decision.flagged`.
+        #[arg(long, conflicts_with_all = ["url", "nats"])]
+        webhooks: bool,
         /// Transfers in the stream, with --nats.
         #[arg(long, default_value_t = 100_000)]
         events: u64,
@@ -202,6 +208,7 @@ fn main() -> ExitCode {
             nats,
             nats_url,
             events,
+            webhooks,
             output,
         } => {
             if nats {
@@ -223,7 +230,11 @@ fn main() -> ExitCode {
                 batch: usize::from(batch),
                 output,
             };
-            runtime.block_on(bench(&server, &plan))
+            if webhooks {
+                runtime.block_on(bench_webhooks(&server, &plan))
+            } else {
+                runtime.block_on(bench(&server, &plan))
+            }
         }
         Command::Seed {
             remote,
@@ -331,6 +342,7 @@ async fn connect(
     server: &ServerArgs,
     with_publisher: bool,
     lists: Vec<(String, String, Vec<PathBuf>)>,
+    settings: Vec<(&'static str, &'static str)>,
 ) -> Result<Session, String> {
     match server.remote.sign_in().await? {
         Some((target, token)) => Ok(Session {
@@ -347,7 +359,7 @@ async fn connect(
                 username: "bench".to_owned(),
                 password: "bench-password-not-for-production".to_owned(),
                 publisher: with_publisher.then(|| (PUBLISHER.0.to_owned(), PUBLISHER.1.to_owned())),
-                settings: Vec::new(),
+                settings,
                 lists,
             };
             let local = LocalServer::start(&options)?;
@@ -503,7 +515,13 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
     if !lists.is_empty() {
         println!("bench: OFAC SDN 2021 and the UN list imported; every transfer names its parties");
     }
-    let session = connect(server, plan.custom_rules + plan.shadow_rules > 0, lists).await?;
+    let session = connect(
+        server,
+        plan.custom_rules + plan.shadow_rules > 0,
+        lists,
+        Vec::new(),
+    )
+    .await?;
     if plan.custom_rules > 0 {
         let version = publish_custom_rules(&session, plan.custom_rules).await?;
         println!(
@@ -550,7 +568,11 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
             *endpoint,
             plan.connections,
             plan.duration,
-            (plan.seed, plan.screening.is_some()),
+            bench::TrafficOptions {
+                seed: plan.seed,
+                names: plan.screening.is_some(),
+                flagged_share: 0.0,
+            },
             plan.batch,
         )
         .await;
@@ -590,15 +612,7 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
         "runs": runs,
         "server_memory_mib": memory.map(|(rss, peak)| json!({"resident": rss, "peak": peak})),
     });
-    if let Some(parent) = plan.output.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-    }
-    std::fs::write(
-        &plan.output,
-        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("{}: {e}", plan.output.display()))?;
-    println!("figures written to {}", plan.output.display());
+    write_report(&plan.output, &report)?;
     let errors: usize = runs
         .iter()
         .map(|run| run["errors"].as_u64().unwrap_or(0) as usize)
@@ -606,5 +620,128 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
     if errors > 0 {
         return Err(format!("{errors} requests failed"));
     }
+    Ok(())
+}
+
+/// The share of transfers flagged in `bench --webhooks`: over 1,000 flagged decisions a second at
+/// the endpoint's throughput on this machine.
+const FLAGGED_SHARE: f64 = 0.15;
+
+async fn bench_webhooks(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
+    let receiver = webhooks::Receiver::start().await?;
+    let traffic = bench::TrafficOptions {
+        seed: plan.seed,
+        names: false,
+        flagged_share: FLAGGED_SHARE,
+    };
+    println!(
+        "bench: AML with {} connections, {} s each, {:.0}% of transfers flagged; a fresh server \
+         without and then with a webhook subscription to decision.flagged ({})",
+        plan.connections,
+        plan.duration.as_secs(),
+        FLAGGED_SHARE * 100.0,
+        receiver.url
+    );
+    let mut runs = Vec::new();
+    let mut throughput = Vec::new();
+    for subscribed in [false, true] {
+        let session = connect(
+            server,
+            true,
+            Vec::new(),
+            vec![("REDFLAG__WEBHOOKS__ALLOW_PRIVATE_ADDRESSES", "true")],
+        )
+        .await?;
+        if subscribed {
+            let admin = client::token(&session.target, PUBLISHER.0, PUBLISHER.1).await?;
+            client::call(
+                &session.target,
+                "POST",
+                "/api/webhooks/",
+                &admin,
+                &webhooks::subscription(&receiver.url),
+            )
+            .await?;
+        }
+        let received_before = receiver.received();
+        let figures = bench::run(
+            &session.target,
+            Some(&session.token),
+            Endpoint::Aml,
+            plan.connections,
+            plan.duration,
+            traffic,
+            1,
+        )
+        .await;
+        let received_while = receiver.received() - received_before;
+        let statistics = client::call(
+            &session.target,
+            "GET",
+            "/api/statistics/",
+            &session.token,
+            &json!(null),
+        )
+        .await?;
+        let flagged = statistics["total_flagged"].as_u64().unwrap_or(0);
+        let total = statistics["total_detections"].as_u64().unwrap_or(0).max(1);
+        let flagged_per_second = figures.requests_per_second() * flagged as f64 / total as f64;
+        let mut line = format!(
+            "{}  {}  flagged {flagged_per_second:.0}/s",
+            if subscribed {
+                "with webhooks   "
+            } else {
+                "without webhooks"
+            },
+            figures.summary()
+        );
+        let mut run = figures.to_json();
+        run["subscribed"] = json!(subscribed);
+        run["flagged_per_second"] = json!(flagged_per_second.round());
+        if subscribed {
+            // Every flagged decision of the run (the warm-up's included) is delivered.
+            let delivered = receiver
+                .wait_for(received_before + flagged, Duration::from_secs(120))
+                .await
+                - received_before;
+            line.push_str(&format!(
+                "  delivered {received_while} while measuring, {delivered} of {flagged} in all"
+            ));
+            run["delivered_while_measuring"] = json!(received_while);
+            run["delivered"] = json!(delivered);
+            run["flagged"] = json!(flagged);
+        }
+        println!("{line}");
+        if let Some(error) = &figures.first_error {
+            println!("          first error: {error}");
+        }
+        throughput.push(figures.requests_per_second());
+        runs.push(run);
+    }
+    let slowdown = (1.0 - throughput[1] / throughput[0].max(f64::MIN_POSITIVE)) * 100.0;
+    println!("webhook deliveries slow detection by {slowdown:.1}%");
+    let report = json!({
+        "date": chrono::Utc::now().to_rfc3339(),
+        "cores": std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        "connections": plan.connections,
+        "seconds_per_run": plan.duration.as_secs(),
+        "flagged_share": FLAGGED_SHARE,
+        "runs": runs,
+        "slowdown_percent": (slowdown * 10.0).round() / 10.0,
+    });
+    write_report(&plan.output, &report)
+}
+
+/// Writes the JSON figures to `output`.
+fn write_report(output: &std::path::Path, report: &serde_json::Value) -> Result<(), String> {
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(
+        output,
+        serde_json::to_string_pretty(report).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", output.display()))?;
+    println!("figures written to {}", output.display());
     Ok(())
 }

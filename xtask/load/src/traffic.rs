@@ -187,6 +187,8 @@ pub struct Traffic {
     population: Population,
     /// Whether AML transfers name their sender and receiver (screened inline).
     names: bool,
+    /// The share of AML transfers sent to a high-risk jurisdiction (flagged).
+    flagged_share: f64,
 }
 
 impl Traffic {
@@ -196,7 +198,15 @@ impl Traffic {
             run: run.to_owned(),
             population,
             names: false,
+            flagged_share: 0.0,
         }
+    }
+
+    /// This share of AML transfers goes to a high-risk jurisdiction, which flags it: traffic
+    /// whose flagged decisions are delivered to webhooks.
+    pub fn with_flagged_share(mut self, share: f64) -> Self {
+        self.flagged_share = share;
+        self
     }
 
     /// AML transfers name their sender and receiver.
@@ -235,6 +245,9 @@ impl Traffic {
             "sender_country": "US",
             "receiver_country": if s.unit() < 0.9 { "US" } else { "GB" },
         });
+        if self.flagged_share > 0.0 && s.unit() < self.flagged_share {
+            transfer["receiver_country"] = json!("IR");
+        }
         if self.names {
             transfer["sender_name"] = json!(party_name(sender));
             // Receivers are named from another stretch of the names than senders.
