@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use redflag_store::{AttemptOutcome, Database, StoredDelivery, StoredSubscription};
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -41,6 +42,11 @@ pub const RETRY_DELAYS: [Duration; 12] = [
 
 /// Log entries one pass turns into deliveries.
 const FAN_OUT_BATCH: i64 = 500;
+
+/// Rounds of `webhooks.concurrency` attempts claimed in one pass: their outcomes are recorded in
+/// one write, so that a busy endpoint costs the database a few writes a second, not one per
+/// delivery.
+const ROUNDS_PER_PASS: usize = 8;
 
 /// A new signing secret: `whsec_` and 32 random bytes in base64, as Standard Webhooks writes them.
 pub fn new_secret() -> Result<String, ServiceError> {
@@ -219,42 +225,62 @@ impl Dispatcher {
         })
     }
 
-    /// One pass: new log entries into deliveries, then the due deliveries sent.
+    /// One pass: new log entries into deliveries, then the due deliveries sent (what the tests
+    /// step through; [`Self::run`] runs the two side by side).
     pub async fn pass(&self) -> Result<Pass, ServiceError> {
         self.pass_at(Utc::now()).await
     }
 
     /// [`Self::pass`] as of `now`: the deliveries due then are sent (a test's later hour).
     pub async fn pass_at(&self, now: DateTime<Utc>) -> Result<Pass, ServiceError> {
-        let db = self.db.clone();
-        let fanned_out = blocking(move || db.fan_out_webhooks(FAN_OUT_BATCH, now)).await?;
-        // Past the attempt's timeout: a worker that dies mid-attempt leaves the delivery due.
-        let lease = now + Duration::from_secs(self.settings.timeout_seconds.max(1) + 30);
-        let (db, limit) = (self.db.clone(), self.settings.concurrency.max(1) as i64);
-        let claimed = blocking(move || db.claim_webhook_deliveries(limit, now, lease)).await?;
-        let attempted = claimed.len();
-        futures_util::future::join_all(
-            claimed
-                .into_iter()
-                .map(|(delivery, subscription)| self.attempt(delivery, subscription)),
-        )
-        .await
-        .into_iter()
-        .collect::<Result<Vec<()>, ServiceError>>()?;
         Ok(Pass {
-            fanned_out,
-            attempted,
+            fanned_out: self.fan_out(now).await?,
+            attempted: self.deliver(now).await?,
         })
     }
 
-    /// Sends one delivery and records the outcome.
+    /// New log entries into deliveries; how many entries were turned over.
+    async fn fan_out(&self, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+        let db = self.db.clone();
+        blocking(move || db.fan_out_webhooks(FAN_OUT_BATCH, now)).await
+    }
+
+    /// The deliveries due at `now` sent; how many were attempted.
+    async fn deliver(&self, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+        // Up to ROUNDS_PER_PASS rounds of `concurrency` attempts; the claim outlasts them all, so
+        // that no other worker takes a delivery in hand, and a worker that dies mid-pass leaves
+        // its deliveries due when the claim runs out.
+        let concurrency = self.settings.concurrency.max(1);
+        let timeout = self.settings.timeout_seconds.max(1);
+        let lease = now + Duration::from_secs(timeout * ROUNDS_PER_PASS as u64 + 30);
+        let (db, limit) = (self.db.clone(), (concurrency * ROUNDS_PER_PASS) as i64);
+        let claimed = blocking(move || db.claim_webhook_deliveries(limit, now, lease)).await?;
+        let attempted = claimed.len();
+        if attempted == 0 {
+            return Ok(0);
+        }
+        let outcomes: Vec<(StoredDelivery, AttemptOutcome)> = futures_util::stream::iter(claimed)
+            .map(|(delivery, subscription)| async move {
+                let outcome = self.attempt(&delivery, &subscription).await;
+                (delivery, outcome)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        // One write for the pass's outcomes.
+        let db = self.db.clone();
+        blocking(move || db.record_webhook_attempts(&outcomes, Utc::now())).await?;
+        Ok(attempted)
+    }
+
+    /// Sends one delivery; what came of it.
     async fn attempt(
         &self,
-        delivery: StoredDelivery,
-        subscription: StoredSubscription,
-    ) -> Result<(), ServiceError> {
+        delivery: &StoredDelivery,
+        subscription: &StoredSubscription,
+    ) -> AttemptOutcome {
         let now = Utc::now();
-        let outcome = match self.send(&delivery, &subscription, now).await {
+        let outcome = match self.send(delivery, subscription, now).await {
             Ok(status) if (200..300).contains(&status) => AttemptOutcome::Delivered { status },
             Ok(410) => AttemptOutcome::Gone,
             Ok(status) => AttemptOutcome::Failed {
@@ -277,8 +303,7 @@ impl Dispatcher {
         if let AttemptOutcome::Failed { error, .. } = &outcome {
             tracing::info!(message_id = %delivery.message_id, subscription = subscription.id, %error, "webhook delivery failed");
         }
-        let db = self.db.clone();
-        blocking(move || db.record_webhook_attempt(&delivery, &outcome, Utc::now())).await
+        outcome
     }
 
     /// POSTs the delivery's body, signed; the answer's status, or why there was none.
@@ -320,21 +345,34 @@ impl Dispatcher {
         Ok(response.status().as_u16())
     }
 
-    /// Runs passes until stopped, pausing when there was nothing to do; a store outage is logged
-    /// and retried after the pause (the deliveries wait in the database meanwhile).
+    /// Fans out and delivers until stopped, side by side (a slow endpoint does not hold up the
+    /// fan-out, nor a long log the deliveries), each pausing when it had nothing to do; a store
+    /// outage is logged and retried after the pause (the deliveries wait in the database
+    /// meanwhile).
     pub async fn run(self) {
         let pause = Duration::from_millis(self.settings.poll_interval_ms.max(10));
-        loop {
-            match self.pass().await {
-                Ok(pass) if pass.fanned_out == 0 && pass.attempted == 0 => {
-                    tokio::time::sleep(pause).await
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "webhook deliveries: store unavailable");
-                    tokio::time::sleep(pause).await;
-                }
+        let fan_out = async {
+            loop {
+                idle_or_retry(self.fan_out(Utc::now()).await, pause).await;
             }
+        };
+        let deliver = async {
+            loop {
+                idle_or_retry(self.deliver(Utc::now()).await, pause).await;
+            }
+        };
+        futures_util::future::join(fan_out, deliver).await;
+    }
+}
+
+/// Pauses after a step that found nothing to do or could not reach the store.
+async fn idle_or_retry(step: Result<usize, ServiceError>, pause: Duration) {
+    match step {
+        Ok(0) => tokio::time::sleep(pause).await,
+        Ok(_) => {}
+        Err(error) => {
+            tracing::warn!(%error, "webhook deliveries: store unavailable");
+            tokio::time::sleep(pause).await;
         }
     }
 }

@@ -317,35 +317,31 @@ impl Database {
     }
 
     /// Turns up to `limit` new audit-log entries into deliveries, one per active subscription
-    /// that asked for the entry's event type, and moves the cursor past them, all in one
-    /// transaction. Returns how many entries were turned over (0 when caught up). Only the kinds
-    /// some subscription wants are read; with no subscription the cursor jumps to the log's end
-    /// and 0 is returned; with nothing new no write is made.
+    /// that asked for the entry's event type, and moves the cursor past them. Returns how many
+    /// entries were turned over (0 when caught up). Only the kinds some subscription wants are
+    /// read (of the decisions, only those that can be flagged); with no subscription the cursor
+    /// jumps to the log's end and 0 is returned. Everything is read and built on a read
+    /// connection; the write is one short transaction that inserts the deliveries and moves the
+    /// cursor only if it has not moved meanwhile (another worker's pass turned these entries
+    /// over: nothing is written, and 0 is returned), so that each entry reaches each
+    /// subscription once and the decisions' writer is held up for the inserts alone.
     pub fn fan_out_webhooks(&self, limit: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        // A read first: an idle worker's passes do not queue behind the decisions' writer.
-        {
+        let (cursor, last, turned_over, deliveries) = {
             let mut connection = self.read()?;
-            let cursor: i64 = webhook_cursor::table
-                .find(1)
-                .select(webhook_cursor::audit_id)
-                .first(&mut *connection)?;
-            let newest: Option<i64> = audit_log::table
-                .select(diesel::dsl::max(audit_log::id))
-                .first(&mut *connection)?;
-            if newest.is_none_or(|newest| newest <= cursor) {
-                return Ok(0);
-            }
-        }
-        let mut connection = self.write()?;
-        Ok(connection.transaction(|connection| {
-            // The update first: it locks the cursor against another worker's pass on PostgreSQL.
-            diesel::update(webhook_cursor::table.find(1))
-                .set(webhook_cursor::audit_id.eq(webhook_cursor::audit_id))
-                .execute(connection)?;
+            let connection = &mut *connection;
             let cursor: i64 = webhook_cursor::table
                 .find(1)
                 .select(webhook_cursor::audit_id)
                 .first(connection)?;
+            let ids: Vec<i64> = audit_log::table
+                .filter(audit_log::id.gt(cursor))
+                .order(audit_log::id)
+                .limit(limit)
+                .select(audit_log::id)
+                .load(connection)?;
+            let Some(last) = ids.last().copied() else {
+                return Ok(0);
+            };
             let subscriptions: Vec<Interest> = webhook_subscriptions::table
                 .filter(webhook_subscriptions::active.eq(true))
                 .load::<StoredSubscription>(connection)?
@@ -371,42 +367,53 @@ impl Database {
                 let newest: Option<i64> = audit_log::table
                     .select(diesel::dsl::max(audit_log::id))
                     .first(connection)?;
-                if let Some(newest) = newest.filter(|newest| *newest > cursor) {
-                    diesel::update(webhook_cursor::table.find(1))
-                        .set(webhook_cursor::audit_id.eq(newest))
-                        .execute(connection)?;
+                (cursor, newest.unwrap_or(last).max(last), 0, Vec::new())
+            } else {
+                let mut deliveries = Vec::new();
+                let entries: Vec<LogEntry> = audit_log::table
+                    .filter(audit_log::id.gt(cursor))
+                    .filter(audit_log::id.le(last))
+                    .filter(audit_log::kind.eq_any(&wanted))
+                    // A decision that is not flagged makes no event: the database passes over
+                    // it without handing its payload over (the text is checked again below).
+                    .filter(
+                        audit_log::kind
+                            .ne(redflag_audit::DecisionRecorded::KIND)
+                            .or(audit_log::payload.like(FLAGGED_TEXT)),
+                    )
+                    .order(audit_log::id)
+                    .select((
+                        audit_log::id,
+                        audit_log::event_id,
+                        audit_log::kind,
+                        audit_log::payload,
+                        audit_log::occurred_at,
+                    ))
+                    .load(connection)?;
+                for entry in &entries {
+                    deliveries.extend(entry_deliveries(connection, entry, &subscriptions, now)?);
                 }
+                (cursor, last, ids.len(), deliveries)
+            }
+        };
+        let mut connection = self.write()?;
+        Ok(connection.transaction(|connection| {
+            let moved = diesel::update(
+                webhook_cursor::table
+                    .find(1)
+                    .filter(webhook_cursor::audit_id.eq(cursor)),
+            )
+            .set(webhook_cursor::audit_id.eq(last))
+            .execute(connection)?;
+            if moved == 0 {
                 return Ok(0);
             }
-            let ids: Vec<i64> = audit_log::table
-                .filter(audit_log::id.gt(cursor))
-                .order(audit_log::id)
-                .limit(limit)
-                .select(audit_log::id)
-                .load(connection)?;
-            let Some(last) = ids.last().copied() else {
-                return Ok(0);
-            };
-            let entries: Vec<LogEntry> = audit_log::table
-                .filter(audit_log::id.gt(cursor))
-                .filter(audit_log::id.le(last))
-                .filter(audit_log::kind.eq_any(&wanted))
-                .order(audit_log::id)
-                .select((
-                    audit_log::id,
-                    audit_log::event_id,
-                    audit_log::kind,
-                    audit_log::payload,
-                    audit_log::occurred_at,
-                ))
-                .load(connection)?;
-            for entry in &entries {
-                fan_out_entry(connection, entry, &subscriptions, now)?;
-            }
-            diesel::update(webhook_cursor::table.find(1))
-                .set(webhook_cursor::audit_id.eq(last))
-                .execute(connection)?;
-            Ok::<_, diesel::result::Error>(ids.len())
+            crate::connection::insert_rows!(
+                &mut **connection,
+                webhook_deliveries::table,
+                deliveries
+            );
+            Ok::<_, diesel::result::Error>(turned_over)
         })?)
     }
 
@@ -455,67 +462,22 @@ impl Database {
         })?)
     }
 
-    /// Records an attempt's outcome; a 410 also disables the subscription.
-    pub fn record_webhook_attempt(
+    /// Records the outcomes of a pass's attempts, in one transaction (one write for the pass,
+    /// not one per delivery, beside the decisions' writer); a 410 also disables the
+    /// subscription.
+    pub fn record_webhook_attempts(
         &self,
-        delivery: &StoredDelivery,
-        outcome: &AttemptOutcome,
+        attempts: &[(StoredDelivery, AttemptOutcome)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
         let mut connection = self.write()?;
-        let target = webhook_deliveries::table.find(delivery.id);
-        let attempts = webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1);
         connection.transaction(|connection| {
-            match outcome {
-                AttemptOutcome::Delivered { status } => diesel::update(target)
-                    .set((
-                        attempts,
-                        webhook_deliveries::status.eq(StoredDelivery::DELIVERED),
-                        webhook_deliveries::last_status_code.eq(Some(i32::from(*status))),
-                        webhook_deliveries::last_error.eq(None::<String>),
-                        webhook_deliveries::delivered_at.eq(Some(now.naive_utc())),
-                    ))
-                    .execute(connection)?,
-                AttemptOutcome::Gone => {
-                    diesel::update(webhook_subscriptions::table.find(delivery.subscription_id))
-                        .set((
-                            webhook_subscriptions::active.eq(false),
-                            webhook_subscriptions::disabled_reason.eq(Some(format!(
-                                "The endpoint answered 410 Gone to message {} at {}.",
-                                delivery.message_id,
-                                now.to_rfc3339()
-                            ))),
-                            webhook_subscriptions::updated_at.eq(now.naive_utc()),
-                        ))
-                        .execute(connection)?;
-                    diesel::update(target)
-                        .set((
-                            attempts,
-                            webhook_deliveries::status.eq(StoredDelivery::FAILED),
-                            webhook_deliveries::last_status_code.eq(Some(410)),
-                            webhook_deliveries::last_error
-                                .eq(Some("410 Gone: the subscription was disabled".to_owned())),
-                        ))
-                        .execute(connection)?
-                }
-                AttemptOutcome::Failed {
-                    status,
-                    error,
-                    retry_at,
-                } => diesel::update(target)
-                    .set((
-                        attempts,
-                        webhook_deliveries::status.eq(if retry_at.is_some() {
-                            StoredDelivery::PENDING
-                        } else {
-                            StoredDelivery::FAILED
-                        }),
-                        webhook_deliveries::last_status_code.eq(status.map(i32::from)),
-                        webhook_deliveries::last_error.eq(Some(error)),
-                        webhook_deliveries::next_attempt_at.eq(retry_at.unwrap_or(now).naive_utc()),
-                    ))
-                    .execute(connection)?,
-            };
+            for (delivery, outcome) in attempts {
+                record_attempt(connection, delivery, outcome, now)?;
+            }
             Ok::<_, diesel::result::Error>(())
         })?;
         Ok(())
@@ -595,16 +557,22 @@ impl Interest {
     }
 }
 
-/// One log entry's deliveries, in the fan-out's transaction.
-fn fan_out_entry(
+/// One log entry's deliveries: one per subscription that wants its event type.
+fn entry_deliveries(
     connection: &mut DbConnection,
     (audit_id, event_id, kind, payload, occurred_at): &LogEntry,
     subscriptions: &[Interest],
     now: DateTime<Utc>,
-) -> QueryResult<()> {
+) -> QueryResult<Vec<NewDelivery>> {
+    // A decision's payload is read for its flag alone first: most are not flagged.
+    if kind == redflag_audit::DecisionRecorded::KIND
+        && !serde_json::from_str::<Flag>(payload).is_ok_and(|flag| flag.flagged)
+    {
+        return Ok(Vec::new());
+    }
     let recorded: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
     let Some(event_type) = event_type_of(kind, &recorded) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let interested: Vec<&Interest> = subscriptions
         .iter()
@@ -612,7 +580,7 @@ fn fan_out_entry(
         .filter(|subscription| subscription.wants(event_type))
         .collect();
     if interested.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let data = event_data(connection, event_type, event_id, &recorded)?;
     let body = json!({
@@ -621,22 +589,46 @@ fn fan_out_entry(
         "data": data,
     })
     .to_string();
-    for subscription in interested {
-        diesel::insert_into(webhook_deliveries::table)
-            .values((
-                webhook_deliveries::subscription_id.eq(subscription.id),
-                webhook_deliveries::message_id.eq(format!("msg_{}", uuid::Uuid::new_v4().simple())),
-                webhook_deliveries::event_type.eq(event_type),
-                webhook_deliveries::audit_id.eq(audit_id),
-                webhook_deliveries::payload.eq(&body),
-                webhook_deliveries::status.eq(StoredDelivery::PENDING),
-                webhook_deliveries::attempts.eq(0),
-                webhook_deliveries::next_attempt_at.eq(now.naive_utc()),
-                webhook_deliveries::created_at.eq(now.naive_utc()),
-            ))
-            .execute(connection)?;
-    }
-    Ok(())
+    Ok(interested
+        .into_iter()
+        .map(|subscription| NewDelivery {
+            subscription_id: subscription.id,
+            message_id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+            event_type,
+            audit_id: *audit_id,
+            payload: body.clone(),
+            status: StoredDelivery::PENDING,
+            attempts: 0,
+            next_attempt_at: now.naive_utc(),
+            created_at: now.naive_utc(),
+        })
+        .collect())
+}
+
+/// A decision's payload, read for its flag alone.
+#[derive(serde::Deserialize)]
+struct Flag {
+    #[serde(default)]
+    flagged: bool,
+}
+
+/// What a flagged decision's payload holds (as its serialiser writes it): the database's
+/// first sieve over the decisions.
+const FLAGGED_TEXT: &str = "%\"flagged\":true%";
+
+/// A delivery to insert.
+#[derive(Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+struct NewDelivery {
+    subscription_id: i64,
+    message_id: String,
+    event_type: &'static str,
+    audit_id: i64,
+    payload: String,
+    status: &'static str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
 }
 
 /// The `data` of a webhook message: a flagged decision's answer as its API gives it, with its
@@ -717,4 +709,66 @@ fn event_data(
             "details": recorded["details"],
         })),
     }
+}
+
+/// One attempt's outcome, inside the pass's transaction.
+fn record_attempt(
+    connection: &mut DbConnection,
+    delivery: &StoredDelivery,
+    outcome: &AttemptOutcome,
+    now: DateTime<Utc>,
+) -> Result<(), diesel::result::Error> {
+    let target = webhook_deliveries::table.find(delivery.id);
+    let attempts = webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1);
+    match outcome {
+        AttemptOutcome::Delivered { status } => diesel::update(target)
+            .set((
+                attempts,
+                webhook_deliveries::status.eq(StoredDelivery::DELIVERED),
+                webhook_deliveries::last_status_code.eq(Some(i32::from(*status))),
+                webhook_deliveries::last_error.eq(None::<String>),
+                webhook_deliveries::delivered_at.eq(Some(now.naive_utc())),
+            ))
+            .execute(connection)?,
+        AttemptOutcome::Gone => {
+            diesel::update(webhook_subscriptions::table.find(delivery.subscription_id))
+                .set((
+                    webhook_subscriptions::active.eq(false),
+                    webhook_subscriptions::disabled_reason.eq(Some(format!(
+                        "The endpoint answered 410 Gone to message {} at {}.",
+                        delivery.message_id,
+                        now.to_rfc3339()
+                    ))),
+                    webhook_subscriptions::updated_at.eq(now.naive_utc()),
+                ))
+                .execute(connection)?;
+            diesel::update(target)
+                .set((
+                    attempts,
+                    webhook_deliveries::status.eq(StoredDelivery::FAILED),
+                    webhook_deliveries::last_status_code.eq(Some(410)),
+                    webhook_deliveries::last_error
+                        .eq(Some("410 Gone: the subscription was disabled".to_owned())),
+                ))
+                .execute(connection)?
+        }
+        AttemptOutcome::Failed {
+            status,
+            error,
+            retry_at,
+        } => diesel::update(target)
+            .set((
+                attempts,
+                webhook_deliveries::status.eq(if retry_at.is_some() {
+                    StoredDelivery::PENDING
+                } else {
+                    StoredDelivery::FAILED
+                }),
+                webhook_deliveries::last_status_code.eq(status.map(i32::from)),
+                webhook_deliveries::last_error.eq(Some(error)),
+                webhook_deliveries::next_attempt_at.eq(retry_at.unwrap_or(now).naive_utc()),
+            ))
+            .execute(connection)?,
+    };
+    Ok(())
 }

@@ -540,3 +540,61 @@ async fn subscriptions_are_checked_and_admins_only() {
     let missing = admin.get("/api/webhooks/999/").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[actix_web::test]
+async fn workers_fanning_out_side_by_side_make_each_delivery_once() {
+    let test_app = TestApp::spawn_with(allow_loopback);
+    let admin = test_app.login_as_admin().await;
+    for url in ["http://127.0.0.1:9/one", "http://127.0.0.1:9/two"] {
+        let created = admin
+            .post(
+                "/api/webhooks/",
+                &json!({"url": url, "event_types": ["decision.flagged"]}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    }
+    let analyst = test_app.login_as_analyst().await;
+    // Ten structuring runs: ten flagged transfers among thirty decisions.
+    for run in 0..10 {
+        structuring_run_by(
+            &analyst.app,
+            &analyst.token,
+            &format!("SIDE-{run}-"),
+            &format!("SIDE-{run}"),
+        )
+        .await;
+    }
+    test_app.embedded_worker_pass();
+    // Three workers, each turning over one entry at a time, as fast as they can.
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let db = test_app.state.db.clone();
+            std::thread::spawn(move || {
+                let (mut turned_over, mut idle) = (0, 0);
+                // 0 is "caught up", or "another worker took these": stop after a few in a row.
+                while idle < 3 {
+                    match db.fan_out_webhooks(1, Utc::now()) {
+                        Ok(0) => idle += 1,
+                        Ok(entries) => (turned_over, idle) = (turned_over + entries, 0),
+                        Err(error) if error.is_unavailable() => {}
+                        Err(error) => panic!("{error}"),
+                    }
+                }
+                turned_over
+            })
+        })
+        .collect();
+    let turned_over: usize = workers
+        .into_iter()
+        .map(|worker| worker.join().expect("the worker ran"))
+        .sum();
+    assert!(turned_over >= 30, "the workers turned the log over");
+    let db = &test_app.state.db;
+    while db.fan_out_webhooks(500, Utc::now()).expect("fans out") > 0 {}
+    let counts = test_app.state.db.webhook_delivery_counts().expect("counts");
+    assert_eq!(
+        counts.pending, 20,
+        "each flagged decision once per subscription"
+    );
+}

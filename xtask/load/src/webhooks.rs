@@ -19,33 +19,20 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    pub async fn start() -> Result<Self, String> {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
+    /// Listens on a thread of its own, so that taking the deliveries does not slow the load
+    /// generator's thread (it would count against the server).
+    pub fn start() -> Result<Self, String> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
             .map_err(|e| format!("the webhook receiver cannot listen: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         let received = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&received);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let counter = Arc::clone(&counter);
-                tokio::spawn(async move {
-                    let mut stream = BufReader::new(stream);
-                    // One request after another on the connection, until the sender closes it.
-                    while let Some(length) = read_head(&mut stream).await {
-                        let mut body = vec![0; length];
-                        if stream.read_exact(&mut body).await.is_err() {
-                            return;
-                        }
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        let answer = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n";
-                        if stream.get_mut().write_all(answer).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        std::thread::spawn(move || runtime.block_on(serve(listener, counter)));
         Ok(Self {
             url: format!("http://{address}/hooks"),
             received,
@@ -63,6 +50,31 @@ impl Receiver {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.received()
+    }
+}
+
+/// Answers every request on every connection with 204, counting them.
+async fn serve(listener: std::net::TcpListener, counter: Arc<AtomicU64>) {
+    let Ok(listener) = TcpListener::from_std(listener) else {
+        return;
+    };
+    while let Ok((stream, _)) = listener.accept().await {
+        let counter = Arc::clone(&counter);
+        tokio::spawn(async move {
+            let mut stream = BufReader::new(stream);
+            // One request after another on the connection, until the sender closes it.
+            while let Some(length) = read_head(&mut stream).await {
+                let mut body = vec![0; length];
+                if stream.read_exact(&mut body).await.is_err() {
+                    return;
+                }
+                counter.fetch_add(1, Ordering::Relaxed);
+                let answer = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n";
+                if stream.get_mut().write_all(answer).await.is_err() {
+                    return;
+                }
+            }
+        });
     }
 }
 
