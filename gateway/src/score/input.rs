@@ -42,61 +42,85 @@ pub struct InputEvent {
     pub body: Result<Value, ApiError>,
 }
 
-/// Reads every event of the file; a line that does not read is an event with its error, so that
-/// the output answers each line once.
-pub fn read(path: &Path, format: Format, max_depth: usize) -> Result<Vec<InputEvent>, ScoreError> {
-    let file = File::open(path).map_err(|source| ScoreError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    match format {
-        Format::Ndjson => read_ndjson(path, BufReader::new(file), max_depth),
-        Format::Csv => read_csv(path, BufReader::new(file), max_depth),
+/// An input file, opened: [`Input::for_each`] reads it.
+pub struct Input {
+    path: String,
+    format: Format,
+    file: File,
+}
+
+impl Input {
+    pub fn open(path: &Path) -> Result<Self, ScoreError> {
+        let format = Format::of(path)?;
+        let file = File::open(path).map_err(|source| ScoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Self {
+            path: path.display().to_string(),
+            format,
+            file,
+        })
+    }
+
+    /// Hands each event of the file to `take`, one at a time (a file of millions of events is
+    /// never held parsed); a line that does not read is an event with its error, so that the
+    /// output answers each line once.
+    pub fn for_each(
+        self,
+        max_depth: usize,
+        take: impl FnMut(InputEvent) -> Result<(), ScoreError>,
+    ) -> Result<(), ScoreError> {
+        let reader = BufReader::new(self.file);
+        match self.format {
+            Format::Ndjson => read_ndjson(&self.path, reader, max_depth, take),
+            Format::Csv => read_csv(&self.path, reader, max_depth, take),
+        }
     }
 }
 
 fn read_ndjson(
-    path: &Path,
+    path: &str,
     reader: impl BufRead,
     max_depth: usize,
-) -> Result<Vec<InputEvent>, ScoreError> {
-    let mut events = Vec::new();
+    mut take: impl FnMut(InputEvent) -> Result<(), ScoreError>,
+) -> Result<(), ScoreError> {
     for (index, text) in reader.split(b'\n').enumerate() {
         let text = text.map_err(|source| ScoreError::Io {
-            path: path.display().to_string(),
+            path: path.to_owned(),
             source,
         })?;
         let text = text.strip_suffix(b"\r").unwrap_or(&text);
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        events.push(InputEvent {
+        take(InputEvent {
             line: index as u64 + 1,
             body: crate::body::parse_json(text, max_depth),
-        });
+        })?;
     }
-    Ok(events)
+    Ok(())
 }
 
 /// A CSV row becomes the JSON object of its non-empty cells under their column names: text as
 /// text (the detectors read numbers sent as text, as DRF does), and a cell holding a JSON object
 /// or array (credit's `account_types`) as that value.
 fn read_csv(
-    path: &Path,
+    path: &str,
     reader: impl std::io::Read,
     max_depth: usize,
-) -> Result<Vec<InputEvent>, ScoreError> {
+    mut take: impl FnMut(InputEvent) -> Result<(), ScoreError>,
+) -> Result<(), ScoreError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(reader);
     let headers = reader
         .headers()
         .map_err(|error| ScoreError::Input {
-            path: path.display().to_string(),
+            path: path.to_owned(),
             message: format!("its header row does not read: {error}"),
         })?
         .clone();
-    let mut events = Vec::new();
     for record in reader.records() {
         let (line, body) = match record {
             Ok(record) => {
@@ -106,7 +130,7 @@ fn read_csv(
             Err(error) => {
                 if let csv::ErrorKind::Io(_) = error.kind() {
                     return Err(ScoreError::Input {
-                        path: path.display().to_string(),
+                        path: path.to_owned(),
                         message: error.to_string(),
                     });
                 }
@@ -121,9 +145,9 @@ fn read_csv(
                 (line, Err(ValidationErrors::non_field(message).into()))
             }
         };
-        events.push(InputEvent { line, body });
+        take(InputEvent { line, body })?;
     }
-    Ok(events)
+    Ok(())
 }
 
 fn row_object(headers: &csv::StringRecord, row: &csv::StringRecord, max_depth: usize) -> Value {

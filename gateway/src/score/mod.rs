@@ -27,8 +27,7 @@ use redflag_store::{StoreError, WindowError};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use self::input::Format;
-use self::input::InputEvent;
+use self::input::{Input, InputEvent};
 use self::output::{Outcome, Output, Record};
 use crate::errors::ApiError;
 use crate::routes::{Actor, Endpoint, decide_many, fill_reference};
@@ -212,12 +211,7 @@ where
         output: job.output.display().to_string(),
         ..Summary::default()
     };
-    let input_format = Format::of(&job.input)?;
-    let events = input::read(
-        &job.input,
-        input_format,
-        state.settings.server.max_json_depth,
-    )?;
+    let input = Input::open(&job.input)?;
     let (mut output, earlier) = Output::open(&job.output, job.resume)?;
     let answered: HashSet<u64> = earlier.iter().map(|record| record.line).collect();
     for record in &earlier {
@@ -233,28 +227,32 @@ where
     let detector = D::select(&detectors);
     let mut pending = Vec::new();
     let now = Utc::now();
-    for InputEvent { line, body } in events {
-        if answered.contains(&line) {
-            continue;
-        }
-        let checked = body.and_then(|mut body| {
-            fill_reference::<D>(&mut body, || format!("{file_name}:{line}"));
-            let time = detector.parse(&body, now)?.event_time();
-            Ok(Pending {
-                time,
-                line,
-                body: body.to_string().into_boxed_str(),
-            })
-        });
-        match checked {
-            Ok(event) => pending.push(event),
-            Err(error) => {
-                let record = refused(line, &error);
-                output.write(&record).map_err(output_error)?;
-                summary.add(&record);
+    input.for_each(
+        state.settings.server.max_json_depth,
+        |InputEvent { line, body }| {
+            if answered.contains(&line) {
+                return Ok(());
             }
-        }
-    }
+            let checked = body.and_then(|mut body| {
+                fill_reference::<D>(&mut body, || format!("{file_name}:{line}"));
+                let time = detector.parse(&body, now)?.event_time();
+                Ok(Pending {
+                    time,
+                    line,
+                    body: body.to_string().into_boxed_str(),
+                })
+            });
+            match checked {
+                Ok(event) => pending.push(event),
+                Err(error) => {
+                    let record = refused(line, &error);
+                    output.write(&record).map_err(output_error)?;
+                    summary.add(&record);
+                }
+            }
+            Ok(())
+        },
+    )?;
     output.flush().map_err(output_error)?;
     pending.sort_unstable_by_key(|event| (event.time, event.line));
 
