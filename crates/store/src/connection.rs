@@ -19,6 +19,10 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
+/// How long a checkpoint that restarts the write-ahead log waits for the writer and the readers
+/// (new writes wait meanwhile), in milliseconds.
+const RESTART_WAIT_MS: u32 = 20;
+
 /// Rows (or ids in an `IN` list) per statement on PostgreSQL: far below its 65,535 bound
 /// parameters at ten columns.
 pub(crate) const ROWS_PER_STATEMENT: usize = 500;
@@ -234,10 +238,18 @@ impl Database {
         reverted.map_err(|error| StoreError::Migration(error.to_string()))
     }
 
-    /// SQLite only: copies the write-ahead log into the database file without waiting for anyone
-    /// (`wal_checkpoint(PASSIVE)`), from whichever thread calls it, so that the writer never pays
-    /// for a checkpoint's fsync. With `take_over`, the writer connection stops checkpointing by
-    /// itself (`wal_autocheckpoint = 0`) and the caller must keep calling this.
+    /// SQLite only: copies the write-ahead log into the database file, from whichever thread
+    /// calls it, so that the writer never pays for a checkpoint's fsync. With `take_over`, the
+    /// writer connection stops checkpointing by itself (`wal_autocheckpoint = 0`) and the caller
+    /// must keep calling this.
+    ///
+    /// First without waiting for anyone (`PASSIVE`): the bulk of the copy, beside the writer.
+    /// Then `RESTART`, which copies the little written meanwhile and has the log start again from
+    /// its beginning: under steady writes a passive checkpoint never finds the log all copied,
+    /// so the log never restarted and grew by gigabytes a minute (each new page of it zeroed by
+    /// the file system, which slowed every commit). The restart holds new writes back while it
+    /// runs, so it waits at most [`RESTART_WAIT_MS`] for readers and writer and otherwise gives up
+    /// until the next call.
     pub(crate) fn checkpoint_wal(&self, take_over: bool) -> Result<(), StoreError> {
         if self.backend != Backend::Sqlite {
             return Ok(());
@@ -246,9 +258,15 @@ impl Database {
             self.write()?
                 .batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
         }
-        self.read()?
-            .batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?;
-        Ok(())
+        let mut connection = self.read()?;
+        connection.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?;
+        let restarted = connection.batch_execute(&format!(
+            "PRAGMA busy_timeout = {RESTART_WAIT_MS}; PRAGMA wal_checkpoint(RESTART);"
+        ));
+        // Back to the connection's own settings (its busy timeout) whatever happened: it goes
+        // back to the pool.
+        connection.batch_execute(SQLITE_PRAGMAS)?;
+        Ok(restarted?)
     }
 
     /// Checks that the database answers, for the health endpoint.
