@@ -101,13 +101,15 @@ fn round(value: f64, places: i32) -> f64 {
     (value * scale).round() / scale
 }
 
-/// The requests' bodies: their seed, whether transfers name their parties, and the share of
-/// transfers that are flagged.
+/// The requests' bodies: their seed, whether transfers name their parties, the share of
+/// transfers that are flagged, and how many senders send them.
 #[derive(Debug, Clone, Copy)]
 pub struct TrafficOptions {
     pub seed: u64,
     pub names: bool,
     pub flagged_share: f64,
+    /// AML senders, when not [`Population::LOAD`]'s.
+    pub senders: Option<usize>,
 }
 
 /// What one connection saw while measuring.
@@ -148,7 +150,10 @@ pub async fn run(
             let mut traffic = Traffic::new(
                 traffic_options.seed.wrapping_add(index as u64),
                 &run_id,
-                Population::LOAD,
+                Population {
+                    senders: traffic_options.senders.unwrap_or(Population::LOAD.senders),
+                    ..Population::LOAD
+                },
             )
             .with_flagged_share(traffic_options.flagged_share);
             if traffic_options.names {

@@ -105,6 +105,10 @@ enum Command {
         /// Seed of the request bodies.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// AML senders the transfers come from (default: a million, a broad population); a few
+        /// thousand make hot senders, each with many transfers in its windows, as fraud looks.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        senders: Option<u64>,
         /// Publish this many custom AML rules on the server started here before measuring (a
         /// team's rule set: CEL conditions over window figures, event fields and a list).
         #[arg(long, default_value_t = 0, conflicts_with = "url")]
@@ -204,6 +208,7 @@ fn main() -> ExitCode {
             endpoint,
             baseline,
             seed,
+            senders,
             custom_rules,
             shadow_rules,
             screening,
@@ -228,6 +233,7 @@ fn main() -> ExitCode {
                 connections: connections.max(1),
                 duration: Duration::from_secs(duration.max(1)),
                 seed,
+                senders: senders.map(|senders| usize::try_from(senders).unwrap_or(usize::MAX)),
                 custom_rules,
                 shadow_rules,
                 screening,
@@ -450,6 +456,8 @@ struct BenchPlan {
     connections: usize,
     duration: Duration,
     seed: u64,
+    /// AML senders, when not the load population's.
+    senders: Option<usize>,
     custom_rules: usize,
     shadow_rules: usize,
     /// The directory of the shared sanctions data, to import and screen against.
@@ -576,6 +584,7 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
                 seed: plan.seed,
                 names: plan.screening.is_some(),
                 flagged_share: 0.0,
+                senders: plan.senders,
             },
             plan.batch,
         )
@@ -640,6 +649,7 @@ async fn bench_webhooks(
         seed: plan.seed,
         names: false,
         flagged_share,
+        senders: plan.senders,
     };
     println!(
         "bench: AML with {} connections, {} s each, {:.0}% of transfers flagged; a fresh server \
