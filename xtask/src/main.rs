@@ -385,6 +385,12 @@ fn tcp_answers(address: &str) -> bool {
 }
 
 fn redis_answers(address: &str) -> bool {
+    answers_with(address, b"PING\r\n", b"+PONG")
+}
+
+/// Whether a server at `address` answers `request` (nothing: its greeting) with a reply that
+/// starts with `expected`, within half a second.
+fn answers_with(address: &str, request: &[u8], expected: &[u8]) -> bool {
     let Ok(address) = address.parse::<SocketAddr>() else {
         return false;
     };
@@ -392,11 +398,11 @@ fn redis_answers(address: &str) -> bool {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    let mut reply = [0u8; 7];
-    stream.write_all(b"PING\r\n").is_ok()
+    let mut reply = [0u8; 16];
+    (request.is_empty() || stream.write_all(request).is_ok())
         && stream
             .read(&mut reply)
-            .is_ok_and(|n| reply[..n].starts_with(b"+PONG"))
+            .is_ok_and(|n| reply[..n].starts_with(expected))
 }
 
 fn free_port() -> Result<u16, String> {
@@ -432,17 +438,7 @@ fn find_program(name: &str, extra_dirs: &[PathBuf]) -> Option<PathBuf> {
 
 /// Whether a NATS server answers there: it greets every connection with `INFO {...}`.
 fn nats_answers(address: &str) -> bool {
-    let Ok(address) = address.parse::<SocketAddr>() else {
-        return false;
-    };
-    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(500)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    let mut greeting = [0u8; 4];
-    stream
-        .read(&mut greeting)
-        .is_ok_and(|n| greeting[..n].starts_with(b"INFO"))
+    answers_with(address, b"", b"INFO")
 }
 
 /// A throwaway nats-server with JetStream, its store in a temporary directory.

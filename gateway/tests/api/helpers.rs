@@ -452,3 +452,36 @@ fn train_defaults(models: &ModelSettings) -> Vec<ArtifactFile> {
         })
         .collect()
 }
+
+/// How many transfers a sender's AML window in Redis (`prefix`) holds before `at`, read without
+/// adding to it: what tests check the windows' exact counts with.
+pub fn sender_window_len(
+    redis: &str,
+    prefix: &str,
+    sender: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> usize {
+    use redflag_core::{Activity, EntityKind, Module, Observation, WindowKey, WindowMode};
+    use redflag_store::ActivityWindows;
+    let windows = redflag_store::RedisWindows::connect(redis, prefix, 100_000).expect("Redis");
+    let probe = Observation {
+        key: WindowKey::new(Module::Aml, EntityKind::Sender, sender),
+        activity: Activity {
+            at,
+            reference: "probe".to_owned(),
+            amount: 0.0,
+            quantity: 0.0,
+            counterparty: String::new(),
+        },
+        horizon: chrono::Duration::days(2),
+        mode: WindowMode::ReadOnly,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let history = runtime
+        .block_on(windows.observe(std::slice::from_ref(&probe)))
+        .expect("the window reads");
+    history.get(&probe.key).len()
+}

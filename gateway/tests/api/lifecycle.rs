@@ -5,14 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use redflag_core::{Activity, EntityKind, Module, Observation, WindowKey, WindowMode};
-use redflag_store::{
-    ActivityWindows, ChainReport, Database, DecisionId, RedisAuditQueue, RedisWindows,
-};
+use redflag_store::{ChainReport, Database, DecisionId, RedisAuditQueue};
 use serde_json::{Value, json};
 
 use crate::cli::{CLI_PASSWORD, create_user, redflag};
-use crate::helpers::{Sandbox, rules_of};
+use crate::helpers::{Sandbox, rules_of, sender_window_len};
 use crate::process::{Server, eventually, http_to};
 
 fn redis_url() -> String {
@@ -238,25 +235,11 @@ fn a_server_killed_mid_load_keeps_every_acknowledged_decision_and_counts_nothing
 
     // Redis kept the sender's window across the kill, and holds each transaction once, however
     // often it was sent.
-    let windows = RedisWindows::connect(&redis, &prefix, 100_000).expect("Redis");
-    let probe = Observation {
-        key: WindowKey::new(Module::Aml, EntityKind::Sender, sender.as_str()),
-        activity: Activity {
-            at: chrono::Utc::now() + chrono::Duration::minutes(1),
-            reference: "probe".to_owned(),
-            amount: 0.0,
-            quantity: 0.0,
-            counterparty: String::new(),
-        },
-        horizon: chrono::Duration::days(2),
-        mode: WindowMode::ReadOnly,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let history = runtime
-        .block_on(windows.observe(std::slice::from_ref(&probe)))
-        .expect("the window reads");
-    assert_eq!(history.get(&probe.key).len(), sent.len());
+    let held = sender_window_len(
+        &redis,
+        &prefix,
+        &sender,
+        chrono::Utc::now() + chrono::Duration::minutes(1),
+    );
+    assert_eq!(held, sent.len());
 }

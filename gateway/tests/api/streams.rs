@@ -10,15 +10,15 @@ use async_nats::HeaderMap;
 use async_nats::header::NATS_MESSAGE_ID;
 use async_nats::jetstream;
 use futures_util::StreamExt;
-use redflag_core::{Activity, EntityKind, Module, Observation, WindowKey, WindowMode};
+use redflag_core::Module;
 use redflag_gateway::stream::nats::{Nats, Source};
 use redflag_gateway::stream::{Actor, Outlets, consume};
+use redflag_store::Database;
 use redflag_store::scratch::ScratchDatabase;
-use redflag_store::{ActivityWindows, Database, RedisWindows};
 use serde_json::{Value, json};
 
 use crate::cli::redflag;
-use crate::helpers::{Sandbox, TestApp, decisions_recorded};
+use crate::helpers::{Sandbox, TestApp, decisions_recorded, sender_window_len};
 use crate::process::Process;
 
 fn nats_url() -> String {
@@ -417,25 +417,11 @@ fn ten_thousand_events_through_two_consumers_one_killed_are_each_decided_once() 
     assert_eq!(decided.len(), SENDERS * PER_SENDER);
 
     // Redis holds each sender's transfers once each: its window counts are exact.
-    let windows = RedisWindows::connect(&redis, &prefix, 100_000).expect("Redis");
+    let at = "2026-02-09T19:00:00Z".parse().expect("a time");
     for sender in 0..SENDERS {
         let sender = format!("S-{sender}");
-        let probe = Observation {
-            key: WindowKey::new(Module::Aml, EntityKind::Sender, sender.as_str()),
-            activity: Activity {
-                at: "2026-02-09T19:00:00Z".parse().expect("a time"),
-                reference: "probe".to_owned(),
-                amount: 0.0,
-                quantity: 0.0,
-                counterparty: String::new(),
-            },
-            horizon: chrono::Duration::days(2),
-            mode: WindowMode::ReadOnly,
-        };
-        let history = runtime
-            .block_on(windows.observe(std::slice::from_ref(&probe)))
-            .expect("the window reads");
-        assert_eq!(history.get(&probe.key).len(), PER_SENDER, "{sender}");
+        let held = sender_window_len(&redis, &prefix, &sender, at);
+        assert_eq!(held, PER_SENDER, "{sender}");
     }
     runtime
         .block_on(async { jetstream::new(client).delete_stream(&names.stream).await })
