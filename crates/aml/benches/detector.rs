@@ -36,22 +36,26 @@ fn detector(c: &mut Criterion) {
     let observations = detector.observations(&transaction);
     let entries = |count: i64, span: Duration, prefix: &str| -> Vec<Activity> {
         (0..count)
-            .map(|i| Activity {
-                at: now - span + span * (i as i32) / (count as i32),
-                reference: format!("{prefix}{i}"),
-                amount: 50.0 + (i % 97) as f64 * 31.0,
-                quantity: 0.0,
-                counterparty: format!("P{}", i % 40),
+            .map(|i| {
+                Activity::new(
+                    now - span + span * (i as i32) / (count as i32),
+                    &format!("{prefix}{i}"),
+                    50.0 + (i % 97) as f64 * 31.0,
+                    0.0,
+                    &format!("P{}", i % 40),
+                )
             })
             .collect()
     };
     let days: Vec<Activity> = (1..=30)
-        .map(|day| Activity {
-            at: now - Duration::days(day),
-            reference: format!("{day}"),
-            amount: 33.0 * 1_540.0,
-            quantity: 33.0,
-            counterparty: String::new(),
+        .map(|day| {
+            Activity::new(
+                now - Duration::days(day),
+                &format!("{day}"),
+                33.0 * 1_540.0,
+                33.0,
+                "",
+            )
         })
         .rev()
         .collect();

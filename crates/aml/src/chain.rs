@@ -50,13 +50,13 @@ impl Rule<Transaction> for ChainRule {
                      ${:.2} from {} sent on as ${:.2} to {}",
                     transaction.sender_id,
                     hop.amount,
-                    hop.counterparty,
+                    hop.counterparty(),
                     transaction.amount,
                     transaction.receiver_id
                 ),
             )
             .with_metadata("hops", depth)
-            .with_metadata("previous_account", hop.counterparty.clone())
+            .with_metadata("previous_account", hop.counterparty())
             .with_metadata("inflow_amount", hop.amount)
             .with_metadata("outflow_amount", transaction.amount)
             .with_metadata("minutes_since_inflow", minutes_between(hop, transaction))
@@ -65,9 +65,9 @@ impl Rule<Transaction> for ChainRule {
                 "{} received ${:.2} from {} at {}; {} had itself passed on money it had just received ({} hand-over(s) before it)",
                 transaction.sender_id,
                 hop.amount,
-                hop.counterparty,
+                hop.counterparty(),
                 when(hop),
-                hop.counterparty,
+                hop.counterparty(),
                 hop.quantity
             ))
             .with_evidence(format!(

@@ -256,12 +256,14 @@ impl Detector for AmlDetector {
     /// rules that need them do not look at a transfer below the minimum, and most transfers are
     /// small.
     fn observations(&self, transaction: &Transaction) -> Vec<Observation> {
-        let activity = |counterparty: &str| Activity {
-            at: transaction.at,
-            reference: transaction.transaction_id.clone(),
-            amount: transaction.amount,
-            quantity: 0.0,
-            counterparty: counterparty.to_owned(),
+        let activity = |counterparty: &str| {
+            Activity::new(
+                transaction.at,
+                &transaction.transaction_id,
+                transaction.amount,
+                0.0,
+                counterparty,
+            )
         };
         let followed = transaction.amount >= self.config.pass_through_min_amount;
         let mut observations = Vec::with_capacity(7);

@@ -128,13 +128,7 @@ mod tests {
                                       "sender_id": "S", "receiver_id": "R"});
         let transaction = Transaction::parse(&body, at).expect("valid");
         let key = sender_outflows(&transaction);
-        let earlier = |amount: f64| Activity {
-            at,
-            reference: format!("{amount}"),
-            amount,
-            quantity: 0.0,
-            counterparty: String::new(),
-        };
+        let earlier = |amount: f64| Activity::new(at, &format!("{amount}"), amount, 0.0, "");
         let mut history = History::new();
         history.insert(key, vec![earlier(100.0), earlier(200.0)]);
         let values = features(&transaction, &history);

@@ -58,7 +58,7 @@ impl Rule<Transaction> for PassThroughRule {
             confidence,
             format!(
                 "Pass-through: {} received ${:.2} from {} and sent ${:.2} on to {} {minutes} minutes later",
-                transaction.sender_id, hop.amount, hop.counterparty, transaction.amount, transaction.receiver_id
+                transaction.sender_id, hop.amount, hop.counterparty(), transaction.amount, transaction.receiver_id
             ),
         )
         .with_metadata("inflow_amount", cents(received))
@@ -72,7 +72,7 @@ impl Rule<Transaction> for PassThroughRule {
             alert = alert.with_evidence(format!(
                 "received ${:.2} from {} at {}",
                 inflow.amount,
-                inflow.counterparty,
+                inflow.counterparty(),
                 when(inflow)
             ));
         }

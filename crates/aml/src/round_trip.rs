@@ -42,7 +42,7 @@ impl Rule<Transaction> for RoundTripRule {
         let mut legs: Vec<String> = received
             .iter()
             .rev()
-            .find(|inflow| inflow.counterparty == *origin)
+            .find(|inflow| inflow.counterparty() == *origin)
             .map(|inflow| {
                 vec![format!(
                     "{origin} paid {} ${:.2} at {}",
@@ -57,24 +57,24 @@ impl Rule<Transaction> for RoundTripRule {
             let sent = since(history.get(&receiver_outflows(transaction)), from);
             legs = sent
                 .iter()
-                .filter(|out| out.amount >= least && out.counterparty != transaction.sender_id)
+                .filter(|out| out.amount >= least && out.counterparty() != transaction.sender_id)
                 .find_map(|out| {
                     received
                         .iter()
                         .find(|inflow| {
-                            inflow.counterparty == out.counterparty && inflow.at >= out.at
+                            inflow.counterparty() == out.counterparty() && inflow.at >= out.at
                         })
                         .map(|inflow| {
                             vec![
                                 format!(
                                     "{origin} paid {} ${:.2} at {}",
-                                    out.counterparty,
+                                    out.counterparty(),
                                     out.amount,
                                     when(out)
                                 ),
                                 format!(
                                     "{} paid {} ${:.2} at {}",
-                                    inflow.counterparty,
+                                    inflow.counterparty(),
                                     transaction.sender_id,
                                     inflow.amount,
                                     when(inflow)

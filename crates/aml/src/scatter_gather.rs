@@ -59,7 +59,7 @@ impl ScatterGatherRule {
             transaction.at - pass_through_window(&self.config),
         )
         .iter()
-        .filter(|inflow| inflow.quantity >= 1.0 && inflow.counterparty != transaction.sender_id)
+        .filter(|inflow| inflow.quantity >= 1.0 && inflow.counterparty() != transaction.sender_id)
         .collect();
         let (count, total) =
             self.converging(&forwarded, &transaction.sender_id, transaction.amount)?;
@@ -69,7 +69,7 @@ impl ScatterGatherRule {
             .map(|inflow| {
                 format!(
                     "{} paid ${:.2} at {}, {} hand-over(s) deep",
-                    inflow.counterparty,
+                    inflow.counterparty(),
                     inflow.amount,
                     when(inflow),
                     inflow.quantity
@@ -112,10 +112,10 @@ impl ScatterGatherRule {
             .iter()
             .filter(|past| {
                 past.amount >= self.config.pass_through_min_amount
-                    && past.counterparty != transaction.receiver_id
+                    && past.counterparty() != transaction.receiver_id
                     && !earlier
                         .iter()
-                        .any(|old| old.counterparty == past.counterparty)
+                        .any(|old| old.counterparty() == past.counterparty())
             })
             .collect();
         let (count, total) =
@@ -126,7 +126,7 @@ impl ScatterGatherRule {
             .map(|past| {
                 format!(
                     "paid {} ${:.2} at {}",
-                    past.counterparty,
+                    past.counterparty(),
                     past.amount,
                     when(past)
                 )
@@ -151,10 +151,8 @@ impl ScatterGatherRule {
     /// How many distinct accounts `entries` and this transfer's `party` name, and what they
     /// moved with this transfer's `amount`; nothing below the minimum width.
     fn converging(&self, entries: &[&Activity], party: &str, amount: f64) -> Option<(usize, f64)> {
-        let mut parties: FxHashSet<&str> = entries
-            .iter()
-            .map(|entry| entry.counterparty.as_str())
-            .collect();
+        let mut parties: FxHashSet<&str> =
+            entries.iter().map(|entry| entry.counterparty()).collect();
         parties.insert(party);
         let count = parties.len();
         let total = entries.iter().map(|entry| entry.amount).sum::<f64>() + amount;

@@ -67,7 +67,7 @@ pub(crate) fn since(activities: &[Activity], from: DateTime<Utc>) -> &[Activity]
 /// non-cryptographic hash, as the names come from the institution's own records.
 pub(crate) fn distinct_counterparties(activities: &[Activity], current: Option<&str>) -> usize {
     let mut parties: FxHashSet<&str> = FxHashSet::default();
-    parties.extend(activities.iter().map(|a| a.counterparty.as_str()));
+    parties.extend(activities.iter().map(|a| a.counterparty()));
     parties.extend(current);
     parties.len()
 }

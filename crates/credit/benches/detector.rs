@@ -43,11 +43,14 @@ fn detector(c: &mut Criterion) {
         .expect("a valid application");
     let observation = detector.observations(&application).remove(0);
     let earlier = (1..=20)
-        .map(|i| Activity {
-            at: application.at - Duration::days(180 * i / 21),
-            reference: format!("APP-{i}"),
-            amount: 4_000.0 + 100.0 * i as f64,
-            ..observation.activity.clone()
+        .map(|i| {
+            Activity::new(
+                application.at - Duration::days(180 * i / 21),
+                &format!("APP-{i}"),
+                4_000.0 + 100.0 * i as f64,
+                observation.activity.quantity,
+                observation.activity.counterparty(),
+            )
         })
         .rev()
         .collect();

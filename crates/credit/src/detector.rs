@@ -197,13 +197,13 @@ impl Detector for CreditDetector {
         });
         vec![Observation {
             key: applicant_window(application),
-            activity: Activity {
-                at: application.at,
-                reference,
-                amount: application.monthly_income,
-                quantity: application.requested_amount.unwrap_or(0.0),
-                counterparty: String::new(),
-            },
+            activity: Activity::new(
+                application.at,
+                &reference,
+                application.monthly_income,
+                application.requested_amount.unwrap_or(0.0),
+                "",
+            ),
             horizon: Duration::days(i64::from(self.config.history_days())),
             mode: WindowMode::Record,
         }]

@@ -50,10 +50,7 @@ fn velocity(
         return None;
     }
     let extra = (applications - limit) as f64;
-    let references: Vec<&str> = recent
-        .iter()
-        .map(|activity| activity.reference.as_str())
-        .collect();
+    let references: Vec<&str> = recent.iter().map(|activity| activity.reference()).collect();
     Some(
         Finding::referral(
             APPLICATION_VELOCITY,
@@ -104,13 +101,13 @@ fn income_inconsistency(
                 money(income),
                 change * 100.0,
                 money(earlier.amount),
-                earlier.reference,
+                earlier.reference(),
                 config.income_change_tolerance * 100.0
             ),
         )
         .with_metadata("monthly_income", income)
         .with_metadata("earlier_monthly_income", earlier.amount)
-        .with_metadata("earlier_application", earlier.reference.clone())
+        .with_metadata("earlier_application", earlier.reference())
         .with_metadata("change", round3(change)),
     )
 }

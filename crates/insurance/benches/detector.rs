@@ -31,12 +31,14 @@ fn history(
         let kind = key.split(':').nth(1).unwrap_or_default().to_owned();
         let (count, whose) = earlier(&kind);
         let entries = (0..count)
-            .map(|i| Activity {
-                at: claim.at - Duration::hours(1 + i64::from(i) * 40),
-                reference: format!("C{i}"),
-                amount: 1_000.0 + f64::from(i % 17) * 150.0,
-                quantity: 0.0,
-                counterparty: whose(i),
+            .map(|i| {
+                Activity::new(
+                    claim.at - Duration::hours(1 + i64::from(i) * 40),
+                    &format!("C{i}"),
+                    1_000.0 + f64::from(i % 17) * 150.0,
+                    0.0,
+                    &whose(i),
+                )
             })
             .collect();
         history.insert(observation.key, entries);

@@ -30,7 +30,7 @@ impl Rule<Claim> for DuplicateClaimRule {
             format!(
                 "Duplicate claim: the same {} for the incident of {incident} was claimed as {} on policy {}",
                 Money(claim.claim_amount),
-                first.reference,
+                first.reference(),
                 claim.policy_id
             ),
         )
@@ -38,13 +38,13 @@ impl Rule<Claim> for DuplicateClaimRule {
             "duplicates",
             earlier
                 .iter()
-                .map(|past| past.reference.clone())
+                .map(|past| past.reference())
                 .collect::<Vec<_>>(),
         );
         for past in &earlier {
             alert = alert.with_evidence(format!(
                 "Claim {} filed {} claimed {} for the incident of {incident}",
-                past.reference,
+                past.reference(),
                 past.at.date_naive(),
                 Money(past.amount)
             ));

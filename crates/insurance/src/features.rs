@@ -180,7 +180,7 @@ pub(crate) fn value(
         let mut others: Vec<&str> = history
             .get(&identifier_window(kind, hash))
             .iter()
-            .map(|entry| entry.counterparty.as_str())
+            .map(|entry| entry.counterparty())
             .filter(|other| *other != me)
             .collect();
         others.sort_unstable();
@@ -218,7 +218,7 @@ pub(crate) fn value(
         Some("claimant_policies") => claimant().map_or(FeatureValue::Missing, |claims| {
             let mut policies: Vec<&str> = claims
                 .iter()
-                .map(|entry| entry.counterparty.as_str())
+                .map(|entry| entry.counterparty())
                 .chain(std::iter::once(claim.policy_id.as_str()))
                 .collect();
             policies.sort_unstable();

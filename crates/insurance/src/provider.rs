@@ -32,7 +32,7 @@ impl Rule<Claim> for ProviderOutlierRule {
         let mut peers: Vec<f64> = history
             .get(&claim_type_window(claim_type))
             .iter()
-            .filter(|past| past.at >= since && past.counterparty != provider)
+            .filter(|past| past.at >= since && past.counterparty() != provider)
             .map(|past| past.amount)
             .collect();
         if peers.len() < self.config.provider_min_peer_claims.max(1) as usize {

@@ -50,7 +50,7 @@ impl Rule<Claim> for RepeatClaimsRule {
             if by_claimant >= self.min_claims {
                 let mut policies: Vec<&str> = earlier
                     .iter()
-                    .map(|past| past.counterparty.as_str())
+                    .map(|past| past.counterparty())
                     .chain([claim.policy_id.as_str()])
                     .collect();
                 policies.sort_unstable();

@@ -44,7 +44,7 @@ impl Rule<Claim> for SharedIdentifierRule {
                 .collect();
             let claimants: FxHashSet<&str> = earlier
                 .iter()
-                .map(|past| past.counterparty.as_str())
+                .map(|past| past.counterparty())
                 .chain([claimant.as_str()])
                 .collect();
             if claimants.len() >= self.min_claimants {

@@ -51,12 +51,14 @@ pub fn peer_compared(claim: &Claim, config: &InsuranceConfig) -> Option<ClaimTyp
 
 /// Every window the claim is recorded in.
 pub fn observations(claim: &Claim, config: &InsuranceConfig) -> Vec<Observation> {
-    let activity = |counterparty: String| Activity {
-        at: claim.at,
-        reference: claim.claim_id.clone(),
-        amount: claim.claim_amount,
-        quantity: incident_day(claim.incident_date),
-        counterparty,
+    let activity = |counterparty: String| {
+        Activity::new(
+            claim.at,
+            &claim.claim_id,
+            claim.claim_amount,
+            incident_day(claim.incident_date),
+            &counterparty,
+        )
     };
     let claims_horizon = Duration::days(i64::from(config.repeat_claims_window_days));
     let mut observations = vec![Observation {

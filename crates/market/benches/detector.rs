@@ -30,12 +30,14 @@ fn detector(c: &mut Criterion) {
                                   "side": "buy", "counterparty_id": "TR-2", "trade_id": "T-NOW",
                                   "timestamp": now.to_rfc3339()});
     let event = MarketEvent::parse(&body, Utc::now()).expect("valid");
-    let entry = |at: DateTime<Utc>, i: u32, amount: f64, counterparty: String| Activity {
-        at,
-        reference: format!("E{i}"),
-        amount,
-        quantity: 300.0 + f64::from(i % 11) * 20.0,
-        counterparty,
+    let entry = |at: DateTime<Utc>, i: u32, amount: f64, counterparty: String| {
+        Activity::new(
+            at,
+            &format!("E{i}"),
+            amount,
+            300.0 + f64::from(i % 11) * 20.0,
+            &counterparty,
+        )
     };
     let mut history = History::new();
     for observation in detector.observations(&event) {
@@ -43,19 +45,21 @@ fn detector(c: &mut Criterion) {
         let entries: Vec<Activity> = if key.contains("daily") {
             let notional = key.contains("notional");
             (1..=63)
-                .map(|day| Activity {
-                    at: now - Duration::days(day),
-                    reference: (now - Duration::days(day))
-                        .timestamp_millis()
-                        .div_euclid(86_400_000)
-                        .to_string(),
-                    amount: if notional {
-                        10.0 * 40_000.0
-                    } else {
-                        40_000.0 + f64::from(day as u32 % 7) * 900.0
-                    },
-                    quantity: 120.0,
-                    counterparty: String::new(),
+                .map(|day| {
+                    Activity::new(
+                        now - Duration::days(day),
+                        &(now - Duration::days(day))
+                            .timestamp_millis()
+                            .div_euclid(86_400_000)
+                            .to_string(),
+                        if notional {
+                            10.0 * 40_000.0
+                        } else {
+                            40_000.0 + f64::from(day as u32 % 7) * 900.0
+                        },
+                        120.0,
+                        "",
+                    )
                 })
                 .rev()
                 .collect()

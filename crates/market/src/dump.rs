@@ -54,7 +54,7 @@ impl Rule<MarketEvent> for DumpAfterPump {
         .iter()
         .filter(|past| past.at <= peak.at)
         .filter(|past| {
-            decode(&past.counterparty)
+            decode(past.counterparty())
                 .is_some_and(|tag| tag.kind == EventType::Trade && tag.side == Some(Side::Buy))
         })
         .fold((0.0, 0.0), |(volume, cost), past| {

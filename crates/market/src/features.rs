@@ -166,7 +166,7 @@ impl FeatureReader {
             FeatureValue::count(
                 trader()
                     .iter()
-                    .filter(|entry| tags::kind_of(&entry.counterparty) == Some(kind))
+                    .filter(|entry| tags::kind_of(entry.counterparty()) == Some(kind))
                     .count(),
             )
         };
@@ -211,7 +211,7 @@ impl FeatureReader {
             Some("trader_traded_volume_1h") => FeatureValue::Number(
                 trader()
                     .iter()
-                    .filter(|entry| tags::kind_of(&entry.counterparty) == Some(EventType::Trade))
+                    .filter(|entry| tags::kind_of(entry.counterparty()) == Some(EventType::Trade))
                     .map(|entry| entry.quantity)
                     .sum(),
             ),

@@ -59,7 +59,7 @@ pub fn features(event: &MarketEvent, history: &History, config: &MarketConfig) -
         .get(&trader_events(&event.trader_id, &event.symbol))
         .iter()
         .fold((0.0, 0.0), |(orders, cancels), past| {
-            match kind_of(&past.counterparty) {
+            match kind_of(past.counterparty()) {
                 Some(EventType::Order) => (orders + 1.0, cancels),
                 Some(EventType::Cancel) => (orders, cancels + 1.0),
                 _ => (orders, cancels),

@@ -53,7 +53,7 @@ impl Rule<MarketEvent> for SpoofingRule {
             from,
         )
         .iter()
-        .filter_map(|past| decode(&past.counterparty).map(|tag| (past, tag)))
+        .filter_map(|past| decode(past.counterparty()).map(|tag| (past, tag)))
         .collect();
         let cancelled_id = event.order_id.as_deref()?;
         let side = event.side.or_else(|| {

@@ -81,8 +81,8 @@ impl Rule<MarketEvent> for WashTradeRule {
                 .rev()
                 .find(|leg| {
                     self.matches(event, since, leg)
-                        && !leg.counterparty.is_empty()
-                        && leg.counterparty != this_buyer
+                        && !leg.counterparty().is_empty()
+                        && leg.counterparty() != this_buyer
                 })
         {
             return Some(self.alert(
@@ -96,7 +96,7 @@ impl Rule<MarketEvent> for WashTradeRule {
             ),
             format!(
                 "{} bought {} from {} at {}, then {this_buyer} bought {what} back",
-                leg.counterparty,
+                leg.counterparty(),
                 Fixed(leg.quantity, 0),
                 this_buyer,
                 Money(leg.amount)
@@ -110,7 +110,7 @@ impl Rule<MarketEvent> for WashTradeRule {
             .rev()
             .find(|leg| {
                 self.matches(event, since, leg)
-                    && decode(&leg.counterparty).is_some_and(|tag| {
+                    && decode(leg.counterparty()).is_some_and(|tag| {
                         tag.kind == EventType::Trade && tag.side == Some(side.opposite())
                     })
             });

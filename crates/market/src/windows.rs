@@ -102,12 +102,14 @@ pub fn longest_horizon(config: &MarketConfig) -> Duration {
 
 /// Every window the event is recorded in.
 pub fn observations(event: &MarketEvent, config: &MarketConfig) -> Vec<Observation> {
-    let activity = |amount: f64, counterparty: String| Activity {
-        at: event.at,
-        reference: window_reference(event),
-        amount,
-        quantity: event.volume,
-        counterparty,
+    let activity = |amount: f64, counterparty: String| {
+        Activity::new(
+            event.at,
+            &window_reference(event),
+            amount,
+            event.volume,
+            &counterparty,
+        )
     };
     let trader_horizon = trader_horizon(config);
     let mut observations = vec![Observation {
@@ -196,10 +198,10 @@ pub fn days(history: &History, symbol: &str) -> Vec<Day> {
         .get(&daily_volume(symbol))
         .iter()
         .filter_map(|bucket| {
-            let index = bucket.reference.parse::<i64>().ok()?;
+            let index = bucket.reference().parse::<i64>().ok()?;
             let mut value = 0.0;
             while let Some(other) = values.peek() {
-                match other.reference.parse::<i64>() {
+                match other.reference().parse::<i64>() {
                     Ok(other_index) if other_index < index => {
                         values.next();
                     }

@@ -35,13 +35,13 @@ fn start() -> DateTime<Utc> {
 fn observation(sender: &str, reference: &str, minutes: i64, amount: f64) -> Observation {
     Observation {
         key: WindowKey::new(Module::Aml, EntityKind::Sender, sender),
-        activity: Activity {
-            at: start() + Duration::minutes(minutes),
-            reference: reference.to_owned(),
+        activity: Activity::new(
+            start() + Duration::minutes(minutes),
+            reference,
             amount,
-            quantity: 0.0,
-            counterparty: String::new(),
-        },
+            0.0,
+            "",
+        ),
         horizon: Duration::hours(24),
         mode: WindowMode::Record,
     }
@@ -91,7 +91,7 @@ async fn history_holds_only_the_horizon_before_the_event_oldest_first() {
         .await;
         prior(windows.as_ref(), observation(&sender, "a", 25 * 60, 2.0)).await;
         let seen = prior(windows.as_ref(), observation(&sender, "now", 26 * 60, 4.0)).await;
-        let references: Vec<_> = seen.iter().map(|a| a.reference.as_str()).collect();
+        let references: Vec<_> = seen.iter().map(|a| a.reference()).collect();
         assert_eq!(references, ["a", "b"], "{}", windows.kind());
         assert_eq!(seen[0].amount, 2.0);
         assert_eq!(seen[0].at, start() + Duration::minutes(25 * 60));
@@ -167,7 +167,7 @@ async fn windows_keep_at_most_the_configured_number_of_entries() {
             .await;
         }
         let seen = prior(windows.as_ref(), observation(&sender, "T9", 9, 1.0)).await;
-        let references: Vec<_> = seen.iter().map(|a| a.reference.as_str()).collect();
+        let references: Vec<_> = seen.iter().map(|a| a.reference()).collect();
         assert_eq!(
             references,
             ["T3", "T4", "T5", "T6", "T7"],
@@ -190,7 +190,7 @@ async fn a_latest_window_keeps_only_its_newest_entries() {
             prior(windows.as_ref(), latest(&format!("T{i}"), i)).await;
         }
         let seen = prior(windows.as_ref(), latest("T9", 9)).await;
-        let references: Vec<_> = seen.iter().map(|a| a.reference.as_str()).collect();
+        let references: Vec<_> = seen.iter().map(|a| a.reference()).collect();
         assert_eq!(references, ["T3", "T4", "T5"], "{}", windows.kind());
     }
 }
@@ -238,11 +238,17 @@ async fn a_read_only_observation_sees_the_window_without_joining_it() {
             windows.kind()
         );
         let mut inflow = observation(&account, "IN-1", 0, 700.0);
-        inflow.activity.counterparty = "PAYER".to_owned();
+        inflow.activity = Activity::new(
+            inflow.activity.at,
+            inflow.activity.reference(),
+            inflow.activity.amount,
+            inflow.activity.quantity,
+            "PAYER",
+        );
         prior(windows.as_ref(), inflow).await;
         let seen = prior(windows.as_ref(), peek.clone()).await;
         assert_eq!(seen.len(), 1, "{}", windows.kind());
-        assert_eq!(seen[0].counterparty, "PAYER", "{}", windows.kind());
+        assert_eq!(seen[0].counterparty(), "PAYER", "{}", windows.kind());
         let again = prior(windows.as_ref(), observation(&account, "IN-2", 6, 1.0)).await;
         assert_eq!(
             again.len(),
@@ -332,7 +338,7 @@ async fn a_read_with_a_shorter_horizon_does_not_shorten_the_window() {
         let mut next = observation(&account, "NEW", 40 * 60, 1.0);
         next.horizon = Duration::hours(48);
         let seen = prior(windows.as_ref(), next).await;
-        let references: Vec<_> = seen.iter().map(|a| a.reference.as_str()).collect();
+        let references: Vec<_> = seen.iter().map(|a| a.reference()).collect();
         assert_eq!(
             references,
             ["OLD"],
@@ -389,10 +395,7 @@ async fn redis_windows_reload_their_scripts_after_redis_forgets_them() {
         .expect("scripts flushed");
     let second = prior(windows.as_ref(), observation("S-flush", "T2", 1, 50.0)).await;
     assert_eq!(
-        second
-            .iter()
-            .map(|a| a.reference.as_str())
-            .collect::<Vec<_>>(),
+        second.iter().map(|a| a.reference()).collect::<Vec<_>>(),
         ["T1"]
     );
 }
@@ -447,13 +450,13 @@ async fn a_forward_entry_carries_how_many_accounts_in_a_row_just_passed_its_mone
         };
         // A transfer `from` -> `to`: reads the payer's inflows, records into the payee's.
         let transfer = |reference: &str, from: &str, to: &str, minutes: i64, amount: f64| {
-            let activity = Activity {
-                at: start() + Duration::minutes(minutes),
-                reference: reference.to_owned(),
+            let activity = Activity::new(
+                start() + Duration::minutes(minutes),
+                reference,
                 amount,
-                quantity: 0.0,
-                counterparty: from.to_owned(),
-            };
+                0.0,
+                from,
+            );
             vec![
                 Observation {
                     key: inflows(from),
@@ -503,13 +506,13 @@ async fn a_forward_entry_carries_how_many_accounts_in_a_row_just_passed_its_mone
             let history = windows
                 .observe(&[Observation {
                     key: inflows(account),
-                    activity: Activity {
-                        at: start() + Duration::minutes(2 * 24 * 60),
-                        reference: format!("READ-{account}"),
-                        amount: 1.0,
-                        quantity: 0.0,
-                        counterparty: String::new(),
-                    },
+                    activity: Activity::new(
+                        start() + Duration::minutes(2 * 24 * 60),
+                        &format!("READ-{account}"),
+                        1.0,
+                        0.0,
+                        "",
+                    ),
                     horizon: Duration::hours(72),
                     mode: WindowMode::ReadOnly,
                 }])

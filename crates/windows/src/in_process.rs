@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use chrono::{DateTime, Duration};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use redflag_core::{Activity, History, Observation, WindowMode, Windows, funding_depth};
 
 use crate::Sweep;
@@ -18,8 +18,8 @@ const SWEEP_EVERY: u64 = 4096;
 /// Windows held in this process's memory: the embedded default, for a single gateway.
 ///
 /// Memory grows with the parties active within the horizons, so each window is kept compact:
-/// the key and texts sized exactly, times as milliseconds, and an aggregate window as bare
-/// (index, sum, count) buckets. [`InProcessWindows::with_max_windows`] bounds their number.
+/// the key sized exactly, each entry's texts in one allocation that readers share rather than
+/// copy, and an aggregate window as bare (index, sum, count) buckets. [`InProcessWindows::with_max_windows`] bounds their number.
 pub struct InProcessWindows {
     shards: Vec<Mutex<HashMap<Box<str>, Window>>>,
     max_entries: usize,
@@ -47,17 +47,8 @@ const EVICT_DIVISOR: usize = 8;
 
 /// A window's contents: activities, or per-bucket sums for an aggregate window.
 enum Entries {
-    Detail(VecDeque<Entry>),
+    Detail(VecDeque<Activity>),
     Buckets(Vec<Bucket>),
-}
-
-/// One activity as a window holds it.
-struct Entry {
-    at_ms: i64,
-    amount: f64,
-    quantity: f64,
-    reference: Box<str>,
-    counterparty: Box<str>,
 }
 
 /// One time bucket of an aggregate window.
@@ -65,28 +56,6 @@ struct Bucket {
     index: i64,
     sum: f64,
     count: f64,
-}
-
-impl Entry {
-    fn new(activity: &Activity) -> Self {
-        Self {
-            at_ms: activity.at.timestamp_millis(),
-            amount: activity.amount,
-            quantity: activity.quantity,
-            reference: activity.reference.as_str().into(),
-            counterparty: activity.counterparty.as_str().into(),
-        }
-    }
-
-    fn activity(&self) -> Activity {
-        Activity {
-            at: DateTime::from_timestamp_millis(self.at_ms).unwrap_or_default(),
-            reference: self.reference.to_string(),
-            amount: self.amount,
-            quantity: self.quantity,
-            counterparty: self.counterparty.to_string(),
-        }
-    }
 }
 
 impl InProcessWindows {
@@ -255,17 +224,19 @@ impl Window {
         };
         let (prior, already_held) = prior(entries, activity, self.horizon_ms);
         if !already_held {
-            let at_ms = activity.at.timestamp_millis();
+            let mut held = activity.clone();
+            held.at = to_millis(held.at);
             let position = entries
                 .iter()
-                .rposition(|past| past.at_ms <= at_ms)
+                .rposition(|past| past.at <= held.at)
                 .map_or(0, |index| index + 1);
-            entries.insert(position, Entry::new(activity));
+            entries.insert(position, held);
         }
-        if let Some(newest) = entries.back().map(|newest| newest.at_ms) {
+        if let Some(newest) = entries.back().map(|newest| newest.at) {
+            let oldest_kept = newest - Duration::milliseconds(self.horizon_ms);
             while entries
                 .front()
-                .is_some_and(|oldest| oldest.at_ms < newest - self.horizon_ms)
+                .is_some_and(|oldest| oldest.at < oldest_kept)
             {
                 entries.pop_front();
             }
@@ -291,12 +262,14 @@ fn buckets_within(
     buckets
         .iter()
         .filter(|b| b.index >= oldest && b.index <= index)
-        .map(|b| Activity {
-            at: DateTime::from_timestamp_millis(b.index * width).unwrap_or(activity.at),
-            reference: b.index.to_string(),
-            amount: b.sum,
-            quantity: b.count,
-            counterparty: String::new(),
+        .map(|b| {
+            Activity::new(
+                DateTime::from_timestamp_millis(b.index * width).unwrap_or(activity.at),
+                &b.index.to_string(),
+                b.sum,
+                b.count,
+                "",
+            )
         })
         .collect()
 }
@@ -317,22 +290,31 @@ fn evict_least_recent(windows: &mut HashMap<Box<str>, Window>, max: usize) -> u6
 
 /// The activity within `horizon_ms` before `activity` (not itself), and whether the window
 /// already holds its reference.
-fn prior(entries: &VecDeque<Entry>, activity: &Activity, horizon_ms: i64) -> (Vec<Activity>, bool) {
-    let at_ms = activity.at.timestamp_millis();
-    let since = at_ms - horizon_ms;
+fn prior(
+    entries: &VecDeque<Activity>,
+    activity: &Activity,
+    horizon_ms: i64,
+) -> (Vec<Activity>, bool) {
+    let at = to_millis(activity.at);
+    let since = at - Duration::milliseconds(horizon_ms);
     let mut already_held = false;
     let prior = entries
         .iter()
         .filter(|past| {
-            if *past.reference == *activity.reference {
+            if past.reference() == activity.reference() {
                 already_held = true;
                 return false;
             }
-            past.at_ms >= since && past.at_ms <= at_ms
+            past.at >= since && past.at <= at
         })
-        .map(Entry::activity)
+        .cloned()
         .collect();
     (prior, already_held)
+}
+
+/// Windows keep times to the millisecond, as Redis does, so that both stores answer alike.
+fn to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(3)
 }
 
 impl InProcessWindows {
@@ -357,16 +339,14 @@ impl InProcessWindows {
                         .get(source)
                         .filter(|_| source < index)
                         .map_or(&[][..], |source| history.get(&source.key));
-                    let activity = Activity {
-                        quantity: funding_depth(
-                            funding,
-                            observation.activity.at,
-                            observation.activity.amount,
-                            within,
-                            min_share,
-                        ),
-                        ..observation.activity.clone()
-                    };
+                    let mut activity = observation.activity.clone();
+                    activity.quantity = funding_depth(
+                        funding,
+                        observation.activity.at,
+                        observation.activity.amount,
+                        within,
+                        min_share,
+                    );
                     self.observe_one(observation, &activity, !resent)
                 }
                 _ => self.observe_one(observation, &observation.activity, !resent),
@@ -394,7 +374,7 @@ impl InProcessWindows {
             .is_some_and(|window| match &window.entries {
                 Entries::Detail(entries) => entries
                     .iter()
-                    .any(|entry| *entry.reference == *observation.activity.reference),
+                    .any(|entry| entry.reference() == observation.activity.reference()),
                 Entries::Buckets(_) => false,
             })
     }
@@ -435,7 +415,6 @@ impl InProcessWindows {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
     use redflag_core::{EntityKind, Module, WindowKey};
 
     use super::*;
@@ -443,13 +422,13 @@ mod tests {
     fn observation(reference: &str, horizon: Duration, mode: WindowMode) -> Observation {
         Observation {
             key: WindowKey::new(Module::Aml, EntityKind::Receiver, "ACCOUNT"),
-            activity: Activity {
-                at: DateTime::<Utc>::UNIX_EPOCH + Duration::days(1),
-                reference: reference.to_owned(),
-                amount: 1.0,
-                quantity: 0.0,
-                counterparty: String::new(),
-            },
+            activity: Activity::new(
+                DateTime::<Utc>::UNIX_EPOCH + Duration::days(1),
+                reference,
+                1.0,
+                0.0,
+                "",
+            ),
             horizon,
             mode,
         }

@@ -466,13 +466,7 @@ pub fn sender_window_len(
     let windows = redflag_store::RedisWindows::connect(redis, prefix, 100_000).expect("Redis");
     let probe = Observation {
         key: WindowKey::new(Module::Aml, EntityKind::Sender, sender),
-        activity: Activity {
-            at,
-            reference: "probe".to_owned(),
-            amount: 0.0,
-            quantity: 0.0,
-            counterparty: String::new(),
-        },
+        activity: Activity::new(at, "probe", 0.0, 0.0, ""),
         horizon: chrono::Duration::days(2),
         mode: WindowMode::ReadOnly,
     };

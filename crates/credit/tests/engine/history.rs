@@ -107,7 +107,7 @@ fn the_window_remembers_each_application_with_its_stated_income() {
     assert_eq!(observations.len(), 1);
     let observation = &observations[0];
     assert_eq!(observation.key.to_string(), "credit:applicant:A");
-    assert_eq!(observation.activity.reference, "APP-9");
+    assert_eq!(observation.activity.reference(), "APP-9");
     assert_eq!(observation.activity.amount, 4_321.0);
     assert_eq!(observation.horizon, Duration::days(180));
 }

@@ -67,11 +67,14 @@ pub fn earlier(application: &Application, past: &[(i64, f64)]) -> History {
     let activities = past
         .iter()
         .enumerate()
-        .map(|(i, (days_ago, income))| Activity {
-            at: application.at - Duration::days(*days_ago),
-            reference: format!("APP-{i}"),
-            amount: *income,
-            ..observation.activity.clone()
+        .map(|(i, (days_ago, income))| {
+            Activity::new(
+                application.at - Duration::days(*days_ago),
+                &format!("APP-{i}"),
+                *income,
+                observation.activity.quantity,
+                observation.activity.counterparty(),
+            )
         })
         .collect();
     let mut history = History::new();

@@ -161,9 +161,9 @@ fn encode_around_quantity(activity: &Activity) -> (String, String) {
         ),
         format!(
             "{SEPARATOR}{length}{SEPARATOR}{reference}{counterparty}",
-            length = activity.reference.len(),
-            reference = activity.reference,
-            counterparty = activity.counterparty,
+            length = activity.reference().len(),
+            reference = activity.reference(),
+            counterparty = activity.counterparty(),
         ),
     )
 }
@@ -182,13 +182,13 @@ fn decode(entry: &str) -> Result<Activity, WindowError> {
         .is_char_boundary(length)
         .then(|| texts.split_at(length))
         .ok_or_else(corrupt)?;
-    Ok(Activity {
-        at: chrono::DateTime::from_timestamp_millis(at).ok_or_else(corrupt)?,
-        reference: reference.to_owned(),
+    Ok(Activity::new(
+        chrono::DateTime::from_timestamp_millis(at).ok_or_else(corrupt)?,
+        reference,
         amount,
         quantity,
-        counterparty: counterparty.to_owned(),
-    })
+        counterparty,
+    ))
 }
 
 /// Windows in Redis, shared by every gateway replica.
@@ -257,7 +257,7 @@ impl RedisWindows {
             let mut activities = Vec::with_capacity(returned.len());
             for entry in returned {
                 let past = decode(&entry)?;
-                if past.reference != activity.reference {
+                if past.reference() != activity.reference() {
                     activities.push(past);
                 }
             }
@@ -276,14 +276,13 @@ impl RedisWindows {
                         Some((sum.parse::<f64>().ok()?, count.parse::<f64>().ok()?))
                     })
                     .ok_or_else(|| WindowError::BadBucket(pair[1].clone()))?;
-                Ok(Activity {
-                    at: chrono::DateTime::from_timestamp_millis(index * width)
-                        .unwrap_or(activity.at),
-                    reference: index.to_string(),
-                    amount: sum,
-                    quantity: count,
-                    counterparty: String::new(),
-                })
+                Ok(Activity::new(
+                    chrono::DateTime::from_timestamp_millis(index * width).unwrap_or(activity.at),
+                    &index.to_string(),
+                    sum,
+                    count,
+                    "",
+                ))
             })
             .collect::<Result<_, WindowError>>()?;
         buckets.sort_by_key(|bucket| bucket.at);
@@ -310,7 +309,7 @@ impl ActivityWindows for RedisWindows {
                             .arg(horizon)
                             .arg(activity.amount)
                             .arg(bucket.num_milliseconds().max(1))
-                            .arg(&activity.reference)
+                            .arg(activity.reference())
                             .arg(&NOT_FORWARDED[..])
                     }
                     WindowMode::Forward {
@@ -327,7 +326,7 @@ impl ActivityWindows for RedisWindows {
                             .arg(horizon)
                             .arg(before)
                             .arg(self.max_entries)
-                            .arg(&activity.reference)
+                            .arg(activity.reference())
                             .arg(position)
                             .arg(within.num_milliseconds().max(0))
                             .arg(min_share * activity.amount)
@@ -344,7 +343,7 @@ impl ActivityWindows for RedisWindows {
                             .arg(horizon)
                             .arg(encode(activity))
                             .arg(max_entries)
-                            .arg(&activity.reference)
+                            .arg(activity.reference())
                             .arg(&NOT_FORWARDED[..])
                     }
                 };
@@ -415,13 +414,13 @@ mod tests {
     use super::*;
 
     fn activity(reference: &str, counterparty: &str) -> Activity {
-        Activity {
-            at: DateTime::<Utc>::from_timestamp_millis(1_770_627_600_123).expect("a valid time"),
-            reference: reference.to_owned(),
-            amount: 9_999.99,
-            quantity: 0.1,
-            counterparty: counterparty.to_owned(),
-        }
+        Activity::new(
+            DateTime::<Utc>::from_timestamp_millis(1_770_627_600_123).expect("a valid time"),
+            reference,
+            9_999.99,
+            0.1,
+            counterparty,
+        )
     }
 
     #[test]
