@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 pub use redflag_service::detectors::{Detectors, LiveDetectors, StartupError};
-use redflag_store::{ActivityWindows, Database, DecisionWriter};
+use redflag_store::{ActivityWindows, Database, DecisionLookups, DecisionWriter};
 use serde_json::Value;
 
 use crate::auth::TokenService;
@@ -21,6 +21,9 @@ pub struct AppState {
     pub db: Database,
     /// Stores decisions with group commit (see [`DecisionWriter`]).
     pub writer: DecisionWriter,
+    /// On PostgreSQL, the idempotency lookups of concurrent requests asked together (see
+    /// [`DecisionLookups`]); on SQLite requests look up inline.
+    pub lookups: Option<DecisionLookups>,
     pub windows: Arc<dyn ActivityWindows>,
     pub tokens: TokenService,
     pub limits: Limits,
@@ -64,6 +67,13 @@ impl AppState {
             && db.backend() == redflag_store::Backend::Sqlite;
         let writer = DecisionWriter::start(db.clone(), settings.database.commit_batch, keep_chain)
             .map_err(StartupError::Writer)?;
+        let lookups = match db.backend() {
+            redflag_store::Backend::Postgres => Some(
+                DecisionLookups::start(db.clone(), settings.database.commit_batch)
+                    .map_err(StartupError::Writer)?,
+            ),
+            redflag_store::Backend::Sqlite => None,
+        };
         let windows = redflag_service::windows::serving(&settings)?;
         let state = Self {
             tokens: TokenService::new(
@@ -77,6 +87,7 @@ impl AppState {
             detectors,
             db,
             writer,
+            lookups,
             windows,
             telemetry: Telemetry::default(),
             prometheus,

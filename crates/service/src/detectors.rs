@@ -203,7 +203,7 @@ pub enum StartupError {
     Database(#[from] StoreError),
     #[error(transparent)]
     Windows(#[from] WindowError),
-    #[error("cannot start the decision writer thread: {0}")]
+    #[error("cannot start the decision writer or lookup thread: {0}")]
     Writer(std::io::Error),
     #[error("cannot read the watchlist {path}: {source}")]
     WatchlistFile {

@@ -1,6 +1,9 @@
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{Array, BigInt, Text};
 use redflag_audit::{DecisionRecorded, Finding};
 use redflag_core::{Alert, Module};
 
@@ -289,7 +292,7 @@ fn insert_decision_rows(
                 "SELECT nextval(pg_get_serial_sequence('decisions', 'id')) AS id \
                  FROM generate_series(1, $1)",
             )
-            .bind::<diesel::sql_types::BigInt, _>(count)
+            .bind::<BigInt, _>(count)
             .load::<NextId>(pg)?
             .into_iter()
             .map(|next| next.id)
@@ -326,10 +329,23 @@ fn insert_decision_rows(
     }
 }
 
+/// A stored decision found by [`Database::find_decisions`].
+#[derive(QueryableByName)]
+struct FoundDecision {
+    #[diesel(sql_type = Text)]
+    reference: String,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    request_json: String,
+    #[diesel(sql_type = Text)]
+    response_json: String,
+}
+
 /// One id drawn from the decisions' sequence.
 #[derive(QueryableByName)]
 struct NextId {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(sql_type = BigInt)]
     id: i64,
 }
 
@@ -398,6 +414,64 @@ impl Database {
         reference: &str,
     ) -> Result<Option<StoredDecision>, StoreError> {
         Ok(stored_decision(&mut *self.read()?, module, reference)?)
+    }
+
+    /// The decisions a module stored under any of `references`, by business id: the idempotency
+    /// lookups of many requests in one query ([`crate::DecisionLookups`]).
+    ///
+    /// On PostgreSQL each business id is looked up on its own inside the one statement (a
+    /// lateral join over the array): `reference = ANY($2)` was planned once, on a new and empty
+    /// table, as a scan of the whole table, and that cached plan then slowed every lookup as the
+    /// table grew, while an equality on the unique index is an index lookup whatever the
+    /// statistics say.
+    pub fn find_decisions(
+        &self,
+        module: Module,
+        references: &[&str],
+    ) -> Result<HashMap<String, StoredDecision>, StoreError> {
+        let mut connection = self.read()?;
+        let found: Vec<FoundDecision> = match &mut *connection {
+            DbConnection::Postgresql(pg) => diesel::sql_query(
+                "SELECT d.reference, d.id, d.request_json, d.response_json \
+                 FROM unnest($2::text[]) AS asked(reference) \
+                 CROSS JOIN LATERAL (SELECT reference, id, request_json, response_json \
+                   FROM decisions WHERE module = $1 AND reference = asked.reference) AS d",
+            )
+            .bind::<Text, _>(module.as_str())
+            .bind::<Array<Text>, _>(references)
+            .load(pg)?,
+            DbConnection::Sqlite(sqlite) => decisions::table
+                .filter(decisions::module.eq(module.as_str()))
+                .filter(decisions::reference.eq_any(references))
+                .select((
+                    decisions::reference.assume_not_null(),
+                    decisions::id,
+                    decisions::request_json,
+                    decisions::response_json,
+                ))
+                .load::<(String, i64, String, String)>(sqlite)?
+                .into_iter()
+                .map(
+                    |(reference, id, request_json, response_json)| FoundDecision {
+                        reference,
+                        id,
+                        request_json,
+                        response_json,
+                    },
+                )
+                .collect(),
+        };
+        Ok(found
+            .into_iter()
+            .map(|found| {
+                let stored = StoredDecision {
+                    id: DecisionId(found.id),
+                    request_json: found.request_json,
+                    response_json: found.response_json,
+                };
+                (found.reference, stored)
+            })
+            .collect())
     }
 
     /// The stored alerts of a decision as (rule, severity), in insertion order; lets tests and

@@ -15,6 +15,13 @@ pub enum StoreError {
     /// The decision writer thread is gone (it could not start, or the process is stopping).
     #[error("the decision writer is not running")]
     WriterStopped,
+    /// The idempotency lookup thread is gone (as [`StoreError::WriterStopped`]).
+    #[error("the decision lookups are not running")]
+    LookupsStopped,
+    /// A query asked on behalf of several requests failed; each of them gets this copy of its
+    /// error, and whether the database was unavailable then.
+    #[error("{message}")]
+    Shared { message: String, unavailable: bool },
 }
 
 impl StoreError {
@@ -27,7 +34,8 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind as Kind, Error};
         match self {
-            Self::Pool(_) | Self::WriterStopped => true,
+            Self::Pool(_) | Self::WriterStopped | Self::LookupsStopped => true,
+            Self::Shared { unavailable, .. } => *unavailable,
             Self::Migration(_) | Self::Url(_) | Self::Conflict(_) => false,
             Self::Query(error) => !matches!(
                 error,

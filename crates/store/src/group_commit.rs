@@ -9,9 +9,13 @@
 use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use std::collections::HashMap;
+
+use redflag_core::Module;
+
 use crate::audit_log::{append_fresh_in, apply_pending_in};
 use crate::decisions::insert_decisions;
-use crate::{Backend, Database, DecisionToRecord, Recorded, StoreError};
+use crate::{Backend, Database, DecisionToRecord, Recorded, StoreError, StoredDecision};
 
 /// Waiting audit records from elsewhere (tokens issued, users created, decisions stored one by one
 /// after a failed batch) a batch also appends, before its own, when the writer keeps the chain.
@@ -102,16 +106,25 @@ fn write_batches(
     keep_chain: bool,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
-    while let Some(job) = queue.blocking_recv() {
-        batch.push(job);
-        while batch.len() < max_batch {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+    while next_batch(&mut queue, max_batch, &mut batch) {
         commit(db, &mut batch, keep_chain);
     }
+}
+
+/// Waits for the next job, then takes whatever else is queued, up to `max` in all; false once
+/// every sender is gone and the queue is empty. A batch never waits to fill.
+fn next_batch<T>(queue: &mut mpsc::Receiver<T>, max: usize, batch: &mut Vec<T>) -> bool {
+    let Some(first) = queue.blocking_recv() else {
+        return false;
+    };
+    batch.push(first);
+    while batch.len() < max {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    true
 }
 
 /// Commits a batch in one transaction. If that fails (the database is down, or on PostgreSQL
@@ -145,6 +158,95 @@ fn commit(db: &Database, batch: &mut Vec<Job>, keep_chain: bool) {
             for job in batch.drain(..) {
                 let outcome = db.record_decision(&job.record);
                 let _ = job.reply.send(outcome.map(|outcome| (outcome, job.record)));
+            }
+        }
+    }
+}
+
+/// One request's question: what `module` stored under `reference`, if anything.
+struct Lookup {
+    module: Module,
+    reference: String,
+    reply: oneshot::Sender<Result<Option<StoredDecision>, StoreError>>,
+}
+
+/// Answers the idempotency lookups of concurrent requests together: one query per module for all
+/// the business ids queued, on a thread of its own.
+///
+/// On PostgreSQL every request asked the database on its own whether its business id was already
+/// stored: a round trip and a statement per request, the largest share of the database's work
+/// per decision once decisions were inserted many to a statement. Like the writer, it never waits
+/// for a batch to fill, so an idle service still answers each lookup at once. (SQLite has no round
+/// trip to save; there requests look up inline.)
+#[derive(Clone)]
+pub struct DecisionLookups {
+    lookups: mpsc::Sender<Lookup>,
+}
+
+impl DecisionLookups {
+    /// Starts the lookup thread over `db`, asking about at most `max_batch` business ids a query.
+    /// The thread ends when the last handle is dropped.
+    pub fn start(db: Database, max_batch: usize) -> std::io::Result<Self> {
+        let max_batch = max_batch.max(1);
+        let (lookups, mut queue) = mpsc::channel(max_batch * 4);
+        std::thread::Builder::new()
+            .name("redflag-lookups".to_owned())
+            .spawn(move || {
+                let mut batch = Vec::with_capacity(max_batch);
+                while next_batch(&mut queue, max_batch, &mut batch) {
+                    answer_lookups(&db, &mut batch);
+                }
+            })?;
+        Ok(Self { lookups })
+    }
+
+    /// The decision `module` stored under `reference`, as [`Database::find_decision`] answers.
+    pub async fn find(
+        &self,
+        module: Module,
+        reference: &str,
+    ) -> Result<Option<StoredDecision>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let lookup = Lookup {
+            module,
+            reference: reference.to_owned(),
+            reply,
+        };
+        self.lookups
+            .send(lookup)
+            .await
+            .map_err(|_| StoreError::LookupsStopped)?;
+        answer.await.map_err(|_| StoreError::LookupsStopped)?
+    }
+}
+
+/// Answers a batch of lookups, one query per module among them.
+fn answer_lookups(db: &Database, batch: &mut Vec<Lookup>) {
+    let mut by_module: HashMap<Module, Vec<Lookup>> = HashMap::new();
+    for lookup in batch.drain(..) {
+        by_module.entry(lookup.module).or_default().push(lookup);
+    }
+    for (module, lookups) in by_module {
+        let references: Vec<&str> = lookups
+            .iter()
+            .map(|lookup| lookup.reference.as_str())
+            .collect();
+        match db.find_decisions(module, &references) {
+            Ok(found) => {
+                // Several requests may ask about the same business id (resends in flight).
+                for lookup in lookups {
+                    let stored = found.get(&lookup.reference).cloned();
+                    let _ = lookup.reply.send(Ok(stored));
+                }
+            }
+            Err(error) => {
+                let (message, unavailable) = (error.to_string(), error.is_unavailable());
+                for lookup in lookups {
+                    let _ = lookup.reply.send(Err(StoreError::Shared {
+                        message: message.clone(),
+                        unavailable,
+                    }));
+                }
             }
         }
     }

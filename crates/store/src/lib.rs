@@ -36,7 +36,7 @@ pub use cases::{CaseChange, CaseError, CaseEvent, CaseFile, CaseRecord, RuleLabe
 pub use connection::{Backend, Database};
 pub use decisions::{DecisionId, DecisionToRecord, Recorded, StoredDecision};
 pub use error::StoreError;
-pub use group_commit::DecisionWriter;
+pub use group_commit::{DecisionLookups, DecisionWriter};
 pub use outbox::OutboxCounts;
 pub use review::{AlertFilter, DecisionRecord, DecisionSummary, QueuedAlert, StoredAlert};
 pub use rollup::Rollup;

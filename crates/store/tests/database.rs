@@ -735,6 +735,14 @@ async fn the_group_commit_writer_stores_every_concurrent_decision_once() {
                 record.reference.unwrap_or_default()
             );
             assert_eq!(db.outbox_payloads(id).expect("outbox").len(), 1);
+            // The id answered is the row holding this decision (on PostgreSQL a batch's ids are
+            // drawn from the sequence before its rows go in together).
+            let reference = record.reference.as_deref().unwrap_or_default();
+            let stored = db.find_decision(Module::Aml, reference).expect("lookup");
+            assert_eq!(
+                stored.map(|stored| (stored.id, stored.request_json)),
+                Some((id, record.request_json.clone()))
+            );
             ids.push(id.0);
         }
         ids.sort_unstable();
@@ -940,5 +948,64 @@ fn an_import_that_would_overfill_a_list_is_refused_and_changes_nothing() {
             )
             .expect("three distinct values fit");
         assert_eq!(entries, 3);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lookups_asked_together_answer_each_request_with_its_own_decision() {
+    for test in both_backends() {
+        let db = test.database.clone();
+        let now = at("2026-02-09T09:30:00Z");
+        let mut stored = Vec::new();
+        for (module, reference) in [
+            (Module::Aml, "L-1"),
+            (Module::Aml, "L-2"),
+            (Module::Credit, "L-1"),
+        ] {
+            let Recorded::New(id) = db
+                .record_decision(&decision(module, Some(reference), false, Vec::new(), now))
+                .expect("stored")
+            else {
+                panic!("{module} {reference} is new");
+            };
+            stored.push((module, reference, id));
+        }
+        // At most 4 ids a query, so that 40 concurrent questions make several batches.
+        let lookups = redflag_store::DecisionLookups::start(db.clone(), 4).expect("lookups start");
+        let questions: Vec<(Module, String)> = (0..40)
+            .map(|i| match i % 4 {
+                0 => (Module::Aml, "L-1".to_owned()),
+                1 => (Module::Aml, "L-2".to_owned()),
+                2 => (Module::Credit, "L-1".to_owned()),
+                _ => (Module::Credit, format!("UNKNOWN-{i}")),
+            })
+            .collect();
+        let tasks: Vec<_> = questions
+            .iter()
+            .cloned()
+            .map(|(module, reference)| {
+                let lookups = lookups.clone();
+                tokio::spawn(async move { lookups.find(module, &reference).await })
+            })
+            .collect();
+        for ((module, reference), task) in questions.iter().zip(tasks) {
+            let found = task.await.expect("task ran").expect("answered");
+            let expected = stored
+                .iter()
+                .find(|(m, r, _)| m == module && r == reference)
+                .map(|(_, _, id)| *id);
+            assert_eq!(
+                found.as_ref().map(|decision| decision.id),
+                expected,
+                "{module} {reference} on {}",
+                db.backend().as_str()
+            );
+            if let Some(found) = found {
+                assert_eq!(
+                    found.request_json,
+                    format!("{{\"ref\":{:?}}}", Some(reference))
+                );
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use redflag_core::{Assessment, Detector, Event, History, Module, ValidationErrors};
-use redflag_store::{Backend, DecisionToRecord, PartyToRemember, Recorded, StoredDecision, UserId};
+use redflag_store::{DecisionToRecord, PartyToRemember, Recorded, StoredDecision, UserId};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -430,24 +430,18 @@ where
 }
 
 /// The decision already stored under a business id. On SQLite the lookup is an in-process read
-/// of a few microseconds, cheaper than the hand-off to the blocking pool, so it runs right here;
-/// on PostgreSQL it is a network round trip and goes to the blocking pool.
+/// of a few microseconds, cheaper than any hand-off, so it runs right here; on PostgreSQL it is a
+/// round trip, asked together with the other requests' ([`redflag_store::DecisionLookups`]).
 async fn find_decision(
     state: &AppState,
     module: Module,
     reference: &str,
 ) -> Result<Option<StoredDecision>, ApiError> {
-    if state.db.backend() == Backend::Sqlite {
-        return state
-            .db
-            .find_decision(module, reference)
-            .map_err(ApiError::from);
+    match &state.lookups {
+        Some(lookups) => lookups.find(module, reference).await,
+        None => state.db.find_decision(module, reference),
     }
-    let (db, reference) = (state.db.clone(), reference.to_owned());
-    web::block(move || db.find_decision(module, &reference))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::from)
+    .map_err(ApiError::from)
 }
 
 /// Answers a resent business id: the stored decision when the data is the same, 409 otherwise.
