@@ -287,7 +287,8 @@ fn insert_decision_rows(
 ) -> Result<Vec<DecisionId>, DieselError> {
     match connection {
         DbConnection::Postgresql(pg) if rows.len() > 1 => {
-            let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            let count = i64::try_from(rows.len())
+                .map_err(|_| DieselError::QueryBuilderError("batch too large".into()))?;
             let ids: Vec<i64> = diesel::sql_query(
                 "SELECT nextval(pg_get_serial_sequence('decisions', 'id')) AS id \
                  FROM generate_series(1, $1)",

@@ -1,17 +1,18 @@
 //! Group commit: one writer thread stores the decisions of concurrent requests together, one
 //! transaction per batch, and answers each request after the commit that holds its decision.
+//! On PostgreSQL the requests' idempotency lookups are asked together the same way
+//! ([`DecisionLookups`]).
 //!
 //! A commit costs the same whether it holds one decision or two hundred (the WAL frames of the
 //! shared pages, the locks, the hand-offs), so under load each decision pays a fraction of it,
 //! while an idle service still commits each decision at once: the writer never waits for a batch
 //! to fill, it takes whatever is queued when it is ready.
 
-use diesel::Connection;
-use tokio::sync::{mpsc, oneshot};
-
 use std::collections::HashMap;
 
+use diesel::Connection;
 use redflag_core::Module;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::audit_log::{append_fresh_in, apply_pending_in};
 use crate::decisions::insert_decisions;
