@@ -104,6 +104,8 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// Copies the two texts into the one allocation that every window and history holding this
+    /// activity will share.
     pub fn new(
         at: DateTime<Utc>,
         reference: &str,
@@ -132,6 +134,25 @@ impl Activity {
     pub fn counterparty(&self) -> &str {
         &self.texts[self.reference_len..]
     }
+
+    /// One bucket of an aggregate window as its readers see it ([`WindowMode::Aggregate`]): `at`
+    /// the bucket's start (`fallback` should that be out of range), the reference its index,
+    /// `amount` its sum and `quantity` its count. Both stores answer buckets this way.
+    pub fn bucket(
+        index: i64,
+        width_ms: i64,
+        sum: f64,
+        count: f64,
+        fallback: DateTime<Utc>,
+    ) -> Self {
+        Self::new(
+            DateTime::from_timestamp_millis(index.saturating_mul(width_ms)).unwrap_or(fallback),
+            &index.to_string(),
+            sum,
+            count,
+            "",
+        )
+    }
 }
 
 impl PartialEq for Activity {
@@ -139,8 +160,8 @@ impl PartialEq for Activity {
         self.at == other.at
             && self.amount == other.amount
             && self.quantity == other.quantity
-            && self.reference() == other.reference()
-            && self.counterparty() == other.counterparty()
+            && self.reference_len == other.reference_len
+            && self.texts == other.texts
     }
 }
 

@@ -51,26 +51,26 @@ pub fn peer_compared(claim: &Claim, config: &InsuranceConfig) -> Option<ClaimTyp
 
 /// Every window the claim is recorded in.
 pub fn observations(claim: &Claim, config: &InsuranceConfig) -> Vec<Observation> {
-    let activity = |counterparty: String| {
+    let activity = |counterparty: &str| {
         Activity::new(
             claim.at,
             &claim.claim_id,
             claim.claim_amount,
             incident_day(claim.incident_date),
-            &counterparty,
+            counterparty,
         )
     };
     let claims_horizon = Duration::days(i64::from(config.repeat_claims_window_days));
     let mut observations = vec![Observation {
         key: policy_window(claim),
-        activity: activity(claim.claimant()),
+        activity: activity(&claim.claimant()),
         horizon: claims_horizon,
         mode: WindowMode::Record,
     }];
     if let Some(claimant) = &claim.claimant_id {
         observations.push(Observation {
             key: claimant_window(claimant),
-            activity: activity(claim.policy_id.clone()),
+            activity: activity(&claim.policy_id),
             horizon: claims_horizon,
             mode: WindowMode::Record,
         });
@@ -79,7 +79,7 @@ pub fn observations(claim: &Claim, config: &InsuranceConfig) -> Vec<Observation>
         if let Some(hash) = claim.contacts.get(kind) {
             observations.push(Observation {
                 key: identifier_window(kind, hash),
-                activity: activity(claim.claimant()),
+                activity: activity(&claim.claimant()),
                 horizon: Duration::days(i64::from(config.ring_window_days)),
                 mode: WindowMode::Record,
             });
@@ -88,7 +88,7 @@ pub fn observations(claim: &Claim, config: &InsuranceConfig) -> Vec<Observation>
     if let (Some(claim_type), Some(provider)) = (peer_compared(claim, config), &claim.provider_id) {
         observations.push(Observation {
             key: claim_type_window(claim_type),
-            activity: activity(provider.clone()),
+            activity: activity(provider),
             horizon: Duration::days(i64::from(config.provider_peer_window_days)),
             mode: WindowMode::Latest {
                 keep: config.provider_peer_sample.max(1) as usize,

@@ -102,19 +102,14 @@ pub fn longest_horizon(config: &MarketConfig) -> Duration {
 
 /// Every window the event is recorded in.
 pub fn observations(event: &MarketEvent, config: &MarketConfig) -> Vec<Observation> {
-    let activity = |amount: f64, counterparty: String| {
-        Activity::new(
-            event.at,
-            &window_reference(event),
-            amount,
-            event.volume,
-            &counterparty,
-        )
+    let reference = window_reference(event);
+    let activity = |amount: f64, counterparty: &str| {
+        Activity::new(event.at, &reference, amount, event.volume, counterparty)
     };
     let trader_horizon = trader_horizon(config);
     let mut observations = vec![Observation {
         key: trader_events(&event.trader_id, &event.symbol),
-        activity: activity(event.price, tags::encode(event)),
+        activity: activity(event.price, &tags::encode(event)),
         horizon: trader_horizon,
         mode: WindowMode::Record,
     }];
@@ -128,19 +123,19 @@ pub fn observations(event: &MarketEvent, config: &MarketConfig) -> Vec<Observati
     observations.extend([
         Observation {
             key: symbol_trades(&event.symbol),
-            activity: activity(event.price, event.trader_id.clone()),
+            activity: activity(event.price, &event.trader_id),
             horizon: intraday_horizon(config),
             mode: WindowMode::Record,
         },
         Observation {
             key: daily_volume(&event.symbol),
-            activity: activity(event.volume, String::new()),
+            activity: activity(event.volume, ""),
             horizon: baseline,
             mode: daily,
         },
         Observation {
             key: daily_notional(&event.symbol),
-            activity: activity(event.price * event.volume, String::new()),
+            activity: activity(event.price * event.volume, ""),
             horizon: baseline,
             mode: daily,
         },
@@ -152,7 +147,7 @@ pub fn observations(event: &MarketEvent, config: &MarketConfig) -> Vec<Observati
     {
         observations.push(Observation {
             key: pair_trades(&event.symbol, &event.trader_id, counterparty),
-            activity: activity(event.price, buyer(event).unwrap_or_default().to_owned()),
+            activity: activity(event.price, buyer(event).unwrap_or_default()),
             horizon: Duration::seconds(i64::from(config.wash_window_seconds)),
             mode: WindowMode::Record,
         });

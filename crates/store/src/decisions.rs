@@ -313,11 +313,7 @@ fn insert_decision_rows(
                 .zip(rows)
                 .map(|(&id, decision)| NumberedDecision { id, decision })
                 .collect();
-            for chunk in numbered.chunks(crate::connection::ROWS_PER_STATEMENT) {
-                diesel::insert_into(decisions::table)
-                    .values(chunk)
-                    .execute(pg)?;
-            }
+            insert_rows!(&mut *connection, decisions::table, numbered);
             Ok(ids.into_iter().map(DecisionId).collect())
         }
         _ => rows

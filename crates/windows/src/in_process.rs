@@ -19,7 +19,8 @@ const SWEEP_EVERY: u64 = 4096;
 ///
 /// Memory grows with the parties active within the horizons, so each window is kept compact:
 /// the key sized exactly, each entry's texts in one allocation that readers share rather than
-/// copy, and an aggregate window as bare (index, sum, count) buckets. [`InProcessWindows::with_max_windows`] bounds their number.
+/// copy, and an aggregate window as bare (index, sum, count) buckets.
+/// [`InProcessWindows::with_max_windows`] bounds their number.
 pub struct InProcessWindows {
     shards: Vec<Mutex<HashMap<Box<str>, Window>>>,
     max_entries: usize,
@@ -262,15 +263,7 @@ fn buckets_within(
     buckets
         .iter()
         .filter(|b| b.index >= oldest && b.index <= index)
-        .map(|b| {
-            Activity::new(
-                DateTime::from_timestamp_millis(b.index * width).unwrap_or(activity.at),
-                &b.index.to_string(),
-                b.sum,
-                b.count,
-                "",
-            )
-        })
+        .map(|b| Activity::bucket(b.index, width, b.sum, b.count, activity.at))
         .collect()
 }
 

@@ -276,13 +276,7 @@ impl RedisWindows {
                         Some((sum.parse::<f64>().ok()?, count.parse::<f64>().ok()?))
                     })
                     .ok_or_else(|| WindowError::BadBucket(pair[1].clone()))?;
-                Ok(Activity::new(
-                    chrono::DateTime::from_timestamp_millis(index * width).unwrap_or(activity.at),
-                    &index.to_string(),
-                    sum,
-                    count,
-                    "",
-                ))
+                Ok(Activity::bucket(index, width, sum, count, activity.at))
             })
             .collect::<Result<_, WindowError>>()?;
         buckets.sort_by_key(|bucket| bucket.at);
