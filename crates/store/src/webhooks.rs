@@ -420,15 +420,18 @@ impl Database {
     /// Claims up to `limit` deliveries due at `now` for an attempt: their next attempt moves to
     /// `lease_until`, so that no other worker sends them meanwhile, and a worker that dies
     /// leaves them due again then. Each comes with its subscription.
+    ///
+    /// Whether anything is due is asked on a read connection first: the workers ask every pass,
+    /// and on SQLite the write connection is the decisions' writer's too, which would otherwise
+    /// wait for each empty claim.
     pub fn claim_webhook_deliveries(
         &self,
         limit: i64,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<(StoredDelivery, StoredSubscription)>, StoreError> {
-        let mut connection = self.write()?;
-        Ok(connection.transaction(|connection| {
-            let due: Vec<i64> = webhook_deliveries::table
+        let due_at = |connection: &mut DbConnection| -> QueryResult<Vec<i64>> {
+            webhook_deliveries::table
                 .inner_join(webhook_subscriptions::table)
                 .filter(webhook_deliveries::status.eq(StoredDelivery::PENDING))
                 .filter(webhook_deliveries::next_attempt_at.le(now.naive_utc()))
@@ -436,7 +439,14 @@ impl Database {
                 .order(webhook_deliveries::next_attempt_at)
                 .limit(limit)
                 .select(webhook_deliveries::id)
-                .load(connection)?;
+                .load(connection)
+        };
+        if due_at(&mut *self.read()?)?.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut connection = self.write()?;
+        Ok(connection.transaction(|connection| {
+            let due = due_at(connection)?;
             if due.is_empty() {
                 return Ok(Vec::new());
             }
