@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::client::{Connection, Target};
+use crate::client::{Connection, SignIn, Target};
 use crate::traffic::{Endpoint, Population, Traffic};
 
 /// How long connections run before measuring starts, so that connection set-up and the server's
@@ -121,10 +121,12 @@ struct Tally {
 }
 
 /// Drives `endpoint` through `connections` connections for `duration` (after a warm-up), on the
-/// current thread: one thread is plenty for the client and leaves the rest to the server.
+/// current thread: one thread is plenty for the client and leaves the rest to the server. With
+/// `sign_in`, requests carry its token, and a request refused with 401 (the token expired) is
+/// not counted: the user signs in again and the connection goes on.
 pub async fn run(
     target: &Target,
-    token: Option<&str>,
+    sign_in: Option<&Rc<SignIn>>,
     endpoint: Endpoint,
     connections: usize,
     duration: Duration,
@@ -140,9 +142,9 @@ pub async fn run(
     let mut handles = Vec::with_capacity(connections);
     for index in 0..connections {
         let traffic_options = traffic;
-        let (target, token, run_id, sequence) = (
+        let (target, sign_in, run_id, sequence) = (
             target.clone(),
-            token.map(str::to_owned),
+            sign_in.map(Rc::clone),
             run_id.clone(),
             Rc::clone(&sequence),
         );
@@ -183,6 +185,7 @@ pub async fn run(
                         }
                     },
                 };
+                let token = sign_in.as_ref().map(|sign_in| sign_in.token());
                 let sent = Instant::now();
                 let outcome = connection
                     .send(
@@ -194,6 +197,17 @@ pub async fn run(
                     .await;
                 let measured = sent >= measuring_from;
                 match outcome {
+                    Ok(response)
+                        if response.status == 401
+                            && let (Some(sign_in), Some(expired)) = (&sign_in, &token) =>
+                    {
+                        // The server closes a connection whose request it refused unread.
+                        slot = None;
+                        if let Err(error) = sign_in.renew(expired).await {
+                            note_error(&mut tally, &format!("signing in again: {error}"));
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
                     Ok(response) if (200..300).contains(&response.status) => {
                         if measured {
                             let micros = sent.elapsed().as_micros();
@@ -282,5 +296,137 @@ mod tests {
         assert_eq!(figures.percentile_ms(99.0), 99.0);
         assert_eq!(figures.percentile_ms(100.0), 100.0);
         assert_eq!(figures.to_json()["latency_ms"]["p90"], 90.0);
+    }
+}
+
+#[cfg(test)]
+mod sign_in_again {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// Detections each access token of [`serve`] allows.
+    const LIFETIME: usize = 150;
+
+    struct Tokens {
+        issued: AtomicUsize,
+        used: AtomicUsize,
+        decided: AtomicUsize,
+    }
+
+    /// A server whose access tokens expire after [`LIFETIME`] detections: `/api/token/` issues
+    /// `t1`, `t2`, ...; a detection with an older token than the latest, or with the latest once
+    /// it is used up, is refused with 401, and its connection closed.
+    async fn serve(listener: TcpListener, tokens: Arc<Tokens>) {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tokens = Arc::clone(&tokens);
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 8192];
+                loop {
+                    let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(read) => buffer.extend_from_slice(&chunk[..read]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|line| line.strip_prefix("Content-Length: "))
+                        .and_then(|value| value.trim().parse().ok())
+                        .unwrap_or(0);
+                    while buffer.len() < end + 4 + length {
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(read) => buffer.extend_from_slice(&chunk[..read]),
+                        }
+                    }
+                    buffer.drain(..end + 4 + length);
+                    let (status, body) = if head.starts_with("POST /api/token/ ") {
+                        let issued = tokens.issued.fetch_add(1, Ordering::SeqCst) + 1;
+                        tokens.used.store(0, Ordering::SeqCst);
+                        (200, format!("{{\"access\":\"t{issued}\"}}"))
+                    } else {
+                        let latest = format!("Bearer t{}", tokens.issued.load(Ordering::SeqCst));
+                        let fresh = head
+                            .lines()
+                            .any(|line| line == format!("Authorization: {latest}"))
+                            && tokens.used.fetch_add(1, Ordering::SeqCst) < LIFETIME;
+                        if fresh {
+                            tokens.decided.fetch_add(1, Ordering::SeqCst);
+                            (201, "{}".to_owned())
+                        } else {
+                            (401, "{\"detail\":\"expired\"}".to_owned())
+                        }
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    // As actix-web does with a request refused before its body was read, the
+                    // connection is closed after a 401.
+                    if socket.write_all(response.as_bytes()).await.is_err() || status == 401 {
+                        return;
+                    }
+                }
+            });
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_outliving_its_token_signs_in_once_per_expiry_and_counts_no_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let target = Target::parse(&format!(
+            "http://{}",
+            listener.local_addr().expect("an address")
+        ))
+        .expect("a URL");
+        let tokens = Arc::new(Tokens {
+            issued: AtomicUsize::new(0),
+            used: AtomicUsize::new(0),
+            decided: AtomicUsize::new(0),
+        });
+        tokio::spawn(serve(listener, Arc::clone(&tokens)));
+        let sign_in = Rc::new(
+            SignIn::new(&target, "bench", "password")
+                .await
+                .expect("signs in"),
+        );
+        let traffic = TrafficOptions {
+            seed: 1,
+            names: false,
+            flagged_share: 0.0,
+            senders: Some(100),
+        };
+        let figures = run(
+            &target,
+            Some(&sign_in),
+            Endpoint::Aml,
+            16,
+            Duration::from_millis(500),
+            traffic,
+            1,
+        )
+        .await;
+        assert_eq!(figures.errors, 0, "{:?}", figures.first_error);
+        assert!(figures.requests > 0);
+        // Each token but the last was used to the end: one sign-in per expiry, however many of
+        // the 16 connections saw the 401.
+        let (sign_ins, decided) = (
+            tokens.issued.load(Ordering::SeqCst),
+            tokens.decided.load(Ordering::SeqCst),
+        );
+        assert!(decided >= 2 * LIFETIME, "{decided} decisions");
+        assert!(
+            (decided.div_ceil(LIFETIME)..=decided / LIFETIME + 1).contains(&sign_ins),
+            "{sign_ins} sign-ins for {decided} decisions"
+        );
+        assert_eq!(*sign_in.token(), *format!("t{sign_ins}"));
     }
 }

@@ -2,8 +2,11 @@
 //! nothing more (JSON bodies, `Content-Length` responses), so that the client costs little of the
 //! machine it shares with the server.
 
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -192,6 +195,57 @@ pub async fn token(target: &Target, username: &str, password: &str) -> Result<St
             "POST {}/api/token/ as `{username}` answered {status}: {reply}",
             target.url
         )),
+    }
+}
+
+/// A user signed in, kept so that a run longer than an access token's life
+/// (`auth.access_token_lifetime_seconds`, five minutes by default) signs in again when the server
+/// answers 401, as a real client does, instead of counting every later request as an error.
+pub struct SignIn {
+    target: Target,
+    username: String,
+    password: String,
+    token: RefCell<Rc<str>>,
+    renewing: Cell<bool>,
+}
+
+impl SignIn {
+    pub async fn new(target: &Target, username: &str, password: &str) -> Result<Self, String> {
+        let token = token(target, username, password).await?;
+        Ok(Self {
+            target: target.clone(),
+            username: username.to_owned(),
+            password: password.to_owned(),
+            token: RefCell::new(token.into()),
+            renewing: Cell::new(false),
+        })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The current access token.
+    pub fn token(&self) -> Rc<str> {
+        Rc::clone(&self.token.borrow())
+    }
+
+    /// Signs in again after `expired` was refused, unless another connection already did: many
+    /// connections see their token expire together, and one sign-in serves them all.
+    pub async fn renew(&self, expired: &str) -> Result<(), String> {
+        loop {
+            if *self.token.borrow().as_ref() != *expired {
+                return Ok(());
+            }
+            if !self.renewing.replace(true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let signed_in = token(&self.target, &self.username, &self.password).await;
+        self.renewing.set(false);
+        *self.token.borrow_mut() = signed_in?.into();
+        Ok(())
     }
 }
 

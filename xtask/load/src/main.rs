@@ -17,12 +17,13 @@ mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
-use crate::client::Target;
+use crate::client::{SignIn, Target};
 use crate::server::{LocalServer, ServerOptions};
 use crate::traffic::Endpoint;
 
@@ -54,8 +55,8 @@ struct Remote {
 }
 
 impl Remote {
-    /// The server of `--url` and an access token for its user; `None` without `--url`.
-    async fn sign_in(&self) -> Result<Option<(Target, String)>, String> {
+    /// The server of `--url`, signed in as its user; `None` without `--url`.
+    async fn sign_in(&self) -> Result<Option<SignIn>, String> {
         let Some(url) = &self.url else {
             return Ok(None);
         };
@@ -67,8 +68,7 @@ impl Remote {
                     .to_owned(),
             );
         };
-        let token = client::token(&target, username, password).await?;
-        Ok(Some((target, token)))
+        SignIn::new(&target, username, password).await.map(Some)
     }
 }
 
@@ -273,7 +273,7 @@ fn finish(result: Result<(), String>) -> ExitCode {
 /// A running server to drive, started here or given.
 struct Session {
     target: Target,
-    token: String,
+    sign_in: Rc<SignIn>,
     local: Option<LocalServer>,
 }
 
@@ -310,7 +310,7 @@ async fn write_custom_rules(session: &Session, count: usize, why: &str) -> Resul
         target,
         "POST",
         "/api/rules/aml/drafts/",
-        &session.token,
+        &session.sign_in.token(),
         &json!({"description": why, "rules": rules}),
     )
     .await?;
@@ -339,7 +339,7 @@ async fn shadow_custom_rules(session: &Session, count: usize) -> Result<i64, Str
         &session.target,
         "POST",
         &path,
-        &session.token,
+        &session.sign_in.token(),
         &json!({"action": "start"}),
     )
     .await?;
@@ -355,9 +355,9 @@ async fn connect(
     settings: Vec<(&'static str, &'static str)>,
 ) -> Result<Session, String> {
     match server.remote.sign_in().await? {
-        Some((target, token)) => Ok(Session {
-            target,
-            token,
+        Some(sign_in) => Ok(Session {
+            target: sign_in.target().clone(),
+            sign_in: Rc::new(sign_in),
             local: None,
         }),
         None => {
@@ -373,10 +373,10 @@ async fn connect(
                 lists,
             };
             let local = LocalServer::start(&options)?;
-            let token = client::token(&local.target, &options.username, &options.password).await?;
+            let sign_in = SignIn::new(&local.target, &options.username, &options.password).await?;
             Ok(Session {
                 target: local.target.clone(),
-                token,
+                sign_in: Rc::new(sign_in),
                 local: Some(local),
             })
         }
@@ -385,7 +385,7 @@ async fn connect(
 
 async fn run_seed(remote: &Remote, plan: &seed::SeedPlan) -> Result<(), String> {
     let (target, token, local) = match remote.sign_in().await? {
-        Some((target, token)) => (target, token, None),
+        Some(sign_in) => (sign_in.target().clone(), sign_in.token().to_string(), None),
         None => {
             let password = format!(
                 "demo-{:08x}",
@@ -573,10 +573,10 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
     let mut runs = Vec::new();
     let mut ceiling = None;
     for endpoint in &plan.endpoints {
-        let token = endpoint.authenticated().then_some(session.token.as_str());
+        let sign_in = endpoint.authenticated().then_some(&session.sign_in);
         let figures = bench::run(
             &session.target,
-            token,
+            sign_in,
             *endpoint,
             plan.connections,
             plan.duration,
@@ -685,7 +685,7 @@ async fn bench_webhooks(
         let received_before = receiver.received();
         let figures = bench::run(
             &session.target,
-            Some(&session.token),
+            Some(&session.sign_in),
             Endpoint::Aml,
             plan.connections,
             plan.duration,
@@ -698,7 +698,7 @@ async fn bench_webhooks(
             &session.target,
             "GET",
             "/api/statistics/",
-            &session.token,
+            &session.sign_in.token(),
             &json!(null),
         )
         .await?;
