@@ -260,8 +260,13 @@ pub struct QueuedAudit {
 impl QueuedAudit {
     /// The event's id in the audit log: applying it twice is a no-op.
     pub fn event_id(&self) -> String {
-        format!("outbox-{}", self.outbox_id)
+        event_id_of(self.outbox_id)
     }
+}
+
+/// The audit log's event id of an outbox record.
+pub(crate) fn event_id_of(outbox_id: i64) -> String {
+    format!("outbox-{outbox_id}")
 }
 
 /// What applying one record did.

@@ -49,11 +49,11 @@ impl DecisionWriter {
     ///
     /// With `keep_chain`, each batch transaction also appends to the hash-chained audit log the
     /// records waiting in the outbox (oldest first, up to [`CHAIN_BACKLOG`]) and then its own
-    /// decisions' records, whose outbox rows go in marked delivered: a decision's audit entry is
-    /// committed with it and nothing reads, copies or marks it afterwards. Meant for the
-    /// embedded mode, where this writer is the database's only writer of decisions anyway; with
-    /// several gateways on one database the chain's head would serialise their writers, so there
-    /// the outbox and the workers keep it.
+    /// decisions' records, whose outbox rows go in marked delivered (without a copy of the payload
+    /// the entry holds): a decision's audit entry is committed with it and nothing reads, copies
+    /// or marks it afterwards. Meant for the embedded mode, where this writer is the database's
+    /// only writer of decisions anyway; with several gateways on one database the chain's head
+    /// would serialise their writers, so there the outbox and the workers keep it.
     pub fn start(db: Database, max_batch: usize, keep_chain: bool) -> std::io::Result<Self> {
         let max_batch = max_batch.max(1);
         let (jobs, queue) = mpsc::channel(max_batch * 4);

@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::connection::DbConnection;
-use crate::schema::audit_outbox;
+use crate::schema::{audit_log, audit_outbox};
 use crate::{Database, StoreError};
 
 /// Where the audit records stand in the outbox, as every worker process sees them.
@@ -57,12 +57,27 @@ impl Database {
         Ok(insert_audit_event(&mut *self.write()?, event)?)
     }
 
-    /// The audit payloads written for a decision; lets callers prove nothing was lost.
+    /// The audit payloads written for a decision; lets callers prove nothing was lost. A row the
+    /// embedded writer stored with its log entry has no payload of its own (it would be a second
+    /// copy): the entry's is read.
     pub fn outbox_payloads(&self, decision: crate::DecisionId) -> Result<Vec<String>, StoreError> {
-        Ok(audit_outbox::table
+        let mut connection = self.read()?;
+        let rows: Vec<(i64, String)> = audit_outbox::table
             .filter(audit_outbox::decision_id.eq(decision.0))
-            .select(audit_outbox::payload)
-            .load(&mut *self.read()?)?)
+            .order(audit_outbox::id)
+            .select((audit_outbox::id, audit_outbox::payload))
+            .load(&mut *connection)?;
+        rows.into_iter()
+            .map(|(outbox_id, payload)| {
+                if !payload.is_empty() {
+                    return Ok(payload);
+                }
+                Ok(audit_log::table
+                    .filter(audit_log::event_id.eq(crate::audit_log::event_id_of(outbox_id)))
+                    .select(audit_log::payload)
+                    .first(&mut *connection)?)
+            })
+            .collect()
     }
 }
 

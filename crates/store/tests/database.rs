@@ -823,8 +823,19 @@ async fn a_writer_that_keeps_the_chain_commits_each_audit_entry_with_its_decisio
             tokio::spawn(async move { writer.record(record).await })
         })
         .collect();
-    for task in tasks {
-        task.await.expect("task ran").expect("stored");
+    let mut stored = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.expect("task ran").expect("stored") {
+            (redflag_store::Recorded::New(id), _) => stored.push((format!("K{i}"), id)),
+            (other, _) => panic!("K{i} is new, not {other:?}"),
+        }
+    }
+    // Each decision's audit payload is there to read, once (the log holds it).
+    for (reference, id) in stored {
+        let payloads = db.outbox_payloads(id).expect("readable");
+        assert_eq!(payloads.len(), 1, "{reference}");
+        let payload: serde_json::Value = serde_json::from_str(&payloads[0]).expect("JSON");
+        assert_eq!(payload["reference"], reference.as_str());
     }
     // Applied when answered: nothing waits for a worker.
     assert_eq!(db.outbox_counts().expect("counts").queued, 0);
