@@ -826,7 +826,7 @@ async fn a_writer_that_keeps_the_chain_commits_each_audit_entry_with_its_decisio
     let mut stored = Vec::new();
     for (i, task) in tasks.into_iter().enumerate() {
         match task.await.expect("task ran").expect("stored") {
-            (redflag_store::Recorded::New(id), _) => stored.push((format!("K{i}"), id)),
+            (Recorded::New(id), _) => stored.push((format!("K{i}"), id)),
             (other, _) => panic!("K{i} is new, not {other:?}"),
         }
     }
