@@ -199,16 +199,25 @@ pub async fn run(
                 match outcome {
                     Ok(response)
                         if response.status == 401
-                            && let (Some(sign_in), Some(expired)) = (&sign_in, &token) =>
+                            && let (Some(sign_in), Some(refused)) = (&sign_in, &token) =>
                     {
                         // The server closes a connection whose request it refused unread.
                         slot = None;
-                        if let Err(error) = sign_in.renew(expired).await {
+                        if !sign_in.expired(refused) {
+                            // Refused from the start: the user, not the token's age.
+                            let body = String::from_utf8_lossy(&response.body).into_owned();
+                            note_error(&mut tally, &format!("401 for a new token: {body}"));
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        if let Err(error) = sign_in.renew(refused).await {
                             note_error(&mut tally, &format!("signing in again: {error}"));
                             tokio::time::sleep(Duration::from_millis(50)).await;
                         }
                     }
                     Ok(response) if (200..300).contains(&response.status) => {
+                        if let (Some(sign_in), Some(token)) = (&sign_in, &token) {
+                            sign_in.accepted(token);
+                        }
                         if measured {
                             let micros = sent.elapsed().as_micros();
                             tally
@@ -312,10 +321,13 @@ mod sign_in_again {
     /// Detections each access token of [`serve`] allows.
     const LIFETIME: usize = 150;
 
+    #[derive(Default)]
     struct Tokens {
         issued: AtomicUsize,
         used: AtomicUsize,
         decided: AtomicUsize,
+        /// Whether every detection is refused, whatever the token (a user the server refuses).
+        refuse_all: bool,
     }
 
     /// A server whose access tokens expire after [`LIFETIME`] detections: `/api/token/` issues
@@ -357,7 +369,8 @@ mod sign_in_again {
                         let fresh = head
                             .lines()
                             .any(|line| line == format!("Authorization: {latest}"))
-                            && tokens.used.fetch_add(1, Ordering::SeqCst) < LIFETIME;
+                            && tokens.used.fetch_add(1, Ordering::SeqCst) < LIFETIME
+                            && !tokens.refuse_all;
                         if fresh {
                             tokens.decided.fetch_add(1, Ordering::SeqCst);
                             (201, "{}".to_owned())
@@ -379,20 +392,15 @@ mod sign_in_again {
         }
     }
 
-    #[tokio::test]
-    async fn a_run_outliving_its_token_signs_in_once_per_expiry_and_counts_no_error() {
+    /// A run of 16 connections for half a second (after the warm-up) against [`serve`].
+    async fn bench_against(tokens: &Arc<Tokens>) -> (Figures, Rc<SignIn>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let target = Target::parse(&format!(
             "http://{}",
             listener.local_addr().expect("an address")
         ))
         .expect("a URL");
-        let tokens = Arc::new(Tokens {
-            issued: AtomicUsize::new(0),
-            used: AtomicUsize::new(0),
-            decided: AtomicUsize::new(0),
-        });
-        tokio::spawn(serve(listener, Arc::clone(&tokens)));
+        tokio::spawn(serve(listener, Arc::clone(tokens)));
         let sign_in = Rc::new(
             SignIn::new(&target, "bench", "password")
                 .await
@@ -414,6 +422,13 @@ mod sign_in_again {
             1,
         )
         .await;
+        (figures, sign_in)
+    }
+
+    #[tokio::test]
+    async fn a_run_outliving_its_token_signs_in_once_per_expiry_and_counts_no_error() {
+        let tokens = Arc::new(Tokens::default());
+        let (figures, sign_in) = bench_against(&tokens).await;
         assert_eq!(figures.errors, 0, "{:?}", figures.first_error);
         assert!(figures.requests > 0);
         // Each token but the last was used to the end: one sign-in per expiry, however many of
@@ -428,5 +443,18 @@ mod sign_in_again {
             "{sign_ins} sign-ins for {decided} decisions"
         );
         assert_eq!(*sign_in.token(), *format!("t{sign_ins}"));
+    }
+
+    #[tokio::test]
+    async fn a_user_refused_from_the_start_is_counted_as_errors_not_hidden_by_signing_in() {
+        let tokens = Arc::new(Tokens {
+            refuse_all: true,
+            ..Tokens::default()
+        });
+        let (figures, _) = bench_against(&tokens).await;
+        assert_eq!(figures.requests, 0);
+        assert!(figures.errors > 0);
+        let first = figures.first_error.expect("an error said");
+        assert!(first.starts_with("401 for a new token"), "{first}");
     }
 }

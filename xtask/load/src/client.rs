@@ -206,6 +206,9 @@ pub struct SignIn {
     username: String,
     password: String,
     token: RefCell<Rc<str>>,
+    /// Whether the server has accepted the current token: a token refused before it was ever
+    /// accepted did not expire, the server refuses the user (signing in again cannot help).
+    accepted: Cell<bool>,
     renewing: Cell<bool>,
 }
 
@@ -217,6 +220,7 @@ impl SignIn {
             username: username.to_owned(),
             password: password.to_owned(),
             token: RefCell::new(token.into()),
+            accepted: Cell::new(false),
             renewing: Cell::new(false),
         })
     }
@@ -230,11 +234,24 @@ impl SignIn {
         Rc::clone(&self.token.borrow())
     }
 
+    /// Notes that the server accepted `token`.
+    pub fn accepted(&self, token: &Rc<str>) {
+        if Rc::ptr_eq(token, &self.token.borrow()) {
+            self.accepted.set(true);
+        }
+    }
+
+    /// Whether `refused` had been accepted before (an expiry), or is an older token that
+    /// another connection has replaced already.
+    pub fn expired(&self, refused: &Rc<str>) -> bool {
+        !Rc::ptr_eq(refused, &self.token.borrow()) || self.accepted.get()
+    }
+
     /// Signs in again after `expired` was refused, unless another connection already did: many
     /// connections see their token expire together, and one sign-in serves them all.
-    pub async fn renew(&self, expired: &str) -> Result<(), String> {
+    pub async fn renew(&self, expired: &Rc<str>) -> Result<(), String> {
         loop {
-            if *self.token.borrow().as_ref() != *expired {
+            if !Rc::ptr_eq(expired, &self.token.borrow()) {
                 return Ok(());
             }
             if !self.renewing.replace(true) {
@@ -245,6 +262,7 @@ impl SignIn {
         let signed_in = token(&self.target, &self.username, &self.password).await;
         self.renewing.set(false);
         *self.token.borrow_mut() = signed_in?.into();
+        self.accepted.set(false);
         Ok(())
     }
 }
