@@ -205,8 +205,10 @@ pub async fn run(
                         slot = None;
                         if !sign_in.expired(refused) {
                             // Refused from the start: the user, not the token's age.
-                            let body = String::from_utf8_lossy(&response.body).into_owned();
-                            note_error(&mut tally, &format!("401 for a new token: {body}"));
+                            if measured {
+                                let body = String::from_utf8_lossy(&response.body);
+                                note_error(&mut tally, &format!("401 for a new token: {body}"));
+                            }
                             tokio::time::sleep(Duration::from_millis(50)).await;
                         }
                         if let Err(error) = sign_in.renew(refused).await {
