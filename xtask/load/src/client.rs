@@ -6,7 +6,6 @@ use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -209,7 +208,8 @@ pub struct SignIn {
     /// Whether the server has accepted the current token: a token refused before it was ever
     /// accepted did not expire, the server refuses the user (signing in again cannot help).
     accepted: Cell<bool>,
-    renewing: Cell<bool>,
+    /// Held while signing in again, so that connections refused together wait for one sign-in.
+    renewing: tokio::sync::Mutex<()>,
 }
 
 impl SignIn {
@@ -221,7 +221,7 @@ impl SignIn {
             password: password.to_owned(),
             token: RefCell::new(token.into()),
             accepted: Cell::new(false),
-            renewing: Cell::new(false),
+            renewing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -250,18 +250,12 @@ impl SignIn {
     /// Signs in again after `expired` was refused, unless another connection already did: many
     /// connections see their token expire together, and one sign-in serves them all.
     pub async fn renew(&self, expired: &Rc<str>) -> Result<(), String> {
-        loop {
-            if !Rc::ptr_eq(expired, &self.token.borrow()) {
-                return Ok(());
-            }
-            if !self.renewing.replace(true) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        let _turn = self.renewing.lock().await;
+        if !Rc::ptr_eq(expired, &self.token.borrow()) {
+            return Ok(());
         }
-        let signed_in = token(&self.target, &self.username, &self.password).await;
-        self.renewing.set(false);
-        *self.token.borrow_mut() = signed_in?.into();
+        let signed_in = token(&self.target, &self.username, &self.password).await?;
+        *self.token.borrow_mut() = signed_in.into();
         self.accepted.set(false);
         Ok(())
     }

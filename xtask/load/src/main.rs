@@ -272,15 +272,20 @@ fn finish(result: Result<(), String>) -> ExitCode {
 
 /// A running server to drive, started here or given.
 struct Session {
-    target: Target,
     sign_in: Rc<SignIn>,
     local: Option<LocalServer>,
+}
+
+impl Session {
+    fn target(&self) -> &Target {
+        self.sign_in.target()
+    }
 }
 
 /// Writes a draft of `count` custom AML rules as the bench user, with the list they read
 /// (written by [`PUBLISHER`]); returns the draft's id.
 async fn write_custom_rules(session: &Session, count: usize, why: &str) -> Result<i64, String> {
-    let target = &session.target;
+    let target = session.target();
     let publisher = client::token(target, PUBLISHER.0, PUBLISHER.1).await?;
     let mules: Vec<String> = (0..1_000).map(|i| format!("MULE-{i}")).collect();
     client::call(
@@ -323,9 +328,9 @@ async fn write_custom_rules(session: &Session, count: usize, why: &str) -> Resul
 /// four eyes); returns the version published.
 async fn publish_custom_rules(session: &Session, count: usize) -> Result<i64, String> {
     let id = write_custom_rules(session, count, "cargo xtask bench --custom-rules").await?;
-    let publisher = client::token(&session.target, PUBLISHER.0, PUBLISHER.1).await?;
+    let publisher = client::token(session.target(), PUBLISHER.0, PUBLISHER.1).await?;
     let path = format!("/api/rules/aml/drafts/{id}/publish/");
-    let published = client::call(&session.target, "POST", &path, &publisher, &json!({})).await?;
+    let published = client::call(session.target(), "POST", &path, &publisher, &json!({})).await?;
     published["version"]
         .as_i64()
         .ok_or_else(|| format!("publishing answered {published}"))
@@ -336,7 +341,7 @@ async fn shadow_custom_rules(session: &Session, count: usize) -> Result<i64, Str
     let id = write_custom_rules(session, count, "cargo xtask bench --shadow-rules").await?;
     let path = format!("/api/rules/aml/drafts/{id}/shadow/");
     let run = client::call(
-        &session.target,
+        session.target(),
         "POST",
         &path,
         &session.sign_in.token(),
@@ -356,7 +361,6 @@ async fn connect(
 ) -> Result<Session, String> {
     match server.remote.sign_in().await? {
         Some(sign_in) => Ok(Session {
-            target: sign_in.target().clone(),
             sign_in: Rc::new(sign_in),
             local: None,
         }),
@@ -375,7 +379,6 @@ async fn connect(
             let local = LocalServer::start(&options)?;
             let sign_in = SignIn::new(&local.target, &options.username, &options.password).await?;
             Ok(Session {
-                target: local.target.clone(),
                 sign_in: Rc::new(sign_in),
                 local: Some(local),
             })
@@ -550,7 +553,7 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
     }
     println!(
         "bench: {} with {} connections, {} s per endpoint{}",
-        session.target.url,
+        session.target().url,
         plan.connections,
         plan.duration.as_secs(),
         match &session.local {
@@ -575,7 +578,7 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
     for endpoint in &plan.endpoints {
         let sign_in = endpoint.authenticated().then_some(&session.sign_in);
         let figures = bench::run(
-            &session.target,
+            session.target(),
             sign_in,
             *endpoint,
             plan.connections,
@@ -609,7 +612,7 @@ async fn bench(server: &ServerArgs, plan: &BenchPlan) -> Result<(), String> {
         println!("server memory: {rss:.0} MiB resident, {peak:.0} MiB at peak");
     }
     let report = json!({
-        "url": session.target.url,
+        "url": session.target().url,
         "server": match &session.local {
             Some(_) => json!({
                 "started_here": true,
@@ -672,9 +675,9 @@ async fn bench_webhooks(
         )
         .await?;
         if subscribed {
-            let admin = client::token(&session.target, PUBLISHER.0, PUBLISHER.1).await?;
+            let admin = client::token(session.target(), PUBLISHER.0, PUBLISHER.1).await?;
             client::call(
-                &session.target,
+                session.target(),
                 "POST",
                 "/api/webhooks/",
                 &admin,
@@ -684,7 +687,7 @@ async fn bench_webhooks(
         }
         let received_before = receiver.received();
         let figures = bench::run(
-            &session.target,
+            session.target(),
             Some(&session.sign_in),
             Endpoint::Aml,
             plan.connections,
@@ -695,7 +698,7 @@ async fn bench_webhooks(
         .await;
         let received_while = receiver.received() - received_before;
         let statistics = client::call(
-            &session.target,
+            session.target(),
             "GET",
             "/api/statistics/",
             &session.sign_in.token(),
