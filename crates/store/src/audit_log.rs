@@ -294,6 +294,11 @@ pub(crate) fn apply_pending_in(
     limit: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, DieselError> {
+    // Nearly always nothing waits. Asking that first spares the list query, whose bound `LIMIT`
+    // has SQLite prepare it again on every run (it plans with the limit's value).
+    if !diesel::select(diesel::dsl::exists(pending_outbox_rows())).get_result::<bool>(connection)? {
+        return Ok(0);
+    }
     let pending = pending_records(connection, limit, false)?;
     Ok(
         apply_in(connection, &pending, now.naive_utc(), Source::Delivered)?
@@ -330,10 +335,7 @@ fn pending_records(
     limit: i64,
     for_relay: bool,
 ) -> Result<Vec<QueuedAudit>, DieselError> {
-    let mut query = audit_outbox::table
-        .filter(audit_outbox::delivered_at.is_null())
-        .filter(audit_outbox::attempts.lt(MAX_ATTEMPTS))
-        .into_boxed();
+    let mut query = pending_outbox_rows().into_boxed();
     if for_relay {
         query = query.filter(audit_outbox::relayed_at.is_null());
     }
@@ -357,6 +359,15 @@ fn pending_records(
         .collect())
 }
 
+/// The outbox rows still to be appended: not delivered, and not given up on.
+#[diesel::dsl::auto_type]
+fn pending_outbox_rows() -> _ {
+    let most_attempts: i32 = MAX_ATTEMPTS;
+    audit_outbox::table
+        .filter(audit_outbox::delivered_at.is_null())
+        .filter(audit_outbox::attempts.lt(most_attempts))
+}
+
 /// Appends records to the chain inside the caller's transaction. The chain's head row is locked
 /// first, so workers in any number of processes append one at a time and the chain never forks.
 /// Which records the log already holds is read first, then the new entries go in
@@ -374,10 +385,12 @@ fn apply_in(
     diesel::update(audit_chain::table.find(1))
         .set(audit_chain::head.eq(audit_chain::head))
         .execute(connection)?;
+    // `get_result`, not `first`: the primary key finds one row, and a bound `LIMIT` would have
+    // SQLite prepare the statement again on every run.
     let (mut head, mut length): (String, i64) = audit_chain::table
         .find(1)
         .select((audit_chain::head, audit_chain::length))
-        .first(connection)?;
+        .get_result(connection)?;
     let event_ids: Vec<String> = records.iter().map(QueuedAudit::event_id).collect();
     let mut present = match source {
         Source::Delivered => logged_event_ids(connection, &event_ids)?,
