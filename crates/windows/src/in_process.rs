@@ -17,12 +17,12 @@ const SWEEP_EVERY: u64 = 4096;
 /// Windows held in this process's memory: the embedded default, for a single gateway.
 ///
 /// Memory grows with the parties active within the horizons, so each window is kept compact:
-/// the key held as a 128-bit digest ([`KeyDigest`]), each entry's texts in one allocation that readers share rather than
-/// copy, and an aggregate window as bare (index, sum, count) buckets.
+/// the key held as a 128-bit digest ([`KeyDigest`]), each entry's texts in one allocation that
+/// readers share rather than copy, and an aggregate window as bare (index, sum, count) buckets.
 /// [`InProcessWindows::with_max_windows`] bounds their number.
 pub struct InProcessWindows {
     shards: Vec<Mutex<Shard>>,
-    /// The two independently, randomly keyed hashes a window's key is held as ([`KeyDigest`]).
+    /// The two randomly keyed hashes a window's key is held as ([`KeyDigest`]).
     digests: (RandomState, RandomState),
     max_entries: usize,
     /// Most windows a shard holds; 0: no bound.
@@ -37,8 +37,8 @@ pub struct InProcessWindows {
 /// One shard's windows. The digest is already a uniform hash, so the map uses it as it is.
 type Shard = HashMap<KeyDigest, Window, BuildHasherDefault<DigestHasher>>;
 
-/// A window's key as the windows hold it: 128 bits from two 64-bit SipHashes of the key, each
-/// keyed at random when the windows are made, in place of the key's text. With 200,000 windows
+/// A window's key as the windows hold it: 128 bits from two 64-bit SipHashes of the key, keyed
+/// at random when the windows are made (std's `RandomState`), in place of the key's text. With 200,000 windows
 /// that saves a 24-48 byte allocation per window and formatting the key on every observation.
 /// Two different keys share a digest with probability 2^-128 (about 10^-28 for any pair among
 /// 200,000 windows), and since the hash keys are secret to this process, nobody can choose ids
