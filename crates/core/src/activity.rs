@@ -85,6 +85,7 @@ impl fmt::Display for WindowKey {
 const MAX_REFERENCE_BYTES: u32 = u32::MAX;
 
 // Windows hold hundreds of thousands of activities: growing one is a memory decision.
+#[cfg(target_pointer_width = "64")]
 const _: () = assert!(size_of::<Activity>() == 48);
 
 /// One past event as a window remembers it: when, which business id, two figures and the other

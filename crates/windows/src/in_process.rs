@@ -148,11 +148,11 @@ impl InProcessWindows {
     /// funds-flow depth set) is then added to it.
     fn observe_one(
         &self,
+        key: KeyDigest,
         observation: &Observation,
         activity: &Activity,
         add: bool,
     ) -> Vec<Activity> {
-        let key = self.digest(&observation.key);
         let shard = self.shard(key);
         let horizon_ms = observation.horizon.num_milliseconds().max(1);
         let now_ms = self.now_ms();
@@ -368,11 +368,17 @@ impl InProcessWindows {
     pub fn observe_now(&self, observations: &[Observation]) -> History {
         // An event a recording window already holds is a resend (a retry after a lost answer or
         // a crash): it reads its history again but adds to no window, aggregates included.
+        // Each key is hashed once, for both questions.
+        let keys: Vec<KeyDigest> = observations
+            .iter()
+            .map(|observation| self.digest(&observation.key))
+            .collect();
         let resent = observations
             .iter()
-            .any(|observation| self.holds(observation));
+            .zip(&keys)
+            .any(|(observation, &key)| self.holds(key, observation));
         let mut history = History::new();
-        for (index, observation) in observations.iter().enumerate() {
+        for (index, (observation, &key)) in observations.iter().zip(&keys).enumerate() {
             let prior = match observation.mode {
                 WindowMode::Forward {
                     source,
@@ -391,9 +397,9 @@ impl InProcessWindows {
                         within,
                         min_share,
                     );
-                    self.observe_one(observation, &activity, !resent)
+                    self.observe_one(key, observation, &activity, !resent)
                 }
-                _ => self.observe_one(observation, &observation.activity, !resent),
+                _ => self.observe_one(key, observation, &observation.activity, !resent),
             };
             history.insert(observation.key.clone(), prior);
         }
@@ -401,14 +407,13 @@ impl InProcessWindows {
     }
 
     /// Whether `observation` records into a window that already holds its reference.
-    fn holds(&self, observation: &Observation) -> bool {
+    fn holds(&self, key: KeyDigest, observation: &Observation) -> bool {
         if matches!(
             observation.mode,
             WindowMode::ReadOnly | WindowMode::Aggregate { .. } | WindowMode::ReadAggregate { .. }
         ) {
             return false;
         }
-        let key = self.digest(&observation.key);
         let windows = self
             .shard(key)
             .lock()
@@ -482,7 +487,12 @@ mod tests {
     fn a_read_leaves_the_windows_horizon_and_expiry_alone() {
         let windows = InProcessWindows::new(100);
         let recorded = observation("IN", Duration::hours(48), WindowMode::Record);
-        windows.observe_one(&recorded, &recorded.activity, true);
+        windows.observe_one(
+            windows.digest(&recorded.key),
+            &recorded,
+            &recorded.activity,
+            true,
+        );
         let touched = |windows: &InProcessWindows| {
             let key = windows.digest(&observation("x", Duration::hours(1), WindowMode::Record).key);
             let shard = windows
@@ -495,7 +505,7 @@ mod tests {
         };
         let before = touched(&windows);
         let peek = observation("peek", Duration::hours(1), WindowMode::ReadOnly);
-        let seen = windows.observe_one(&peek, &peek.activity, true);
+        let seen = windows.observe_one(windows.digest(&peek.key), &peek, &peek.activity, true);
         assert_eq!(seen.len(), 1);
         assert_eq!(
             touched(&windows),
