@@ -71,7 +71,10 @@ fn bench_apply(
         b.iter_batched(
             &mut record_batch,
             |()| {
-                let applied = db.apply_pending_audits(BATCH, Utc::now()).expect("applies");
+                let applied = db
+                    .apply_pending_audits(BATCH, 0, Utc::now())
+                    .expect("applies")
+                    .applied;
                 assert_eq!(applied, BATCH as usize);
                 black_box(applied)
             },

@@ -84,20 +84,26 @@ struct NewEntry<'a> {
 }
 
 impl Database {
-    /// Applies up to `limit` pending outbox records to the audit log, oldest first, in one
-    /// transaction; returns how many were applied. This is the worker's path when there is no
-    /// queue: it reads the outbox directly.
+    /// Applies up to `limit` pending outbox records with ids above `after` to the audit log,
+    /// oldest first, in one transaction. This is the worker's path when there is no queue: it
+    /// reads the outbox directly.
+    ///
+    /// `after` lets a worker that is working through a backlog resume where its last pass
+    /// stopped: on PostgreSQL the rows it marked delivered stay in the index of waiting rows
+    /// until vacuum, and a pass from the start walks past all of them. A record committed late
+    /// with a lower id than `after` is found by the next pass from the start (`after` 0).
     ///
     /// A record whose payload cannot be read is not retried forever: its attempts are counted and
     /// after [`MAX_ATTEMPTS`] it stays in the outbox as dead-lettered.
     pub fn apply_pending_audits(
         &self,
         limit: i64,
+        after: i64,
         now: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<OutboxPass, StoreError> {
         Ok(self
             .write()?
-            .transaction(|connection| apply_pending_in(connection, limit, now))?)
+            .transaction(|connection| apply_pending_in(connection, limit, after, now))?)
     }
 
     /// Applies records delivered by the audit queue, in the order given, in one transaction; the
@@ -114,7 +120,7 @@ impl Database {
 
     /// Outbox records not yet handed to the queue, oldest first.
     pub fn audits_to_relay(&self, limit: i64) -> Result<Vec<QueuedAudit>, StoreError> {
-        Ok(pending_records(&mut *self.write()?, limit, true)?)
+        Ok(pending_records(&mut *self.write()?, limit, 0, true)?)
     }
 
     /// Notes that these outbox records are in the queue.
@@ -286,26 +292,42 @@ pub struct AuditOutcome {
     pub result: Applied,
 }
 
-/// Applies up to `limit` pending outbox records, oldest first, inside the caller's transaction;
-/// returns how many new entries the log gained. The decision writer calls it in its own batch
-/// transaction when it keeps the chain itself (the embedded mode).
+/// What one pass over the outbox did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxPass {
+    /// New entries the log gained.
+    pub applied: usize,
+    /// The highest outbox id the pass read, applied or not: where a next pass may resume.
+    pub last_read: Option<i64>,
+}
+
+/// Applies up to `limit` pending outbox records with ids above `after`, oldest first, inside the
+/// caller's transaction. The decision writer calls it in its own batch transaction when it keeps
+/// the chain itself (the embedded mode).
 pub(crate) fn apply_pending_in(
     connection: &mut DbConnection,
     limit: i64,
+    after: i64,
     now: DateTime<Utc>,
-) -> Result<usize, DieselError> {
+) -> Result<OutboxPass, DieselError> {
     // Nearly always nothing waits. Asking that first spares the list query, whose bound `LIMIT`
     // has SQLite prepare it again on every run (it plans with the limit's value).
-    if !diesel::select(diesel::dsl::exists(pending_outbox_rows())).get_result::<bool>(connection)? {
-        return Ok(0);
+    let waiting = pending_outbox_rows().filter(audit_outbox::id.gt(after));
+    if !diesel::select(diesel::dsl::exists(waiting)).get_result::<bool>(connection)? {
+        return Ok(OutboxPass {
+            applied: 0,
+            last_read: None,
+        });
     }
-    let pending = pending_records(connection, limit, false)?;
-    Ok(
-        apply_in(connection, &pending, now.naive_utc(), Source::Delivered)?
-            .iter()
-            .filter(|outcome| outcome.result == Applied::New)
-            .count(),
-    )
+    let pending = pending_records(connection, limit, after, false)?;
+    let applied = apply_in(connection, &pending, now.naive_utc(), Source::Delivered)?
+        .iter()
+        .filter(|outcome| outcome.result == Applied::New)
+        .count();
+    Ok(OutboxPass {
+        applied,
+        last_read: pending.last().map(|record| record.outbox_id),
+    })
 }
 
 /// Appends records whose outbox rows this very transaction wrote, already marked delivered (the
@@ -333,9 +355,12 @@ enum Source {
 fn pending_records(
     connection: &mut DbConnection,
     limit: i64,
+    after: i64,
     for_relay: bool,
 ) -> Result<Vec<QueuedAudit>, DieselError> {
-    let mut query = pending_outbox_rows().into_boxed();
+    let mut query = pending_outbox_rows()
+        .filter(audit_outbox::id.gt(after))
+        .into_boxed();
     if for_relay {
         query = query.filter(audit_outbox::relayed_at.is_null());
     }
@@ -393,13 +418,26 @@ fn apply_in(
         .get_result(connection)?;
     let event_ids: Vec<String> = records.iter().map(QueuedAudit::event_id).collect();
     let mut present = match source {
-        Source::Delivered => logged_event_ids(connection, &event_ids)?,
+        Source::Delivered => {
+            plan_for_the_values(connection)?;
+            logged_event_ids(connection, &event_ids)?
+        }
         Source::Fresh => std::collections::HashSet::new(),
     };
     let mut outcomes = Vec::with_capacity(records.len());
     let mut entries = Vec::with_capacity(records.len());
     let mut delivered = Vec::with_capacity(records.len());
     for (record, event_id) in records.iter().zip(event_ids) {
+        // Already in the log, or earlier in this very batch (a redelivery read twice). Its payload
+        // is not needed, and a delivered row no longer has one.
+        if present.contains(&event_id) {
+            delivered.push(record.outbox_id);
+            outcomes.push(AuditOutcome {
+                outbox_id: record.outbox_id,
+                result: Applied::Duplicate,
+            });
+            continue;
+        }
         let fields = match serde_json::from_str::<PayloadHead>(&record.payload) {
             Ok(fields) => fields,
             Err(error) => {
@@ -418,14 +456,7 @@ fn apply_in(
             }
         };
         delivered.push(record.outbox_id);
-        // Already in the log, or earlier in this very batch (a redelivery read twice).
-        if !present.insert(event_id.clone()) {
-            outcomes.push(AuditOutcome {
-                outbox_id: record.outbox_id,
-                result: Applied::Duplicate,
-            });
-            continue;
-        }
+        present.insert(event_id.clone());
         let occurred_at = fields
             .recorded_at
             .map_or(record.created_at, |at| at.naive_utc());
@@ -470,6 +501,19 @@ fn apply_in(
     Ok(outcomes)
 }
 
+/// Has PostgreSQL plan the rest of this transaction's statements for their own values rather than
+/// reuse a connection's generic plan. The lookups by `= ANY(array)` below were planned once per
+/// connection, and a plan made while the log was new (a few pages, an array of unknown length)
+/// scans the whole table: it stays cached as the log grows (until an autovacuum's `ANALYZE`,
+/// a minute or more later), and each batch took 120 ms at 100,000 entries, so the worker fell
+/// behind. Planning a batch's few statements afresh costs little beside its records' writes.
+fn plan_for_the_values(connection: &mut DbConnection) -> Result<(), DieselError> {
+    if let DbConnection::Postgresql(pg) = connection {
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Which of `event_ids` the log already holds. PostgreSQL asks with `IN` lists, one round trip
 /// each; SQLite asks per id with one cached statement, since an `IN` list is prepared afresh
 /// every time.
@@ -503,8 +547,11 @@ fn logged_event_ids(
     Ok(present)
 }
 
-/// Marks outbox rows delivered: by `IN` lists on PostgreSQL, row by row with one cached statement
-/// on SQLite (as [`logged_event_ids`]).
+/// Marks outbox rows delivered, by `IN` lists on PostgreSQL, row by row with one cached statement
+/// on SQLite (as [`logged_event_ids`]), and drops their payloads: the log entry holds each one
+/// (`outbox_payloads` reads it there, as for the embedded writer's rows). PostgreSQL writes a new
+/// version of every row it updates, and without its payload that version is a fraction of the
+/// row.
 fn mark_delivered(
     connection: &mut DbConnection,
     outbox_ids: &[i64],
@@ -514,14 +561,20 @@ fn mark_delivered(
         DbConnection::Sqlite(sqlite) => {
             for outbox_id in outbox_ids {
                 diesel::update(audit_outbox::table.find(outbox_id))
-                    .set(audit_outbox::delivered_at.eq(Some(delivered_at)))
+                    .set((
+                        audit_outbox::delivered_at.eq(Some(delivered_at)),
+                        audit_outbox::payload.eq(""),
+                    ))
                     .execute(sqlite)?;
             }
         }
         DbConnection::Postgresql(pg) => {
             for chunk in outbox_ids.chunks(ROWS_PER_STATEMENT) {
                 diesel::update(audit_outbox::table.filter(audit_outbox::id.eq_any(chunk)))
-                    .set(audit_outbox::delivered_at.eq(Some(delivered_at)))
+                    .set((
+                        audit_outbox::delivered_at.eq(Some(delivered_at)),
+                        audit_outbox::payload.eq(""),
+                    ))
                     .execute(pg)?;
             }
         }

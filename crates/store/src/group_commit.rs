@@ -141,7 +141,7 @@ fn commit(db: &Database, batch: &mut Vec<Job>, keep_chain: bool) {
                     insert_decisions(connection, &records, keep_chain.then(|| now.naive_utc()))?;
                 if keep_chain {
                     // Older waiting records (tokens issued, a batch that fell back) go first.
-                    apply_pending_in(connection, CHAIN_BACKLOG, now)?;
+                    apply_pending_in(connection, CHAIN_BACKLOG, 0, now)?;
                     append_fresh_in(connection, &inserted.delivered, now)?;
                 }
                 Ok::<_, diesel::result::Error>(inserted.ids)

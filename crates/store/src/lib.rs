@@ -26,7 +26,8 @@ mod webhooks;
 mod windows;
 
 pub use audit_log::{
-    Applied, AuditEntry, AuditOutcome, AuditProgress, ChainReport, MAX_ATTEMPTS, QueuedAudit,
+    Applied, AuditEntry, AuditOutcome, AuditProgress, ChainReport, MAX_ATTEMPTS, OutboxPass,
+    QueuedAudit,
 };
 pub use audit_queue::{Delivery, RedisAuditQueue};
 pub use backtests::{BacktestStartError, ReplayedDecision, StoredBacktest};

@@ -57,9 +57,8 @@ impl Database {
         Ok(insert_audit_event(&mut *self.write()?, event)?)
     }
 
-    /// The audit payloads written for a decision; lets callers prove nothing was lost. A row the
-    /// embedded writer stored with its log entry has no payload of its own (it would be a second
-    /// copy): the entry's is read.
+    /// The audit payloads written for a decision; lets callers prove nothing was lost. A delivered
+    /// row has no payload of its own (it would be a second copy): its log entry's is read.
     pub fn outbox_payloads(&self, decision: crate::DecisionId) -> Result<Vec<String>, StoreError> {
         let mut connection = self.read()?;
         let rows: Vec<(i64, String)> = audit_outbox::table

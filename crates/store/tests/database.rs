@@ -4,7 +4,7 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use redflag_core::{Alert, Module, Severity};
-use redflag_store::{ChainReport, Database, DecisionToRecord, Recorded, StoreError};
+use redflag_store::{ChainReport, Database, DecisionToRecord, OutboxPass, Recorded, StoreError};
 use support::TestDatabase;
 
 fn both_backends() -> [TestDatabase; 2] {
@@ -64,8 +64,8 @@ fn migrations_apply_revert_and_apply_again_on_both_backends() {
             0,
             "nothing left to apply"
         );
-        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 13);
-        assert_eq!(db.migrate().expect("up.sql works again"), 13);
+        assert_eq!(db.revert_all_migrations().expect("down.sql works"), 14);
+        assert_eq!(db.migrate().expect("up.sql works again"), 14);
     }
 }
 
@@ -144,6 +144,20 @@ fn a_decision_is_stored_with_its_alerts_and_audit_record_in_one_go() {
             db.find_decision(Module::Insurance, "TXN-1")
                 .expect("query")
                 .is_none()
+        );
+
+        // Delivered, the outbox row gives its payload up to the log entry, which is read instead.
+        let pass = db.apply_pending_audits(100, 0, when).expect("applies");
+        assert_eq!(pass.applied, 1);
+        assert_eq!(db.outbox_payloads(id).expect("query"), payloads);
+        test.raw("UPDATE audit_outbox SET delivered_at = NULL");
+        let redelivered = db.apply_pending_audits(100, 0, when).expect("applies");
+        assert_eq!(redelivered.applied, 0, "already in the log, payload or not");
+        let counts = db.outbox_counts().expect("counts");
+        assert_eq!(
+            (counts.queued, counts.retried),
+            (0, 0),
+            "marked delivered again, not counted as an unreadable attempt"
         );
     }
 }
@@ -362,9 +376,24 @@ fn every_decision_reaches_the_audit_log_once_in_a_verifiable_chain() {
             .expect("recorded");
         }
         assert_eq!(db.outbox_counts().expect("counts").queued, 5);
-        assert_eq!(db.apply_pending_audits(3, when).expect("applies"), 3);
-        assert_eq!(db.apply_pending_audits(100, when).expect("applies"), 2);
-        assert_eq!(db.apply_pending_audits(100, when).expect("nothing left"), 0);
+        assert_eq!(
+            db.apply_pending_audits(3, 0, when)
+                .expect("applies")
+                .applied,
+            3
+        );
+        assert_eq!(
+            db.apply_pending_audits(100, 0, when)
+                .expect("applies")
+                .applied,
+            2
+        );
+        assert_eq!(
+            db.apply_pending_audits(100, 0, when)
+                .expect("nothing left")
+                .applied,
+            0
+        );
         let counts = db.outbox_counts().expect("counts");
         assert_eq!((counts.queued, counts.delivered), (0, 5));
         assert_eq!(
@@ -387,8 +416,65 @@ fn every_decision_reaches_the_audit_log_once_in_a_verifiable_chain() {
 
         // A redelivered record (its delivery mark lost) is not applied twice.
         test.raw("UPDATE audit_outbox SET delivered_at = NULL WHERE id = 2");
-        assert_eq!(db.apply_pending_audits(100, when).expect("applies"), 0);
+        assert_eq!(
+            db.apply_pending_audits(100, 0, when)
+                .expect("applies")
+                .applied,
+            0
+        );
         assert_eq!(db.audit_progress(when).expect("progress").applied, 5);
+    }
+}
+
+#[test]
+fn a_pass_resumes_after_the_last_one_and_a_pass_from_the_start_finds_what_it_skipped() {
+    for test in both_backends() {
+        let db = &test.database;
+        let when = at("2026-02-09T09:00:00Z");
+        for i in 0..4 {
+            let reference = format!("R-{i}");
+            db.record_decision(&decision(Module::Aml, Some(&reference), true, vec![], when))
+                .expect("recorded");
+        }
+        let pass = |limit, after| {
+            db.apply_pending_audits(limit, after, when)
+                .expect("applies")
+        };
+        assert_eq!(
+            pass(100, 2),
+            OutboxPass {
+                applied: 2,
+                last_read: Some(4)
+            },
+            "only the records after id 2"
+        );
+        assert_eq!(
+            pass(100, 4),
+            OutboxPass {
+                applied: 0,
+                last_read: None
+            }
+        );
+        // Records 1 and 2 stand for ones another gateway committed after the pass went by.
+        assert_eq!(
+            pass(1, 0),
+            OutboxPass {
+                applied: 1,
+                last_read: Some(1)
+            }
+        );
+        assert_eq!(
+            pass(100, 1),
+            OutboxPass {
+                applied: 1,
+                last_read: Some(2)
+            }
+        );
+        assert_eq!(db.outbox_counts().expect("counts").queued, 0);
+        assert_eq!(
+            db.verify_audit_chain().expect("walks"),
+            ChainReport::Intact { entries: 4 }
+        );
     }
 }
 
@@ -402,7 +488,7 @@ fn an_edited_removed_or_truncated_audit_entry_breaks_the_chain_where_it_happened
             db.record_decision(&decision(Module::Aml, Some(&reference), true, vec![], when))
                 .expect("recorded");
         }
-        db.apply_pending_audits(100, when).expect("applies");
+        db.apply_pending_audits(100, 0, when).expect("applies");
         test.raw("UPDATE audit_log SET actor = 'someone-else' WHERE id = 3");
         match db.verify_audit_chain().expect("walks") {
             ChainReport::Broken {
@@ -433,7 +519,7 @@ fn an_edited_removed_or_truncated_audit_entry_breaks_the_chain_where_it_happened
         .expect("recorded");
     db.record_decision(&decision(Module::Aml, Some("U"), true, vec![], when))
         .expect("recorded");
-    db.apply_pending_audits(100, when).expect("applies");
+    db.apply_pending_audits(100, 0, when).expect("applies");
     test.raw("DELETE FROM audit_log WHERE id = 2");
     match db.verify_audit_chain().expect("walks") {
         ChainReport::Broken { problem, .. } => {
@@ -454,12 +540,14 @@ fn an_unreadable_record_is_dead_lettered_after_three_attempts_without_blocking_o
     db.record_decision(&decision(Module::Aml, Some("GOOD"), true, vec![], when))
         .expect("recorded");
     assert_eq!(
-        db.apply_pending_audits(100, when).expect("applies"),
+        db.apply_pending_audits(100, 0, when)
+            .expect("applies")
+            .applied,
         1,
         "the good one"
     );
     for _ in 0..3 {
-        db.apply_pending_audits(100, when).expect("retries");
+        db.apply_pending_audits(100, 0, when).expect("retries");
     }
     let progress = db.audit_progress(when).expect("progress");
     assert_eq!((progress.applied, progress.dead_lettered), (1, 1));
@@ -485,7 +573,10 @@ fn concurrent_workers_apply_each_record_once_and_never_fork_the_chain() {
                     scope.spawn(|| {
                         let mut total = 0;
                         loop {
-                            let applied = db.apply_pending_audits(7, when).expect("applies");
+                            let applied = db
+                                .apply_pending_audits(7, 0, when)
+                                .expect("applies")
+                                .applied;
                             if applied == 0 && db.outbox_counts().expect("counts").queued == 0 {
                                 return total;
                             }
