@@ -51,6 +51,15 @@ fn decision(
     }
 }
 
+/// Records `count` flagged AML decisions, `<prefix>-0` onwards, each with its outbox row.
+fn record_flagged(db: &Database, prefix: &str, count: usize, when: DateTime<Utc>) {
+    for i in 0..count {
+        let reference = format!("{prefix}-{i}");
+        db.record_decision(&decision(Module::Aml, Some(&reference), true, vec![], when))
+            .expect("recorded");
+    }
+}
+
 fn alert(rule: &str, severity: Severity) -> Alert {
     Alert::new(rule, "code", severity, 0.8, "because").with_metadata("num_transactions", 3)
 }
@@ -431,11 +440,7 @@ fn a_pass_resumes_after_the_last_one_and_a_pass_from_the_start_finds_what_it_ski
     for test in both_backends() {
         let db = &test.database;
         let when = at("2026-02-09T09:00:00Z");
-        for i in 0..4 {
-            let reference = format!("R-{i}");
-            db.record_decision(&decision(Module::Aml, Some(&reference), true, vec![], when))
-                .expect("recorded");
-        }
+        record_flagged(db, "R", 4, when);
         let pass = |limit, after| {
             db.apply_pending_audits(limit, after, when)
                 .expect("applies")
@@ -483,11 +488,7 @@ fn an_edited_removed_or_truncated_audit_entry_breaks_the_chain_where_it_happened
     for test in both_backends() {
         let db = &test.database;
         let when = at("2026-02-09T09:00:00Z");
-        for i in 0..4 {
-            let reference = format!("T-{i}");
-            db.record_decision(&decision(Module::Aml, Some(&reference), true, vec![], when))
-                .expect("recorded");
-        }
+        record_flagged(db, "T", 4, when);
         db.apply_pending_audits(100, 0, when).expect("applies");
         test.raw("UPDATE audit_log SET actor = 'someone-else' WHERE id = 3");
         match db.verify_audit_chain().expect("walks") {
@@ -562,11 +563,7 @@ fn concurrent_workers_apply_each_record_once_and_never_fork_the_chain() {
     for test in both_backends() {
         let db = &test.database;
         let when = at("2026-02-09T09:00:00Z");
-        for i in 0..200 {
-            let reference = format!("C-{i}");
-            db.record_decision(&decision(Module::Aml, Some(&reference), true, vec![], when))
-                .expect("recorded");
-        }
+        record_flagged(db, "C", 200, when);
         let applied: usize = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..4)
                 .map(|_| {
